@@ -1,0 +1,163 @@
+//! The first-party cookie that carries the session token.
+//!
+//! [`CookieConfig::set_cookie`] writes the `Set-Cookie` value (defaults: name
+//! `aff_token`, `Path=/; HttpOnly; SameSite=Lax`, `Secure` when configured, `Domain`
+//! when configured, `Max-Age` from the token's window). [`CookieConfig::find`] reads the
+//! token back from a `Cookie` request header, ignoring malformed neighbours and
+//! refusing headers longer than [`MAX_COOKIE_HEADER_LEN`].
+//!
+//! Set this cookie from the merchant's own backend (an HTTP response of the shop's
+//! domain): Safari caps cookies written by JavaScript at 7 days, but not this one.
+
+use cookie::time::Duration;
+use cookie::{Cookie, SameSite};
+
+use crate::error::{Error, Result};
+use crate::token::{MAX_TOKEN_LEN, UntrustedToken};
+
+/// The default cookie (and landing query parameter) name.
+pub const DEFAULT_COOKIE_NAME: &str = "aff_token";
+
+/// Longest `Cookie` header [`CookieConfig::find`] reads: 8 KiB, the common limit of
+/// servers and proxies for one header line.
+pub const MAX_COOKIE_HEADER_LEN: usize = 8192;
+
+/// How the token cookie is written and found.
+///
+/// ```
+/// use affiliate_sdk::CookieConfig;
+/// let cfg = CookieConfig::new().secure(true).domain(".shop.example")?;
+/// let header = cfg.set_cookie("v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB", 2_419_200)?;
+/// assert_eq!(
+///     header,
+///     "aff_token=v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=shop.example; Max-Age=2419200"
+/// );
+///
+/// let found = cfg.find("theme=dark; aff_token=v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB; =broken")?;
+/// assert_eq!(found, Some("v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB"));
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieConfig {
+    name: String,
+    domain: Option<String>,
+    secure: bool,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        CookieConfig {
+            name: DEFAULT_COOKIE_NAME.to_owned(),
+            domain: None,
+            secure: false,
+        }
+    }
+}
+
+impl CookieConfig {
+    /// `aff_token`, host-only, not `Secure`.
+    #[must_use]
+    pub fn new() -> CookieConfig {
+        CookieConfig::default()
+    }
+
+    /// Another cookie name: 1–64 bytes of `[A-Za-z0-9_-]`.
+    pub fn name(mut self, name: &str) -> Result<CookieConfig> {
+        crate::code::code_field("cookie name", name)?;
+        self.name = name.to_owned();
+        Ok(self)
+    }
+
+    /// Shares the cookie with subdomains, e.g. `.shop.example`. An empty string means
+    /// host-only (the default).
+    pub fn domain(mut self, domain: &str) -> Result<CookieConfig> {
+        if domain.is_empty() {
+            self.domain = None;
+            return Ok(self);
+        }
+        let host = domain.strip_prefix('.').unwrap_or(domain);
+        let valid_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.len() > 253 || !host.split('.').all(valid_label) {
+            return Err(Error::malformed(
+                "cookie domain",
+                "expected a host name such as .shop.example",
+            ));
+        }
+        self.domain = Some(domain.to_owned());
+        Ok(self)
+    }
+
+    /// Adds `Secure` (set it when the site is served over https).
+    #[must_use]
+    pub fn secure(mut self, secure: bool) -> CookieConfig {
+        self.secure = secure;
+        self
+    }
+
+    /// The cookie's name.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `Set-Cookie` header value carrying `token` for `max_age_secs` seconds.
+    /// A token with characters that do not belong in a token is refused.
+    pub fn set_cookie(&self, token: &str, max_age_secs: u64) -> Result<String> {
+        UntrustedToken::parse(token)?;
+        Ok(self.build(token, max_age_secs))
+    }
+
+    /// The `Set-Cookie` header value for `token` with `Max-Age` running to the token's
+    /// expiry as seen at `now` (Unix seconds).
+    pub fn set_cookie_until_expiry(&self, token: &str, now: u64) -> Result<String> {
+        let expires_at = UntrustedToken::parse(token)?.expires_at();
+        Ok(self.build(token, expires_at.saturating_sub(now)))
+    }
+
+    /// The `Set-Cookie` header value that deletes the cookie.
+    #[must_use]
+    pub fn clear_cookie(&self) -> String {
+        self.build("", 0)
+    }
+
+    fn build(&self, value: &str, max_age_secs: u64) -> String {
+        let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
+        let mut cookie = Cookie::build((self.name.as_str(), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .max_age(Duration::seconds(max_age));
+        if let Some(domain) = &self.domain {
+            cookie = cookie.domain(domain.as_str());
+        }
+        cookie.build().to_string()
+    }
+
+    /// Finds this cookie's value in a `Cookie` request header. Malformed cookies
+    /// around it are skipped; when the name appears more than once, the first value
+    /// is returned (browsers send the most specific path first). Headers longer than
+    /// [`MAX_COOKIE_HEADER_LEN`] are refused; values longer than a token can be are
+    /// ignored.
+    pub fn find<'h>(&self, cookie_header: &'h str) -> Result<Option<&'h str>> {
+        parse_cookie_header(cookie_header, &self.name)
+    }
+}
+
+/// Finds the cookie `name` in a `Cookie` request header; see [`CookieConfig::find`].
+pub fn parse_cookie_header<'h>(cookie_header: &'h str, name: &str) -> Result<Option<&'h str>> {
+    if cookie_header.len() > MAX_COOKIE_HEADER_LEN {
+        return Err(Error::malformed("cookie header", "longer than 8192 bytes"));
+    }
+    Ok(Cookie::split_parse(cookie_header)
+        .filter_map(std::result::Result::ok)
+        .filter(|c| c.name_raw() == Some(name))
+        .filter_map(|c| c.value_raw())
+        .find(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN))
+}

@@ -1,0 +1,111 @@
+//! The one error type of the crate.
+//!
+//! Every fallible function returns [`Result<T>`]. Each variant has a short lowercase
+//! message and a stable machine-readable [`Error::code`] (the `code` field of the HTTP
+//! API's error JSON, the Python exception class, the JS `Error.code`).
+//!
+//! Verification failures never say *why* a tag did not match: a wrong byte, a removed
+//! key id and a purpose mix-up all read "invalid signature". Messages never contain key
+//! material or whole tokens.
+
+use std::borrow::Cow;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the SDK.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input did not have the required shape. `field` names the input
+    /// (`"campaign code"`, `"token"`, `"cookie header"` …); `reason` says what is wrong.
+    /// Neither ever holds a secret.
+    #[error("malformed {field}: {reason}")]
+    Malformed {
+        /// Which input was malformed.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: Cow<'static, str>,
+    },
+    /// A link signature, token tag or postback signature did not verify, or was made
+    /// with a key id the keyring does not (or no longer) hold.
+    #[error("invalid signature")]
+    InvalidSignature,
+    /// A correctly signed token whose time claims do not hold now.
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+    /// A key or keyring could not be built.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+impl Error {
+    /// The stable error code (`malformed`, `invalid_signature`, `expired`, …) used by
+    /// the HTTP API, the Python exceptions and the JS errors.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed { .. } | Error::Key(_) => "malformed",
+            Error::InvalidSignature => "invalid_signature",
+            Error::Claims(_) => "expired",
+        }
+    }
+
+    pub(crate) fn malformed(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
+        Error::Malformed {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A signed token whose time window does not contain "now" (error code `expired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimsError {
+    /// The window ended (more than the allowed clock skew ago).
+    #[error("expired")]
+    Expired {
+        /// When the token's window ended, in Unix seconds.
+        expired_at: u64,
+    },
+    /// The token claims to be issued further in the future than the allowed clock skew.
+    #[error("not yet valid")]
+    NotYetValid {
+        /// The token's issued-at time, in Unix seconds.
+        issued_at: u64,
+    },
+}
+
+/// Why a [`Key`](crate::Key) or [`Keyring`](crate::Keyring) could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key has fewer than [`Key::MIN_LEN`](crate::Key::MIN_LEN) bytes.
+    #[error("key too short: {len} bytes, at least 32 required")]
+    TooShort {
+        /// The length that was given.
+        len: usize,
+    },
+    /// The key has more than [`Key::MAX_LEN`](crate::Key::MAX_LEN) bytes.
+    #[error("key too long: {len} bytes, at most 256 allowed")]
+    TooLong {
+        /// The length that was given.
+        len: usize,
+    },
+    /// The key text is not unpadded base64url.
+    #[error("key is not unpadded base64url")]
+    Encoding,
+    /// A key id is not 1–16 bytes of `[A-Za-z0-9_-]`.
+    #[error("invalid key id: must be 1-16 bytes of [A-Za-z0-9_-]")]
+    InvalidKid,
+    /// The same key id was added twice.
+    #[error("duplicate key id {0:?}")]
+    DuplicateKid(String),
+    /// The key id named as current is not in the ring.
+    #[error("current key id {0:?} is not in the keyring")]
+    UnknownCurrent(String),
+    /// The operating system's random source failed.
+    #[error("random source unavailable")]
+    Random,
+}

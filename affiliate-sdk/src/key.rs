@@ -1,0 +1,353 @@
+//! Signing keys and the keyring that rotates them.
+//!
+//! A [`Keyring`] holds one or more [`Key`]s, each under a key id ([`Kid`]). The
+//! *current* key signs; every key in the ring verifies, so a key can be rotated in
+//! (add it, make it current) and later out (remove it: what it signed stops verifying).
+//!
+//! Every tag is bound to its purpose: the HMAC input starts with a purpose label
+//! (`affiliate-sdk:link:v1\0`, `affiliate-sdk:token:v1\0`, `affiliate-sdk:postback:v1\0`),
+//! so a link tag can never verify as a token tag or a postback signature. The keyed
+//! HMAC state with the label already absorbed is computed once per key and cloned per
+//! use, which makes signing cost only the message itself.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, KeyError, Result};
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// Bytes kept of each HMAC-SHA256 output: 128 bits.
+pub(crate) const TAG_LEN: usize = 16;
+/// Characters of a tag in unpadded base64url.
+pub(crate) const TAG_B64_LEN: usize = 22;
+
+/// What a tag is for; the label is the first thing the MAC absorbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Link = 0,
+    Token = 1,
+    Postback = 2,
+}
+
+impl Purpose {
+    const ALL: [Purpose; 3] = [Purpose::Link, Purpose::Token, Purpose::Postback];
+
+    pub(crate) fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::Link => b"affiliate-sdk:link:v1\0",
+            Purpose::Token => b"affiliate-sdk:token:v1\0",
+            Purpose::Postback => b"affiliate-sdk:postback:v1\0",
+        }
+    }
+}
+
+/// A secret signing key: 32 to 256 bytes, written as unpadded base64url.
+///
+/// `Debug` never shows the bytes and `==` compares in constant time.
+///
+/// ```
+/// use affiliate_sdk::Key;
+/// let key = Key::generate()?;
+/// assert_eq!(format!("{key:?}"), "Key { .. }");
+/// assert_eq!(Key::from_base64(&key.to_base64())?, key);
+/// assert!(Key::from_bytes(&[7; 16]).is_err()); // too short
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Key(Box<[u8]>);
+
+impl Key {
+    /// Fewest bytes a key may have.
+    pub const MIN_LEN: usize = 32;
+    /// Most bytes a key may have.
+    pub const MAX_LEN: usize = 256;
+
+    /// A fresh key of 32 bytes from the operating system's random source.
+    pub fn generate() -> Result<Key> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|_| KeyError::Random)?;
+        Key::from_bytes(&bytes)
+    }
+
+    /// A key from raw bytes; refused when shorter than [`Key::MIN_LEN`] or longer than
+    /// [`Key::MAX_LEN`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Key> {
+        if bytes.len() < Self::MIN_LEN {
+            return Err(KeyError::TooShort { len: bytes.len() }.into());
+        }
+        if bytes.len() > Self::MAX_LEN {
+            return Err(KeyError::TooLong { len: bytes.len() }.into());
+        }
+        Ok(Key(bytes.into()))
+    }
+
+    /// A key from its unpadded base64url text (what [`Key::to_base64`] and
+    /// `affiliate-server keygen` print).
+    pub fn from_base64(text: &str) -> Result<Key> {
+        // Bound the work before decoding: 256 bytes are 342 characters.
+        if text.len() > 400 {
+            return Err(KeyError::TooLong {
+                len: text.len() * 3 / 4,
+            }
+            .into());
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|_| KeyError::Encoding)?;
+        Key::from_bytes(&bytes)
+    }
+
+    /// The key as unpadded base64url. This is the secret itself: write it only to
+    /// the configuration that needs it.
+    #[must_use]
+    pub fn to_base64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.0)
+    }
+
+    /// Number of bytes in the key.
+    #[must_use]
+    #[allow(clippy::len_without_is_empty)] // a key is never empty
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key { .. }")
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        // Lengths are not secret; contents are compared in constant time.
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for Key {}
+
+/// A key id: 1–16 bytes of `[A-Za-z0-9_-]`, carried in every signature and token so
+/// the verifier knows which key to use.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Kid(arrayvec::ArrayString<16>);
+
+impl Kid {
+    /// Longest key id, in bytes.
+    pub const MAX_LEN: usize = 16;
+
+    /// Validates a key id.
+    pub fn new(s: &str) -> Result<Kid> {
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(crate::code::is_code_byte) {
+            return Err(KeyError::InvalidKid.into());
+        }
+        arrayvec::ArrayString::from(s)
+            .map(Kid)
+            .map_err(|_| KeyError::InvalidKid.into())
+    }
+
+    /// The key id's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for Kid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Kid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    kid: Kid,
+    key: Key,
+    /// Keyed HMAC states with each purpose label absorbed, indexed by `Purpose as usize`.
+    macs: [HmacSha256; 3],
+}
+
+impl Entry {
+    fn new(kid: Kid, key: Key) -> Entry {
+        let macs = Purpose::ALL.map(|p| {
+            let mut mac = HmacSha256::new_from_slice(&key.0)
+                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+            mac.update(p.label());
+            mac
+        });
+        Entry { kid, key, macs }
+    }
+}
+
+/// The set of keys a tracker signs and verifies with.
+///
+/// ```
+/// use affiliate_sdk::{Key, Keyring};
+/// let old = Key::generate()?;
+/// let mut ring = Keyring::new("k1", old)?;
+/// ring.insert("k2", Key::generate()?)?;
+/// ring.set_current("k2")?;          // k2 signs from now on; k1 still verifies
+/// assert_eq!(ring.current_kid().as_str(), "k2");
+/// ring.remove("k1");                // what k1 signed no longer verifies
+/// assert_eq!(ring.kids().count(), 1);
+/// assert!(format!("{ring:?}").contains("k2") && !format!("{ring:?}").contains("Key("));
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Keyring {
+    entries: Vec<Entry>,
+    current: usize,
+}
+
+impl Keyring {
+    /// A ring holding one key, which is current.
+    pub fn new(kid: &str, key: Key) -> Result<Keyring> {
+        Ok(Keyring {
+            entries: vec![Entry::new(Kid::new(kid)?, key)],
+            current: 0,
+        })
+    }
+
+    /// A ring with one freshly generated key under the id `k1`.
+    pub fn generate() -> Result<Keyring> {
+        Keyring::new("k1", Key::generate()?)
+    }
+
+    /// A ring from `(kid, base64url key)` pairs, with `current` signing. This is the
+    /// shape of the `[keys]` config table and the Python `Keyring({...}, current=...)`.
+    pub fn from_base64<'a, I>(keys: I, current: &str) -> Result<Keyring>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut entries: Vec<Entry> = Vec::new();
+        for (kid, text) in keys {
+            let kid = Kid::new(kid)?;
+            if entries.iter().any(|e| e.kid == kid) {
+                return Err(KeyError::DuplicateKid(kid.as_str().to_owned()).into());
+            }
+            entries.push(Entry::new(kid, Key::from_base64(text)?));
+        }
+        let current = entries
+            .iter()
+            .position(|e| e.kid.as_str() == current)
+            .ok_or_else(|| KeyError::UnknownCurrent(current.to_owned()))?;
+        Ok(Keyring { entries, current })
+    }
+
+    /// Adds a verifying key. It does not sign until made current.
+    pub fn insert(&mut self, kid: &str, key: Key) -> Result<()> {
+        let kid = Kid::new(kid)?;
+        if self.entries.iter().any(|e| e.kid == kid) {
+            return Err(KeyError::DuplicateKid(kid.as_str().to_owned()).into());
+        }
+        self.entries.push(Entry::new(kid, key));
+        Ok(())
+    }
+
+    /// Makes `kid` the signing key.
+    pub fn set_current(&mut self, kid: &str) -> Result<()> {
+        self.current = self
+            .position(kid)
+            .ok_or_else(|| KeyError::UnknownCurrent(kid.to_owned()))?;
+        Ok(())
+    }
+
+    /// Removes a key; links and tokens it signed stop verifying. The current key
+    /// cannot be removed (returns `false`), nor can an absent one.
+    pub fn remove(&mut self, kid: &str) -> bool {
+        match self.position(kid) {
+            Some(i) if i != self.current => {
+                let current_kid = self.entries[self.current].kid;
+                self.entries.remove(i);
+                self.current = self.position(current_kid.as_str()).unwrap_or(0);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The id of the signing key.
+    #[must_use]
+    pub fn current_kid(&self) -> Kid {
+        self.entries[self.current].kid
+    }
+
+    /// Every key id in the ring, in insertion order.
+    pub fn kids(&self) -> impl Iterator<Item = Kid> + '_ {
+        self.entries.iter().map(|e| e.kid)
+    }
+
+    /// The key stored under `kid`, if any. It is the secret: handle with care.
+    #[must_use]
+    pub fn key(&self, kid: &str) -> Option<&Key> {
+        self.position(kid).map(|i| &self.entries[i].key)
+    }
+
+    fn position(&self, kid: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.kid.as_str() == kid)
+    }
+
+    /// The current key's id and its keyed MAC state for `purpose`.
+    pub(crate) fn signer(&self, purpose: Purpose) -> (Kid, HmacSha256) {
+        let e = &self.entries[self.current];
+        (e.kid, e.macs[purpose as usize].clone())
+    }
+
+    /// The keyed MAC state of `kid` for `purpose`; an unknown kid is an invalid
+    /// signature (the verifier does not say which keys it holds).
+    pub(crate) fn verifier(&self, kid: &[u8], purpose: Purpose) -> Result<HmacSha256> {
+        self.entries
+            .iter()
+            .find(|e| e.kid.as_str().as_bytes() == kid)
+            .map(|e| e.macs[purpose as usize].clone())
+            .ok_or(Error::InvalidSignature)
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("current", &self.current_kid())
+            .field("kids", &self.kids().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Finishes `mac` and returns the first 128 bits.
+pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
+    let full = mac.finalize().into_bytes();
+    let mut out = [0u8; TAG_LEN];
+    out.copy_from_slice(&full[..TAG_LEN]);
+    out
+}
+
+/// Checks a base64url tag against `mac` in constant time.
+pub(crate) fn verify_tag(mac: HmacSha256, tag_b64: &[u8]) -> Result<()> {
+    if tag_b64.len() != TAG_B64_LEN {
+        return Err(Error::InvalidSignature);
+    }
+    let mut tag = [0u8; TAG_LEN];
+    match URL_SAFE_NO_PAD.decode_slice(tag_b64, &mut tag) {
+        Ok(TAG_LEN) => {}
+        _ => return Err(Error::InvalidSignature),
+    }
+    mac.verify_truncated_left(&tag)
+        .map_err(|_| Error::InvalidSignature)
+}
+
+/// Encodes a tag as unpadded base64url (22 characters).
+pub(crate) fn encode_tag(tag: &[u8; TAG_LEN], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(tag, out);
+}

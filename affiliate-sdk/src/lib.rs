@@ -1,0 +1,92 @@
+//! # affiliate-sdk
+//!
+//! An embeddable affiliate-tracking SDK: signed tracking links, click ids, signed
+//! session tokens and the first-party cookie that carries them. Merchants run it in
+//! their own stack instead of renting a SaaS tracker.
+//!
+//! Everything in this crate so far is stateless: a link or token verifies with the
+//! [`Keyring`] alone, without a database read.
+//!
+//! ## Quickstart
+//!
+//! ```
+//! use affiliate_sdk::{ClickIdGenerator, CookieConfig, Keyring, LinkSigner, TokenClaims};
+//!
+//! // Once: a keyring (load it from config in production) and a signer for your host.
+//! let keys = Keyring::generate()?;
+//! let signer = LinkSigner::new(keys.clone(), "https://t.shop.example/go")?;
+//!
+//! // A partner gets a signed link and appends its own sub-id.
+//! let url = signer.build("haircare", "abc123", Some("website2"), None)?;
+//! let clicked = format!("{url}&sid=kw1");
+//!
+//! // A visitor clicks: verify without storage, issue the session token and cookie.
+//! let now = 1_700_000_000;
+//! let link = signer.verify_click(&clicked)?.link;
+//! let click_id = ClickIdGenerator::new().next(now * 1000)?;
+//! let token = keys.issue_token(&TokenClaims::new(click_id, link, now, 28 * 86_400))?;
+//! let set_cookie = CookieConfig::new().secure(true).set_cookie_until_expiry(&token, now)?;
+//! assert!(set_cookie.contains("Max-Age=2419200"));
+//!
+//! // At checkout the token comes back in the cookie and names the partner.
+//! let cookie_header = format!("cart=3; aff_token={token}");
+//! let back = CookieConfig::new().find(&cookie_header)?.expect("cookie present");
+//! let session = keys.verify_token(back, now + 3_600)?;
+//! assert_eq!(session.link.partner.as_str(), "abc123");
+//! assert_eq!(session.link.sid.unwrap().as_str(), "kw1");
+//! # Ok::<(), affiliate_sdk::Error>(())
+//! ```
+//!
+//! ## Formats
+//!
+//! * Codes (campaign, partner, ad): 1–64 bytes of `[A-Za-z0-9_-]`; `sid`: 1–64 bytes of
+//!   `[A-Za-z0-9._~-]`. See [`Code`] and [`Sid`].
+//! * Links: see [`link`](crate::LinkSigner) — `sig=<kid>.<tag>`, a 128-bit HMAC-SHA256
+//!   tag over a length-prefixed encoding; the `sid` is not signed.
+//! * Tokens: see [`Keyring::issue_token`] and the module docs of `token` —
+//!   `v1.<kid>.<exp>.<body>.<tag>`.
+//! * Every tag is bound to its purpose, so a link tag never verifies as a token.
+//!
+//! ## Defaults
+//!
+//! Cookie name `aff_token`; `Path=/; HttpOnly; SameSite=Lax`; clock skew allowance
+//! [`DEFAULT_SKEW_SECS`] = 60 s on both ends of a token's window.
+//!
+//! # Security
+//!
+//! * Keys are at least 32 bytes; [`Key`] and [`Keyring`] never print key material in
+//!   `Debug`, and [`Error`] messages never contain keys or whole tokens.
+//! * Tags are compared in constant time; a failed verification says only
+//!   "invalid signature".
+//! * Rotation: add the new key to the ring, make it current, and remove the old one
+//!   once the longest cookie window has passed.
+//! * Tokens are signed, not encrypted: they contain codes and times, no personal data.
+//!
+//! # Features
+//!
+//! No optional features yet; the crate builds for `wasm32-unknown-unknown`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod click_id;
+mod clock;
+mod code;
+mod cookie;
+mod error;
+mod key;
+mod link;
+mod token;
+
+pub use crate::click_id::{ClickId, ClickIdGenerator};
+pub use crate::clock::{Clock, FixedClock, SystemClock};
+pub use crate::code::{Code, MAX_CODE_LEN, Sid};
+pub use crate::cookie::{
+    CookieConfig, DEFAULT_COOKIE_NAME, MAX_COOKIE_HEADER_LEN, parse_cookie_header,
+};
+pub use crate::error::{ClaimsError, Error, KeyError, Result};
+pub use crate::key::{Key, Keyring, Kid};
+pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
+pub use crate::token::{
+    DEFAULT_SKEW_SECS, MAX_TOKEN_LEN, TokenClaims, TokenValidation, UntrustedToken, VerifiedToken,
+};

@@ -1,0 +1,298 @@
+//! Signed tracking links.
+//!
+//! A link is `{base}/{campaign}/{partner}[/{ad}]?sig=<kid>.<tag>`. The tag is the first
+//! 128 bits of HMAC-SHA256, in unpadded base64url, over
+//!
+//! ```text
+//! "affiliate-sdk:link:v1\0" || lp(kid) || lp(campaign) || lp(partner) || lp(ad)
+//! ```
+//!
+//! where `lp(x)` is one byte holding `x`'s length followed by `x` (an absent ad is the
+//! single byte `0`; codes are never empty, so the encoding is unambiguous). The host,
+//! `sid` and any other query parameters (`utm_source`, …) are not signed: a partner
+//! may append `&sid=<subid>` and the link still verifies.
+
+use std::borrow::Cow;
+
+use hmac::Mac;
+use url::Url;
+
+use crate::code::{Code, Sid, code_field};
+use crate::error::{Error, Result};
+use crate::key::{Keyring, Purpose, encode_tag, tag, verify_tag};
+
+/// Longest URL [`LinkSigner::verify`] looks at; longer input is refused unparsed.
+pub const MAX_LINK_LEN: usize = 4096;
+
+/// What a tracking link names. `campaign`, `partner` and `ad` are signed; `sid` is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Link {
+    /// The campaign code.
+    pub campaign: Code,
+    /// The partner code.
+    pub partner: Code,
+    /// The optional ad (creative, placement) code.
+    pub ad: Option<Code>,
+    /// The partner's own sub-id, appended to the link; unsigned.
+    pub sid: Option<Sid>,
+}
+
+impl Link {
+    /// A link for `campaign` and `partner`, with no ad and no sid.
+    #[must_use]
+    pub fn new(campaign: Code, partner: Code) -> Link {
+        Link {
+            campaign,
+            partner,
+            ad: None,
+            sid: None,
+        }
+    }
+
+    /// Validates the codes and sid of a link.
+    pub fn parse(
+        campaign: &str,
+        partner: &str,
+        ad: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Link> {
+        Ok(Link {
+            campaign: code_field("campaign code", campaign)?,
+            partner: code_field("partner code", partner)?,
+            ad: ad.map(|a| code_field("ad code", a)).transpose()?,
+            sid: sid.map(Sid::new).transpose()?,
+        })
+    }
+}
+
+/// A link verified with the strictness of a click: the signed part is intact, and a
+/// `sid` that did not validate was dropped (the click still counts) and is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickLink {
+    /// The verified link; `sid` is `None` when it was absent or dropped.
+    pub link: Link,
+    /// Why the partner's `sid` was dropped, if it was.
+    pub dropped_sid: Option<Error>,
+}
+
+/// Builds and verifies signed tracking links under one base URL.
+///
+/// ```
+/// use affiliate_sdk::{Keyring, LinkSigner};
+/// let signer = LinkSigner::new(Keyring::generate()?, "https://t.shop.example/go")?;
+/// let url = signer.build("haircare", "abc123", Some("website2"), None)?;
+/// assert!(url.starts_with("https://t.shop.example/go/haircare/abc123/website2?sig=k1."));
+///
+/// // The partner appends its sub-id and the ad platform its own parameters:
+/// let link = signer.verify(&format!("{url}&sid=kw1&utm_source=news"))?;
+/// assert_eq!((link.campaign.as_str(), link.partner.as_str()), ("haircare", "abc123"));
+/// assert_eq!(link.sid.unwrap().as_str(), "kw1");
+///
+/// // Anyone who edits the signed part gets nothing:
+/// let forged = url.replace("abc123", "evil99");
+/// assert_eq!(signer.verify(&forged).unwrap_err().code(), "invalid_signature");
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LinkSigner {
+    keyring: Keyring,
+    /// Base URL without a trailing slash, e.g. `https://t.shop.example/go`.
+    base: String,
+    /// Path of the base URL without a trailing slash, e.g. `/go` (empty at the root).
+    base_path: String,
+}
+
+impl LinkSigner {
+    /// A signer for links under `base_url` (an absolute `http` or `https` URL with no
+    /// query or fragment, such as `https://t.shop.example/go`).
+    pub fn new(keyring: Keyring, base_url: &str) -> Result<LinkSigner> {
+        let url = Url::parse(base_url)
+            .map_err(|e| Error::malformed("base url", format!("not an absolute URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::malformed("base url", "scheme must be http or https"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::malformed(
+                "base url",
+                "must not have a query or fragment",
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::malformed("base url", "must not carry credentials"));
+        }
+        let base = url.as_str().trim_end_matches('/').to_owned();
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        Ok(LinkSigner {
+            keyring,
+            base,
+            base_path,
+        })
+    }
+
+    /// The base URL links are built under (no trailing slash).
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The keyring in use.
+    #[must_use]
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// Validates the codes and builds the signed link.
+    pub fn build(
+        &self,
+        campaign: &str,
+        partner: &str,
+        ad: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<String> {
+        Ok(self.build_link(&Link::parse(campaign, partner, ad, sid)?))
+    }
+
+    /// Builds the signed URL of an already validated link.
+    #[must_use]
+    pub fn build_link(&self, link: &Link) -> String {
+        let mut url = String::with_capacity(self.base.len() + 200);
+        url.push_str(&self.base);
+        for code in [Some(&link.campaign), Some(&link.partner), link.ad.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            url.push('/');
+            url.push_str(code.as_str());
+        }
+        url.push_str("?sig=");
+        self.write_sig(link, &mut url);
+        if let Some(sid) = &link.sid {
+            url.push_str("&sid=");
+            url.push_str(sid.as_str());
+        }
+        url
+    }
+
+    /// The value of the `sig` parameter (`<kid>.<tag>`) for a link.
+    #[must_use]
+    pub fn sign(&self, link: &Link) -> String {
+        let mut out = String::with_capacity(40);
+        self.write_sig(link, &mut out);
+        out
+    }
+
+    fn write_sig(&self, link: &Link, out: &mut String) {
+        let (kid, mut mac) = self.keyring.signer(Purpose::Link);
+        absorb(&mut mac, kid.as_str().as_bytes(), link);
+        out.push_str(kid.as_str());
+        out.push('.');
+        encode_tag(&tag(mac), out);
+    }
+
+    /// Verifies a link from its already-split parts (as a router sees them). The
+    /// result has no `sid`: parse it with [`Sid::new`].
+    pub fn verify_parts(
+        &self,
+        campaign: &str,
+        partner: &str,
+        ad: Option<&str>,
+        sig: &str,
+    ) -> Result<Link> {
+        let link = Link::parse(campaign, partner, ad, None)?;
+        let (kid, tag_b64) = sig
+            .split_once('.')
+            .ok_or_else(|| Error::malformed("link signature", "expected <kid>.<tag>"))?;
+        let mut mac = self.keyring.verifier(kid.as_bytes(), Purpose::Link)?;
+        absorb(&mut mac, kid.as_bytes(), &link);
+        verify_tag(mac, tag_b64.as_bytes())?;
+        Ok(link)
+    }
+
+    /// Verifies a whole link URL, strictly: a `sid` that is not 1–64 bytes of
+    /// `[A-Za-z0-9._~-]` is an error. An absolute URL or a path with query
+    /// (`/go/c/p?sig=…`) is accepted; the host is not checked.
+    pub fn verify(&self, url: &str) -> Result<Link> {
+        let (mut link, sid) = self.verify_url(url)?;
+        link.sid = sid.map(|s| Sid::new(&s)).transpose()?;
+        Ok(link)
+    }
+
+    /// Verifies a link as a click does: the signed part must be intact, but a bad
+    /// `sid` is dropped and reported instead of failing the click.
+    pub fn verify_click(&self, url: &str) -> Result<ClickLink> {
+        let (mut link, sid) = self.verify_url(url)?;
+        let mut dropped_sid = None;
+        if let Some(sid) = sid {
+            match Sid::new(&sid) {
+                Ok(sid) => link.sid = Some(sid),
+                Err(e) => dropped_sid = Some(e),
+            }
+        }
+        Ok(ClickLink { link, dropped_sid })
+    }
+
+    /// Checks the signed part; returns the link and the raw `sid` parameter.
+    fn verify_url(&self, url: &str) -> Result<(Link, Option<String>)> {
+        if url.len() > MAX_LINK_LEN {
+            return Err(Error::malformed("link", "longer than 4096 bytes"));
+        }
+        let parsed = if url.starts_with('/') {
+            Url::parse(&format!("http://link.invalid{url}"))
+        } else {
+            Url::parse(url)
+        }
+        .map_err(|_| Error::malformed("link", "not a URL"))?;
+
+        let rest = parsed
+            .path()
+            .strip_prefix(self.base_path.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            .ok_or_else(|| Error::malformed("link", "path is not under the base URL"))?;
+        let mut segments = rest.split('/');
+        let (Some(campaign), Some(partner), ad, None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(Error::malformed(
+                "link",
+                "expected /{campaign}/{partner}[/{ad}] after the base URL",
+            ));
+        };
+
+        let mut sig: Option<Cow<'_, str>> = None;
+        let mut sid: Option<Cow<'_, str>> = None;
+        for (name, value) in parsed.query_pairs() {
+            let slot = match name.as_ref() {
+                "sig" => &mut sig,
+                "sid" => &mut sid,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(Error::malformed(
+                    "link",
+                    format!("parameter {name} appears more than once"),
+                ));
+            }
+        }
+        let sig = sig.ok_or_else(|| Error::malformed("link", "no sig parameter"))?;
+        let link = self.verify_parts(campaign, partner, ad, &sig)?;
+        Ok((link, sid.map(Cow::into_owned)))
+    }
+}
+
+/// Feeds the canonical link encoding (after the purpose label) into `mac`.
+fn absorb(mac: &mut crate::key::HmacSha256, kid: &[u8], link: &Link) {
+    let ad = link.ad.as_ref().map_or("", Code::as_str);
+    for part in [
+        kid,
+        link.campaign.as_str().as_bytes(),
+        link.partner.as_str().as_bytes(),
+        ad.as_bytes(),
+    ] {
+        // Every part is at most 64 bytes (kids 16), so the length fits one byte.
+        mac.update(&[part.len() as u8]);
+        mac.update(part);
+    }
+}
