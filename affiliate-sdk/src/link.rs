@@ -236,6 +236,14 @@ impl LinkSigner {
         if url.len() > MAX_LINK_LEN {
             return Err(Error::malformed("link", "longer than 4096 bytes"));
         }
+        // The URL parser would silently drop tabs and newlines and read `\\` as `/`;
+        // refuse them so a link is verified exactly as written.
+        if !url.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return Err(Error::malformed(
+                "link",
+                "only printable ASCII other than backslash allowed",
+            ));
+        }
         let parsed = if url.starts_with('/') {
             Url::parse(&format!("http://link.invalid{url}"))
         } else {

@@ -1,0 +1,67 @@
+//! Shared helpers for the public-API tests.
+#![allow(dead_code)]
+
+use affiliate_sdk::{ClickId, Code, Keyring, Link, Sid, TokenClaims};
+use proptest::prelude::*;
+
+pub const VECTORS: &str = include_str!("../vectors/signing.json");
+
+pub fn vectors() -> serde_json::Value {
+    serde_json::from_str(VECTORS).expect("signing.json is valid JSON")
+}
+
+/// The keyring of the known-answer vectors (k1 current, k2 verifying).
+pub fn vector_keyring() -> Keyring {
+    let v = vectors();
+    let keys = v["keys"].as_object().unwrap();
+    Keyring::from_base64(
+        keys.iter().map(|(k, t)| (k.as_str(), t.as_str().unwrap())),
+        v["current"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn opt_str(v: &serde_json::Value) -> Option<&str> {
+    v.as_str()
+}
+
+pub fn code() -> impl Strategy<Value = Code> {
+    "[A-Za-z0-9_-]{1,64}".prop_map(|s| Code::new(&s).unwrap())
+}
+
+pub fn sid() -> impl Strategy<Value = Sid> {
+    "[A-Za-z0-9._~-]{1,64}".prop_map(|s| Sid::new(&s).unwrap())
+}
+
+pub fn link() -> impl Strategy<Value = Link> {
+    (
+        code(),
+        code(),
+        proptest::option::of(code()),
+        proptest::option::of(sid()),
+    )
+        .prop_map(|(campaign, partner, ad, sid)| Link {
+            campaign,
+            partner,
+            ad,
+            sid,
+        })
+}
+
+pub fn claims() -> impl Strategy<Value = TokenClaims> {
+    (
+        any::<[u8; 16]>(),
+        link(),
+        1_600_000_000u64..2_000_000_000,
+        0u64..400 * 86_400,
+    )
+        .prop_map(|(id, link, iat, window)| {
+            TokenClaims::new(ClickId::from_bytes(id), link, iat, window)
+        })
+}
+
+/// Every printable ASCII character, space and tab: the replacements tried at each
+/// position by the mutation tests.
+pub fn replacements() -> impl Iterator<Item = char> {
+    (0x20u8..0x7f).map(char::from).chain(['\t'])
+}

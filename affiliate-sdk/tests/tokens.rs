@@ -1,0 +1,309 @@
+//! Session tokens: round trips, sizes, single-character tampering, rotation, expiry,
+//! skew, versions and malformed input.
+
+mod common;
+
+use affiliate_sdk::{
+    ClaimsError, ClickId, Code, Error, Key, Keyring, Link, MAX_TOKEN_LEN, Sid, TokenClaims,
+    TokenValidation, UntrustedToken,
+};
+use common::{claims, replacements, vector_keyring};
+use proptest::prelude::*;
+
+const T0: u64 = 1_700_000_000;
+const DAY: u64 = 86_400;
+
+fn sample(campaign: &str, partner: &str, ad: Option<&str>, sid: Option<&str>) -> TokenClaims {
+    let link = Link::parse(campaign, partner, ad, sid).unwrap();
+    TokenClaims::new(ClickId::from_bytes([0xab; 16]), link, T0, 30 * DAY)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// issue → verify gives back the same claims; the expiry is readable without a key;
+    /// the token needs no escaping in a URL or cookie.
+    #[test]
+    fn issue_then_verify_round_trips(c in claims()) {
+        let ring = vector_keyring();
+        let token = ring.issue_token(&c)?;
+        prop_assert!(token.len() <= MAX_TOKEN_LEN);
+        prop_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+        prop_assert_eq!(UntrustedToken::parse(&token)?.expires_at(), c.expires_at);
+        let v = ring.verify_token(&token, c.issued_at)?;
+        prop_assert_eq!(*v.claims(), c);
+    }
+
+    /// Every single-character change of a token, at every position, to any printable
+    /// character is refused.
+    #[test]
+    fn any_single_character_change_is_refused(c in claims()) {
+        let ring = vector_keyring();
+        let token: Vec<char> = ring.issue_token(&c)?.chars().collect();
+        for i in 0..token.len() {
+            for r in replacements() {
+                if r == token[i] {
+                    continue;
+                }
+                let mut m = token.clone();
+                m[i] = r;
+                let mutated: String = m.into_iter().collect();
+                prop_assert!(
+                    ring.verify_token(&mutated, c.issued_at).is_err(),
+                    "accepted {:?} (position {}, {:?})", mutated, i, r
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sizes_stay_within_the_design_limits() {
+    let ring = vector_keyring();
+    let eight = sample("campaign", "partner1", Some("ad000001"), Some("sid00001"));
+    let t = ring.issue_token(&eight).unwrap();
+    assert!(t.len() <= 160, "{} bytes", t.len());
+
+    // Even with the longest key id.
+    let mut long_kid = ring.clone();
+    long_kid
+        .insert("kkkkkkkkkkkkkkkk", Key::generate().unwrap())
+        .unwrap();
+    long_kid.set_current("kkkkkkkkkkkkkkkk").unwrap();
+    assert!(long_kid.issue_token(&eight).unwrap().len() <= 160);
+
+    let max = "x".repeat(64);
+    let mut full = sample(&max, &max, Some(&max), Some(&max));
+    full.expires_at = u64::MAX;
+    let t = long_kid.issue_token(&full).unwrap();
+    assert!(t.len() <= 512, "{} bytes", t.len());
+    assert_eq!(long_kid.verify_token(&t, T0).unwrap().expires_at, u64::MAX);
+}
+
+#[test]
+fn window_and_skew() {
+    let ring = vector_keyring();
+    let c = sample("c", "p", None, None);
+    let t = ring.issue_token(&c).unwrap();
+    let exp = c.expires_at;
+    assert!(ring.verify_token(&t, T0).is_ok());
+    assert!(ring.verify_token(&t, exp - 1).is_ok());
+    assert!(
+        ring.verify_token(&t, exp + 59).is_ok(),
+        "60 s skew after expiry"
+    );
+    assert_eq!(
+        ring.verify_token(&t, exp + 60).unwrap_err(),
+        Error::Claims(ClaimsError::Expired { expired_at: exp })
+    );
+    assert!(
+        ring.verify_token(&t, T0 - 60).is_ok(),
+        "60 s skew before issue"
+    );
+    let early = ring.verify_token(&t, T0 - 61).unwrap_err();
+    assert_eq!(
+        early,
+        Error::Claims(ClaimsError::NotYetValid { issued_at: T0 })
+    );
+    assert_eq!(early.code(), "expired");
+    assert_eq!(early.to_string(), "not yet valid");
+
+    let strict = TokenValidation { skew_secs: 0 };
+    assert!(ring.verify_token_with(&t, exp, &strict).is_err());
+    assert!(ring.verify_token_with(&t, exp - 1, &strict).is_ok());
+    assert!(ring.verify_token_with(&t, T0 - 1, &strict).is_err());
+}
+
+#[test]
+fn claims_that_end_before_they_start_are_not_issued() {
+    let ring = vector_keyring();
+    let mut c = sample("c", "p", None, None);
+    c.expires_at = c.issued_at - 1;
+    assert_eq!(ring.issue_token(&c).unwrap_err().code(), "malformed");
+}
+
+#[test]
+fn rotation_and_removed_kids() {
+    let mut ring = Keyring::new("a", Key::generate().unwrap()).unwrap();
+    let c = sample("c", "p", Some("ad"), Some("s.1"));
+    let old = ring.issue_token(&c).unwrap();
+    ring.insert("b", Key::generate().unwrap()).unwrap();
+    ring.set_current("b").unwrap();
+    let new = ring.issue_token(&c).unwrap();
+    assert!(new.starts_with("v1.b."));
+    assert!(ring.verify_token(&old, T0).is_ok());
+    assert!(ring.verify_token(&new, T0).is_ok());
+    assert!(ring.remove("a"));
+    assert_eq!(
+        ring.verify_token(&old, T0).unwrap_err(),
+        Error::InvalidSignature
+    );
+    assert!(ring.verify_token(&new, T0).is_ok());
+    // The current key cannot be removed.
+    assert!(!ring.remove("b"));
+}
+
+#[test]
+fn a_token_of_another_keyring_does_not_verify() {
+    let t = Keyring::generate()
+        .unwrap()
+        .issue_token(&sample("c", "p", None, None))
+        .unwrap();
+    let other = Keyring::generate().unwrap();
+    assert_eq!(
+        other.verify_token(&t, T0).unwrap_err(),
+        Error::InvalidSignature
+    );
+}
+
+#[test]
+fn a_link_signature_never_verifies_as_a_token() {
+    // Same key, same kid: the purpose label keeps the tags apart. (The vectors check
+    // the exact cross-purpose tags; this checks a whole link tag pasted into a token.)
+    let ring = vector_keyring();
+    let signer = affiliate_sdk::LinkSigner::new(ring.clone(), "https://t.example/go").unwrap();
+    let c = sample("c", "p", None, None);
+    let token = ring.issue_token(&c).unwrap();
+    let link_tag = signer.sign(&c.link).split_once('.').unwrap().1.to_owned();
+    let (signed, _) = token.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{link_tag}");
+    assert_eq!(
+        ring.verify_token(&forged, T0).unwrap_err(),
+        Error::InvalidSignature
+    );
+}
+
+#[test]
+fn malformed_tokens_are_refused_with_a_typed_error_that_leaks_nothing() {
+    let ring = vector_keyring();
+    let good = ring.issue_token(&sample("c", "p", None, None)).unwrap();
+    let (signed, tag) = good.rsplit_once('.').unwrap();
+    let cases = [
+        String::new(),
+        "v1".into(),
+        "v1.".into(),
+        "v2.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA".into(),
+        "V1.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA".into(),
+        good[3..].to_string(),
+        format!("{signed}"),
+        format!("{good}."),
+        format!("{good}.x"),
+        format!("{signed}.{tag}="),
+        format!("{signed}..{tag}"),
+        good.replacen("v1.k1.", "v1..", 1),
+        good.replacen("v1.k1.", "v1.k!.", 1),
+        good.replacen("v1.k1.", "v1.kkkkkkkkkkkkkkkkk.", 1),
+        good.replacen("v1.k1.", "v1.k1.-", 1),
+        good.replacen("v1.k1.", "v1.k1.+", 1),
+        "v1.k1.99999999999999999999.AAAA.AAAAAAAAAAAAAAAAAAAAAA".into(),
+        "v1.k1.1.A=AA.AAAAAAAAAAAAAAAAAAAAAA".into(),
+        format!("v1.k1.1.{}.AAAAAAAAAAAAAAAAAAAAAA", "A".repeat(500)),
+        format!(" {good}"),
+        format!("{good} "),
+        good.replace('.', "%2E"),
+        "v1.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA\u{e9}".into(),
+    ];
+    for t in cases {
+        let err = ring.verify_token(&t, T0).unwrap_err();
+        assert!(
+            matches!(err.code(), "malformed" | "invalid_signature"),
+            "{t:?}: {err}"
+        );
+        let text = err.to_string();
+        assert!(
+            !text.contains(tag) && !text.contains(&good),
+            "error leaks the token: {text}"
+        );
+    }
+}
+
+#[test]
+fn correctly_signed_but_inconsistent_bodies_are_refused() {
+    // Sign bodies the issuer would never produce, with the real key, and check the
+    // decoder refuses them rather than panicking or accepting them.
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use hmac::{Hmac, KeyInit, Mac};
+    let ring = vector_keyring();
+    let key = ring.key("k1").unwrap().to_base64();
+    let key = B64.decode(key).unwrap();
+    let sign = |exp: u64, body: &[u8]| {
+        let signed = format!("v1.k1.{exp}.{}", B64.encode(body));
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        mac.update(b"affiliate-sdk:token:v1\0");
+        mac.update(signed.as_bytes());
+        let tag = B64.encode(&mac.finalize().into_bytes()[..16]);
+        format!("{signed}.{tag}")
+    };
+    let mut good = vec![7u8; 16];
+    good.extend_from_slice(&T0.to_be_bytes());
+    good.extend_from_slice(b"\x01c\x01p\x00\x00");
+    assert!(
+        ring.verify_token(&sign(T0 + 10, &good), T0).is_ok(),
+        "the helper signs correctly"
+    );
+
+    let mut cases: Vec<(u64, Vec<u8>)> = vec![
+        (T0 - 1, good.clone()),                      // expires before issued
+        (T0 + 10, good[..20].to_vec()),              // truncated header
+        (T0 + 10, good[..good.len() - 1].to_vec()),  // missing sid length
+        (T0 + 10, [good.clone(), vec![0]].concat()), // trailing byte
+    ];
+    let mut bad_len = good.clone();
+    bad_len[24] = 60; // campaign length past the end
+    cases.push((T0 + 10, bad_len));
+    let mut empty_campaign = good.clone();
+    empty_campaign[24] = 0;
+    cases.push((T0 + 10, empty_campaign));
+    let mut bad_char = good.clone();
+    bad_char[25] = b' ';
+    cases.push((T0 + 10, bad_char));
+    let mut not_utf8 = good.clone();
+    not_utf8[25] = 0xff;
+    cases.push((T0 + 10, not_utf8));
+    let mut long_code = good[..24].to_vec();
+    long_code.push(65);
+    long_code.extend(std::iter::repeat_n(b'c', 65));
+    long_code.extend_from_slice(b"\x01p\x00\x00");
+    cases.push((T0 + 10, long_code));
+    for (exp, body) in cases {
+        let err = ring.verify_token(&sign(exp, &body), T0).unwrap_err();
+        assert_eq!(err.code(), "malformed", "{body:?}");
+    }
+}
+
+#[test]
+fn untrusted_token_reads_only_kid_and_expiry() {
+    let ring = vector_keyring();
+    let c = sample("haircare", "abc123", None, Some("kw"));
+    let t = ring.issue_token(&c).unwrap();
+    let u = UntrustedToken::parse(&t).unwrap();
+    assert_eq!((u.kid(), u.expires_at()), ("k1", T0 + 30 * DAY));
+    let dbg = format!("{u:?}");
+    assert!(
+        !dbg.contains(t.rsplit_once('.').unwrap().1),
+        "Debug shows the tag: {dbg}"
+    );
+    // Parsing does not verify.
+    let forged = t.replacen(&format!(".{}.", T0 + 30 * DAY), ".4000000000.", 1);
+    assert_eq!(
+        UntrustedToken::parse(&forged).unwrap().expires_at(),
+        4_000_000_000
+    );
+    assert!(ring.verify_token(&forged, T0).is_err());
+}
+
+#[test]
+fn claims_carry_every_field() {
+    let ring = vector_keyring();
+    let c = sample("haircare", "abc123", Some("website2"), Some("kw.1"));
+    let v = ring
+        .verify_token(&ring.issue_token(&c).unwrap(), T0 + 5)
+        .unwrap();
+    assert_eq!(v.click_id, ClickId::from_bytes([0xab; 16]));
+    assert_eq!(v.link.campaign, Code::new("haircare").unwrap());
+    assert_eq!(v.link.partner, "abc123");
+    assert_eq!(v.link.ad.unwrap(), "website2");
+    assert_eq!(v.link.sid, Some(Sid::new("kw.1").unwrap()));
+    assert_eq!((v.issued_at, v.expires_at), (T0, T0 + 30 * DAY));
+}
