@@ -27,14 +27,14 @@ pub const MAX_COOKIE_HEADER_LEN: usize = 8192;
 /// ```
 /// use affiliate_sdk::CookieConfig;
 /// let cfg = CookieConfig::new().secure(true).domain(".shop.example")?;
-/// let header = cfg.set_cookie("v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB", 2_419_200)?;
+/// let header = cfg.set_cookie("v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ", 2_419_200)?;
 /// assert_eq!(
 ///     header,
-///     "aff_token=v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=shop.example; Max-Age=2419200"
+///     "aff_token=v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=shop.example; Max-Age=2419200"
 /// );
 ///
-/// let found = cfg.find("theme=dark; aff_token=v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB; =broken")?;
-/// assert_eq!(found, Some("v1.k1.1700000000.AAAA.BBBBBBBBBBBBBBBBBBBBBB"));
+/// let found = cfg.find("theme=dark; aff_token=v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ; =broken")?;
+/// assert_eq!(found, Some("v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ"));
 /// # Ok::<(), affiliate_sdk::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

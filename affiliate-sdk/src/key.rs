@@ -333,18 +333,19 @@ pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
     out
 }
 
-/// Checks a base64url tag against `mac` in constant time.
+/// Checks a base64url tag against `mac` in constant time. The expected tag is
+/// encoded and compared as text, so a non-canonical encoding never matches.
 pub(crate) fn verify_tag(mac: HmacSha256, tag_b64: &[u8]) -> Result<()> {
-    if tag_b64.len() != TAG_B64_LEN {
-        return Err(Error::InvalidSignature);
-    }
-    let mut tag = [0u8; TAG_LEN];
-    match URL_SAFE_NO_PAD.decode_slice(tag_b64, &mut tag) {
-        Ok(TAG_LEN) => {}
+    let mut expected = [0u8; TAG_B64_LEN];
+    match URL_SAFE_NO_PAD.encode_slice(tag(mac), &mut expected) {
+        Ok(TAG_B64_LEN) if tag_b64.len() == TAG_B64_LEN => {}
         _ => return Err(Error::InvalidSignature),
     }
-    mac.verify_truncated_left(&tag)
-        .map_err(|_| Error::InvalidSignature)
+    if bool::from(expected.ct_eq(tag_b64)) {
+        Ok(())
+    } else {
+        Err(Error::InvalidSignature)
+    }
 }
 
 /// Encodes a tag as unpadded base64url (22 characters).

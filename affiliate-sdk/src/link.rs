@@ -244,15 +244,20 @@ impl LinkSigner {
                 "only printable ASCII other than backslash allowed",
             ));
         }
-        let parsed = if url.starts_with('/') {
-            Url::parse(&format!("http://link.invalid{url}"))
+        // A request target (`/go/c/p?sig=…`) or an absolute http(s) URL; the fragment,
+        // scheme and authority are not part of the link.
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        let (target, query) = url.split_once('?').unwrap_or((url, ""));
+        let path = if target.starts_with('/') {
+            target
         } else {
-            Url::parse(url)
-        }
-        .map_err(|_| Error::malformed("link", "not a URL"))?;
+            let after_scheme = strip_prefix_ignore_case(target, "https://")
+                .or_else(|| strip_prefix_ignore_case(target, "http://"))
+                .ok_or_else(|| Error::malformed("link", "not an http(s) URL or a path"))?;
+            after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+        };
 
-        let rest = parsed
-            .path()
+        let rest = path
             .strip_prefix(self.base_path.as_str())
             .and_then(|p| p.strip_prefix('/'))
             .ok_or_else(|| Error::malformed("link", "path is not under the base URL"))?;
@@ -271,7 +276,7 @@ impl LinkSigner {
 
         let mut sig: Option<Cow<'_, str>> = None;
         let mut sid: Option<Cow<'_, str>> = None;
-        for (name, value) in parsed.query_pairs() {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let slot = match name.as_ref() {
                 "sig" => &mut sig,
                 "sid" => &mut sid,
@@ -290,9 +295,17 @@ impl LinkSigner {
     }
 }
 
-/// Feeds the canonical link encoding (after the purpose label) into `mac`.
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// Feeds the canonical link encoding (after the purpose label) into `mac`, in one
+/// update.
 fn absorb(mac: &mut crate::key::HmacSha256, kid: &[u8], link: &Link) {
     let ad = link.ad.as_ref().map_or("", Code::as_str);
+    let mut buf = [0u8; 4 * (1 + crate::code::MAX_CODE_LEN)];
+    let mut n = 0;
     for part in [
         kid,
         link.campaign.as_str().as_bytes(),
@@ -300,7 +313,9 @@ fn absorb(mac: &mut crate::key::HmacSha256, kid: &[u8], link: &Link) {
         ad.as_bytes(),
     ] {
         // Every part is at most 64 bytes (kids 16), so the length fits one byte.
-        mac.update(&[part.len() as u8]);
-        mac.update(part);
+        buf[n] = part.len() as u8;
+        buf[n + 1..n + 1 + part.len()].copy_from_slice(part);
+        n += 1 + part.len();
     }
+    mac.update(&buf[..n]);
 }

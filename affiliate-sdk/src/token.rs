@@ -1,21 +1,28 @@
 //! Session tokens: the signed record of a click that the visitor carries to checkout.
 //!
 //! ```text
-//! token = "v1." kid "." exp "." body "." tag
-//! exp   = expires-at, Unix seconds in decimal without leading zeros
-//! body  = base64url-nopad( click_id[16] || issued_at u64 big-endian[8]
-//!                          || lp(campaign) || lp(partner) || lp(ad) || lp(sid) )
-//! tag   = base64url-nopad( HMAC-SHA256(key, "affiliate-sdk:token:v1\0" || "v1." kid "." exp "." body)[..16] )
+//! token   = "v1." kid "." exp "." iat "." click "." campaign "." partner "." ad "." sid "." tag
+//! exp     = expires-at, Unix seconds, decimal without leading zeros
+//! iat     = issued-at, Unix seconds, decimal without leading zeros
+//! click   = the 16-byte click id in unpadded base64url (22 characters)
+//! ad, sid = empty when absent (codes are never empty, so this is unambiguous)
+//! tag     = base64url-nopad( HMAC-SHA256(key, "affiliate-sdk:token:v1\0" || everything before ".tag")[..16] )
 //! ```
 //!
-//! `lp(x)` is one length byte then `x`; an absent ad or sid is the single byte `0`.
-//! Every character is in `[A-Za-z0-9._-]`, so a token goes into a URL, a cookie or a
-//! header without escaping. It is signed, not encrypted, and holds no personal data.
-//! The expiry is in clear text so a client without the key (the browser snippet) can
-//! size its cookie: see [`UntrustedToken::expires_at`].
+//! Codes, kid and click id have no dots; the `sid` may, so it is everything between the
+//! eighth dot and the last one (the tag has no dots). Every character is in
+//! `[A-Za-z0-9._~-]`, so a token goes into a URL, a cookie or a header without
+//! escaping. It is signed, not encrypted, and holds no personal data: a client
+//! without the key (the browser snippet) can read the expiry and the campaign, see
+//! [`UntrustedToken`].
 //!
-//! Sizes: 120 bytes with a 2-byte kid and 8-byte codes and sid (at most 134 with a
-//! 16-byte kid); 433 bytes with every field at its maximum.
+//! Verification reads nothing but the version, the key id and the tag's position
+//! before the tag is checked: a token whose signed fields were edited is refused as
+//! an invalid signature, never parsed. Only an authentic token's fields are split and
+//! validated.
+//!
+//! Sizes: 109 bytes with a 2-byte kid and 8-byte codes and sid (at most 123 with a
+//! 16-byte kid); 367 bytes with every field at its maximum.
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -25,9 +32,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 
 use crate::click_id::ClickId;
-use crate::code::{Code, MAX_CODE_LEN, Sid};
+use crate::code::{Code, MAX_CODE_LEN, Sid, is_code_byte, is_sid_byte};
 use crate::error::{ClaimsError, Error, Result};
-use crate::key::{Keyring, Kid, Purpose, encode_tag, tag, verify_tag};
+use crate::key::{Keyring, Kid, Purpose, TAG_B64_LEN, encode_tag, tag, verify_tag};
 use crate::link::Link;
 
 /// Longest token accepted, in bytes. Longer input is refused before any decoding.
@@ -37,7 +44,7 @@ pub const MAX_TOKEN_LEN: usize = 512;
 pub const DEFAULT_SKEW_SECS: u64 = 60;
 
 const PREFIX: &str = "v1.";
-const MAX_BODY_LEN: usize = 16 + 8 + 4 * (1 + MAX_CODE_LEN);
+const CLICK_B64_LEN: usize = 22;
 
 /// What a session token says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,22 +88,30 @@ impl Default for TokenValidation {
     }
 }
 
-/// A token whose structure was checked but whose tag was not. Only its key id and
-/// expiry can be read: everything else waits for [`Keyring::verify_token`].
+/// A token whose structure was checked but whose tag was not. Its key id, expiry
+/// and campaign can be read (to size a cookie, or to keep a first click per campaign);
+/// nothing here may decide attribution until [`Keyring::verify_token`] says so.
 ///
 /// ```
 /// use affiliate_sdk::UntrustedToken;
-/// let t = UntrustedToken::parse("v1.k1.1700086400.AAAA.AAAAAAAAAAAAAAAAAAAAAA")?;
-/// assert_eq!(t.expires_at(), 1_700_086_400);
-/// assert_eq!(t.kid(), "k1");
+/// let t = UntrustedToken::parse(
+///     "v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...JK4wA1m8DHO9eD5PQqxqRw",
+/// )?;
+/// assert_eq!((t.kid(), t.expires_at(), t.campaign()), ("k1", 1_702_592_000, "haircare"));
 /// # Ok::<(), affiliate_sdk::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct UntrustedToken<'a> {
+    /// Everything before the last dot: what the tag covers.
     signed: &'a str,
     kid: &'a str,
     expires_at: u64,
-    body: &'a str,
+    issued_at: u64,
+    click: &'a str,
+    campaign: &'a str,
+    partner: &'a str,
+    ad: &'a str,
+    sid: &'a str,
     tag: &'a str,
 }
 
@@ -106,54 +121,53 @@ impl fmt::Debug for UntrustedToken<'_> {
         f.debug_struct("UntrustedToken")
             .field("kid", &self.kid)
             .field("expires_at", &self.expires_at)
+            .field("campaign", &self.campaign)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a> UntrustedToken<'a> {
-    /// Checks the token's shape: version, key id, expiry, base64url body and tag.
+    /// Checks the token's shape: version, field count, alphabets, lengths and the
+    /// decimal times. Refuses input longer than [`MAX_TOKEN_LEN`] unread.
     pub fn parse(token: &'a str) -> Result<UntrustedToken<'a>> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(malformed("longer than 512 bytes"));
-        }
-        let Some(rest) = token.strip_prefix(PREFIX) else {
-            return Err(malformed(
-                if token.starts_with('v') && token.contains('.') {
-                    "unsupported version"
-                } else {
-                    "expected a v1. token"
-                },
-            ));
+        let (signed, tag) = split_tag(token)?;
+        let [kid, exp, iat, click, campaign, partner, ad, sid] =
+            split_fields(signed).ok_or_else(|| malformed("expected 10 dot-separated parts"))?;
+        let codes = |s: &str, min: usize, sid: bool| {
+            (min..=MAX_CODE_LEN).contains(&s.len())
+                && s.bytes().all(if sid { is_sid_byte } else { is_code_byte })
         };
-        let (signed, tag) = token
-            .rsplit_once('.')
-            .ok_or_else(|| malformed("expected 5 dot-separated parts"))?;
-        let mut parts = rest.split('.');
-        let (Some(kid), Some(exp), Some(body), Some(_tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(malformed("expected 5 dot-separated parts"));
-        };
-        if kid.is_empty() || kid.len() > Kid::MAX_LEN || !kid.bytes().all(crate::code::is_code_byte)
-        {
+        if !codes(kid, 1, false) || kid.len() > Kid::MAX_LEN {
             return Err(malformed("invalid key id"));
         }
         let expires_at = parse_decimal(exp).ok_or_else(|| malformed("invalid expiry"))?;
-        if body.is_empty() || !body.bytes().all(is_b64url) {
-            return Err(malformed("body is not base64url"));
+        let issued_at = parse_decimal(iat).ok_or_else(|| malformed("invalid issue time"))?;
+        if expires_at < issued_at {
+            return Err(malformed("expires before it is issued"));
         }
-        if tag.len() != crate::key::TAG_B64_LEN || !tag.bytes().all(is_b64url) {
+        if click.len() != CLICK_B64_LEN || !codes(click, 1, false) {
+            return Err(malformed("click id is not 22 base64url characters"));
+        }
+        if !codes(campaign, 1, false)
+            || !codes(partner, 1, false)
+            || !codes(ad, 0, false)
+            || !codes(sid, 0, true)
+        {
+            return Err(malformed("code or sid of invalid length or alphabet"));
+        }
+        if !tag.bytes().all(is_code_byte) {
             return Err(malformed("tag is not 22 base64url characters"));
         }
         Ok(UntrustedToken {
             signed,
             kid,
             expires_at,
-            body,
+            issued_at,
+            click,
+            campaign,
+            partner,
+            ad,
+            sid,
             tag,
         })
     }
@@ -169,6 +183,12 @@ impl<'a> UntrustedToken<'a> {
     #[must_use]
     pub fn expires_at(&self) -> u64 {
         self.expires_at
+    }
+
+    /// The campaign the token claims. Unverified.
+    #[must_use]
+    pub fn campaign(&self) -> &'a str {
+        self.campaign
     }
 }
 
@@ -207,7 +227,7 @@ impl Keyring {
     /// let link = Link::new(Code::new("haircare")?, Code::new("abc123")?);
     /// let claims = TokenClaims::new(ClickId::from_bytes([7; 16]), link, 1_700_000_000, 28 * 86_400);
     /// let token = ring.issue_token(&claims)?;
-    /// assert!(token.starts_with("v1.k1.1702419200."));
+    /// assert!(token.starts_with("v1.k1.1702419200.1700000000."));
     ///
     /// let verified = ring.verify_token(&token, 1_700_000_100)?;
     /// assert_eq!(verified.link.partner.as_str(), "abc123");
@@ -216,23 +236,27 @@ impl Keyring {
     /// ```
     pub fn issue_token(&self, claims: &TokenClaims) -> Result<String> {
         if claims.expires_at < claims.issued_at {
-            return Err(Error::malformed(
-                "token claims",
-                "expires before it is issued",
-            ));
+            return Err(Error::malformed("token claims", "expires before it is issued"));
         }
-        let mut body = [0u8; MAX_BODY_LEN];
-        let len = encode_body(claims, &mut body);
-
         let (kid, mut mac) = self.signer(Purpose::Token);
+        let l = &claims.link;
         let mut token = String::with_capacity(MAX_TOKEN_LEN);
-        token.push_str(PREFIX);
-        token.push_str(kid.as_str());
-        token.push('.');
         // Writing to a String cannot fail.
-        let _ = write!(token, "{}", claims.expires_at);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&body[..len], &mut token);
+        let _ = write!(
+            token,
+            "{PREFIX}{kid}.{}.{}.",
+            claims.expires_at, claims.issued_at
+        );
+        URL_SAFE_NO_PAD.encode_string(claims.click_id.as_bytes(), &mut token);
+        for part in [
+            l.campaign.as_str(),
+            l.partner.as_str(),
+            l.ad.as_ref().map_or("", Code::as_str),
+            l.sid.as_ref().map_or("", Sid::as_str),
+        ] {
+            token.push('.');
+            token.push_str(part);
+        }
         mac.update(token.as_bytes());
         token.push('.');
         encode_tag(&tag(mac), &mut token);
@@ -256,34 +280,86 @@ impl Keyring {
         now: u64,
         validation: &TokenValidation,
     ) -> Result<VerifiedToken> {
-        let t = UntrustedToken::parse(token)?;
-        let mut mac = self.verifier(t.kid.as_bytes(), Purpose::Token)?;
-        mac.update(t.signed.as_bytes());
-        verify_tag(mac, t.tag.as_bytes())?;
+        // Only what is needed to check the tag is read before the tag is checked:
+        // the version, the key id and where the tag starts.
+        let (signed, tag) = split_tag(token)?;
+        let kid = signed[PREFIX.len()..].split('.').next().unwrap_or("");
+        let mut mac = self.verifier(kid.as_bytes(), Purpose::Token)?;
+        mac.update(signed.as_bytes());
+        verify_tag(mac, tag.as_bytes())?;
 
-        let claims = decode_body(t.body, t.expires_at)?;
-        if now.saturating_add(validation.skew_secs) < claims.issued_at {
-            return Err(ClaimsError::NotYetValid {
-                issued_at: claims.issued_at,
-            }
-            .into());
+        // Authentic: split and check the fields (an issuer of ours never fails here).
+        let [_, exp, iat, click, campaign, partner, ad, sid] =
+            split_fields(signed).ok_or_else(|| malformed("expected 10 dot-separated parts"))?;
+        let expires_at = parse_decimal(exp).ok_or_else(|| malformed("invalid expiry"))?;
+        let issued_at = parse_decimal(iat).ok_or_else(|| malformed("invalid issue time"))?;
+        if expires_at < issued_at {
+            return Err(malformed("expires before it is issued"));
         }
-        if now >= claims.expires_at.saturating_add(validation.skew_secs) {
+        if now.saturating_add(validation.skew_secs) < issued_at {
+            return Err(ClaimsError::NotYetValid { issued_at }.into());
+        }
+        if now >= expires_at.saturating_add(validation.skew_secs) {
             return Err(ClaimsError::Expired {
-                expired_at: claims.expires_at,
+                expired_at: expires_at,
             }
             .into());
         }
-        Ok(VerifiedToken(claims))
+        let mut click_id = [0u8; 16];
+        match URL_SAFE_NO_PAD.decode_slice(click, &mut click_id) {
+            Ok(16) if click.len() == CLICK_B64_LEN => {}
+            _ => return Err(malformed("click id is not 16 bytes of base64url")),
+        }
+        let link = Link {
+            campaign: Code::new(campaign)?,
+            partner: Code::new(partner)?,
+            ad: optional(ad, Code::new)?,
+            sid: optional(sid, Sid::new)?,
+        };
+        Ok(VerifiedToken(TokenClaims {
+            click_id: ClickId::from_bytes(click_id),
+            link,
+            issued_at,
+            expires_at,
+        }))
     }
+}
+
+/// Checks length and version and splits off the tag (the last 22 characters).
+fn split_tag(token: &str) -> Result<(&str, &str)> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(malformed("longer than 512 bytes"));
+    }
+    if !token.starts_with(PREFIX) {
+        return Err(malformed(if token.starts_with('v') && token.contains('.') {
+            "unsupported version"
+        } else {
+            "expected a v1. token"
+        }));
+    }
+    let last = token.len().wrapping_sub(TAG_B64_LEN + 1);
+    match token.as_bytes().get(last) {
+        Some(b'.') if last > PREFIX.len() => Ok((&token[..last], &token[last + 1..])),
+        _ => Err(malformed("tag is not 22 base64url characters")),
+    }
+}
+
+/// Splits `v1.kid.exp.iat.click.campaign.partner.ad.sid` (the part before the tag)
+/// into its eight fields; the sid is everything after the eighth dot.
+fn split_fields(signed: &str) -> Option<[&str; 8]> {
+    let mut rest = signed.get(PREFIX.len()..)?;
+    let mut out = [""; 8];
+    for field in out.iter_mut().take(7) {
+        let dot = rest.bytes().position(|b| b == b'.')?;
+        *field = &rest[..dot];
+        rest = &rest[dot + 1..];
+    }
+    out[7] = rest;
+    Some(out)
 }
 
 fn malformed(reason: &'static str) -> Error {
     Error::malformed("token", reason)
-}
-
-fn is_b64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 /// Strict decimal: 1–20 digits, no sign, no leading zero (except "0"), no overflow.
@@ -291,90 +367,15 @@ fn parse_decimal(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || (s.len() > 1 && s.starts_with('0')) {
         return None;
     }
-    if !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-fn encode_body(c: &TokenClaims, out: &mut [u8; MAX_BODY_LEN]) -> usize {
-    out[..16].copy_from_slice(c.click_id.as_bytes());
-    out[16..24].copy_from_slice(&c.issued_at.to_be_bytes());
-    let mut n = 24;
-    let l = &c.link;
-    for part in [
-        l.campaign.as_str(),
-        l.partner.as_str(),
-        l.ad.as_ref().map_or("", Code::as_str),
-        l.sid.as_ref().map_or("", Sid::as_str),
-    ] {
-        // Codes and sids are at most 64 bytes.
-        out[n] = part.len() as u8;
-        out[n + 1..n + 1 + part.len()].copy_from_slice(part.as_bytes());
-        n += 1 + part.len();
-    }
-    n
-}
-
-fn decode_body(body_b64: &str, expires_at: u64) -> Result<TokenClaims> {
-    let mut buf = [0u8; MAX_BODY_LEN];
-    // The encoded body of a full buffer is 379 characters; anything longer cannot fit.
-    if body_b64.len() > 379 {
-        return Err(malformed("body too long"));
-    }
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(body_b64, &mut buf)
-        .map_err(|_| malformed("body is not base64url"))?;
-    let body = &buf[..len];
-    if body.len() < 24 + 4 {
-        return Err(malformed("body too short"));
-    }
-    let mut click = [0u8; 16];
-    click.copy_from_slice(&body[..16]);
-    let mut iat = [0u8; 8];
-    iat.copy_from_slice(&body[16..24]);
-    let issued_at = u64::from_be_bytes(iat);
-    if expires_at < issued_at {
-        return Err(malformed("expires before it is issued"));
-    }
-
-    let mut rest = &body[24..];
-    let mut field = || -> Result<&str> {
-        let (&n, tail) = rest
-            .split_first()
-            .ok_or_else(|| malformed("body truncated"))?;
-        let n = usize::from(n);
-        if tail.len() < n {
-            return Err(malformed("body truncated"));
+    s.bytes().try_fold(0u64, |n, b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
         }
-        let (value, tail) = tail.split_at(n);
-        rest = tail;
-        std::str::from_utf8(value).map_err(|_| malformed("field is not text"))
-    };
-    let campaign = Code::new(field()?)?;
-    let partner = Code::new(field()?)?;
-    let ad = optional(field()?, Code::new)?;
-    let sid = optional(field()?, Sid::new)?;
-    if !rest.is_empty() {
-        return Err(malformed("trailing bytes in body"));
-    }
-    Ok(TokenClaims {
-        click_id: ClickId::from_bytes(click),
-        link: Link {
-            campaign,
-            partner,
-            ad,
-            sid,
-        },
-        issued_at,
-        expires_at,
     })
 }
 
 fn optional<T>(s: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Option<T>> {
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        parse(s).map(Some)
-    }
+    if s.is_empty() { Ok(None) } else { parse(s).map(Some) }
 }

@@ -6,7 +6,7 @@ use affiliate_sdk::{CookieConfig, MAX_COOKIE_HEADER_LEN, parse_cookie_header};
 use common::{claims, vector_keyring};
 use proptest::prelude::*;
 
-const TOKEN: &str = "v1.k1.1702592000.AYvP5WgAejydLgEjRWeJqw.JK4wA1m8DHO9eD5PQqxqRw";
+const TOKEN: &str = "v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ";
 
 #[test]
 fn set_cookie_has_the_documented_defaults() {
@@ -51,8 +51,8 @@ fn nothing_can_be_injected_into_the_header() {
     let cfg = CookieConfig::new();
     for bad in [
         "x; Domain=evil.example",
-        "v1.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA\r\nSet-Cookie: a=b",
-        "v1.k1.1.AA AA.AAAAAAAAAAAAAAAAAAAAAA",
+        "v1.k1.2.1.AYvP5WgAejydLgEjRWeJqw.c.p...v1Af6m4lqecE8z0xRo2kiQ\r\nSet-Cookie: a=b",
+        "v1.k1.2.1.AYvP5WgAejydLgEjRWeJqw.c.p p...v1Af6m4lqecE8z0xRo2kiQ",
         "",
     ] {
         assert_eq!(

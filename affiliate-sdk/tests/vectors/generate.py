@@ -64,9 +64,8 @@ def link_url(kid, campaign, partner, ad=None, sid=None):
 
 
 def token(kid, click_id, campaign, partner, ad, sid, issued_at, expires_at, label=TOKEN_LABEL):
-    body = bytes.fromhex(click_id.replace("-", "")) + struct.pack(">Q", issued_at)
-    body += lp(campaign) + lp(partner) + lp(ad) + lp(sid)
-    signed = f"v1.{kid}.{expires_at}.{b64(body)}"
+    click = b64(bytes.fromhex(click_id.replace("-", "")))
+    signed = f"v1.{kid}.{expires_at}.{issued_at}.{click}.{campaign}.{partner}.{ad or ''}.{sid or ''}"
     return signed + "." + tag(kid, label, signed.encode())
 
 
@@ -134,8 +133,14 @@ def token_checks(good):
          "token": tok.replace(f".{exp}.", f".{exp + 1}.", 1)},
         {"name": "version 2", "now": iat, "error": "malformed", "token": "v2" + tok[2:]},
         {"name": "no version", "now": iat, "error": "malformed", "token": tok[3:]},
-        {"name": "leading zero in expiry", "now": iat, "error": "malformed",
+        # Before the tag verifies only version, kid and tag position are read: edits
+        # inside the signed fields are invalid signatures, never parsed.
+        {"name": "leading zero in expiry", "now": iat, "error": "invalid_signature",
          "token": tok.replace(f".{exp}.", f".0{exp}.", 1)},
+        {"name": "issue time edited", "now": iat, "error": "invalid_signature",
+         "token": tok.replace(f".{iat}.", f".{iat - 1}.", 1)},
+        {"name": "sid moved into ad", "now": iat, "error": "invalid_signature",
+         "token": tok.replace(".website2.kw1.", ".website2kw1..", 1)},
         {"name": "extra part", "now": iat, "error": "malformed", "token": tok + ".x"},
         {"name": "padded tag", "now": iat, "error": "malformed", "token": tok + "=="},
         {"name": "empty", "now": iat, "error": "malformed", "token": ""},
