@@ -57,7 +57,9 @@ fn bench(c: &mut Criterion) {
     let sig = signer.sign(&link);
     let iat = now();
     let claims = TokenClaims::new(
-        "0190a5c2-5b3a-7cde-8f01-23456789abcd".parse::<ClickId>().unwrap(),
+        "0190a5c2-5b3a-7cde-8f01-23456789abcd"
+            .parse::<ClickId>()
+            .unwrap(),
         link,
         iat,
         30 * 86_400,
@@ -104,7 +106,9 @@ fn bench(c: &mut Criterion) {
 
     let cfg = CookieConfig::new();
     let mut g = c.benchmark_group("signing");
-    g.bench_function("link_build", |b| b.iter(|| signer.build_link(black_box(&link))));
+    g.bench_function("link_build", |b| {
+        b.iter(|| signer.build_link(black_box(&link)))
+    });
     g.bench_function("link_verify", |b| {
         b.iter(|| signer.verify(black_box(&url)).unwrap())
     });
@@ -186,21 +190,60 @@ fn output_dir() -> PathBuf {
 
 /// Median time of one benchmark from criterion's estimates, in nanoseconds.
 fn median_ns(name: &str) -> Option<f64> {
-    let path = output_dir().join("signing").join(name).join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let path = output_dir()
+        .join("signing")
+        .join(name)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
 
 fn print_ratios() {
     let rows = [
         // (what, ours, peer, target, higher ratio is better for us)
-        ("token verify / HMAC floor (same bytes)", "token_verify", "floor_hmac_token_bytes", "<= 1.5x"),
-        ("jsonwebtoken decode / token verify", "jsonwebtoken_decode", "token_verify", ">= 5x"),
-        ("jsonwebtoken decode / link verify (URL)", "jsonwebtoken_decode", "link_verify", ">= 5x"),
-        ("jsonwebtoken decode / link verify (parts)", "jsonwebtoken_decode", "link_verify_parts", ""),
-        ("link verify (parts) / HMAC floor (same bytes)", "link_verify_parts", "floor_hmac_link_bytes", ""),
-        ("jsonwebtoken encode / token issue", "jsonwebtoken_encode", "token_issue", ""),
-        ("signed jar / cookie parse + token verify", "cookie_signed_jar_parse_and_verify", "cookie_parse_and_verify", ""),
+        (
+            "token verify / HMAC floor (same bytes)",
+            "token_verify",
+            "floor_hmac_token_bytes",
+            "<= 1.5x",
+        ),
+        (
+            "jsonwebtoken decode / token verify",
+            "jsonwebtoken_decode",
+            "token_verify",
+            ">= 5x",
+        ),
+        (
+            "jsonwebtoken decode / link verify (URL)",
+            "jsonwebtoken_decode",
+            "link_verify",
+            ">= 5x",
+        ),
+        (
+            "jsonwebtoken decode / link verify (parts)",
+            "jsonwebtoken_decode",
+            "link_verify_parts",
+            "",
+        ),
+        (
+            "link verify (parts) / HMAC floor (same bytes)",
+            "link_verify_parts",
+            "floor_hmac_link_bytes",
+            "",
+        ),
+        (
+            "jsonwebtoken encode / token issue",
+            "jsonwebtoken_encode",
+            "token_issue",
+            "",
+        ),
+        (
+            "signed jar / cookie parse + token verify",
+            "cookie_signed_jar_parse_and_verify",
+            "cookie_parse_and_verify",
+            "",
+        ),
     ];
     println!("\n== signing: ratios (medians) ==");
     for name in [

@@ -131,7 +131,7 @@ impl ClickIdGenerator {
 
 /// Lays out a UUIDv7 from a 48-bit millisecond count and a 74-bit counter.
 fn encode_v7(ms: u64, counter: u128) -> Uuid {
-    let rand_a = ((counter >> 62) & 0xfff) as u128; // 12 bits
+    let rand_a = (counter >> 62) & 0xfff; // 12 bits
     let rand_b = counter & ((1 << 62) - 1); // 62 bits
     let v = (u128::from(ms) << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b;
     Uuid::from_u128(v)

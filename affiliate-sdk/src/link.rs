@@ -232,7 +232,7 @@ impl LinkSigner {
     }
 
     /// Checks the signed part; returns the link and the raw `sid` parameter.
-    fn verify_url(&self, url: &str) -> Result<(Link, Option<String>)> {
+    fn verify_url<'u>(&self, url: &'u str) -> Result<(Link, Option<Cow<'u, str>>)> {
         if url.len() > MAX_LINK_LEN {
             return Err(Error::malformed("link", "longer than 4096 bytes"));
         }
@@ -276,13 +276,14 @@ impl LinkSigner {
 
         let mut sig: Option<Cow<'_, str>> = None;
         let mut sid: Option<Cow<'_, str>> = None;
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match name.as_ref() {
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match form_decode(name).as_ref() {
                 "sig" => &mut sig,
                 "sid" => &mut sid,
                 _ => continue,
             };
-            if slot.replace(value).is_some() {
+            if slot.replace(form_decode(value)).is_some() {
                 return Err(Error::malformed(
                     "link",
                     format!("parameter {name} appears more than once"),
@@ -291,21 +292,36 @@ impl LinkSigner {
         }
         let sig = sig.ok_or_else(|| Error::malformed("link", "no sig parameter"))?;
         let link = self.verify_parts(campaign, partner, ad, &sig)?;
-        Ok((link, sid.map(Cow::into_owned)))
+        Ok((link, sid))
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space, `%XX` a
+/// byte), borrowing when there is nothing to decode.
+fn form_decode(component: &str) -> Cow<'_, str> {
+    if component.contains(['%', '+']) {
+        let spaced = component.replace('+', " ");
+        Cow::Owned(
+            percent_encoding::percent_decode_str(&spaced)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    } else {
+        Cow::Borrowed(component)
     }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Feeds the canonical link encoding (after the purpose label) into `mac`, in one
 /// update.
 fn absorb(mac: &mut crate::key::HmacSha256, kid: &[u8], link: &Link) {
     let ad = link.ad.as_ref().map_or("", Code::as_str);
-    let mut buf = [0u8; 4 * (1 + crate::code::MAX_CODE_LEN)];
-    let mut n = 0;
+    let mut buf = arrayvec::ArrayVec::<u8, { 4 * (1 + crate::code::MAX_CODE_LEN) }>::new();
     for part in [
         kid,
         link.campaign.as_str().as_bytes(),
@@ -313,9 +329,9 @@ fn absorb(mac: &mut crate::key::HmacSha256, kid: &[u8], link: &Link) {
         ad.as_bytes(),
     ] {
         // Every part is at most 64 bytes (kids 16), so the length fits one byte.
-        buf[n] = part.len() as u8;
-        buf[n + 1..n + 1 + part.len()].copy_from_slice(part);
-        n += 1 + part.len();
+        buf.push(part.len() as u8);
+        // Capacity covers four maximal parts, so this never fails.
+        let _ = buf.try_extend_from_slice(part);
     }
-    mac.update(&buf[..n]);
+    mac.update(&buf);
 }

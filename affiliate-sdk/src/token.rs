@@ -236,7 +236,10 @@ impl Keyring {
     /// ```
     pub fn issue_token(&self, claims: &TokenClaims) -> Result<String> {
         if claims.expires_at < claims.issued_at {
-            return Err(Error::malformed("token claims", "expires before it is issued"));
+            return Err(Error::malformed(
+                "token claims",
+                "expires before it is issued",
+            ));
         }
         let (kid, mut mac) = self.signer(Purpose::Token);
         let l = &claims.link;
@@ -331,11 +334,13 @@ fn split_tag(token: &str) -> Result<(&str, &str)> {
         return Err(malformed("longer than 512 bytes"));
     }
     if !token.starts_with(PREFIX) {
-        return Err(malformed(if token.starts_with('v') && token.contains('.') {
-            "unsupported version"
-        } else {
-            "expected a v1. token"
-        }));
+        return Err(malformed(
+            if token.starts_with('v') && token.contains('.') {
+                "unsupported version"
+            } else {
+                "expected a v1. token"
+            },
+        ));
     }
     let last = token.len().wrapping_sub(TAG_B64_LEN + 1);
     match token.as_bytes().get(last) {
@@ -377,5 +382,9 @@ fn parse_decimal(s: &str) -> Option<u64> {
 }
 
 fn optional<T>(s: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Option<T>> {
-    if s.is_empty() { Ok(None) } else { parse(s).map(Some) }
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        parse(s).map(Some)
+    }
 }

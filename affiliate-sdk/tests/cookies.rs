@@ -6,7 +6,8 @@ use affiliate_sdk::{CookieConfig, MAX_COOKIE_HEADER_LEN, parse_cookie_header};
 use common::{claims, vector_keyring};
 use proptest::prelude::*;
 
-const TOKEN: &str = "v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ";
+const TOKEN: &str =
+    "v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ";
 
 #[test]
 fn set_cookie_has_the_documented_defaults() {

@@ -185,7 +185,7 @@ fn malformed_tokens_are_refused_with_a_typed_error_that_leaks_nothing() {
         "v2.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA".into(),
         "V1.k1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA".into(),
         good[3..].to_string(),
-        format!("{signed}"),
+        signed.to_string(),
         format!("{good}."),
         format!("{good}.x"),
         format!("{signed}.{tag}="),
@@ -230,11 +230,17 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
         mac.update(b"affiliate-sdk:token:v1\0");
         mac.update(signed.as_bytes());
-        format!("{signed}.{}", B64.encode(&mac.finalize().into_bytes()[..16]))
+        format!(
+            "{signed}.{}",
+            B64.encode(&mac.finalize().into_bytes()[..16])
+        )
     };
     let click = "AYvP5WgAejydLgEjRWeJqw";
     let good = format!("v1.k1.{}.{T0}.{click}.c.p..", T0 + 10);
-    assert!(ring.verify_token(&sign(&good), T0).is_ok(), "the helper signs correctly");
+    assert!(
+        ring.verify_token(&sign(&good), T0).is_ok(),
+        "the helper signs correctly"
+    );
 
     let long = "c".repeat(65);
     for signed in [
