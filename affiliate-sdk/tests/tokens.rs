@@ -7,7 +7,7 @@ use affiliate_sdk::{
     ClaimsError, ClickId, Code, Error, Key, Keyring, Link, MAX_TOKEN_LEN, Sid, TokenClaims,
     TokenValidation, UntrustedToken,
 };
-use common::{claims, replacements, vector_keyring};
+use common::{claims, single_char_mutations, vector_keyring};
 use proptest::prelude::*;
 
 const T0: u64 = 1_700_000_000;
@@ -39,20 +39,12 @@ proptest! {
     #[test]
     fn any_single_character_change_is_refused(c in claims()) {
         let ring = vector_keyring();
-        let token: Vec<char> = ring.issue_token(&c)?.chars().collect();
-        for i in 0..token.len() {
-            for r in replacements() {
-                if r == token[i] {
-                    continue;
-                }
-                let mut m = token.clone();
-                m[i] = r;
-                let mutated: String = m.into_iter().collect();
-                prop_assert!(
-                    ring.verify_token(&mutated, c.issued_at).is_err(),
-                    "accepted {:?} (position {}, {:?})", mutated, i, r
-                );
-            }
+        let token = ring.issue_token(&c)?;
+        for (i, r, mutated) in single_char_mutations(&token, 0..token.len()) {
+            prop_assert!(
+                ring.verify_token(&mutated, c.issued_at).is_err(),
+                "accepted {:?} (position {}, {:?})", mutated, i, r
+            );
         }
     }
 }

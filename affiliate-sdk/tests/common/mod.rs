@@ -60,8 +60,25 @@ pub fn claims() -> impl Strategy<Value = TokenClaims> {
         })
 }
 
-/// Every printable ASCII character, space and tab: the replacements tried at each
-/// position by the mutation tests.
-pub fn replacements() -> impl Iterator<Item = char> {
-    (0x20u8..0x7f).map(char::from).chain(['\t'])
+/// Every copy of `s` with exactly one character at a position in `positions` replaced
+/// by another printable ASCII character, space or tab, with the position and the
+/// replacement.
+pub fn single_char_mutations(
+    s: &str,
+    positions: std::ops::Range<usize>,
+) -> impl Iterator<Item = (usize, char, String)> + '_ {
+    let chars: Vec<char> = s.chars().collect();
+    positions.flat_map(move |i| {
+        let chars = chars.clone();
+        let original = chars[i];
+        (0x20u8..0x7f)
+            .map(char::from)
+            .chain(['\t'])
+            .filter(move |&r| r != original)
+            .map(move |r| {
+                let mut m = chars.clone();
+                m[i] = r;
+                (i, r, m.into_iter().collect())
+            })
+    })
 }
