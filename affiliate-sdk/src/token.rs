@@ -102,17 +102,9 @@ impl Default for TokenValidation {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct UntrustedToken<'a> {
-    /// Everything before the last dot: what the tag covers.
-    signed: &'a str,
     kid: &'a str,
     expires_at: u64,
-    issued_at: u64,
-    click: &'a str,
     campaign: &'a str,
-    partner: &'a str,
-    ad: &'a str,
-    sid: &'a str,
-    tag: &'a str,
 }
 
 impl fmt::Debug for UntrustedToken<'_> {
@@ -159,16 +151,9 @@ impl<'a> UntrustedToken<'a> {
             return Err(malformed("tag is not 22 base64url characters"));
         }
         Ok(UntrustedToken {
-            signed,
             kid,
             expires_at,
-            issued_at,
-            click,
             campaign,
-            partner,
-            ad,
-            sid,
-            tag,
         })
     }
 

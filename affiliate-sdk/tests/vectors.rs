@@ -4,7 +4,7 @@
 mod common;
 
 use affiliate_sdk::{ClickId, CookieConfig, Link, LinkSigner, TokenClaims};
-use common::{opt_str, vector_keyring, vectors};
+use common::{vector_keyring, vectors};
 
 #[test]
 fn links_are_built_exactly() {
@@ -17,8 +17,8 @@ fn links_are_built_exactly() {
             .build(
                 case["campaign"].as_str().unwrap(),
                 case["partner"].as_str().unwrap(),
-                opt_str(&case["ad"]),
-                opt_str(&case["sid"]),
+                case["ad"].as_str(),
+                case["sid"].as_str(),
             )
             .unwrap();
         assert_eq!(built, case["url"].as_str().unwrap());
@@ -26,8 +26,8 @@ fn links_are_built_exactly() {
         let link = signer.verify(&built).unwrap();
         assert_eq!(link.campaign.as_str(), case["campaign"].as_str().unwrap());
         assert_eq!(link.partner.as_str(), case["partner"].as_str().unwrap());
-        assert_eq!(link.ad.as_ref().map(|a| a.as_str()), opt_str(&case["ad"]));
-        assert_eq!(link.sid.as_ref().map(|s| s.as_str()), opt_str(&case["sid"]));
+        assert_eq!(link.ad.as_ref().map(|a| a.as_str()), case["ad"].as_str());
+        assert_eq!(link.sid.as_ref().map(|s| s.as_str()), case["sid"].as_str());
     }
 }
 
@@ -38,12 +38,12 @@ fn link_checks_accept_and_refuse_as_specified() {
     for case in v["link_checks"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let result = signer.verify(case["url"].as_str().unwrap());
-        match opt_str(&case["error"]) {
+        match case["error"].as_str() {
             None => {
                 let link = result.unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(
                     link.sid.as_ref().map(|s| s.as_str()),
-                    opt_str(&case["sid"]),
+                    case["sid"].as_str(),
                     "{name}"
                 );
             }
@@ -59,8 +59,8 @@ fn claims_of(case: &serde_json::Value) -> TokenClaims {
     let link = Link::parse(
         case["campaign"].as_str().unwrap(),
         case["partner"].as_str().unwrap(),
-        opt_str(&case["ad"]),
-        opt_str(&case["sid"]),
+        case["ad"].as_str(),
+        case["sid"].as_str(),
     )
     .unwrap();
     TokenClaims {
@@ -99,7 +99,7 @@ fn token_checks_accept_and_refuse_as_specified() {
             case["token"].as_str().unwrap(),
             case["now"].as_u64().unwrap(),
         );
-        match opt_str(&case["error"]) {
+        match case["error"].as_str() {
             None => {
                 result.unwrap_or_else(|e| panic!("{name}: {e}"));
             }
@@ -114,7 +114,7 @@ fn cookies_are_written_and_found_exactly() {
     for case in v["cookies"]["set_cookie"].as_array().unwrap() {
         let cfg = CookieConfig::new()
             .secure(case["secure"].as_bool().unwrap())
-            .domain(opt_str(&case["domain"]).unwrap_or(""))
+            .domain(case["domain"].as_str().unwrap_or(""))
             .unwrap();
         let header = cfg
             .set_cookie(
@@ -127,9 +127,9 @@ fn cookies_are_written_and_found_exactly() {
     let cfg = CookieConfig::new();
     for case in v["cookies"]["find"].as_array().unwrap() {
         let result = cfg.find(case["header"].as_str().unwrap());
-        match opt_str(&case["error"]) {
+        match case["error"].as_str() {
             Some(code) => assert_eq!(result.unwrap_err().code(), code),
-            None => assert_eq!(result.unwrap(), opt_str(&case["found"])),
+            None => assert_eq!(result.unwrap(), case["found"].as_str()),
         }
     }
 }

@@ -21,10 +21,6 @@ pub fn vector_keyring() -> Keyring {
     .unwrap()
 }
 
-pub fn opt_str(v: &serde_json::Value) -> Option<&str> {
-    v.as_str()
-}
-
 pub fn code() -> impl Strategy<Value = Code> {
     "[A-Za-z0-9_-]{1,64}".prop_map(|s| Code::new(&s).unwrap())
 }
