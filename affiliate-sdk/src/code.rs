@@ -43,6 +43,16 @@ macro_rules! ascii_id {
                     .map_err(|_| Error::malformed($field, "longer than 64 bytes"))
             }
 
+            /// For text already checked by the caller (a verified token's fields):
+            /// the length and alphabet are asserted in debug builds only.
+            pub(crate) fn trusted(s: &str) -> Self {
+                debug_assert!(Self::new(s).is_ok(), "unchecked {}", $field);
+                let mut a = ArrayString::new();
+                // Cannot fail for checked input; never panics for any input.
+                let _ = a.try_push_str(s);
+                $name(a)
+            }
+
             /// The text of the value.
             #[must_use]
             pub fn as_str(&self) -> &str {
@@ -96,11 +106,11 @@ macro_rules! ascii_id {
     };
 }
 
-pub(crate) fn is_code_byte(b: u8) -> bool {
+pub(crate) const fn is_code_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
-pub(crate) fn is_sid_byte(b: u8) -> bool {
+pub(crate) const fn is_sid_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-')
 }
 

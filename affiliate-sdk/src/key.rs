@@ -307,11 +307,11 @@ impl Keyring {
 
     /// The keyed MAC state of `kid` for `purpose`; an unknown kid is an invalid
     /// signature (the verifier does not say which keys it holds).
-    pub(crate) fn verifier(&self, kid: &[u8], purpose: Purpose) -> Result<HmacSha256> {
+    pub(crate) fn verifier(&self, kid: &[u8], purpose: Purpose) -> Result<&HmacSha256> {
         self.entries
             .iter()
             .find(|e| e.kid.as_str().as_bytes() == kid)
-            .map(|e| e.macs[purpose as usize].clone())
+            .map(|e| &e.macs[purpose as usize])
             .ok_or(Error::InvalidSignature)
     }
 }
@@ -326,6 +326,7 @@ impl fmt::Debug for Keyring {
 }
 
 /// Finishes `mac` and returns the first 128 bits.
+#[inline]
 pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
     let full = mac.finalize().into_bytes();
     let mut out = [0u8; TAG_LEN];
@@ -335,6 +336,7 @@ pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
 
 /// Checks a base64url tag against `mac` in constant time. The expected tag is
 /// encoded and compared as text, so a non-canonical encoding never matches.
+#[inline]
 pub(crate) fn verify_tag(mac: HmacSha256, tag_b64: &[u8]) -> Result<()> {
     let mut expected = [0u8; TAG_B64_LEN];
     match URL_SAFE_NO_PAD.encode_slice(tag(mac), &mut expected) {

@@ -32,8 +32,8 @@
 //! let cookie_header = format!("cart=3; aff_token={token}");
 //! let back = CookieConfig::new().find(&cookie_header)?.expect("cookie present");
 //! let session = keys.verify_token(back, now + 3_600)?;
-//! assert_eq!(session.link.partner.as_str(), "abc123");
-//! assert_eq!(session.link.sid.unwrap().as_str(), "kw1");
+//! assert_eq!(session.partner(), "abc123");
+//! assert_eq!(session.sid(), Some("kw1"));
 //! # Ok::<(), affiliate_sdk::Error>(())
 //! ```
 //!

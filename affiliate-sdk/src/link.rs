@@ -202,7 +202,10 @@ impl LinkSigner {
         let (kid, tag_b64) = sig
             .split_once('.')
             .ok_or_else(|| Error::malformed("link signature", "expected <kid>.<tag>"))?;
-        let mut mac = self.keyring.verifier(kid.as_bytes(), Purpose::Link)?;
+        let mut mac = self
+            .keyring
+            .verifier(kid.as_bytes(), Purpose::Link)?
+            .clone();
         absorb(&mut mac, kid.as_bytes(), &link);
         verify_tag(mac, tag_b64.as_bytes())?;
         Ok(link)

@@ -178,28 +178,96 @@ impl<'a> UntrustedToken<'a> {
 }
 
 /// A token whose tag verified under the keyring and whose window contains "now".
-/// It can only be made by [`Keyring::verify_token`]; read the claims through `Deref`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerifiedToken(TokenClaims);
+/// It can only be made by [`Keyring::verify_token`]. It borrows the token text, so
+/// verifying copies nothing; [`VerifiedToken::claims`] gives owned claims.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken<'a> {
+    click_id: ClickId,
+    issued_at: u64,
+    expires_at: u64,
+    campaign: &'a str,
+    partner: &'a str,
+    ad: &'a str,
+    sid: &'a str,
+}
 
-impl VerifiedToken {
-    /// The verified claims.
-    #[must_use]
-    pub fn claims(&self) -> &TokenClaims {
-        &self.0
-    }
-
-    /// The verified claims, by value.
-    #[must_use]
-    pub fn into_claims(self) -> TokenClaims {
-        self.0
+impl fmt::Debug for VerifiedToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedToken")
+            .field("click_id", &self.click_id)
+            .field("campaign", &self.campaign)
+            .field("partner", &self.partner)
+            .field("ad", &self.ad())
+            .field("sid", &self.sid())
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
     }
 }
 
-impl std::ops::Deref for VerifiedToken {
-    type Target = TokenClaims;
-    fn deref(&self) -> &TokenClaims {
-        &self.0
+impl<'a> VerifiedToken<'a> {
+    /// The click that issued the token.
+    #[must_use]
+    pub fn click_id(&self) -> ClickId {
+        self.click_id
+    }
+
+    /// When the click happened, Unix seconds.
+    #[must_use]
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+
+    /// When the attribution window ends, Unix seconds (exclusive).
+    #[must_use]
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// The campaign code.
+    #[must_use]
+    pub fn campaign(&self) -> &'a str {
+        self.campaign
+    }
+
+    /// The partner code.
+    #[must_use]
+    pub fn partner(&self) -> &'a str {
+        self.partner
+    }
+
+    /// The ad code, if the link had one.
+    #[must_use]
+    pub fn ad(&self) -> Option<&'a str> {
+        Some(self.ad).filter(|s| !s.is_empty())
+    }
+
+    /// The partner's sid, if the click carried one.
+    #[must_use]
+    pub fn sid(&self) -> Option<&'a str> {
+        Some(self.sid).filter(|s| !s.is_empty())
+    }
+
+    /// Campaign, partner, ad and sid as an owned [`Link`].
+    #[must_use]
+    pub fn link(&self) -> Link {
+        Link {
+            campaign: Code::trusted(self.campaign),
+            partner: Code::trusted(self.partner),
+            ad: self.ad().map(Code::trusted),
+            sid: self.sid().map(Sid::trusted),
+        }
+    }
+
+    /// The verified claims, owned.
+    #[must_use]
+    pub fn claims(&self) -> TokenClaims {
+        TokenClaims {
+            click_id: self.click_id,
+            link: self.link(),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        }
     }
 }
 
@@ -215,7 +283,7 @@ impl Keyring {
     /// assert!(token.starts_with("v1.k1.1702419200.1700000000."));
     ///
     /// let verified = ring.verify_token(&token, 1_700_000_100)?;
-    /// assert_eq!(verified.link.partner.as_str(), "abc123");
+    /// assert_eq!(verified.partner(), "abc123");
     /// assert_eq!(ring.verify_token(&token, 1_702_419_260).unwrap_err().code(), "expired");
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
@@ -253,7 +321,7 @@ impl Keyring {
 
     /// Verifies a token's tag and window at `now` (Unix seconds) with the default
     /// 60 s skew allowance.
-    pub fn verify_token(&self, token: &str, now: u64) -> Result<VerifiedToken> {
+    pub fn verify_token<'t>(&self, token: &'t str, now: u64) -> Result<VerifiedToken<'t>> {
         self.verify_token_with(token, now, &TokenValidation::default())
     }
 
@@ -262,27 +330,38 @@ impl Keyring {
     /// Errors: [`Error::Malformed`] for a token that is not one, an unsupported version
     /// included; [`Error::InvalidSignature`] for a wrong tag or a key id not in the ring;
     /// [`Error::Claims`] (code `expired`) when `now` is outside the window.
-    pub fn verify_token_with(
+    pub fn verify_token_with<'t>(
         &self,
-        token: &str,
+        token: &'t str,
         now: u64,
         validation: &TokenValidation,
-    ) -> Result<VerifiedToken> {
+    ) -> Result<VerifiedToken<'t>> {
         // Only what is needed to check the tag is read before the tag is checked:
         // the version, the key id and where the tag starts.
         let (signed, tag) = split_tag(token)?;
-        let kid = signed[PREFIX.len()..].split('.').next().unwrap_or("");
-        let mut mac = self.verifier(kid.as_bytes(), Purpose::Token)?;
+        let body = &signed[PREFIX.len()..];
+        let kid_end = body.find('.').unwrap_or(body.len());
+        let mut mac = self
+            .verifier(&body.as_bytes()[..kid_end], Purpose::Token)?
+            .clone();
         mac.update(signed.as_bytes());
         verify_tag(mac, tag.as_bytes())?;
 
         // Authentic: split and check the fields (an issuer of ours never fails here).
-        let [_, exp, iat, click, campaign, partner, ad, sid] =
-            split_fields(signed).ok_or_else(|| malformed("expected 10 dot-separated parts"))?;
+        let [exp, iat, click, campaign, partner, ad, sid] = scan_fields(&body[kid_end..])
+            .ok_or_else(|| malformed("fields of invalid count or alphabet"))?;
         let expires_at = parse_decimal(exp).ok_or_else(|| malformed("invalid expiry"))?;
         let issued_at = parse_decimal(iat).ok_or_else(|| malformed("invalid issue time"))?;
         if expires_at < issued_at {
             return Err(malformed("expires before it is issued"));
+        }
+        if campaign.is_empty()
+            || partner.is_empty()
+            || [campaign, partner, ad, sid]
+                .iter()
+                .any(|f| f.len() > MAX_CODE_LEN)
+        {
+            return Err(malformed("code or sid of invalid length"));
         }
         if now.saturating_add(validation.skew_secs) < issued_at {
             return Err(ClaimsError::NotYetValid { issued_at }.into());
@@ -298,18 +377,15 @@ impl Keyring {
             Ok(16) if click.len() == CLICK_B64_LEN => {}
             _ => return Err(malformed("click id is not 16 bytes of base64url")),
         }
-        let link = Link {
-            campaign: Code::new(campaign)?,
-            partner: Code::new(partner)?,
-            ad: optional(ad, Code::new)?,
-            sid: optional(sid, Sid::new)?,
-        };
-        Ok(VerifiedToken(TokenClaims {
+        Ok(VerifiedToken {
             click_id: ClickId::from_bytes(click_id),
-            link,
             issued_at,
             expires_at,
-        }))
+            campaign,
+            partner,
+            ad,
+            sid,
+        })
     }
 }
 
@@ -340,11 +416,68 @@ fn split_fields(signed: &str) -> Option<[&str; 8]> {
     let mut rest = signed.get(PREFIX.len()..)?;
     let mut out = [""; 8];
     for field in out.iter_mut().take(7) {
-        let dot = rest.bytes().position(|b| b == b'.')?;
-        *field = &rest[..dot];
-        rest = &rest[dot + 1..];
+        let (head, tail) = rest.split_once('.')?;
+        *field = head;
+        rest = tail;
     }
     out[7] = rest;
+    Some(out)
+}
+
+const DOT: u8 = 1;
+const TILDE: u8 = 2;
+const BAD: u8 = 4;
+
+/// The class of each byte for [`scan_fields`]: code bytes are 0.
+static CLASS: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        if is_code_byte(b as u8) {
+            t[b] = 0;
+        }
+        b += 1;
+    }
+    t[b'.' as usize] = DOT;
+    t[b'~' as usize] = TILDE;
+    t
+};
+
+/// Splits `.exp.iat.click.campaign.partner.ad.sid` (an authentic token after its
+/// key id) in one pass, checking the alphabets on the way: `[A-Za-z0-9_-]` up to the
+/// dot before the sid, `[A-Za-z0-9._~-]` in the sid. `None` if anything is off.
+fn scan_fields(rest: &str) -> Option<[&str; 7]> {
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'.') {
+        return None;
+    }
+    // `dots[k]` is where field k ends; the sid (which may hold dots) ends the text.
+    let mut dots = [0usize; 7];
+    let mut n = 0;
+    let mut bad = 0;
+    let mut i = 1;
+    while n < 6 && i < bytes.len() {
+        let class = CLASS[usize::from(bytes[i])];
+        bad |= class & (TILDE | BAD);
+        if class == DOT {
+            dots[n] = i;
+            n += 1;
+        }
+        i += 1;
+    }
+    bad |= bytes[i..]
+        .iter()
+        .fold(0, |acc, &b| acc | (CLASS[usize::from(b)] & BAD));
+    if bad != 0 || n < 6 {
+        return None;
+    }
+    dots[6] = bytes.len();
+    let mut out = [""; 7];
+    let mut start = 1;
+    for (field, &end) in out.iter_mut().zip(&dots) {
+        *field = rest.get(start..end)?;
+        start = end + 1;
+    }
     Some(out)
 }
 
@@ -354,22 +487,17 @@ fn malformed(reason: &'static str) -> Error {
 
 /// Strict decimal: 1–20 digits, no sign, no leading zero (except "0"), no overflow.
 fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || (s.len() > 1 && s.starts_with('0')) {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 20 || (b.len() > 1 && b[0] == b'0') {
         return None;
     }
-    s.bytes().try_fold(0u64, |n, b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
-    })
-}
-
-fn optional<T>(s: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Option<T>> {
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        parse(s).map(Some)
+    if !b.iter().all(u8::is_ascii_digit) {
+        return None;
     }
+    // Up to 19 digits cannot overflow; only a 20-digit number needs checked steps.
+    let (head, tail) = b.split_at(b.len().min(19));
+    let n = head.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    tail.iter().try_fold(n, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
