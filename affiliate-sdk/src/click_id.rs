@@ -61,6 +61,19 @@ impl fmt::Debug for ClickId {
     }
 }
 
+impl serde::Serialize for ClickId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClickId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<ClickId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for ClickId {
     type Err = Error;
 

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use crate::money::MoneyError;
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -37,6 +39,37 @@ pub enum Error {
     /// A key or keyring could not be built.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// An amount, currency or percentage was refused (code `malformed`).
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// No campaign with this code is configured.
+    #[error("unknown campaign {0:?}")]
+    UnknownCampaign(String),
+    /// No partner with this code is configured.
+    #[error("unknown partner {0:?}")]
+    UnknownPartner(String),
+    /// The evidence does not credit any partner: no token, click id, coupon or
+    /// customer binding that holds, or the click was too recent.
+    #[error("not attributable: {0}")]
+    NotAttributable(Cow<'static, str>),
+    /// The order id was recorded before with another amount, currency or kind; nothing
+    /// was changed.
+    #[error("conflict: order {0:?} was recorded with other values")]
+    Conflict(String),
+    /// A status change the lifecycle does not allow (`paid` → `pending`, …).
+    #[error("invalid transition from {from} to {to}")]
+    InvalidTransition {
+        /// The current status.
+        from: &'static str,
+        /// The status asked for.
+        to: &'static str,
+    },
+    /// Nothing recorded under this id.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The store could not read or durably write; nothing was acknowledged.
+    #[error("store unavailable: {0}")]
+    Store(String),
 }
 
 impl Error {
@@ -45,9 +78,16 @@ impl Error {
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Malformed { .. } | Error::Key(_) => "malformed",
+            Error::Malformed { .. } | Error::Key(_) | Error::Money(_) => "malformed",
             Error::InvalidSignature => "invalid_signature",
             Error::Claims(_) => "expired",
+            Error::UnknownCampaign(_) => "unknown_campaign",
+            Error::UnknownPartner(_) => "unknown_partner",
+            Error::NotAttributable(_) => "not_attributable",
+            Error::Conflict(_) => "conflict",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::NotFound(_) => "not_found",
+            Error::Store(_) => "store_unavailable",
         }
     }
 

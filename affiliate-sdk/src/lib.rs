@@ -69,6 +69,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod attribution;
 mod click_id;
 mod clock;
 mod code;
@@ -76,8 +77,15 @@ mod cookie;
 mod error;
 mod key;
 mod link;
+mod money;
+pub mod store;
 mod token;
 
+pub use crate::attribution::{
+    Amounts, Attribution, Campaign, CampaignSpec, ClickOutcome, Commission, Conversion,
+    ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind, MAX_ID_LEN,
+    ManualConversion, Partner, PartnerSpec, SaleCommission, StatsQuery, StatsRow, Status, Tracker,
+};
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::code::{Code, MAX_CODE_LEN, Sid};
@@ -87,6 +95,10 @@ pub use crate::cookie::{
 pub use crate::error::{ClaimsError, Error, KeyError, Result};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
+pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
+#[cfg(feature = "sled")]
+pub use crate::store::SledStore;
+pub use crate::store::{MemoryStore, Store};
 pub use crate::token::{
     DEFAULT_SKEW_SECS, MAX_TOKEN_LEN, TokenClaims, TokenValidation, UntrustedToken, VerifiedToken,
 };

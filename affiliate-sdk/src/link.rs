@@ -25,7 +25,9 @@ use crate::key::{Keyring, Purpose, encode_tag, tag, verify_tag};
 pub const MAX_LINK_LEN: usize = 4096;
 
 /// What a tracking link names. `campaign`, `partner` and `ad` are signed; `sid` is not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Link {
     /// The campaign code.
     pub campaign: Code,

@@ -1,0 +1,148 @@
+//! [`MemoryStore`]: everything in one mutex-guarded map set; nothing survives the process.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::{
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
+    day_of,
+};
+use crate::attribution::{Conversion, Status};
+use crate::click_id::ClickId;
+use crate::code::Code;
+use crate::error::Result;
+
+/// A [`Store`] in memory, for tests, wasm and short-lived tools. "Durable" here means
+/// "recorded in this process": a restart loses everything.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    clicks: HashMap<ClickId, ClickRecord>,
+    counters: BTreeMap<CounterKey, Counters>,
+    conversions: HashMap<String, Conversion>,
+    customers: HashMap<String, Binding>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere while holding the lock leaves the maps consistent (every
+        // change below is a single insert), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Store for MemoryStore {
+    fn record_click(&self, click: &ClickRecord) -> Result<()> {
+        let mut g = self.lock();
+        g.clicks.insert(click.click_id, *click);
+        let key = CounterKey {
+            day: day_of(click.at),
+            link: click.link,
+            currency: click.currency,
+        };
+        g.counters
+            .entry(key)
+            .or_default()
+            .add(&Counters::of_click(click));
+        Ok(())
+    }
+
+    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
+        let key = CounterKey {
+            day: day_of(i.at),
+            link: i.link,
+            currency: i.currency,
+        };
+        self.lock()
+            .counters
+            .entry(key)
+            .or_default()
+            .add(&Counters::of_impression(i));
+        Ok(())
+    }
+
+    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
+        Ok(self.lock().clicks.get(&id).copied())
+    }
+
+    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+        let mut g = self.lock();
+        if let Some(existing) = g.conversions.get(&conversion.order_id) {
+            return Ok(Inserted::Existing(existing.clone()));
+        }
+        let mut c = conversion.clone();
+        c.duplicate = false;
+        g.conversions.insert(c.order_id.clone(), c);
+        Ok(Inserted::New)
+    }
+
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
+        Ok(self.lock().conversions.get(order_id).cloned())
+    }
+
+    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
+        let mut g = self.lock();
+        Ok(match g.conversions.get_mut(order_id) {
+            None => StatusChange::Missing,
+            Some(c) if c.status == from => {
+                c.status = to;
+                StatusChange::Changed(c.clone())
+            }
+            Some(c) => StatusChange::Unchanged(c.clone()),
+        })
+    }
+
+    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
+        Ok(*self
+            .lock()
+            .customers
+            .entry(customer_id.to_owned())
+            .or_insert(*binding))
+    }
+
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+        Ok(self.lock().customers.get(customer_id).copied())
+    }
+
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        Ok(self
+            .lock()
+            .counters
+            .iter()
+            .filter(|(k, _)| {
+                (from_day..=to_day).contains(&k.day)
+                    && campaign.is_none_or(|c| *c == k.link.campaign)
+            })
+            .map(|(k, v)| (*k, *v))
+            .collect())
+    }
+
+    fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
+        Ok(self
+            .lock()
+            .conversions
+            .values()
+            .filter(|c| (from_day..=to_day).contains(&day_of(c.converted_at)))
+            .cloned()
+            .collect())
+    }
+
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! Storage: the small [`Store`] trait the [`Tracker`](crate::Tracker) writes through,
+//! and its backends.
+//!
+//! * [`MemoryStore`]: always built; tests, wasm, short-lived tools. Nothing survives
+//!   the process.
+//! * [`SledStore`] (feature `sled`, on by default): an embedded database in a
+//!   directory.
+//!
+//! Every backend passes the same conformance suite (`tests/store_conformance.rs`).
+//!
+//! # Durability
+//!
+//! * Conversions and status changes are durable (flushed to disk) before the call
+//!   returns; a replayed order id is also flushed before it is answered, so an
+//!   acknowledgement never depends on a write that a crash can lose.
+//! * Clicks and impressions may be buffered. Each backend documents the bound on what a
+//!   power cut can lose ([`SledStore`]: at most [`sled::CLICK_FLUSH_MS`] milliseconds of
+//!   clicks).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::{Conversion, Status};
+use crate::click_id::ClickId;
+use crate::code::Code;
+use crate::error::Result;
+use crate::link::Link;
+use crate::money::Currency;
+
+mod memory;
+#[cfg(feature = "sled")]
+pub mod sled;
+
+#[cfg(feature = "sled")]
+pub use self::sled::SledStore;
+pub use memory::MemoryStore;
+
+/// One recorded click: kept so a server postback can attribute by click id, and
+/// added to its day's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClickRecord {
+    /// The click's id (also in its session token).
+    pub click_id: ClickId,
+    /// Campaign, partner, ad and sid of the click.
+    pub link: Link,
+    /// When it happened, Unix seconds.
+    pub at: u64,
+    /// Whether it counts as a unique click.
+    pub unique: bool,
+    /// The campaign's currency.
+    pub currency: Currency,
+    /// Pay-per-click commission earned, in minor units of `currency`.
+    pub commission_minor: u64,
+}
+
+/// One recorded impression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImpressionRecord {
+    /// Campaign, partner, ad and sid the impression was served for.
+    pub link: Link,
+    /// When it happened, Unix seconds.
+    pub at: u64,
+    /// The campaign's currency.
+    pub currency: Currency,
+    /// The per-mille rate in minor units: each impression earns a thousandth of it.
+    pub per_mille_minor: u64,
+}
+
+/// The key of a day's counters: a UTC day and the dimensions of the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    /// Days since 1970-01-01 (UTC).
+    pub day: u32,
+    /// The link's campaign, partner, ad and sid.
+    pub link: Link,
+    /// The currency of the click and impression commissions.
+    pub currency: Currency,
+}
+
+/// What a day's counters hold for one [`CounterKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Every click.
+    pub clicks: u64,
+    /// Clicks that counted as unique.
+    pub unique_clicks: u64,
+    /// Impressions.
+    pub impressions: u64,
+    /// Pay-per-click commission, minor units.
+    pub click_commission_minor: u64,
+    /// Impression commission in thousandths of a minor unit (the per-mille rates
+    /// summed); reports round the total half away from zero.
+    pub impression_commission_milli: u64,
+}
+
+impl Counters {
+    /// Adds `other` field by field (saturating: counters never wrap).
+    pub fn add(&mut self, other: &Counters) {
+        self.clicks = self.clicks.saturating_add(other.clicks);
+        self.unique_clicks = self.unique_clicks.saturating_add(other.unique_clicks);
+        self.impressions = self.impressions.saturating_add(other.impressions);
+        self.click_commission_minor = self
+            .click_commission_minor
+            .saturating_add(other.click_commission_minor);
+        self.impression_commission_milli = self
+            .impression_commission_milli
+            .saturating_add(other.impression_commission_milli);
+    }
+
+    /// The counters one click adds.
+    #[must_use]
+    pub fn of_click(c: &ClickRecord) -> Counters {
+        Counters {
+            clicks: 1,
+            unique_clicks: u64::from(c.unique),
+            click_commission_minor: c.commission_minor,
+            ..Counters::default()
+        }
+    }
+
+    /// The counters one impression adds.
+    #[must_use]
+    pub fn of_impression(i: &ImpressionRecord) -> Counters {
+        Counters {
+            impressions: 1,
+            impression_commission_milli: i.per_mille_minor,
+            ..Counters::default()
+        }
+    }
+}
+
+/// The UTC day (days since 1970-01-01) of a Unix time in seconds.
+#[must_use]
+pub fn day_of(unix_secs: u64) -> u32 {
+    u32::try_from(unix_secs / 86_400).unwrap_or(u32::MAX)
+}
+
+/// A customer bound to the partner that referred its first attributed sale, for
+/// recurring commissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The link (campaign, partner, ad, sid) of the first attributed sale.
+    pub link: Link,
+    /// When the binding was made, Unix seconds.
+    pub bound_at: u64,
+}
+
+/// What [`Store::insert_conversion`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The conversion is new and now durable.
+    New,
+    /// A conversion with this order id was already recorded (and is durable); it is
+    /// returned unchanged.
+    Existing(Conversion),
+}
+
+/// What [`Store::set_status`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// The status was `from` and is now the new one; the record after the change.
+    Changed(Conversion),
+    /// The status was not `from`; nothing changed. The current record.
+    Unchanged(Conversion),
+    /// No conversion with this order id.
+    Missing,
+}
+
+/// What the [`Tracker`](crate::Tracker) needs from storage. Implementations are safe to
+/// share between threads; each method is atomic on its own.
+pub trait Store: Send + Sync {
+    /// Records a click (for click-id attribution and the day's counters). May be
+    /// buffered; see the backend's bound on what a power cut can lose.
+    fn record_click(&self, click: &ClickRecord) -> Result<()>;
+
+    /// Adds an impression to the day's counters. May be buffered like clicks.
+    fn record_impression(&self, impression: &ImpressionRecord) -> Result<()>;
+
+    /// The click with this id, buffered ones included.
+    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>>;
+
+    /// Records `conversion` unless its order id exists. Durable before it returns, in
+    /// both outcomes.
+    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted>;
+
+    /// The conversion recorded under `order_id`.
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;
+
+    /// Sets the status of `order_id` to `to` if it is `from` (compare and swap).
+    /// Durable before it returns.
+    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange>;
+
+    /// Binds `customer_id` to `binding` unless it is bound already; returns the
+    /// binding in force.
+    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding>;
+
+    /// The binding of `customer_id`.
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>>;
+
+    /// Counters for the days `from_day..=to_day`, buffered clicks included, optionally
+    /// for one campaign only.
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>>;
+
+    /// Conversions made in the days `from_day..=to_day`.
+    fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>>;
+
+    /// Makes everything buffered durable.
+    fn flush(&self) -> Result<()>;
+}

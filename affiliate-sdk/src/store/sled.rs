@@ -1,0 +1,400 @@
+//! [`SledStore`]: the default embedded store, a [sled](https://docs.rs/sled) database in a
+//! directory.
+//!
+//! # Durability
+//!
+//! * Conversions, status changes and customer bindings are flushed to disk before the
+//!   call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
+//!   waits for the first flush that starts after its write, so one `fsync` can
+//!   acknowledge many conversions and none is acknowledged before it is on disk.
+//! * Clicks and impressions are written to sled's log in memory and flushed by sled's
+//!   background thread every [`CLICK_FLUSH_MS`] milliseconds, or earlier by any
+//!   conversion's flush. A power cut or `SIGKILL` loses at most the clicks and
+//!   impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a clean shutdown
+//!   ([`Store::flush`] or drop) loses none.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use super::{
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
+    day_of,
+};
+use crate::attribution::{Conversion, Status};
+use crate::click_id::ClickId;
+use crate::code::{Code, Sid};
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::money::Currency;
+
+/// How often sled writes buffered clicks and impressions to disk, in milliseconds: the
+/// most a power cut can lose.
+pub const CLICK_FLUSH_MS: u64 = 500;
+
+/// A [`Store`] in a sled database directory. Cheap to share: wrap it in an `Arc`.
+pub struct SledStore {
+    db: sled::Db,
+    clicks: sled::Tree,
+    counters: sled::Tree,
+    conversions: sled::Tree,
+    customers: sled::Tree,
+    commit: GroupCommit,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").finish_non_exhaustive()
+    }
+}
+
+fn store_err(e: impl std::fmt::Display) -> Error {
+    Error::Store(e.to_string())
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Store(format!("corrupt {what} record"))
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the database in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<SledStore> {
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(CLICK_FLUSH_MS))
+            .open()
+            .map_err(store_err)?;
+        let tree = |name: &str| db.open_tree(name).map_err(store_err);
+        Ok(SledStore {
+            clicks: tree("clicks")?,
+            counters: tree("counters")?,
+            conversions: tree("conversions")?,
+            customers: tree("customers")?,
+            db,
+            commit: GroupCommit::default(),
+        })
+    }
+
+    /// Waits until everything written before this call is on disk, sharing the
+    /// `fsync` with concurrent callers.
+    fn sync(&self) -> Result<()> {
+        self.commit
+            .sync(|| self.db.flush().map(|_| ()).map_err(store_err))
+    }
+
+    fn add_counters(&self, key: &CounterKey, delta: &Counters) -> Result<()> {
+        self.counters
+            .update_and_fetch(encode_counter_key(key), |old| {
+                let mut c = old.map(decode_counters).unwrap_or_default();
+                c.add(delta);
+                Some(encode_counters(&c).to_vec())
+            })
+            .map_err(store_err)?;
+        Ok(())
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        // Best effort: a clean shutdown loses no buffered click.
+        let _ = self.db.flush();
+    }
+}
+
+/// Flushes shared between concurrent writers.
+#[derive(Default)]
+struct GroupCommit {
+    state: Mutex<CommitState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct CommitState {
+    /// Flushes started so far (each gets the next number).
+    started: u64,
+    /// The number of the last flush that finished.
+    finished: u64,
+    /// The number of the last flush that succeeded.
+    succeeded: u64,
+    running: bool,
+}
+
+impl GroupCommit {
+    fn sync(&self, flush: impl Fn() -> Result<()>) -> Result<()> {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // A flush already running may have started before our write: we need one that
+        // starts after now.
+        let needed = st.started + 1;
+        loop {
+            if st.succeeded >= needed {
+                return Ok(());
+            }
+            if st.finished >= needed {
+                // Flushes finish in order, so a later success would have shown above.
+                return Err(Error::Store("flush to disk failed".into()));
+            }
+            if st.running {
+                st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            st.running = true;
+            st.started += 1;
+            let this = st.started;
+            drop(st);
+            let result = flush();
+            st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            st.running = false;
+            st.finished = this;
+            if result.is_ok() {
+                st.succeeded = this;
+            }
+            self.done.notify_all();
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn record_click(&self, click: &ClickRecord) -> Result<()> {
+        let value = serde_json::to_vec(click).map_err(store_err)?;
+        self.clicks
+            .insert(click.click_id.as_bytes(), value)
+            .map_err(store_err)?;
+        self.add_counters(
+            &CounterKey {
+                day: day_of(click.at),
+                link: click.link,
+                currency: click.currency,
+            },
+            &Counters::of_click(click),
+        )
+    }
+
+    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
+        self.add_counters(
+            &CounterKey {
+                day: day_of(i.at),
+                link: i.link,
+                currency: i.currency,
+            },
+            &Counters::of_impression(i),
+        )
+    }
+
+    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
+        match self.clicks.get(id.as_bytes()).map_err(store_err)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| corrupt("click")),
+        }
+    }
+
+    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+        let value = serde_json::to_vec(conversion).map_err(store_err)?;
+        let outcome = self
+            .conversions
+            .compare_and_swap(conversion.order_id.as_bytes(), None::<&[u8]>, Some(value))
+            .map_err(store_err)?;
+        // Flush in both cases: an existing record may come from a writer that has not
+        // flushed yet, and it must not be acknowledged before it is durable.
+        self.sync()?;
+        match outcome {
+            Ok(()) => Ok(Inserted::New),
+            Err(e) => {
+                let current = e.current.ok_or_else(|| corrupt("conversion"))?;
+                serde_json::from_slice(&current)
+                    .map(Inserted::Existing)
+                    .map_err(|_| corrupt("conversion"))
+            }
+        }
+    }
+
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
+        match self
+            .conversions
+            .get(order_id.as_bytes())
+            .map_err(store_err)?
+        {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| corrupt("conversion")),
+        }
+    }
+
+    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
+        let Some(old) = self
+            .conversions
+            .get(order_id.as_bytes())
+            .map_err(store_err)?
+        else {
+            return Ok(StatusChange::Missing);
+        };
+        let mut c: Conversion = serde_json::from_slice(&old).map_err(|_| corrupt("conversion"))?;
+        if c.status != from {
+            return Ok(StatusChange::Unchanged(c));
+        }
+        c.status = to;
+        let new = serde_json::to_vec(&c).map_err(store_err)?;
+        let swapped = self
+            .conversions
+            .compare_and_swap(order_id.as_bytes(), Some(old), Some(new))
+            .map_err(store_err)?;
+        match swapped {
+            Ok(()) => {
+                self.sync()?;
+                Ok(StatusChange::Changed(c))
+            }
+            Err(_) => match self.conversion(order_id)? {
+                Some(current) => Ok(StatusChange::Unchanged(current)),
+                None => Ok(StatusChange::Missing),
+            },
+        }
+    }
+
+    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
+        let value = serde_json::to_vec(binding).map_err(store_err)?;
+        let outcome = self
+            .customers
+            .compare_and_swap(customer_id.as_bytes(), None::<&[u8]>, Some(value))
+            .map_err(store_err)?;
+        self.sync()?;
+        match outcome {
+            Ok(()) => Ok(*binding),
+            Err(e) => {
+                let current = e.current.ok_or_else(|| corrupt("customer"))?;
+                serde_json::from_slice(&current).map_err(|_| corrupt("customer"))
+            }
+        }
+    }
+
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+        match self
+            .customers
+            .get(customer_id.as_bytes())
+            .map_err(store_err)?
+        {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| corrupt("customer")),
+        }
+    }
+
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        let mut out = BTreeMap::new();
+        let start = from_day.to_be_bytes();
+        let range = match to_day.checked_add(1) {
+            Some(end) => self.counters.range(start..end.to_be_bytes()),
+            None => self.counters.range(start..),
+        };
+        for kv in range {
+            let (k, v) = kv.map_err(store_err)?;
+            let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
+            if campaign.is_none_or(|c| *c == key.link.campaign) {
+                out.insert(key, decode_counters(&v));
+            }
+        }
+        Ok(out)
+    }
+
+    fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
+        let mut out = Vec::new();
+        for kv in &self.conversions {
+            let (_, v) = kv.map_err(store_err)?;
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            if (from_day..=to_day).contains(&day_of(c.converted_at)) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.sync()
+    }
+}
+
+/// `day (4 bytes, big-endian) | campaign | partner | ad | sid | currency`, each text
+/// prefixed by its length in one byte (0 for an absent ad or sid): ordered by day, so
+/// a date range is a key range.
+fn encode_counter_key(k: &CounterKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48);
+    out.extend_from_slice(&k.day.to_be_bytes());
+    let l = &k.link;
+    for part in [
+        l.campaign.as_str(),
+        l.partner.as_str(),
+        l.ad.as_ref().map_or("", Code::as_str),
+        l.sid.as_ref().map_or("", Sid::as_str),
+        k.currency.code(),
+    ] {
+        // Codes, sids and currency codes are at most 64 bytes.
+        out.push(u8::try_from(part.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(part.as_bytes());
+    }
+    out
+}
+
+fn decode_counter_key(b: &[u8]) -> Option<CounterKey> {
+    let day = u32::from_be_bytes(b.get(..4)?.try_into().ok()?);
+    let mut rest = &b[4..];
+    let mut parts = [""; 5];
+    for p in &mut parts {
+        let (&len, tail) = rest.split_first()?;
+        let (s, tail) = tail.split_at_checked(usize::from(len))?;
+        *p = std::str::from_utf8(s).ok()?;
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let [campaign, partner, ad, sid, currency] = parts;
+    let link = Link::parse(
+        campaign,
+        partner,
+        (!ad.is_empty()).then_some(ad),
+        (!sid.is_empty()).then_some(sid),
+    )
+    .ok()?;
+    Some(CounterKey {
+        day,
+        link,
+        currency: Currency::new(currency).ok()?,
+    })
+}
+
+fn encode_counters(c: &Counters) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    for (chunk, v) in out.chunks_exact_mut(8).zip([
+        c.clicks,
+        c.unique_clicks,
+        c.impressions,
+        c.click_commission_minor,
+        c.impression_commission_milli,
+    ]) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn decode_counters(b: &[u8]) -> Counters {
+    let mut v = [0u64; 5];
+    for (slot, chunk) in v.iter_mut().zip(b.chunks_exact(8)) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        *slot = u64::from_le_bytes(a);
+    }
+    Counters {
+        clicks: v[0],
+        unique_clicks: v[1],
+        impressions: v[2],
+        click_commission_minor: v[3],
+        impression_commission_milli: v[4],
+    }
+}
