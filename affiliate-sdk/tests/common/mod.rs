@@ -1,6 +1,8 @@
 //! Shared helpers for the public-API tests.
 #![allow(dead_code)]
 
+pub mod conformance;
+
 use affiliate_sdk::{ClickId, Code, Keyring, Link, Sid, TokenClaims};
 use proptest::prelude::*;
 

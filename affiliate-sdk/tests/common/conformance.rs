@@ -1,0 +1,460 @@
+//! The store conformance suite: one set of behaviours every `Store` must show, through
+//! the store itself and through a `Tracker` over it.
+//!
+//! `store_conformance!(name, factory)` expands to a module of tests; `factory()` returns
+//! `(Arc<dyn Store>, guard)` where the guard keeps the backing resources (a temporary
+//! directory, a database) alive for the test.
+
+use std::sync::Arc;
+
+use affiliate_sdk::{CampaignSpec, Clock, FixedClock, LinkSigner, PartnerSpec, Store, Tracker};
+
+pub const T0: u64 = 1_700_000_000;
+pub const DAY: u64 = 86_400;
+pub const BASE: &str = "https://t.shop.example/go";
+
+/// A tracker at `T0` over `store`, with campaign `haircare` (USD, 10% of sales, 2.00
+/// per lead, 0.05 per click, 1.50 per mille, overrides 10% and 5%, 28 days, last
+/// click), campaign `skincare` (EUR, flat 5.00 per sale, first click, 7 days, 60 s
+/// minimum, 12 recurring months), and partners `boss` ← `mid` ← `abc123` (coupon
+/// `ABC10`) and `solo`.
+pub fn tracker(store: Arc<dyn Store>) -> (Tracker, Arc<FixedClock>) {
+    let ring = super::vector_keyring();
+    let signer = LinkSigner::new(ring, BASE).unwrap();
+    let clock = Arc::new(FixedClock::from_secs(T0));
+    let t = Tracker::new(signer, store).with_clock(clock.clone() as Arc<dyn Clock>);
+    let mut hair = CampaignSpec::new("haircare", "https://shop.example/hair?ref=x", "USD");
+    hair.cookie_days = 28;
+    hair.sale_percent = Some("10".into());
+    hair.lead_flat = Some("2.00".into());
+    hair.click_flat = Some("0.05".into());
+    hair.impression_per_mille = Some("1.50".into());
+    hair.override_percents = vec!["10".into(), "5".into()];
+    t.add_campaign(&hair).unwrap();
+    let mut skin = CampaignSpec::new("skincare", "https://shop.example/skin", "EUR");
+    skin.cookie_days = 7;
+    skin.sale_flat = Some("5.00".into());
+    skin.attribution = affiliate_sdk::Attribution::First;
+    skin.min_seconds_to_convert = 60;
+    skin.recurring_months = 12;
+    t.add_campaign(&skin).unwrap();
+    t.add_partner(&PartnerSpec::new("boss")).unwrap();
+    let mut mid = PartnerSpec::new("mid");
+    mid.parent = Some("boss".into());
+    t.add_partner(&mid).unwrap();
+    let mut abc = PartnerSpec::new("abc123");
+    abc.parent = Some("mid".into());
+    abc.coupons = vec!["ABC10".into()];
+    t.add_partner(&abc).unwrap();
+    t.add_partner(&PartnerSpec::new("solo")).unwrap();
+    (t, clock)
+}
+
+#[macro_export]
+macro_rules! store_conformance {
+    ($name:ident, $factory:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use std::collections::{BTreeMap, HashSet};
+            use std::sync::Arc;
+
+            use affiliate_sdk::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange};
+            use affiliate_sdk::{
+                ClickId, Code, ConversionRequest, Currency, Dimension, Evidence, Link,
+                ManualConversion, StatsQuery, Status, Store,
+            };
+
+            use $crate::common::conformance::{tracker, DAY, T0};
+
+            fn store() -> (Arc<dyn Store>, Box<dyn std::any::Any>) {
+                let (s, g) = ($factory)();
+                (s, Box::new(g))
+            }
+
+            fn usd() -> Currency {
+                Currency::new("USD").unwrap()
+            }
+
+            fn sale(order: &str, amount: &str, token: Option<&str>) -> ConversionRequest {
+                let mut r = ConversionRequest::sale(order, amount, "USD");
+                r.token = token.map(str::to_owned);
+                r
+            }
+
+            #[test]
+            fn clicks_are_kept_and_counted_per_day() {
+                let (s, _g) = store();
+                let link = Link::parse("haircare", "abc123", Some("ad1"), Some("kw")).unwrap();
+                let id = ClickId::from_bytes([1; 16]);
+                let rec = ClickRecord { click_id: id, link, at: T0, unique: true, currency: usd(), commission_minor: 5 };
+                s.record_click(&rec).unwrap();
+                s.record_click(&ClickRecord { click_id: ClickId::from_bytes([2; 16]), unique: false, ..rec }).unwrap();
+                s.record_click(&ClickRecord { click_id: ClickId::from_bytes([3; 16]), at: T0 + DAY, ..rec }).unwrap();
+                s.record_impression(&ImpressionRecord { link, at: T0, currency: usd(), per_mille_minor: 150 }).unwrap();
+                assert_eq!(s.click(id).unwrap(), Some(rec));
+                assert_eq!(s.click(ClickId::from_bytes([9; 16])).unwrap(), None);
+                let day0 = (T0 / DAY) as u32;
+                let c = s.counters(day0, day0, None).unwrap();
+                assert_eq!(c.len(), 1);
+                let v = c.values().next().unwrap();
+                assert_eq!((v.clicks, v.unique_clicks, v.impressions, v.click_commission_minor, v.impression_commission_milli), (2, 1, 1, 10, 150));
+                assert_eq!(s.counters(day0, day0 + 1, None).unwrap().len(), 2);
+                assert_eq!(s.counters(day0 + 1, day0 + 1, None).unwrap().values().next().unwrap().clicks, 1);
+                let other = Code::new("skincare").unwrap();
+                assert!(s.counters(0, u32::MAX, Some(&other)).unwrap().is_empty());
+                s.flush().unwrap();
+            }
+
+            #[test]
+            fn a_conversion_is_inserted_once() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s.clone());
+                let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                let mut other = c.clone();
+                other.amount = affiliate_sdk::Money::parse("99", "USD").unwrap();
+                match s.insert_conversion(&other).unwrap() {
+                    Inserted::Existing(e) => assert_eq!(e, c),
+                    Inserted::New => panic!("inserted twice"),
+                }
+                assert_eq!(s.conversion("o-1").unwrap(), Some(c));
+                assert_eq!(s.conversion("o-2").unwrap(), None);
+            }
+
+            #[test]
+            fn status_is_compare_and_swap() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s.clone());
+                t.manual(&ManualConversion { order_id: "o-1".into(), amount: "1".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                assert!(matches!(s.set_status("o-1", Status::Approved, Status::Paid).unwrap(), StatusChange::Unchanged(c) if c.status == Status::Pending));
+                assert!(matches!(s.set_status("o-1", Status::Pending, Status::Approved).unwrap(), StatusChange::Changed(c) if c.status == Status::Approved));
+                assert_eq!(s.conversion("o-1").unwrap().unwrap().status, Status::Approved);
+                assert_eq!(s.set_status("nope", Status::Pending, Status::Approved).unwrap(), StatusChange::Missing);
+            }
+
+            #[test]
+            fn the_first_customer_binding_wins() {
+                let (s, _g) = store();
+                let a = Binding { link: Link::parse("skincare", "abc123", None, None).unwrap(), bound_at: T0 };
+                let b = Binding { link: Link::parse("skincare", "solo", None, None).unwrap(), bound_at: T0 + 1 };
+                assert_eq!(s.bind_customer("cust-1", &a).unwrap(), a);
+                assert_eq!(s.bind_customer("cust-1", &b).unwrap(), a);
+                assert_eq!(s.customer("cust-1").unwrap(), Some(a));
+                assert_eq!(s.customer("cust-2").unwrap(), None);
+            }
+
+            #[test]
+            fn the_whole_flow_through_a_tracker() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let url = t.signer().build("haircare", "abc123", Some("website2"), Some("kw1")).unwrap();
+                let click = t.click(&url, None).unwrap();
+                assert!(click.unique && !click.kept_earlier);
+                assert!(click.location.starts_with("https://shop.example/hair?ref=x&aff_token=v1."), "{}", click.location);
+                assert!(click.set_cookie.starts_with(&format!("aff_token={};", click.token)));
+                assert!(click.set_cookie.contains("Max-Age=2419200"));
+                clock.advance_secs(3_600);
+
+                let conv = t.convert(&sale("A-1001", "49.90", Some(&click.token))).unwrap();
+                assert_eq!(conv.link, Link::parse("haircare", "abc123", Some("website2"), Some("kw1")).unwrap());
+                assert_eq!((conv.evidence, conv.status, conv.duplicate), (Evidence::Token, Status::Pending, false));
+                assert_eq!(conv.click_id, Some(click.click_id));
+                let shares: Vec<_> = conv.commissions.iter().map(|c| (c.partner.to_string(), c.level, c.amount.to_string())).collect();
+                // 10% of 49.90 = 4.99; mid 10% of that = 0.499 -> 0.50; boss 5% = 0.2495 -> 0.25.
+                assert_eq!(shares, [("abc123".into(), 0, "4.99".into()), ("mid".into(), 1, "0.50".into()), ("boss".into(), 2, "0.25".into())]);
+
+                // Replay: the first record, marked duplicate, even without evidence.
+                let again = t.convert(&sale("A-1001", "49.90", None)).unwrap();
+                assert!(again.duplicate);
+                assert_eq!(again.commissions, conv.commissions);
+                // Conflict: nothing changes.
+                assert_eq!(t.convert(&sale("A-1001", "50.00", Some(&click.token))).unwrap_err().code(), "conflict");
+                let mut lead = sale("A-1001", "49.90", Some(&click.token));
+                lead.kind = "lead".into();
+                assert_eq!(t.convert(&lead).unwrap_err().code(), "conflict");
+                assert_eq!(t.conversion("A-1001").unwrap().amount.to_string(), "49.90");
+
+                let rows = t.stats(&StatsQuery::new(&[Dimension::Partner, Dimension::Sid])).unwrap();
+                assert_eq!(rows.len(), 1);
+                let r = &rows[0];
+                assert_eq!((r.get(Dimension::Partner), r.get(Dimension::Sid)), (Some("abc123"), Some("kw1")));
+                assert_eq!((r.clicks, r.unique_clicks, r.sales, r.leads), (1, 1, 1, 0));
+                assert_eq!(r.revenue.decimal(usd()), "49.90");
+                // 4.99 + 0.50 + 0.25 + one click at 0.05.
+                assert_eq!(r.commission.decimal(usd()), "5.79");
+                assert_eq!(serde_json::to_value(r).unwrap()["revenue"], serde_json::json!({"USD": "49.90"}));
+            }
+
+            #[test]
+            fn tampered_unknown_and_expired_evidence_credit_nobody() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let url = t.signer().build("haircare", "abc123", None, None).unwrap();
+                assert_eq!(t.click(&url.replace("abc123", "abc124"), None).unwrap_err().code(), "invalid_signature");
+                let ghost = t.signer().build("ghost", "abc123", None, None).unwrap();
+                assert_eq!(t.click(&ghost, None).unwrap_err().code(), "unknown_campaign");
+                let nobody = t.signer().build("haircare", "nobody", None, None).unwrap();
+                assert_eq!(t.click(&nobody, None).unwrap_err().code(), "unknown_partner");
+                let click = t.click(&url, None).unwrap();
+                assert_eq!(t.convert(&sale("o", "1", None)).unwrap_err().code(), "not_attributable");
+                assert_eq!(t.convert(&sale("o", "1", Some("v1.garbage"))).unwrap_err().code(), "malformed");
+                clock.advance_secs(28 * DAY + 61);
+                assert_eq!(t.convert(&sale("o", "1", Some(&click.token))).unwrap_err().code(), "expired");
+                let mut by_id = sale("o", "1", None);
+                by_id.click_id = Some(click.click_id.to_string());
+                assert_eq!(t.convert(&by_id).unwrap_err().code(), "expired");
+                by_id.click_id = Some(ClickId::from_bytes([7; 16]).to_string());
+                assert_eq!(t.convert(&by_id).unwrap_err().code(), "not_attributable");
+                assert_eq!(t.conversion("o").unwrap_err().code(), "not_found");
+                let rows = t.stats(&StatsQuery::new(&[])).unwrap();
+                assert_eq!((rows[0].clicks, rows[0].sales), (1, 0));
+            }
+
+            #[test]
+            fn evidence_precedence_token_then_click_id_then_coupon() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let a = t.click(&t.signer().build("haircare", "abc123", None, None).unwrap(), None).unwrap();
+                let b = t.click(&t.signer().build("haircare", "solo", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut r = sale("p1", "10", Some(&a.token));
+                r.click_id = Some(b.click_id.to_string());
+                r.coupon = Some("abc10".into());
+                r.campaign = Some("haircare".into());
+                assert_eq!(t.convert(&r).unwrap().link.partner, "abc123");
+                let mut r = sale("p2", "10", None);
+                r.click_id = Some(b.click_id.to_string());
+                r.coupon = Some("ABC10".into());
+                r.campaign = Some("haircare".into());
+                let c = t.convert(&r).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("solo", Evidence::ClickId));
+                // A broken token falls back to the coupon.
+                let mut r = sale("p3", "10", Some("v1.k1.broken"));
+                r.coupon = Some("abc10".into());
+                r.campaign = Some("haircare".into());
+                let c = t.convert(&r).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Coupon));
+                // Two campaigns exist: a coupon alone cannot say which.
+                let mut r = sale("p4", "10", None);
+                r.coupon = Some("ABC10".into());
+                assert_eq!(t.convert(&r).unwrap_err().code(), "not_attributable");
+                r.coupon = Some("NOPE".into());
+                r.campaign = Some("haircare".into());
+                assert_eq!(t.convert(&r).unwrap_err().code(), "not_attributable");
+            }
+
+            #[test]
+            fn first_click_keeps_the_earlier_token_and_last_click_replaces_it() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let skin_a = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(600);
+                let skin_b = t.click(&t.signer().build("skincare", "solo", None, None).unwrap(), Some(&skin_a.token)).unwrap();
+                assert!(skin_b.kept_earlier);
+                assert_eq!(skin_b.token, skin_a.token);
+                assert!(skin_b.location.ends_with(&skin_a.token));
+                let hair_a = t.click(&t.signer().build("haircare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(600);
+                let hair_b = t.click(&t.signer().build("haircare", "solo", None, None).unwrap(), Some(&hair_a.token)).unwrap();
+                assert!(!hair_b.kept_earlier);
+                assert_ne!(hair_b.token, hair_a.token);
+                assert_eq!(t.verify_token(&hair_b.token).unwrap().partner(), "solo");
+                let rows = t.stats(&StatsQuery::new(&[Dimension::Campaign])).unwrap();
+                assert_eq!(rows.iter().map(|r| r.clicks).collect::<Vec<_>>(), [2, 2]);
+            }
+
+            #[test]
+            fn a_click_is_unique_once_per_day_per_campaign_and_partner() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let url = t.signer().build("haircare", "abc123", None, None).unwrap();
+                let first = t.click(&url, None).unwrap();
+                let again = t.click(&url, Some(&first.token)).unwrap();
+                let other = t.click(&t.signer().build("haircare", "solo", None, None).unwrap(), Some(&again.token)).unwrap();
+                clock.advance_secs(DAY);
+                let next_day = t.click(&url, Some(&again.token)).unwrap();
+                let forged = t.click(&url, Some("v1.k1.forged")).unwrap();
+                assert_eq!([first.unique, again.unique, other.unique, next_day.unique, forged.unique], [true, false, true, true, true]);
+                let rows = t.stats(&StatsQuery::new(&[])).unwrap();
+                assert_eq!((rows[0].clicks, rows[0].unique_clicks), (5, 4));
+            }
+
+            #[test]
+            fn minimum_time_and_recurring_customers() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(30);
+                let mut r = ConversionRequest::sale("s1", "80.00", "EUR");
+                r.token = Some(click.token.clone());
+                r.customer_id = Some("cust-9".into());
+                assert_eq!(t.convert(&r).unwrap_err().code(), "not_attributable");
+                clock.advance_secs(30);
+                let c = t.convert(&r).unwrap();
+                assert_eq!(c.commission().to_string(), "5.00");
+                // Months later, after the token expired, the customer still credits abc123.
+                clock.advance_secs(200 * DAY);
+                let other = t.click(&t.signer().build("skincare", "solo", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut renew = ConversionRequest::sale("s2", "80.00", "EUR");
+                renew.customer_id = Some("cust-9".into());
+                renew.token = Some(other.token.clone());
+                let c = t.convert(&renew).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+                // After 12 months the binding lapses and the new evidence counts.
+                clock.advance_secs(170 * DAY);
+                let fresh = t.click(&t.signer().build("skincare", "solo", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut late = ConversionRequest::sale("s3", "80.00", "EUR");
+                late.customer_id = Some("cust-9".into());
+                late.token = Some(fresh.token);
+                assert_eq!(t.convert(&late).unwrap().link.partner, "solo");
+            }
+
+            #[test]
+            fn every_status_transition() {
+                use Status::*;
+                let all = [Pending, Approved, Paid, Rejected, Reversed];
+                let allowed: HashSet<(Status, Status)> = [(Pending, Approved), (Approved, Paid), (Pending, Rejected), (Approved, Rejected), (Approved, Reversed), (Paid, Reversed)].into();
+                let (s, _g) = store();
+                let (t, _) = tracker(s);
+                let path_to = |st: Status| -> Vec<Status> {
+                    match st { Pending => vec![], Approved => vec![Approved], Paid => vec![Approved, Paid], Rejected => vec![Rejected], Reversed => vec![Approved, Reversed] }
+                };
+                let mut n = 0;
+                for from in all {
+                    for to in all {
+                        n += 1;
+                        let id = format!("o-{n}");
+                        t.manual(&ManualConversion { order_id: id.clone(), amount: "20.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                        for step in path_to(from) {
+                            t.set_status(&id, step).unwrap();
+                        }
+                        let result = t.set_status(&id, to);
+                        if allowed.contains(&(from, to)) {
+                            assert_eq!(result.unwrap().status, to);
+                        } else {
+                            assert_eq!(result.unwrap_err().code(), "invalid_transition", "{from} -> {to}");
+                            assert_eq!(t.conversion(&id).unwrap().status, from);
+                        }
+                    }
+                }
+                assert_eq!(t.set_status("missing", Approved).unwrap_err().code(), "not_found");
+                // Rejected and reversed ones count as sales but earn nothing.
+                let rows = t.stats(&StatsQuery::new(&[])).unwrap();
+                assert_eq!(rows[0].sales, 25);
+                let earning = (0..25).filter(|i| { let (f, to) = (all[i / 5], all[i % 5]); let end = if allowed.contains(&(f, to)) { to } else { f }; end.counts_money() }).count();
+                assert_eq!(rows[0].revenue.minor(usd()), 2000 * earning as u128);
+            }
+
+            #[test]
+            fn click_and_impression_commissions_and_filters() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                let url = t.signer().build("haircare", "abc123", Some("banner"), None).unwrap();
+                for _ in 0..3 {
+                    t.click(&url, None).unwrap();
+                }
+                for _ in 0..1_001 {
+                    t.impression(&url).unwrap();
+                }
+                clock.advance_secs(DAY);
+                t.impression(&t.signer().build("haircare", "solo", None, None).unwrap()).unwrap();
+                assert_eq!(t.impression(&url.replace("banner", "banned")).unwrap_err().code(), "invalid_signature");
+                let rows = t.stats(&StatsQuery::new(&[Dimension::Partner, Dimension::Ad, Dimension::Day])).unwrap();
+                assert_eq!(rows.len(), 2);
+                let r = &rows[0];
+                assert_eq!((r.get(Dimension::Partner), r.get(Dimension::Ad), r.get(Dimension::Day)), (Some("abc123"), Some("banner"), Some("2023-11-14")));
+                // 3 clicks at 0.05 and 1,001 impressions at 1.50 per mille (1.5015 -> 1.50).
+                assert_eq!((r.clicks, r.impressions, r.commission.decimal(usd())), (3, 1001, "1.65".into()));
+                assert_eq!((rows[1].get(Dimension::Ad), rows[1].get(Dimension::Day)), (None, Some("2023-11-15")));
+                let mut q = StatsQuery::new(&[Dimension::Partner]).between("2023-11-15", "2023-11-15").unwrap();
+                assert_eq!(t.stats(&q).unwrap().len(), 1);
+                q.partner = Some(Code::new("abc123").unwrap());
+                assert!(t.stats(&q).unwrap().is_empty());
+                let q = StatsQuery { campaign: Some(Code::new("skincare").unwrap()), ..StatsQuery::new(&[]) };
+                assert!(t.stats(&q).unwrap().is_empty());
+            }
+
+            #[test]
+            fn bad_input_changes_nothing() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s);
+                let click = t.click(&t.signer().build("haircare", "abc123", None, None).unwrap(), None).unwrap();
+                for (order, amount, currency, kind) in [
+                    ("", "1", "USD", "sale"), ("a b", "1", "USD", "sale"), (&*"x".repeat(129), "1", "USD", "sale"),
+                    ("o", "-1", "USD", "sale"), ("o", "1.001", "USD", "sale"), ("o", "1e3", "USD", "sale"),
+                    ("o", "1", "usd", "sale"), ("o", "1", "XAU", "sale"), ("o", "99999999999999999999", "USD", "sale"),
+                    ("o", "1", "USD", "sa le"), ("o", "1.5", "JPY", "sale"),
+                ] {
+                    let mut r = ConversionRequest::sale(order, amount, currency);
+                    r.kind = kind.into();
+                    r.token = Some(click.token.clone());
+                    assert_eq!(t.convert(&r).unwrap_err().code(), "malformed", "{order:?} {amount:?} {currency:?} {kind:?}");
+                }
+                let rows = t.stats(&StatsQuery::new(&[])).unwrap();
+                assert_eq!((rows[0].sales, rows[0].leads), (0, 0));
+                let mut m = ManualConversion { order_id: "m".into(), amount: "1".into(), currency: "USD".into(), kind: "lead".into(), campaign: "haircare".into(), partner: "ghost".into(), ..Default::default() };
+                assert_eq!(t.manual(&m).unwrap_err().code(), "unknown_partner");
+                m.partner = "solo".into();
+                m.sid = Some("bad sid".into());
+                assert_eq!(t.manual(&m).unwrap_err().code(), "malformed");
+                m.sid = Some("good.sid".into());
+                let c = t.manual(&m).unwrap();
+                assert_eq!((c.evidence, c.commission().to_string()), (Evidence::Manual, "2.00".into()));
+            }
+
+            #[test]
+            fn concurrent_conversions_are_recorded_exactly_once() {
+                // 8 threads x 10,000 conversions; every tenth reuses an order id another
+                // thread also sends. Exactly one record per order id, and commission
+                // totals equal a plain model's.
+                let (s, _g) = store();
+                let (t, _) = tracker(s);
+                let t = Arc::new(t);
+                let url = t.signer().build("haircare", "abc123", None, None).unwrap();
+                let token = t.click(&url, None).unwrap().token;
+                const THREADS: u64 = 8;
+                const PER: u64 = 10_000;
+                let order = |thread: u64, i: u64| -> (String, u64) {
+                    if i % 10 == 0 { (format!("shared-{i}"), 1_000 + i) } else { (format!("t{thread}-{i}"), 1_000 + i) }
+                };
+                let results: Vec<Vec<(String, bool)>> = std::thread::scope(|sc| {
+                    let handles: Vec<_> = (0..THREADS).map(|th| {
+                        let t = t.clone();
+                        let token = token.clone();
+                        sc.spawn(move || {
+                            (0..PER).map(|i| {
+                                let (id, cents) = order(th, i);
+                                let amount = affiliate_sdk::format_minor(cents.into(), 2);
+                                let c = t.convert(&sale(&id, &amount, Some(&token))).unwrap();
+                                (id, c.duplicate)
+                            }).collect()
+                        })
+                    }).collect();
+                    handles.into_iter().map(|h| h.join().unwrap()).collect()
+                });
+                let mut model: BTreeMap<String, u64> = BTreeMap::new();
+                for th in 0..THREADS {
+                    for i in 0..PER {
+                        let (id, cents) = order(th, i);
+                        model.insert(id, cents);
+                    }
+                }
+                let new: Vec<&String> = results.iter().flatten().filter(|(_, d)| !d).map(|(id, _)| id).collect();
+                assert_eq!(new.len(), model.len(), "one new record per order id");
+                assert_eq!(new.iter().collect::<HashSet<_>>().len(), model.len());
+                let stored = t.store().conversions(0, u32::MAX).unwrap();
+                assert_eq!(stored.len(), model.len());
+                let base: u64 = model.values().map(|c| (c * 10 + 50) / 100).sum();
+                let mid: u64 = model.values().map(|c| { let b = (c * 10 + 50) / 100; (b * 10 + 50) / 100 }).sum();
+                let boss: u64 = model.values().map(|c| { let b = (c * 10 + 50) / 100; (b * 5 + 50) / 100 }).sum();
+                let rows = t.stats(&StatsQuery::new(&[])).unwrap();
+                assert_eq!(rows[0].sales, model.len() as u64);
+                assert_eq!(rows[0].revenue.minor(usd()), model.values().map(|&c| u128::from(c)).sum::<u128>());
+                // Plus the one click at 0.05.
+                assert_eq!(rows[0].commission.minor(usd()), u128::from(base + mid + boss + 5));
+            }
+        }
+    };
+}
