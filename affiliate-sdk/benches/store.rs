@@ -1,1 +1,336 @@
-fn main() {}
+//! Storage throughput: `SledStore` against SQLite (rusqlite, bundled), the embedded
+//! database a merchant would otherwise pick, doing the same operations in one run.
+//!
+//! `cargo bench -p affiliate-sdk --bench store` measures:
+//!
+//! * click recording: the click kept for click-id postbacks and its day's counters
+//!   updated. SQLite: WAL, `synchronous=NORMAL` (like ours, clicks may be lost in a
+//!   power cut but not corrupted), one transaction per click: `INSERT` into `clicks`
+//!   and an `UPSERT` into `counters`.
+//! * durable conversions with 1 and 16 concurrent writers: acknowledged only after
+//!   `fsync`. SQLite: WAL, `synchronous=FULL`, one connection shared by the writers
+//!   (its fastest setup; a connection per writer spends its time in lock waits),
+//!   `INSERT … ON CONFLICT DO NOTHING` per conversion in its own transaction.
+//! * a stats query (totals per campaign, partner, ad, sid and day) over 1,000,000
+//!   recorded clicks. SQLite: `GROUP BY` over its counters table.
+//!
+//! It prints operations per second and the ratios. Under `cargo test --benches` it runs
+//! a few operations of each, to check that it works.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use affiliate_sdk::store::{ClickRecord, Inserted};
+use affiliate_sdk::{
+    CampaignSpec, ClickId, ClickIdGenerator, Conversion, Currency, Dimension, Evidence, Keyring,
+    Kind, Link, LinkSigner, Money, PartnerSpec, SledStore, StatsQuery, Status, Store, Tracker,
+};
+use rusqlite::{Connection, params};
+
+const T0: u64 = 1_700_000_000;
+
+struct Sizes {
+    clicks: u64,
+    conversions: u64,
+    stats_clicks: u64,
+}
+
+fn links() -> Vec<Link> {
+    let mut v = Vec::new();
+    for c in ["haircare", "skincare", "nails", "perfume"] {
+        for p in ["abc123", "solo", "mid", "boss", "p5"] {
+            for ad in [None, Some("banner"), Some("video")] {
+                for sid in [None, Some("kw1"), Some("kw2")] {
+                    v.push(Link::parse(c, p, ad, sid).unwrap());
+                }
+            }
+        }
+    }
+    v
+}
+
+fn click(i: u64, ids: &ClickIdGenerator, links: &[Link], usd: Currency, days: u64) -> ClickRecord {
+    let at = T0 + (i % days) * 86_400 + i % 86_400;
+    ClickRecord {
+        click_id: ids.next(at * 1000).unwrap(),
+        link: links[(i as usize * 7) % links.len()],
+        at,
+        unique: !i.is_multiple_of(3),
+        currency: usd,
+        commission_minor: 5,
+    }
+}
+
+fn sqlite(path: &std::path::Path, synchronous: &str) -> Connection {
+    let c = Connection::open(path).unwrap();
+    c.busy_timeout(Duration::from_secs(60)).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "synchronous", synchronous).unwrap();
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS clicks (id BLOB PRIMARY KEY, campaign TEXT, partner TEXT,
+             ad TEXT, sid TEXT, at INTEGER, uniq INTEGER, currency TEXT, commission INTEGER);
+         CREATE TABLE IF NOT EXISTS counters (day INTEGER, campaign TEXT, partner TEXT,
+             ad TEXT, sid TEXT, currency TEXT, clicks INTEGER, unique_clicks INTEGER,
+             impressions INTEGER, click_commission INTEGER,
+             PRIMARY KEY (day, campaign, partner, ad, sid, currency));
+         CREATE TABLE IF NOT EXISTS conversions (order_id TEXT PRIMARY KEY, body BLOB);",
+    )
+    .unwrap();
+    c
+}
+
+fn sqlite_click(c: &Connection, r: &ClickRecord) {
+    let tx = c.unchecked_transaction().unwrap();
+    let l = &r.link;
+    let ad = l.ad.as_ref().map_or("", |a| a.as_str());
+    let sid = l.sid.as_ref().map_or("", |s| s.as_str());
+    tx.prepare_cached("INSERT INTO clicks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+        .unwrap()
+        .execute(params![
+            &r.click_id.as_bytes()[..],
+            l.campaign.as_str(),
+            l.partner.as_str(),
+            ad,
+            sid,
+            r.at as i64,
+            r.unique,
+            r.currency.code(),
+            r.commission_minor as i64
+        ])
+        .unwrap();
+    tx.prepare_cached(
+        "INSERT INTO counters VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, 0, ?8)
+         ON CONFLICT DO UPDATE SET clicks = clicks + 1, unique_clicks = unique_clicks + ?7,
+             click_commission = click_commission + ?8",
+    )
+    .unwrap()
+    .execute(params![
+        (r.at / 86_400) as i64,
+        l.campaign.as_str(),
+        l.partner.as_str(),
+        ad,
+        sid,
+        r.currency.code(),
+        i64::from(r.unique),
+        r.commission_minor as i64
+    ])
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+fn conversion(order: u64, link: Link, usd: Currency) -> Conversion {
+    Conversion {
+        order_id: format!("order-{order}"),
+        kind: Kind::Sale,
+        amount: Money::from_minor(4990, usd),
+        link,
+        click_id: Some(ClickId::from_bytes([7; 16])),
+        evidence: Evidence::Token,
+        customer_id: None,
+        status: Status::Pending,
+        converted_at: T0,
+        commissions: vec![affiliate_sdk::Commission {
+            partner: link.partner,
+            level: 0,
+            amount: Money::from_minor(499, usd),
+        }],
+        duplicate: false,
+    }
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+/// Runs `per_writer` conversions on each of `writers` threads; returns conversions/s.
+fn conversions_parallel(writers: u64, per_writer: u64, one: impl Fn(u64, u64) + Sync) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let one = &one;
+            s.spawn(move || {
+                for i in 0..per_writer {
+                    one(w, i);
+                }
+            });
+        }
+    });
+    rate(writers * per_writer, start.elapsed())
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes = if full {
+        Sizes {
+            clicks: 200_000,
+            conversions: 4_000,
+            stats_clicks: 1_000_000,
+        }
+    } else {
+        Sizes {
+            clicks: 500,
+            conversions: 32,
+            stats_clicks: 2_000,
+        }
+    };
+    let usd = Currency::new("USD").unwrap();
+    let links = links();
+    let ids = ClickIdGenerator::new();
+    let mut table: Vec<(String, f64, f64)> = Vec::new();
+
+    // Clicks.
+    let dir = tempfile::tempdir().unwrap();
+    let sled = SledStore::open(dir.path().join("sled")).unwrap();
+    let records: Vec<ClickRecord> = (0..sizes.clicks)
+        .map(|i| click(i, &ids, &links, usd, 30))
+        .collect();
+    let start = Instant::now();
+    for r in &records {
+        sled.record_click(r).unwrap();
+    }
+    let ours = rate(sizes.clicks, start.elapsed());
+    let db = sqlite(&dir.path().join("clicks.db"), "NORMAL");
+    let start = Instant::now();
+    for r in &records {
+        sqlite_click(&db, r);
+    }
+    let theirs = rate(sizes.clicks, start.elapsed());
+    table.push(("click recording".into(), ours, theirs));
+    drop(db);
+
+    // Durable conversions, 1 and 16 writers.
+    for writers in [1u64, 16] {
+        let per = sizes.conversions / writers;
+        let sub = tempfile::tempdir().unwrap();
+        let sled = SledStore::open(sub.path().join("sled")).unwrap();
+        let ours = conversions_parallel(writers, per, |w, i| {
+            let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
+            assert!(matches!(sled.insert_conversion(&c).unwrap(), Inserted::New));
+        });
+        let path = sub.path().join("conv.db");
+        drop(sqlite(&path, "FULL"));
+        // One connection shared behind a mutex: with a connection per writer, SQLite's
+        // lock contention (busy waits) makes 16 writers far slower still.
+        let conns = [std::sync::Mutex::new(sqlite(&path, "FULL"))];
+        let theirs = conversions_parallel(writers, per, |w, i| {
+            let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
+            let body = serde_json::to_vec(&c).unwrap();
+            let conn = conns[0].lock().unwrap();
+            let n = conn
+                .prepare_cached("INSERT INTO conversions VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .unwrap()
+                .execute(params![c.order_id, body])
+                .unwrap();
+            assert_eq!(n, 1);
+        });
+        table.push((
+            format!("durable conversions, {writers} writer(s)"),
+            ours,
+            theirs,
+        ));
+    }
+
+    // Stats over many clicks.
+    let sub = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(sub.path().join("sled")).unwrap());
+    let db = sqlite(&sub.path().join("stats.db"), "NORMAL");
+    db.execute_batch("BEGIN").unwrap();
+    for i in 0..sizes.stats_clicks {
+        let r = click(i, &ids, &links, usd, 30);
+        store.record_click(&r).unwrap();
+        sqlite_click_in_tx(&db, &r);
+    }
+    db.execute_batch("COMMIT").unwrap();
+    let ring = Keyring::generate().unwrap();
+    let tracker = Tracker::new(
+        LinkSigner::new(ring, "https://t.example/go").unwrap(),
+        store.clone(),
+    );
+    for c in ["haircare", "skincare", "nails", "perfume"] {
+        tracker
+            .add_campaign(&CampaignSpec::new(c, "https://shop.example/", "USD"))
+            .unwrap();
+    }
+    tracker.add_partner(&PartnerSpec::new("abc123")).unwrap();
+    let query = StatsQuery::new(&[
+        Dimension::Campaign,
+        Dimension::Partner,
+        Dimension::Ad,
+        Dimension::Sid,
+        Dimension::Day,
+    ]);
+    let reps = if full { 20 } else { 2 };
+    let start = Instant::now();
+    let mut rows = 0;
+    for _ in 0..reps {
+        let r = tracker.stats(&query).unwrap();
+        assert_eq!(r.iter().map(|r| r.clicks).sum::<u64>(), sizes.stats_clicks);
+        rows = r.len();
+    }
+    let ours = rate(reps, start.elapsed());
+    let start = Instant::now();
+    for _ in 0..reps {
+        let mut stmt = db
+            .prepare_cached(
+                "SELECT day, campaign, partner, ad, sid, SUM(clicks), SUM(unique_clicks),
+                        SUM(impressions), SUM(click_commission)
+                 FROM counters GROUP BY day, campaign, partner, ad, sid
+                 ORDER BY campaign, partner, ad, sid, day",
+            )
+            .unwrap();
+        let total: i64 = stmt
+            .query_map([], |row| row.get::<_, i64>(5))
+            .unwrap()
+            .map(Result::unwrap)
+            .sum();
+        assert_eq!(total as u64, sizes.stats_clicks);
+    }
+    let theirs = rate(reps, start.elapsed());
+    table.push((
+        format!(
+            "stats query over {} clicks ({rows} rows)",
+            sizes.stats_clicks
+        ),
+        ours,
+        theirs,
+    ));
+
+    println!(
+        "== store: SledStore vs SQLite (rusqlite {}), operations per second ==",
+        rusqlite::version()
+    );
+    println!(
+        "{:<52} {:>12} {:>12} {:>8}",
+        "operation", "sled", "sqlite", "ratio"
+    );
+    for (name, ours, theirs) in &table {
+        println!(
+            "{name:<52} {ours:>12.0} {theirs:>12.0} {:>7.2}x",
+            ours / theirs
+        );
+    }
+    println!("targets: click recording >= 3x; durable conversions with 16 writers >= 1x");
+}
+
+fn sqlite_click_in_tx(c: &Connection, r: &ClickRecord) {
+    let l = &r.link;
+    let ad = l.ad.as_ref().map_or("", |a| a.as_str());
+    let sid = l.sid.as_ref().map_or("", |s| s.as_str());
+    c.prepare_cached(
+        "INSERT INTO counters VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, 0, ?8)
+         ON CONFLICT DO UPDATE SET clicks = clicks + 1, unique_clicks = unique_clicks + ?7,
+             click_commission = click_commission + ?8",
+    )
+    .unwrap()
+    .execute(params![
+        (r.at / 86_400) as i64,
+        l.campaign.as_str(),
+        l.partner.as_str(),
+        ad,
+        sid,
+        r.currency.code(),
+        i64::from(r.unique),
+        r.commission_minor as i64
+    ])
+    .unwrap();
+}

@@ -64,7 +64,16 @@
 //!
 //! # Features
 //!
-//! No optional features yet; the crate builds for `wasm32-unknown-unknown`.
+//! * `sled` (default): [`SledStore`], the embedded store. Without it
+//!   (`default-features = false`) the crate has no file I/O and builds for
+//!   `wasm32-unknown-unknown`; [`MemoryStore`] is always there.
+//!
+//! # Attribution
+//!
+//! [`Tracker`] ties a [`LinkSigner`], campaigns ([`CampaignSpec`]), partners
+//! ([`PartnerSpec`]) and a [`Store`] together: `click`, `impression`, `convert`,
+//! `manual`, `set_status`, `conversion` and `stats`. Money is [`Money`] in integer minor
+//! units of a [`Currency`]; percentages are [`Percent`]. See [`Tracker`] for an example.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

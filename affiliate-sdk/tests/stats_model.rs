@@ -249,10 +249,10 @@ impl Model {
                 );
             }
             Op::Status { order, status } => {
-                if let Some(c) = self.conversions.get_mut(&order) {
-                    if c.status.can_become(STATUSES[status]) {
-                        c.status = STATUSES[status];
-                    }
+                if let Some(c) = self.conversions.get_mut(&order)
+                    && c.status.can_become(STATUSES[status])
+                {
+                    c.status = STATUSES[status];
                 }
             }
         }

@@ -468,19 +468,19 @@ impl Tracker {
             duplicate: false,
         };
         match self.store.insert_conversion(&conversion)? {
-            Inserted::Existing(existing) => same_or_conflict(existing, amount, &conversion.kind),
+            Inserted::Existing(existing) => same_or_conflict(*existing, amount, &conversion.kind),
             Inserted::New => {
-                if let (Kind::Sale, Some(customer)) = (&conversion.kind, &conversion.customer_id) {
-                    if campaign.recurring_months() > 0 && attributed.evidence != Evidence::Customer
-                    {
-                        self.store.bind_customer(
-                            customer,
-                            &Binding {
-                                link: conversion.link,
-                                bound_at: now,
-                            },
-                        )?;
-                    }
+                if let (Kind::Sale, Some(customer)) = (&conversion.kind, &conversion.customer_id)
+                    && campaign.recurring_months() > 0
+                    && attributed.evidence != Evidence::Customer
+                {
+                    self.store.bind_customer(
+                        customer,
+                        &Binding {
+                            link: conversion.link,
+                            bound_at: now,
+                        },
+                    )?;
                 }
                 Ok(conversion)
             }
@@ -518,20 +518,20 @@ impl Tracker {
     /// Picks who to credit: a bound customer first, then the strongest evidence that
     /// holds; if none holds, the strongest evidence's error.
     fn attribute(&self, req: &ConversionRequest, kind: &Kind, now: u64) -> Result<Attributed> {
-        if let (Kind::Sale, Some(customer)) = (kind, &req.customer_id) {
-            if let Some(b) = self.store.customer(customer)? {
-                let months = self
-                    .read()
-                    .campaigns
-                    .get(&b.link.campaign)
-                    .map_or(0, Campaign::recurring_months);
-                if months > 0 && now < add_months(b.bound_at, months) {
-                    return Ok(Attributed {
-                        link: b.link,
-                        click_id: None,
-                        evidence: Evidence::Customer,
-                    });
-                }
+        if let (Kind::Sale, Some(customer)) = (kind, &req.customer_id)
+            && let Some(b) = self.store.customer(customer)?
+        {
+            let months = self
+                .read()
+                .campaigns
+                .get(&b.link.campaign)
+                .map_or(0, Campaign::recurring_months);
+            if months > 0 && now < add_months(b.bound_at, months) {
+                return Ok(Attributed {
+                    link: b.link,
+                    click_id: None,
+                    evidence: Evidence::Customer,
+                });
             }
         }
         let mut first_error = None;

@@ -78,7 +78,7 @@ impl Store for MemoryStore {
     fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
         let mut g = self.lock();
         if let Some(existing) = g.conversions.get(&conversion.order_id) {
-            return Ok(Inserted::Existing(existing.clone()));
+            return Ok(Inserted::Existing(Box::new(existing.clone())));
         }
         let mut c = conversion.clone();
         c.duplicate = false;

@@ -153,7 +153,7 @@ pub enum Inserted {
     New,
     /// A conversion with this order id was already recorded (and is durable); it is
     /// returned unchanged.
-    Existing(Conversion),
+    Existing(Box<Conversion>),
 }
 
 /// What [`Store::set_status`] did.

@@ -155,9 +155,8 @@ impl GroupCommit {
 
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        let value = serde_json::to_vec(click).map_err(store_err)?;
         self.clicks
-            .insert(click.click_id.as_bytes(), value)
+            .insert(click.click_id.as_bytes(), encode_click(click))
             .map_err(store_err)?;
         self.add_counters(
             &CounterKey {
@@ -183,9 +182,9 @@ impl Store for SledStore {
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
         match self.clicks.get(id.as_bytes()).map_err(store_err)? {
             None => Ok(None),
-            Some(v) => serde_json::from_slice(&v)
+            Some(v) => decode_click(id, &v)
                 .map(Some)
-                .map_err(|_| corrupt("click")),
+                .ok_or_else(|| corrupt("click")),
         }
     }
 
@@ -203,7 +202,7 @@ impl Store for SledStore {
             Err(e) => {
                 let current = e.current.ok_or_else(|| corrupt("conversion"))?;
                 serde_json::from_slice(&current)
-                    .map(Inserted::Existing)
+                    .map(|c| Inserted::Existing(Box::new(c)))
                     .map_err(|_| corrupt("conversion"))
             }
         }
@@ -320,30 +319,71 @@ impl Store for SledStore {
     }
 }
 
-/// `day (4 bytes, big-endian) | campaign | partner | ad | sid | currency`, each text
-/// prefixed by its length in one byte (0 for an absent ad or sid): ordered by day, so
-/// a date range is a key range.
+/// `day (4 bytes, big-endian) | parts`, see [`encode_parts`]: ordered by day, so a
+/// date range is a key range.
 fn encode_counter_key(k: &CounterKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(48);
     out.extend_from_slice(&k.day.to_be_bytes());
-    let l = &k.link;
-    for part in [
-        l.campaign.as_str(),
-        l.partner.as_str(),
-        l.ad.as_ref().map_or("", Code::as_str),
-        l.sid.as_ref().map_or("", Sid::as_str),
-        k.currency.code(),
-    ] {
-        // Codes, sids and currency codes are at most 64 bytes.
-        out.push(u8::try_from(part.len()).unwrap_or(u8::MAX));
-        out.extend_from_slice(part.as_bytes());
-    }
+    encode_parts(&k.link, k.currency, &mut out);
     out
 }
 
 fn decode_counter_key(b: &[u8]) -> Option<CounterKey> {
     let day = u32::from_be_bytes(b.get(..4)?.try_into().ok()?);
-    let mut rest = &b[4..];
+    let (link, currency) = decode_parts(&b[4..])?;
+    Some(CounterKey {
+        day,
+        link,
+        currency,
+    })
+}
+
+/// A click under its id: `at (8, LE) | unique (1) | commission (8, LE) | parts`.
+fn encode_click(c: &ClickRecord) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&c.at.to_le_bytes());
+    out.push(u8::from(c.unique));
+    out.extend_from_slice(&c.commission_minor.to_le_bytes());
+    encode_parts(&c.link, c.currency, &mut out);
+    out
+}
+
+fn decode_click(click_id: ClickId, b: &[u8]) -> Option<ClickRecord> {
+    let at = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    let unique = match b.get(8)? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let commission_minor = u64::from_le_bytes(b.get(9..17)?.try_into().ok()?);
+    let (link, currency) = decode_parts(&b[17..])?;
+    Some(ClickRecord {
+        click_id,
+        link,
+        at,
+        unique,
+        currency,
+        commission_minor,
+    })
+}
+
+/// `campaign | partner | ad | sid | currency`, each text prefixed by its length in one
+/// byte (0 for an absent ad or sid).
+fn encode_parts(l: &Link, currency: Currency, out: &mut Vec<u8>) {
+    for part in [
+        l.campaign.as_str(),
+        l.partner.as_str(),
+        l.ad.as_ref().map_or("", Code::as_str),
+        l.sid.as_ref().map_or("", Sid::as_str),
+        currency.code(),
+    ] {
+        // Codes, sids and currency codes are at most 64 bytes.
+        out.push(u8::try_from(part.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(part.as_bytes());
+    }
+}
+
+fn decode_parts(mut rest: &[u8]) -> Option<(Link, Currency)> {
     let mut parts = [""; 5];
     for p in &mut parts {
         let (&len, tail) = rest.split_first()?;
@@ -362,11 +402,7 @@ fn decode_counter_key(b: &[u8]) -> Option<CounterKey> {
         (!sid.is_empty()).then_some(sid),
     )
     .ok()?;
-    Some(CounterKey {
-        day,
-        link,
-        currency: Currency::new(currency).ok()?,
-    })
+    Some((link, Currency::new(currency).ok()?))
 }
 
 fn encode_counters(c: &Counters) -> [u8; 40] {

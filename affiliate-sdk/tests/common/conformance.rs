@@ -114,7 +114,7 @@ macro_rules! store_conformance {
                 let mut other = c.clone();
                 other.amount = affiliate_sdk::Money::parse("99", "USD").unwrap();
                 match s.insert_conversion(&other).unwrap() {
-                    Inserted::Existing(e) => assert_eq!(e, c),
+                    Inserted::Existing(e) => assert_eq!(*e, c),
                     Inserted::New => panic!("inserted twice"),
                 }
                 assert_eq!(s.conversion("o-1").unwrap(), Some(c));
