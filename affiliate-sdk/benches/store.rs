@@ -98,23 +98,7 @@ fn sqlite_click(c: &Connection, r: &ClickRecord) {
             r.commission_minor as i64
         ])
         .unwrap();
-    tx.prepare_cached(
-        "INSERT INTO counters VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, 0, ?8)
-         ON CONFLICT DO UPDATE SET clicks = clicks + 1, unique_clicks = unique_clicks + ?7,
-             click_commission = click_commission + ?8",
-    )
-    .unwrap()
-    .execute(params![
-        (r.at / 86_400) as i64,
-        l.campaign.as_str(),
-        l.partner.as_str(),
-        ad,
-        sid,
-        r.currency.code(),
-        i64::from(r.unique),
-        r.commission_minor as i64
-    ])
-    .unwrap();
+    sqlite_click_in_tx(&tx, r);
     tx.commit().unwrap();
 }
 
