@@ -94,6 +94,7 @@ pub use crate::attribution::{
     Amounts, Attribution, Campaign, CampaignSpec, ClickOutcome, Commission, Conversion,
     ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind, MAX_ID_LEN,
     ManualConversion, Partner, PartnerSpec, SaleCommission, StatsQuery, StatsRow, Status, Tracker,
+    format_day, parse_day,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};

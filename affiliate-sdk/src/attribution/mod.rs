@@ -35,7 +35,7 @@ use crate::money::{Currency, Money, Percent};
 mod stats;
 mod tracker;
 
-pub use stats::{Amounts, Dimension, StatsQuery, StatsRow};
+pub use stats::{Amounts, Dimension, StatsQuery, StatsRow, format_day, parse_day};
 pub use tracker::{ClickOutcome, Tracker};
 
 /// Default attribution window, in days (30).
@@ -546,6 +546,54 @@ pub struct Conversion {
 }
 
 impl Conversion {
+    /// The conversion as every API shows it (the HTTP server's JSON, the bindings):
+    /// `order_id, kind, amount, currency, campaign, partner, ad, sid, click_id, status,
+    /// duplicate, commissions: [{partner, level, amount}]`, plus `evidence`,
+    /// `customer_id` and `converted_at` (Unix seconds). Amounts are decimal strings.
+    ///
+    /// ```
+    /// # use affiliate_sdk::*;
+    /// # use std::sync::Arc;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// # c.sale_percent = Some("10".into());
+    /// # tracker.add_campaign(&c)?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// let mut m = ManualConversion::default();
+    /// (m.order_id, m.amount, m.currency, m.kind) = ("A-1".into(), "49.90".into(), "USD".into(), "sale".into());
+    /// (m.campaign, m.partner) = ("haircare".into(), "abc123".into());
+    /// let json = tracker.manual(&m)?.to_json();
+    /// assert_eq!(json["amount"], "49.90");
+    /// assert_eq!(json["commissions"][0]["amount"], "4.99");
+    /// assert_eq!(json["ad"], serde_json::Value::Null);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "order_id": self.order_id,
+            "kind": self.kind.as_str(),
+            "amount": self.amount.to_string(),
+            "currency": self.amount.currency(),
+            "campaign": self.link.campaign,
+            "partner": self.link.partner,
+            "ad": self.link.ad,
+            "sid": self.link.sid,
+            "click_id": self.click_id,
+            "status": self.status,
+            "duplicate": self.duplicate,
+            "commissions": self.commissions.iter().map(|c| serde_json::json!({
+                "partner": c.partner,
+                "level": c.level,
+                "amount": c.amount.to_string(),
+            })).collect::<Vec<_>>(),
+            "evidence": self.evidence,
+            "customer_id": self.customer_id,
+            "converted_at": self.converted_at,
+        })
+    }
+
     /// The partner's own commission (level 0).
     #[must_use]
     pub fn commission(&self) -> Money {
@@ -557,8 +605,11 @@ impl Conversion {
 }
 
 /// A conversion as reported by a pixel, beacon or postback: strings as they arrived.
-/// The evidence is one or more of `token`, `click_id` and `coupon`.
+/// The evidence is one or more of `token`, `click_id` and `coupon`. As JSON (the
+/// postback body) an unknown field is an error, so a misspelt evidence field is not
+/// silently ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConversionRequest {
     /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
     /// backslashes.

@@ -1,0 +1,479 @@
+//! The TOML config file: loading, validation (every error names the file and the
+//! field), the tracker it describes, and the demo config `demo` writes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use affiliate_sdk::{
+    CampaignSpec, CookieConfig, Key, Keyring, LinkSigner, PartnerSpec, Store, Tracker,
+};
+use serde::Deserialize;
+
+/// The shortest API key accepted. `affiliate-server keygen` prints 43 characters.
+pub const MIN_API_KEY_LEN: usize = 16;
+
+/// A config problem: the file, the field and what is wrong. Never holds a key.
+#[derive(Debug)]
+pub struct ConfigError {
+    file: PathBuf,
+    field: String,
+    message: String,
+}
+
+impl ConfigError {
+    fn new(file: &Path, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            file: file.to_owned(),
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}: {}: {}",
+                self.file.display(),
+                self.field,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    server: ServerSection,
+    keys: BTreeMap<String, String>,
+    #[serde(default)]
+    campaign: Vec<CampaignSpec>,
+    #[serde(default)]
+    partner: Vec<PartnerSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: String,
+    public_url: String,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    api_keys: Vec<String>,
+    #[serde(default)]
+    cookie_domain: String,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./affiliate-data")
+}
+
+/// A loaded and validated config.
+pub struct Config {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// The address to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The public base URL, without a trailing slash; links are `{public_url}/go/…`.
+    pub public_url: String,
+    /// The path part of `public_url` without a trailing slash (empty at the root).
+    pub public_path: String,
+    /// Where the store lives (relative paths are relative to the config file).
+    pub data_dir: PathBuf,
+    /// Bearer keys for `/v1/*`.
+    pub api_keys: Vec<String>,
+    /// CORS origins for `/v1/conversions`, as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    keyring: Keyring,
+    cookie: CookieConfig,
+    campaigns: Vec<CampaignSpec>,
+    partners: Vec<PartnerSpec>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "api_keys",
+                &format_args!("[{} redacted]", self.api_keys.len()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads and validates `file`.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ConfigError::new(file, "", format!("cannot read: {e}")))?;
+        Config::parse(file, &text)
+    }
+
+    /// Validates `text`, the contents of `file`.
+    pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: FileConfig = toml::from_str(text).map_err(|e| {
+            // toml's message names the key and shows the line.
+            ConfigError::new(file, "", e.to_string().trim_end())
+        })?;
+        let s = raw.server;
+        let err = |field: &str, msg: &dyn fmt::Display| ConfigError::new(file, field, msg);
+
+        let listen: SocketAddr = s.listen.parse().map_err(|_| {
+            err(
+                "server.listen",
+                &"expected an address such as 127.0.0.1:8080",
+            )
+        })?;
+
+        let url = url::Url::parse(&s.public_url)
+            .map_err(|e| err("server.public_url", &format!("not an absolute URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host().is_none()
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(err(
+                "server.public_url",
+                &"expected http(s)://host[:port][/path] without query, fragment or credentials",
+            ));
+        }
+        let public_url = url.as_str().trim_end_matches('/').to_owned();
+        let public_path = url.path().trim_end_matches('/').to_owned();
+
+        if s.api_keys.is_empty() {
+            return Err(err(
+                "server.api_keys",
+                &"at least one key is needed for /v1/*; `affiliate-server keygen` prints one",
+            ));
+        }
+        for (i, k) in s.api_keys.iter().enumerate() {
+            if k.len() < MIN_API_KEY_LEN
+                || k.len() > 256
+                || !k.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(err(
+                    &format!("server.api_keys[{i}]"),
+                    &format!(
+                        "must be {MIN_API_KEY_LEN} to 256 printable characters without spaces; \
+                         `affiliate-server keygen` prints one"
+                    ),
+                ));
+            }
+        }
+
+        let mut allowed_origins = Vec::new();
+        for (i, o) in s.allowed_origins.iter().enumerate() {
+            let field = format!("server.allowed_origins[{i}]");
+            let parsed =
+                url::Url::parse(o).map_err(|e| err(&field, &format!("not an origin ({e})")))?;
+            let origin = parsed.origin().ascii_serialization();
+            if !matches!(parsed.scheme(), "http" | "https") || origin != o.trim_end_matches('/') {
+                return Err(err(
+                    &field,
+                    &"expected an origin such as https://shop.example (scheme, host, optional port)",
+                ));
+            }
+            allowed_origins.push(origin);
+        }
+
+        let cookie = CookieConfig::new()
+            .secure(url.scheme() == "https")
+            .domain(&s.cookie_domain)
+            .map_err(|e| err("server.cookie_domain", &e))?;
+
+        let current = raw
+            .keys
+            .get("current")
+            .ok_or_else(|| err("keys.current", &"missing: name the key id that signs"))?;
+        let mut keys = Vec::new();
+        for (kid, text) in raw.keys.iter().filter(|(k, _)| *k != "current") {
+            // Validate one by one so the error names the key id (never the key).
+            Key::from_base64(text).map_err(|e| err(&format!("keys.{kid}"), &e))?;
+            keys.push((kid.as_str(), text.as_str()));
+        }
+        if keys.is_empty() {
+            return Err(err(
+                "keys",
+                &"no keys: add one such as k1 = \"…\" (`affiliate-server keygen` prints one)",
+            ));
+        }
+        let keyring = Keyring::from_base64(keys, current).map_err(|e| err("keys", &e))?;
+
+        let data_dir = if s.data_dir.is_absolute() {
+            s.data_dir
+        } else {
+            file.parent().unwrap_or(Path::new(".")).join(s.data_dir)
+        };
+        // `dir/./x` → `dir/x` (leading `..` and `.` stay).
+        let data_dir: PathBuf = data_dir.components().collect();
+
+        let config = Config {
+            file: file.to_owned(),
+            listen,
+            public_url,
+            public_path,
+            data_dir,
+            api_keys: s.api_keys,
+            allowed_origins,
+            keyring,
+            cookie,
+            campaigns: raw.campaign,
+            partners: raw.partner,
+        };
+        // Campaigns and partners are checked by building a tracker over nothing.
+        config.tracker(Arc::new(affiliate_sdk::MemoryStore::new()))?;
+        Ok(config)
+    }
+
+    /// The link signer: links are `{public_url}/go/{campaign}/{partner}[/{ad}]?sig=…`.
+    pub fn signer(&self) -> Result<LinkSigner, ConfigError> {
+        LinkSigner::new(self.keyring.clone(), &format!("{}/go", self.public_url))
+            .map_err(|e| ConfigError::new(&self.file, "server.public_url", e))
+    }
+
+    /// The tracker this config describes, over `store`.
+    pub fn tracker(&self, store: Arc<dyn Store>) -> Result<Tracker, ConfigError> {
+        let tracker = Tracker::new(self.signer()?, store).with_cookie(self.cookie.clone());
+        for (i, c) in self.campaigns.iter().enumerate() {
+            tracker.add_campaign(c).map_err(|e| {
+                ConfigError::new(&self.file, format!("campaign[{i}] ({:?})", c.code), e)
+            })?;
+        }
+        // Parents before children: add in rounds until nothing more can be added, so
+        // the file may list partners in any order.
+        let mut pending: Vec<(usize, &PartnerSpec)> = self.partners.iter().enumerate().collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut last_err = None;
+            pending.retain(|(i, p)| match tracker.add_partner(p) {
+                Ok(_) => false,
+                Err(e) => {
+                    last_err = Some((*i, p.code.clone(), e));
+                    true
+                }
+            });
+            if pending.len() == before {
+                let (i, code, e) = last_err.expect("a failed round has an error");
+                return Err(ConfigError::new(
+                    &self.file,
+                    format!("partner[{i}] ({code:?})"),
+                    e,
+                ));
+            }
+        }
+        Ok(tracker)
+    }
+}
+
+/// The demo config: fresh keys, an API key, two campaigns whose destinations are the
+/// demo shop served by this server, and three partners (one with a parent and a
+/// coupon).
+pub fn demo_toml(listen: SocketAddr) -> Result<String, affiliate_sdk::Error> {
+    let key = Key::generate()?.to_base64();
+    let api_key = Key::generate()?.to_base64();
+    let base = format!("http://{listen}");
+    Ok(format!(
+        r#"# Written by `affiliate-server demo`. Edit freely; it is read at every start.
+# Relative paths are relative to this file.
+
+[server]
+listen = "{listen}"
+public_url = "{base}"            # links are {{public_url}}/go/...
+data_dir = "."
+api_keys = ["{api_key}"]       # Bearer keys for /v1/* (not /v1/conversions)
+cookie_domain = ""
+allowed_origins = []
+
+[keys]
+current = "k1"
+k1 = "{key}"
+
+[[campaign]]
+code = "haircare"
+destination = "{base}/demo/shop/haircare"
+cookie_days = 28
+attribution = "last"
+currency = "USD"
+sale_percent = "10"
+lead_flat = "2.00"
+click_flat = "0.01"
+impression_per_mille = "1.50"
+override_percents = ["10", "5"]
+
+[[campaign]]
+code = "skincare"
+destination = "{base}/demo/shop/skincare"
+cookie_days = 7
+attribution = "first"
+currency = "EUR"
+sale_flat = "5.00"
+
+[[partner]]
+code = "boss1"
+
+[[partner]]
+code = "abc123"
+parent = "boss1"
+coupons = ["ABC10"]
+
+[[partner]]
+code = "solo"
+"#
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/aff.toml"), text)
+    }
+
+    fn demo() -> String {
+        demo_toml("127.0.0.1:8080".parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn demo_config_loads() {
+        let c = parse(&demo()).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.data_dir, Path::new("/etc"));
+        let t = c
+            .tracker(Arc::new(affiliate_sdk::MemoryStore::new()))
+            .unwrap();
+        assert_eq!(
+            t.partner("abc123").unwrap().parent.unwrap().as_str(),
+            "boss1"
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_field() {
+        let cases = [
+            (
+                "listen = \"127.0.0.1:8080\"",
+                "listen = \"nowhere\"",
+                "server.listen",
+            ),
+            (
+                "\"http://127.0.0.1:8080\"",
+                "\"ftp://x\"",
+                "server.public_url",
+            ),
+            (
+                "cookie_domain = \"\"",
+                "cookie_domain = \"a b\"",
+                "server.cookie_domain",
+            ),
+            (
+                "allowed_origins = []",
+                "allowed_origins = [\"https://a.example/path\"]",
+                "server.allowed_origins[0]",
+            ),
+            ("current = \"k1\"", "current = \"k9\"", "keys"),
+            (
+                "current = \"k1\"\nk1 = \"",
+                "current = \"k1\"\nk1 = \"short",
+                "keys.k1",
+            ),
+            ("cookie_days = 28", "cookie_days = 28\nbogus = 1", "bogus"),
+            (
+                "sale_percent = \"10\"",
+                "sale_percent = \"ten\"",
+                "campaign[0] (\"haircare\")",
+            ),
+            (
+                "parent = \"boss1\"",
+                "parent = \"nobody\"",
+                "partner[1] (\"abc123\")",
+            ),
+        ];
+        for (from, to, field) in cases {
+            let text = demo().replacen(from, to, 1);
+            assert_ne!(text, demo(), "{from}");
+            let e = match parse(&text) {
+                Ok(_) => panic!("{to} was accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.starts_with("/etc/aff.toml: "), "{e}");
+            assert!(e.contains(field), "{field} not in {e}");
+        }
+    }
+
+    #[test]
+    fn api_keys_are_checked_and_never_shown() {
+        let text = demo();
+        let key = text
+            .split("api_keys = [\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let c = parse(&text).unwrap();
+        assert!(!format!("{c:?}").contains(key));
+        let e = parse(&text.replace(key, "change-me"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.api_keys[0]"), "{e}");
+        let e = parse(&text.replace(&format!("[\"{key}\"]"), "[]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.api_keys"), "{e}");
+    }
+
+    #[test]
+    fn open_redirect_destinations_are_refused() {
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.example/",
+            "https://shop.example@evil.example/",
+            "https:\\\\\\\\evil.example",
+            "https://shop.example/\\r\\nSet-Cookie: x=1",
+            "https://shop.example/\\tpath",
+            "data:text/html,<script>alert(1)</script>",
+            "/relative/path",
+            "https://shop.example/\\nLocation: https://evil.example",
+        ] {
+            let text = demo().replacen(
+                "destination = \"http://127.0.0.1:8080/demo/shop/haircare\"",
+                &format!("destination = \"{bad}\""),
+                1,
+            );
+            let e = parse(&text).map(|_| ()).unwrap_err().to_string();
+            assert!(
+                e.contains("campaign[0]") && e.contains("destination"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn partners_may_come_in_any_order() {
+        let text = demo().replace("[[partner]]\ncode = \"boss1\"\n\n", "")
+            + "\n[[partner]]\ncode = \"boss1\"\n";
+        parse(&text).unwrap();
+        let cyclic = demo().replace("code = \"boss1\"", "code = \"boss1\"\nparent = \"abc123\"");
+        let e = parse(&cyclic).unwrap_err().to_string();
+        assert!(e.contains("partner["), "{e}");
+    }
+}

@@ -1,0 +1,149 @@
+//! The demo shop that `affiliate-server demo` serves at `/demo/…`: the landing page a
+//! sample link redirects to, and an order-confirmation page that reports the sale by
+//! the image pixel, as a real shop's page would.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::app::{ApiError, AppState};
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}\
+         .buy{{display:inline-block;background:#2f6fde;color:#fff;padding:.5em 1.5em;border-radius:4px;text-decoration:none}}\
+         code{{background:#eef}}</style></head><body>{body}</body></html>"
+    ))
+}
+
+/// Escapes text for HTML. Everything shown here is validated already; this is the
+/// second line of defence.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The landing page of a demo campaign: says which partner the visitor's token credits
+/// and offers a purchase.
+pub async fn shop(
+    State(state): State<Arc<AppState>>,
+    Path(campaign): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(c) = state.tracker.campaign(&campaign) else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_campaign",
+            "no such demo shop",
+        )
+        .into_response();
+    };
+    let token = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(|h| state.tracker.cookie_config().find(h).ok().flatten());
+    let credit = match token.map(|t| state.tracker.verify_token(t)) {
+        Some(Ok(v)) => format!(
+            "Your visit carries a session token: partner <code>{}</code>, ad <code>{}</code>, \
+             sid <code>{}</code>, valid until {} (Unix time).",
+            esc(v.partner()),
+            esc(v.ad().unwrap_or("-")),
+            esc(v.sid().unwrap_or("-")),
+            v.expires_at()
+        ),
+        Some(Err(e)) => format!("Your token was refused: {}.", esc(&e.to_string())),
+        None => "You arrived without a session token: a sale now credits nobody.".to_owned(),
+    };
+    let currency = c.currency().code();
+    let exponent = c.currency().exponent();
+    let amount = affiliate_sdk::format_minor(4990 * 10u128.pow(exponent.into()) / 100, exponent);
+    let order_id = format!(
+        "DEMO-{}",
+        affiliate_sdk::ClickIdGenerator::new()
+            .next(now_ms())
+            .map(|id| id.to_string())
+            .unwrap_or_default()
+    );
+    let buy = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("order_id", &order_id)
+        .append_pair("amount", &amount)
+        .append_pair("currency", currency)
+        .finish();
+    page(
+        "Demo shop",
+        &format!(
+            "<h1>Demo shop: {code}</h1><p>{credit}</p><p>A bottle of {code}, {amount} {currency}.</p>\
+             <p><a class=\"buy\" id=\"buy\" href=\"/demo/thanks?{buy}\">Buy</a></p>",
+            code = esc(c.code().as_str()),
+            currency = esc(currency),
+        ),
+    )
+    .into_response()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[derive(Deserialize)]
+pub struct Order {
+    order_id: String,
+    amount: String,
+    currency: String,
+}
+
+/// The order-confirmation page: reports the sale with the image pixel (the browser
+/// sends the `aff_token` cookie with it).
+pub async fn thanks(
+    query: Result<Query<Order>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(o)) = query else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "order_id, amount and currency are required",
+        )
+        .into_response();
+    };
+    if affiliate_sdk::Money::parse(&o.amount, &o.currency).is_err()
+        || o.order_id.is_empty()
+        || o.order_id.len() > 64
+        || !o
+            .order_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return ApiError::new(StatusCode::BAD_REQUEST, "malformed", "not a demo order")
+            .into_response();
+    }
+    let pixel = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("order_id", &o.order_id)
+        .append_pair("amount", &o.amount)
+        .append_pair("currency", &o.currency)
+        .append_pair("kind", "sale")
+        .finish();
+    page(
+        "Thank you",
+        &format!(
+            "<h1>Thank you</h1><p>Order <code id=\"order\">{id}</code>, {amount} {currency}.</p>\
+             <p>This page reported the sale with <code>&lt;img src=\"/px.gif?{px}\"&gt;</code>. \
+             Open the <a href=\"/dashboard\">dashboard</a> to see it.</p>\
+             <img id=\"pixel\" src=\"/px.gif?{px}\" width=\"1\" height=\"1\" alt=\"\">",
+            id = esc(&o.order_id),
+            amount = esc(&o.amount),
+            currency = esc(&o.currency),
+            px = esc(&pixel),
+        ),
+    )
+    .into_response()
+}
