@@ -72,7 +72,11 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/go/{*link}", get(click))
         .route("/imp/{*link}", get(impression))
         .route("/px.gif", get(pixel))
-        .route("/v1/conversions", post(beacon).layer(cors))
+        .route(
+            "/v1/conversions",
+            // The CORS layer answers the preflight OPTIONS itself.
+            post(beacon).options(|| async {}).layer(cors),
+        )
         .route("/v1/postback", post(postback))
         .route("/v1/conversions/manual", post(manual))
         .route("/v1/conversions/{order_id}", get(conversion))

@@ -392,7 +392,7 @@ mod tests {
             ("current = \"k1\"", "current = \"k9\"", "keys"),
             (
                 "current = \"k1\"\nk1 = \"",
-                "current = \"k1\"\nk1 = \"short",
+                "current = \"k1\"\nk1 = \"!",
                 "keys.k1",
             ),
             ("cookie_days = 28", "cookie_days = 28\nbogus = 1", "bogus"),

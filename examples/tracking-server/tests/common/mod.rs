@@ -1,0 +1,368 @@
+//! Starts the real `affiliate-server` binary on a free loopback port and talks HTTP to
+//! it.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use affiliate_sdk::{Key, Keyring};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_affiliate-server");
+
+/// The API key of [`config`].
+pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+
+/// The signing key of [`config`] (32 bytes, base64url).
+pub fn signing_key() -> String {
+    Key::from_bytes(&[7u8; 32]).unwrap().to_base64()
+}
+
+/// The keyring the server signs with, so tests can mint and read tokens.
+pub fn keyring() -> Keyring {
+    Keyring::from_base64([("k1", signing_key().as_str())], "k1").unwrap()
+}
+
+/// A config on port 0: haircare (USD, 10 %, lead 2.00, click 0.01, 1.50 per mille,
+/// overrides 10/5, last click) and skincare (EUR, flat 5.00, first click); partners
+/// boss1 ← abc123 (coupon ABC10) and solo; CORS for https://shop.example.
+pub fn config(extra_server: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "http://t.shop.example"
+data_dir = "data"
+api_keys = ["{API_KEY}"]
+allowed_origins = ["https://shop.example"]
+{extra_server}
+
+[keys]
+current = "k1"
+k1 = "{key}"
+
+[[campaign]]
+code = "haircare"
+destination = "https://shop.example/hair?utm_source=aff"
+cookie_days = 28
+currency = "USD"
+sale_percent = "10"
+lead_flat = "2.00"
+click_flat = "0.01"
+impression_per_mille = "1.50"
+override_percents = ["10", "5"]
+
+[[campaign]]
+code = "skincare"
+destination = "https://shop.example/skin"
+cookie_days = 7
+attribution = "first"
+currency = "EUR"
+sale_flat = "5.00"
+
+[[partner]]
+code = "abc123"
+parent = "boss1"
+coupons = ["ABC10"]
+
+[[partner]]
+code = "boss1"
+
+[[partner]]
+code = "solo"
+"#,
+        key = signing_key()
+    )
+}
+
+/// A running server; killed when dropped.
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    child: Child,
+    agent: ureq::Agent,
+}
+
+/// A response: status, headers (lower-case names) and body.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The error code of an error answer.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+impl Server {
+    /// Writes `config_text` into a fresh directory and serves it.
+    pub fn start(config_text: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
+        Server::start_in(dir)
+    }
+
+    fn start_in(dir: tempfile::TempDir) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("server.log"))
+            .unwrap();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(dir.path().join("affiliate.toml"))
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let base = wait_for_listening(&mut child, &dir.path().join("server.log"));
+        Server {
+            dir,
+            base,
+            child,
+            agent: agent(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap()
+    }
+
+    /// Stops with SIGTERM (pending clicks are flushed), waits, and starts again on the
+    /// same directory.
+    pub fn restart(mut self) -> Server {
+        self.terminate();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Server::start_in(dir)
+    }
+
+    /// SIGTERM and wait; panics unless it exits successfully within 10 s.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(
+                    status.success(),
+                    "server exited with {status}: {}",
+                    self.log()
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not stop on SIGTERM");
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.agent.get(self.url(path));
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        into_resp(req.call())
+    }
+
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut req = self.agent.post(self.url(path));
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        into_resp(req.send(body))
+    }
+
+    pub fn options(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.agent.options(self.url(path));
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        into_resp(req.call())
+    }
+
+    /// POST with the API key.
+    pub fn api_post(&self, path: &str, body: &serde_json::Value) -> Resp {
+        self.post(path, &[AUTH], &body.to_string())
+    }
+
+    /// GET with the API key.
+    pub fn api_get(&self, path: &str) -> Resp {
+        self.get(path, &[AUTH])
+    }
+
+    /// `/v1/stats` rows for `query`.
+    pub fn stats(&self, query: &str) -> Vec<serde_json::Value> {
+        let r = self.api_get(&format!("/v1/stats?{query}"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["rows"].as_array().unwrap().clone()
+    }
+
+    /// Totals over everything (stats with no grouping; no rows before any data).
+    pub fn totals(&self) -> serde_json::Value {
+        let rows = self.stats("");
+        assert!(rows.len() <= 1);
+        rows.first().cloned().unwrap_or_else(|| {
+            serde_json::json!({"clicks": 0, "unique_clicks": 0, "impressions": 0, "leads": 0,
+                               "sales": 0, "revenue": {}, "commission": {}})
+        })
+    }
+
+    /// Clicks a link; returns the token and the response.
+    pub fn click(&self, link_path: &str, cookie_token: Option<&str>) -> (Option<String>, Resp) {
+        let cookie = cookie_token.map(|t| format!("aff_token={t}"));
+        let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
+        let r = self.get(link_path, &headers);
+        let token = r.header("set-cookie").map(|c| {
+            c.strip_prefix("aff_token=")
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+        (token, r)
+    }
+}
+
+pub const AUTH: (&str, &str) = ("Authorization", "Bearer test-api-key-0123456789abcdef");
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn into_resp(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
+    let mut r = r.unwrap();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                v.to_str().unwrap_or("<binary>").to_owned(),
+            )
+        })
+        .collect();
+    let status = r.status().as_u16();
+    let body = if r
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes() == b"image/gif")
+    {
+        format!(
+            "<{} bytes of gif>",
+            r.body_mut().read_to_vec().unwrap().len()
+        )
+    } else {
+        r.body_mut().read_to_string().unwrap()
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Reads the child's stdout until "listening on http://…"; the rest of stdout is
+/// drained in the background.
+pub fn wait_for_listening(child: &mut Child, log: &Path) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { return };
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.to_owned());
+                break;
+            }
+        }
+        for _ in lines {}
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(base) => base,
+        Err(_) => {
+            let _ = child.kill();
+            panic!(
+                "server did not start: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// Runs the binary with `args` to completion: (success, stdout, stderr).
+pub fn run(args: &[&str], cwd: Option<&Path>) -> (bool, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The path and query of a full link URL.
+pub fn path_of(url: &str) -> String {
+    let after = url.split_once("://").unwrap().1;
+    after[after.find('/').unwrap()..].to_owned()
+}
+
+/// The config file of a server directory.
+pub fn config_path(dir: &Path) -> PathBuf {
+    dir.join("affiliate.toml")
+}
