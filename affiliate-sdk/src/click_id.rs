@@ -92,10 +92,53 @@ impl FromStr for ClickId {
 }
 
 /// Hands out strictly increasing [`ClickId`]s. Share one per process (it is `Sync`).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ClickIdGenerator {
-    /// Last (millisecond, 74-bit counter) handed out.
-    last: Mutex<(u64, u128)>,
+    state: Mutex<GeneratorState>,
+}
+
+impl std::fmt::Debug for ClickIdGenerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickIdGenerator").finish_non_exhaustive()
+    }
+}
+
+/// Random bytes are drawn from the OS this many at a time: one system call per 32 ids
+/// rather than per id.
+const POOL: usize = 512;
+
+struct GeneratorState {
+    /// Last millisecond handed out.
+    ms: u64,
+    /// Last 74-bit counter handed out.
+    counter: u128,
+    pool: [u8; POOL],
+    /// Bytes of `pool` already used.
+    used: usize,
+}
+
+impl Default for GeneratorState {
+    fn default() -> Self {
+        GeneratorState {
+            ms: 0,
+            counter: 0,
+            pool: [0; POOL],
+            used: POOL,
+        }
+    }
+}
+
+impl GeneratorState {
+    fn random(&mut self) -> Result<u128> {
+        if self.used == POOL {
+            getrandom::fill(&mut self.pool).map_err(|_| Error::from(KeyError::Random))?;
+            self.used = 0;
+        }
+        let mut r = [0u8; 16];
+        r.copy_from_slice(&self.pool[self.used..self.used + 16]);
+        self.used += 16;
+        Ok(u128::from_le_bytes(r))
+    }
 }
 
 const COUNTER_BITS: u32 = 74;
@@ -110,17 +153,14 @@ impl ClickIdGenerator {
 
     /// The next id for a click at `now_millis`.
     pub fn next(&self, now_millis: u64) -> Result<ClickId> {
-        let mut random = [0u8; 16];
-        getrandom::fill(&mut random).map_err(|_| Error::from(KeyError::Random))?;
-        let random = u128::from_le_bytes(random);
         // 48-bit timestamps run to the year 10889; clamp rather than wrap.
         let now = now_millis.min((1 << 48) - 1);
-
-        let mut last = self
-            .last
+        let mut st = self
+            .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (mut ms, mut counter) = *last;
+        let random = st.random()?;
+        let (mut ms, mut counter) = (st.ms, st.counter);
         if now > ms {
             ms = now;
             // Start in the lower half so a millisecond has room for many increments.
@@ -135,8 +175,8 @@ impl ClickIdGenerator {
                 counter = random & (COUNTER_MAX >> 1);
             }
         }
-        *last = (ms, counter);
-        drop(last);
+        (st.ms, st.counter) = (ms, counter);
+        drop(st);
 
         Ok(ClickId(encode_v7(ms, counter)))
     }
@@ -170,7 +210,10 @@ mod tests {
     #[test]
     fn counter_overflow_moves_to_the_next_millisecond() {
         let g = ClickIdGenerator::new();
-        *g.last.lock().unwrap() = (5, COUNTER_MAX);
+        {
+            let mut st = g.state.lock().unwrap();
+            (st.ms, st.counter) = (5, COUNTER_MAX);
+        }
         let id = g.next(5).unwrap();
         assert_eq!(id.unix_millis(), 6);
     }

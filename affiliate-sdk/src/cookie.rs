@@ -126,7 +126,8 @@ impl CookieConfig {
         self.build("", 0)
     }
 
-    fn build(&self, value: &str, max_age_secs: u64) -> String {
+    /// The `Set-Cookie` value for a token already known to be well formed.
+    pub(crate) fn build(&self, value: &str, max_age_secs: u64) -> String {
         let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
         let mut cookie = Cookie::build((self.name.as_str(), value))
             .path("/")

@@ -46,8 +46,58 @@ pub struct ClickOutcome {
 #[derive(Default)]
 struct Config {
     campaigns: HashMap<Code, Campaign>,
+    /// Each campaign's redirect, computed once.
+    redirects: HashMap<Code, Arc<Redirect>>,
     partners: HashMap<Code, Partner>,
     coupons: HashMap<Code, Code>,
+}
+
+/// Where a campaign's clicks land, computed once: the destination with any landing
+/// parameter removed from its query, up to `aff_token=`, then the fragment. A token is
+/// `[A-Za-z0-9._~-]` only, so it goes between them unescaped.
+#[derive(Debug)]
+struct Redirect {
+    prefix: String,
+    suffix: String,
+}
+
+impl Redirect {
+    fn new(destination: &str, param: &str) -> Result<Redirect> {
+        let mut url = url::Url::parse(destination)
+            .map_err(|e| Error::malformed("destination", e.to_string()))?;
+        let suffix = url.fragment().map(|f| format!("#{f}")).unwrap_or_default();
+        url.set_fragment(None);
+        if url.query_pairs().any(|(k, _)| k == param) {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| *k != param)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.set_query(None);
+            if !kept.is_empty() {
+                url.query_pairs_mut().extend_pairs(kept);
+            }
+        }
+        let has_query = url.query().is_some_and(|q| !q.is_empty());
+        let mut prefix = String::from(url);
+        if has_query {
+            prefix.push('&');
+        } else {
+            prefix = prefix.trim_end_matches('?').to_owned();
+            prefix.push('?');
+        }
+        prefix.extend(url::form_urlencoded::byte_serialize(param.as_bytes()));
+        prefix.push('=');
+        Ok(Redirect { prefix, suffix })
+    }
+
+    fn location(&self, token: &str) -> String {
+        let mut s = String::with_capacity(self.prefix.len() + token.len() + self.suffix.len());
+        s.push_str(&self.prefix);
+        s.push_str(token);
+        s.push_str(&self.suffix);
+        s
+    }
 }
 
 /// Who a conversion credits and on what evidence.
@@ -130,6 +180,16 @@ impl Tracker {
     #[must_use]
     pub fn with_cookie(mut self, cookie: CookieConfig) -> Tracker {
         self.cookie = cookie;
+        // The landing parameter is the cookie's name: redo the redirects.
+        let cfg = self
+            .config
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (code, c) in &cfg.campaigns {
+            if let Ok(r) = Redirect::new(c.destination(), self.cookie.cookie_name()) {
+                cfg.redirects.insert(*code, Arc::new(r));
+            }
+        }
         self
     }
 
@@ -171,7 +231,9 @@ impl Tracker {
     /// Adds or replaces a campaign.
     pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
         let c = Campaign::new(spec)?;
+        let redirect = Arc::new(Redirect::new(c.destination(), self.cookie.cookie_name())?);
         let mut cfg = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        cfg.redirects.insert(c.code(), redirect);
         cfg.campaigns.insert(c.code(), c.clone());
         Ok(c)
     }
@@ -280,7 +342,26 @@ impl Tracker {
     pub fn click(&self, url: &str, prior_token: Option<&str>) -> Result<ClickOutcome> {
         let clicked = self.signer.verify_click(url)?;
         let link = clicked.link;
-        let (campaign, _) = self.campaign_and_partner(&link)?;
+        // Only what a click needs, under the read lock: no clones on this hot path.
+        let (currency, click_flat, attribution, window, redirect) = {
+            let cfg = self.read();
+            let (Some(c), Some(redirect)) = (
+                cfg.campaigns.get(&link.campaign),
+                cfg.redirects.get(&link.campaign),
+            ) else {
+                return Err(Error::UnknownCampaign(link.campaign.to_string()));
+            };
+            if !cfg.partners.contains_key(&link.partner) {
+                return Err(Error::UnknownPartner(link.partner.to_string()));
+            }
+            (
+                c.currency(),
+                c.click_flat().minor(),
+                c.attribution(),
+                c.window_secs(),
+                redirect.clone(),
+            )
+        };
         let now_ms = self.clock.now_millis();
         let now = now_ms / 1000;
         let prior = prior_token.and_then(|t| {
@@ -303,41 +384,30 @@ impl Tracker {
             link,
             at: now,
             unique,
-            currency: campaign.currency(),
-            commission_minor: campaign.click_flat().minor(),
+            currency,
+            commission_minor: click_flat,
         })?;
         let kept = match same_campaign {
-            Some((t, _)) if campaign.attribution() == Attribution::First => Some(*t),
+            Some((t, v)) if attribution == Attribution::First => Some((*t, v.expires_at())),
             _ => None,
         };
-        let token = match kept {
-            Some(t) => t.to_owned(),
-            None => self.signer.keyring().issue_token(&TokenClaims::new(
-                click_id,
-                link,
-                now,
-                campaign.window_secs(),
-            ))?,
+        let (token, expires_at) = match kept {
+            Some((t, expires_at)) => (t.to_owned(), expires_at),
+            None => {
+                let claims = TokenClaims::new(click_id, link, now, window);
+                (
+                    self.signer.keyring().issue_token(&claims)?,
+                    claims.expires_at,
+                )
+            }
         };
-        let set_cookie = self.cookie.set_cookie_until_expiry(&token, now)?;
-        let mut location = url::Url::parse(campaign.destination())
-            .map_err(|e| Error::malformed("destination", e.to_string()))?;
-        let param = self.cookie.cookie_name().to_owned();
-        let kept_pairs: Vec<(String, String)> = location
-            .query_pairs()
-            .filter(|(k, _)| *k != param)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        location
-            .query_pairs_mut()
-            .clear()
-            .extend_pairs(kept_pairs)
-            .append_pair(&param, &token);
+        // The token is well formed by construction (issued here or verified above).
+        let set_cookie = self.cookie.build(&token, expires_at.saturating_sub(now));
         Ok(ClickOutcome {
             click_id,
+            location: redirect.location(&token),
             token,
             set_cookie,
-            location: location.into(),
             unique,
             kept_earlier: kept.is_some(),
             dropped_sid: clicked.dropped_sid.is_some(),
@@ -711,5 +781,40 @@ fn same_or_conflict(mut existing: Conversion, amount: Money, kind: &Kind) -> Res
         Ok(existing)
     } else {
         Err(Error::Conflict(existing.order_id))
+    }
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::Redirect;
+
+    #[test]
+    fn the_token_lands_in_the_query_before_the_fragment() {
+        let at = |dest: &str| {
+            Redirect::new(dest, "aff_token")
+                .unwrap()
+                .location("v1.k1.T~x")
+        };
+        assert_eq!(
+            at("https://shop.example"),
+            "https://shop.example/?aff_token=v1.k1.T~x"
+        );
+        assert_eq!(
+            at("https://shop.example/a?"),
+            "https://shop.example/a?aff_token=v1.k1.T~x"
+        );
+        assert_eq!(
+            at("https://shop.example/a?x=1%202#top"),
+            "https://shop.example/a?x=1%202&aff_token=v1.k1.T~x#top"
+        );
+        // A stale landing parameter in the destination is replaced, not doubled.
+        assert_eq!(
+            at("https://shop.example/a?aff_token=old&b=2"),
+            "https://shop.example/a?b=2&aff_token=v1.k1.T~x"
+        );
+        assert_eq!(
+            at("https://shop.example/a?aff_token=old"),
+            "https://shop.example/a?aff_token=v1.k1.T~x"
+        );
     }
 }

@@ -7,15 +7,18 @@
 //!   call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
 //!   waits for the first flush that starts after its write, so one `fsync` can
 //!   acknowledge many conversions and none is acknowledged before it is on disk.
-//! * Clicks and impressions are written to sled's log in memory and flushed by sled's
-//!   background thread every [`CLICK_FLUSH_MS`] milliseconds, or earlier by any
-//!   conversion's flush. A power cut or `SIGKILL` loses at most the clicks and
-//!   impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a clean shutdown
-//!   ([`Store::flush`] or drop) loses none.
+//! * Clicks and impressions are batched: they are kept in memory (where reads see them
+//!   at once), written to sled by a background thread every [`CLICK_BATCH_MS`]
+//!   milliseconds, one counter update per link and day rather than per click, and
+//!   flushed to disk by sled every [`CLICK_FLUSH_MS`] − [`CLICK_BATCH_MS`]
+//!   milliseconds, or earlier by any conversion's flush. A power cut or `SIGKILL` loses
+//!   at most the clicks and impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a
+//!   clean shutdown ([`Store::flush`] or drop) loses none.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock, Weak};
+use std::time::Duration;
 
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
@@ -28,18 +31,159 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::money::Currency;
 
-/// How often sled writes buffered clicks and impressions to disk, in milliseconds: the
-/// most a power cut can lose.
+/// The most a power cut can lose of clicks and impressions, in milliseconds.
 pub const CLICK_FLUSH_MS: u64 = 500;
+
+/// How often buffered clicks and impressions are written to sled, in milliseconds.
+pub const CLICK_BATCH_MS: u64 = 100;
+
+/// A batch is written at once, by the recording thread, when it reaches this many
+/// clicks (bounds the memory a burst can take).
+const MAX_BATCH: usize = 65_536;
 
 /// A [`Store`] in a sled database directory. Cheap to share: wrap it in an `Arc`.
 pub struct SledStore {
     db: sled::Db,
     clicks: sled::Tree,
-    counters: sled::Tree,
     conversions: sled::Tree,
     customers: sled::Tree,
     commit: GroupCommit,
+    batch: Arc<ClickBatch>,
+}
+
+/// Clicks and impressions recorded but not yet written to sled.
+#[derive(Default)]
+struct Pending {
+    clicks: HashMap<ClickId, ClickRecord>,
+    counters: HashMap<CounterKey, Counters>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.clicks.is_empty() && self.counters.is_empty()
+    }
+
+    fn count(&mut self, key: CounterKey, delta: &Counters) {
+        self.counters.entry(key).or_default().add(delta);
+    }
+}
+
+/// The click buffer. Readers see `open` and `writing` (the batch being written) besides
+/// the trees; a click is always in at least one of them. Counter readers hold `write`
+/// for reading, so they never see a batch both in `writing` and in the tree.
+struct ClickBatch {
+    db: sled::Db,
+    /// Click records: see [`ClickBatch::write_trees`].
+    clicks: sled::Tree,
+    counters: sled::Tree,
+    state: Mutex<BatchState>,
+    write: RwLock<()>,
+}
+
+#[derive(Default)]
+struct BatchState {
+    open: Pending,
+    writing: Arc<Pending>,
+}
+
+impl ClickBatch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BatchState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds to the open batch; writes it at once when it is full.
+    fn record(&self, f: impl FnOnce(&mut Pending)) -> Result<()> {
+        let full = {
+            let mut st = self.lock();
+            f(&mut st.open);
+            st.open.clicks.len() >= MAX_BATCH
+        };
+        if full { self.write_out() } else { Ok(()) }
+    }
+
+    /// Writes the open batch into the trees (not yet to disk).
+    fn write_out(&self) -> Result<()> {
+        let _exclusive = self.write.write().unwrap_or_else(PoisonError::into_inner);
+        let batch = {
+            let mut st = self.lock();
+            if st.open.is_empty() {
+                return Ok(());
+            }
+            st.writing = Arc::new(std::mem::take(&mut st.open));
+            st.writing.clone()
+        };
+        let result = self.write_trees(&batch);
+        let mut st = self.lock();
+        st.writing = Arc::default();
+        if result.is_err() {
+            // Keep the batch for the next attempt. Clicks rewrite idempotently; a
+            // counter update that did land before the error would count twice.
+            for (id, c) in &batch.clicks {
+                st.open.clicks.entry(*id).or_insert(*c);
+            }
+            for (k, c) in &batch.counters {
+                st.open.count(*k, c);
+            }
+        }
+        result
+    }
+
+    fn write_trees(&self, batch: &Pending) -> Result<()> {
+        // One entry per millisecond of click ids in this batch (see `click_entry`):
+        // a hundred clicks in a busy millisecond cost one tree insert, not a hundred.
+        let mut by_ms: BTreeMap<[u8; 6], Vec<u8>> = BTreeMap::new();
+        for c in batch.clicks.values() {
+            let id = c.click_id.as_bytes();
+            let entry = by_ms.entry(ms_prefix(&c.click_id)).or_default();
+            let record = encode_click(c);
+            entry.extend_from_slice(id);
+            // A record is at most 17 + 5 × 65 bytes.
+            entry.extend_from_slice(
+                &u16::try_from(record.len())
+                    .unwrap_or(u16::MAX)
+                    .to_le_bytes(),
+            );
+            entry.extend_from_slice(&record);
+        }
+        if !by_ms.is_empty() {
+            let seq = self.db.generate_id().map_err(store_err)?.to_be_bytes();
+            let mut clicks = sled::Batch::default();
+            for (ms, records) in by_ms {
+                let mut key = [0u8; 14];
+                key[..6].copy_from_slice(&ms);
+                key[6..].copy_from_slice(&seq);
+                clicks.insert(&key, records);
+            }
+            self.clicks.apply_batch(clicks).map_err(store_err)?;
+        }
+        for (key, delta) in &batch.counters {
+            self.counters
+                .update_and_fetch(encode_counter_key(key), |old| {
+                    let mut c = old.map(decode_counters).unwrap_or_default();
+                    c.add(delta);
+                    Some(encode_counters(&c).to_vec())
+                })
+                .map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the batch every [`CLICK_BATCH_MS`] until the store is dropped.
+    fn spawn_writer(batch: Weak<ClickBatch>) -> Result<()> {
+        std::thread::Builder::new()
+            .name("affiliate-click-batch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(CLICK_BATCH_MS));
+                    let Some(b) = batch.upgrade() else { return };
+                    // An error keeps the batch; it is retried next time, and
+                    // `Store::flush` reports it.
+                    let _ = b.write_out();
+                }
+            })
+            .map(|_| ())
+            .map_err(store_err)
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -61,17 +205,26 @@ impl SledStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore> {
         let db = sled::Config::new()
             .path(path)
-            .flush_every_ms(Some(CLICK_FLUSH_MS))
+            .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
             .open()
             .map_err(store_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
-        Ok(SledStore {
-            clicks: tree("clicks")?,
+        let clicks = tree("clicks-by-ms")?;
+        let batch = Arc::new(ClickBatch {
+            db: db.clone(),
+            clicks: clicks.clone(),
             counters: tree("counters")?,
+            state: Mutex::default(),
+            write: RwLock::new(()),
+        });
+        ClickBatch::spawn_writer(Arc::downgrade(&batch))?;
+        Ok(SledStore {
+            clicks,
             conversions: tree("conversions")?,
             customers: tree("customers")?,
             db,
             commit: GroupCommit::default(),
+            batch,
         })
     }
 
@@ -81,22 +234,12 @@ impl SledStore {
         self.commit
             .sync(|| self.db.flush().map(|_| ()).map_err(store_err))
     }
-
-    fn add_counters(&self, key: &CounterKey, delta: &Counters) -> Result<()> {
-        self.counters
-            .update_and_fetch(encode_counter_key(key), |old| {
-                let mut c = old.map(decode_counters).unwrap_or_default();
-                c.add(delta);
-                Some(encode_counters(&c).to_vec())
-            })
-            .map_err(store_err)?;
-        Ok(())
-    }
 }
 
 impl Drop for SledStore {
     fn drop(&mut self) {
         // Best effort: a clean shutdown loses no buffered click.
+        let _ = self.batch.write_out();
         let _ = self.db.flush();
     }
 }
@@ -155,37 +298,61 @@ impl GroupCommit {
 
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.clicks
-            .insert(click.click_id.as_bytes(), encode_click(click))
-            .map_err(store_err)?;
-        self.add_counters(
-            &CounterKey {
-                day: day_of(click.at),
-                link: click.link,
-                currency: click.currency,
-            },
-            &Counters::of_click(click),
-        )
+        self.batch.record(|p| {
+            p.clicks.insert(click.click_id, *click);
+            p.count(
+                CounterKey {
+                    day: day_of(click.at),
+                    link: click.link,
+                    currency: click.currency,
+                },
+                &Counters::of_click(click),
+            );
+        })
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
-        self.add_counters(
-            &CounterKey {
-                day: day_of(i.at),
-                link: i.link,
-                currency: i.currency,
-            },
-            &Counters::of_impression(i),
-        )
+        self.batch.record(|p| {
+            p.count(
+                CounterKey {
+                    day: day_of(i.at),
+                    link: i.link,
+                    currency: i.currency,
+                },
+                &Counters::of_impression(i),
+            );
+        })
     }
 
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
-        match self.clicks.get(id.as_bytes()).map_err(store_err)? {
-            None => Ok(None),
-            Some(v) => decode_click(id, &v)
-                .map(Some)
-                .ok_or_else(|| corrupt("click")),
+        {
+            let st = self.batch.lock();
+            if let Some(c) = st
+                .open
+                .clicks
+                .get(&id)
+                .or_else(|| st.writing.clicks.get(&id))
+            {
+                return Ok(Some(*c));
+            }
         }
+        // Not buffered: written before the lock was taken, or never recorded.
+        for entry in self.clicks.scan_prefix(ms_prefix(&id)) {
+            let (_, records) = entry.map_err(store_err)?;
+            let mut rest: &[u8] = &records;
+            while !rest.is_empty() {
+                let (head, tail) = rest.split_at_checked(18).ok_or_else(|| corrupt("click"))?;
+                let len = usize::from(u16::from_le_bytes([head[16], head[17]]));
+                let (record, tail) = tail.split_at_checked(len).ok_or_else(|| corrupt("click"))?;
+                if head[..16] == id.as_bytes()[..] {
+                    return decode_click(id, record)
+                        .map(Some)
+                        .ok_or_else(|| corrupt("click"));
+                }
+                rest = tail;
+            }
+        }
+        Ok(None)
     }
 
     fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
@@ -286,17 +453,32 @@ impl Store for SledStore {
         to_day: u32,
         campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
+        let _consistent = self
+            .batch
+            .write
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut out = BTreeMap::new();
+        let wanted = |key: &CounterKey| {
+            (from_day..=to_day).contains(&key.day)
+                && campaign.is_none_or(|c| *c == key.link.campaign)
+        };
         let start = from_day.to_be_bytes();
         let range = match to_day.checked_add(1) {
-            Some(end) => self.counters.range(start..end.to_be_bytes()),
-            None => self.counters.range(start..),
+            Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
+            None => self.batch.counters.range(start..),
         };
         for kv in range {
             let (k, v) = kv.map_err(store_err)?;
             let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
-            if campaign.is_none_or(|c| *c == key.link.campaign) {
+            if wanted(&key) {
                 out.insert(key, decode_counters(&v));
+            }
+        }
+        let st = self.batch.lock();
+        for (key, delta) in st.open.counters.iter().chain(&st.writing.counters) {
+            if wanted(key) {
+                out.entry(*key).or_insert_with(Counters::default).add(delta);
             }
         }
         Ok(out)
@@ -315,6 +497,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<()> {
+        self.batch.write_out()?;
         self.sync()
     }
 }
@@ -336,6 +519,15 @@ fn decode_counter_key(b: &[u8]) -> Option<CounterKey> {
         link,
         currency,
     })
+}
+
+/// The millisecond of a click id (its first 6 bytes, big-endian): the key prefix of
+/// the click entries, `ms (6) | batch sequence (8, BE)` → `(id (16) | len (2, LE) |
+/// record)*`.
+fn ms_prefix(id: &ClickId) -> [u8; 6] {
+    let mut ms = [0u8; 6];
+    ms.copy_from_slice(&id.as_bytes()[..6]);
+    ms
 }
 
 /// A click under its id: `at (8, LE) | unique (1) | commission (8, LE) | parts`.

@@ -107,6 +107,63 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn clicks_are_seen_at_once_and_counted_once_while_batches_are_written() {
+                // Stores may batch clicks; readers must see each click as soon as it is
+                // recorded, and never twice, whatever the batch writer is doing.
+                use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+                let (s, _g) = store();
+                let link = Link::parse("haircare", "abc123", None, None).unwrap();
+                // started: incremented before a click is recorded; recorded: after.
+                let started = Arc::new(AtomicU64::new(0));
+                let recorded = Arc::new(AtomicU64::new(0));
+                const PER_THREAD: u64 = 20_000;
+                let writers: Vec<_> = (0..2u8)
+                    .map(|t| {
+                        let (s, started, recorded) = (s.clone(), started.clone(), recorded.clone());
+                        std::thread::spawn(move || {
+                            for i in 0..PER_THREAD {
+                                let mut id = [t; 16];
+                                id[8..].copy_from_slice(&i.to_be_bytes());
+                                let click_id = ClickId::from_bytes(id);
+                                let rec = ClickRecord { click_id, link, at: T0, unique: true, currency: usd(), commission_minor: 1 };
+                                started.fetch_add(1, SeqCst);
+                                s.record_click(&rec).unwrap();
+                                recorded.fetch_add(1, SeqCst);
+                                assert_eq!(s.click(click_id).unwrap(), Some(rec), "visible at once");
+                            }
+                        })
+                    })
+                    .collect();
+                let total = |s: &Arc<dyn Store>| -> u64 {
+                    s.counters(0, u32::MAX, None).unwrap().values().map(|c| c.clicks).sum()
+                };
+                let mut last = 0;
+                while writers.iter().any(|w| !w.is_finished()) {
+                    let before = recorded.load(SeqCst);
+                    let seen = total(&s);
+                    let after = started.load(SeqCst);
+                    assert!(before <= seen && seen <= after, "{before} <= {seen} <= {after}");
+                    assert!(seen >= last);
+                    last = seen;
+                }
+                for w in writers {
+                    w.join().unwrap();
+                }
+                s.flush().unwrap();
+                assert_eq!(total(&s), 2 * PER_THREAD);
+                // And found again once written out.
+                for t in 0..2u8 {
+                    for i in (0..PER_THREAD).step_by(89) {
+                        let mut id = [t; 16];
+                        id[8..].copy_from_slice(&i.to_be_bytes());
+                        let c = s.click(ClickId::from_bytes(id)).unwrap().expect("kept");
+                        assert_eq!((c.link, c.at, c.commission_minor), (link, T0, 1));
+                    }
+                }
+                assert_eq!(s.click(ClickId::from_bytes([9; 16])).unwrap(), None);
+            }
+
+            #[test]
             fn a_conversion_is_inserted_once() {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());

@@ -15,6 +15,11 @@ use affiliate_sdk::{Key, SledStore, Store};
 use clap::{Parser, Subcommand};
 
 use crate::app::AppState;
+
+/// mimalloc: per-thread heaps, no arena lock between the HTTP workers (the click path
+/// allocates a token, a cookie and a redirect per request).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::config::Config;
 
 /// The affiliate-sdk tracking server: signed-link redirects, pixels, postbacks, stats
@@ -226,22 +231,66 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         demo,
     ));
     let router = app::router(state.clone(), &config.allowed_origins);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One single-threaded runtime per core, each with its own listening socket on the
+    // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
+    // model: a request never hops threads.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let bind = |addr: SocketAddr| -> std::io::Result<tokio::net::TcpSocket> {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        #[cfg(unix)]
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        Ok(socket)
+    };
+    let cannot = |e: std::io::Error| format!("cannot listen on {}: {e}", config.listen);
+    // A plain bind first: a port already in use (say, by a demo started earlier) is an
+    // error, not silently shared. Port 0 picks a free port here; the workers join it.
+    let addr = std::net::TcpListener::bind(config.listen)
+        .and_then(|probe| probe.local_addr())
+        .map_err(cannot)?;
+    let sockets = (0..workers)
+        .map(|_| bind(addr))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(cannot)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let router = router.clone();
+        let mut stop = stop_rx.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("http-{i}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let listener = socket.listen(1024)?;
+                        axum::serve(listener, router)
+                            .with_graceful_shutdown(async move {
+                                let _ = stop.wait_for(|s| *s).await;
+                            })
+                            .await
+                    })
+                })?,
+        );
+    }
+    // Tests and scripts read this line to learn the port.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, workers, public_url = %config.public_url, "serving");
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let addr = listener.local_addr()?;
-        // Tests and scripts read this line to learn the port.
-        println!("listening on http://{addr}");
-        tracing::info!(%addr, public_url = %config.public_url, "serving");
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        Ok::<(), BoxError>(())
-    })?;
+        .build()?
+        .block_on(shutdown_signal());
+    let _ = stop_tx.send(true);
+    for t in threads {
+        t.join().map_err(|_| "an HTTP worker panicked")??;
+    }
     // Pending clicks are batched in memory: write them before exiting.
     state.tracker.flush()?;
     tracing::info!("store flushed; stopped");

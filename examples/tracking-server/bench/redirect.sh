@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Load benchmark of the click redirect: affiliate-server's GET /go/… (verify the signed
+# link, count the click in sled, issue a token, Set-Cookie, 302) against nginx answering
+# `return 302` with a Set-Cookie of the same size (the ceiling for a redirect), on the
+# same machine in the same run, both with 2 workers, both driven by wrk.
+#
+#   examples/tracking-server/bench/redirect.sh            # 15 s per server
+#   examples/tracking-server/bench/redirect.sh --quick    # 2 s per server (a smoke run)
+#
+# Prints requests/s, p99 latency and the ratio. Target: affiliate-server >= 0.7x nginx.
+# Installs wrk and nginx from Debian when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+duration=15s
+[ "${1:-}" = "--quick" ] && duration=2s
+connections=${CONNECTIONS:-64}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 && return
+  echo "installing $2 from Debian" >&2
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
+  else
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
+  fi
+}
+need wrk wrk
+[ -x /usr/sbin/nginx ] || need nginx nginx-light
+NGINX=/usr/sbin/nginx
+
+cargo build --release -q -p affiliate-server
+BIN=target/release/affiliate-server
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+aff_port=$(free_port)
+nginx_port=$(free_port)
+
+api_key=$($BIN keygen)
+cat >"$work/affiliate.toml" <<EOF
+[server]
+listen = "127.0.0.1:$aff_port"
+public_url = "http://127.0.0.1:$aff_port"
+data_dir = "data"
+api_keys = ["$api_key"]
+
+[keys]
+current = "k1"
+k1 = "$($BIN keygen)"
+
+[[campaign]]
+code = "haircare"
+destination = "https://shop.example/haircare"
+currency = "USD"
+sale_percent = "10"
+click_flat = "0.01"
+
+[[partner]]
+code = "abc123"
+EOF
+
+link=$($BIN link --config "$work/affiliate.toml" --campaign haircare --partner abc123 --ad website2 --sid kw1)
+RUST_LOG=warn $BIN serve --config "$work/affiliate.toml" >"$work/server.out" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+
+# nginx's answer has the same Location and Set-Cookie sizes as ours.
+sample=$(curl -s -o /dev/null -D - "$link")
+location=$(printf '%s' "$sample" | tr -d '\r' | sed -n 's/^location: //p')
+cookie=$(printf '%s' "$sample" | tr -d '\r' | sed -n 's/^set-cookie: //p')
+[ -n "$location" ] && [ -n "$cookie" ] || { echo "no redirect from affiliate-server: $sample" >&2; exit 1; }
+
+mkdir -p "$work/nginx"
+cat >"$work/nginx.conf" <<EOF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      add_header Set-Cookie '$cookie' always;
+      add_header Cache-Control no-store always;
+      return 302 '$location';
+    }
+  }
+}
+EOF
+$NGINX -c "$work/nginx.conf" -e "$work/nginx/error.log"
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.1; done
+
+path=${link#http://127.0.0.1:$aff_port}
+run_wrk() { wrk -t1 -c"$connections" -d"$duration" --latency "$1"; }
+rps() { sed -n 's/^Requests\/sec: *//p' <<<"$1"; }
+p99() { awk '$1 == "99%" {print $2}' <<<"$1"; }
+non2xx() { sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$1"; }
+
+echo "wrk -t1 -c$connections -d$duration, $(nproc) cores, $(date -u +%F)"
+nginx_out=$(run_wrk "http://127.0.0.1:$nginx_port$path")
+aff_out=$(run_wrk "http://127.0.0.1:$aff_port$path")
+
+nginx_rps=$(rps "$nginx_out")
+aff_rps=$(rps "$aff_out")
+[ -z "$(non2xx "$aff_out")" ] || { echo "affiliate-server answered non-3xx: $aff_out" >&2; exit 1; }
+printf '%-34s %12s %10s\n' "server" "requests/s" "p99"
+printf '%-34s %12s %10s\n' "nginx return 302 (ceiling)" "$nginx_rps" "$(p99 "$nginx_out")"
+printf '%-34s %12s %10s\n' "affiliate-server GET /go/…" "$aff_rps" "$(p99 "$aff_out")"
+python3 - "$aff_rps" "$nginx_rps" <<'EOF'
+import sys
+aff, ngx = float(sys.argv[1]), float(sys.argv[2])
+ratio = aff / ngx
+print(f"ratio affiliate-server / nginx: {ratio:.2f}x (target >= 0.70x: {'met' if ratio >= 0.7 else 'NOT met'})")
+EOF
+
+# Every answered request was a counted click: stop (SIGTERM flushes), reopen, count.
+kill -TERM "$server_pid"; wait "$server_pid" || true
+: >"$work/server.out"
+RUST_LOG=warn $BIN serve --config "$work/affiliate.toml" >"$work/server.out" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+answered=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$aff_out")
+counted=$(curl -s -H "Authorization: Bearer $api_key" "http://127.0.0.1:$aff_port/v1/stats" |
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"]; print(r[0]["clicks"] if r else 0)')
+# +1: the sample request above.
+echo "clicks counted after restart: $counted (wrk saw $answered answers, +1 sample)"
+[ "$counted" -ge $((answered + 1)) ] || { echo "clicks were lost" >&2; exit 1; }
