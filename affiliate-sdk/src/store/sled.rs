@@ -54,7 +54,9 @@ pub struct SledStore {
 /// Clicks and impressions recorded but not yet written to sled.
 #[derive(Default)]
 struct Pending {
-    clicks: HashMap<ClickId, ClickRecord>,
+    /// In arrival order. Appending is the hot path; a lookup by id (a click-id
+    /// postback) scans at most one batch.
+    clicks: Vec<ClickRecord>,
     counters: HashMap<CounterKey, Counters>,
 }
 
@@ -118,9 +120,7 @@ impl ClickBatch {
         if result.is_err() {
             // Keep the batch for the next attempt. Clicks rewrite idempotently; a
             // counter update that did land before the error would count twice.
-            for (id, c) in &batch.clicks {
-                st.open.clicks.entry(*id).or_insert(*c);
-            }
+            st.open.clicks.extend_from_slice(&batch.clicks);
             for (k, c) in &batch.counters {
                 st.open.count(*k, c);
             }
@@ -132,7 +132,7 @@ impl ClickBatch {
         // One entry per millisecond of click ids in this batch (see `click_entry`):
         // a hundred clicks in a busy millisecond cost one tree insert, not a hundred.
         let mut by_ms: BTreeMap<[u8; 6], Vec<u8>> = BTreeMap::new();
-        for c in batch.clicks.values() {
+        for c in &batch.clicks {
             let id = c.click_id.as_bytes();
             let entry = by_ms.entry(ms_prefix(&c.click_id)).or_default();
             let record = encode_click(c);
@@ -299,7 +299,7 @@ impl GroupCommit {
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         self.batch.record(|p| {
-            p.clicks.insert(click.click_id, *click);
+            p.clicks.push(*click);
             p.count(
                 CounterKey {
                     day: day_of(click.at),
@@ -327,12 +327,8 @@ impl Store for SledStore {
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
         {
             let st = self.batch.lock();
-            if let Some(c) = st
-                .open
-                .clicks
-                .get(&id)
-                .or_else(|| st.writing.clicks.get(&id))
-            {
+            let buffered = st.open.clicks.iter().chain(&st.writing.clicks);
+            if let Some(c) = buffered.rev().find(|c| c.click_id == id) {
                 return Ok(Some(*c));
             }
         }

@@ -4,16 +4,19 @@
 # `return 302` with a Set-Cookie of the same size (the ceiling for a redirect), on the
 # same machine in the same run, both with 2 workers, both driven by wrk.
 #
-#   examples/tracking-server/bench/redirect.sh            # 15 s per server
-#   examples/tracking-server/bench/redirect.sh --quick    # 2 s per server (a smoke run)
+#   examples/tracking-server/bench/redirect.sh            # 3 alternating rounds of 10 s
+#   examples/tracking-server/bench/redirect.sh --quick    # 1 round of 2 s (a smoke run)
 #
-# Prints requests/s, p99 latency and the ratio. Target: affiliate-server >= 0.7x nginx.
+# Prints requests/s and p99 latency per round, the medians and their ratio. Target:
+# affiliate-server >= 0.7x nginx. Rounds alternate because a loaded 2-core machine
+# drifts by ±10 % within a minute.
 # Installs wrk and nginx from Debian when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-duration=15s
-[ "${1:-}" = "--quick" ] && duration=2s
+duration=10s
+rounds=3
+if [ "${1:-}" = "--quick" ]; then duration=2s; rounds=1; fi
 connections=${CONNECTIONS:-64}
 
 need() {
@@ -110,20 +113,24 @@ rps() { sed -n 's/^Requests\/sec: *//p' <<<"$1"; }
 p99() { awk '$1 == "99%" {print $2}' <<<"$1"; }
 non2xx() { sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$1"; }
 
-echo "wrk -t1 -c$connections -d$duration, $(nproc) cores, $(date -u +%F)"
-nginx_out=$(run_wrk "http://127.0.0.1:$nginx_port$path")
-aff_out=$(run_wrk "http://127.0.0.1:$aff_port$path")
-
-nginx_rps=$(rps "$nginx_out")
-aff_rps=$(rps "$aff_out")
-[ -z "$(non2xx "$aff_out")" ] || { echo "affiliate-server answered non-3xx: $aff_out" >&2; exit 1; }
-printf '%-34s %12s %10s\n' "server" "requests/s" "p99"
-printf '%-34s %12s %10s\n' "nginx return 302 (ceiling)" "$nginx_rps" "$(p99 "$nginx_out")"
-printf '%-34s %12s %10s\n' "affiliate-server GET /go/…" "$aff_rps" "$(p99 "$aff_out")"
-python3 - "$aff_rps" "$nginx_rps" <<'EOF'
-import sys
-aff, ngx = float(sys.argv[1]), float(sys.argv[2])
+echo "wrk -t1 -c$connections -d$duration, $rounds rounds, $(nproc) cores, $(date -u +%F)"
+printf '%-6s %-30s %12s %10s\n' "round" "server" "requests/s" "p99"
+nginx_all=(); aff_all=(); answered=0
+for round in $(seq "$rounds"); do
+  nginx_out=$(run_wrk "http://127.0.0.1:$nginx_port$path")
+  aff_out=$(run_wrk "http://127.0.0.1:$aff_port$path")
+  [ -z "$(non2xx "$aff_out")" ] || { echo "affiliate-server answered non-3xx: $aff_out" >&2; exit 1; }
+  nginx_all+=("$(rps "$nginx_out")"); aff_all+=("$(rps "$aff_out")")
+  answered=$((answered + $(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$aff_out")))
+  printf '%-6s %-30s %12s %10s\n' "$round" "nginx return 302 (ceiling)" "$(rps "$nginx_out")" "$(p99 "$nginx_out")"
+  printf '%-6s %-30s %12s %10s\n' "$round" "affiliate-server GET /go/…" "$(rps "$aff_out")" "$(p99 "$aff_out")"
+done
+python3 - "${aff_all[*]}" "${nginx_all[*]}" <<'EOF'
+import statistics, sys
+aff = statistics.median(map(float, sys.argv[1].split()))
+ngx = statistics.median(map(float, sys.argv[2].split()))
 ratio = aff / ngx
+print(f"median: affiliate-server {aff:,.0f}/s, nginx {ngx:,.0f}/s")
 print(f"ratio affiliate-server / nginx: {ratio:.2f}x (target >= 0.70x: {'met' if ratio >= 0.7 else 'NOT met'})")
 EOF
 
@@ -133,7 +140,6 @@ kill -TERM "$server_pid"; wait "$server_pid" || true
 RUST_LOG=warn $BIN serve --config "$work/affiliate.toml" >"$work/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-answered=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$aff_out")
 counted=$(curl -s -H "Authorization: Bearer $api_key" "http://127.0.0.1:$aff_port/v1/stats" |
   python3 -c 'import json,sys; r=json.load(sys.stdin)["rows"]; print(r[0]["clicks"] if r else 0)')
 # +1: the sample request above.

@@ -57,6 +57,33 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 type Shared = Arc<AppState>;
 
+/// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
+/// handler; everything else through [`router`].
+pub fn service(
+    state: Shared,
+    allowed_origins: &[String],
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    use tower::ServiceExt as _;
+    let router = router(state.clone(), allowed_origins);
+    tower::service_fn(move |req: axum::extract::Request| {
+        let (state, router) = (state.clone(), router.clone());
+        async move {
+            if req.method() == Method::GET && req.uri().path().starts_with("/go/") {
+                Ok(click(State(state), req).await)
+            } else {
+                router.oneshot(req).await
+            }
+        }
+    })
+}
+
 /// The router: every endpoint of DESIGN.md, plus the demo shop when `state.demo`.
 pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
     let origins: Vec<HeaderValue> = allowed_origins
@@ -236,9 +263,11 @@ async fn blocking<T: Send + 'static>(
 // ---------------------------------------------------------------------------------
 // Clicks and impressions
 
-async fn click(State(state): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
-    let target = link_target(&state, &uri, None);
-    let prior = cookie_token(&state.tracker, &headers);
+async fn click(State(state): State<Shared>, req: axum::extract::Request) -> Response {
+    // The request by value: its URI and headers are read in place, not cloned.
+    let (uri, headers) = (req.uri(), req.headers());
+    let target = link_target(&state, uri, None);
+    let prior = cookie_token(&state.tracker, headers);
     match state.tracker.click(&target, prior) {
         Ok(out) => {
             if out.dropped_sid {

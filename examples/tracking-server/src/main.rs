@@ -230,7 +230,7 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         &config.public_path,
         demo,
     ));
-    let router = app::router(state.clone(), &config.allowed_origins);
+    let service = app::service(state.clone(), &config.allowed_origins);
     // One single-threaded runtime per core, each with its own listening socket on the
     // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
     // model: a request never hops threads.
@@ -260,7 +260,7 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut threads = Vec::new();
     for (i, socket) in sockets.into_iter().enumerate() {
-        let router = router.clone();
+        let service = service.clone();
         let mut stop = stop_rx.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -271,7 +271,7 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                 .spawn(move || {
                     runtime.block_on(async move {
                         let listener = socket.listen(1024)?;
-                        axum::serve(listener, router)
+                        axum::serve(listener, axum::ServiceExt::into_make_service(service))
                             .with_graceful_shutdown(async move {
                                 let _ = stop.wait_for(|s| *s).await;
                             })
