@@ -258,10 +258,13 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(cannot)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Each worker reports once its socket listens: "listening on" is printed only then.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
     let mut threads = Vec::new();
     for (i, socket) in sockets.into_iter().enumerate() {
         let service = service.clone();
         let mut stop = stop_rx.clone();
+        let ready = ready_tx.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -270,7 +273,17 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                 .name(format!("http-{i}"))
                 .spawn(move || {
                     runtime.block_on(async move {
-                        let listener = socket.listen(1024)?;
+                        let listener = match socket.listen(1024) {
+                            Ok(l) => {
+                                let _ = ready.send(Ok(()));
+                                l
+                            }
+                            Err(e) => {
+                                let _ =
+                                    ready.send(Err(std::io::Error::new(e.kind(), e.to_string())));
+                                return Err(e);
+                            }
+                        };
                         axum::serve(listener, axum::ServiceExt::into_make_service(service))
                             .with_graceful_shutdown(async move {
                                 let _ = stop.wait_for(|s| *s).await;
@@ -279,6 +292,13 @@ fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                     })
                 })?,
         );
+    }
+    drop(ready_tx);
+    for _ in 0..workers {
+        ready_rx
+            .recv()
+            .map_err(|_| "an HTTP worker stopped before listening")?
+            .map_err(cannot)?;
     }
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{addr}");

@@ -800,3 +800,15 @@ fn keygen_prints_a_fresh_key() {
     );
     assert!(!ok && err.contains("/nonexistent.toml"));
 }
+
+#[test]
+fn a_port_in_use_is_an_error_not_shared() {
+    let server = Server::start(&config(""));
+    let port = server.base.rsplit(':').next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("second.toml");
+    std::fs::write(&file, config("").replace("127.0.0.1:0", &format!("127.0.0.1:{port}"))).unwrap();
+    let (ok, _, err) = run(&["serve", "--config", file.to_str().unwrap()], None);
+    assert!(!ok && err.contains("cannot listen on"), "{err}");
+    assert_eq!(server.get("/healthz", &[]).body, "ok");
+}
