@@ -762,9 +762,16 @@ fn data_survives_a_restart_and_sigterm_flushes_clicks() {
         server.click(&link("haircare", "solo", None, None), None);
     }
     let before = server.stats("group_by=partner,sid");
-    let server = server.restart();
+    let server = server.restart("TERM");
     assert_eq!(server.stats("group_by=partner,sid"), before);
     assert_eq!(server.totals()["clicks"], 6);
+    // Ctrl-C (SIGINT) flushes too.
+    for _ in 0..3 {
+        server.click(&link("haircare", "solo", None, None), None);
+    }
+    let server = server.restart("INT");
+    assert_eq!(server.totals()["clicks"], 9);
+    assert!(server.log().contains("SIGINT: stopping"));
     let r = server.api_post(
         "/v1/postback",
         &with(sale("R-1", "12.34"), "coupon", "ABC10"),
@@ -807,7 +814,11 @@ fn a_port_in_use_is_an_error_not_shared() {
     let port = server.base.rsplit(':').next().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("second.toml");
-    std::fs::write(&file, config("").replace("127.0.0.1:0", &format!("127.0.0.1:{port}"))).unwrap();
+    std::fs::write(
+        &file,
+        config("").replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
     let (ok, _, err) = run(&["serve", "--config", file.to_str().unwrap()], None);
     assert!(!ok && err.contains("cannot listen on"), "{err}");
     assert_eq!(server.get("/healthz", &[]).body, "ok");

@@ -162,20 +162,22 @@ impl Server {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap()
     }
 
-    /// Stops with SIGTERM (pending clicks are flushed), waits, and starts again on the
-    /// same directory.
-    pub fn restart(mut self) -> Server {
-        self.terminate();
+    /// Stops with `signal` (TERM or INT: pending clicks are flushed), waits, and starts
+    /// again on the same directory.
+    pub fn restart(mut self, signal: &str) -> Server {
+        self.terminate(signal);
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         Server::start_in(dir)
     }
 
-    /// SIGTERM and wait; panics unless it exits successfully within 10 s.
-    pub fn terminate(&mut self) {
+    /// Sends `signal` (`TERM`, `INT`) and waits; panics unless the server exits
+    /// successfully within 10 s.
+    pub fn terminate(&mut self, signal: &str) {
         let pid = self.child.id().to_string();
+        let flag = format!("-{signal}");
         assert!(
             Command::new("kill")
-                .args(["-TERM", &pid])
+                .args([flag.as_str(), &pid])
                 .status()
                 .unwrap()
                 .success()
@@ -191,7 +193,7 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("server did not stop on SIGTERM");
+        panic!("server did not stop on {signal}");
     }
 
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
