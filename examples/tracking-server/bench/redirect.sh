@@ -33,7 +33,7 @@ need wrk wrk
 NGINX=/usr/sbin/nginx
 
 cargo build --release -q -p affiliate-server
-BIN=target/release/affiliate-server
+BIN=${CARGO_TARGET_DIR:-target}/release/affiliate-server
 
 work=$(mktemp -d)
 cleanup() {
