@@ -1,0 +1,82 @@
+// affiliate-sdk browser snippet (source). Contract: DESIGN.md, "Browser snippet".
+// Not built or served yet: the build (esbuild into snippet/dist/), the size check and
+// the browser tests come with it (issue 5).
+//
+// <script async src="https://t.shop.example/snippet.js" data-endpoint="https://t.shop.example"></script>
+// <script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};
+// affiliate('conversion', {orderId: 'A-1001', amount: '49.90', currency: 'USD', kind: 'sale'});</script>
+(function (w, d) {
+  'use strict';
+  try {
+    var script = d.currentScript || {};
+    var data = function (name) {
+      return script.getAttribute ? script.getAttribute('data-' + name) : null;
+    };
+    var endpoint = (data('endpoint') || '').replace(/\/+$/, '');
+    var param = data('param') || 'aff_token';
+    var cookieDomain = data('cookie-domain');
+    var firstClick = data('attribution') === 'first';
+    var consent = !data('require-consent');
+    var waiting = [];
+    // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
+    var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.\d{1,12}\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
+    var now = function () { return Math.floor(Date.now() / 1000); };
+    // [token, expires at, campaign] of a well-formed, unexpired token, else null.
+    var read = function (t) {
+      var m = TOKEN.exec(t || '');
+      return m && +m[1] > now() ? [t, +m[1], m[2]] : null;
+    };
+    var current = function () {
+      var m = d.cookie.match(new RegExp('(?:^|; )' + param + '=([^;]*)'));
+      return read(m && m[1]);
+    };
+
+    // Landing: move the token from the URL into a first-party cookie.
+    var land = function () {
+      var landed = read(new URLSearchParams(w.location.search).get(param));
+      if (!landed) return;
+      var had = current();
+      if (firstClick && had && had[2] === landed[2]) return;
+      d.cookie = param + '=' + landed[0] + '; Max-Age=' + (landed[1] - now()) + '; Path=/; SameSite=Lax' +
+        (cookieDomain ? '; Domain=' + cookieDomain : '') + (w.location.protocol === 'https:' ? '; Secure' : '');
+    };
+
+    var send = function (c) {
+      var had = current();
+      var body = {
+        order_id: String(c.orderId), amount: String(c.amount), currency: String(c.currency),
+        kind: String(c.kind || 'sale'),
+      };
+      if (had) body.token = had[0];
+      var url = endpoint + '/v1/conversions';
+      var json = JSON.stringify(body);
+      var nav = w.navigator;
+      if (nav.sendBeacon && nav.sendBeacon(url, json)) return;
+      if (w.fetch) {
+        w.fetch(url, { method: 'POST', body: json, keepalive: true, credentials: 'include' })['catch'](function () {});
+        return;
+      }
+      new w.Image().src = endpoint + '/px.gif?' + new URLSearchParams(body);
+    };
+
+    var handle = function (args) {
+      try {
+        if (args[0] === 'consent') {
+          consent = args[1] !== false;
+          if (consent) {
+            land();
+            while (waiting.length) send(waiting.shift());
+          }
+        } else if (args[0] === 'conversion' && args[1]) {
+          if (consent) send(args[1]);
+          else waiting.push(args[1]);
+        }
+      } catch (e) { /* never into the host page */ }
+    };
+
+    var queued = (w.affiliate && w.affiliate.q) || [];
+    w.affiliate = function () { handle(arguments); };
+    if (consent) land();
+    for (var i = 0; i < queued.length; i++) handle(queued[i]);
+  } catch (e) { /* never into the host page */ }
+})(window, document);
