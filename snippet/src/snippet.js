@@ -1,6 +1,6 @@
 // affiliate-sdk browser snippet (source). Contract: DESIGN.md, "Browser snippet".
-// Not built or served yet: the build (esbuild into snippet/dist/), the size check and
-// the browser tests come with it (issue 5).
+// `npm run build` writes dist/snippet.js (esbuild, minified), which affiliate-server
+// serves at /snippet.js; test/snippet.test.mjs checks the build and its size.
 //
 // <script async src="https://t.shop.example/snippet.js" data-endpoint="https://t.shop.example"></script>
 // <script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};
@@ -16,7 +16,7 @@
     var param = data('param') || 'aff_token';
     var cookieDomain = data('cookie-domain');
     var firstClick = data('attribution') === 'first';
-    var consent = !data('require-consent');
+    var consent = data('require-consent') === null;
     var waiting = [];
     // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
     var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.\d{1,12}\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;

@@ -109,6 +109,7 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/conversions/{order_id}", get(conversion))
         .route("/v1/conversions/{order_id}/status", post(set_status))
         .route("/v1/stats", get(stats))
+        .route("/snippet.js", get(snippet))
         .route("/dashboard", get(dashboard))
         .route("/dashboard/{file}", get(dashboard_asset))
         .route("/healthz", get(|| async { "ok" }));
@@ -547,6 +548,17 @@ fn stats_query(query: &str) -> ApiResult<StatsQuery> {
 
 // ---------------------------------------------------------------------------------
 // Static pages
+
+async fn snippet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        assets::SNIPPET,
+    )
+        .into_response()
+}
 
 const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 

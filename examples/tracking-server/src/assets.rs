@@ -7,6 +7,10 @@ pub const GIF: &[u8] = &[
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
+/// The browser snippet, as built into `snippet/dist/` (its tests check the build
+/// matches the source and stays under 1,200 bytes gzipped).
+pub const SNIPPET: &str = include_str!("../../../snippet/dist/snippet.js");
+
 /// The dashboard page.
 pub const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 /// The dashboard's script.

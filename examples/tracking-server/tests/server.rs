@@ -227,6 +227,15 @@ fn unknown_campaign_is_404_and_unknown_partner_lands_uncredited() {
     );
     assert_eq!(server.get("/nothing/here", &[]).code(), "not_found");
     assert_eq!(server.get("/healthz", &[]).body, "ok");
+    let js = server.get("/snippet.js", &[]);
+    assert_eq!(js.status, 200);
+    assert!(
+        js.header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let built = concat!(env!("CARGO_MANIFEST_DIR"), "/../../snippet/dist/snippet.js");
+    assert_eq!(js.body, std::fs::read_to_string(built).unwrap());
 }
 
 #[test]

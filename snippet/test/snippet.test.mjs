@@ -1,0 +1,273 @@
+// The snippet in headless Chromium (Debian's /usr/bin/chromium, playwright-core): the
+// real affiliate-server on 127.0.0.1, the shop on localhost (another site), the whole
+// flow from a signed link to /v1/stats.
+//
+//   AFFILIATE_SERVER_BIN=target/debug/affiliate-server node --test   (in snippet/)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, constants } from 'node:zlib';
+import { buildSync } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const BIN = process.env.AFFILIATE_SERVER_BIN || join(root, '../target/debug/affiliate-server');
+const API_KEY = 'snippet-test-key-0123456789';
+const KEY = Buffer.alloc(32, 5).toString('base64url');
+const BUDGET = 1200;
+
+let dir, configFile, tracker, trackerUrl, shop, shopUrl, browser;
+
+// The shop: any page loads the snippet; /thanks reports an order before the snippet
+// has loaded (the queue). Query options: consent=require, attr=first, order=<id>.
+function shopPage(url) {
+  const q = new URL(url, 'http://x').searchParams;
+  const attrs = [`data-endpoint="${trackerUrl}"`];
+  if (q.get('consent') === 'require') attrs.push('data-require-consent');
+  if (q.get('attr') === 'first') attrs.push('data-attribution="first"');
+  const order = q.get('order');
+  const conversion = order
+    ? `affiliate('conversion', {orderId: ${JSON.stringify(order)}, amount: '49.90', currency: 'USD', kind: 'sale'});`
+    : '';
+  return `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<h1>shop</h1>
+<script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};${conversion}</script>
+<script async src="${trackerUrl}/snippet.js" ${attrs.join(' ')}></script>
+</body></html>`;
+}
+
+function startShop() {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(shopPage(req.url));
+    });
+    server.listen(0, () => resolve(server));
+  });
+}
+
+function config(shopOrigin) {
+  return `
+[server]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1"
+data_dir = "data"
+api_keys = ["${API_KEY}"]
+allowed_origins = ["${shopOrigin}"]
+
+[keys]
+current = "k1"
+k1 = "${KEY}"
+
+[[campaign]]
+code = "haircare"
+destination = "${shopOrigin}/landing"
+currency = "USD"
+sale_percent = "10"
+
+[[partner]]
+code = "abc123"
+
+[[partner]]
+code = "solo"
+`;
+}
+
+function startTracker(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, ['serve', '--config', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('tracker did not start')), 30000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
+    });
+  });
+}
+
+function link(partner, extra = []) {
+  const url = new URL(execFileSync(BIN, ['link', '--config', configFile, '--campaign', 'haircare',
+    '--partner', partner, ...extra]).toString().trim());
+  return trackerUrl + url.pathname + url.search;
+}
+
+async function conversion(orderId) {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${trackerUrl}/v1/conversions/${orderId}`, { headers: { Authorization: 'Bearer ' + API_KEY } });
+    if (r.status === 200) return r.json();
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return null;
+}
+
+async function visitor() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const shopCookie = async () => (await context.cookies(shopUrl)).find((c) => c.name === 'aff_token');
+  return { context, page, errors, shopCookie };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'affiliate-snippet-'));
+  shop = await startShop();
+  // The shop is "localhost", the tracker "127.0.0.1": two sites, as a shop and its
+  // tracker on another domain would be (cookies ignore ports).
+  shopUrl = `http://localhost:${shop.address().port}`;
+  configFile = join(dir, 'affiliate.toml');
+  writeFileSync(configFile, config(shopUrl));
+  ({ child: tracker, url: trackerUrl } = await startTracker(configFile));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (tracker) tracker.kill();
+  if (shop) shop.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the committed build is the source built, and within the size budget', () => {
+  const built = buildSync({
+    entryPoints: [join(root, 'src/snippet.js')], minify: true, target: 'es2017',
+    legalComments: 'none', write: false,
+  }).outputFiles[0].text;
+  const committed = readFileSync(join(root, 'dist/snippet.js'), 'utf8');
+  assert.equal(committed, built, 'dist/snippet.js is stale: run `npm run build` in snippet/');
+  const gz = gzipSync(committed, { level: constants.Z_BEST_COMPRESSION }).length;
+  console.log(`snippet: ${committed.length} bytes, ${gz} bytes gzip -9 (budget ${BUDGET})`);
+  assert.ok(gz <= BUDGET, `${gz} bytes gzipped, over the ${BUDGET} byte budget`);
+});
+
+test('click → landing cookie on the shop → confirmation → the conversion in /v1/stats', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  await page.goto(link('abc123', ['--ad', 'website2', '--sid', 'kw1']));
+  assert.match(page.url(), new RegExp(`^${shopUrl}/landing\\?aff_token=v1\\.`));
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  const cookie = await shopCookie();
+  assert.equal(cookie.domain, 'localhost');
+  const token = decodeURIComponent(new URL(page.url()).searchParams.get('aff_token'));
+  assert.equal(cookie.value, token);
+  // Lifetime from the token's expiry (30 days), not a session cookie.
+  const exp = Number(token.split('.')[2]);
+  assert.ok(Math.abs(cookie.expires - exp) < 5, `${cookie.expires} vs ${exp}`);
+
+  await page.goto(`${shopUrl}/thanks?order=FLOW-1`);
+  const c = await conversion('FLOW-1');
+  assert.ok(c, 'the conversion reached the tracker');
+  assert.deepEqual([c.partner, c.ad, c.sid, c.amount, c.evidence], ['abc123', 'website2', 'kw1', '49.90', 'token']);
+  const r = await fetch(`${trackerUrl}/v1/stats?group_by=partner,ad,sid`, { headers: { Authorization: 'Bearer ' + API_KEY } });
+  const row = (await r.json()).rows.find((x) => x.sid === 'kw1');
+  assert.equal(row.partner, 'abc123');
+  assert.equal(row.ad, 'website2');
+  assert.ok(row.sales >= 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('last click replaces the cookie; data-attribution="first" keeps the earlier one', async () => {
+  for (const [attr, expected] of [['', 'solo'], ['first', 'abc123']]) {
+    const { context, page, errors } = await visitor();
+    // Land twice, each time on a page carrying the attribution option.
+    for (const partner of ['abc123', 'solo']) {
+      const landing = new URL(await (await fetch(link(partner), { redirect: 'manual' })).headers.get('location'));
+      if (attr) landing.searchParams.set('attr', attr);
+      await page.goto(landing.toString());
+      await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+    }
+    const order = `ATTR-${attr || 'last'}`;
+    await page.goto(`${shopUrl}/thanks?order=${order}${attr ? '&attr=' + attr : ''}`);
+    const c = await conversion(order);
+    assert.equal(c.partner, expected, attr || 'last');
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
+test('consent refused, then given: nothing before, everything after', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  const landing = new URL(await (await fetch(link('abc123'), { redirect: 'manual' })).headers.get('location'));
+  landing.searchParams.set('consent', 'require');
+  await page.goto(landing.toString());
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  await page.evaluate(() => affiliate('consent', false));
+  assert.equal(await shopCookie(), undefined, 'no cookie without consent');
+  await page.evaluate(() => affiliate('conversion', { orderId: 'CONSENT-1', amount: '49.90', currency: 'USD' }));
+  await new Promise((ok) => setTimeout(ok, 500));
+  let r = await fetch(`${trackerUrl}/v1/conversions/CONSENT-1`, { headers: { Authorization: 'Bearer ' + API_KEY } });
+  assert.equal(r.status, 404, 'nothing sent without consent');
+  await page.evaluate(() => affiliate('consent', true));
+  assert.ok(await shopCookie(), 'the landing token is kept once consent is given');
+  const c = await conversion('CONSENT-1');
+  assert.equal(c.partner, 'abc123', 'the held conversion is sent with the token');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a call queued before the snippet loads is sent', async () => {
+  const { context, page, errors } = await visitor();
+  await page.goto(link('solo'));
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  // Hold the snippet back: the page's conversion call runs long before it arrives.
+  await page.route('**/snippet.js', async (route) => {
+    await new Promise((ok) => setTimeout(ok, 700));
+    await route.continue();
+  });
+  await page.goto(`${shopUrl}/thanks?order=QUEUE-1`, { waitUntil: 'domcontentloaded' });
+  assert.equal(await page.evaluate(() => window.affiliate.q && window.affiliate.q.length), 1, 'queued');
+  const c = await conversion('QUEUE-1');
+  assert.equal(c.partner, 'solo');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the image pixel when sendBeacon and fetch are missing', async () => {
+  const { context, page, errors } = await visitor();
+  await context.addInitScript(() => {
+    delete Navigator.prototype.sendBeacon;
+    Object.defineProperty(window, 'fetch', { value: undefined });
+  });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(link('abc123', ['--sid', 'px']));
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  await page.goto(`${shopUrl}/thanks?order=PIXEL-1`);
+  const c = await conversion('PIXEL-1');
+  assert.deepEqual([c.partner, c.sid], ['abc123', 'px']);
+  assert.ok(requests.some((u) => u.startsWith(`${trackerUrl}/px.gif?`) && u.includes('order_id=PIXEL-1')), 'sent by the pixel');
+  assert.ok(!requests.some((u) => u.endsWith('/v1/conversions')));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a malformed or expired token in the URL is ignored; bad calls never throw', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  const t = ['v1', 'k1', '1000', '999', 'A'.repeat(22), 'haircare', 'abc123', '', '', 'B'.repeat(22)].join('.');
+  for (const bad of ['garbage', 'v1.k1.x', t, '<script>alert(1)</script>']) {
+    await page.goto(`${shopUrl}/landing?aff_token=${encodeURIComponent(bad)}`);
+    await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+    assert.equal(await shopCookie(), undefined, bad);
+  }
+  await page.evaluate(() => {
+    affiliate();
+    affiliate('conversion');
+    affiliate('conversion', { orderId: null, amount: {} });
+    affiliate('nonsense', 1, 2);
+  });
+  assert.deepEqual(Object.keys(await page.evaluate(() => Object.fromEntries(
+    Object.keys(window).filter((k) => k.startsWith('affiliate')).map((k) => [k, 1])))), ['affiliate'], 'one global');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
