@@ -5,7 +5,7 @@
 //   AFFILIATE_SERVER_BIN=target/debug/affiliate-server node --test   (in snippet/)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants } from 'node:zlib';
 import { buildSync } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { startServer, launchChromium } from '../../examples/tracking-server/browser-tests/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -79,19 +79,6 @@ code = "solo"
 `;
 }
 
-function startTracker(file) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--config', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('tracker did not start')), 30000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-    });
-  });
-}
-
 function link(partner, extra = []) {
   const url = new URL(execFileSync(BIN, ['link', '--config', configFile, '--campaign', 'haircare',
     '--partner', partner, ...extra]).toString().trim());
@@ -124,12 +111,8 @@ before(async () => {
   shopUrl = `http://localhost:${shop.address().port}`;
   configFile = join(dir, 'affiliate.toml');
   writeFileSync(configFile, config(shopUrl));
-  ({ child: tracker, url: trackerUrl } = await startTracker(configFile));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ child: tracker, url: trackerUrl } = await startServer(BIN, configFile));
+  browser = await launchChromium();
 });
 
 after(async () => {

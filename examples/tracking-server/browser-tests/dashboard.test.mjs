@@ -4,16 +4,15 @@
 //   AFFILIATE_SERVER_BIN=target/debug/affiliate-server node --test
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startServer, launchChromium } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.AFFILIATE_SERVER_BIN || join(here, '../../../target/debug/affiliate-server');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const API_KEY = 'browser-test-key-0123456789';
 const KEY = Buffer.alloc(32, 9).toString('base64url');
 
@@ -56,20 +55,6 @@ code = "solo"
 `;
 }
 
-function startServer(file) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not start: ' + out)), 30000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, base: m[1] }); }
-    });
-    child.on('exit', (code) => reject(new Error('server exited with ' + code)));
-  });
-}
-
 function link(file, campaign, partner, extra = []) {
   const url = execFileSync(BIN, ['link', '--config', file, '--campaign', campaign, '--partner', partner, ...extra])
     .toString().trim();
@@ -94,7 +79,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'affiliate-dashboard-'));
   const file = join(dir, 'affiliate.toml');
   writeFileSync(file, config());
-  ({ child: server, base } = await startServer(file));
+  ({ child: server, url: base } = await startServer(BIN, file));
   // 3 clicks and 2 sales for abc123 (haircare, USD), 1 click and 1 sale for solo (skincare, EUR).
   const hair = link(file, 'haircare', 'abc123', ['--sid', 'kw1']);
   const t1 = await click(hair);
@@ -104,11 +89,7 @@ before(async () => {
   await postback({ order_id: 'D-1', amount: '49.90', currency: 'USD', token: t1 });
   await postback({ order_id: 'D-2', amount: '100.00', currency: 'USD', token: t1 });
   await postback({ order_id: 'D-3', amount: '30.00', currency: 'EUR', token: t2 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -234,7 +234,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<T> {
 
 /// The visitor's token from the `Cookie` header(s), if any. A malformed cookie header
 /// counts as no token.
-fn cookie_token<'h>(tracker: &Tracker, headers: &'h HeaderMap) -> Option<&'h str> {
+pub fn cookie_token<'h>(tracker: &Tracker, headers: &'h HeaderMap) -> Option<&'h str> {
     headers
         .get_all(COOKIE)
         .iter()

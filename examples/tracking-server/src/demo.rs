@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::{ApiError, AppState};
+use crate::app::{ApiError, AppState, cookie_token};
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
@@ -45,11 +45,7 @@ pub async fn shop(
         )
         .into_response();
     };
-    let token = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .find_map(|h| state.tracker.cookie_config().find(h).ok().flatten());
+    let token = cookie_token(&state.tracker, &headers);
     let credit = match token.map(|t| state.tracker.verify_token(t)) {
         Some(Ok(v)) => format!(
             "Your visit carries a session token: partner <code>{}</code>, ad <code>{}</code>, \
