@@ -1,0 +1,294 @@
+"""Type stubs of the native module (checked against it by mypy.stubtest in the tests)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from decimal import Decimal
+from typing import Dict, List, Mapping, Optional, Sequence, Union, final
+
+#: A money amount or percentage: a decimal ``str`` (``"49.90"``) or a ``Decimal``.
+#: Floats are refused (``TypeError``): they cannot hold money exactly.
+Amount = Union[str, Decimal]
+#: A point in time: ``int`` Unix seconds or a timezone-aware ``datetime``.
+Instant = Union[int, datetime.datetime]
+#: A UTC day: a ``date`` or ``"YYYY-MM-DD"``.
+Day = Union[str, datetime.date]
+#: A stats row: dimension values (``str`` or ``None``), counts (``int``), and
+#: ``revenue`` / ``commission`` as ``{currency: Decimal}``.
+StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
+
+__version__: str
+DEFAULT_COOKIE_NAME: str
+DEFAULT_COOKIE_DAYS: int
+DEFAULT_SKEW_SECS: int
+
+@final
+class Keyring:
+    """Signing and verifying keys: the current one signs, every one verifies."""
+
+    def __new__(cls, keys: Mapping[str, str], current: str) -> Keyring: ...
+    @classmethod
+    def generate(cls, kid: str = "k1") -> Keyring: ...
+    @property
+    def current(self) -> str: ...
+    @property
+    def kids(self) -> List[str]: ...
+    def export_keys(self) -> Dict[str, str]: ...
+    def issue_token(
+        self,
+        click_id: str,
+        campaign: str,
+        partner: str,
+        ad: Optional[str] = None,
+        sid: Optional[str] = None,
+        *,
+        issued_at: Instant,
+        expires_at: Instant,
+    ) -> str: ...
+    def verify_token(
+        self, token: str, *, now: Optional[Instant] = None, skew_secs: int = 60
+    ) -> Session: ...
+
+@final
+class LinkSigner:
+    """Builds and verifies signed tracking links under a base URL."""
+
+    def __new__(cls, keys: Keyring, base_url: str) -> LinkSigner: ...
+    @property
+    def base_url(self) -> str: ...
+    def build(
+        self,
+        campaign: str,
+        partner: str,
+        ad: Optional[str] = None,
+        sid: Optional[str] = None,
+    ) -> str: ...
+    def verify(self, url: str) -> Link: ...
+
+@final
+class Link:
+    """What a verified link names."""
+
+    @property
+    def campaign(self) -> str: ...
+    @property
+    def partner(self) -> str: ...
+    @property
+    def ad(self) -> Optional[str]: ...
+    @property
+    def sid(self) -> Optional[str]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Session:
+    """A verified session token's claims."""
+
+    @property
+    def click_id(self) -> str: ...
+    @property
+    def campaign(self) -> str: ...
+    @property
+    def partner(self) -> str: ...
+    @property
+    def ad(self) -> Optional[str]: ...
+    @property
+    def sid(self) -> Optional[str]: ...
+    @property
+    def issued_at(self) -> datetime.datetime: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+    def __eq__(self, other: object) -> bool: ...
+
+@final
+class MemoryStore:
+    """Keeps everything in memory; nothing survives the process."""
+
+    def __new__(cls) -> MemoryStore: ...
+
+@final
+class SledStore:
+    """The embedded database in a directory (created when missing)."""
+
+    def __new__(cls, path: Union[str, os.PathLike[str]]) -> SledStore: ...
+    @property
+    def path(self) -> os.PathLike[str]: ...
+
+@final
+class FixedClock:
+    """A clock that moves only when told."""
+
+    def __new__(cls, now: Instant) -> FixedClock: ...
+    def set(self, now: Instant) -> None: ...
+    def advance(self, seconds: int) -> None: ...
+    @property
+    def now(self) -> datetime.datetime: ...
+
+@final
+class Click:
+    """What a click produced."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def set_cookie(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def click_id(self) -> str: ...
+    @property
+    def unique(self) -> bool: ...
+    @property
+    def kept_earlier(self) -> bool: ...
+    @property
+    def dropped_sid(self) -> bool: ...
+
+@final
+class Commission:
+    """One partner's share of a conversion."""
+
+    @property
+    def partner(self) -> str: ...
+    @property
+    def level(self) -> int: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+
+@final
+class Conversion:
+    """A recorded conversion (or the replay of one: ``duplicate`` is then true)."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def campaign(self) -> str: ...
+    @property
+    def partner(self) -> str: ...
+    @property
+    def ad(self) -> Optional[str]: ...
+    @property
+    def sid(self) -> Optional[str]: ...
+    @property
+    def click_id(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def duplicate(self) -> bool: ...
+    @property
+    def evidence(self) -> str: ...
+    @property
+    def customer_id(self) -> Optional[str]: ...
+    @property
+    def converted_at(self) -> datetime.datetime: ...
+    @property
+    def commission(self) -> Decimal: ...
+    @property
+    def commissions(self) -> List[Commission]: ...
+    def to_dict(self) -> Dict[str, object]: ...
+
+@final
+class Tracker:
+    """Verifies clicks, issues tokens and cookies, and attributes conversions exactly
+    once over a store. Safe to share between threads."""
+
+    def __new__(
+        cls,
+        keys: Keyring,
+        *,
+        store: Union[MemoryStore, SledStore],
+        base_url: str,
+        cookie_domain: Optional[str] = None,
+        secure: Optional[bool] = None,
+        cookie_name: str = "aff_token",
+        skew_secs: int = 60,
+        clock: Optional[FixedClock] = None,
+    ) -> Tracker: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def cookie_name(self) -> str: ...
+    @property
+    def campaigns(self) -> List[str]: ...
+    @property
+    def partners(self) -> List[str]: ...
+    def add_campaign(
+        self,
+        code: str,
+        *,
+        destination: str,
+        currency: str,
+        cookie_days: int = 30,
+        attribution: str = "last",
+        min_seconds_to_convert: int = 0,
+        sale_percent: Optional[Amount] = None,
+        sale_flat: Optional[Amount] = None,
+        lead_flat: Optional[Amount] = None,
+        click_flat: Optional[Amount] = None,
+        impression_per_mille: Optional[Amount] = None,
+        override_percents: Sequence[Amount] = ...,
+        recurring_months: int = 0,
+    ) -> None: ...
+    def add_partner(
+        self, code: str, *, parent: Optional[str] = None, coupons: Sequence[str] = ...
+    ) -> None: ...
+    def click(self, url: str, *, prior_token: Optional[str] = None) -> Click: ...
+    def impression(self, url: str) -> None: ...
+    def verify_token(self, token: str) -> Session: ...
+    def set_cookie_for(self, token: str) -> str: ...
+    def convert(
+        self,
+        order_id: str,
+        *,
+        amount: Optional[Amount] = None,
+        currency: str,
+        kind: str = "sale",
+        token: Optional[str] = None,
+        click_id: Optional[str] = None,
+        coupon: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        campaign: Optional[str] = None,
+    ) -> Conversion: ...
+    def manual(
+        self,
+        order_id: str,
+        *,
+        amount: Optional[Amount] = None,
+        currency: str,
+        kind: str = "sale",
+        campaign: str,
+        partner: str,
+        ad: Optional[str] = None,
+        sid: Optional[str] = None,
+        customer_id: Optional[str] = None,
+    ) -> Conversion: ...
+    def set_status(self, order_id: str, status: str) -> Conversion: ...
+    def conversion(self, order_id: str) -> Conversion: ...
+    def stats(
+        self,
+        group_by: Sequence[str] = ...,
+        *,
+        from_day: Optional[Day] = None,
+        to_day: Optional[Day] = None,
+        campaign: Optional[str] = None,
+        partner: Optional[str] = None,
+    ) -> List[StatsRow]: ...
+    def flush(self) -> None: ...
+
+def parse_cookie_header(header: str, name: str = "aff_token") -> Optional[str]: ...
+def set_cookie_header(
+    token: str,
+    max_age: int,
+    *,
+    name: str = "aff_token",
+    domain: Optional[str] = None,
+    secure: bool = False,
+) -> str: ...
