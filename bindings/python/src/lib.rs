@@ -86,9 +86,26 @@ pub(crate) fn repr_str(s: Option<&str>) -> String {
 }
 
 // The literal defaults in the Python signatures (`skew_secs = 60`, `cookie_days = 30`,
-// `"aff_token"` in the stubs) are the core's.
+// `name = "aff_token"`; literals, so Python's `inspect.signature` shows them) are the
+// core's.
 const _: () = assert!(affiliate_sdk::DEFAULT_SKEW_SECS == 60);
 const _: () = assert!(affiliate_sdk::DEFAULT_COOKIE_DAYS == 30);
+const _: () = assert!(str_eq(affiliate_sdk::DEFAULT_COOKIE_NAME, "aff_token"));
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -252,7 +252,7 @@ impl Session {
 /// The token in a `Cookie` request header, or `None`; malformed neighbours are
 /// skipped, headers over 8 KiB refused.
 #[pyfunction]
-#[pyo3(signature = (header, name = core::DEFAULT_COOKIE_NAME))]
+#[pyo3(signature = (header, name = "aff_token"))]
 fn parse_cookie_header(header: &str, name: &str) -> Result<Option<String>> {
     Ok(core::parse_cookie_header(header, name)?.map(str::to_owned))
 }
@@ -260,7 +260,7 @@ fn parse_cookie_header(header: &str, name: &str) -> Result<Option<String>> {
 /// The `Set-Cookie` value carrying `token` for `max_age` seconds:
 /// `Path=/; HttpOnly; SameSite=Lax`, plus `Secure` and `Domain` when asked.
 #[pyfunction]
-#[pyo3(signature = (token, max_age, *, name = core::DEFAULT_COOKIE_NAME, domain = None, secure = false))]
+#[pyo3(signature = (token, max_age, *, name = "aff_token", domain = None, secure = false))]
 fn set_cookie_header(
     token: &str,
     max_age: i64,

@@ -330,7 +330,7 @@ fn attribution(text: &str) -> Result<core::Attribution> {
 impl Tracker {
     #[new]
     #[pyo3(signature = (keys, *, store, base_url, cookie_domain = None, secure = None,
-                        cookie_name = core::DEFAULT_COOKIE_NAME,
+                        cookie_name = "aff_token",
                         skew_secs = 60, clock = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -496,7 +496,7 @@ impl Tracker {
     /// Attributes a conversion and records it exactly once (durable before it
     /// returns). Evidence: `token`, `click_id` or `coupon`; `customer_id` binds the
     /// customer for recurring campaigns.
-    #[pyo3(signature = (order_id, *, amount = None, currency, kind = "sale".to_owned(),
+    #[pyo3(signature = (order_id, *, amount = None, currency, kind = "sale",
                         token = None, click_id = None, coupon = None, customer_id = None,
                         campaign = None))]
     #[allow(clippy::too_many_arguments)]
@@ -506,7 +506,7 @@ impl Tracker {
         order_id: String,
         amount: Option<&Bound<'_, PyAny>>,
         currency: String,
-        kind: String,
+        kind: &str,
         token: Option<String>,
         click_id: Option<String>,
         coupon: Option<String>,
@@ -517,7 +517,7 @@ impl Tracker {
             order_id,
             amount: opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into()),
             currency,
-            kind,
+            kind: kind.to_owned(),
             token,
             click_id,
             coupon,
@@ -528,7 +528,7 @@ impl Tracker {
     }
 
     /// Records a conversion entered by hand for a named campaign and partner.
-    #[pyo3(signature = (order_id, *, amount = None, currency, kind = "sale".to_owned(),
+    #[pyo3(signature = (order_id, *, amount = None, currency, kind = "sale",
                         campaign, partner, ad = None, sid = None, customer_id = None))]
     #[allow(clippy::too_many_arguments)]
     fn manual(
@@ -537,7 +537,7 @@ impl Tracker {
         order_id: String,
         amount: Option<&Bound<'_, PyAny>>,
         currency: String,
-        kind: String,
+        kind: &str,
         campaign: String,
         partner: String,
         ad: Option<String>,
@@ -548,7 +548,7 @@ impl Tracker {
             order_id,
             amount: opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into()),
             currency,
-            kind,
+            kind: kind.to_owned(),
             campaign,
             partner,
             ad,

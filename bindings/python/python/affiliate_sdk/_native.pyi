@@ -9,14 +9,34 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union, final
 
 #: A money amount or percentage: a decimal ``str`` (``"49.90"``) or a ``Decimal``.
 #: Floats are refused (``TypeError``): they cannot hold money exactly.
-Amount = Union[str, Decimal]
+_Amount = Union[str, Decimal]
 #: A point in time: ``int`` Unix seconds or a timezone-aware ``datetime``.
-Instant = Union[int, datetime.datetime]
+_Instant = Union[int, datetime.datetime]
 #: A UTC day: a ``date`` or ``"YYYY-MM-DD"``.
-Day = Union[str, datetime.date]
+_Day = Union[str, datetime.date]
 #: A stats row: dimension values (``str`` or ``None``), counts (``int``), and
 #: ``revenue`` / ``commission`` as ``{currency: Decimal}``.
-StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
+_StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
+
+__all__ = [
+    "DEFAULT_COOKIE_DAYS",
+    "DEFAULT_COOKIE_NAME",
+    "DEFAULT_SKEW_SECS",
+    "Click",
+    "Commission",
+    "Conversion",
+    "FixedClock",
+    "Keyring",
+    "Link",
+    "LinkSigner",
+    "MemoryStore",
+    "Session",
+    "SledStore",
+    "Tracker",
+    "__version__",
+    "parse_cookie_header",
+    "set_cookie_header",
+]
 
 __version__: str
 DEFAULT_COOKIE_NAME: str
@@ -43,11 +63,11 @@ class Keyring:
         ad: Optional[str] = None,
         sid: Optional[str] = None,
         *,
-        issued_at: Instant,
-        expires_at: Instant,
+        issued_at: _Instant,
+        expires_at: _Instant,
     ) -> str: ...
     def verify_token(
-        self, token: str, *, now: Optional[Instant] = None, skew_secs: int = 60
+        self, token: str, *, now: Optional[_Instant] = None, skew_secs: int = 60
     ) -> Session: ...
 
 @final
@@ -78,7 +98,7 @@ class Link:
     def ad(self) -> Optional[str]: ...
     @property
     def sid(self) -> Optional[str]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -99,7 +119,7 @@ class Session:
     def issued_at(self) -> datetime.datetime: ...
     @property
     def expires_at(self) -> datetime.datetime: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class MemoryStore:
@@ -119,8 +139,8 @@ class SledStore:
 class FixedClock:
     """A clock that moves only when told."""
 
-    def __new__(cls, now: Instant) -> FixedClock: ...
-    def set(self, now: Instant) -> None: ...
+    def __new__(cls, now: _Instant) -> FixedClock: ...
+    def set(self, now: _Instant) -> None: ...
     def advance(self, seconds: int) -> None: ...
     @property
     def now(self) -> datetime.datetime: ...
@@ -229,12 +249,12 @@ class Tracker:
         cookie_days: int = 30,
         attribution: str = "last",
         min_seconds_to_convert: int = 0,
-        sale_percent: Optional[Amount] = None,
-        sale_flat: Optional[Amount] = None,
-        lead_flat: Optional[Amount] = None,
-        click_flat: Optional[Amount] = None,
-        impression_per_mille: Optional[Amount] = None,
-        override_percents: Sequence[Amount] = ...,
+        sale_percent: Optional[_Amount] = None,
+        sale_flat: Optional[_Amount] = None,
+        lead_flat: Optional[_Amount] = None,
+        click_flat: Optional[_Amount] = None,
+        impression_per_mille: Optional[_Amount] = None,
+        override_percents: Sequence[_Amount] = ...,
         recurring_months: int = 0,
     ) -> None: ...
     def add_partner(
@@ -248,7 +268,7 @@ class Tracker:
         self,
         order_id: str,
         *,
-        amount: Optional[Amount] = None,
+        amount: Optional[_Amount] = None,
         currency: str,
         kind: str = "sale",
         token: Optional[str] = None,
@@ -261,7 +281,7 @@ class Tracker:
         self,
         order_id: str,
         *,
-        amount: Optional[Amount] = None,
+        amount: Optional[_Amount] = None,
         currency: str,
         kind: str = "sale",
         campaign: str,
@@ -276,11 +296,11 @@ class Tracker:
         self,
         group_by: Sequence[str] = ...,
         *,
-        from_day: Optional[Day] = None,
-        to_day: Optional[Day] = None,
+        from_day: Optional[_Day] = None,
+        to_day: Optional[_Day] = None,
         campaign: Optional[str] = None,
         partner: Optional[str] = None,
-    ) -> List[StatsRow]: ...
+    ) -> List[_StatsRow]: ...
     def flush(self) -> None: ...
 
 def parse_cookie_header(header: str, name: str = "aff_token") -> Optional[str]: ...

@@ -1,0 +1,132 @@
+"""A small Flask shop with affiliate tracking built in (affiliate_sdk).
+
+* ``GET /go/<campaign>/<partner>[/<ad>]?sig=...`` — the shop is its own tracker: the
+  click is verified and counted, and the token cookie is set by this server on the
+  shop's own domain before the redirect.
+* Any page with ``?aff_token=...`` — a landing from a tracker elsewhere (such as
+  ``affiliate-server``): the token is verified and the server sets the cookie, then
+  redirects to the clean URL. A cookie sent by the server in an HTTP response keeps its
+  full window in Safari, which caps cookies written by scripts at 7 days.
+* ``POST /checkout`` — the order is converted with the token from the cookie, exactly
+  once per order id, so a double submit is harmless.
+
+Run it: ``python examples/python-shop/shop.py`` (data in ./shop-data, port 5000).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import uuid
+from decimal import Decimal
+from typing import Dict, Optional, Tuple, Union
+from urllib.parse import urlencode
+
+from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from affiliate_sdk import AffiliateError, Keyring, LinkSigner, SledStore, Tracker
+
+log = logging.getLogger("shop")
+
+#: The catalogue: prices as decimal strings, never floats.
+PRICES: Dict[str, str] = {"shampoo": "12.90", "conditioner": "9.50", "brush": "24.00"}
+
+
+def create_app(tracker: Tracker) -> Flask:
+    """The shop, tracking through `tracker` (its campaigns and partners added)."""
+    app = Flask(__name__)
+    param = tracker.cookie_name
+
+    @app.before_request
+    def landing() -> Optional[BaseResponse]:
+        """A landing with the token in the URL: set the cookie from the server."""
+        token = request.args.get(param)
+        if token is None or request.method != "GET":
+            return None
+        clean = request.base_url
+        rest = [(k, v) for k, v in request.args.items(multi=True) if k != param]
+        if rest:
+            clean += "?" + urlencode(rest)
+        response = redirect(clean, code=302)
+        try:
+            response.headers.add("Set-Cookie", tracker.set_cookie_for(token))
+        except AffiliateError as e:
+            # A forged, expired or mangled token credits nobody; the visitor lands anyway.
+            log.info("landing token refused: %s", e.code)
+        return response
+
+    @app.get("/go/<campaign>/<partner>")
+    @app.get("/go/<campaign>/<partner>/<ad>")
+    def click(campaign: str, partner: str, ad: Optional[str] = None) -> BaseResponse:
+        try:
+            c = tracker.click(request.url, prior_token=request.cookies.get(param))
+        except AffiliateError as e:
+            log.info("click refused: %s", e.code)
+            return Response("unknown or altered link\n", status=404, mimetype="text/plain")
+        response = redirect(c.location, code=302)
+        response.headers.add("Set-Cookie", c.set_cookie)
+        return response
+
+    @app.get("/products/<sku>")
+    def product(sku: str) -> Union[Response, Tuple[str, int]]:
+        if sku not in PRICES:
+            return "no such product\n", 404
+        order_id = uuid.uuid4().hex
+        return Response(
+            f"<h1>{sku}</h1><p>{PRICES[sku]} USD</p>"
+            f'<form method="post" action="/checkout">'
+            f'<input type="hidden" name="order_id" value="{order_id}">'
+            f'<input type="hidden" name="sku" value="{sku}"><button>Buy</button></form>',
+            mimetype="text/html",
+        )
+
+    @app.post("/checkout")
+    def checkout() -> Union[Response, Tuple[Response, int]]:
+        order_id = request.form.get("order_id", "")
+        sku = request.form.get("sku", "")
+        if sku not in PRICES or not order_id:
+            return jsonify(error="order_id and a known sku are required"), 400
+        total = Decimal(PRICES[sku])
+        affiliate: Dict[str, object] = {"partner": None}
+        token = request.cookies.get(param)
+        if token is not None:
+            try:
+                conv = tracker.convert(order_id, amount=total, currency="USD", token=token)
+                affiliate = {
+                    "partner": conv.partner,
+                    "commission": str(conv.commission),
+                    "duplicate": conv.duplicate,
+                }
+            except AffiliateError as e:
+                # The sale stands; only the affiliate credit is refused.
+                log.info("order %s not attributed: %s", order_id, e.code)
+                affiliate = {"partner": None, "refused": e.code}
+        return jsonify(order_id=order_id, total=str(total), affiliate=affiliate)
+
+    return app
+
+
+def main() -> None:
+    data = pathlib.Path(os.environ.get("SHOP_DATA", "./shop-data"))
+    data.mkdir(parents=True, exist_ok=True)
+    key_file = data / "key"
+    if key_file.exists():
+        keys = Keyring({"k1": key_file.read_text().strip()}, current="k1")
+    else:
+        keys = Keyring.generate()
+        key_file.write_text(keys.export_keys()["k1"])
+        key_file.chmod(0o600)
+    base = "http://127.0.0.1:5000/go"
+    tracker = Tracker(keys, store=SledStore(data / "sled"), base_url=base)
+    tracker.add_campaign("haircare", destination="http://127.0.0.1:5000/products/shampoo",
+                         currency="USD", cookie_days=28, sale_percent="10")
+    tracker.add_partner("abc123")
+    print("a tracking link:", LinkSigner(keys, base).build("haircare", "abc123", sid="kw1"))
+    logging.basicConfig(level=logging.INFO)
+    create_app(tracker).run(host="127.0.0.1", port=5000)
+
+
+if __name__ == "__main__":
+    main()
