@@ -41,6 +41,19 @@ impl ClickId {
         self.0.as_bytes()
     }
 
+    /// Writes the id's text (the 36 characters [`Display`](fmt::Display) gives) into
+    /// `buf` without allocating.
+    ///
+    /// ```
+    /// use affiliate_sdk::ClickId;
+    /// let id = ClickId::from_bytes([0xab; 16]);
+    /// let mut buf = [0; 36];
+    /// assert_eq!(id.encode_text(&mut buf), id.to_string());
+    /// ```
+    pub fn encode_text<'b>(&self, buf: &'b mut [u8; 36]) -> &'b str {
+        self.0.hyphenated().encode_lower(buf)
+    }
+
     /// The millisecond timestamp in the id's first 48 bits.
     #[must_use]
     pub fn unix_millis(&self) -> u64 {

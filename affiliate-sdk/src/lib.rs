@@ -93,7 +93,8 @@ mod token;
 pub use crate::attribution::{
     Amounts, Attribution, Campaign, CampaignSpec, ClickOutcome, Commission, Conversion,
     ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind, MAX_ID_LEN,
-    ManualConversion, Partner, PartnerSpec, SaleCommission, StatsQuery, StatsRow, Status, Tracker,
+    ManualConversion, Partner, PartnerSpec, PriorToken, SaleCommission, StatsQuery, StatsRow,
+    Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_min_time, decide_prior_token,
     format_day, parse_day,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};

@@ -122,12 +122,52 @@ impl LinkSigner {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::malformed("base url", "must not carry credentials"));
         }
-        let base = url.as_str().trim_end_matches('/').to_owned();
-        let base_path = url.path().trim_end_matches('/').to_owned();
+        LinkSigner::with_normalized_base_url(keyring, url.as_str())
+    }
+
+    /// A signer for links under `href`, a base URL already parsed and serialised by a
+    /// WHATWG URL parser (the `url` crate, a JS engine's `URL`), so it is checked, not
+    /// parsed: lowercase `http://` or `https://`, an authority without credentials, a
+    /// path, no query or fragment, printable ASCII only. The JS package calls this
+    /// with the engine's `URL(...).href`, which keeps the `url` crate out of the
+    /// WebAssembly module; [`LinkSigner::new`] calls it after its own parse.
+    ///
+    /// ```
+    /// use affiliate_sdk::{Keyring, LinkSigner};
+    /// let ring = Keyring::generate()?;
+    /// let s = LinkSigner::with_normalized_base_url(ring.clone(), "https://t.shop.example/go")?;
+    /// assert_eq!(s.base_url(), LinkSigner::new(ring.clone(), "HTTPS://T.Shop.Example/go/")?.base_url());
+    /// assert!(LinkSigner::with_normalized_base_url(ring, "HTTPS://T.Shop.Example/go").is_err());
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn with_normalized_base_url(keyring: Keyring, href: &str) -> Result<LinkSigner> {
+        let refuse = |why: &'static str| Err(Error::malformed("base url", why));
+        if href.len() > MAX_LINK_LEN / 2 {
+            return refuse("longer than 2048 bytes");
+        }
+        if !href.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return refuse("not a normalized URL: only printable ASCII other than backslash");
+        }
+        let Some(rest) = href
+            .strip_prefix("https://")
+            .or_else(|| href.strip_prefix("http://"))
+        else {
+            return refuse("not a normalized http or https URL");
+        };
+        let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+        if authority.is_empty() || authority.bytes().any(|b| b.is_ascii_uppercase()) {
+            return refuse("not a normalized URL: empty or upper-case host");
+        }
+        if authority.contains('@') {
+            return refuse("must not carry credentials");
+        }
+        if rest.contains(['?', '#']) {
+            return refuse("must not have a query or fragment");
+        }
         Ok(LinkSigner {
             keyring,
-            base,
-            base_path,
+            base: href.trim_end_matches('/').to_owned(),
+            base_path: path.trim_end_matches('/').to_owned(),
         })
     }
 

@@ -238,3 +238,52 @@ fn base_url_is_validated() {
     assert!(url.starts_with("https://t.shop.example/c/p?sig="));
     assert!(root.verify(&url).is_ok());
 }
+
+/// The checked constructor (the JS package's, fed by the engine's `URL().href`) gives
+/// the same signer as the parsing one for every normalized base, and refuses what is
+/// not normalized instead of guessing.
+#[test]
+fn a_normalized_base_url_gives_the_same_signer_as_a_parsed_one() {
+    let ring = vector_keyring();
+    for input in [
+        "https://t.shop.example/go",
+        "HTTPS://T.Shop.Example/go/",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080/a/b/",
+        "https://xn--bcher-kva.example/go",
+        "https://bücher.example/go",
+        "https://t.example/%C3%A9/go",
+    ] {
+        let parsed = LinkSigner::new(ring.clone(), input).unwrap();
+        let href = url::Url::parse(input).unwrap().to_string();
+        let checked = LinkSigner::with_normalized_base_url(ring.clone(), &href).unwrap();
+        assert_eq!(checked.base_url(), parsed.base_url(), "{input}");
+        let link = parsed.build("c", "p", Some("a"), Some("s")).unwrap();
+        assert_eq!(checked.build("c", "p", Some("a"), Some("s")).unwrap(), link);
+        assert_eq!(
+            checked.verify(&link).unwrap(),
+            parsed.verify(&link).unwrap()
+        );
+    }
+    for bad in [
+        "",
+        "https://",
+        "HTTPS://t.example/go",
+        "https://T.example/go",
+        "ftp://h/go",
+        "https://h/go?x=1",
+        "https://h/go#f",
+        "https://u:p@h/go",
+        "https://h/g o",
+        "https://h/g\\o",
+        "https://bücher.example/go",
+    ] {
+        assert_eq!(
+            LinkSigner::with_normalized_base_url(ring.clone(), bad)
+                .unwrap_err()
+                .code(),
+            "malformed",
+            "{bad:?}"
+        );
+    }
+}

@@ -32,9 +32,13 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::money::{Currency, Money, Percent};
 
+mod decide;
 mod stats;
 mod tracker;
 
+pub use decide::{
+    PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_min_time, decide_prior_token,
+};
 pub use stats::{Amounts, Dimension, StatsQuery, StatsRow, format_day, parse_day};
 pub use tracker::{ClickOutcome, Tracker};
 

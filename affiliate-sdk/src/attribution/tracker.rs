@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::decide::{check_min_time, decide_prior_token};
 use super::stats::{add_months, aggregate};
 use super::{
-    Attribution, Campaign, CampaignSpec, Commission, Conversion, ConversionRequest, Evidence, Kind,
+    Campaign, CampaignSpec, Commission, Conversion, ConversionRequest, Evidence, Kind,
     ManualConversion, Partner, PartnerSpec, StatsQuery, StatsRow, Status, check_id, coupon_code,
 };
 use crate::click_id::{ClickId, ClickIdGenerator};
@@ -17,10 +18,6 @@ use crate::link::{Link, LinkSigner};
 use crate::money::Money;
 use crate::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange, Store, day_of};
 use crate::token::{TokenClaims, TokenValidation, VerifiedToken};
-
-/// A click counts as unique unless the visitor brought a valid token of the same
-/// campaign and partner issued less than this many seconds ago (24 hours).
-pub const UNIQUE_CLICK_SECS: u64 = 86_400;
 
 /// What a click produced: the token to carry, the cookie to set and where to send the
 /// visitor.
@@ -371,24 +368,18 @@ impl Tracker {
                 .ok()
                 .map(|v| (t, v))
         });
-        let same_campaign = prior
-            .as_ref()
-            .filter(|(_, v)| v.campaign() == link.campaign.as_str());
-        let unique = !same_campaign.is_some_and(|(_, v)| {
-            v.partner() == link.partner.as_str()
-                && now.saturating_sub(v.issued_at()) < UNIQUE_CLICK_SECS
-        });
+        let decision = decide_prior_token(prior.as_ref().map(|(_, v)| v), &link, attribution, now);
         let click_id = self.ids.next(now_ms)?;
         self.store.record_click(&ClickRecord {
             click_id,
             link,
             at: now,
-            unique,
+            unique: decision.unique,
             currency,
             commission_minor: click_flat,
         })?;
-        let kept = match same_campaign {
-            Some((t, v)) if attribution == Attribution::First => Some((*t, v.expires_at())),
+        let kept = match prior {
+            Some((t, v)) if decision.keep_earlier => Some((t, v.expires_at())),
             _ => None,
         };
         let (token, expires_at) = match kept {
@@ -408,7 +399,7 @@ impl Tracker {
             location: redirect.location(&token),
             token,
             set_cookie,
-            unique,
+            unique: decision.unique,
             kept_earlier: kept.is_some(),
             dropped_sid: clicked.dropped_sid.is_some(),
         })
@@ -635,7 +626,7 @@ impl Tracker {
             .verify_token_with(token, now, &self.validation)?;
         let link = v.link();
         let (campaign, _) = self.campaign_and_partner(&link)?;
-        check_min_time(&campaign, v.issued_at(), now)?;
+        check_min_time(campaign.min_seconds_to_convert(), v.issued_at(), now)?;
         Ok(Attributed {
             link,
             click_id: Some(v.click_id()),
@@ -654,7 +645,7 @@ impl Tracker {
         if now >= ends.saturating_add(self.validation.skew_secs) {
             return Err(ClaimsError::Expired { expired_at: ends }.into());
         }
-        check_min_time(&campaign, click.at, now)?;
+        check_min_time(campaign.min_seconds_to_convert(), click.at, now)?;
         Ok(Attributed {
             link: click.link,
             click_id: Some(id),
@@ -759,20 +750,6 @@ fn rename(e: Error, field: &'static str) -> Error {
         Error::Malformed { reason, .. } => Error::Malformed { field, reason },
         other => other,
     }
-}
-
-fn check_min_time(campaign: &Campaign, clicked_at: u64, now: u64) -> Result<()> {
-    let waited = now.saturating_sub(clicked_at);
-    if waited < campaign.min_seconds_to_convert() {
-        return Err(Error::NotAttributable(
-            format!(
-                "converted {waited} s after the click; the campaign requires {} s",
-                campaign.min_seconds_to_convert()
-            )
-            .into(),
-        ));
-    }
-    Ok(())
 }
 
 fn same_or_conflict(mut existing: Conversion, amount: Money, kind: &Kind) -> Result<Conversion> {

@@ -1,0 +1,86 @@
+//! The attribution decisions that need no store: what a click does with the token a
+//! visitor already carries, and whether a token credits its partner now. The
+//! [`Tracker`](crate::Tracker) makes them through these functions; the WASM package
+//! exports them for edge workers that keep no state.
+
+use std::borrow::Cow;
+
+use super::Attribution;
+use crate::error::{Error, Result};
+use crate::key::Keyring;
+use crate::link::Link;
+use crate::token::{TokenValidation, VerifiedToken};
+
+/// A click counts as unique unless the visitor brought a valid token of the same
+/// campaign and partner issued less than this many seconds ago (24 hours).
+pub const UNIQUE_CLICK_SECS: u64 = 86_400;
+
+/// What a click on `link` does with the visitor's earlier token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorToken {
+    /// The click counts as unique (no valid token of the same campaign and partner
+    /// issued in the last 24 hours).
+    pub unique: bool,
+    /// The earlier token stays: its campaign is the link's and the campaign credits
+    /// the first click.
+    pub keep_earlier: bool,
+}
+
+/// Decides for a click on `link` at `now` (Unix seconds) given the visitor's verified
+/// earlier token, if any.
+///
+/// ```
+/// use affiliate_sdk::{Attribution, ClickId, Code, Keyring, Link, TokenClaims, decide_prior_token};
+/// let ring = Keyring::generate()?;
+/// let link = Link::new(Code::new("haircare")?, Code::new("abc123")?);
+/// let earlier = ring.issue_token(&TokenClaims::new(ClickId::from_bytes([1; 16]), link, 1_000, 86_400 * 30))?;
+/// let earlier = ring.verify_token(&earlier, 2_000)?;
+/// let d = decide_prior_token(Some(&earlier), &link, Attribution::First, 2_000);
+/// assert!(d.keep_earlier && !d.unique);
+/// let d = decide_prior_token(Some(&earlier), &link, Attribution::Last, 1_000 + 86_400);
+/// assert!(!d.keep_earlier && d.unique);
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[must_use]
+pub fn decide_prior_token(
+    prior: Option<&VerifiedToken<'_>>,
+    link: &Link,
+    attribution: Attribution,
+    now: u64,
+) -> PriorToken {
+    let same_campaign = prior.filter(|v| v.campaign() == link.campaign.as_str());
+    PriorToken {
+        unique: !same_campaign.is_some_and(|v| {
+            v.partner() == link.partner.as_str()
+                && now.saturating_sub(v.issued_at()) < UNIQUE_CLICK_SECS
+        }),
+        keep_earlier: same_campaign.is_some() && attribution == Attribution::First,
+    }
+}
+
+/// Refuses a conversion sooner than `min_seconds` after its click at `clicked_at`
+/// (anti-bot), with `not_attributable`.
+pub fn check_min_time(min_seconds: u64, clicked_at: u64, now: u64) -> Result<()> {
+    let waited = now.saturating_sub(clicked_at);
+    if waited < min_seconds {
+        return Err(Error::NotAttributable(Cow::Owned(format!(
+            "converted {waited} s after the click; the campaign requires {min_seconds} s"
+        ))));
+    }
+    Ok(())
+}
+
+/// Whether `token` credits its partner at `now`: it verifies, its window holds, and
+/// the click is at least `min_seconds` old. The campaign's own checks (that it exists,
+/// its window) are the caller's; a token carries its window.
+pub fn attribute_token<'t>(
+    keyring: &Keyring,
+    token: &'t str,
+    now: u64,
+    min_seconds: u64,
+    validation: &TokenValidation,
+) -> Result<VerifiedToken<'t>> {
+    let v = keyring.verify_token_with(token, now, validation)?;
+    check_min_time(min_seconds, v.issued_at(), now)?;
+    Ok(v)
+}

@@ -1,0 +1,139 @@
+/** The SDK's error codes (also the HTTP API's `{"error": {"code"}}`). */
+export type ErrorCode =
+  | 'malformed'
+  | 'invalid_signature'
+  | 'expired'
+  | 'unknown_campaign'
+  | 'unknown_partner'
+  | 'not_attributable'
+  | 'conflict'
+  | 'invalid_transition'
+  | 'unauthorized'
+  | 'not_found'
+  | 'store_unavailable';
+
+export const ERROR_CODES: readonly ErrorCode[];
+
+/** Every error the package throws. Messages never contain keys or whole tokens. */
+export class AffiliateError extends Error {
+  readonly name: 'AffiliateError';
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string);
+  /** The error of an affiliate-server JSON answer `{"error": {"code", "message"}}`. */
+  static fromJSON(body: unknown): AffiliateError;
+}
+
+/** Signing keys: the current one signs, every one verifies. */
+export class Keyring {
+  /** @param keys `{kid: base64url key}`, keys of at least 32 bytes. */
+  constructor(keys: Record<string, string>, current: string);
+  /** One fresh random key under `kid` (default `"k1"`). */
+  static generate(kid?: string): Keyring;
+  readonly current: string;
+  readonly kids: string[];
+  /** `{kid: base64url key}`, to store a generated ring. Secrets. */
+  exportKeys(): Record<string, string>;
+  /** `{current, kids}`: never the keys. */
+  toJSON(): { current: string; kids: string[] };
+}
+
+/** What a link names: `campaign`, `partner` and `ad` are signed, `sid` is not. */
+export interface Link {
+  campaign: string;
+  partner: string;
+  ad: string | null;
+  sid: string | null;
+}
+
+/** A link verified as a click does: a bad `sid` was dropped when `droppedSid`. */
+export interface ClickLink extends Link {
+  droppedSid: boolean;
+}
+
+/** Builds and verifies signed tracking links under a base URL. */
+export class LinkSigner {
+  constructor(keys: Keyring, baseUrl: string);
+  /** The base URL, normalised, without a trailing slash. */
+  readonly baseUrl: string;
+  build(campaign: string, partner: string, options?: { ad?: string | null; sid?: string | null }): string;
+  /** Strict: a bad `sid` is an error. Other appended parameters are ignored. */
+  verify(url: string): Link;
+  /** As a click: a bad `sid` is dropped. */
+  verifyClick(url: string): ClickLink;
+}
+
+/** What a session token carries. Times are Unix seconds. */
+export interface TokenClaims {
+  clickId: string;
+  campaign: string;
+  partner: string;
+  ad: string | null;
+  sid: string | null;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface TimeOptions {
+  /** Unix seconds; default now. */
+  now?: number;
+  /** Clock skew allowed on both ends of a window; default 60. */
+  skewSecs?: number;
+}
+
+/** A new time-ordered 128-bit click id (UUIDv7 text) at `nowMs` (default now). */
+export function newClickId(nowMs?: number): string;
+
+/** Signs a session token with the keyring's current key. */
+export function issueToken(
+  keys: Keyring,
+  claims: {
+    clickId: string;
+    campaign: string;
+    partner: string;
+    ad?: string | null;
+    sid?: string | null;
+    issuedAt: number;
+    expiresAt: number;
+  },
+): string;
+
+/** Verifies a session token; throws `invalid_signature`, `expired` or `malformed`. */
+export function verifyToken(keys: Keyring, token: string, options?: TimeOptions): TokenClaims;
+
+/**
+ * The attribution decision for a token at a conversion: verified, inside its window,
+ * at least `minSecondsToConvert` after its click. Throws `invalid_signature`,
+ * `expired`, `not_attributable` or `malformed`.
+ */
+export function attributeToken(
+  keys: Keyring,
+  token: string,
+  options?: TimeOptions & { minSecondsToConvert?: number },
+): TokenClaims & { evidence: 'token' };
+
+/**
+ * The decision at a click on `link` for a visitor carrying `priorToken`: whether the
+ * click is unique, and whether a first-click campaign keeps the earlier token.
+ */
+export function decideClick(
+  keys: Keyring,
+  link: { campaign: string; partner: string },
+  priorToken: string | null | undefined,
+  options?: TimeOptions & { attribution?: 'first' | 'last' },
+): { unique: boolean; keepEarlier: boolean };
+
+/** A token's expiry (Unix seconds), read without the key. */
+export function tokenExpiry(token: string): number;
+
+/** The cookie `name` (default `"aff_token"`) in a `Cookie` header, or null. */
+export function parseCookieHeader(header: string, name?: string): string | null;
+
+/** The `Set-Cookie` value for `token`: `Path=/; HttpOnly; SameSite=Lax`, `Max-Age`. */
+export function setCookieHeader(
+  token: string,
+  maxAge: number,
+  options?: { name?: string; domain?: string | null; secure?: boolean },
+): string;
+
+/** Loads the module where it is not found next to index.js (some edge hosts). */
+export function initialize(source: WebAssembly.Module | BufferSource | URL | string): Promise<void>;

@@ -1,0 +1,433 @@
+// affiliate-sdk for JavaScript: signed tracking links, session tokens and cookies, and
+// the attribution decision for a token, in WebAssembly built from the Rust core.
+// Runs in Node, Deno, Bun and edge workers. Types: index.d.ts.
+//
+// Every error is an AffiliateError with a `code` (the HTTP API's codes). Arguments are
+// checked here before they reach the module; the module's own errors arrive as
+// "<code>\u001f<message>" and are turned into AffiliateErrors in `fail` below.
+
+import init, {
+  initSync,
+  ioBuffer,
+  Keyring as WasmKeyring,
+  LinkSigner as WasmLinkSigner,
+  newClickId as wasmNewClickId,
+  parseCookieHeader as wasmParseCookieHeader,
+  setCookieHeader as wasmSetCookieHeader,
+  tokenExpiry as wasmTokenExpiry,
+} from './affiliate_sdk_wasm.js';
+
+const SEP = '\u001f';
+const WASM_URL = new URL('./affiliate_sdk_wasm_bg.wasm', import.meta.url);
+
+// The I/O buffer in the module's memory (see src/lib.rs): token and link text is
+// written at `io`, answers are read from `io + IO_OUT`.
+const IO_OUT = 4608;
+let memory = null;
+let io = 0;
+let u8 = null;
+let dv = null;
+
+function attach(exports) {
+  memory = exports.memory;
+  io = ioBuffer();
+  u8 = null;
+}
+
+/** Views of the memory, renewed when it has grown (growing detaches the old ones). */
+function views() {
+  if (u8 === null || u8.buffer !== memory.buffer) {
+    u8 = new Uint8Array(memory.buffer);
+    dv = new DataView(memory.buffer);
+  }
+}
+
+/**
+ * Writes `s` into the buffer and returns its length. A non-ASCII character becomes a
+ * byte that is not UTF-8, which the module refuses; text too long for the buffer is
+ * reported as one byte too long.
+ */
+function put(s) {
+  const n = s.length;
+  if (n > IO_OUT) return IO_OUT + 1;
+  views();
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    u8[io + i] = c < 128 ? c : 0x80;
+  }
+  return n;
+}
+
+/** Reads a length-prefixed ASCII string (null when empty) at `at`; returns [value, next]. */
+function text(at) {
+  const n = u8[at];
+  return [n === 0 ? null : String.fromCharCode.apply(null, u8.subarray(at + 1, at + 1 + n)), at + 1 + n];
+}
+
+/** The claims answered by verifyTokenIo / attributeTokenIo. */
+function readClaims() {
+  views();
+  let at = io + IO_OUT;
+  const clickId = String.fromCharCode.apply(null, u8.subarray(at, at + 36));
+  const issuedAt = dv.getFloat64(at + 36, true);
+  const expiresAt = dv.getFloat64(at + 44, true);
+  let campaign, partner, ad, sid;
+  [campaign, at] = text(at + 52);
+  [partner, at] = text(at);
+  [ad, at] = text(at);
+  [sid] = text(at);
+  return { clickId, campaign, partner, ad, sid, issuedAt, expiresAt };
+}
+
+/** The link answered by verifyIo. */
+function readLink(click) {
+  views();
+  let campaign, partner, ad, sid;
+  let at = io + IO_OUT;
+  [campaign, at] = text(at);
+  [partner, at] = text(at);
+  [ad, at] = text(at);
+  [sid, at] = text(at);
+  const l = { campaign, partner, ad, sid };
+  if (click) l.droppedSid = u8[at] === 1;
+  return l;
+}
+
+/** Every error code of the SDK and its HTTP API. */
+export const ERROR_CODES = Object.freeze([
+  'malformed',
+  'invalid_signature',
+  'expired',
+  'unknown_campaign',
+  'unknown_partner',
+  'not_attributable',
+  'conflict',
+  'invalid_transition',
+  'unauthorized',
+  'not_found',
+  'store_unavailable',
+]);
+
+export class AffiliateError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'AffiliateError';
+    this.code = code;
+  }
+
+  /** The error of an affiliate-server JSON answer, `{"error": {"code", "message"}}`. */
+  static fromJSON(body) {
+    const e = body && typeof body === 'object' ? body.error : undefined;
+    if (!e || typeof e.code !== 'string' || !ERROR_CODES.includes(e.code)) {
+      return new AffiliateError('malformed', 'malformed error body: expected {"error": {"code", "message"}}');
+    }
+    return new AffiliateError(e.code, typeof e.message === 'string' ? e.message : e.code);
+  }
+}
+
+function fail(e) {
+  if (typeof e === 'string') {
+    const i = e.indexOf(SEP);
+    if (i > 0) return new AffiliateError(e.slice(0, i), e.slice(i + 1));
+  }
+  return e;
+}
+
+function malformed(field, reason) {
+  return new AffiliateError('malformed', `malformed ${field}: ${reason}`);
+}
+
+function str(field, v) {
+  if (typeof v !== 'string') throw malformed(field, `must be a string, not ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+/** An optional string argument: '' for the module when absent. */
+function optStr(field, v) {
+  if (v === undefined || v === null) return '';
+  if (str(field, v) === '') throw malformed(field, 'must not be empty (leave it out instead)');
+  return v;
+}
+
+function num(field, v) {
+  if (typeof v !== 'number') throw malformed(field, `must be a number, not ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+function opts(field, v) {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object') throw malformed(field, 'must be an object');
+  return v;
+}
+
+function nowSecs(o) {
+  return o.now === undefined ? Math.floor(Date.now() / 1000) : num('now', o.now);
+}
+
+function skew(o) {
+  return o.skewSecs === undefined ? 60 : num('skewSecs', o.skewSecs);
+}
+
+/** Signing keys: the current one signs, every one verifies. */
+export class Keyring {
+  #inner;
+
+  /** @param keys `{kid: base64url key}`, each key at least 32 bytes. */
+  constructor(keys, current) {
+    if (keys instanceof WasmKeyring) {
+      this.#inner = keys;
+      return;
+    }
+    if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
+      throw malformed('keys', 'must be an object {kid: base64url key}');
+    }
+    const pairs = [];
+    for (const [kid, key] of Object.entries(keys)) pairs.push(kid, str(`key ${kid}`, key));
+    try {
+      this.#inner = new WasmKeyring(pairs, str('current', current));
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** A ring with one fresh random key under `kid` (default "k1"). */
+  static generate(kid = 'k1') {
+    try {
+      return new Keyring(WasmKeyring.generate(str('kid', kid)));
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** The signing key's id. */
+  get current() {
+    return this.#inner.current;
+  }
+
+  /** Every key id. */
+  get kids() {
+    return this.#inner.kids;
+  }
+
+  /** `{kid: base64url key}`, to store a generated ring. These are secrets. */
+  exportKeys() {
+    const flat = this.#inner.exportKeys();
+    const out = {};
+    for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+    return out;
+  }
+
+  toJSON() {
+    return { current: this.current, kids: this.kids };
+  }
+
+  /** @internal */
+  static inner(keys) {
+    if (!(keys instanceof Keyring)) throw malformed('keys', 'must be a Keyring');
+    return keys.#inner;
+  }
+}
+
+/** Builds and verifies signed tracking links under a base URL. */
+export class LinkSigner {
+  #inner;
+  #base;
+
+  constructor(keys, baseUrl) {
+    let url;
+    try {
+      url = new URL(str('base url', baseUrl));
+    } catch (e) {
+      if (e instanceof AffiliateError) throw e;
+      throw malformed('base url', 'not an absolute URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw malformed('base url', 'scheme must be http or https');
+    }
+    if (baseUrl.includes('?') || baseUrl.includes('#')) {
+      throw malformed('base url', 'must not have a query or fragment');
+    }
+    if (url.username !== '' || url.password !== '') throw malformed('base url', 'must not carry credentials');
+    try {
+      this.#inner = new WasmLinkSigner(Keyring.inner(keys), url.href);
+    } catch (e) {
+      throw fail(e);
+    }
+    this.#base = this.#inner.baseUrl;
+  }
+
+  /** The base URL, normalised, without a trailing slash. */
+  get baseUrl() {
+    return this.#base;
+  }
+
+  /** The signed link `{base}/{campaign}/{partner}[/{ad}]?sig=…[&sid=…]`. */
+  build(campaign, partner, options) {
+    const o = opts('options', options);
+    try {
+      return this.#inner.build(str('campaign code', campaign), str('partner code', partner), optStr('ad code', o.ad), optStr('sid', o.sid));
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** Verifies a link strictly (a bad `sid` is an error): `{campaign, partner, ad, sid}`. */
+  verify(url) {
+    const n = put(str('link', url));
+    try {
+      this.#inner.verifyIo(n, false);
+    } catch (e) {
+      throw fail(e);
+    }
+    return readLink(false);
+  }
+
+  /** Verifies a link as a click does: a bad `sid` is dropped (`droppedSid: true`). */
+  verifyClick(url) {
+    const n = put(str('link', url));
+    try {
+      this.#inner.verifyIo(n, true);
+    } catch (e) {
+      throw fail(e);
+    }
+    return readLink(true);
+  }
+}
+
+/** A new 128-bit time-ordered click id (UUIDv7 text) at `nowMs` (default: now). */
+export function newClickId(nowMs) {
+  try {
+    return wasmNewClickId(nowMs === undefined ? Date.now() : num('nowMs', nowMs));
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/** Signs a session token for `claims` with the keyring's current key. */
+export function issueToken(keys, c) {
+  const k = Keyring.inner(keys);
+  if (c === null || typeof c !== 'object') throw malformed('token claims', 'must be an object');
+  try {
+    return k.issueToken(
+      str('click id', c.clickId),
+      str('campaign code', c.campaign),
+      str('partner code', c.partner),
+      optStr('ad code', c.ad),
+      optStr('sid', c.sid),
+      num('issuedAt', c.issuedAt),
+      num('expiresAt', c.expiresAt),
+    );
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/** Verifies a session token at `now` (Unix seconds, default now) with `skewSecs` (60). */
+export function verifyToken(keys, token, options) {
+  const k = Keyring.inner(keys);
+  const o = opts('options', options);
+  const n = put(str('token', token));
+  try {
+    k.verifyTokenIo(n, nowSecs(o), skew(o));
+  } catch (e) {
+    throw fail(e);
+  }
+  return readClaims();
+}
+
+/**
+ * The attribution decision for a token at a conversion: it verifies, its window holds
+ * and its click is at least `minSecondsToConvert` old. The claims it credits, with
+ * `evidence: "token"`; otherwise `invalid_signature`, `expired`, `not_attributable`.
+ */
+export function attributeToken(keys, token, options) {
+  const k = Keyring.inner(keys);
+  const o = opts('options', options);
+  const min = o.minSecondsToConvert === undefined ? 0 : num('minSecondsToConvert', o.minSecondsToConvert);
+  const n = put(str('token', token));
+  try {
+    k.attributeTokenIo(n, nowSecs(o), skew(o), min);
+  } catch (e) {
+    throw fail(e);
+  }
+  const c = readClaims();
+  c.evidence = 'token';
+  return c;
+}
+
+/**
+ * The decision at a click on `link` (`{campaign, partner}`) for a visitor who carries
+ * `priorToken` (or none): whether the click is unique, and whether a first-click
+ * campaign keeps the earlier token. An invalid or expired prior token counts as none.
+ */
+export function decideClick(keys, clicked, priorToken, options) {
+  const k = Keyring.inner(keys);
+  const o = opts('options', options);
+  if (clicked === null || typeof clicked !== 'object') throw malformed('link', 'must be an object {campaign, partner}');
+  const attribution = o.attribution === undefined ? 'last' : o.attribution;
+  if (attribution !== 'first' && attribution !== 'last') throw malformed('attribution', 'expected "last" or "first"');
+  const prior = priorToken === undefined || priorToken === null ? '' : str('prior token', priorToken);
+  try {
+    const d = k.decidePrior(str('campaign code', clicked.campaign), str('partner code', clicked.partner), prior, attribution === 'first', nowSecs(o), skew(o));
+    return { unique: d[0] === '1', keepEarlier: d[2] === '1' };
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/** A token's expiry (Unix seconds), read without the key: to size a cookie. */
+export function tokenExpiry(token) {
+  try {
+    return wasmTokenExpiry(str('token', token));
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/** The cookie `name` (default "aff_token") in a `Cookie` request header, or null. */
+export function parseCookieHeader(header, name = 'aff_token') {
+  try {
+    return wasmParseCookieHeader(str('cookie header', header), str('cookie name', name)) ?? null;
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * The `Set-Cookie` value carrying `token` for `maxAge` seconds: `Path=/; HttpOnly;
+ * SameSite=Lax`, plus `Secure` and `Domain` when asked.
+ */
+export function setCookieHeader(token, maxAge, options) {
+  const o = opts('options', options);
+  const secure = o.secure === undefined ? false : o.secure;
+  if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
+  try {
+    return wasmSetCookieHeader(
+      str('token', token),
+      num('maxAge', maxAge),
+      o.name === undefined ? 'aff_token' : str('cookie name', o.name),
+      o.domain === undefined || o.domain === null ? '' : str('cookie domain', o.domain),
+      secure,
+    );
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * Loads the module from `source` (a `WebAssembly.Module`, bytes or a URL) in hosts
+ * where it is not found next to this file (workers that import `.wasm` files
+ * themselves). Node, Deno and Bun load it on import.
+ */
+export async function initialize(source) {
+  attach(await init({ module_or_path: source }));
+}
+
+// Node and Bun read the module from disk; Deno and browsers fetch it. Elsewhere the
+// host calls initialize().
+if (globalThis.process?.versions?.node) {
+  const { readFileSync } = await import('node:fs');
+  attach(initSync({ module: readFileSync(WASM_URL) }));
+} else if (WASM_URL.protocol === 'file:' || WASM_URL.protocol.startsWith('http')) {
+  attach(await init({ module_or_path: WASM_URL }));
+}
