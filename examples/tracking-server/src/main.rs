@@ -1,11 +1,6 @@
 //! `affiliate-server`: the tracking server of affiliate-sdk. See `--help` and the
 //! README; the HTTP contract is in DESIGN.md.
 
-mod app;
-mod assets;
-mod config;
-mod demo;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,13 +9,13 @@ use std::sync::Arc;
 use affiliate_sdk::{Key, SledStore, Store};
 use clap::{Parser, Subcommand};
 
-use crate::app::AppState;
+use affiliate_server::app::{self, AppState};
+use affiliate_server::config::{self, Config};
 
 /// mimalloc: per-thread heaps, no arena lock between the HTTP workers (the click path
 /// allocates a token, a cookie and a redirect per request).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use crate::config::Config;
 
 /// The affiliate-sdk tracking server: signed-link redirects, pixels, postbacks, stats
 /// and a dashboard.

@@ -1,0 +1,8 @@
+//! The library half of `affiliate-server`: the HTTP app, the config file and the demo
+//! shop. The binary (`main.rs`) is the command line around them; the fuzz targets and
+//! the tests use `config` directly.
+
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod demo;

@@ -1,0 +1,412 @@
+//! The HTTP abuse run: 10,000+ generated hostile requests, sent as raw bytes over TCP
+//! to the real `affiliate-server` (random and malformed paths, methods, request lines,
+//! headers, cookies and bodies, oversized everything, open-redirect and CRLF
+//! payloads). It passes when no answer is a 5xx, every redirect stays on a campaign's
+//! destination, no header was injected, memory stays bounded, `/healthz` still
+//! answers, and nothing was recorded but the clicks the server answered as clicks.
+//!
+//! Run by `./scripts/test` with `--ignored --nocapture`, which prints the tally by
+//! category and by status.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{API_KEY, Server, config, keyring};
+
+const REQUESTS: usize = 12_000;
+
+/// A generated request and the category it was drawn from.
+struct Attack {
+    category: &'static str,
+    bytes: Vec<u8>,
+}
+
+struct Gen {
+    rng: fastrand::Rng,
+    links: Vec<String>,
+}
+
+const HOSTILE: &[&str] = &[
+    "%0d%0aSet-Cookie:%20evil=1",
+    "\r\nX-Injected: 1",
+    "%00",
+    "..%2f..%2fetc%2fpasswd",
+    "//evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "<script>alert(1)</script>",
+    "%E2%80%A8",
+    "\u{2028}",
+    "'\"`",
+    "%",
+    "%zz",
+    "+",
+    "\\\\evil",
+    "v1.k1.9999999999.1.AAAAAAAAAAAAAAAAAAAAAA.haircare.abc123...AAAAAAAAAAAAAAAAAAAAAA",
+    "aff_token=",
+    "🙂",
+];
+
+impl Gen {
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[self.rng.usize(..items.len())]
+    }
+
+    fn junk(&mut self, max: usize) -> String {
+        let len = self.rng.usize(..=max);
+        (0..len)
+            .map(|_| match self.rng.u8(..10) {
+                0 => char::from(self.rng.u8(0x21..0x7f)),
+                1 => ['%', '/', '?', '&', '=', '#', ';', '.'][self.rng.usize(..8)],
+                2 => char::from_u32(self.rng.u32(0x80..0x2fff)).unwrap_or('x'),
+                _ => self.rng.alphanumeric(),
+            })
+            .collect()
+    }
+
+    fn path(&mut self) -> String {
+        match self.rng.u8(..12) {
+            0 => format!("/go/{}", self.junk(40)),
+            1 => format!("/go/haircare/abc123/{}/{}", self.junk(10), self.junk(10)),
+            2 => format!("/imp/{}", self.junk(60)),
+            3 => format!("/px.gif?{}", self.junk(120)),
+            4 => format!("/v1/{}", self.junk(30)),
+            5 => format!(
+                "/dashboard/{}",
+                self.pick(&[
+                    "../../etc/passwd",
+                    "..%2f..%2fCargo.toml",
+                    "%2e%2e/",
+                    "dashboard.js/.."
+                ])
+            ),
+            6 => format!("/{}", "a/".repeat(self.rng.usize(1..3000))),
+            7 => format!("/{}", self.junk(9000)),
+            8 => format!("/v1/stats?{}", self.junk(80)),
+            9 => format!("/v1/conversions/{}", self.junk(200)),
+            10 => format!("/{}", self.pick(HOSTILE)),
+            _ => format!("/{}", self.junk(20)),
+        }
+    }
+
+    fn link(&mut self) -> String {
+        self.links[self.rng.usize(..self.links.len())].clone()
+    }
+
+    /// A request line, headers and body, well formed or not.
+    fn attack(&mut self) -> Attack {
+        let category: &'static str;
+        let mut method = "GET".to_owned();
+        let mut target = self.path();
+        let mut version = "HTTP/1.1".to_owned();
+        let mut headers: Vec<String> = vec!["Host: t.shop.example".into()];
+        let mut body: Vec<u8> = Vec::new();
+        match self.rng.u8(..14) {
+            0 => {
+                category = "random path";
+            }
+            1 => {
+                category = "random method";
+                method = self
+                    .pick(&[
+                        "POST",
+                        "PUT",
+                        "DELETE",
+                        "PATCH",
+                        "OPTIONS",
+                        "HEAD",
+                        "TRACE",
+                        "CONNECT",
+                        "GE T",
+                        "get",
+                        "\u{0}",
+                        "BREW",
+                        &"X".repeat(5000),
+                    ])
+                    .to_owned();
+            }
+            2 => {
+                category = "malformed request line";
+                match self.rng.u8(..5) {
+                    0 => version = "HTTP/9.9".into(),
+                    1 => version = String::new(),
+                    2 => version = "HTTP/1.1 extra".into(),
+                    3 => target = format!("{target} {}", self.junk(10)),
+                    _ => version = "\u{0}HTTP/1.1".into(),
+                }
+            }
+            3 => {
+                category = "hostile headers";
+                match self.rng.u8(..6) {
+                    0 => headers.push(format!(
+                        "X-Big: {}",
+                        "a".repeat(self.rng.usize(8_000..70_000))
+                    )),
+                    1 => {
+                        headers.extend((0..self.rng.usize(100..600)).map(|i| format!("X-{i}: {i}")))
+                    }
+                    2 => headers.push(format!("X-Evil: a{}", self.pick(HOSTILE))),
+                    3 => headers.push("Host: evil.example".into()),
+                    4 => headers.push(format!(
+                        "Content-Length: {}",
+                        self.pick(&["-1", "99999999999999999999", "abc", "10, 11"])
+                    )),
+                    _ => headers.push("Transfer-Encoding: chunked".into()),
+                }
+            }
+            4 => {
+                category = "hostile cookies";
+                target = self.link();
+                let cookie = match self.rng.u8(..5) {
+                    0 => format!("aff_token={}", "v".repeat(self.rng.usize(500..20_000))),
+                    1 => (0..self.rng.usize(100..2000))
+                        .map(|i| format!("c{i}=v"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    2 => format!("aff_token={}", self.pick(HOSTILE)),
+                    3 => format!(
+                        "aff_token=\"{}\"; aff_token={}",
+                        self.junk(40),
+                        self.junk(40)
+                    ),
+                    _ => format!("=;;;=={}", self.junk(100)),
+                };
+                headers.push(format!("Cookie: {cookie}"));
+            }
+            5 | 6 => {
+                category = "hostile bodies";
+                method = "POST".into();
+                target = self
+                    .pick(&[
+                        "/v1/conversions",
+                        "/v1/postback",
+                        "/v1/conversions/manual",
+                        "/v1/conversions/A-1/status",
+                    ])
+                    .to_owned();
+                if self.rng.bool() {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                body = match self.rng.u8(..8) {
+                    0 => "[".repeat(self.rng.usize(100..20_000)).into_bytes(),
+                    1 => vec![b'x'; self.rng.usize(16_000..40_000)],
+                    2 => vec![0xff, 0xfe, 0x00, 0x80],
+                    3 => br#"{"order_id":"A-1","amount":"1e309","currency":"USD"}"#.to_vec(),
+                    4 => format!(r#"{{"order_id":"{}","amount":"49.90","currency":"USD","token":"{}"}}"#, self.junk(20).replace('"', ""), self.pick(HOSTILE).replace('"', "")).into_bytes(),
+                    5 => br#"{"order_id":"A-1","amount":49.9,"currency":"USD","kind":"sale","click_id":"x"}"#.to_vec(),
+                    6 => br#"{"order_id":"A-1","amount":"1","currency":"USD","campaign":"haircare","partner":"nobody"}"#.to_vec(),
+                    _ => self.junk(300).into_bytes(),
+                };
+                headers.push(format!("Content-Length: {}", body.len()));
+                headers.push(
+                    self.pick(&[
+                        "Content-Type: application/json",
+                        "Content-Type: text/plain",
+                        "Content-Type: x/\u{0}",
+                    ])
+                    .to_owned(),
+                );
+            }
+            7 | 8 => {
+                category = "links with hostile extras";
+                let link = self.link();
+                target = match self.rng.u8(..5) {
+                    0 => format!("{link}&sid={}", self.pick(HOSTILE)),
+                    1 => format!("{link}&sid={}", "s".repeat(self.rng.usize(65..6000))),
+                    2 => format!(
+                        "{link}&url=https://evil.example/&next=//evil.example&redirect={}",
+                        self.pick(HOSTILE)
+                    ),
+                    3 => format!("{link}&sig=k1.AAAAAAAAAAAAAAAAAAAAAA"),
+                    _ => format!("{link}&{}", self.junk(200)),
+                };
+            }
+            9 => {
+                category = "tampered links";
+                let link = self.link();
+                let mut bytes = link.into_bytes();
+                let i = self.rng.usize(4..bytes.len());
+                bytes[i] = self.rng.u8(0x21..0x7f);
+                target = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            10 => {
+                category = "pixel and impression";
+                target = match self.rng.u8(..3) {
+                    0 => format!(
+                        "/px.gif?order_id={}&amount={}&currency={}&token={}",
+                        self.junk(30),
+                        self.junk(8),
+                        self.junk(4),
+                        self.pick(HOSTILE)
+                    ),
+                    1 => format!("/imp{}", &self.link()[3..]),
+                    _ => format!("/px.gif?{}", "order_id=a&".repeat(self.rng.usize(1..500))),
+                };
+            }
+            11 => {
+                category = "oversized target";
+                target = format!(
+                    "/go/haircare/abc123?sig={}",
+                    "A".repeat(self.rng.usize(5_000..100_000))
+                );
+            }
+            12 => {
+                category = "binary garbage";
+                let n = self.rng.usize(1..4000);
+                return Attack {
+                    category,
+                    bytes: (0..n).map(|_| self.rng.u8(..)).collect(),
+                };
+            }
+            _ => {
+                category = "stats and reads";
+                target = format!(
+                    "/v1/stats?group_by={}&from={}&to={}",
+                    self.junk(30),
+                    self.junk(12),
+                    self.junk(12)
+                );
+                if self.rng.bool() {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                } else {
+                    headers.push(format!("Authorization: {}", self.junk(60)));
+                }
+            }
+        }
+        headers.push("Connection: close".into());
+        let mut bytes = format!(
+            "{method} {target} {version}\r\n{}\r\n\r\n",
+            headers.join("\r\n")
+        )
+        .into_bytes();
+        bytes.extend(body);
+        Attack { category, bytes }
+    }
+}
+
+/// What came back: the status (0 when the connection closed without an answer) and
+/// the header block.
+fn send(addr: &str, bytes: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The server may answer and close before reading everything (413, 431): fine.
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = s.take(1 << 20).read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out);
+    let head = text.split("\r\n\r\n").next().unwrap_or("").to_owned();
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "run by ./scripts/test with --ignored --nocapture, which prints the tally"]
+fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
+    let server = Server::start(&config(""));
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let signer = affiliate_sdk::LinkSigner::new(keyring(), "http://t.shop.example/go").unwrap();
+    let links = [
+        ("haircare", "abc123", None),
+        ("haircare", "boss1", Some("banner")),
+        ("skincare", "solo", None),
+    ]
+    .iter()
+    .map(|(c, p, a)| common::path_of(&signer.build(c, p, *a, None).unwrap()))
+    .collect();
+    let mut g = Gen {
+        rng: fastrand::Rng::with_seed(0x5eed_ab05e),
+        links,
+    };
+    let rss_before = rss_kib(server.pid());
+
+    let mut sent: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    let mut clicks_answered = 0u64;
+    let mut failures = Vec::new();
+    for _ in 0..REQUESTS {
+        let attack = g.attack();
+        *sent.entry(attack.category).or_default() += 1;
+        let (status, head) = send(&addr, &attack.bytes);
+        *by_status.entry(status).or_default() += 1;
+        let lower = head.to_ascii_lowercase();
+        let shown =
+            || String::from_utf8_lossy(&attack.bytes[..attack.bytes.len().min(300)]).into_owned();
+        if status >= 500 {
+            failures.push(format!("{status} for {}", shown()));
+        }
+        if lower.contains("\r\nx-injected") || lower.contains("evil=1") {
+            failures.push(format!("injected header for {}", shown()));
+        }
+        if let Some(loc) = lower.lines().find_map(|l| l.strip_prefix("location: "))
+            && !loc.starts_with("https://shop.example/")
+        {
+            failures.push(format!("redirect to {loc} for {}", shown()));
+        }
+        let cookies = lower
+            .lines()
+            .filter(|l| l.starts_with("set-cookie:"))
+            .count();
+        if cookies > 1 {
+            failures.push(format!("{cookies} Set-Cookie headers for {}", shown()));
+        }
+        if status == 302 && cookies == 1 {
+            clicks_answered += 1;
+        }
+    }
+    let rss_after = rss_kib(server.pid());
+
+    println!("\nabuse run: {REQUESTS} requests to affiliate-server");
+    println!("sent, by category:");
+    for (c, n) in &sent {
+        println!("  {n:>6}  {c}");
+    }
+    println!("answered, by status (0 = closed without an answer):");
+    for (s, n) in &by_status {
+        println!("  {n:>6}  {s}");
+    }
+    println!("memory: {rss_before} KiB before, {rss_after} KiB after");
+
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(
+        rss_after < rss_before + 64 * 1024,
+        "memory grew from {rss_before} to {rss_after} KiB"
+    );
+    let health = server.get("/healthz", &[]);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    // Only the answered clicks were counted; no conversion was recorded.
+    let totals = server.totals();
+    println!(
+        "recorded: {} clicks (answered as clicks: {clicks_answered}), {} sales, {} leads",
+        totals["clicks"], totals["sales"], totals["leads"]
+    );
+    assert_eq!(totals["clicks"], clicks_answered);
+    assert_eq!(
+        (totals["sales"].as_u64(), totals["leads"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(clicks_answered > 100, "the run should include real clicks");
+}

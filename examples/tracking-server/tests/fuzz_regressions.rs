@@ -1,0 +1,59 @@
+//! Every input under `fuzz/regressions/<target>/` (a crash or a case worth keeping,
+//! found by fuzzing) replayed through the same check the fuzz target runs, so it stays
+//! fixed. See fuzz/README.md.
+
+#[path = "../../../fuzz/src/checks.rs"]
+#[allow(dead_code)]
+mod checks;
+
+use std::path::Path;
+
+#[test]
+fn every_committed_fuzz_regression_passes_its_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut replayed = 0;
+    for target in checks::TARGETS {
+        let dir = root.join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
+                continue;
+            }
+            let data = std::fs::read(&path).unwrap();
+            let outcome = std::panic::catch_unwind(|| checks::run(target, &data));
+            assert!(outcome.is_ok(), "{} fails its check again", path.display());
+            replayed += 1;
+        }
+    }
+    // Directories other than the targets' are mistakes (a renamed target).
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            !entry.path().is_dir() || checks::TARGETS.contains(&name.as_str()),
+            "fuzz/regressions/{name} is no target"
+        );
+    }
+    println!("replayed {replayed} fuzz regressions");
+}
+
+/// The committed seeds pass their checks too (they are the campaigns' starting points).
+#[test]
+fn every_seed_passes_its_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+    let mut n = 0;
+    for target in checks::TARGETS {
+        let entries = std::fs::read_dir(root.join(target)).expect("every target has seeds");
+        for entry in entries {
+            checks::run(target, &std::fs::read(entry.unwrap().path()).unwrap());
+            n += 1;
+        }
+    }
+    assert!(n >= 2 * checks::TARGETS.len());
+}

@@ -1,0 +1,321 @@
+//! What every fuzz target checks, one function per target. The fuzz binaries call
+//! these; `examples/tracking-server/tests/fuzz_regressions.rs` includes this file and
+//! replays every input under `fuzz/regressions/<target>/` through [`run`], so a crash
+//! once found stays a test.
+//!
+//! Each check asserts more than "no panic": what verifies is canonical (building it
+//! again gives the same text), round trips give back what went in, and any change to
+//! a signed part is refused.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use affiliate_sdk::{
+    CampaignSpec, ClickId, ConversionRequest, CookieConfig, FixedClock, Keyring, Link, LinkSigner,
+    MAX_COOKIE_HEADER_LEN, MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money, PartnerSpec,
+    Percent, TokenClaims, TokenValidation, Tracker, UntrustedToken, parse_cookie_header,
+};
+use arbitrary::{Arbitrary, Unstructured};
+
+/// Every target by name, for the regression replay.
+pub const TARGETS: [&str; 8] = [
+    "link_verify",
+    "token_verify",
+    "cookie_header",
+    "money_parse",
+    "config_parse",
+    "conversion_json",
+    "link_roundtrip",
+    "token_roundtrip",
+];
+
+/// Runs target `name` on `data`.
+pub fn run(name: &str, data: &[u8]) {
+    match name {
+        "link_verify" => link_verify(data),
+        "token_verify" => token_verify(data),
+        "cookie_header" => cookie_header(data),
+        "money_parse" => money_parse(data),
+        "config_parse" => config_parse(data),
+        "conversion_json" => conversion_json(data),
+        "link_roundtrip" => link_roundtrip(data),
+        "token_roundtrip" => token_roundtrip(data),
+        other => panic!("no fuzz target {other}"),
+    }
+}
+
+const BASE: &str = "https://t.shop.example/go";
+const NOW: u64 = 1_700_000_000;
+
+fn keyring() -> Keyring {
+    Keyring::from_base64(
+        [
+            ("k1", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
+            ("k2", "S28xPTl2RkekPP8M42wxjJcL76KQkxvMlPGIaX-U2KMBAgME"),
+        ],
+        "k1",
+    )
+    .expect("the fixed keyring is valid")
+}
+
+fn signer() -> LinkSigner {
+    LinkSigner::new(keyring(), BASE).expect("the fixed base URL is valid")
+}
+
+/// A link URL, strict and as a click: both agree on the signed part, and what
+/// verifies rebuilds to a link that verifies to the same codes.
+pub fn link_verify(data: &[u8]) {
+    let Ok(url) = std::str::from_utf8(data) else {
+        return;
+    };
+    let s = signer();
+    let strict = s.verify(url);
+    let click = s.verify_click(url);
+    match (&strict, &click) {
+        (Ok(link), Ok(c)) => assert_eq!(*link, c.link),
+        (Ok(_), Err(e)) => panic!("strict verify accepted what a click refused: {e}"),
+        // A bad sid fails strict verification only.
+        (Err(_), _) => {}
+    }
+    if let Ok(c) = click {
+        let mut bare = c.link;
+        bare.sid = None;
+        let rebuilt = s.build_link(&bare);
+        assert_eq!(s.verify(&rebuilt).expect("a rebuilt link verifies"), bare);
+    }
+}
+
+/// A token at a time taken from the input: what verifies is canonical (issuing its
+/// claims again gives the same text) and its expiry reads the same without the key.
+pub fn token_verify(data: &[u8]) {
+    let (now, rest) = match data.split_first_chunk::<8>() {
+        Some((n, rest)) => (NOW + u64::from_le_bytes(*n) % (400 * 86_400), rest),
+        None => (NOW, data),
+    };
+    let Ok(token) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let ring = keyring();
+    let untrusted = UntrustedToken::parse(token);
+    if let Ok(v) = ring.verify_token_with(token, now, &TokenValidation::default()) {
+        let u = untrusted.expect("a verified token parses untrusted");
+        assert_eq!(u.expires_at(), v.expires_at());
+        assert_eq!(u.campaign(), v.campaign());
+        assert!(token.len() <= MAX_TOKEN_LEN);
+        let mut ring = ring;
+        ring.set_current(u.kid())
+            .expect("the token's kid is in the ring");
+        assert_eq!(ring.issue_token(&v.claims()).expect("re-issue"), token);
+    }
+}
+
+/// A `Cookie` header: the token found is a non-empty piece of the header, no longer
+/// than a token can be; oversized headers are refused.
+pub fn cookie_header(data: &[u8]) {
+    let Ok(header) = std::str::from_utf8(data) else {
+        return;
+    };
+    let found = parse_cookie_header(header, "aff_token");
+    if header.len() > MAX_COOKIE_HEADER_LEN {
+        assert!(found.is_err());
+        return;
+    }
+    let found = found.expect("a header within the limit is never an error");
+    assert_eq!(CookieConfig::new().find(header).ok().flatten(), found);
+    if let Some(v) = found {
+        assert!(!v.is_empty() && v.len() <= MAX_TOKEN_LEN);
+        assert!(header.contains("aff_token") && header.contains(v));
+    }
+}
+
+/// An amount and currency (the first 3 bytes), and a percentage: what parses formats
+/// back to a text that parses to the same value.
+pub fn money_parse(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let cut = (0..=3.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let (currency, amount) = text.split_at(cut);
+    if let Ok(m) = Money::parse(amount, currency) {
+        let again = Money::parse(&m.to_string(), currency).expect("formatted money parses");
+        assert_eq!(again, m);
+        assert_eq!(m.currency().code(), currency.to_ascii_uppercase());
+    }
+    if let Ok(p) = Percent::parse(text) {
+        assert_eq!(
+            Percent::parse(&p.to_string()).expect("formatted percent parses"),
+            p
+        );
+    }
+}
+
+/// A config file: parsed and validated (keys, campaigns, partners, URLs) without a
+/// panic; what loads builds its tracker, and every campaign and partner it names
+/// gives a link the tracker's click accepts.
+pub fn config_parse(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(config) = affiliate_server::config::Config::parse(Path::new("fuzz.toml"), text) {
+        let tracker = config
+            .tracker(Arc::new(MemoryStore::new()))
+            .expect("a validated config builds its tracker");
+        let signer = config
+            .signer()
+            .expect("a validated config builds its signer");
+        for c in tracker.campaigns().iter().take(4) {
+            for p in tracker.partners().iter().take(4) {
+                let url = signer.build_link(&Link::new(c.code(), p.code));
+                tracker.click(&url, None).expect("a configured link clicks");
+            }
+        }
+    }
+}
+
+fn tracker() -> Tracker {
+    let tracker = Tracker::new(signer(), Arc::new(MemoryStore::new()))
+        .with_clock(Arc::new(FixedClock::from_secs(NOW)));
+    let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    c.sale_percent = Some("10".into());
+    c.lead_flat = Some("2.00".into());
+    c.override_percents = vec!["10".into()];
+    tracker.add_campaign(&c).expect("campaign");
+    tracker
+        .add_partner(&PartnerSpec::new("boss1"))
+        .expect("partner");
+    let mut p = PartnerSpec::new("abc123");
+    p.parent = Some("boss1".into());
+    p.coupons = vec!["ABC10".into()];
+    tracker.add_partner(&p).expect("partner");
+    tracker
+}
+
+/// A postback or manual-entry body: parsed, attributed or refused with a typed error;
+/// a recorded conversion replays as a duplicate with the same values.
+pub fn conversion_json(data: &[u8]) {
+    let t = tracker();
+    if let Ok(req) = serde_json::from_slice::<ConversionRequest>(data)
+        && let Ok(conv) = t.convert(&req)
+    {
+        let replay = t.convert(&req).expect("a replay is answered");
+        assert!(replay.duplicate);
+        assert_eq!(replay.commissions, conv.commissions);
+        let stored = t.conversion(&req.order_id).expect("stored");
+        assert_eq!(stored.amount, conv.amount);
+    }
+    if let Ok(req) = serde_json::from_slice::<ManualConversion>(data)
+        && let Ok(conv) = t.manual(&req)
+    {
+        assert!(!conv.commissions.is_empty());
+        assert!(t.manual(&req).expect("a replay is answered").duplicate);
+    }
+}
+
+const CODE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+const SID: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-";
+
+fn word(u: &mut Unstructured<'_>, alphabet: &[u8]) -> arbitrary::Result<String> {
+    let len = u.int_in_range(1..=64)?;
+    (0..len)
+        .map(|_| Ok(char::from(*u.choose(alphabet)?)))
+        .collect()
+}
+
+fn opt_word(u: &mut Unstructured<'_>, alphabet: &[u8]) -> arbitrary::Result<Option<String>> {
+    if bool::arbitrary(u)? {
+        word(u, alphabet).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Replaces the byte at `at` (taken modulo `range`) by a different one.
+fn mutate(text: &str, range: std::ops::Range<usize>, at: usize, to: u8) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    let i = range.start + at % range.len();
+    bytes[i] = if to == bytes[i] {
+        to.wrapping_add(1)
+    } else {
+        to
+    };
+    bytes
+}
+
+/// Structure-aware: valid codes and sid → build → verify gives back the same fields;
+/// changing any one byte of the signed part (path after the base, and `sig`) is
+/// refused.
+pub fn link_roundtrip(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok((campaign, partner, ad, sid, at, to)) = (|| {
+        Ok::<_, arbitrary::Error>((
+            word(&mut u, CODE)?,
+            word(&mut u, CODE)?,
+            opt_word(&mut u, CODE)?,
+            opt_word(&mut u, SID)?,
+            usize::arbitrary(&mut u)?,
+            u8::arbitrary(&mut u)?,
+        ))
+    })() else {
+        return;
+    };
+    let s = signer();
+    let url = s
+        .build(&campaign, &partner, ad.as_deref(), sid.as_deref())
+        .expect("valid codes build");
+    let link = s.verify(&url).expect("a built link verifies");
+    let expected = Link::parse(&campaign, &partner, ad.as_deref(), sid.as_deref()).expect("valid");
+    assert_eq!(link, expected);
+    let signed_end = url.find("&sid=").unwrap_or(url.len());
+    let changed = mutate(&url, BASE.len()..signed_end, at, to);
+    if let Ok(changed) = std::str::from_utf8(&changed) {
+        assert!(
+            s.verify(changed).is_err(),
+            "a changed link verified: {changed}"
+        );
+        assert!(
+            s.verify_click(changed).is_err(),
+            "a changed link clicked: {changed}"
+        );
+    }
+}
+
+/// Structure-aware: claims → issue → verify gives back the same claims; changing any
+/// one byte of the token is refused.
+pub fn token_roundtrip(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok((campaign, partner, ad, sid, id, iat, window, at, to)) = (|| {
+        Ok::<_, arbitrary::Error>((
+            word(&mut u, CODE)?,
+            word(&mut u, CODE)?,
+            opt_word(&mut u, CODE)?,
+            opt_word(&mut u, SID)?,
+            <[u8; 16]>::arbitrary(&mut u)?,
+            u.int_in_range(0..=4_000_000_000u64)?,
+            u.int_in_range(0..=3650 * 86_400u64)?,
+            usize::arbitrary(&mut u)?,
+            u8::arbitrary(&mut u)?,
+        ))
+    })() else {
+        return;
+    };
+    let link =
+        Link::parse(&campaign, &partner, ad.as_deref(), sid.as_deref()).expect("valid codes");
+    let claims = TokenClaims::new(ClickId::from_bytes(id), link, iat, window);
+    let ring = keyring();
+    let token = ring.issue_token(&claims).expect("valid claims issue");
+    assert!(token.len() <= MAX_TOKEN_LEN);
+    let v = ring
+        .verify_token(&token, iat)
+        .expect("a fresh token verifies");
+    assert_eq!(v.claims(), claims);
+    let changed = mutate(&token, 0..token.len(), at, to);
+    if let Ok(changed) = std::str::from_utf8(&changed) {
+        assert!(
+            ring.verify_token(changed, iat).is_err(),
+            "a changed token verified: {changed}"
+        );
+    }
+}
