@@ -28,6 +28,8 @@ use crate::error::Result;
 use crate::link::Link;
 use crate::money::Currency;
 
+#[cfg(feature = "sled")]
+mod batch;
 mod memory;
 #[cfg(feature = "sled")]
 pub mod sled;

@@ -15,11 +15,12 @@
 //!   at most the clicks and impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a
 //!   clean shutdown ([`Store::flush`] or drop) loses none.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
     day_of,
@@ -37,10 +38,6 @@ pub const CLICK_FLUSH_MS: u64 = 500;
 /// How often buffered clicks and impressions are written to sled, in milliseconds.
 pub const CLICK_BATCH_MS: u64 = 100;
 
-/// A batch is written at once, by the recording thread, when it reaches this many
-/// clicks (bounds the memory a burst can take).
-const MAX_BATCH: usize = 65_536;
-
 /// A [`Store`] in a sled database directory. Cheap to share: wrap it in an `Arc`.
 pub struct SledStore {
     db: sled::Db,
@@ -48,89 +45,27 @@ pub struct SledStore {
     conversions: sled::Tree,
     customers: sled::Tree,
     commit: GroupCommit,
-    batch: Arc<ClickBatch>,
+    batch: Arc<SledBatch>,
 }
 
-/// Clicks and impressions recorded but not yet written to sled.
-#[derive(Default)]
-struct Pending {
-    /// In arrival order. Appending is the hot path; a lookup by id (a click-id
-    /// postback) scans at most one batch.
-    clicks: Vec<ClickRecord>,
-    counters: HashMap<CounterKey, Counters>,
-}
-
-impl Pending {
-    fn is_empty(&self) -> bool {
-        self.clicks.is_empty() && self.counters.is_empty()
-    }
-
-    fn count(&mut self, key: CounterKey, delta: &Counters) {
-        self.counters.entry(key).or_default().add(delta);
-    }
-}
-
-/// The click buffer. Readers see `open` and `writing` (the batch being written) besides
-/// the trees; a click is always in at least one of them. Counter readers hold `write`
-/// for reading, so they never see a batch both in `writing` and in the tree.
-struct ClickBatch {
+/// The click buffer and the trees it writes into.
+struct SledBatch {
     db: sled::Db,
-    /// Click records: see [`ClickBatch::write_trees`].
+    /// Click records: see [`SledBatch::write_trees`].
     clicks: sled::Tree,
     counters: sled::Tree,
-    state: Mutex<BatchState>,
-    write: RwLock<()>,
+    buffer: ClickBuffer,
 }
 
-#[derive(Default)]
-struct BatchState {
-    open: Pending,
-    writing: Arc<Pending>,
-}
-
-impl ClickBatch {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BatchState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Adds to the open batch; writes it at once when it is full.
-    fn record(&self, f: impl FnOnce(&mut Pending)) -> Result<()> {
-        let full = {
-            let mut st = self.lock();
-            f(&mut st.open);
-            st.open.clicks.len() >= MAX_BATCH
-        };
-        if full { self.write_out() } else { Ok(()) }
-    }
-
+impl SledBatch {
     /// Writes the open batch into the trees (not yet to disk).
     fn write_out(&self) -> Result<()> {
-        let _exclusive = self.write.write().unwrap_or_else(PoisonError::into_inner);
-        let batch = {
-            let mut st = self.lock();
-            if st.open.is_empty() {
-                return Ok(());
-            }
-            st.writing = Arc::new(std::mem::take(&mut st.open));
-            st.writing.clone()
-        };
-        let result = self.write_trees(&batch);
-        let mut st = self.lock();
-        st.writing = Arc::default();
-        if result.is_err() {
-            // Keep the batch for the next attempt. Clicks rewrite idempotently; a
-            // counter update that did land before the error would count twice.
-            st.open.clicks.extend_from_slice(&batch.clicks);
-            for (k, c) in &batch.counters {
-                st.open.count(*k, c);
-            }
-        }
-        result
+        self.buffer.write_out(|batch| self.write_trees(batch))
     }
 
     fn write_trees(&self, batch: &Pending) -> Result<()> {
-        // One entry per millisecond of click ids in this batch (see `click_entry`):
-        // a hundred clicks in a busy millisecond cost one tree insert, not a hundred.
+        // One entry per millisecond of click ids in this batch (see `ms_prefix`): a
+        // hundred clicks in a busy millisecond cost one tree insert, not a hundred.
         let mut by_ms: BTreeMap<[u8; 6], Vec<u8>> = BTreeMap::new();
         for c in &batch.clicks {
             let id = c.click_id.as_bytes();
@@ -156,6 +91,8 @@ impl ClickBatch {
             }
             self.clicks.apply_batch(clicks).map_err(store_err)?;
         }
+        // A counter update that lands before an error elsewhere in this batch counts
+        // again when the batch is retried (sled has no transaction across trees here).
         for (key, delta) in &batch.counters {
             self.counters
                 .update_and_fetch(encode_counter_key(key), |old| {
@@ -166,23 +103,6 @@ impl ClickBatch {
                 .map_err(store_err)?;
         }
         Ok(())
-    }
-
-    /// Writes the batch every [`CLICK_BATCH_MS`] until the store is dropped.
-    fn spawn_writer(batch: Weak<ClickBatch>) -> Result<()> {
-        std::thread::Builder::new()
-            .name("affiliate-click-batch".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(Duration::from_millis(CLICK_BATCH_MS));
-                    let Some(b) = batch.upgrade() else { return };
-                    // An error keeps the batch; it is retried next time, and
-                    // `Store::flush` reports it.
-                    let _ = b.write_out();
-                }
-            })
-            .map(|_| ())
-            .map_err(store_err)
     }
 }
 
@@ -210,14 +130,18 @@ impl SledStore {
             .map_err(store_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
         let clicks = tree("clicks-by-ms")?;
-        let batch = Arc::new(ClickBatch {
+        let batch = Arc::new(SledBatch {
             db: db.clone(),
             clicks: clicks.clone(),
             counters: tree("counters")?,
-            state: Mutex::default(),
-            write: RwLock::new(()),
+            buffer: ClickBuffer::default(),
         });
-        ClickBatch::spawn_writer(Arc::downgrade(&batch))?;
+        spawn_writer(
+            Arc::downgrade(&batch),
+            Duration::from_millis(CLICK_BATCH_MS),
+            "affiliate-click-batch",
+            SledBatch::write_out,
+        )?;
         Ok(SledStore {
             clicks,
             conversions: tree("conversions")?,
@@ -298,39 +222,20 @@ impl GroupCommit {
 
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.batch.record(|p| {
-            p.clicks.push(*click);
-            p.count(
-                CounterKey {
-                    day: day_of(click.at),
-                    link: click.link,
-                    currency: click.currency,
-                },
-                &Counters::of_click(click),
-            );
-        })
+        if self.batch.buffer.click(click) {
+            self.batch.write_out()?;
+        }
+        Ok(())
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
-        self.batch.record(|p| {
-            p.count(
-                CounterKey {
-                    day: day_of(i.at),
-                    link: i.link,
-                    currency: i.currency,
-                },
-                &Counters::of_impression(i),
-            );
-        })
+        self.batch.buffer.impression(i);
+        Ok(())
     }
 
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
-        {
-            let st = self.batch.lock();
-            let buffered = st.open.clicks.iter().chain(&st.writing.clicks);
-            if let Some(c) = buffered.rev().find(|c| c.click_id == id) {
-                return Ok(Some(*c));
-            }
+        if let Some(c) = self.batch.buffer.find(id) {
+            return Ok(Some(c));
         }
         // Not buffered: written before the lock was taken, or never recorded.
         for entry in self.clicks.scan_prefix(ms_prefix(&id)) {
@@ -449,35 +354,20 @@ impl Store for SledStore {
         to_day: u32,
         campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
-        let _consistent = self
-            .batch
-            .write
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut out = BTreeMap::new();
-        let wanted = |key: &CounterKey| {
-            (from_day..=to_day).contains(&key.day)
-                && campaign.is_none_or(|c| *c == key.link.campaign)
-        };
-        let start = from_day.to_be_bytes();
-        let range = match to_day.checked_add(1) {
-            Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
-            None => self.batch.counters.range(start..),
-        };
-        for kv in range {
-            let (k, v) = kv.map_err(store_err)?;
-            let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
-            if wanted(&key) {
+        self.batch.buffer.counters(from_day, to_day, campaign, || {
+            let mut out = BTreeMap::new();
+            let start = from_day.to_be_bytes();
+            let range = match to_day.checked_add(1) {
+                Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
+                None => self.batch.counters.range(start..),
+            };
+            for kv in range {
+                let (k, v) = kv.map_err(store_err)?;
+                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
                 out.insert(key, decode_counters(&v));
             }
-        }
-        let st = self.batch.lock();
-        for (key, delta) in st.open.counters.iter().chain(&st.writing.counters) {
-            if wanted(key) {
-                out.entry(*key).or_insert_with(Counters::default).add(delta);
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
