@@ -67,6 +67,7 @@
 //! * `sled` (default): [`SledStore`], the embedded store. Without it
 //!   (`default-features = false`) the crate has no file I/O and builds for
 //!   `wasm32-unknown-unknown`; [`MemoryStore`] is always there.
+//! * `postgres`: `PostgresStore`, many trackers on one PostgreSQL database.
 //!
 //! # Attribution
 //!
@@ -107,6 +108,8 @@ pub use crate::error::{ClaimsError, Error, KeyError, Result};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
+#[cfg(feature = "postgres")]
+pub use crate::store::PostgresStore;
 #[cfg(feature = "sled")]
 pub use crate::store::SledStore;
 pub use crate::store::{MemoryStore, Store};

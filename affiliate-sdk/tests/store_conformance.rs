@@ -16,3 +16,21 @@ store_conformance!(sled, || {
         dir,
     )
 });
+
+// Against the database in `AFFILIATE_TEST_POSTGRES_URL` (`./scripts/test` starts a
+// throwaway cluster and sets it), each test in a schema of its own.
+#[cfg(feature = "postgres")]
+store_conformance!(postgres, || {
+    let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL").expect(
+        "AFFILIATE_TEST_POSTGRES_URL must name a database for the PostgresStore suite \
+         (./scripts/test starts one with scripts/pg-cluster)",
+    );
+    let schema = common::fresh_pg_schema(&url);
+    let store =
+        affiliate_sdk::PostgresStore::open(&format!("{url}?options=-c%20search_path%3D{schema}"))
+            .unwrap();
+    (
+        std::sync::Arc::new(store) as std::sync::Arc<dyn affiliate_sdk::Store>,
+        schema,
+    )
+});

@@ -5,6 +5,8 @@
 //!   the process.
 //! * [`SledStore`] (feature `sled`, on by default): an embedded database in a
 //!   directory.
+//! * `PostgresStore` (feature `postgres`): one PostgreSQL database shared by many
+//!   trackers (`store::postgres` has the design).
 //!
 //! Every backend passes the same conformance suite (`tests/store_conformance.rs`).
 //!
@@ -28,12 +30,18 @@ use crate::error::Result;
 use crate::link::Link;
 use crate::money::Currency;
 
-#[cfg(feature = "sled")]
+#[cfg(any(feature = "sled", feature = "postgres"))]
 mod batch;
+#[cfg(any(feature = "sled", feature = "postgres"))]
+mod codec;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sled")]
 pub mod sled;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
 pub use memory::MemoryStore;

@@ -80,3 +80,26 @@ pub fn single_char_mutations(
             })
     })
 }
+
+/// Creates an empty schema of its own in the database at `url` and returns its name.
+#[cfg(feature = "postgres")]
+#[allow(dead_code)]
+pub fn fresh_pg_schema(url: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    schema
+}

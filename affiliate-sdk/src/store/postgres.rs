@@ -1,0 +1,527 @@
+//! [`PostgresStore`] (feature `postgres`): many stateless trackers on one PostgreSQL
+//! database.
+//!
+//! Trackers verify links and tokens without storage; what they share through the
+//! database is counting and exactly-once conversions:
+//!
+//! * **Conversions** are one row per order id. Exactly once is the primary key:
+//!   `INSERT … ON CONFLICT (order_id) DO NOTHING`, then the row in force is read back.
+//!   Each statement commits before it returns (PostgreSQL's `synchronous_commit` is on
+//!   by default), so nothing is acknowledged before it is durable. Status changes are a
+//!   compare-and-swap `UPDATE … WHERE status = $from`; customer bindings are first
+//!   writer wins, like conversions.
+//! * **Clicks and impressions** are buffered in memory (reads see them at once) and
+//!   written every [`CLICK_BATCH_MS`] milliseconds in one transaction: the click rows
+//!   (`unnest` arrays, `ON CONFLICT DO NOTHING`) and one counter upsert per link and
+//!   day (`ON CONFLICT (day, dims) DO UPDATE SET clicks = clicks + …`). Another
+//!   tracker sees them once written. A crash of the process loses at most the buffered
+//!   batch; a clean shutdown ([`Store::flush`] or drop) loses none.
+//! * **Failures**: connections come from an `r2d2` pool (at most [`POOL_SIZE`], 2 s
+//!   to get one). A connection error, an administrator shutdown, a serialization
+//!   failure or a deadlock is retried with backoff for about 1.5 s; then the call
+//!   fails with `store_unavailable` (the server answers 503) and nothing is
+//!   acknowledged. Retries are safe: a conversion whose commit went through but whose
+//!   answer was lost is found on the retry and recognised as the same record. (A
+//!   click batch whose commit answer is lost is counted again; clicks are counters.)
+//! * **Schema**: created and migrated by the store when it opens, under an advisory
+//!   lock so trackers starting together do not race. Tables are prefixed
+//!   `affiliate_` in the connection's schema (set `options=-csearch_path=…` in the URL
+//!   to use another).
+//!
+//! Connections are plain TCP (no TLS): run the database on a private network or a
+//! loopback address.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::error::SqlState;
+use r2d2_postgres::postgres::{self, Client, NoTls};
+
+use super::batch::{ClickBuffer, Pending, spawn_writer};
+use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
+use super::{
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
+    day_of,
+};
+use crate::attribution::{Conversion, Status};
+use crate::click_id::ClickId;
+use crate::code::Code;
+use crate::error::{Error, Result};
+
+/// How often buffered clicks and impressions are written, in milliseconds.
+pub const CLICK_BATCH_MS: u64 = 100;
+
+/// The most connections one store holds.
+pub const POOL_SIZE: u32 = 16;
+
+/// How long a call waits for a connection before it is retried.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Backoff between attempts: 50, 100, 200, 400, 800 ms (about 1.5 s in all).
+const RETRY_DELAYS_MS: [u64; 5] = [50, 100, 200, 400, 800];
+
+/// The schema, one migration per version; `affiliate_schema` holds the version.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE affiliate_clicks (
+        click_id BYTEA PRIMARY KEY,
+        record BYTEA NOT NULL
+    );
+    CREATE TABLE affiliate_counters (
+        day INTEGER NOT NULL,
+        dims BYTEA NOT NULL,
+        clicks BIGINT NOT NULL,
+        unique_clicks BIGINT NOT NULL,
+        impressions BIGINT NOT NULL,
+        click_commission BIGINT NOT NULL,
+        impression_milli BIGINT NOT NULL,
+        PRIMARY KEY (day, dims)
+    );
+    CREATE TABLE affiliate_conversions (
+        order_id TEXT PRIMARY KEY,
+        day INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX affiliate_conversions_day ON affiliate_conversions (day);
+    CREATE TABLE affiliate_customers (
+        customer_id TEXT PRIMARY KEY,
+        record TEXT NOT NULL
+    );
+"];
+
+/// A key for `pg_advisory_xact_lock` around migrations ("affiliat").
+const MIGRATION_LOCK: i64 = 0x6166_6669_6c69_6174;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// A [`Store`] in a PostgreSQL database, shared by any number of trackers. Cheap to
+/// share: wrap it in an `Arc`.
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    buffer: ClickBuffer,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may hold a password.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+/// Why an attempt failed, and whether another may succeed.
+enum Failure {
+    Pool(r2d2::Error),
+    Pg(postgres::Error),
+    Corrupt(&'static str),
+}
+
+impl Failure {
+    fn transient(&self) -> bool {
+        match self {
+            Failure::Pool(_) => true,
+            Failure::Pg(e) => match e.code() {
+                None => true,
+                Some(code) => {
+                    code.code().starts_with("08")
+                        || [
+                            &SqlState::ADMIN_SHUTDOWN,
+                            &SqlState::CRASH_SHUTDOWN,
+                            &SqlState::CANNOT_CONNECT_NOW,
+                            &SqlState::T_R_SERIALIZATION_FAILURE,
+                            &SqlState::T_R_DEADLOCK_DETECTED,
+                            &SqlState::TOO_MANY_CONNECTIONS,
+                        ]
+                        .contains(&code)
+                }
+            },
+            Failure::Corrupt(_) => false,
+        }
+    }
+
+    fn into_error(self) -> Error {
+        match self {
+            // Messages of the driver name the server, never the password.
+            Failure::Pool(e) => Error::Store(format!("no database connection: {e}")),
+            Failure::Pg(e) => Error::Store(format!("database: {e}")),
+            Failure::Corrupt(what) => Error::Store(format!("corrupt {what} record")),
+        }
+    }
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(e: postgres::Error) -> Self {
+        Failure::Pg(e)
+    }
+}
+
+type Attempt<T> = std::result::Result<T, Failure>;
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn day_i32(day: u32) -> i32 {
+    i32::try_from(day).unwrap_or(i32::MAX)
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
+    /// `host=… user=… dbname=…`), creating or migrating the schema.
+    ///
+    /// Errors: `malformed` for a URL that is not one, `store_unavailable` when the
+    /// database cannot be reached or migrated.
+    pub fn open(url: &str) -> Result<PostgresStore> {
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e| Error::malformed("database url", format!("{e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECTION_TIMEOUT);
+        }
+        config.application_name("affiliate-sdk");
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(CONNECTION_TIMEOUT)
+            .test_on_check_out(false)
+            .build(PostgresConnectionManager::new(config, NoTls))
+            .map_err(|e| Error::Store(format!("no database connection: {e}")))?;
+        let inner = Arc::new(Inner {
+            pool,
+            buffer: ClickBuffer::default(),
+        });
+        inner.attempt(migrate)?;
+        spawn_writer(
+            Arc::downgrade(&inner),
+            Duration::from_millis(CLICK_BATCH_MS),
+            "affiliate-pg-clicks",
+            Inner::write_out,
+        )?;
+        Ok(PostgresStore { inner })
+    }
+}
+
+/// Brings the schema to the latest version, under an advisory lock.
+fn migrate(c: &mut Client) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS affiliate_schema (version INTEGER NOT NULL)")?;
+    let current: i32 = tx
+        .query_opt("SELECT max(version) FROM affiliate_schema", &[])?
+        .and_then(|r| r.get::<_, Option<i32>>(0))
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        if version > current {
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO affiliate_schema (version) VALUES ($1)",
+                &[&version],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl Inner {
+    /// Runs `f` on a pooled connection, retrying transient failures with backoff.
+    fn attempt<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+        self.attempt_again(|c, _| f(c))
+    }
+
+    /// Like [`Inner::attempt`]; `f` is told whether an earlier attempt failed after
+    /// reaching the database (its write may have committed).
+    fn attempt_again<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
+        let mut delays = RETRY_DELAYS_MS.iter();
+        let mut reached = false;
+        loop {
+            let outcome = match self.pool.get() {
+                Ok(mut conn) => {
+                    let r = f(&mut conn, reached);
+                    reached = reached || r.is_err();
+                    r
+                }
+                Err(e) => Err(Failure::Pool(e)),
+            };
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) if e.transient() => match delays.next() {
+                    Some(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+                    None => return Err(e.into_error()),
+                },
+                Err(e) => return Err(e.into_error()),
+            }
+        }
+    }
+
+    fn write_out(&self) -> Result<()> {
+        self.buffer
+            .write_out(|batch| self.attempt(|c| write_batch(c, batch)))
+    }
+}
+
+/// Writes one batch of clicks and counters in one transaction.
+fn write_batch(c: &mut Client, batch: &Pending) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    if !batch.clicks.is_empty() {
+        let ids: Vec<&[u8]> = batch
+            .clicks
+            .iter()
+            .map(|k| &k.click_id.as_bytes()[..])
+            .collect();
+        let records: Vec<Vec<u8>> = batch.clicks.iter().map(encode_click).collect();
+        tx.execute(
+            "INSERT INTO affiliate_clicks (click_id, record)
+             SELECT * FROM unnest($1::bytea[], $2::bytea[])
+             ON CONFLICT (click_id) DO NOTHING",
+            &[&ids, &records],
+        )?;
+    }
+    if !batch.counters.is_empty() {
+        let n = batch.counters.len();
+        let (mut days, mut dims) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut v: [Vec<i64>; 5] = Default::default();
+        for (key, c) in &batch.counters {
+            days.push(day_i32(key.day));
+            let mut d = Vec::with_capacity(48);
+            encode_parts(&key.link, key.currency, &mut d);
+            dims.push(d);
+            for (col, x) in v.iter_mut().zip([
+                c.clicks,
+                c.unique_clicks,
+                c.impressions,
+                c.click_commission_minor,
+                c.impression_commission_milli,
+            ]) {
+                col.push(to_i64(x));
+            }
+        }
+        tx.execute(
+            "INSERT INTO affiliate_counters
+                 (day, dims, clicks, unique_clicks, impressions, click_commission, impression_milli)
+             SELECT * FROM unnest($1::int4[], $2::bytea[], $3::int8[], $4::int8[], $5::int8[],
+                                  $6::int8[], $7::int8[])
+             ON CONFLICT (day, dims) DO UPDATE SET
+                 clicks = affiliate_counters.clicks + EXCLUDED.clicks,
+                 unique_clicks = affiliate_counters.unique_clicks + EXCLUDED.unique_clicks,
+                 impressions = affiliate_counters.impressions + EXCLUDED.impressions,
+                 click_commission = affiliate_counters.click_commission + EXCLUDED.click_commission,
+                 impression_milli = affiliate_counters.impression_milli + EXCLUDED.impression_milli",
+            &[&days, &dims, &v[0], &v[1], &v[2], &v[3], &v[4]],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn parse_conversion(text: &str) -> Attempt<Conversion> {
+    serde_json::from_str(text).map_err(|_| Failure::Corrupt("conversion"))
+}
+
+fn read_conversion(c: &mut Client, order_id: &str) -> Attempt<Option<(String, Conversion)>> {
+    match c.query_opt(
+        "SELECT record FROM affiliate_conversions WHERE order_id = $1",
+        &[&order_id],
+    )? {
+        None => Ok(None),
+        Some(row) => {
+            let text: String = row.get(0);
+            let conv = parse_conversion(&text)?;
+            Ok(Some((text, conv)))
+        }
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Best effort: a clean shutdown loses no buffered click.
+        let _ = self.inner.write_out();
+    }
+}
+
+impl Store for PostgresStore {
+    fn record_click(&self, click: &ClickRecord) -> Result<()> {
+        if self.inner.buffer.click(click) {
+            self.inner.write_out()?;
+        }
+        Ok(())
+    }
+
+    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
+        self.inner.buffer.impression(i);
+        Ok(())
+    }
+
+    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
+        if let Some(c) = self.inner.buffer.find(id) {
+            return Ok(Some(c));
+        }
+        self.inner.attempt(|c| {
+            let key = &id.as_bytes()[..];
+            match c.query_opt(
+                "SELECT record FROM affiliate_clicks WHERE click_id = $1",
+                &[&key],
+            )? {
+                None => Ok(None),
+                Some(row) => decode_click(id, row.get::<_, &[u8]>(0))
+                    .map(Some)
+                    .ok_or(Failure::Corrupt("click")),
+            }
+        })
+    }
+
+    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+        let text = serde_json::to_string(conversion).map_err(|e| Error::Store(e.to_string()))?;
+        let day = day_i32(day_of(conversion.converted_at));
+        self.inner.attempt_again(|c, retry| {
+            let inserted = c.execute(
+                "INSERT INTO affiliate_conversions (order_id, day, status, record)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+                &[
+                    &conversion.order_id,
+                    &day,
+                    &conversion.status.as_str(),
+                    &text,
+                ],
+            )?;
+            if inserted == 1 {
+                return Ok(Inserted::New);
+            }
+            match read_conversion(c, &conversion.order_id)? {
+                // Our own insert, committed by an attempt whose answer was lost. (Only
+                // then: a concurrent writer of the same order may write the same text.)
+                Some((stored, _)) if retry && stored == text => Ok(Inserted::New),
+                Some((_, existing)) => Ok(Inserted::Existing(Box::new(existing))),
+                None => Err(Failure::Corrupt("conversion")),
+            }
+        })
+    }
+
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
+        self.inner
+            .attempt(|c| Ok(read_conversion(c, order_id)?.map(|(_, conv)| conv)))
+    }
+
+    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
+        self.inner.attempt_again(|c, retry| {
+            let Some((_, mut conv)) = read_conversion(c, order_id)? else {
+                return Ok(StatusChange::Missing);
+            };
+            if conv.status != from {
+                return Ok(StatusChange::Unchanged(conv));
+            }
+            conv.status = to;
+            let text = serde_json::to_string(&conv).map_err(|_| Failure::Corrupt("conversion"))?;
+            let changed = c.execute(
+                "UPDATE affiliate_conversions SET status = $3, record = $4
+                 WHERE order_id = $1 AND status = $2",
+                &[&order_id, &from.as_str(), &to.as_str(), &text],
+            )?;
+            if changed == 1 {
+                return Ok(StatusChange::Changed(conv));
+            }
+            match read_conversion(c, order_id)? {
+                // Our own change, committed by an attempt whose answer was lost.
+                Some((stored, current)) if retry && stored == text => {
+                    Ok(StatusChange::Changed(current))
+                }
+                Some((_, current)) => Ok(StatusChange::Unchanged(current)),
+                None => Ok(StatusChange::Missing),
+            }
+        })
+    }
+
+    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
+        let text = serde_json::to_string(binding).map_err(|e| Error::Store(e.to_string()))?;
+        self.inner.attempt(|c| {
+            c.execute(
+                "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
+                 ON CONFLICT (customer_id) DO NOTHING",
+                &[&customer_id, &text],
+            )?;
+            let row = c.query_one(
+                "SELECT record FROM affiliate_customers WHERE customer_id = $1",
+                &[&customer_id],
+            )?;
+            serde_json::from_str(row.get::<_, &str>(0)).map_err(|_| Failure::Corrupt("customer"))
+        })
+    }
+
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+        self.inner.attempt(|c| {
+            match c.query_opt(
+                "SELECT record FROM affiliate_customers WHERE customer_id = $1",
+                &[&customer_id],
+            )? {
+                None => Ok(None),
+                Some(row) => serde_json::from_str(row.get::<_, &str>(0))
+                    .map(Some)
+                    .map_err(|_| Failure::Corrupt("customer")),
+            }
+        })
+    }
+
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        self.inner.buffer.counters(from_day, to_day, campaign, || {
+            self.inner.attempt(|c| {
+                let mut out = BTreeMap::new();
+                for row in c.query(
+                    "SELECT day, dims, clicks, unique_clicks, impressions, click_commission,
+                            impression_milli
+                     FROM affiliate_counters WHERE day BETWEEN $1 AND $2",
+                    &[&day_i32(from_day), &day_i32(to_day)],
+                )? {
+                    let day = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+                    let (link, currency) =
+                        decode_parts(row.get(1)).ok_or(Failure::Corrupt("counter"))?;
+                    out.insert(
+                        CounterKey {
+                            day,
+                            link,
+                            currency,
+                        },
+                        Counters {
+                            clicks: to_u64(row.get(2)),
+                            unique_clicks: to_u64(row.get(3)),
+                            impressions: to_u64(row.get(4)),
+                            click_commission_minor: to_u64(row.get(5)),
+                            impression_commission_milli: to_u64(row.get(6)),
+                        },
+                    );
+                }
+                Ok(out)
+            })
+        })
+    }
+
+    fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
+        self.inner.attempt(|c| {
+            c.query(
+                "SELECT record FROM affiliate_conversions WHERE day BETWEEN $1 AND $2",
+                &[&day_i32(from_day), &day_i32(to_day)],
+            )?
+            .iter()
+            .map(|row| parse_conversion(row.get(0)))
+            .collect()
+        })
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.inner.write_out()
+    }
+}
