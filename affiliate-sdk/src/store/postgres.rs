@@ -16,11 +16,11 @@
 //!   day (`ON CONFLICT (day, dims) DO UPDATE SET clicks = clicks + …`). Another
 //!   tracker sees them once written. A crash of the process loses at most the buffered
 //!   batch; a clean shutdown ([`Store::flush`] or drop) loses none.
-//! * **Failures**: connections come from an `r2d2` pool (at most [`POOL_SIZE`], 2 s
-//!   to get one). A connection error, an administrator shutdown, a serialization
-//!   failure or a deadlock is retried with backoff for about 1.5 s; then the call
-//!   fails with `store_unavailable` (the server answers 503) and nothing is
-//!   acknowledged. Retries are safe: a conversion whose commit went through but whose
+//! * **Failures**: connections come from an `r2d2` pool (at most [`POOL_SIZE`],
+//!   0.5 s to get one). A connection error, an administrator shutdown, a serialization
+//!   failure or a deadlock is retried with backoff for up to [`RETRY_BUDGET`] (2 s);
+//!   then the call fails with `store_unavailable` (the server answers 503) and nothing
+//!   is acknowledged. Retries are safe: a conversion whose commit went through but whose
 //!   answer was lost is found on the retry and recognised as the same record. (A
 //!   click batch whose commit answer is lost is counted again; clicks are counters.)
 //! * **Schema**: created and migrated by the store when it opens, under an advisory
@@ -56,11 +56,15 @@ pub const CLICK_BATCH_MS: u64 = 100;
 /// The most connections one store holds.
 pub const POOL_SIZE: u32 = 16;
 
-/// How long a call waits for a connection before it is retried.
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a call waits for a connection (and a new connection for the server).
+const CONNECTION_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Backoff between attempts: 50, 100, 200, 400, 800 ms (about 1.5 s in all).
-const RETRY_DELAYS_MS: [u64; 5] = [50, 100, 200, 400, 800];
+/// Backoff between attempts: 50, 100, 200, 400 ms, then 400 ms …
+const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
+
+/// No attempt starts later than this after the first: a call fails within about
+/// [`RETRY_BUDGET`] + [`CONNECTION_TIMEOUT`] when the database is gone.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
 
 /// The schema, one migration per version; `affiliate_schema` holds the version.
 const MIGRATIONS: &[&str] = &["
@@ -242,7 +246,8 @@ impl Inner {
     /// Like [`Inner::attempt`]; `f` is told whether an earlier attempt failed after
     /// reaching the database (its write may have committed).
     fn attempt_again<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
-        let mut delays = RETRY_DELAYS_MS.iter();
+        let deadline = std::time::Instant::now() + RETRY_BUDGET;
+        let mut delays = RETRY_DELAYS_MS.iter().chain(std::iter::repeat(&400));
         let mut reached = false;
         loop {
             let outcome = match self.pool.get() {
@@ -255,10 +260,13 @@ impl Inner {
             };
             match outcome {
                 Ok(v) => return Ok(v),
-                Err(e) if e.transient() => match delays.next() {
-                    Some(ms) => std::thread::sleep(Duration::from_millis(*ms)),
-                    None => return Err(e.into_error()),
-                },
+                Err(e) if e.transient() => {
+                    let pause = Duration::from_millis(*delays.next().unwrap_or(&400));
+                    if std::time::Instant::now() + pause > deadline {
+                        return Err(e.into_error());
+                    }
+                    std::thread::sleep(pause);
+                }
                 Err(e) => return Err(e.into_error()),
             }
         }

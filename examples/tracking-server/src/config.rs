@@ -55,6 +55,8 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     server: ServerSection,
+    #[serde(default)]
+    store: Option<StoreSection>,
     keys: BTreeMap<String, String>,
     #[serde(default)]
     campaign: Vec<CampaignSpec>,
@@ -74,6 +76,14 @@ struct ServerSection {
     cookie_domain: String,
     #[serde(default)]
     allowed_origins: Vec<String>,
+}
+
+/// `[store]`: where conversions and counters live when not in `data_dir`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    /// `postgres://user:password@host:port/database`: many servers share it.
+    url: String,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -96,6 +106,9 @@ pub struct Config {
     pub api_keys: Vec<String>,
     /// CORS origins for `/v1/conversions`, as `scheme://host[:port]`.
     pub allowed_origins: Vec<String>,
+    /// `[store] url`: a PostgreSQL database shared by several servers; `None` keeps
+    /// the embedded store in `data_dir`. May hold a password: never printed.
+    pub store_url: Option<String>,
     keyring: Keyring,
     cookie: CookieConfig,
     campaigns: Vec<CampaignSpec>,
@@ -109,6 +122,10 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
+            .field(
+                "store_url",
+                &self.store_url.as_ref().map(|_| format_args!("[redacted]")),
+            )
             .field(
                 "api_keys",
                 &format_args!("[{} redacted]", self.api_keys.len()),
@@ -217,6 +234,23 @@ impl Config {
         }
         let keyring = Keyring::from_base64(keys, current).map_err(|e| err("keys", &e))?;
 
+        let store_url = match raw.store {
+            None => None,
+            Some(st) => {
+                // Checked without echoing it: the URL may carry a password.
+                let ok = url::Url::parse(&st.url).is_ok_and(|u| {
+                    matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some()
+                });
+                if !ok {
+                    return Err(err(
+                        "store.url",
+                        &"expected postgres://user:password@host:port/database",
+                    ));
+                }
+                Some(st.url)
+            }
+        };
+
         let data_dir = if s.data_dir.is_absolute() {
             s.data_dir
         } else {
@@ -233,6 +267,7 @@ impl Config {
             data_dir,
             api_keys: s.api_keys,
             allowed_origins,
+            store_url,
             keyring,
             cookie,
             campaigns: raw.campaign,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use affiliate_sdk::{Key, SledStore, Store};
+use affiliate_sdk::{Key, PostgresStore, SledStore, Store};
 use clap::{Parser, Subcommand};
 
 use affiliate_server::app::{self, AppState};
@@ -213,11 +213,19 @@ fn print_demo_banner(config: &Config, first_run: bool) -> Result<(), BoxError> {
 }
 
 fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
-    let path = config.data_dir.join("sled");
-    let store: Arc<dyn Store> = Arc::new(
-        SledStore::open(&path)
-            .map_err(|e| format!("cannot open the store in {}: {e}", path.display()))?,
-    );
+    let store: Arc<dyn Store> = match &config.store_url {
+        Some(url) => Arc::new(
+            PostgresStore::open(url)
+                .map_err(|e| format!("cannot open the PostgreSQL store ([store] url): {e}"))?,
+        ),
+        None => {
+            let path = config.data_dir.join("sled");
+            Arc::new(
+                SledStore::open(&path)
+                    .map_err(|e| format!("cannot open the store in {}: {e}", path.display()))?,
+            )
+        }
+    };
     let tracker = config.tracker(store)?;
     let state = Arc::new(AppState::new(
         tracker,

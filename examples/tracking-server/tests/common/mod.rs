@@ -373,3 +373,24 @@ pub fn path_of(url: &str) -> String {
 pub fn config_path(dir: &Path) -> PathBuf {
     dir.join("affiliate.toml")
 }
+
+/// A fresh database in the test cluster; its URL.
+#[allow(dead_code)]
+pub fn fresh_database() -> String {
+    let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL").expect(
+        "AFFILIATE_TEST_POSTGRES_URL must name a PostgreSQL database for this test \
+         (./scripts/test starts one with scripts/pg-cluster)",
+    );
+    let name = format!(
+        "affiliate_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
