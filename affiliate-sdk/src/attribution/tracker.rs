@@ -329,6 +329,36 @@ impl Tracker {
             .verify_token_with(token, self.clock.now(), &self.validation)
     }
 
+    /// The `Set-Cookie` value that keeps a verified `token` until its expiry: what a
+    /// shop's landing route sends when the visitor arrives with `aff_token` in the URL,
+    /// so the cookie is written by the server (Safari caps script-written cookies at 7
+    /// days). Errors as [`Tracker::verify_token`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// # c.cookie_days = 28;
+    /// # tracker.add_campaign(&c)?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// let url = tracker.signer().build("haircare", "abc123", None, None)?;
+    /// let token = tracker.click(&url, None)?.token;
+    /// let header = tracker.set_cookie_for(&token)?;
+    /// assert!(header.starts_with("aff_token=v1.") && header.ends_with("Max-Age=2419200"));
+    /// assert_eq!(tracker.set_cookie_for("v1.forged").unwrap_err().code(), "malformed");
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn set_cookie_for(&self, token: &str) -> Result<String> {
+        let now = self.clock.now();
+        let v = self
+            .signer
+            .keyring()
+            .verify_token_with(token, now, &self.validation)?;
+        Ok(self.cookie.build(token, v.expires_at().saturating_sub(now)))
+    }
+
     /// A visitor clicked `url`. Verifies the link (a bad `sid` is dropped, the click
     /// still counts), counts the click, and issues the token, cookie and redirect.
     /// `prior_token` is the token the visitor already carries (from its cookie), if

@@ -55,8 +55,21 @@ impl ClickBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Buffers a click; true when the open batch is full (write it out now).
-    pub(crate) fn click(&self, click: &ClickRecord) -> bool {
+    /// Buffers a click; when that fills the open batch, writes it out at once with
+    /// `write` (see [`ClickBuffer::write_out`]).
+    pub(crate) fn click(
+        &self,
+        click: &ClickRecord,
+        write: impl FnOnce(&Pending) -> Result<()>,
+    ) -> Result<()> {
+        if self.push_click(click) {
+            self.write_out(write)?;
+        }
+        Ok(())
+    }
+
+    /// Buffers a click; true when the open batch is full.
+    fn push_click(&self, click: &ClickRecord) -> bool {
         let mut st = self.lock();
         st.open.clicks.push(*click);
         st.open.count(

@@ -359,10 +359,9 @@ impl Drop for PostgresStore {
 
 impl Store for PostgresStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        if self.inner.buffer.click(click) {
-            self.inner.write_out()?;
-        }
-        Ok(())
+        self.inner
+            .buffer
+            .click(click, |batch| self.inner.attempt(|c| write_batch(c, batch)))
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {

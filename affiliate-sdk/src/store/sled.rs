@@ -224,10 +224,9 @@ impl GroupCommit {
 
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        if self.batch.buffer.click(click) {
-            self.batch.write_out()?;
-        }
-        Ok(())
+        self.batch
+            .buffer
+            .click(click, |batch| self.batch.write_trees(batch))
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {

@@ -485,12 +485,7 @@ impl Tracker {
     /// The `Set-Cookie` value that keeps a verified token until its expiry: what a
     /// shop's landing route sends so the cookie is the server's, not a script's.
     fn set_cookie_for(&self, token: &str) -> Result<String> {
-        self.inner.verify_token(token)?;
-        let now = self.inner.clock().now();
-        Ok(self
-            .inner
-            .cookie_config()
-            .set_cookie_until_expiry(token, now)?)
+        Ok(self.inner.set_cookie_for(token)?)
     }
 
     /// Attributes a conversion and records it exactly once (durable before it
