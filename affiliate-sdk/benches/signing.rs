@@ -68,8 +68,8 @@ fn bench(c: &mut Criterion) {
     let cookie_header = format!("_ga=GA1.2.3456.7890; theme=dark; aff_token={token}; cart=3");
 
     // The floor: a pre-keyed HMAC over exactly the bytes a token tag covers.
-    let mut token_msg = b"affiliate-sdk:token:v1\0".to_vec();
-    token_msg.extend_from_slice(token.rsplit_once('.').unwrap().0.as_bytes());
+    let mut token_msg = token.rsplit_once('.').unwrap().0.as_bytes().to_vec();
+    token_msg.extend_from_slice(b"\0affiliate-sdk:token:v1");
     let mut link_msg = b"affiliate-sdk:link:v1\0".to_vec();
     for part in ["k1", "haircare", "abc12345", "website2"] {
         link_msg.push(part.len() as u8);

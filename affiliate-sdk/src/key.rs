@@ -4,10 +4,13 @@
 //! *current* key signs; every key in the ring verifies, so a key can be rotated in
 //! (add it, make it current) and later out (remove it: what it signed stops verifying).
 //!
-//! Every tag is bound to its purpose: the HMAC input starts with a purpose label
-//! (`affiliate-sdk:link:v1\0`, `affiliate-sdk:token:v1\0`, `affiliate-sdk:postback:v1\0`),
-//! so a link tag can never verify as a token tag or a postback signature. The keyed
-//! HMAC state with the label already absorbed is computed once per key and cloned per
+//! Every tag is bound to its purpose by a label in the HMAC input. Link and postback
+//! messages start with theirs (`affiliate-sdk:link:v1\0`, `affiliate-sdk:postback:v1\0`);
+//! a token message is the token's own text, which starts with `v1.`, followed by the
+//! label `\0affiliate-sdk:token:v1` (so the MAC reads the token in place, from its
+//! first byte). No message of one purpose can equal a message of another, so a link
+//! tag can never verify as a token tag or a postback signature. The keyed HMAC state
+//! with any leading label already absorbed is computed once per key and cloned per
 //! use, which makes signing cost only the message itself.
 
 use std::fmt;
@@ -27,7 +30,8 @@ pub(crate) const TAG_LEN: usize = 16;
 /// Characters of a tag in unpadded base64url.
 pub(crate) const TAG_B64_LEN: usize = 22;
 
-/// What a tag is for; the label is the first thing the MAC absorbs.
+/// What a tag is for. Link and postback labels are the first thing the MAC absorbs;
+/// the token label, [`TOKEN_LABEL`], the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
     Link = 0,
@@ -38,14 +42,20 @@ pub(crate) enum Purpose {
 impl Purpose {
     const ALL: [Purpose; 3] = [Purpose::Link, Purpose::Token, Purpose::Postback];
 
-    pub(crate) fn label(self) -> &'static [u8] {
+    /// What the MAC absorbs before the message.
+    fn prefix(self) -> &'static [u8] {
         match self {
             Purpose::Link => b"affiliate-sdk:link:v1\0",
-            Purpose::Token => b"affiliate-sdk:token:v1\0",
+            Purpose::Token => b"",
             Purpose::Postback => b"affiliate-sdk:postback:v1\0",
         }
     }
 }
+
+/// What the MAC absorbs after a token's text. At the end rather than the start, so
+/// the keyed state begins on a block boundary and the token is hashed in place: a
+/// label left in the state's buffer would be copied and re-read on every verify.
+pub(crate) const TOKEN_LABEL: &[u8] = b"\0affiliate-sdk:token:v1";
 
 /// A secret signing key: 32 to 256 bytes, written as unpadded base64url.
 ///
@@ -175,7 +185,7 @@ impl fmt::Display for Kid {
 struct Entry {
     kid: Kid,
     key: Key,
-    /// Keyed HMAC states with each purpose label absorbed, indexed by `Purpose as usize`.
+    /// Keyed HMAC states with each purpose's prefix absorbed, indexed by `Purpose as usize`.
     macs: [HmacSha256; 3],
 }
 
@@ -184,7 +194,7 @@ impl Entry {
         let macs = Purpose::ALL.map(|p| {
             let mut mac = HmacSha256::new_from_slice(&key.0)
                 .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-            mac.update(p.label());
+            mac.update(p.prefix());
             mac
         });
         Entry { kid, key, macs }
@@ -334,18 +344,26 @@ pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
     out
 }
 
-/// Checks a base64url tag against `mac` in constant time. The expected tag is
-/// encoded and compared as text, so a non-canonical encoding never matches.
+/// Checks a base64url tag against `mac` in constant time.
+///
+/// The given tag is decoded strictly (22 characters, unused low bits zero, so a
+/// non-canonical spelling never matches) and compared as bytes. Decoding the input
+/// rather than encoding the expected tag keeps the base64 work off the path that
+/// waits for the hash: it does not depend on the MAC, so the CPU does it while
+/// SHA-256 runs, and only the 16-byte comparison follows the hash.
 #[inline]
 pub(crate) fn verify_tag(mac: HmacSha256, tag_b64: &[u8]) -> Result<()> {
-    let mut expected = [0u8; TAG_B64_LEN];
-    match URL_SAFE_NO_PAD.encode_slice(tag(mac), &mut expected) {
-        Ok(TAG_B64_LEN) if tag_b64.len() == TAG_B64_LEN => {}
-        _ => return Err(Error::InvalidSignature),
-    }
+    let mut given = [0u8; TAG_LEN];
+    let decoded = tag_b64.len() == TAG_B64_LEN
+        && matches!(
+            URL_SAFE_NO_PAD.decode_slice(tag_b64, &mut given),
+            Ok(TAG_LEN)
+        );
     // Word-wise XOR fold without early exit (subtle's byte-wise slice compare costs
-    // more than a third of the HMAC itself here).
-    if constant_time_eq::constant_time_eq(&expected, tag_b64) {
+    // more than a third of the HMAC itself here). The hash is finished even when the
+    // tag did not decode, so a malformed tag takes as long as a wrong one.
+    let expected = tag(mac);
+    if constant_time_eq::constant_time_eq_16(&expected, &given) & decoded {
         Ok(())
     } else {
         Err(Error::InvalidSignature)

@@ -6,7 +6,7 @@
 //! iat     = issued-at, Unix seconds, decimal without leading zeros
 //! click   = the 16-byte click id in unpadded base64url (22 characters)
 //! ad, sid = empty when absent (codes are never empty, so this is unambiguous)
-//! tag     = base64url-nopad( HMAC-SHA256(key, "affiliate-sdk:token:v1\0" || everything before ".tag")[..16] )
+//! tag     = base64url-nopad( HMAC-SHA256(key, everything before ".tag" || "\0affiliate-sdk:token:v1")[..16] )
 //! ```
 //!
 //! Codes, kid and click id have no dots; the `sid` may, so it is everything between the
@@ -34,7 +34,7 @@ use hmac::Mac;
 use crate::click_id::ClickId;
 use crate::code::{Code, MAX_CODE_LEN, Sid, is_code_byte, is_sid_byte};
 use crate::error::{ClaimsError, Error, Result};
-use crate::key::{Keyring, Kid, Purpose, TAG_B64_LEN, encode_tag, tag, verify_tag};
+use crate::key::{Keyring, Kid, Purpose, TAG_B64_LEN, TOKEN_LABEL, encode_tag, tag, verify_tag};
 use crate::link::Link;
 
 /// Longest token accepted, in bytes. Longer input is refused before any decoding.
@@ -314,6 +314,7 @@ impl Keyring {
             token.push_str(part);
         }
         mac.update(token.as_bytes());
+        mac.update(TOKEN_LABEL);
         token.push('.');
         encode_tag(&tag(mac), &mut token);
         Ok(token)
@@ -340,52 +341,30 @@ impl Keyring {
         // the version, the key id and where the tag starts.
         let (signed, tag) = split_tag(token)?;
         let body = &signed[PREFIX.len()..];
-        let kid_end = body.find('.').unwrap_or(body.len());
+        // Kids are short: a byte loop beats a call to memchr here.
+        let kid_end = body.bytes().position(|c| c == b'.').unwrap_or(body.len());
         let mut mac = self
             .verifier(&body.as_bytes()[..kid_end], Purpose::Token)?
             .clone();
         mac.update(signed.as_bytes());
+        mac.update(TOKEN_LABEL);
         verify_tag(mac, tag.as_bytes())?;
 
-        // Authentic: split and check the fields (an issuer of ours never fails here).
-        let [exp, iat, click, campaign, partner, ad, sid] = scan_fields(&body[kid_end..])
-            .ok_or_else(|| malformed("fields of invalid count or alphabet"))?;
-        let expires_at = parse_decimal(exp).ok_or_else(|| malformed("invalid expiry"))?;
-        let issued_at = parse_decimal(iat).ok_or_else(|| malformed("invalid issue time"))?;
-        if expires_at < issued_at {
-            return Err(malformed("expires before it is issued"));
-        }
-        if campaign.is_empty()
-            || partner.is_empty()
-            || [campaign, partner, ad, sid]
-                .iter()
-                .any(|f| f.len() > MAX_CODE_LEN)
-        {
-            return Err(malformed("code or sid of invalid length"));
-        }
-        if now.saturating_add(validation.skew_secs) < issued_at {
-            return Err(ClaimsError::NotYetValid { issued_at }.into());
-        }
-        if now >= expires_at.saturating_add(validation.skew_secs) {
-            return Err(ClaimsError::Expired {
-                expired_at: expires_at,
+        // Authentic: read and check the fields (an issuer of ours never fails here).
+        let f = parse_fields(&body[kid_end..])?;
+        if now.saturating_add(validation.skew_secs) < f.issued_at {
+            return Err(ClaimsError::NotYetValid {
+                issued_at: f.issued_at,
             }
             .into());
         }
-        let mut click_id = [0u8; 16];
-        match URL_SAFE_NO_PAD.decode_slice(click, &mut click_id) {
-            Ok(16) if click.len() == CLICK_B64_LEN => {}
-            _ => return Err(malformed("click id is not 16 bytes of base64url")),
+        if now >= f.expires_at.saturating_add(validation.skew_secs) {
+            return Err(ClaimsError::Expired {
+                expired_at: f.expires_at,
+            }
+            .into());
         }
-        Ok(VerifiedToken {
-            click_id: ClickId::from_bytes(click_id),
-            issued_at,
-            expires_at,
-            campaign,
-            partner,
-            ad,
-            sid,
-        })
+        Ok(f)
     }
 }
 
@@ -424,61 +403,89 @@ fn split_fields(signed: &str) -> Option<[&str; 8]> {
     Some(out)
 }
 
-const DOT: u8 = 1;
-const TILDE: u8 = 2;
-const BAD: u8 = 4;
+/// Reads `.exp.iat.click.campaign.partner.ad.sid` (an authentic token after its key
+/// id) in one forward pass: strict decimals, a 22-character click id, codes of
+/// `[A-Za-z0-9_-]` up to the dot before the sid, then a sid of `[A-Za-z0-9._~-]`.
+/// Inlined so the fields are written straight into the caller's result.
+#[inline(always)]
+fn parse_fields(rest: &str) -> Result<VerifiedToken<'_>> {
+    let b = rest.as_bytes();
+    // `at` is always the index of the dot that opens the next field.
+    let dot = |at: usize| b.get(at) == Some(&b'.');
+    let field = |at: usize, end: usize| rest.get(at + 1..end).unwrap_or_default();
 
-/// The class of each byte for [`scan_fields`]: code bytes are 0.
-static CLASS: [u8; 256] = {
-    let mut t = [BAD; 256];
+    let (expires_at, at) = dot(0)
+        .then(|| digits(b, 1))
+        .flatten()
+        .ok_or_else(|| malformed("invalid expiry"))?;
+    let (issued_at, at) = dot(at)
+        .then(|| digits(b, at + 1))
+        .flatten()
+        .ok_or_else(|| malformed("invalid issue time"))?;
+    if expires_at < issued_at {
+        return Err(malformed("expires before it is issued"));
+    }
+    let click_end = at + 1 + CLICK_B64_LEN;
+    let mut click_id = [0u8; 16];
+    let decoded = dot(at)
+        && dot(click_end)
+        && matches!(
+            URL_SAFE_NO_PAD.decode_slice(field(at, click_end), &mut click_id),
+            Ok(16)
+        );
+    if !decoded {
+        return Err(malformed("click id is not 16 bytes of base64url"));
+    }
+    // Campaign, partner and ad run to the next dot and hold only code bytes; the
+    // sid is the rest.
+    let mut codes = [""; 3];
+    let mut at = click_end;
+    for (i, code) in codes.iter_mut().enumerate() {
+        let mut end = at + 1;
+        while end < b.len() && CODE_BYTE[usize::from(b[end])] {
+            end += 1;
+        }
+        let len = end - at - 1;
+        // Campaign and partner are never empty; the ad is empty when absent.
+        if !dot(end) || len > MAX_CODE_LEN || (len == 0 && i < 2) {
+            return Err(malformed("code of invalid length or alphabet"));
+        }
+        *code = field(at, end);
+        at = end;
+    }
+    let sid = field(at, b.len());
+    if sid.len() > MAX_CODE_LEN || !sid.bytes().all(|c| SID_BYTE[usize::from(c)]) {
+        return Err(malformed("sid of invalid length or alphabet"));
+    }
+    let [campaign, partner, ad] = codes;
+    Ok(VerifiedToken {
+        click_id: ClickId::from_bytes(click_id),
+        issued_at,
+        expires_at,
+        campaign,
+        partner,
+        ad,
+        sid,
+    })
+}
+
+/// Whether each byte is in a code's alphabet `[A-Za-z0-9_-]`.
+static CODE_BYTE: [bool; 256] = byte_table(false);
+/// Whether each byte is in the sid's alphabet `[A-Za-z0-9._~-]`.
+static SID_BYTE: [bool; 256] = byte_table(true);
+
+const fn byte_table(sid: bool) -> [bool; 256] {
+    let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
-        if is_code_byte(b as u8) {
-            t[b] = 0;
-        }
+        t[b] = if sid {
+            is_sid_byte(b as u8)
+        } else {
+            is_code_byte(b as u8)
+        };
         b += 1;
     }
-    t[b'.' as usize] = DOT;
-    t[b'~' as usize] = TILDE;
     t
-};
-
-/// Splits `.exp.iat.click.campaign.partner.ad.sid` (an authentic token after its
-/// key id) in one pass, checking the alphabets on the way: `[A-Za-z0-9_-]` up to the
-/// dot before the sid, `[A-Za-z0-9._~-]` in the sid. `None` if anything is off.
-fn scan_fields(rest: &str) -> Option<[&str; 7]> {
-    let bytes = rest.as_bytes();
-    if bytes.first() != Some(&b'.') {
-        return None;
-    }
-    // `dots[k]` is where field k ends; the sid (which may hold dots) ends the text.
-    let mut dots = [0usize; 7];
-    let mut n = 0;
-    let mut bad = 0;
-    let mut i = 1;
-    while n < 6 && i < bytes.len() {
-        let class = CLASS[usize::from(bytes[i])];
-        bad |= class & (TILDE | BAD);
-        if class == DOT {
-            dots[n] = i;
-            n += 1;
-        }
-        i += 1;
-    }
-    bad |= bytes[i..]
-        .iter()
-        .fold(0, |acc, &b| acc | (CLASS[usize::from(b)] & BAD));
-    if bad != 0 || n < 6 {
-        return None;
-    }
-    dots[6] = bytes.len();
-    let mut out = [""; 7];
-    let mut start = 1;
-    for (field, &end) in out.iter_mut().zip(&dots) {
-        *field = rest.get(start..end)?;
-        start = end + 1;
-    }
-    Some(out)
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -487,17 +494,33 @@ fn malformed(reason: &'static str) -> Error {
 
 /// Strict decimal: 1–20 digits, no sign, no leading zero (except "0"), no overflow.
 fn parse_decimal(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 20 || (b.len() > 1 && b[0] == b'0') {
-        return None;
+    digits(s.as_bytes(), 0).and_then(|(n, end)| (end == s.len()).then_some(n))
+}
+
+/// Reads a strict decimal starting at `start` up to the first non-digit: at least one
+/// digit, no leading zero (except "0"), no overflow. Returns the value and where the
+/// digits end.
+#[inline(always)]
+fn digits(b: &[u8], start: usize) -> Option<(u64, usize)> {
+    // 19 digits cannot overflow a u64, so only a 20th digit needs checked steps.
+    let mut n = 0u64;
+    let mut i = start;
+    let unchecked_end = b.len().min(start + 19);
+    while i < unchecked_end && b[i].is_ascii_digit() {
+        n = n * 10 + u64::from(b[i] - b'0');
+        i += 1;
     }
-    if !b.iter().all(u8::is_ascii_digit) {
-        return None;
+    if let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        i += 1;
+        if b.get(i).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
     }
-    // Up to 19 digits cannot overflow; only a 20-digit number needs checked steps.
-    let (head, tail) = b.split_at(b.len().min(19));
-    let n = head.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-    tail.iter().try_fold(n, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    match i - start {
+        0 => None,
+        1 => Some((n, i)),
+        _ if b[start] == b'0' => None,
+        _ => Some((n, i)),
+    }
 }

@@ -223,8 +223,8 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
     let key = B64.decode(ring.key("k1").unwrap().to_base64()).unwrap();
     let sign = |signed: &str| {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-        mac.update(b"affiliate-sdk:token:v1\0");
         mac.update(signed.as_bytes());
+        mac.update(b"\0affiliate-sdk:token:v1");
         format!(
             "{signed}.{}",
             B64.encode(&mac.finalize().into_bytes()[..16])
@@ -249,9 +249,67 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
         format!("v1.k1.{}.{T0}.{click}.c.p.a.s s", T0 + 10),
         format!("v1.k1.{}.{T0}.{click}.c.p", T0 + 10),
         format!("v1.k1.{}.0{T0}.{click}.c.p..", T0 + 10),
+        // Decimals: overflow, 21 digits, signs, empty, non-digits.
+        format!("v1.k1.18446744073709551616.{T0}.{click}.c.p.."),
+        format!("v1.k1.100000000000000000000.{T0}.{click}.c.p.."),
+        format!("v1.k1.+{}.{T0}.{click}.c.p..", T0 + 10),
+        format!("v1.k1.{}.-{T0}.{click}.c.p..", T0 + 10),
+        format!("v1.k1..{T0}.{click}.c.p.."),
+        format!("v1.k1.{}..{click}.c.p..", T0 + 10),
+        format!("v1.k1.{}x.{T0}.{click}.c.p..", T0 + 10),
+        // Click ids: a byte outside base64url, one character too many.
+        format!("v1.k1.{}.{T0}.AYvP5WgAejydLgEjRWeJq+.c.p..", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}A.c.p..", T0 + 10),
+        // Codes: `~` is a sid byte, not a code byte; 65 bytes; a space.
+        format!("v1.k1.{}.{T0}.{click}.c~.p..", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}.c.p~..", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}.c.{long}..", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}.c.p.{long}.", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}.c.p a..", T0 + 10),
+        // Sids: 65 bytes, a byte outside the alphabet, non-ASCII.
+        format!("v1.k1.{}.{T0}.{click}.c.p..{}", T0 + 10, "s".repeat(65)),
+        format!("v1.k1.{}.{T0}.{click}.c.p..s/s", T0 + 10),
+        format!("v1.k1.{}.{T0}.{click}.c.p..s\u{e9}", T0 + 10),
     ] {
         let err = ring.verify_token(&sign(&signed), T0).unwrap_err();
         assert_eq!(err.code(), "malformed", "{signed}: {err}");
+    }
+
+    // The edges that are allowed: the largest expiry, zero times, dots and `~` in a
+    // sid, 64-byte fields.
+    let max = "m".repeat(64);
+    for (signed, now, sid) in [
+        (
+            format!("v1.k1.18446744073709551615.{T0}.{click}.c.p.."),
+            T0,
+            None,
+        ),
+        (format!("v1.k1.0.0.{click}.c.p.a."), 0, None),
+        (
+            format!("v1.k1.{}.{T0}.{click}.c.p..s.t.~u", T0 + 10),
+            T0,
+            Some("s.t.~u"),
+        ),
+        (
+            format!("v1.k1.{}.{T0}.{click}.c.p...", T0 + 10),
+            T0,
+            Some("."),
+        ),
+        (
+            format!("v1.k1.{}.{T0}.{click}.{max}.{max}.{max}.{max}", T0 + 10),
+            T0,
+            Some(max.as_str()),
+        ),
+    ] {
+        let token = sign(&signed);
+        let v = ring
+            .verify_token(&token, now)
+            .unwrap_or_else(|e| panic!("{signed}: {e}"));
+        assert_eq!(v.sid(), sid, "{signed}");
+        assert_eq!(
+            v.click_id().to_string(),
+            "018bcfe5-6800-7a3c-9d2e-0123456789ab"
+        );
     }
 }
 

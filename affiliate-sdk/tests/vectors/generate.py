@@ -23,7 +23,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "signing.json"
 
 LINK_LABEL = b"affiliate-sdk:link:v1\x00"
-TOKEN_LABEL = b"affiliate-sdk:token:v1\x00"
+TOKEN_LABEL = b"\x00affiliate-sdk:token:v1"  # after the token text, not before
 POSTBACK_LABEL = b"affiliate-sdk:postback:v1\x00"
 
 
@@ -63,10 +63,11 @@ def link_url(kid, campaign, partner, ad=None, sid=None):
     return url + (f"&sid={sid}" if sid else "")
 
 
-def token(kid, click_id, campaign, partner, ad, sid, issued_at, expires_at, label=TOKEN_LABEL):
+def token(kid, click_id, campaign, partner, ad, sid, issued_at, expires_at,
+          mac_input=lambda signed: signed + TOKEN_LABEL):
     click = b64(bytes.fromhex(click_id.replace("-", "")))
     signed = f"v1.{kid}.{expires_at}.{issued_at}.{click}.{campaign}.{partner}.{ad or ''}.{sid or ''}"
-    return signed + "." + tag(kid, label, signed.encode())
+    return signed + "." + tag(kid, b"", mac_input(signed.encode()))
 
 
 T0 = 1_700_000_000
@@ -124,9 +125,13 @@ def token_checks(good):
         {"name": "issued beyond skew in the future", "token": tok, "now": iat - 61, "error": "expired"},
         {"name": "tampered tag", "token": flipped_tag, "now": iat, "error": "invalid_signature"},
         {"name": "link purpose label", "now": iat, "error": "invalid_signature",
-         "token": token(*args, iat, exp, label=LINK_LABEL)},
+         "token": token(*args, iat, exp, mac_input=lambda m: LINK_LABEL + m)},
         {"name": "postback purpose label", "now": iat, "error": "invalid_signature",
-         "token": token(*args, iat, exp, label=POSTBACK_LABEL)},
+         "token": token(*args, iat, exp, mac_input=lambda m: POSTBACK_LABEL + m)},
+        {"name": "token label before the text", "now": iat, "error": "invalid_signature",
+         "token": token(*args, iat, exp, mac_input=lambda m: TOKEN_LABEL + m)},
+        {"name": "no purpose label", "now": iat, "error": "invalid_signature",
+         "token": token(*args, iat, exp, mac_input=lambda m: m)},
         {"name": "unknown kid", "now": iat, "error": "invalid_signature",
          "token": tok.replace("v1.k1.", "v1.k9.", 1)},
         {"name": "expiry edited", "now": iat, "error": "invalid_signature",

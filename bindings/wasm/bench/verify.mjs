@@ -35,14 +35,14 @@ const signer = new LinkSigner(keys, 'https://t.shop.example/go');
 const link = signer.build('haircare', 'abc123', { ad: 'website2', sid: 'kw1' });
 
 // The floor: what a JS tracker does by hand with Node's HMAC over the same bytes our
-// token's tag covers (the purpose label, then everything before the tag), comparing
+// token's tag covers (everything before the tag, then the purpose label), comparing
 // the 128-bit tag.
-const LABEL = 'affiliate-sdk:token:v1\0';
+const LABEL = '\0affiliate-sdk:token:v1';
 const dot = token.lastIndexOf('.');
 const signed = token.slice(0, dot);
 const tag = Buffer.from(token.slice(dot + 1), 'base64url');
 const hmacFloor = () => {
-  const mac = createHmac('sha256', secret).update(LABEL).update(signed).digest();
+  const mac = createHmac('sha256', secret).update(signed).update(LABEL).digest();
   return timingSafeEqual(mac.subarray(0, 16), tag);
 };
 
