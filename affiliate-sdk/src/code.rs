@@ -25,22 +25,28 @@ macro_rules! ascii_id {
             #[doc = concat!("`", $alphabet, "`.")]
             /// Anything else is an [`Error::Malformed`]; input is never truncated.
             pub fn new(s: &str) -> Result<Self> {
-                if s.is_empty() {
-                    return Err(Error::malformed($field, "empty"));
-                }
-                if s.len() > MAX_CODE_LEN {
-                    return Err(Error::malformed($field, "longer than 64 bytes"));
-                }
-                if !s.bytes().all($allowed) {
-                    return Err(Error::malformed(
-                        $field,
-                        concat!("only ", $alphabet, " allowed"),
-                    ));
-                }
+                Self::check(s, $field)?;
                 // Length was checked above, so this cannot fail.
                 ArrayString::from(s)
                     .map($name)
                     .map_err(|_| Error::malformed($field, "longer than 64 bytes"))
+            }
+
+            /// What [`Self::new`] checks, without making the value; errors name `field`.
+            pub(crate) fn check(s: &str, field: &'static str) -> Result<()> {
+                if s.is_empty() {
+                    return Err(Error::malformed(field, "empty"));
+                }
+                if s.len() > MAX_CODE_LEN {
+                    return Err(Error::malformed(field, "longer than 64 bytes"));
+                }
+                if !s.bytes().all($allowed) {
+                    return Err(Error::malformed(
+                        field,
+                        concat!("only ", $alphabet, " allowed"),
+                    ));
+                }
+                Ok(())
             }
 
             /// For text already checked by the caller (a verified token's fields):
@@ -160,8 +166,6 @@ ascii_id!(
 
 /// Validates a code and names the field it came from in the error.
 pub(crate) fn code_field(field: &'static str, s: &str) -> Result<Code> {
-    Code::new(s).map_err(|e| match e {
-        Error::Malformed { reason, .. } => Error::Malformed { field, reason },
-        other => other,
-    })
+    Code::check(s, field)?;
+    Ok(Code::trusted(s))
 }

@@ -353,24 +353,127 @@ pub(crate) fn tag(mac: HmacSha256) -> [u8; TAG_LEN] {
 /// SHA-256 runs, and only the 16-byte comparison follows the hash.
 #[inline]
 pub(crate) fn verify_tag(mac: HmacSha256, tag_b64: &[u8]) -> Result<()> {
-    let mut given = [0u8; TAG_LEN];
-    let decoded = tag_b64.len() == TAG_B64_LEN
-        && matches!(
-            URL_SAFE_NO_PAD.decode_slice(tag_b64, &mut given),
-            Ok(TAG_LEN)
-        );
+    let given = decode_128(tag_b64);
     // Word-wise XOR fold without early exit (subtle's byte-wise slice compare costs
     // more than a third of the HMAC itself here). The hash is finished even when the
     // tag did not decode, so a malformed tag takes as long as a wrong one.
     let expected = tag(mac);
-    if constant_time_eq::constant_time_eq_16(&expected, &given) & decoded {
+    let equal = constant_time_eq::constant_time_eq_16(&expected, &given.unwrap_or_default());
+    if equal & given.is_some() {
         Ok(())
     } else {
         Err(Error::InvalidSignature)
     }
 }
 
+/// The value of each base64url character; 0xFF for every other byte.
+static BASE64URL_VALUE: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes exactly 22 characters of unpadded base64url into 128 bits (a tag or a
+/// click id), strictly: any other length, any byte outside the alphabet, or unused
+/// low bits that are not zero (a second spelling of the same bytes) is `None`.
+///
+/// It gives the same answer as `base64`'s `URL_SAFE_NO_PAD.decode_slice` for these
+/// inputs (a unit test holds it to that), in two thirds of the time: a verified token
+/// decodes two such fields, and the general decoder's set-up for 22 characters cost
+/// about 5 ns each, 5 % of the whole verification.
+#[inline]
+pub(crate) fn decode_128(text: &[u8]) -> Option<[u8; 16]> {
+    let text: &[u8; TAG_B64_LEN] = text.try_into().ok()?;
+    let value = |i: usize| u32::from(BASE64URL_VALUE[usize::from(text[i])]);
+    let mut out = [0u8; 16];
+    let mut invalid = 0u32;
+    // Five groups of 4 characters carry 15 bytes; the last 2 carry 8 bits and 4
+    // unused bits that must be zero.
+    for (g, bytes) in out.chunks_exact_mut(3).enumerate() {
+        let (a, b, c, d) = (
+            value(4 * g),
+            value(4 * g + 1),
+            value(4 * g + 2),
+            value(4 * g + 3),
+        );
+        invalid |= a | b | c | d;
+        let word = a << 18 | b << 12 | c << 6 | d;
+        bytes.copy_from_slice(&word.to_be_bytes()[1..]);
+    }
+    let (a, b) = (value(20), value(21));
+    invalid |= a | b | (b & 0x0F) << 6;
+    out[15] = (a << 2 | b >> 4) as u8;
+    // Every valid value is below 64; 0xFF (not in the alphabet) and the shifted
+    // unused bits are not.
+    (invalid < 64).then_some(out)
+}
+
 /// Encodes a tag as unpadded base64url (22 characters).
 pub(crate) fn encode_tag(tag: &[u8; TAG_LEN], out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(tag, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reference(text: &[u8]) -> Option<[u8; 16]> {
+        let mut out = [0u8; 16];
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+            Ok(16) if text.len() == TAG_B64_LEN => Some(out),
+            _ => None,
+        }
+    }
+
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    proptest! {
+        #[test]
+        fn decode_128_round_trips_every_value(bytes in any::<[u8; 16]>()) {
+            let text = URL_SAFE_NO_PAD.encode(bytes);
+            prop_assert_eq!(decode_128(text.as_bytes()), Some(bytes));
+        }
+
+        #[test]
+        fn decode_128_agrees_with_the_base64_crate(
+            text in prop::collection::vec(
+                prop_oneof![prop::sample::select(ALPHABET), any::<u8>()],
+                20..24,
+            )
+        ) {
+            prop_assert_eq!(decode_128(&text), reference(&text));
+        }
+    }
+
+    #[test]
+    fn decode_128_refuses_every_other_spelling_and_byte() {
+        let good = URL_SAFE_NO_PAD.encode([0xA5; 16]).into_bytes();
+        // Every byte value in every position: valid exactly when the base64 crate says so.
+        for i in 0..good.len() {
+            for b in 0..=255u8 {
+                let mut text = good.clone();
+                text[i] = b;
+                assert_eq!(decode_128(&text), reference(&text), "byte {b:#x} at {i}");
+            }
+        }
+        // The last character carries 4 unused bits: only the 4 spellings with them
+        // zero decode.
+        let last_ok = ALPHABET
+            .iter()
+            .filter(|&&c| {
+                let mut text = good.clone();
+                text[21] = c;
+                decode_128(&text).is_some()
+            })
+            .count();
+        assert_eq!(last_ok, 4);
+        assert_eq!(decode_128(&good[..21]), None);
+        assert_eq!(decode_128(&[good.as_slice(), b"A"].concat()), None);
+    }
 }

@@ -34,7 +34,9 @@ use hmac::Mac;
 use crate::click_id::ClickId;
 use crate::code::{Code, MAX_CODE_LEN, Sid, is_code_byte, is_sid_byte};
 use crate::error::{ClaimsError, Error, Result};
-use crate::key::{Keyring, Kid, Purpose, TAG_B64_LEN, TOKEN_LABEL, encode_tag, tag, verify_tag};
+use crate::key::{
+    Keyring, Kid, Purpose, TAG_B64_LEN, TOKEN_LABEL, decode_128, encode_tag, tag, verify_tag,
+};
 use crate::link::Link;
 
 /// Longest token accepted, in bytes. Longer input is refused before any decoding.
@@ -426,16 +428,12 @@ fn parse_fields(rest: &str) -> Result<VerifiedToken<'_>> {
         return Err(malformed("expires before it is issued"));
     }
     let click_end = at + 1 + CLICK_B64_LEN;
-    let mut click_id = [0u8; 16];
-    let decoded = dot(at)
-        && dot(click_end)
-        && matches!(
-            URL_SAFE_NO_PAD.decode_slice(field(at, click_end), &mut click_id),
-            Ok(16)
-        );
-    if !decoded {
+    let click_id = (dot(at) && dot(click_end))
+        .then(|| decode_128(&b[at + 1..click_end]))
+        .flatten();
+    let Some(click_id) = click_id else {
         return Err(malformed("click id is not 16 bytes of base64url"));
-    }
+    };
     // Campaign, partner and ad run to the next dot and hold only code bytes; the
     // sid is the rest.
     let mut codes = [""; 3];
