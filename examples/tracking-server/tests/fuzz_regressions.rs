@@ -57,3 +57,19 @@ fn every_seed_passes_its_check() {
     }
     assert!(n >= 2 * checks::TARGETS.len());
 }
+
+/// The `valid` token seed is a token the fuzz keyring accepts, so the campaign starts
+/// from the accepting path (a change of the token format must re-sign it).
+#[test]
+fn the_valid_token_seed_verifies() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/token_verify/valid");
+    let data = std::fs::read(path).unwrap();
+    let token = std::str::from_utf8(&data[8..]).unwrap();
+    let ring = affiliate_sdk::Keyring::from_base64(
+        [("k1", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8")],
+        "k1",
+    )
+    .unwrap();
+    let verified = ring.verify_token(token, 1_700_000_000);
+    assert!(verified.is_ok(), "{verified:?}");
+}
