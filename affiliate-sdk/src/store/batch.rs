@@ -19,6 +19,11 @@ pub(crate) const MAX_BATCH: usize = 65_536;
 /// Clicks and impressions recorded but not yet written.
 #[derive(Default)]
 pub(crate) struct Pending {
+    /// Names the batch to the store, random, fixed once the batch is first written. A
+    /// batch whose write failed is written again under the same id, so a store that
+    /// records ids (PostgreSQL) applies a batch whose commit went through but whose
+    /// answer was lost only once.
+    pub(crate) id: [u8; 16],
     /// In arrival order. Appending is the hot path; a lookup by id (a click-id
     /// postback) scans at most one batch.
     pub(crate) clicks: Vec<ClickRecord>,
@@ -35,9 +40,10 @@ impl Pending {
     }
 }
 
-/// The buffer. Readers see `open` and `writing` (the batch being written) besides the
-/// store; a click is always in at least one of them. Counter readers hold `write` for
-/// reading, so they never see a batch both in `writing` and in the store.
+/// The buffer. Readers see `open`, `writing` (the batch being written) and `failed`
+/// (the batch whose last write failed) besides the store; a click is always in at
+/// least one of them. Counter readers hold `write` for reading, so they never see a
+/// batch both in the buffer and in the store.
 #[derive(Default)]
 pub(crate) struct ClickBuffer {
     state: Mutex<BatchState>,
@@ -48,6 +54,16 @@ pub(crate) struct ClickBuffer {
 struct BatchState {
     open: Pending,
     writing: Arc<Pending>,
+    failed: Option<Arc<Pending>>,
+}
+
+impl BatchState {
+    /// Every buffered batch: open, being written, failed.
+    fn batches(&self) -> impl Iterator<Item = &Pending> {
+        [&self.open, &*self.writing]
+            .into_iter()
+            .chain(self.failed.as_deref())
+    }
 }
 
 impl ClickBuffer {
@@ -60,7 +76,7 @@ impl ClickBuffer {
     pub(crate) fn click(
         &self,
         click: &ClickRecord,
-        write: impl FnOnce(&Pending) -> Result<()>,
+        write: impl Fn(&Pending) -> Result<()>,
     ) -> Result<()> {
         if self.push_click(click) {
             self.write_out(write)?;
@@ -95,35 +111,45 @@ impl ClickBuffer {
         );
     }
 
-    /// Writes the open batch with `write`. On an error the batch goes back into the
-    /// open one, to be written again with the next.
-    pub(crate) fn write_out(&self, write: impl FnOnce(&Pending) -> Result<()>) -> Result<()> {
+    /// Writes the buffered batches with `write`: first one whose earlier write failed,
+    /// again under its id (the store may have committed it and only the answer was
+    /// lost), then the open one under a new id. On an error the batch is kept as the
+    /// failed one, and the open batch goes on filling until it can be written.
+    pub(crate) fn write_out(&self, write: impl Fn(&Pending) -> Result<()>) -> Result<()> {
         let _exclusive = self.write.write().unwrap_or_else(PoisonError::into_inner);
-        let batch = {
+        // At most two rounds: the failed batch, then the open one.
+        for _ in 0..2 {
+            let batch = {
+                let mut st = self.lock();
+                let batch = match st.failed.take() {
+                    Some(failed) => failed,
+                    None if st.open.is_empty() => return Ok(()),
+                    None => {
+                        let mut batch = std::mem::take(&mut st.open);
+                        batch.id = new_batch_id()?;
+                        Arc::new(batch)
+                    }
+                };
+                st.writing = batch.clone();
+                batch
+            };
+            let result = write(&batch);
             let mut st = self.lock();
-            if st.open.is_empty() {
-                return Ok(());
-            }
-            st.writing = Arc::new(std::mem::take(&mut st.open));
-            st.writing.clone()
-        };
-        let result = write(&batch);
-        let mut st = self.lock();
-        st.writing = Arc::default();
-        if result.is_err() {
-            st.open.clicks.extend_from_slice(&batch.clicks);
-            for (k, c) in &batch.counters {
-                st.open.count(*k, c);
+            st.writing = Arc::default();
+            if let Err(e) = result {
+                st.failed = Some(batch);
+                return Err(e);
             }
         }
-        result
+        Ok(())
     }
 
     /// The buffered click with this id.
     pub(crate) fn find(&self, id: ClickId) -> Option<ClickRecord> {
         let st = self.lock();
-        let buffered = st.open.clicks.iter().chain(&st.writing.clicks);
-        buffered.rev().find(|c| c.click_id == id).copied()
+        st.batches()
+            .find_map(|b| b.clicks.iter().rev().find(|c| c.click_id == id))
+            .copied()
     }
 
     /// The counters of the days `from_day..=to_day` (of `campaign`, if given): those
@@ -143,13 +169,20 @@ impl ClickBuffer {
         let mut out: BTreeMap<CounterKey, Counters> =
             stored()?.into_iter().filter(|(k, _)| wanted(k)).collect();
         let st = self.lock();
-        for (key, delta) in st.open.counters.iter().chain(&st.writing.counters) {
+        for (key, delta) in st.batches().flat_map(|b| &b.counters) {
             if wanted(key) {
                 out.entry(*key).or_default().add(delta);
             }
         }
         Ok(out)
     }
+}
+
+/// A random batch id.
+fn new_batch_id() -> Result<[u8; 16]> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|_| Error::Store("no randomness for a batch id".into()))?;
+    Ok(id)
 }
 
 /// Calls `write_out(owner)` every `every` until the owner is dropped, on a thread
