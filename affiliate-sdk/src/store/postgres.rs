@@ -24,6 +24,8 @@
 //!   answer was lost is found on the retry and recognised as the same record, and a
 //!   click batch carries a random id, stored with it (table `affiliate_batches`, kept
 //!   for an hour), so a batch written again after a lost answer is applied once.
+//!   (Until that retry, 100 ms later, a report may count such a batch twice: once
+//!   stored, once buffered.)
 //! * **Schema**: created and migrated by the store when it opens, under an advisory
 //!   lock so trackers starting together do not race. Tables are prefixed
 //!   `affiliate_` in the connection's schema (set `options=-csearch_path=…` in the URL
