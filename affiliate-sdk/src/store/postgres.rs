@@ -31,16 +31,23 @@
 //!   `affiliate_` in the connection's schema (set `options=-csearch_path=…` in the URL
 //!   to use another).
 //!
-//! Connections are plain TCP (no TLS): run the database on a private network or a
-//! loopback address.
+//! * **TLS**: with `sslmode=require` in the URL the connection is TLS (rustls) and
+//!   the server's certificate must be valid for the host name in the URL and chain to
+//!   a public root (Mozilla's, from `webpki-roots`) or, with
+//!   [`PostgresStore::open_with_ca`], to your own CA. That is libpq's `verify-full`:
+//!   stricter than its `require`, which checks nothing. Without `sslmode=require` the
+//!   connection is plain TCP (libpq's default `prefer` gives no protection either): use
+//!   that on a private network or a loopback address only.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::config::SslMode;
 use r2d2_postgres::postgres::error::SqlState;
-use r2d2_postgres::postgres::{self, Client, NoTls};
+use r2d2_postgres::postgres::{self, Client};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
@@ -115,7 +122,7 @@ const BATCH_ID_KEPT: &str = "1 hour";
 /// A key for `pg_advisory_xact_lock` around migrations ("affiliat").
 const MIGRATION_LOCK: i64 = 0x6166_6669_6c69_6174;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// A [`Store`] in a PostgreSQL database, shared by any number of trackers. Cheap to
 /// share: wrap it in an `Arc`.
@@ -199,9 +206,22 @@ impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
     /// `host=… user=… dbname=…`), creating or migrating the schema.
     ///
+    /// `sslmode=require` in the URL asks for TLS with the server's certificate checked
+    /// against the public roots (see the module docs).
+    ///
     /// Errors: `malformed` for a URL that is not one, `store_unavailable` when the
-    /// database cannot be reached or migrated.
+    /// database cannot be reached or migrated (a certificate that does not verify
+    /// included).
     pub fn open(url: &str) -> Result<PostgresStore> {
+        PostgresStore::open_with_ca(url, None)
+    }
+
+    /// Like [`PostgresStore::open`]; with `sslmode=require`, the server's certificate
+    /// must chain to one of the PEM certificates in `ca_pem` (your own CA, such as a
+    /// cloud provider's bundle) instead of the public roots.
+    ///
+    /// Errors: also `malformed` when `ca_pem` holds no certificate.
+    pub fn open_with_ca(url: &str, ca_pem: Option<&str>) -> Result<PostgresStore> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| Error::malformed("database url", format!("{e}")))?;
@@ -209,13 +229,23 @@ impl PostgresStore {
             config.connect_timeout(CONNECTION_TIMEOUT);
         }
         config.application_name("affiliate-sdk");
+        // `prefer` would try TLS and accept any certificate; only `require` is TLS,
+        // and then verified.
+        if config.get_ssl_mode() != SslMode::Require {
+            config.ssl_mode(SslMode::Disable);
+        }
+        let last_error = LastConnectError::default();
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CONNECTION_TIMEOUT)
             .test_on_check_out(false)
-            .build(PostgresConnectionManager::new(config, NoTls))
-            .map_err(|e| Error::Store(format!("no database connection: {e}")))?;
+            .error_handler(Box::new(last_error.clone()))
+            .build(PostgresConnectionManager::new(config, tls(ca_pem)?))
+            .map_err(|e| {
+                let why = last_error.take().unwrap_or_else(|| e.to_string());
+                Error::Store(format!("no database connection: {why}"))
+            })?;
         let inner = Arc::new(Inner {
             pool,
             buffer: ClickBuffer::default(),
@@ -229,6 +259,65 @@ impl PostgresStore {
         )?;
         Ok(PostgresStore { inner })
     }
+}
+
+/// The pool's last connection error with its causes: r2d2's own error keeps only the
+/// top message ("error performing TLS handshake"), not why (the certificate's issuer
+/// is unknown). The driver's messages name the server, never the password.
+#[derive(Debug, Clone, Default)]
+struct LastConnectError(Arc<std::sync::Mutex<Option<String>>>);
+
+impl LastConnectError {
+    fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl r2d2::HandleError<postgres::Error> for LastConnectError {
+    fn handle_error(&self, error: postgres::Error) {
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text);
+    }
+}
+
+/// The TLS connector: rustls, verifying against `ca_pem` or else the public roots.
+fn tls(ca_pem: Option<&str>) -> Result<MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_pem {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(pem) => {
+            let bad = |why: String| Error::malformed("database CA certificate", why);
+            let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| bad(format!("not PEM: {e}")))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(bad("no usable certificate in the PEM text".into()));
+            }
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Store(format!("TLS set-up: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// Brings the schema to the latest version, under an advisory lock.
@@ -576,6 +665,55 @@ mod tests {
     use crate::store::ClickRecord;
     use crate::{Code, Currency, Link};
 
+    /// Whether the server sees the connection as TLS.
+    fn over_tls(c: &mut Client) -> bool {
+        c.query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    }
+
+    /// `sslmode=require` is TLS with the server's certificate verified; anything else
+    /// is plain TCP. The test cluster (scripts/pg-cluster) accepts both, with a
+    /// certificate for 127.0.0.1 from a throwaway CA in `$AFFILIATE_TEST_PG_DIR/tls`.
+    #[test]
+    fn tls_is_used_for_sslmode_require_and_the_certificate_is_verified() {
+        let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
+            .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
+        let dir = std::env::var("AFFILIATE_TEST_PG_DIR")
+            .expect("AFFILIATE_TEST_PG_DIR must name the cluster's directory");
+        let ca = std::fs::read_to_string(format!("{dir}/tls/ca.pem")).unwrap();
+        let tls_url = format!("{url}?sslmode=require");
+
+        let store = PostgresStore::open_with_ca(&tls_url, Some(&ca)).unwrap();
+        assert!(over_tls(&mut store.inner.pool.get().unwrap()));
+        // The store works over it (the conformance suite covers the rest).
+        assert_eq!(store.conversion("no-such-order").unwrap(), None);
+
+        // `prefer` (the default) and `disable` stay plain, with or without a CA.
+        for plain in [url.clone(), format!("{url}?sslmode=prefer")] {
+            let store = PostgresStore::open_with_ca(&plain, Some(&ca)).unwrap();
+            assert!(!over_tls(&mut store.inner.pool.get().unwrap()), "{plain}");
+        }
+
+        // Public roots do not vouch for the test CA's certificate: refused, not
+        // downgraded to plain.
+        let err = PostgresStore::open(&tls_url).unwrap_err();
+        assert_eq!(err.code(), "store_unavailable", "{err}");
+        assert!(err.to_string().contains("certificate"), "{err}");
+
+        // A CA that is not PEM, or PEM without a certificate, is malformed input.
+        for bad in [
+            "not a certificate",
+            "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+        ] {
+            let err = PostgresStore::open_with_ca(&tls_url, Some(bad)).unwrap_err();
+            assert_eq!(err.code(), "malformed", "{err}");
+        }
+    }
+
     /// What the conformance suite cannot reach: a click batch whose commit went
     /// through but whose answer was lost. Written again, it must count once.
     #[test]
@@ -583,7 +721,7 @@ mod tests {
         let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
             .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
         let schema = format!("batch_once_{}", std::process::id());
-        let mut admin = Client::connect(&url, NoTls).unwrap();
+        let mut admin = Client::connect(&url, postgres::NoTls).unwrap();
         admin
             .batch_execute(&format!(
                 "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"

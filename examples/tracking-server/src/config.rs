@@ -84,6 +84,9 @@ struct ServerSection {
 struct StoreSection {
     /// `postgres://user:password@host:port/database`: many servers share it.
     url: String,
+    /// With `?sslmode=require` in `url`: a PEM file of the CA the database's
+    /// certificate must chain to, instead of the public roots.
+    ca_file: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -109,6 +112,8 @@ pub struct Config {
     /// `[store] url`: a PostgreSQL database shared by several servers; `None` keeps
     /// the embedded store in `data_dir`. May hold a password: never printed.
     pub store_url: Option<String>,
+    /// `[store] ca_file`, read: the PEM text of the database's CA.
+    pub store_ca: Option<String>,
     keyring: Keyring,
     cookie: CookieConfig,
     campaigns: Vec<CampaignSpec>,
@@ -234,9 +239,23 @@ impl Config {
         }
         let keyring = Keyring::from_base64(keys, current).map_err(|e| err("keys", &e))?;
 
+        let mut store_ca = None;
         let store_url = match raw.store {
             None => None,
             Some(st) => {
+                if let Some(ca) = &st.ca_file {
+                    let path = file.parent().unwrap_or(Path::new(".")).join(ca);
+                    let pem = std::fs::read_to_string(&path).map_err(|e| {
+                        err("store.ca_file", &format_args!("{}: {e}", path.display()))
+                    })?;
+                    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                        return Err(err(
+                            "store.ca_file",
+                            &format_args!("{}: no PEM certificate in it", path.display()),
+                        ));
+                    }
+                    store_ca = Some(pem);
+                }
                 // Checked without echoing it: the URL may carry a password.
                 let ok = url::Url::parse(&st.url).is_ok_and(|u| {
                     matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some()
@@ -268,6 +287,7 @@ impl Config {
             api_keys: s.api_keys,
             allowed_origins,
             store_url,
+            store_ca,
             keyring,
             cookie,
             campaigns: raw.campaign,
@@ -452,6 +472,34 @@ mod tests {
             assert!(e.starts_with("/etc/aff.toml: "), "{e}");
             assert!(e.contains(field), "{field} not in {e}");
         }
+    }
+
+    #[test]
+    fn the_store_ca_file_is_read_and_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = |ca: &str| {
+            format!(
+                "{}\n[store]\nurl = \"postgres://u:secret@db.example/aff?sslmode=require\"\nca_file = \"{ca}\"\n",
+                demo()
+            )
+        };
+        let missing = Config::parse(&dir.path().join("aff.toml"), &store("ca.pem")).unwrap_err();
+        assert!(missing.to_string().contains("store.ca_file"), "{missing}");
+        assert!(missing.to_string().contains("ca.pem"), "{missing}");
+
+        std::fs::write(dir.path().join("ca.pem"), "not a certificate").unwrap();
+        let not_pem = Config::parse(&dir.path().join("aff.toml"), &store("ca.pem")).unwrap_err();
+        assert!(
+            not_pem.to_string().contains("no PEM certificate"),
+            "{not_pem}"
+        );
+
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        std::fs::write(dir.path().join("ca.pem"), pem).unwrap();
+        // Relative to the config file, like data_dir.
+        let c = Config::parse(&dir.path().join("aff.toml"), &store("ca.pem")).unwrap();
+        assert_eq!(c.store_ca.as_deref(), Some(pem));
+        assert!(!format!("{c:?}").contains("secret"));
     }
 
     #[test]

@@ -215,7 +215,7 @@ fn print_demo_banner(config: &Config, first_run: bool) -> Result<(), BoxError> {
 fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     let store: Arc<dyn Store> = match &config.store_url {
         Some(url) => Arc::new(
-            PostgresStore::open(url)
+            PostgresStore::open_with_ca(url, config.store_ca.as_deref())
                 .map_err(|e| format!("cannot open the PostgreSQL store ([store] url): {e}"))?,
         ),
         None => {

@@ -1,6 +1,8 @@
 //! Two `affiliate-server`s on one PostgreSQL database (`[store] url`): the same 1,000
 //! postbacks sent to both at once are recorded exactly once, and both report the same
-//! stats. Needs `AFFILIATE_TEST_POSTGRES_URL` (./scripts/test starts a cluster).
+//! stats. One of them reaches the database over TLS (`?sslmode=require` and
+//! `[store] ca_file`), the other over plain TCP. Needs `AFFILIATE_TEST_POSTGRES_URL`
+//! and `AFFILIATE_TEST_PG_DIR` (./scripts/test starts a cluster with a test CA).
 
 mod common;
 
@@ -13,8 +15,15 @@ use common::{Server, config, fresh_database};
 fn the_same_postbacks_to_two_servers_are_recorded_exactly_once() {
     let db = fresh_database();
     let cfg = config(&format!("\n[store]\nurl = \"{db}\""));
+    let ca = format!(
+        "{}/tls/ca.pem",
+        std::env::var("AFFILIATE_TEST_PG_DIR").expect("AFFILIATE_TEST_PG_DIR names the cluster")
+    );
+    let tls_cfg = config(&format!(
+        "\n[store]\nurl = \"{db}?sslmode=require\"\nca_file = \"{ca}\""
+    ));
     let a = Arc::new(Server::start(&cfg));
-    let b = Arc::new(Server::start(&cfg));
+    let b = Arc::new(Server::start(&tls_cfg));
     const ORDERS: usize = 1_000;
     let created = AtomicUsize::new(0);
     let replayed = AtomicUsize::new(0);
