@@ -14,6 +14,15 @@
 //!   milliseconds, or earlier by any conversion's flush. A power cut or `SIGKILL` loses
 //!   at most the clicks and impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a
 //!   clean shutdown ([`Store::flush`] or drop) loses none.
+//!
+//! # Reports
+//!
+//! Conversions are indexed by day (tree `conversions-by-day`: day, then order id), so
+//! a report reads the conversions of its days, not all of them (a report of every
+//! day there is reads the records in one pass instead). The index entry is
+//! written before the record: a crash between the two leaves an entry that points at
+//! nothing, which reads skip; a record never lacks its entry. A database from before
+//! the index is indexed once when it is opened.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +54,8 @@ pub struct SledStore {
     db: sled::Db,
     clicks: sled::Tree,
     conversions: sled::Tree,
+    /// Keys: [`day_key`] (day, then order id); values empty.
+    conversions_by_day: sled::Tree,
     customers: sled::Tree,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
@@ -114,6 +125,12 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
+/// The key of a conversion in `conversions-by-day`: the day (big-endian, so keys sort
+/// by day), then the order id.
+fn day_key(day: u32, order_id: &[u8]) -> Vec<u8> {
+    [&day.to_be_bytes()[..], order_id].concat()
+}
+
 fn store_err(e: impl std::fmt::Display) -> Error {
     Error::Store(e.to_string())
 }
@@ -144,14 +161,36 @@ impl SledStore {
             "affiliate-click-batch",
             SledBatch::write_out,
         )?;
-        Ok(SledStore {
+        let store = SledStore {
             clicks,
             conversions: tree("conversions")?,
+            conversions_by_day: tree("conversions-by-day")?,
             customers: tree("customers")?,
             db,
             commit: GroupCommit::default(),
             batch,
-        })
+        };
+        store.index_conversions_by_day()?;
+        Ok(store)
+    }
+
+    /// Indexes by day the conversions of a database written before the index existed
+    /// (once: a marker records that it is done).
+    fn index_conversions_by_day(&self) -> Result<()> {
+        const DONE: &[u8] = b"conversions-by-day:v1";
+        if self.db.contains_key(DONE).map_err(store_err)? {
+            return Ok(());
+        }
+        for kv in &self.conversions {
+            let (order_id, v) = kv.map_err(store_err)?;
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            self.conversions_by_day
+                .insert(day_key(day_of(c.converted_at), &order_id), &[])
+                .map_err(store_err)?;
+        }
+        self.db.insert(DONE, &[]).map_err(store_err)?;
+        self.db.flush().map_err(store_err)?;
+        Ok(())
     }
 
     /// Waits until everything written before this call is on disk, sharing the
@@ -259,6 +298,17 @@ impl Store for SledStore {
 
     fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
         let value = serde_json::to_vec(conversion).map_err(store_err)?;
+        // The index entry first (see the module docs). For a replay or a conflict it
+        // may name another day than the record's: reads check.
+        self.conversions_by_day
+            .insert(
+                day_key(
+                    day_of(conversion.converted_at),
+                    conversion.order_id.as_bytes(),
+                ),
+                &[],
+            )
+            .map_err(store_err)?;
         let outcome = self
             .conversions
             .compare_and_swap(conversion.order_id.as_bytes(), None::<&[u8]>, Some(value))
@@ -373,10 +423,39 @@ impl Store for SledStore {
 
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
         let mut out = Vec::new();
-        for kv in &self.conversions {
-            let (_, v) = kv.map_err(store_err)?;
+        let day_at = |entry: Option<(sled::IVec, sled::IVec)>| {
+            entry.and_then(|(k, _)| k.first_chunk::<4>().map(|d| u32::from_be_bytes(*d)))
+        };
+        let first = day_at(self.conversions_by_day.first().map_err(store_err)?);
+        let last = day_at(self.conversions_by_day.last().map_err(store_err)?);
+        if first.is_some_and(|f| from_day <= f) && last.is_some_and(|l| to_day >= l) {
+            // Every day there is: one pass over the records beats a lookup per entry.
+            for kv in &self.conversions {
+                let (_, v) = kv.map_err(store_err)?;
+                let c: Conversion =
+                    serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+                if (from_day..=to_day).contains(&day_of(c.converted_at)) {
+                    out.push(c);
+                }
+            }
+            return Ok(out);
+        }
+        for kv in self.conversions_by_day.range(from_day.to_be_bytes()..) {
+            let (key, _) = kv.map_err(store_err)?;
+            let (day, order_id) = key
+                .split_first_chunk::<4>()
+                .ok_or_else(|| corrupt("index"))?;
+            let day = u32::from_be_bytes(*day);
+            if day > to_day {
+                break;
+            }
+            let Some(v) = self.conversions.get(order_id).map_err(store_err)? else {
+                continue; // a crash came between the entry and the record
+            };
             let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
-            if (from_day..=to_day).contains(&day_of(c.converted_at)) {
+            // An entry of another day (a replay or conflict that carried another time)
+            // is not this record's.
+            if day_of(c.converted_at) == day {
                 out.push(c);
             }
         }

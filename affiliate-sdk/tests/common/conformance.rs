@@ -179,6 +179,46 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn conversions_are_read_by_day() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s.clone());
+                let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                let day = affiliate_sdk::store::day_of(c.converted_at);
+                let mut stored = vec![c.clone()];
+                // Three more on later days (out of order), each its own record.
+                for (order, days) in [("o-3", 2), ("o-2", 1), ("o-4", 2)] {
+                    let mut o = c.clone();
+                    o.order_id = order.into();
+                    o.converted_at = c.converted_at + days * DAY;
+                    assert_eq!(s.insert_conversion(&o).unwrap(), Inserted::New);
+                    stored.push(o);
+                }
+                // A replay of o-1 that carries another day changes nothing.
+                let mut replay = c.clone();
+                replay.converted_at += 2 * DAY;
+                assert!(matches!(s.insert_conversion(&replay).unwrap(), Inserted::Existing(_)));
+                // Status changes keep a record on its day.
+                s.set_status("o-2", Status::Pending, Status::Approved).unwrap();
+                stored[2].status = Status::Approved;
+                let ids = |from: u32, to: u32| {
+                    let mut v: Vec<String> = s.conversions(from, to).unwrap().into_iter().map(|c| c.order_id).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(ids(day, day), ["o-1"]);
+                assert_eq!(ids(day + 1, day + 1), ["o-2"]);
+                assert_eq!(ids(day + 2, day + 2), ["o-3", "o-4"]);
+                assert_eq!(ids(day, day + 1), ["o-1", "o-2"]);
+                assert_eq!(ids(0, u32::MAX), ["o-1", "o-2", "o-3", "o-4"]);
+                assert!(ids(day + 3, u32::MAX).is_empty());
+                assert!(ids(0, day - 1).is_empty());
+                let mut all = s.conversions(0, u32::MAX).unwrap();
+                all.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+                stored.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+                assert_eq!(all, stored, "whole records, current status");
+            }
+
+            #[test]
             fn status_is_compare_and_swap() {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());
