@@ -220,7 +220,9 @@ impl PostgresStore {
     /// must chain to one of the PEM certificates in `ca_pem` (your own CA, such as a
     /// cloud provider's bundle) instead of the public roots.
     ///
-    /// Errors: also `malformed` when `ca_pem` holds no certificate.
+    /// Errors: also `malformed` when `ca_pem` holds no certificate, or when a CA is
+    /// given but the URL does not say `sslmode=require` (it would be ignored, and the
+    /// connection in the clear).
     pub fn open_with_ca(url: &str, ca_pem: Option<&str>) -> Result<PostgresStore> {
         let mut config: postgres::Config = url
             .parse()
@@ -232,6 +234,13 @@ impl PostgresStore {
         // `prefer` would try TLS and accept any certificate; only `require` is TLS,
         // and then verified.
         if config.get_ssl_mode() != SslMode::Require {
+            if ca_pem.is_some() {
+                // A CA without TLS would silently connect in the clear.
+                return Err(Error::malformed(
+                    "database url",
+                    "a CA certificate was given but the URL does not ask for TLS: add sslmode=require",
+                ));
+            }
             config.ssl_mode(SslMode::Disable);
         }
         let last_error = LastConnectError::default();
@@ -692,10 +701,18 @@ mod tests {
         // The store works over it (the conformance suite covers the rest).
         assert_eq!(store.conversion("no-such-order").unwrap(), None);
 
-        // `prefer` (the default) and `disable` stay plain, with or without a CA.
-        for plain in [url.clone(), format!("{url}?sslmode=prefer")] {
-            let store = PostgresStore::open_with_ca(&plain, Some(&ca)).unwrap();
+        // `prefer` (the default) and `disable` stay plain; with a CA they are refused
+        // (the CA would be ignored and the connection silently in the clear).
+        for plain in [
+            url.clone(),
+            format!("{url}?sslmode=prefer"),
+            format!("{url}?sslmode=disable"),
+        ] {
+            let store = PostgresStore::open(&plain).unwrap();
             assert!(!over_tls(&mut store.inner.pool.get().unwrap()), "{plain}");
+            let err = PostgresStore::open_with_ca(&plain, Some(&ca)).unwrap_err();
+            assert_eq!(err.code(), "malformed", "{err}");
+            assert!(err.to_string().contains("sslmode=require"), "{err}");
         }
 
         // Public roots do not vouch for the test CA's certificate: refused, not

@@ -244,6 +244,16 @@ impl Config {
             None => None,
             Some(st) => {
                 if let Some(ca) = &st.ca_file {
+                    let tls = url::Url::parse(&st.url).is_ok_and(|u| {
+                        u.query_pairs()
+                            .any(|(k, v)| k == "sslmode" && v == "require")
+                    });
+                    if !tls {
+                        return Err(err(
+                            "store.ca_file",
+                            &"given, but store.url does not ask for TLS: add ?sslmode=require",
+                        ));
+                    }
                     let path = file.parent().unwrap_or(Path::new(".")).join(ca);
                     let pem = std::fs::read_to_string(&path).map_err(|e| {
                         err("store.ca_file", &format_args!("{}: {e}", path.display()))
@@ -483,6 +493,10 @@ mod tests {
                 demo()
             )
         };
+        let plain = store("ca.pem").replace("?sslmode=require", "");
+        let e = Config::parse(&dir.path().join("aff.toml"), &plain).unwrap_err();
+        assert!(e.to_string().contains("sslmode=require"), "{e}");
+
         let missing = Config::parse(&dir.path().join("aff.toml"), &store("ca.pem")).unwrap_err();
         assert!(missing.to_string().contains("store.ca_file"), "{missing}");
         assert!(missing.to_string().contains("ca.pem"), "{missing}");
