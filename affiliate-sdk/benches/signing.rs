@@ -278,8 +278,11 @@ fn main() {
         .configure_from_args();
     bench(&mut c);
     c.final_summary();
-    // Only after a real measurement (not `cargo test --benches`, which runs each once).
-    if !std::env::args().any(|a| a == "--test" || a == "--list") {
+    // Only after a real measurement: `cargo bench` passes `--bench`; `cargo test
+    // --benches` runs each case once, and the estimates on disk would be an earlier
+    // run's.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--list") {
         print_ratios();
     }
 }
