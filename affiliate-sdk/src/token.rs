@@ -125,37 +125,19 @@ impl<'a> UntrustedToken<'a> {
     /// decimal times. Refuses input longer than [`MAX_TOKEN_LEN`] unread.
     pub fn parse(token: &'a str) -> Result<UntrustedToken<'a>> {
         let (signed, tag) = split_tag(token)?;
-        let [kid, exp, iat, click, campaign, partner, ad, sid] =
-            split_fields(signed).ok_or_else(|| malformed("expected 10 dot-separated parts"))?;
-        let codes = |s: &str, min: usize, sid: bool| {
-            (min..=MAX_CODE_LEN).contains(&s.len())
-                && s.bytes().all(if sid { is_sid_byte } else { is_code_byte })
-        };
-        if !codes(kid, 1, false) || kid.len() > Kid::MAX_LEN {
+        let (kid, rest) = split_kid(signed);
+        if kid.is_empty() || kid.len() > Kid::MAX_LEN || !kid.bytes().all(is_code_byte) {
             return Err(malformed("invalid key id"));
         }
-        let expires_at = parse_decimal(exp).ok_or_else(|| malformed("invalid expiry"))?;
-        let issued_at = parse_decimal(iat).ok_or_else(|| malformed("invalid issue time"))?;
-        if expires_at < issued_at {
-            return Err(malformed("expires before it is issued"));
-        }
-        if click.len() != CLICK_B64_LEN || !codes(click, 1, false) {
-            return Err(malformed("click id is not 22 base64url characters"));
-        }
-        if !codes(campaign, 1, false)
-            || !codes(partner, 1, false)
-            || !codes(ad, 0, false)
-            || !codes(sid, 0, true)
-        {
-            return Err(malformed("code or sid of invalid length or alphabet"));
-        }
+        // The same field checks as a verified token's, without the key.
+        let fields = parse_fields(rest)?;
         if !tag.bytes().all(is_code_byte) {
             return Err(malformed("tag is not 22 base64url characters"));
         }
         Ok(UntrustedToken {
             kid,
-            expires_at,
-            campaign,
+            expires_at: fields.expires_at,
+            campaign: fields.campaign,
         })
     }
 
@@ -342,18 +324,14 @@ impl Keyring {
         // Only what is needed to check the tag is read before the tag is checked:
         // the version, the key id and where the tag starts.
         let (signed, tag) = split_tag(token)?;
-        let body = &signed[PREFIX.len()..];
-        // Kids are short: a byte loop beats a call to memchr here.
-        let kid_end = body.bytes().position(|c| c == b'.').unwrap_or(body.len());
-        let mut mac = self
-            .verifier(&body.as_bytes()[..kid_end], Purpose::Token)?
-            .clone();
+        let (kid, rest) = split_kid(signed);
+        let mut mac = self.verifier(kid.as_bytes(), Purpose::Token)?.clone();
         mac.update(signed.as_bytes());
         mac.update(TOKEN_LABEL);
         verify_tag(mac, tag.as_bytes())?;
 
         // Authentic: read and check the fields (an issuer of ours never fails here).
-        let f = parse_fields(&body[kid_end..])?;
+        let f = parse_fields(rest)?;
         if now.saturating_add(validation.skew_secs) < f.issued_at {
             return Err(ClaimsError::NotYetValid {
                 issued_at: f.issued_at,
@@ -391,22 +369,19 @@ fn split_tag(token: &str) -> Result<(&str, &str)> {
     }
 }
 
-/// Splits `v1.kid.exp.iat.click.campaign.partner.ad.sid` (the part before the tag)
-/// into its eight fields; the sid is everything after the eighth dot.
-fn split_fields(signed: &str) -> Option<[&str; 8]> {
-    let mut rest = signed.get(PREFIX.len()..)?;
-    let mut out = [""; 8];
-    for field in out.iter_mut().take(7) {
-        let (head, tail) = rest.split_once('.')?;
-        *field = head;
-        rest = tail;
-    }
-    out[7] = rest;
-    Some(out)
+/// Splits the part before the tag (`v1.kid.…`) into the key id and the rest, which
+/// starts at the dot after the key id.
+#[inline(always)]
+fn split_kid(signed: &str) -> (&str, &str) {
+    let body = signed.get(PREFIX.len()..).unwrap_or_default();
+    // Kids are short: a byte loop beats a call to memchr here.
+    let end = body.bytes().position(|c| c == b'.').unwrap_or(body.len());
+    body.split_at(end)
 }
 
-/// Reads `.exp.iat.click.campaign.partner.ad.sid` (an authentic token after its key
-/// id) in one forward pass: strict decimals, a 22-character click id, codes of
+/// Reads `.exp.iat.click.campaign.partner.ad.sid` (a token after its key id: for
+/// [`Keyring::verify_token`] once the tag verified, for [`UntrustedToken::parse`]
+/// without the key) in one forward pass: strict decimals, a 22-character click id, codes of
 /// `[A-Za-z0-9_-]` up to the dot before the sid, then a sid of `[A-Za-z0-9._~-]`.
 /// Inlined so the fields are written straight into the caller's result.
 #[inline(always)]
@@ -488,11 +463,6 @@ const fn byte_table(sid: bool) -> [bool; 256] {
 
 fn malformed(reason: &'static str) -> Error {
     Error::malformed("token", reason)
-}
-
-/// Strict decimal: 1–20 digits, no sign, no leading zero (except "0"), no overflow.
-fn parse_decimal(s: &str) -> Option<u64> {
-    digits(s.as_bytes(), 0).and_then(|(n, end)| (end == s.len()).then_some(n))
 }
 
 /// Reads a strict decimal starting at `start` up to the first non-digit: at least one

@@ -238,16 +238,18 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
     );
 
     let long = "c".repeat(65);
+    // A valid token's times and click id, then the given campaign, partner, ad and sid.
+    let after = |codes: &str| format!("v1.k1.{}.{T0}.{click}.{codes}", T0 + 10);
     for signed in [
         format!("v1.k1.{}.{T0}.{click}.c.p..", T0 - 1), // expires before issued
         format!("v1.k1.{}.{T0}.AYvP5WgAejydLgEjRWeJqx.c.p..", T0 + 10), // non-canonical id
         format!("v1.k1.{}.{T0}.AYvP5WgAejydLgEjRWeJ.c.p..", T0 + 10), // short id
-        format!("v1.k1.{}.{T0}.{click}.{long}.p..", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}..p..", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c...", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p.a~d.", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p.a.s s", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p", T0 + 10),
+        after(&format!("{long}.p..")),
+        after(".p.."),
+        after("c..."),
+        after("c.p.a~d."),
+        after("c.p.a.s s"),
+        after("c.p"),
         format!("v1.k1.{}.0{T0}.{click}.c.p..", T0 + 10),
         // Decimals: overflow, 21 digits, signs, empty, non-digits.
         format!("v1.k1.18446744073709551616.{T0}.{click}.c.p.."),
@@ -261,15 +263,15 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
         format!("v1.k1.{}.{T0}.AYvP5WgAejydLgEjRWeJq+.c.p..", T0 + 10),
         format!("v1.k1.{}.{T0}.{click}A.c.p..", T0 + 10),
         // Codes: `~` is a sid byte, not a code byte; 65 bytes; a space.
-        format!("v1.k1.{}.{T0}.{click}.c~.p..", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p~..", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.{long}..", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p.{long}.", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p a..", T0 + 10),
+        after("c~.p.."),
+        after("c.p~.."),
+        after(&format!("c.{long}..")),
+        after(&format!("c.p.{long}.")),
+        after("c.p a.."),
         // Sids: 65 bytes, a byte outside the alphabet, non-ASCII.
-        format!("v1.k1.{}.{T0}.{click}.c.p..{}", T0 + 10, "s".repeat(65)),
-        format!("v1.k1.{}.{T0}.{click}.c.p..s/s", T0 + 10),
-        format!("v1.k1.{}.{T0}.{click}.c.p..s\u{e9}", T0 + 10),
+        after(&format!("c.p..{}", "s".repeat(65))),
+        after("c.p..s/s"),
+        after("c.p..s\u{e9}"),
     ] {
         let err = ring.verify_token(&sign(&signed), T0).unwrap_err();
         assert_eq!(err.code(), "malformed", "{signed}: {err}");
@@ -285,18 +287,10 @@ fn correctly_signed_but_inconsistent_tokens_are_refused() {
             None,
         ),
         (format!("v1.k1.0.0.{click}.c.p.a."), 0, None),
+        (after("c.p..s.t.~u"), T0, Some("s.t.~u")),
+        (after("c.p..."), T0, Some(".")),
         (
-            format!("v1.k1.{}.{T0}.{click}.c.p..s.t.~u", T0 + 10),
-            T0,
-            Some("s.t.~u"),
-        ),
-        (
-            format!("v1.k1.{}.{T0}.{click}.c.p...", T0 + 10),
-            T0,
-            Some("."),
-        ),
-        (
-            format!("v1.k1.{}.{T0}.{click}.{max}.{max}.{max}.{max}", T0 + 10),
+            after(&format!("{max}.{max}.{max}.{max}")),
             T0,
             Some(max.as_str()),
         ),

@@ -239,44 +239,47 @@ impl Config {
         }
         let keyring = Keyring::from_base64(keys, current).map_err(|e| err("keys", &e))?;
 
-        let mut store_ca = None;
-        let store_url = match raw.store {
-            None => None,
+        let (store_url, store_ca) = match raw.store {
+            None => (None, None),
             Some(st) => {
-                if let Some(ca) = &st.ca_file {
-                    let tls = url::Url::parse(&st.url).is_ok_and(|u| {
-                        u.query_pairs()
-                            .any(|(k, v)| k == "sslmode" && v == "require")
-                    });
-                    if !tls {
-                        return Err(err(
-                            "store.ca_file",
-                            &"given, but store.url does not ask for TLS: add ?sslmode=require",
-                        ));
-                    }
-                    let path = file.parent().unwrap_or(Path::new(".")).join(ca);
-                    let pem = std::fs::read_to_string(&path).map_err(|e| {
-                        err("store.ca_file", &format_args!("{}: {e}", path.display()))
-                    })?;
-                    if !pem.contains("-----BEGIN CERTIFICATE-----") {
-                        return Err(err(
-                            "store.ca_file",
-                            &format_args!("{}: no PEM certificate in it", path.display()),
-                        ));
-                    }
-                    store_ca = Some(pem);
-                }
                 // Checked without echoing it: the URL may carry a password.
-                let ok = url::Url::parse(&st.url).is_ok_and(|u| {
-                    matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some()
-                });
-                if !ok {
-                    return Err(err(
-                        "store.url",
-                        &"expected postgres://user:password@host:port/database",
-                    ));
-                }
-                Some(st.url)
+                let url = url::Url::parse(&st.url)
+                    .ok()
+                    .filter(|u| {
+                        matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some()
+                    })
+                    .ok_or_else(|| {
+                        err(
+                            "store.url",
+                            &"expected postgres://user:password@host:port/database",
+                        )
+                    })?;
+                let ca = match &st.ca_file {
+                    None => None,
+                    Some(ca) => {
+                        if !url
+                            .query_pairs()
+                            .any(|(k, v)| k == "sslmode" && v == "require")
+                        {
+                            return Err(err(
+                                "store.ca_file",
+                                &"given, but store.url does not ask for TLS: add ?sslmode=require",
+                            ));
+                        }
+                        let path = file.parent().unwrap_or(Path::new(".")).join(ca);
+                        let pem = std::fs::read_to_string(&path).map_err(|e| {
+                            err("store.ca_file", &format_args!("{}: {e}", path.display()))
+                        })?;
+                        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                            return Err(err(
+                                "store.ca_file",
+                                &format_args!("{}: no PEM certificate in it", path.display()),
+                            ));
+                        }
+                        Some(pem)
+                    }
+                };
+                (Some(st.url), ca)
             }
         };
 
