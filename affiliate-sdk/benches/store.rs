@@ -189,7 +189,10 @@ fn main() {
         let sled = SledStore::open(sub.path().join("sled")).unwrap();
         let ours = conversions_parallel(writers, per, |w, i| {
             let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
-            assert!(matches!(sled.insert_conversion(&c).unwrap(), Inserted::New));
+            assert!(matches!(
+                sled.insert_conversion(&c, None).unwrap(),
+                Inserted::New
+            ));
         });
         let path = sub.path().join("conv.db");
         drop(sqlite(&path, "FULL"));

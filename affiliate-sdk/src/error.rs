@@ -74,7 +74,7 @@ pub enum Error {
 
 impl Error {
     /// The stable error code (`malformed`, `invalid_signature`, `expired`, …) used by
-    /// the HTTP API, the Python exceptions and the JS errors.
+    /// the HTTP API, the Python exceptions and the JS errors: one of [`ERROR_CODES`].
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -98,6 +98,24 @@ impl Error {
         }
     }
 }
+
+/// Every error code, in the order the docs list them: the codes of [`Error::code`]
+/// and `unauthorized`, which only the HTTP server answers (a wrong or missing API
+/// key). The Python exceptions and the JS package's `ERROR_CODES` are tested to equal
+/// this list.
+pub const ERROR_CODES: [&str; 11] = [
+    "malformed",
+    "invalid_signature",
+    "expired",
+    "unknown_campaign",
+    "unknown_partner",
+    "not_attributable",
+    "conflict",
+    "invalid_transition",
+    "unauthorized",
+    "not_found",
+    "store_unavailable",
+];
 
 /// A signed token whose time window does not contain "now" (error code `expired`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -148,4 +166,39 @@ pub enum KeyError {
     /// The operating system's random source failed.
     #[error("random source unavailable")]
     Random,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ClaimsError, ERROR_CODES, Error};
+
+    #[test]
+    fn every_code_is_listed_once_and_every_listed_code_is_used() {
+        let errors = [
+            Error::malformed("x", "y"),
+            Error::InvalidSignature,
+            Error::Claims(ClaimsError::Expired { expired_at: 0 }),
+            Error::UnknownCampaign("c".into()),
+            Error::UnknownPartner("p".into()),
+            Error::NotAttributable("n".into()),
+            Error::Conflict("o".into()),
+            Error::InvalidTransition {
+                from: "paid",
+                to: "pending",
+            },
+            Error::NotFound("o".into()),
+            Error::Store("s".into()),
+        ];
+        let used: Vec<&str> = errors.iter().map(Error::code).collect();
+        for code in &used {
+            assert!(ERROR_CODES.contains(code), "{code} is not in ERROR_CODES");
+        }
+        for code in ERROR_CODES {
+            assert_eq!(ERROR_CODES.iter().filter(|c| **c == code).count(), 1);
+            assert!(
+                used.contains(&code) || code == "unauthorized",
+                "{code} is listed but no error has it"
+            );
+        }
+    }
 }

@@ -92,11 +92,11 @@ pub mod store;
 mod token;
 
 pub use crate::attribution::{
-    Amounts, Attribution, Campaign, CampaignSpec, ClickOutcome, Commission, Conversion,
-    ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind, MAX_ID_LEN,
-    ManualConversion, Partner, PartnerSpec, PriorToken, SaleCommission, StatsQuery, StatsRow,
-    Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_min_time, decide_prior_token,
-    format_day, parse_day,
+    Amounts, Attribution, Campaign, CampaignSpec, Catalogue, ClickOutcome, ClickPlan, ClickPlanner,
+    Commission, Conversion, ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind,
+    MAX_ID_LEN, ManualConversion, Partner, PartnerSpec, PriorToken, Refusal, SaleCommission,
+    StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_min_time,
+    decide_prior_token, format_day, parse_day,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
@@ -104,7 +104,7 @@ pub use crate::code::{Code, MAX_CODE_LEN, Sid};
 pub use crate::cookie::{
     CookieConfig, DEFAULT_COOKIE_NAME, MAX_COOKIE_HEADER_LEN, parse_cookie_header,
 };
-pub use crate::error::{ClaimsError, Error, KeyError, Result};
+pub use crate::error::{ClaimsError, ERROR_CODES, Error, KeyError, Result};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};

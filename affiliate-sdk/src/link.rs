@@ -298,6 +298,40 @@ impl LinkSigner {
         verify_tag(mac, tag_b64.as_bytes())
     }
 
+    /// The first path segment after the base URL, unverified: the campaign a link
+    /// names, to land a visitor whose link does not verify on that campaign's
+    /// destination. `None` when `url` is not a link under the base URL.
+    #[must_use]
+    pub fn campaign_segment<'u>(&self, url: &'u str) -> Option<&'u str> {
+        if url.len() > MAX_LINK_LEN {
+            return None;
+        }
+        let (rest, _) = self.split_target(url).ok()?;
+        Some(split_at_byte(rest, b'/').map_or(rest, |(campaign, _)| campaign))
+    }
+
+    /// Splits a request target (`/go/c/p?sig=…`) or an absolute http(s) URL into the
+    /// path after the base path and the query; the fragment, scheme and authority are
+    /// not part of the link.
+    #[inline]
+    fn split_target<'u>(&self, url: &'u str) -> Result<(&'u str, &'u str)> {
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        let (target, query) = url.split_once('?').unwrap_or((url, ""));
+        let path = if target.starts_with('/') {
+            target
+        } else {
+            let after_scheme = strip_prefix_ignore_case(target, "https://")
+                .or_else(|| strip_prefix_ignore_case(target, "http://"))
+                .ok_or_else(|| Error::malformed("link", "not an http(s) URL or a path"))?;
+            after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+        };
+        let rest = path
+            .strip_prefix(self.base_path.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            .ok_or_else(|| Error::malformed("link", "path is not under the base URL"))?;
+        Ok((rest, query))
+    }
+
     /// Checks the signed part; returns the codes and the raw `sid` parameter.
     ///
     /// The URL is split with plain byte loops and at most one `memchr` per
@@ -318,23 +352,7 @@ impl LinkSigner {
                 "only printable ASCII other than backslash allowed",
             ));
         }
-        // A request target (`/go/c/p?sig=…`) or an absolute http(s) URL; the fragment,
-        // scheme and authority are not part of the link.
-        let url = url.split_once('#').map_or(url, |(before, _)| before);
-        let (target, query) = url.split_once('?').unwrap_or((url, ""));
-        let path = if target.starts_with('/') {
-            target
-        } else {
-            let after_scheme = strip_prefix_ignore_case(target, "https://")
-                .or_else(|| strip_prefix_ignore_case(target, "http://"))
-                .ok_or_else(|| Error::malformed("link", "not an http(s) URL or a path"))?;
-            after_scheme.find('/').map_or("", |i| &after_scheme[i..])
-        };
-
-        let rest = path
-            .strip_prefix(self.base_path.as_str())
-            .and_then(|p| p.strip_prefix('/'))
-            .ok_or_else(|| Error::malformed("link", "path is not under the base URL"))?;
+        let (rest, query) = self.split_target(url)?;
         let expected = || {
             Error::malformed(
                 "link",

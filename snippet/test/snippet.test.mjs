@@ -13,7 +13,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants } from 'node:zlib';
 import { buildSync } from 'esbuild';
-import { startServer, launchChromium } from '../../examples/tracking-server/browser-tests/harness.mjs';
+import { startServer, launchChromium } from '../../affiliate-server/browser-tests/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');

@@ -1,101 +1,26 @@
-//! The [`Tracker`]: the one entry point the server and the bindings call.
+//! The [`Tracker`]: the one entry point the server and the bindings call. It ties a
+//! [`LinkSigner`], a [`Catalogue`] of campaigns and partners and a [`Store`]
+//! together; each decision is made by the module that owns it (the click plan, the
+//! attribution checks, the catalogue's commissions) and the tracker records it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
-use super::decide::{check_min_time, decide_prior_token};
-use super::stats::{add_months, aggregate};
+use super::click::{ClickOutcome, ClickPlanner, Refusal};
+use super::days::add_months;
+use super::decide::{attribute_token, check_min_time};
+use super::stats::aggregate;
 use super::{
-    Campaign, CampaignSpec, Commission, Conversion, ConversionRequest, Evidence, Kind,
-    ManualConversion, Partner, PartnerSpec, StatsQuery, StatsRow, Status, check_id, coupon_code,
+    Campaign, CampaignSpec, Catalogue, Conversion, ConversionRequest, Evidence, Kind,
+    ManualConversion, Partner, PartnerSpec, StatsQuery, StatsRow, Status, check_id,
 };
 use crate::click_id::{ClickId, ClickIdGenerator};
 use crate::clock::{Clock, SystemClock};
-use crate::code::Code;
-use crate::cookie::CookieConfig;
+use crate::cookie::{CookieConfig, DEFAULT_COOKIE_NAME};
 use crate::error::{ClaimsError, Error, Result};
 use crate::link::{Link, LinkSigner};
 use crate::money::Money;
-use crate::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange, Store, day_of};
-use crate::token::{TokenClaims, TokenValidation, VerifiedToken};
-
-/// What a click produced: the token to carry, the cookie to set and where to send the
-/// visitor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClickOutcome {
-    /// The id of the recorded click.
-    pub click_id: ClickId,
-    /// The session token the visitor carries (the earlier one when a first-click
-    /// campaign kept it).
-    pub token: String,
-    /// The `Set-Cookie` header value for the token.
-    pub set_cookie: String,
-    /// The campaign's destination with `aff_token=<token>` added to its query.
-    pub location: String,
-    /// Whether the click counted as unique.
-    pub unique: bool,
-    /// Whether a first-click campaign kept the visitor's earlier token.
-    pub kept_earlier: bool,
-    /// Whether an invalid `sid` was dropped from the link.
-    pub dropped_sid: bool,
-}
-
-#[derive(Default)]
-struct Config {
-    campaigns: HashMap<Code, Campaign>,
-    /// Each campaign's redirect, computed once.
-    redirects: HashMap<Code, Arc<Redirect>>,
-    partners: HashMap<Code, Partner>,
-    coupons: HashMap<Code, Code>,
-}
-
-/// Where a campaign's clicks land, computed once: the destination with any landing
-/// parameter removed from its query, up to `aff_token=`, then the fragment. A token is
-/// `[A-Za-z0-9._~-]` only, so it goes between them unescaped.
-#[derive(Debug)]
-struct Redirect {
-    prefix: String,
-    suffix: String,
-}
-
-impl Redirect {
-    fn new(destination: &str, param: &str) -> Result<Redirect> {
-        let mut url = url::Url::parse(destination)
-            .map_err(|e| Error::malformed("destination", e.to_string()))?;
-        let suffix = url.fragment().map(|f| format!("#{f}")).unwrap_or_default();
-        url.set_fragment(None);
-        if url.query_pairs().any(|(k, _)| k == param) {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| *k != param)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.set_query(None);
-            if !kept.is_empty() {
-                url.query_pairs_mut().extend_pairs(kept);
-            }
-        }
-        let has_query = url.query().is_some_and(|q| !q.is_empty());
-        let mut prefix = String::from(url);
-        if has_query {
-            prefix.push('&');
-        } else {
-            prefix = prefix.trim_end_matches('?').to_owned();
-            prefix.push('?');
-        }
-        prefix.extend(url::form_urlencoded::byte_serialize(param.as_bytes()));
-        prefix.push('=');
-        Ok(Redirect { prefix, suffix })
-    }
-
-    fn location(&self, token: &str) -> String {
-        let mut s = String::with_capacity(self.prefix.len() + token.len() + self.suffix.len());
-        s.push_str(&self.prefix);
-        s.push_str(token);
-        s.push_str(&self.suffix);
-        s
-    }
-}
+use crate::store::{Binding, ImpressionRecord, Inserted, StatusChange, Store, day_of};
+use crate::token::{TokenValidation, UntrustedToken, VerifiedToken};
 
 /// Who a conversion credits and on what evidence.
 struct Attributed {
@@ -139,7 +64,7 @@ pub struct Tracker {
     cookie: CookieConfig,
     validation: TokenValidation,
     ids: ClickIdGenerator,
-    config: RwLock<Config>,
+    catalogue: RwLock<Catalogue>,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -162,7 +87,7 @@ impl Tracker {
             cookie: CookieConfig::new(),
             validation: TokenValidation::default(),
             ids: ClickIdGenerator::new(),
-            config: RwLock::new(Config::default()),
+            catalogue: RwLock::new(Catalogue::new(DEFAULT_COOKIE_NAME).unwrap_or_default()),
         }
     }
 
@@ -173,19 +98,17 @@ impl Tracker {
         self
     }
 
-    /// Uses `cookie` for the `Set-Cookie` values.
+    /// Uses `cookie` for the `Set-Cookie` values. The landing parameter is the
+    /// cookie's name.
     #[must_use]
     pub fn with_cookie(mut self, cookie: CookieConfig) -> Tracker {
-        self.cookie = cookie;
-        // The landing parameter is the cookie's name: redo the redirects.
-        let cfg = self
-            .config
+        let catalogue = self
+            .catalogue
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        for (code, c) in &cfg.campaigns {
-            if let Ok(r) = Redirect::new(c.destination(), self.cookie.cookie_name()) {
-                cfg.redirects.insert(*code, Arc::new(r));
-            }
+        // A cookie name is a valid landing parameter (both are 1–64 token bytes).
+        if catalogue.set_param(cookie.cookie_name()).is_ok() {
+            self.cookie = cookie;
         }
         self
     }
@@ -221,105 +144,51 @@ impl Tracker {
         &self.clock
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Config> {
-        self.config.read().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> RwLockReadGuard<'_, Catalogue> {
+        self.catalogue
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds or replaces a campaign.
     pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
-        let c = Campaign::new(spec)?;
-        let redirect = Arc::new(Redirect::new(c.destination(), self.cookie.cookie_name())?);
-        let mut cfg = self.config.write().unwrap_or_else(PoisonError::into_inner);
-        cfg.redirects.insert(c.code(), redirect);
-        cfg.campaigns.insert(c.code(), c.clone());
-        Ok(c)
+        self.catalogue
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add_campaign(spec)
     }
 
     /// Adds or replaces a partner. Its parent must exist and must not descend from it;
     /// its coupons must not belong to another partner.
     pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
-        let code = Code::new(&spec.code).map_err(|e| rename(e, "partner code"))?;
-        let parent = spec
-            .parent
-            .as_deref()
-            .map(|p| Code::new(p).map_err(|e| rename(e, "parent")))
-            .transpose()?;
-        let mut coupons = Vec::new();
-        for c in &spec.coupons {
-            let c = coupon_code(c)?;
-            if !coupons.contains(&c) {
-                coupons.push(c);
-            }
-        }
-        let mut cfg = self.config.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = parent {
-            if !cfg.partners.contains_key(&p) {
-                return Err(Error::UnknownPartner(p.to_string()));
-            }
-            // Walk up from the parent: reaching this partner would close a cycle.
-            let mut at = Some(p);
-            let mut steps = 0;
-            while let Some(a) = at {
-                if a == code || steps > cfg.partners.len() {
-                    return Err(Error::malformed("parent", "would make a cycle"));
-                }
-                at = cfg.partners.get(&a).and_then(|x| x.parent);
-                steps += 1;
-            }
-        }
-        for c in &coupons {
-            if let Some(owner) = cfg.coupons.get(c).filter(|o| **o != code) {
-                return Err(Error::malformed(
-                    "coupons",
-                    format!("coupon {c} belongs to partner {owner}"),
-                ));
-            }
-        }
-        if let Some(old) = cfg.partners.get(&code).cloned() {
-            for c in &old.coupons {
-                cfg.coupons.remove(c);
-            }
-        }
-        for c in &coupons {
-            cfg.coupons.insert(*c, code);
-        }
-        let partner = Partner {
-            code,
-            parent,
-            coupons,
-        };
-        cfg.partners.insert(code, partner.clone());
-        Ok(partner)
+        self.catalogue
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add_partner(spec)
     }
 
     /// The campaign with this code.
     #[must_use]
     pub fn campaign(&self, code: &str) -> Option<Campaign> {
-        let code = Code::new(code).ok()?;
-        self.read().campaigns.get(&code).cloned()
+        self.read().campaign(code).cloned()
     }
 
     /// Every campaign, by code.
     #[must_use]
     pub fn campaigns(&self) -> Vec<Campaign> {
-        let mut v: Vec<_> = self.read().campaigns.values().cloned().collect();
-        v.sort_by_key(Campaign::code);
-        v
+        self.read().campaigns()
     }
 
     /// The partner with this code.
     #[must_use]
     pub fn partner(&self, code: &str) -> Option<Partner> {
-        let code = Code::new(code).ok()?;
-        self.read().partners.get(&code).cloned()
+        self.read().partner(code).cloned()
     }
 
     /// Every partner, by code.
     #[must_use]
     pub fn partners(&self) -> Vec<Partner> {
-        let mut v: Vec<_> = self.read().partners.values().cloned().collect();
-        v.sort_by_key(|p| p.code);
-        v
+        self.read().partners()
     }
 
     /// Verifies a session token now.
@@ -364,102 +233,82 @@ impl Tracker {
     /// `prior_token` is the token the visitor already carries (from its cookie), if
     /// any: it decides uniqueness and, for first-click campaigns, is kept.
     ///
-    /// Errors: `malformed` or `invalid_signature` for a bad link (nothing is counted),
-    /// `unknown_campaign`, `unknown_partner`.
+    /// Errors: `malformed` or `invalid_signature` for a bad link of a known campaign,
+    /// `unknown_campaign` for a link that names none, `unknown_partner`; nothing is
+    /// counted. [`Tracker::land`] also says where such a visitor lands.
     pub fn click(&self, url: &str, prior_token: Option<&str>) -> Result<ClickOutcome> {
-        let clicked = self.signer.verify_click(url)?;
-        let link = clicked.link;
-        // Only what a click needs, under the read lock: no clones on this hot path.
-        let (currency, click_flat, attribution, window, redirect) = {
-            let cfg = self.read();
-            let (Some(c), Some(redirect)) = (
-                cfg.campaigns.get(&link.campaign),
-                cfg.redirects.get(&link.campaign),
-            ) else {
-                return Err(Error::UnknownCampaign(link.campaign.to_string()));
-            };
-            if !cfg.partners.contains_key(&link.partner) {
-                return Err(Error::UnknownPartner(link.partner.to_string()));
-            }
-            (
-                c.currency(),
-                c.click_flat().minor(),
-                c.attribution(),
-                c.window_secs(),
-                redirect.clone(),
-            )
+        self.land(url, prior_token).map_err(|r| r.error)
+    }
+
+    /// [`Tracker::click`], and for a link that credits nobody, where the visitor lands
+    /// instead (the campaign's destination, or nowhere for an unknown campaign): what
+    /// an HTTP click handler answers.
+    pub fn land(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+    ) -> std::result::Result<ClickOutcome, Refusal> {
+        let plan = {
+            let catalogue = self.read();
+            self.planner(&catalogue)
+                .plan(url, prior_token, self.clock.now_millis())?
         };
-        let now_ms = self.clock.now_millis();
-        let now = now_ms / 1000;
-        let prior = prior_token.and_then(|t| {
-            self.signer
-                .keyring()
-                .verify_token_with(t, now, &self.validation)
-                .ok()
-                .map(|v| (t, v))
-        });
-        let decision = decide_prior_token(prior.as_ref().map(|(_, v)| v), &link, attribution, now);
-        let click_id = self.ids.next(now_ms)?;
-        self.store.record_click(&ClickRecord {
-            click_id,
-            link,
-            at: now,
-            unique: decision.unique,
-            currency,
-            commission_minor: click_flat,
-        })?;
-        let kept = match prior {
-            Some((t, v)) if decision.keep_earlier => Some((t, v.expires_at())),
-            _ => None,
-        };
-        let (token, expires_at) = match kept {
-            Some((t, expires_at)) => (t.to_owned(), expires_at),
-            None => {
-                let claims = TokenClaims::new(click_id, link, now, window);
-                (
-                    self.signer.keyring().issue_token(&claims)?,
-                    claims.expires_at,
-                )
-            }
-        };
-        // The token is well formed by construction (issued here or verified above).
-        let set_cookie = self.cookie.build(&token, expires_at.saturating_sub(now));
-        Ok(ClickOutcome {
-            click_id,
-            location: redirect.location(&token),
-            token,
-            set_cookie,
-            unique: decision.unique,
-            kept_earlier: kept.is_some(),
-            dropped_sid: clicked.dropped_sid.is_some(),
-        })
+        match self.store.record_click(&plan.record) {
+            Ok(()) => Ok(plan.outcome),
+            // The store failed: nothing is credited, the visitor still lands.
+            Err(error) => Err(Refusal {
+                error,
+                fallback: self
+                    .read()
+                    .campaign_by_code(&plan.record.link.campaign)
+                    .map(|c| c.destination().to_owned()),
+            }),
+        }
+    }
+
+    /// Where a click on `url` would land, issuing and counting nothing (`HEAD`): the
+    /// campaign's destination for a link that credits, the refusal otherwise.
+    pub fn preview_click(&self, url: &str) -> std::result::Result<String, Refusal> {
+        let catalogue = self.read();
+        self.planner(&catalogue).preview(url)
+    }
+
+    fn planner<'a>(&'a self, catalogue: &'a Catalogue) -> ClickPlanner<'a> {
+        ClickPlanner {
+            catalogue,
+            signer: &self.signer,
+            cookie: &self.cookie,
+            validation: &self.validation,
+            ids: &self.ids,
+        }
+    }
+
+    /// Verifies an impression link and finds its campaign and partner, counting
+    /// nothing (what `HEAD` on an impression answers).
+    pub fn check_impression(&self, url: &str) -> Result<Link> {
+        let link = self.signer.verify_click(url)?.link;
+        self.read().check_link(&link)?;
+        Ok(link)
     }
 
     /// An impression of the link `url` was served: verifies it and counts it.
     pub fn impression(&self, url: &str) -> Result<()> {
         let link = self.signer.verify_click(url)?.link;
-        let (campaign, _) = self.campaign_and_partner(&link)?;
+        let (currency, per_mille_minor) = {
+            let catalogue = self.read();
+            let c = catalogue.check_link(&link)?;
+            (c.currency(), c.impression_per_mille().minor())
+        };
         self.store.record_impression(&ImpressionRecord {
             link,
             at: self.clock.now(),
-            currency: campaign.currency(),
-            per_mille_minor: campaign.impression_per_mille().minor(),
+            currency,
+            per_mille_minor,
         })
     }
 
-    fn campaign_and_partner(&self, link: &Link) -> Result<(Campaign, Partner)> {
-        let cfg = self.read();
-        let campaign = cfg
-            .campaigns
-            .get(&link.campaign)
-            .cloned()
-            .ok_or_else(|| Error::UnknownCampaign(link.campaign.to_string()))?;
-        let partner = cfg
-            .partners
-            .get(&link.partner)
-            .cloned()
-            .ok_or_else(|| Error::UnknownPartner(link.partner.to_string()))?;
-        Ok((campaign, partner))
+    fn campaign_of(&self, link: &Link) -> Result<Campaign> {
+        self.read().check_link(link).cloned()
     }
 
     /// Attributes a conversion from a pixel, beacon or postback and records it exactly
@@ -502,7 +351,7 @@ impl Tracker {
             req.ad.as_deref(),
             req.sid.as_deref(),
         )?;
-        self.campaign_and_partner(&link)?;
+        self.campaign_of(&link)?;
         if let Some(existing) = self.replay(&req.order_id, amount, &kind)? {
             return Ok(existing);
         }
@@ -543,8 +392,13 @@ impl Tracker {
         customer_id: Option<String>,
         now: u64,
     ) -> Result<Conversion> {
-        let (campaign, _) = self.campaign_and_partner(&attributed.link)?;
-        let commissions = self.commissions(&campaign, &attributed.link.partner, &kind, amount);
+        let (campaign, commissions) = {
+            let catalogue = self.read();
+            let campaign = catalogue.check_link(&attributed.link)?.clone();
+            let commissions =
+                catalogue.commissions(&campaign, &attributed.link.partner, &kind, amount);
+            (campaign, commissions)
+        };
         let conversion = Conversion {
             order_id,
             kind,
@@ -558,52 +412,26 @@ impl Tracker {
             commissions,
             duplicate: false,
         };
-        match self.store.insert_conversion(&conversion)? {
-            Inserted::Existing(existing) => same_or_conflict(*existing, amount, &conversion.kind),
-            Inserted::New => {
-                if let (Kind::Sale, Some(customer)) = (&conversion.kind, &conversion.customer_id)
-                    && campaign.recurring_months() > 0
-                    && attributed.evidence != Evidence::Customer
-                {
-                    self.store.bind_customer(
-                        customer,
-                        &Binding {
-                            link: conversion.link,
-                            bound_at: now,
-                        },
-                    )?;
-                }
-                Ok(conversion)
+        // A first attributed sale of a recurring campaign binds its customer, in the
+        // same atomic write as the conversion.
+        let binding = match (&conversion.kind, &conversion.customer_id) {
+            (Kind::Sale, Some(_))
+                if campaign.recurring_months() > 0 && conversion.evidence != Evidence::Customer =>
+            {
+                Some(Binding {
+                    link: conversion.link,
+                    bound_at: now,
+                })
             }
+            _ => None,
+        };
+        match self
+            .store
+            .insert_conversion(&conversion, binding.as_ref())?
+        {
+            Inserted::Existing(existing) => same_or_conflict(*existing, amount, &conversion.kind),
+            Inserted::New => Ok(conversion),
         }
-    }
-
-    /// The partner's commission and its ancestors' overrides.
-    fn commissions(
-        &self,
-        campaign: &Campaign,
-        partner: &Code,
-        kind: &Kind,
-        amount: Money,
-    ) -> Vec<Commission> {
-        let base = campaign.base_commission(kind, amount);
-        let mut out = vec![Commission {
-            partner: *partner,
-            level: 0,
-            amount: base,
-        }];
-        let cfg = self.read();
-        let mut at = cfg.partners.get(partner).and_then(|p| p.parent);
-        for (level, pct) in (1u8..).zip(campaign.override_percents()) {
-            let Some(ancestor) = at else { break };
-            out.push(Commission {
-                partner: ancestor,
-                level,
-                amount: pct.of(base),
-            });
-            at = cfg.partners.get(&ancestor).and_then(|p| p.parent);
-        }
-        out
     }
 
     /// Picks who to credit: a bound customer first, then the strongest evidence that
@@ -614,8 +442,7 @@ impl Tracker {
         {
             let months = self
                 .read()
-                .campaigns
-                .get(&b.link.campaign)
+                .campaign_by_code(&b.link.campaign)
                 .map_or(0, Campaign::recurring_months);
             if months > 0 && now < add_months(b.bound_at, months) {
                 return Ok(Attributed {
@@ -634,7 +461,13 @@ impl Tracker {
             tries.push(Box::new(move || self.by_click_id(id, now)));
         }
         if let Some(c) = &req.coupon {
-            tries.push(Box::new(move || self.by_coupon(c, req.campaign.as_deref())));
+            tries.push(Box::new(move || {
+                Ok(Attributed {
+                    link: self.read().coupon_link(c, req.campaign.as_deref())?,
+                    click_id: None,
+                    evidence: Evidence::Coupon,
+                })
+            }));
         }
         for attempt in tries {
             match attempt() {
@@ -650,13 +483,25 @@ impl Tracker {
     }
 
     fn by_token(&self, token: &str, now: u64) -> Result<Attributed> {
-        let v = self
-            .signer
-            .keyring()
-            .verify_token_with(token, now, &self.validation)?;
+        // The campaign sets the minimum time from click to conversion; it is read from
+        // the token unverified only to pick that number, and checked once verified.
+        let min_seconds = UntrustedToken::parse(token)
+            .ok()
+            .and_then(|u| {
+                self.read()
+                    .campaign(u.campaign())
+                    .map(Campaign::min_seconds_to_convert)
+            })
+            .unwrap_or(0);
+        let v = attribute_token(
+            self.signer.keyring(),
+            token,
+            now,
+            min_seconds,
+            &self.validation,
+        )?;
         let link = v.link();
-        let (campaign, _) = self.campaign_and_partner(&link)?;
-        check_min_time(campaign.min_seconds_to_convert(), v.issued_at(), now)?;
+        self.campaign_of(&link)?;
         Ok(Attributed {
             link,
             click_id: Some(v.click_id()),
@@ -670,7 +515,7 @@ impl Tracker {
             .store
             .click(id)?
             .ok_or_else(|| Error::NotAttributable("unknown click id".into()))?;
-        let (campaign, _) = self.campaign_and_partner(&click.link)?;
+        let campaign = self.campaign_of(&click.link)?;
         let ends = click.at.saturating_add(campaign.window_secs());
         if now >= ends.saturating_add(self.validation.skew_secs) {
             return Err(ClaimsError::Expired { expired_at: ends }.into());
@@ -680,40 +525,6 @@ impl Tracker {
             link: click.link,
             click_id: Some(id),
             evidence: Evidence::ClickId,
-        })
-    }
-
-    fn by_coupon(&self, coupon: &str, campaign: Option<&str>) -> Result<Attributed> {
-        let coupon = coupon_code(coupon)?;
-        let cfg = self.read();
-        let partner = *cfg
-            .coupons
-            .get(&coupon)
-            .ok_or_else(|| Error::NotAttributable("unknown coupon".into()))?;
-        let campaign = match campaign {
-            Some(c) => {
-                let c = Code::new(c).map_err(|e| rename(e, "campaign"))?;
-                if !cfg.campaigns.contains_key(&c) {
-                    return Err(Error::UnknownCampaign(c.to_string()));
-                }
-                c
-            }
-            None => {
-                let mut codes = cfg.campaigns.keys();
-                match (codes.next(), codes.next()) {
-                    (Some(c), None) => *c,
-                    _ => {
-                        return Err(Error::NotAttributable(
-                            "a coupon needs the campaign when several exist".into(),
-                        ));
-                    }
-                }
-            }
-        };
-        Ok(Attributed {
-            link: Link::new(campaign, partner),
-            click_id: None,
-            evidence: Evidence::Coupon,
         })
     }
 
@@ -775,53 +586,11 @@ impl Tracker {
     }
 }
 
-fn rename(e: Error, field: &'static str) -> Error {
-    match e {
-        Error::Malformed { reason, .. } => Error::Malformed { field, reason },
-        other => other,
-    }
-}
-
 fn same_or_conflict(mut existing: Conversion, amount: Money, kind: &Kind) -> Result<Conversion> {
     if existing.amount == amount && existing.kind == *kind {
         existing.duplicate = true;
         Ok(existing)
     } else {
         Err(Error::Conflict(existing.order_id))
-    }
-}
-
-#[cfg(test)]
-mod redirect_tests {
-    use super::Redirect;
-
-    #[test]
-    fn the_token_lands_in_the_query_before_the_fragment() {
-        let at = |dest: &str| {
-            Redirect::new(dest, "aff_token")
-                .unwrap()
-                .location("v1.k1.T~x")
-        };
-        assert_eq!(
-            at("https://shop.example"),
-            "https://shop.example/?aff_token=v1.k1.T~x"
-        );
-        assert_eq!(
-            at("https://shop.example/a?"),
-            "https://shop.example/a?aff_token=v1.k1.T~x"
-        );
-        assert_eq!(
-            at("https://shop.example/a?x=1%202#top"),
-            "https://shop.example/a?x=1%202&aff_token=v1.k1.T~x#top"
-        );
-        // A stale landing parameter in the destination is replaced, not doubled.
-        assert_eq!(
-            at("https://shop.example/a?aff_token=old&b=2"),
-            "https://shop.example/a?b=2&aff_token=v1.k1.T~x"
-        );
-        assert_eq!(
-            at("https://shop.example/a?aff_token=old"),
-            "https://shop.example/a?aff_token=v1.k1.T~x"
-        );
     }
 }

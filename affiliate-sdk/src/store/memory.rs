@@ -75,10 +75,18 @@ impl Store for MemoryStore {
         Ok(self.lock().clicks.get(&id).copied())
     }
 
-    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+    ) -> Result<Inserted> {
         let mut g = self.lock();
         if let Some(existing) = g.conversions.get(&conversion.order_id) {
             return Ok(Inserted::Existing(Box::new(existing.clone())));
+        }
+        // Under one lock: both writes or neither.
+        if let (Some(b), Some(customer)) = (binding, &conversion.customer_id) {
+            g.customers.entry(customer.clone()).or_insert(*b);
         }
         let mut c = conversion.clone();
         c.duplicate = false;
@@ -100,14 +108,6 @@ impl Store for MemoryStore {
             }
             Some(c) => StatusChange::Unchanged(c.clone()),
         })
-    }
-
-    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
-        Ok(*self
-            .lock()
-            .customers
-            .entry(customer_id.to_owned())
-            .or_insert(*binding))
     }
 
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {

@@ -190,9 +190,16 @@ pub trait Store: Send + Sync {
     /// The click with this id, buffered ones included.
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>>;
 
-    /// Records `conversion` unless its order id exists. Durable before it returns, in
-    /// both outcomes.
-    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted>;
+    /// Records `conversion` unless its order id exists. With `binding`, the
+    /// conversion's `customer_id` is bound to it in the same atomic write, unless that
+    /// customer is bound already (the first binding wins): after a crash, both are
+    /// there or neither is. Durable before it returns (one fsync or one transaction),
+    /// in both outcomes; a replay (`Existing`) binds nothing.
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+    ) -> Result<Inserted>;
 
     /// The conversion recorded under `order_id`.
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;
@@ -200,10 +207,6 @@ pub trait Store: Send + Sync {
     /// Sets the status of `order_id` to `to` if it is `from` (compare and swap).
     /// Durable before it returns.
     fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange>;
-
-    /// Binds `customer_id` to `binding` unless it is bound already; returns the
-    /// binding in force.
-    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding>;
 
     /// The binding of `customer_id`.
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>>;

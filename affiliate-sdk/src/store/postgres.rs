@@ -522,11 +522,24 @@ impl Store for PostgresStore {
         })
     }
 
-    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+    ) -> Result<Inserted> {
         let text = serde_json::to_string(conversion).map_err(|e| Error::Store(e.to_string()))?;
+        let bind = match (binding, &conversion.customer_id) {
+            (Some(b), Some(customer)) => Some((
+                customer,
+                serde_json::to_string(b).map_err(|e| Error::Store(e.to_string()))?,
+            )),
+            _ => None,
+        };
         let day = day_i32(day_of(conversion.converted_at));
         self.inner.attempt_again(|c, retry| {
-            let inserted = c.execute(
+            // The conversion and its customer binding in one transaction.
+            let mut tx = c.transaction()?;
+            let inserted = tx.execute(
                 "INSERT INTO affiliate_conversions (order_id, day, status, record)
                  VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
                 &[
@@ -537,8 +550,17 @@ impl Store for PostgresStore {
                 ],
             )?;
             if inserted == 1 {
+                if let Some((customer, binding)) = &bind {
+                    tx.execute(
+                        "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
+                         ON CONFLICT (customer_id) DO NOTHING",
+                        &[customer, binding],
+                    )?;
+                }
+                tx.commit()?;
                 return Ok(Inserted::New);
             }
+            drop(tx);
             match read_conversion(c, &conversion.order_id)? {
                 // Our own insert, committed by an attempt whose answer was lost. (Only
                 // then: a concurrent writer of the same order may write the same text.)
@@ -580,22 +602,6 @@ impl Store for PostgresStore {
                 Some((_, current)) => Ok(StatusChange::Unchanged(current)),
                 None => Ok(StatusChange::Missing),
             }
-        })
-    }
-
-    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
-        let text = serde_json::to_string(binding).map_err(|e| Error::Store(e.to_string()))?;
-        self.inner.attempt(|c| {
-            c.execute(
-                "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
-                 ON CONFLICT (customer_id) DO NOTHING",
-                &[&customer_id, &text],
-            )?;
-            let row = c.query_one(
-                "SELECT record FROM affiliate_customers WHERE customer_id = $1",
-                &[&customer_id],
-            )?;
-            serde_json::from_str(row.get::<_, &str>(0)).map_err(|_| Failure::Corrupt("customer"))
         })
     }
 

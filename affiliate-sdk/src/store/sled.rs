@@ -296,8 +296,20 @@ impl Store for SledStore {
         Ok(None)
     }
 
-    fn insert_conversion(&self, conversion: &Conversion) -> Result<Inserted> {
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+    ) -> Result<Inserted> {
+        use sled::Transactional as _;
         let value = serde_json::to_vec(conversion).map_err(store_err)?;
+        let bind = match (binding, &conversion.customer_id) {
+            (Some(b), Some(customer)) => Some((
+                customer.as_bytes(),
+                serde_json::to_vec(b).map_err(store_err)?,
+            )),
+            _ => None,
+        };
         // The index entry first (see the module docs). For a replay or a conflict it
         // may name another day than the record's: reads check.
         self.conversions_by_day
@@ -309,21 +321,33 @@ impl Store for SledStore {
                 &[],
             )
             .map_err(store_err)?;
-        let outcome = self
-            .conversions
-            .compare_and_swap(conversion.order_id.as_bytes(), None::<&[u8]>, Some(value))
-            .map_err(store_err)?;
+        // The conversion and its customer binding in one transaction: both or neither.
+        let key = conversion.order_id.as_bytes();
+        let existing = (&self.conversions, &self.customers)
+            .transaction(|(conversions, customers)| {
+                if let Some(existing) = conversions.get(key)? {
+                    return Ok(Some(existing));
+                }
+                conversions.insert(key, value.as_slice())?;
+                if let Some((customer, b)) = &bind
+                    && customers.get(*customer)?.is_none()
+                {
+                    customers.insert(*customer, b.as_slice())?;
+                }
+                Ok(None)
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(e) => store_err(e),
+                sled::transaction::TransactionError::Abort(()) => store_err("aborted"),
+            })?;
         // Flush in both cases: an existing record may come from a writer that has not
         // flushed yet, and it must not be acknowledged before it is durable.
         self.sync()?;
-        match outcome {
-            Ok(()) => Ok(Inserted::New),
-            Err(e) => {
-                let current = e.current.ok_or_else(|| corrupt("conversion"))?;
-                serde_json::from_slice(&current)
-                    .map(|c| Inserted::Existing(Box::new(c)))
-                    .map_err(|_| corrupt("conversion"))
-            }
+        match existing {
+            None => Ok(Inserted::New),
+            Some(current) => serde_json::from_slice(&current)
+                .map(|c| Inserted::Existing(Box::new(c)))
+                .map_err(|_| corrupt("conversion")),
         }
     }
 
@@ -367,22 +391,6 @@ impl Store for SledStore {
                 Some(current) => Ok(StatusChange::Unchanged(current)),
                 None => Ok(StatusChange::Missing),
             },
-        }
-    }
-
-    fn bind_customer(&self, customer_id: &str, binding: &Binding) -> Result<Binding> {
-        let value = serde_json::to_vec(binding).map_err(store_err)?;
-        let outcome = self
-            .customers
-            .compare_and_swap(customer_id.as_bytes(), None::<&[u8]>, Some(value))
-            .map_err(store_err)?;
-        self.sync()?;
-        match outcome {
-            Ok(()) => Ok(*binding),
-            Err(e) => {
-                let current = e.current.ok_or_else(|| corrupt("customer"))?;
-                serde_json::from_slice(&current).map_err(|_| corrupt("customer"))
-            }
         }
     }
 

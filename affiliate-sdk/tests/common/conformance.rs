@@ -7,6 +7,9 @@
 
 use std::sync::Arc;
 
+use affiliate_sdk::store::{
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange,
+};
 use affiliate_sdk::{CampaignSpec, Clock, FixedClock, LinkSigner, PartnerSpec, Store, Tracker};
 
 pub const T0: u64 = 1_700_000_000;
@@ -50,6 +53,80 @@ pub fn tracker(store: Arc<dyn Store>) -> (Tracker, Arc<FixedClock>) {
     (t, clock)
 }
 
+/// A store that "crashes" after `writes` durable writes: every later conversion,
+/// binding or status write fails before reaching `inner`, as if the process had died
+/// there. Reads and click counters pass through.
+pub struct CrashAfterWrites {
+    pub inner: Arc<dyn Store>,
+    pub writes: std::sync::atomic::AtomicUsize,
+}
+
+impl CrashAfterWrites {
+    fn write(&self) -> affiliate_sdk::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.writes
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .map(|_| ())
+            .map_err(|_| affiliate_sdk::Error::Store("crashed before this write".into()))
+    }
+}
+
+impl Store for CrashAfterWrites {
+    fn record_click(&self, c: &ClickRecord) -> affiliate_sdk::Result<()> {
+        self.inner.record_click(c)
+    }
+    fn record_impression(&self, i: &ImpressionRecord) -> affiliate_sdk::Result<()> {
+        self.inner.record_impression(i)
+    }
+    fn click(&self, id: affiliate_sdk::ClickId) -> affiliate_sdk::Result<Option<ClickRecord>> {
+        self.inner.click(id)
+    }
+    fn insert_conversion(
+        &self,
+        c: &affiliate_sdk::Conversion,
+        binding: Option<&Binding>,
+    ) -> affiliate_sdk::Result<Inserted> {
+        self.write()?;
+        self.inner.insert_conversion(c, binding)
+    }
+    fn conversion(
+        &self,
+        order_id: &str,
+    ) -> affiliate_sdk::Result<Option<affiliate_sdk::Conversion>> {
+        self.inner.conversion(order_id)
+    }
+    fn set_status(
+        &self,
+        order_id: &str,
+        from: affiliate_sdk::Status,
+        to: affiliate_sdk::Status,
+    ) -> affiliate_sdk::Result<StatusChange> {
+        self.write()?;
+        self.inner.set_status(order_id, from, to)
+    }
+    fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
+        self.inner.customer(customer_id)
+    }
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&affiliate_sdk::Code>,
+    ) -> affiliate_sdk::Result<std::collections::BTreeMap<CounterKey, Counters>> {
+        self.inner.counters(from_day, to_day, campaign)
+    }
+    fn conversions(
+        &self,
+        from_day: u32,
+        to_day: u32,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
+        self.inner.conversions(from_day, to_day)
+    }
+    fn flush(&self) -> affiliate_sdk::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[macro_export]
 macro_rules! store_conformance {
     ($name:ident, $factory:expr) => {
@@ -61,7 +138,7 @@ macro_rules! store_conformance {
 
             use affiliate_sdk::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange};
             use affiliate_sdk::{
-                ClickId, Code, ConversionRequest, Currency, Dimension, Evidence, Link,
+                ClickId, Code, Conversion, ConversionRequest, Currency, Dimension, Evidence, Link,
                 ManualConversion, StatsQuery, Status, Store,
             };
 
@@ -170,7 +247,7 @@ macro_rules! store_conformance {
                 let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
                 let mut other = c.clone();
                 other.amount = affiliate_sdk::Money::parse("99", "USD").unwrap();
-                match s.insert_conversion(&other).unwrap() {
+                match s.insert_conversion(&other, None).unwrap() {
                     Inserted::Existing(e) => assert_eq!(*e, c),
                     Inserted::New => panic!("inserted twice"),
                 }
@@ -190,13 +267,13 @@ macro_rules! store_conformance {
                     let mut o = c.clone();
                     o.order_id = order.into();
                     o.converted_at = c.converted_at + days * DAY;
-                    assert_eq!(s.insert_conversion(&o).unwrap(), Inserted::New);
+                    assert_eq!(s.insert_conversion(&o, None).unwrap(), Inserted::New);
                     stored.push(o);
                 }
                 // A replay of o-1 that carries another day changes nothing.
                 let mut replay = c.clone();
                 replay.converted_at += 2 * DAY;
-                assert!(matches!(s.insert_conversion(&replay).unwrap(), Inserted::Existing(_)));
+                assert!(matches!(s.insert_conversion(&replay, None).unwrap(), Inserted::Existing(_)));
                 // Status changes keep a record on its day.
                 s.set_status("o-2", Status::Pending, Status::Approved).unwrap();
                 stored[2].status = Status::Approved;
@@ -234,9 +311,19 @@ macro_rules! store_conformance {
                 let (s, _g) = store();
                 let a = Binding { link: Link::parse("skincare", "abc123", None, None).unwrap(), bound_at: T0 };
                 let b = Binding { link: Link::parse("skincare", "solo", None, None).unwrap(), bound_at: T0 + 1 };
-                assert_eq!(s.bind_customer("cust-1", &a).unwrap(), a);
-                assert_eq!(s.bind_customer("cust-1", &b).unwrap(), a);
+                let (t, _) = tracker(s.clone());
+                let m = ManualConversion { order_id: "b-1".into(), amount: "10.00".into(), currency: "EUR".into(), kind: "sale".into(), campaign: "skincare".into(), partner: "abc123".into(), ..Default::default() };
+                let first = t.manual(&m).unwrap();
+                assert_eq!(s.customer("cust-1").unwrap(), None);
+                let of = |order: &str, customer: Option<&str>| Conversion { order_id: order.into(), customer_id: customer.map(Into::into), ..first.clone() };
+                assert_eq!(s.insert_conversion(&of("b-2", Some("cust-1")), Some(&a)).unwrap(), Inserted::New);
                 assert_eq!(s.customer("cust-1").unwrap(), Some(a));
+                assert_eq!(s.insert_conversion(&of("b-3", Some("cust-1")), Some(&b)).unwrap(), Inserted::New);
+                assert_eq!(s.customer("cust-1").unwrap(), Some(a), "the first binding stays");
+                // A replay binds nothing, and neither does a conversion without a customer.
+                assert!(matches!(s.insert_conversion(&of("b-1", Some("cust-3")), Some(&b)).unwrap(), Inserted::Existing(_)));
+                assert_eq!(s.customer("cust-3").unwrap(), None);
+                assert_eq!(s.insert_conversion(&of("b-4", None), Some(&b)).unwrap(), Inserted::New);
                 assert_eq!(s.customer("cust-2").unwrap(), None);
             }
 
@@ -406,6 +493,39 @@ macro_rules! store_conformance {
                 late.customer_id = Some("cust-9".into());
                 late.token = Some(fresh.token);
                 assert_eq!(t.convert(&late).unwrap().link.partner, "solo");
+            }
+
+            #[test]
+            fn a_recurring_sale_and_its_customer_binding_are_one_write() {
+                // A crash right after the first durable write of a recurring sale: the
+                // conversion and its customer binding are either both there or neither,
+                // so the retry (or the renewal) finds the customer bound.
+                use $crate::common::conformance::CrashAfterWrites;
+                let (s, _g) = store();
+                let crashing = Arc::new(CrashAfterWrites { inner: s.clone(), writes: 1.into() });
+                let (t, clock) = tracker(crashing);
+                let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut r = ConversionRequest::sale("s1", "80.00", "EUR");
+                r.token = Some(click.token.clone());
+                r.customer_id = Some("cust-7".into());
+                let first = t.convert(&r);
+                // After the restart: the same store, no crash.
+                let (t, clock) = tracker(s.clone());
+                clock.advance_secs(120);
+                let retried = t.convert(&r).unwrap();
+                assert_eq!(
+                    s.customer("cust-7").unwrap().map(|b| b.link.partner),
+                    Some(Code::new("abc123").unwrap()),
+                    "the sale is recorded, so its customer is bound"
+                );
+                assert_eq!(retried.duplicate, first.is_ok(), "acknowledged once: {first:?}");
+                // A renewal without any evidence is credited to the bound partner.
+                clock.advance_secs(40 * DAY);
+                let mut renew = ConversionRequest::sale("s2", "80.00", "EUR");
+                renew.customer_id = Some("cust-7".into());
+                let c = t.convert(&renew).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
             }
 
             #[test]

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::signing::{Keyring, Session};
 use crate::values::{count, datetime, day, decimal, decimal_text, opt_decimal_text, unix_secs};
-use crate::{Result, malformed, repr_str};
+use crate::{Result, repr_str};
 
 /// Keeps everything in memory: tests and short-lived tools. Nothing survives the
 /// process.
@@ -224,13 +224,7 @@ impl Conversion {
     /// `token`, `click_id`, `coupon`, `customer` or `manual`.
     #[getter]
     fn evidence(&self) -> &'static str {
-        match self.0.evidence {
-            core::Evidence::Token => "token",
-            core::Evidence::ClickId => "click_id",
-            core::Evidence::Coupon => "coupon",
-            core::Evidence::Customer => "customer",
-            core::Evidence::Manual => "manual",
-        }
+        self.0.evidence.as_str()
     }
     #[getter]
     fn customer_id(&self) -> Option<&str> {
@@ -319,11 +313,7 @@ fn store_of(store: &Bound<'_, PyAny>) -> Result<Arc<dyn core::Store>> {
 }
 
 fn attribution(text: &str) -> Result<core::Attribution> {
-    match text {
-        "last" => Ok(core::Attribution::Last),
-        "first" => Ok(core::Attribution::First),
-        _ => Err(malformed("attribution", "expected \"last\" or \"first\"")),
-    }
+    Ok(text.parse()?)
 }
 
 #[pymethods]

@@ -16,7 +16,7 @@ use common::{Server, config, fresh_database};
 fn cluster(cmd: &str) {
     let dir = std::env::var("AFFILIATE_TEST_PG_DIR")
         .expect("AFFILIATE_TEST_PG_DIR must name the cluster started by scripts/pg-cluster");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster");
     let ok = Command::new(script)
         .args([cmd, &dir])
         .status()

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, launchChromium } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.AFFILIATE_SERVER_BIN || join(here, '../../../target/debug/affiliate-server');
+const BIN = process.env.AFFILIATE_SERVER_BIN || join(here, '../../target/debug/affiliate-server');
 const API_KEY = 'browser-test-key-0123456789';
 const KEY = Buffer.alloc(32, 9).toString('base64url');
 

@@ -9,7 +9,7 @@ pub const GIF: &[u8] = &[
 
 /// The browser snippet, as built into `snippet/dist/` (its tests check the build
 /// matches the source and stays under 1,200 bytes gzipped).
-pub const SNIPPET: &str = include_str!("../../../snippet/dist/snippet.js");
+pub const SNIPPET: &str = include_str!("../../snippet/dist/snippet.js");
 
 /// The dashboard page.
 pub const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");

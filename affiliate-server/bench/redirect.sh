@@ -4,15 +4,15 @@
 # `return 302` with a Set-Cookie of the same size (the ceiling for a redirect), on the
 # same machine in the same run, both with 2 workers, both driven by wrk.
 #
-#   examples/tracking-server/bench/redirect.sh            # 3 alternating rounds of 10 s
-#   examples/tracking-server/bench/redirect.sh --quick    # 1 round of 2 s (a smoke run)
+#   affiliate-server/bench/redirect.sh            # 3 alternating rounds of 10 s
+#   affiliate-server/bench/redirect.sh --quick    # 1 round of 2 s (a smoke run)
 #
 # Prints requests/s and p99 latency per round, the medians and their ratio. Target:
 # affiliate-server >= 0.7x nginx. Rounds alternate because a loaded 2-core machine
 # drifts by ±10 % within a minute.
 # Installs wrk and nginx from Debian when missing.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../.."
 
 duration=10s
 rounds=3

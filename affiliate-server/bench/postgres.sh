@@ -6,13 +6,13 @@
 # database holds every conversion answered 201 (and at most the requests still in
 # flight when wrk stopped besides).
 #
-#   examples/tracking-server/bench/postgres.sh            # 10 s per setup
-#   examples/tracking-server/bench/postgres.sh --quick    # 2 s per setup (smoke run)
+#   affiliate-server/bench/postgres.sh            # 10 s per setup
+#   affiliate-server/bench/postgres.sh --quick    # 2 s per setup (smoke run)
 #
 # Uses the cluster in AFFILIATE_TEST_POSTGRES_URL, or starts a throwaway one with
 # scripts/pg-cluster.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../.."
 
 duration=10s
 if [ "${1:-}" = "--quick" ]; then duration=2s; fi
@@ -79,7 +79,7 @@ start() { # port, store section
 }
 # wrk against a port with a run prefix; prints requests/s and the "answers:" line.
 load() {
-  wrk -t1 -c"$connections" -d"$duration" -s examples/tracking-server/bench/postback.lua \
+  wrk -t1 -c"$connections" -d"$duration" -s affiliate-server/bench/postback.lua \
     "http://127.0.0.1:$1" -- "$2" "$api_key" >"$work/wrk-$2.txt" 2>&1
 }
 rate() { awk '/^Requests\/sec/ { printf "%d", $2 }' "$work/wrk-$1.txt"; }

@@ -234,7 +234,7 @@ fn unknown_campaign_is_404_and_unknown_partner_lands_uncredited() {
             .unwrap()
             .starts_with("text/javascript")
     );
-    let built = concat!(env!("CARGO_MANIFEST_DIR"), "/../../snippet/dist/snippet.js");
+    let built = concat!(env!("CARGO_MANIFEST_DIR"), "/../snippet/dist/snippet.js");
     assert_eq!(js.body, std::fs::read_to_string(built).unwrap());
 }
 

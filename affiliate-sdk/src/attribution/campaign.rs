@@ -1,0 +1,323 @@
+//! Campaigns: what a campaign is written as ([`CampaignSpec`]), its validated form
+//! ([`Campaign`]) and its commission plan.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::conversion::Kind;
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money, Percent};
+
+/// Default attribution window, in days (30).
+pub const DEFAULT_COOKIE_DAYS: u32 = 30;
+
+/// Which click a campaign credits when a visitor clicked several links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Attribution {
+    /// The latest click replaces the earlier one (the default).
+    #[default]
+    Last,
+    /// The earliest unexpired click of the campaign is kept.
+    First,
+}
+
+impl Attribution {
+    /// `last` or `first`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribution::Last => "last",
+            Attribution::First => "first",
+        }
+    }
+}
+
+impl FromStr for Attribution {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Attribution> {
+        match s {
+            "last" => Ok(Attribution::Last),
+            "first" => Ok(Attribution::First),
+            _ => Err(Error::malformed(
+                "attribution",
+                "expected \"last\" or \"first\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Attribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A campaign as written in configuration: amounts and percentages as decimal
+/// strings. [`Campaign::new`] validates it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    /// The campaign code.
+    pub code: String,
+    /// Where a click lands: an absolute `http` or `https` URL.
+    pub destination: String,
+    /// The attribution window in days (default 30, at most 3650).
+    #[serde(default = "default_cookie_days")]
+    pub cookie_days: u32,
+    /// First or last click (default last).
+    #[serde(default)]
+    pub attribution: Attribution,
+    /// Conversions sooner than this after the click attribute nothing (anti-bot).
+    #[serde(default)]
+    pub min_seconds_to_convert: u64,
+    /// The currency of the flat amounts (`"USD"`).
+    pub currency: String,
+    /// Commission per sale as a percentage of its amount.
+    #[serde(default)]
+    pub sale_percent: Option<String>,
+    /// Commission per sale as a flat amount (instead of `sale_percent`).
+    #[serde(default)]
+    pub sale_flat: Option<String>,
+    /// Commission per lead or named action.
+    #[serde(default)]
+    pub lead_flat: Option<String>,
+    /// Commission per click.
+    #[serde(default)]
+    pub click_flat: Option<String>,
+    /// Commission per thousand impressions.
+    #[serde(default)]
+    pub impression_per_mille: Option<String>,
+    /// Percentages of the partner's commission paid to its parent, grandparent, ….
+    #[serde(default)]
+    pub override_percents: Vec<String>,
+    /// Months a customer's later sales stay with the partner of its first sale (0: none).
+    #[serde(default)]
+    pub recurring_months: u32,
+}
+
+fn default_cookie_days() -> u32 {
+    DEFAULT_COOKIE_DAYS
+}
+
+impl CampaignSpec {
+    /// A spec with the defaults: 30-day window, last click, no commissions.
+    #[must_use]
+    pub fn new(code: &str, destination: &str, currency: &str) -> CampaignSpec {
+        CampaignSpec {
+            code: code.into(),
+            destination: destination.into(),
+            cookie_days: DEFAULT_COOKIE_DAYS,
+            currency: currency.into(),
+            ..CampaignSpec::default()
+        }
+    }
+}
+
+/// How a sale is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaleCommission {
+    /// Nothing.
+    None,
+    /// A percentage of the sale amount, in the sale's currency.
+    Percent(Percent),
+    /// A flat amount per sale, in the campaign's currency.
+    Flat(Money),
+}
+
+/// A validated campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    code: Code,
+    destination: url::Url,
+    cookie_days: u32,
+    attribution: Attribution,
+    min_seconds_to_convert: u64,
+    currency: Currency,
+    sale: SaleCommission,
+    lead_flat: Money,
+    click_flat: Money,
+    impression_per_mille: Money,
+    override_percents: Vec<Percent>,
+    recurring_months: u32,
+}
+
+/// Names the spec field in a validation error.
+pub(crate) fn field<T>(name: &'static str, r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::Malformed { reason, .. } => Error::Malformed {
+            field: name,
+            reason,
+        },
+        other => Error::Malformed {
+            field: name,
+            reason: other.to_string().into(),
+        },
+    })
+}
+
+impl Campaign {
+    /// Validates a spec. Errors name the field (`sale_percent`, `destination`, …).
+    pub fn new(spec: &CampaignSpec) -> Result<Campaign> {
+        let code = field("code", Code::new(&spec.code))?;
+        let destination = field("destination", parse_destination(&spec.destination))?;
+        if !(1..=3650).contains(&spec.cookie_days) {
+            return Err(Error::malformed("cookie_days", "must be 1 to 3650"));
+        }
+        if spec.recurring_months > 1200 {
+            return Err(Error::malformed("recurring_months", "must be at most 1200"));
+        }
+        let currency = field("currency", Currency::new(&spec.currency))?;
+        let flat = |name: &'static str, v: &Option<String>| -> Result<Money> {
+            match v {
+                None => Ok(Money::zero(currency)),
+                Some(s) => field(name, Money::parse(s, currency.code())),
+            }
+        };
+        let sale = match (&spec.sale_percent, &spec.sale_flat) {
+            (Some(_), Some(_)) => {
+                return Err(Error::malformed(
+                    "sale_percent",
+                    "set sale_percent or sale_flat, not both",
+                ));
+            }
+            (Some(p), None) => SaleCommission::Percent(field("sale_percent", Percent::parse(p))?),
+            (None, Some(_)) => SaleCommission::Flat(flat("sale_flat", &spec.sale_flat)?),
+            (None, None) => SaleCommission::None,
+        };
+        if spec.override_percents.len() > 16 {
+            return Err(Error::malformed("override_percents", "at most 16 levels"));
+        }
+        let override_percents = spec
+            .override_percents
+            .iter()
+            .map(|p| field("override_percents", Percent::parse(p)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Campaign {
+            code,
+            destination,
+            cookie_days: spec.cookie_days,
+            attribution: spec.attribution,
+            min_seconds_to_convert: spec.min_seconds_to_convert,
+            currency,
+            sale,
+            lead_flat: flat("lead_flat", &spec.lead_flat)?,
+            click_flat: flat("click_flat", &spec.click_flat)?,
+            impression_per_mille: flat("impression_per_mille", &spec.impression_per_mille)?,
+            override_percents,
+            recurring_months: spec.recurring_months,
+        })
+    }
+
+    /// The code.
+    #[must_use]
+    pub fn code(&self) -> Code {
+        self.code
+    }
+    /// Where clicks land.
+    #[must_use]
+    pub fn destination(&self) -> &str {
+        self.destination.as_str()
+    }
+    /// The attribution window in days.
+    #[must_use]
+    pub fn cookie_days(&self) -> u32 {
+        self.cookie_days
+    }
+    /// The attribution window in seconds.
+    #[must_use]
+    pub fn window_secs(&self) -> u64 {
+        u64::from(self.cookie_days) * 86_400
+    }
+    /// First or last click.
+    #[must_use]
+    pub fn attribution(&self) -> Attribution {
+        self.attribution
+    }
+    /// The minimum seconds from click to conversion.
+    #[must_use]
+    pub fn min_seconds_to_convert(&self) -> u64 {
+        self.min_seconds_to_convert
+    }
+    /// The currency of the flat amounts.
+    #[must_use]
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+    /// How sales are paid.
+    #[must_use]
+    pub fn sale(&self) -> SaleCommission {
+        self.sale
+    }
+    /// Per lead or named action.
+    #[must_use]
+    pub fn lead_flat(&self) -> Money {
+        self.lead_flat
+    }
+    /// Per click.
+    #[must_use]
+    pub fn click_flat(&self) -> Money {
+        self.click_flat
+    }
+    /// Per thousand impressions.
+    #[must_use]
+    pub fn impression_per_mille(&self) -> Money {
+        self.impression_per_mille
+    }
+    /// Override percentages for the parent, grandparent, ….
+    #[must_use]
+    pub fn override_percents(&self) -> &[Percent] {
+        &self.override_percents
+    }
+    /// Months of recurring attribution (0: none).
+    #[must_use]
+    pub fn recurring_months(&self) -> u32 {
+        self.recurring_months
+    }
+
+    /// The partner's own commission for a conversion of `kind` and `amount`.
+    #[must_use]
+    pub fn base_commission(&self, kind: &Kind, amount: Money) -> Money {
+        match kind {
+            Kind::Sale => match self.sale {
+                SaleCommission::None => Money::zero(amount.currency()),
+                SaleCommission::Percent(p) => p.of(amount),
+                SaleCommission::Flat(m) => m,
+            },
+            Kind::Lead | Kind::Action(_) => self.lead_flat,
+        }
+    }
+}
+
+/// Destinations are absolute `http(s)` URLs without credentials: nothing a redirect to
+/// them could turn into script or another scheme.
+fn parse_destination(s: &str) -> Result<url::Url> {
+    if s.len() > 2048 {
+        return Err(Error::malformed("destination", "longer than 2048 bytes"));
+    }
+    if s.bytes()
+        .any(|b| b.is_ascii_control() || b == b' ' || b == b'\\')
+    {
+        return Err(Error::malformed(
+            "destination",
+            "contains spaces, control characters or backslashes",
+        ));
+    }
+    let u = url::Url::parse(s).map_err(|e| Error::malformed("destination", e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return Err(Error::malformed(
+            "destination",
+            "must be an absolute http or https URL",
+        ));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::malformed(
+            "destination",
+            "must not contain credentials",
+        ));
+    }
+    Ok(u)
+}

@@ -1,0 +1,303 @@
+//! The catalogue: the campaigns and partners a tracker knows, their coupons, and the
+//! landing redirect of each campaign. It decides what needs only the catalogue: whether
+//! a link's campaign and partner exist, who a coupon credits, and who earns what on a
+//! conversion (the partner and its ancestors' overrides).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::campaign::{Campaign, CampaignSpec, field};
+use super::conversion::{Commission, Kind};
+use super::redirect::Redirect;
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::money::Money;
+
+/// A partner as written in configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerSpec {
+    /// The partner code.
+    pub code: String,
+    /// The parent partner, which must exist already.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Personal coupon codes (`[A-Za-z0-9_-]`, matched without regard to case),
+    /// unique across partners.
+    #[serde(default)]
+    pub coupons: Vec<String>,
+}
+
+impl PartnerSpec {
+    /// A partner without parent or coupons.
+    #[must_use]
+    pub fn new(code: &str) -> PartnerSpec {
+        PartnerSpec {
+            code: code.into(),
+            ..PartnerSpec::default()
+        }
+    }
+}
+
+/// A validated partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    /// The code.
+    pub code: Code,
+    /// The parent, if any.
+    pub parent: Option<Code>,
+    /// Coupon codes, upper-cased.
+    pub coupons: Vec<Code>,
+}
+
+/// Normalises a coupon code: the code alphabet, compared in upper case.
+fn coupon_code(s: &str) -> Result<Code> {
+    field("coupon", Code::new(&s.to_ascii_uppercase()))
+}
+
+/// Campaigns, partners and coupons by code, with each campaign's landing redirect.
+/// The [`Tracker`](crate::Tracker) keeps one behind a lock; an edge worker keeps one of
+/// its own and plans clicks over it ([`ClickPlanner`](crate::ClickPlanner)).
+///
+/// ```
+/// use affiliate_sdk::{CampaignSpec, Catalogue, PartnerSpec};
+/// let mut catalogue = Catalogue::new("aff_token")?;
+/// catalogue.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+/// catalogue.add_partner(&PartnerSpec::new("abc123"))?;
+/// assert!(catalogue.campaign("haircare").is_some());
+/// assert_eq!(catalogue.add_partner(&PartnerSpec { parent: Some("nobody".into()), ..PartnerSpec::new("x") })
+///     .unwrap_err().code(), "unknown_partner");
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    /// The landing parameter (the cookie's name) the redirects add.
+    param: String,
+    campaigns: HashMap<Code, Campaign>,
+    /// Each campaign's redirect, computed once.
+    redirects: HashMap<Code, Arc<Redirect>>,
+    partners: HashMap<Code, Partner>,
+    coupons: HashMap<Code, Code>,
+}
+
+impl Catalogue {
+    /// An empty catalogue whose redirects add the token as `param` (the cookie's name,
+    /// `aff_token` by default).
+    pub fn new(param: &str) -> Result<Catalogue> {
+        if param.is_empty() || param.len() > 64 {
+            return Err(Error::malformed(
+                "landing parameter",
+                "must be 1 to 64 bytes",
+            ));
+        }
+        Ok(Catalogue {
+            param: param.to_owned(),
+            ..Catalogue::default()
+        })
+    }
+
+    /// The landing parameter.
+    #[must_use]
+    pub fn param(&self) -> &str {
+        &self.param
+    }
+
+    /// Uses `param` as the landing parameter from now on (every redirect is rebuilt).
+    pub fn set_param(&mut self, param: &str) -> Result<()> {
+        let mut redirects = HashMap::with_capacity(self.campaigns.len());
+        for (code, c) in &self.campaigns {
+            redirects.insert(*code, Arc::new(Redirect::new(c.destination(), param)?));
+        }
+        self.param = param.to_owned();
+        self.redirects = redirects;
+        Ok(())
+    }
+
+    /// Adds or replaces a campaign.
+    pub fn add_campaign(&mut self, spec: &CampaignSpec) -> Result<Campaign> {
+        let c = Campaign::new(spec)?;
+        let redirect = Arc::new(Redirect::new(c.destination(), &self.param)?);
+        self.redirects.insert(c.code(), redirect);
+        self.campaigns.insert(c.code(), c.clone());
+        Ok(c)
+    }
+
+    /// Adds or replaces a partner. Its parent must exist and must not descend from it;
+    /// its coupons must not belong to another partner.
+    pub fn add_partner(&mut self, spec: &PartnerSpec) -> Result<Partner> {
+        let code = Code::new(&spec.code).map_err(|e| rename(e, "partner code"))?;
+        let parent = spec
+            .parent
+            .as_deref()
+            .map(|p| Code::new(p).map_err(|e| rename(e, "parent")))
+            .transpose()?;
+        let mut coupons = Vec::new();
+        for c in &spec.coupons {
+            let c = coupon_code(c)?;
+            if !coupons.contains(&c) {
+                coupons.push(c);
+            }
+        }
+        if let Some(p) = parent {
+            if !self.partners.contains_key(&p) {
+                return Err(Error::UnknownPartner(p.to_string()));
+            }
+            // Walk up from the parent: reaching this partner would close a cycle.
+            let mut at = Some(p);
+            let mut steps = 0;
+            while let Some(a) = at {
+                if a == code || steps > self.partners.len() {
+                    return Err(Error::malformed("parent", "would make a cycle"));
+                }
+                at = self.partners.get(&a).and_then(|x| x.parent);
+                steps += 1;
+            }
+        }
+        for c in &coupons {
+            if let Some(owner) = self.coupons.get(c).filter(|o| **o != code) {
+                return Err(Error::malformed(
+                    "coupons",
+                    format!("coupon {c} belongs to partner {owner}"),
+                ));
+            }
+        }
+        if let Some(old) = self.partners.get(&code) {
+            for c in &old.coupons {
+                self.coupons.remove(c);
+            }
+        }
+        for c in &coupons {
+            self.coupons.insert(*c, code);
+        }
+        let partner = Partner {
+            code,
+            parent,
+            coupons,
+        };
+        self.partners.insert(code, partner.clone());
+        Ok(partner)
+    }
+
+    /// The campaign with this code.
+    #[must_use]
+    pub fn campaign(&self, code: &str) -> Option<&Campaign> {
+        self.campaigns.get(&Code::new(code).ok()?)
+    }
+
+    /// The campaign with this code, by code.
+    #[must_use]
+    pub fn campaign_by_code(&self, code: &Code) -> Option<&Campaign> {
+        self.campaigns.get(code)
+    }
+
+    /// Every campaign, by code.
+    #[must_use]
+    pub fn campaigns(&self) -> Vec<Campaign> {
+        let mut v: Vec<_> = self.campaigns.values().cloned().collect();
+        v.sort_by_key(Campaign::code);
+        v
+    }
+
+    /// The partner with this code.
+    #[must_use]
+    pub fn partner(&self, code: &str) -> Option<&Partner> {
+        self.partners.get(&Code::new(code).ok()?)
+    }
+
+    /// Every partner, by code.
+    #[must_use]
+    pub fn partners(&self) -> Vec<Partner> {
+        let mut v: Vec<_> = self.partners.values().cloned().collect();
+        v.sort_by_key(|p| p.code);
+        v
+    }
+
+    /// The campaign of a link whose partner is known too; `unknown_campaign` or
+    /// `unknown_partner` otherwise.
+    pub fn check_link(&self, link: &Link) -> Result<&Campaign> {
+        let campaign = self
+            .campaigns
+            .get(&link.campaign)
+            .ok_or_else(|| Error::UnknownCampaign(link.campaign.to_string()))?;
+        if !self.partners.contains_key(&link.partner) {
+            return Err(Error::UnknownPartner(link.partner.to_string()));
+        }
+        Ok(campaign)
+    }
+
+    /// The campaign's landing redirect.
+    pub(crate) fn redirect(&self, campaign: &Code) -> Option<&Arc<Redirect>> {
+        self.redirects.get(campaign)
+    }
+
+    /// The partner's commission on a conversion of `kind` and `amount` in `campaign`,
+    /// and its ancestors' overrides.
+    #[must_use]
+    pub fn commissions(
+        &self,
+        campaign: &Campaign,
+        partner: &Code,
+        kind: &Kind,
+        amount: Money,
+    ) -> Vec<Commission> {
+        let base = campaign.base_commission(kind, amount);
+        let mut out = vec![Commission {
+            partner: *partner,
+            level: 0,
+            amount: base,
+        }];
+        let mut at = self.partners.get(partner).and_then(|p| p.parent);
+        for (level, pct) in (1u8..).zip(campaign.override_percents()) {
+            let Some(ancestor) = at else { break };
+            out.push(Commission {
+                partner: ancestor,
+                level,
+                amount: pct.of(base),
+            });
+            at = self.partners.get(&ancestor).and_then(|p| p.parent);
+        }
+        out
+    }
+
+    /// The link a coupon credits: its partner, in `campaign` (needed when several
+    /// campaigns exist).
+    pub fn coupon_link(&self, coupon: &str, campaign: Option<&str>) -> Result<Link> {
+        let coupon = coupon_code(coupon)?;
+        let partner = *self
+            .coupons
+            .get(&coupon)
+            .ok_or_else(|| Error::NotAttributable("unknown coupon".into()))?;
+        let campaign = match campaign {
+            Some(c) => {
+                let c = Code::new(c).map_err(|e| rename(e, "campaign"))?;
+                if !self.campaigns.contains_key(&c) {
+                    return Err(Error::UnknownCampaign(c.to_string()));
+                }
+                c
+            }
+            None => {
+                let mut codes = self.campaigns.keys();
+                match (codes.next(), codes.next()) {
+                    (Some(c), None) => *c,
+                    _ => {
+                        return Err(Error::NotAttributable(
+                            "a coupon needs the campaign when several exist".into(),
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Link::new(campaign, partner))
+    }
+}
+
+/// Names the field of a malformed-input error.
+pub(crate) fn rename(e: Error, field: &'static str) -> Error {
+    match e {
+        Error::Malformed { reason, .. } => Error::Malformed { field, reason },
+        other => other,
+    }
+}

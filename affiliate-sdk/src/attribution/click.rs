@@ -1,0 +1,205 @@
+//! The click plan: everything a click decides, in one stateless step over a
+//! [`Catalogue`]. It verifies the link, weighs the visitor's earlier token, decides
+//! uniqueness, makes the click id, the token, the cookie and the landing URL, or, for
+//! a link that credits nobody, where the visitor lands instead. Recording the click is
+//! the caller's: the [`Tracker`](crate::Tracker) writes it to its store, an edge
+//! worker hands it to whatever keeps its clicks.
+
+use super::Catalogue;
+use super::decide::decide_prior_token;
+use crate::click_id::{ClickId, ClickIdGenerator};
+use crate::cookie::CookieConfig;
+use crate::error::Error;
+use crate::link::{ClickLink, LinkSigner};
+use crate::store::ClickRecord;
+use crate::token::{TokenClaims, TokenValidation};
+
+/// What a click produced: the token to carry, the cookie to set and where to send the
+/// visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickOutcome {
+    /// The id of the recorded click.
+    pub click_id: ClickId,
+    /// The session token the visitor carries (the earlier one when a first-click
+    /// campaign kept it).
+    pub token: String,
+    /// The `Set-Cookie` header value for the token.
+    pub set_cookie: String,
+    /// The campaign's destination with `aff_token=<token>` added to its query.
+    pub location: String,
+    /// Whether the click counted as unique.
+    pub unique: bool,
+    /// Whether a first-click campaign kept the visitor's earlier token.
+    pub kept_earlier: bool,
+    /// Whether an invalid `sid` was dropped from the link.
+    pub dropped_sid: bool,
+}
+
+/// A click that credits its partner: what to record and what to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickPlan {
+    /// The click to count (and keep, for click-id postbacks).
+    pub record: ClickRecord,
+    /// The token, cookie and redirect.
+    pub outcome: ClickOutcome,
+}
+
+/// A click that credits nobody: why, and where the visitor lands anyway.
+#[derive(Debug)]
+pub struct Refusal {
+    /// Why nobody is credited: the link's error (`malformed`, `invalid_signature`),
+    /// `unknown_partner`, or `unknown_campaign` when the link names no known campaign.
+    pub error: Error,
+    /// The campaign's destination, untouched, when the link names a known campaign;
+    /// `None` (answer 404) otherwise. Nothing is counted, no token or cookie is set.
+    pub fallback: Option<String>,
+}
+
+/// Plans clicks over a catalogue: the one implementation of a click, used by the
+/// [`Tracker`](crate::Tracker), the HTTP server and the JS package's edge workers.
+///
+/// ```
+/// use affiliate_sdk::{
+///     CampaignSpec, Catalogue, ClickIdGenerator, ClickPlanner, CookieConfig, Keyring,
+///     LinkSigner, PartnerSpec, TokenValidation,
+/// };
+/// let signer = LinkSigner::new(Keyring::generate()?, "https://t.shop.example/go")?;
+/// let mut catalogue = Catalogue::new("aff_token")?;
+/// catalogue.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/hair", "USD"))?;
+/// catalogue.add_partner(&PartnerSpec::new("abc123"))?;
+/// let (cookie, validation, ids) = (CookieConfig::new(), TokenValidation::default(), ClickIdGenerator::new());
+/// let planner = ClickPlanner { catalogue: &catalogue, signer: &signer, cookie: &cookie, validation: &validation, ids: &ids };
+///
+/// let url = signer.build("haircare", "abc123", None, None)?;
+/// let plan = planner.plan(&url, None, 1_700_000_000_000).unwrap();
+/// assert!(plan.outcome.location.starts_with("https://shop.example/hair?aff_token=v1."));
+/// assert!(plan.record.unique);
+///
+/// // A signed link for a partner the merchant never created credits nobody.
+/// let stranger = signer.build("haircare", "stranger", None, None)?;
+/// let refused = planner.plan(&stranger, None, 1_700_000_000_000).unwrap_err();
+/// assert_eq!(refused.error.code(), "unknown_partner");
+/// assert_eq!(refused.fallback.as_deref(), Some("https://shop.example/hair"));
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ClickPlanner<'a> {
+    /// The campaigns and partners that exist.
+    pub catalogue: &'a Catalogue,
+    /// Verifies the link and signs the token.
+    pub signer: &'a LinkSigner,
+    /// Shapes the `Set-Cookie` value.
+    pub cookie: &'a CookieConfig,
+    /// How the visitor's earlier token is verified.
+    pub validation: &'a TokenValidation,
+    /// Makes click ids.
+    pub ids: &'a ClickIdGenerator,
+}
+
+impl ClickPlanner<'_> {
+    /// Plans a click on `url` at `now_ms` (Unix milliseconds). `prior_token` is the
+    /// token the visitor already carries (from its cookie), if any: an invalid one
+    /// counts as none; a valid one decides uniqueness and, for first-click campaigns,
+    /// is kept. A bad `sid` is dropped and the click still credits.
+    pub fn plan(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        now_ms: u64,
+    ) -> std::result::Result<ClickPlan, Refusal> {
+        let (clicked, campaign) = self.check(url)?;
+        let link = clicked.link;
+        let refuse = |error: Error| Refusal {
+            error,
+            fallback: Some(campaign.destination().to_owned()),
+        };
+        let Some(redirect) = self.catalogue.redirect(&link.campaign) else {
+            return Err(refuse(Error::UnknownCampaign(link.campaign.to_string())));
+        };
+        let now = now_ms / 1000;
+        let prior = prior_token.and_then(|t| {
+            self.signer
+                .keyring()
+                .verify_token_with(t, now, self.validation)
+                .ok()
+                .map(|v| (t, v))
+        });
+        let decision = decide_prior_token(
+            prior.as_ref().map(|(_, v)| v),
+            &link,
+            campaign.attribution(),
+            now,
+        );
+        let click_id = self.ids.next(now_ms).map_err(refuse)?;
+        let (token, expires_at) = match &prior {
+            Some((t, v)) if decision.keep_earlier => ((*t).to_owned(), v.expires_at()),
+            _ => {
+                let claims = TokenClaims::new(click_id, link, now, campaign.window_secs());
+                let token = self.signer.keyring().issue_token(&claims).map_err(refuse)?;
+                (token, claims.expires_at)
+            }
+        };
+        // The token is well formed by construction (issued here or verified above).
+        let set_cookie = self.cookie.build(&token, expires_at.saturating_sub(now));
+        Ok(ClickPlan {
+            record: ClickRecord {
+                click_id,
+                link,
+                at: now,
+                unique: decision.unique,
+                currency: campaign.currency(),
+                commission_minor: campaign.click_flat().minor(),
+            },
+            outcome: ClickOutcome {
+                click_id,
+                location: redirect.location(&token),
+                token,
+                set_cookie,
+                unique: decision.unique,
+                kept_earlier: decision.keep_earlier,
+                dropped_sid: clicked.dropped_sid.is_some(),
+            },
+        })
+    }
+
+    /// Where a click on `url` would land, deciding as [`ClickPlanner::plan`] does but
+    /// issuing nothing: for a link that credits, the campaign's destination without a
+    /// token (what `HEAD` answers); otherwise the refusal.
+    pub fn preview(&self, url: &str) -> std::result::Result<String, Refusal> {
+        self.check(url)
+            .map(|(_, campaign)| campaign.destination().to_owned())
+    }
+
+    /// Verifies the link and finds its campaign and partner.
+    fn check(&self, url: &str) -> std::result::Result<(ClickLink, &super::Campaign), Refusal> {
+        match self.signer.verify_click(url) {
+            Ok(clicked) => match self.catalogue.check_link(&clicked.link) {
+                Ok(campaign) => Ok((clicked, campaign)),
+                Err(error) => Err(Refusal {
+                    fallback: self
+                        .catalogue
+                        .campaign_by_code(&clicked.link.campaign)
+                        .map(|c| c.destination().to_owned()),
+                    error,
+                }),
+            },
+            Err(error) => Err(self.refuse_unverified(url, error)),
+        }
+    }
+
+    /// A link that did not verify: it lands on its campaign's destination when the
+    /// campaign it names is known.
+    fn refuse_unverified(&self, url: &str, error: Error) -> Refusal {
+        let named = self.signer.campaign_segment(url).unwrap_or("");
+        match self.catalogue.campaign(named) {
+            Some(c) => Refusal {
+                error,
+                fallback: Some(c.destination().to_owned()),
+            },
+            None => Refusal {
+                error: Error::UnknownCampaign(named.to_owned()),
+                fallback: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Conversions: what was converted ([`Kind`]), where it is in its lifecycle
+//! ([`Status`]), what credited it ([`Evidence`]), the recorded [`Conversion`] with its
+//! [`Commission`]s, and the requests that report one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::campaign::field;
+use crate::click_id::ClickId;
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::money::Money;
+
+/// Longest order id or customer id, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// What was converted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A sale: paid by the campaign's sale plan.
+    Sale,
+    /// A lead: paid the campaign's lead flat amount.
+    Lead,
+    /// A named action (`signup`, `trial`): reported and paid as a lead.
+    Action(Code),
+}
+
+impl Kind {
+    /// `sale`, `lead` or the action's name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Kind::Sale => "sale",
+            Kind::Lead => "lead",
+            Kind::Action(c) => c.as_str(),
+        }
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Kind> {
+        Ok(match s {
+            "sale" => Kind::Sale,
+            "lead" => Kind::Lead,
+            other => Kind::Action(field("kind", Code::new(other))?),
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Kind, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a conversion is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Recorded, not yet reviewed (every new conversion).
+    Pending,
+    /// Accepted by the merchant.
+    Approved,
+    /// Commission paid out.
+    Paid,
+    /// Refused (fraud, test order): no revenue, no commission.
+    Rejected,
+    /// Refunded after approval: the commission is clawed back.
+    Reversed,
+}
+
+impl Status {
+    /// The lowercase name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Paid => "paid",
+            Status::Rejected => "rejected",
+            Status::Reversed => "reversed",
+        }
+    }
+
+    /// Whether the lifecycle allows moving from `self` to `to`.
+    #[must_use]
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::{Approved, Paid, Pending, Rejected, Reversed};
+        matches!(
+            (self, to),
+            (Pending, Approved)
+                | (Approved, Paid)
+                | (Pending | Approved, Rejected)
+                | (Approved | Paid, Reversed)
+        )
+    }
+
+    /// Whether the conversion's revenue and commission count in reports.
+    #[must_use]
+    pub fn counts_money(self) -> bool {
+        !matches!(self, Status::Rejected | Status::Reversed)
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Status> {
+        Ok(match s {
+            "pending" => Status::Pending,
+            "approved" => Status::Approved,
+            "paid" => Status::Paid,
+            "rejected" => Status::Rejected,
+            "reversed" => Status::Reversed,
+            _ => {
+                return Err(Error::malformed(
+                    "status",
+                    "expected pending, approved, paid, rejected or reversed",
+                ));
+            }
+        })
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What credited the partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// A session token.
+    Token,
+    /// A click id from a server postback.
+    ClickId,
+    /// A partner's coupon code.
+    Coupon,
+    /// A customer bound by an earlier sale (recurring commission).
+    Customer,
+    /// Entered by hand.
+    Manual,
+}
+
+impl Evidence {
+    /// Every kind of evidence, strongest first.
+    pub const ALL: [Evidence; 5] = [
+        Evidence::Customer,
+        Evidence::Token,
+        Evidence::ClickId,
+        Evidence::Coupon,
+        Evidence::Manual,
+    ];
+
+    /// The snake-case name every API shows: `token`, `click_id`, `coupon`, `customer`,
+    /// `manual`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Token => "token",
+            Evidence::ClickId => "click_id",
+            Evidence::Coupon => "coupon",
+            Evidence::Customer => "customer",
+            Evidence::Manual => "manual",
+        }
+    }
+}
+
+impl FromStr for Evidence {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Evidence> {
+        Evidence::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| {
+                Error::malformed(
+                    "evidence",
+                    "expected token, click_id, coupon, customer or manual",
+                )
+            })
+    }
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One partner's share of a conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commission {
+    /// Who earns it.
+    pub partner: Code,
+    /// 0 for the referring partner, 1 for its parent, 2 for the grandparent, ….
+    pub level: u8,
+    /// How much.
+    pub amount: Money,
+}
+
+/// A recorded conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The merchant's order id, unique per tracker.
+    pub order_id: String,
+    /// Sale, lead or a named action.
+    pub kind: Kind,
+    /// The order amount (zero for most leads).
+    pub amount: Money,
+    /// Campaign, partner, ad and sid credited.
+    pub link: Link,
+    /// The click credited, when the evidence named one.
+    pub click_id: Option<ClickId>,
+    /// What credited the partner.
+    pub evidence: Evidence,
+    /// The merchant's customer id, when given.
+    pub customer_id: Option<String>,
+    /// Lifecycle status.
+    pub status: Status,
+    /// When it was recorded, Unix seconds.
+    pub converted_at: u64,
+    /// The partner's commission (level 0) and its ancestors' overrides.
+    pub commissions: Vec<Commission>,
+    /// True when this answer is a replay of an order id recorded before.
+    #[serde(skip)]
+    pub duplicate: bool,
+}
+
+impl Conversion {
+    /// The conversion as every API shows it (the HTTP server's JSON, the bindings):
+    /// `order_id, kind, amount, currency, campaign, partner, ad, sid, click_id, status,
+    /// duplicate, commissions: [{partner, level, amount}]`, plus `evidence`,
+    /// `customer_id` and `converted_at` (Unix seconds). Amounts are decimal strings.
+    ///
+    /// ```
+    /// # use affiliate_sdk::*;
+    /// # use std::sync::Arc;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// # c.sale_percent = Some("10".into());
+    /// # tracker.add_campaign(&c)?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// let mut m = ManualConversion::default();
+    /// (m.order_id, m.amount, m.currency, m.kind) = ("A-1".into(), "49.90".into(), "USD".into(), "sale".into());
+    /// (m.campaign, m.partner) = ("haircare".into(), "abc123".into());
+    /// let json = tracker.manual(&m)?.to_json();
+    /// assert_eq!(json["amount"], "49.90");
+    /// assert_eq!(json["commissions"][0]["amount"], "4.99");
+    /// assert_eq!(json["ad"], serde_json::Value::Null);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "order_id": self.order_id,
+            "kind": self.kind.as_str(),
+            "amount": self.amount.to_string(),
+            "currency": self.amount.currency(),
+            "campaign": self.link.campaign,
+            "partner": self.link.partner,
+            "ad": self.link.ad,
+            "sid": self.link.sid,
+            "click_id": self.click_id,
+            "status": self.status,
+            "duplicate": self.duplicate,
+            "commissions": self.commissions.iter().map(|c| serde_json::json!({
+                "partner": c.partner,
+                "level": c.level,
+                "amount": c.amount.to_string(),
+            })).collect::<Vec<_>>(),
+            "evidence": self.evidence,
+            "customer_id": self.customer_id,
+            "converted_at": self.converted_at,
+        })
+    }
+
+    /// The partner's own commission (level 0).
+    #[must_use]
+    pub fn commission(&self) -> Money {
+        self.commissions
+            .iter()
+            .find(|c| c.level == 0)
+            .map_or(Money::zero(self.amount.currency()), |c| c.amount)
+    }
+}
+
+/// A conversion as reported by a pixel, beacon or postback: strings as they arrived.
+/// The evidence is one or more of `token`, `click_id` and `coupon`. As JSON (the
+/// postback body) an unknown field is an error, so a misspelt evidence field is not
+/// silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionRequest {
+    /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
+    /// backslashes.
+    pub order_id: String,
+    /// Decimal amount (`"49.90"`); `"0"` for a lead without value.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// `sale`, `lead` or an action name.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// A session token.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// A click id.
+    #[serde(default)]
+    pub click_id: Option<String>,
+    /// A coupon code.
+    #[serde(default)]
+    pub coupon: Option<String>,
+    /// The merchant's customer id, for recurring commissions.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// The campaign, needed with coupon evidence when several campaigns exist.
+    #[serde(default)]
+    pub campaign: Option<String>,
+}
+
+fn default_kind() -> String {
+    "sale".into()
+}
+
+impl ConversionRequest {
+    /// A sale of `amount` in `currency` with no evidence yet.
+    #[must_use]
+    pub fn sale(order_id: &str, amount: &str, currency: &str) -> ConversionRequest {
+        ConversionRequest {
+            order_id: order_id.into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            kind: default_kind(),
+            ..ConversionRequest::default()
+        }
+    }
+}
+
+/// A conversion entered by hand for a named campaign and partner.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualConversion {
+    /// The merchant's order id.
+    pub order_id: String,
+    /// Decimal amount.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// `sale`, `lead` or an action name.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// The campaign credited.
+    pub campaign: String,
+    /// The partner credited.
+    pub partner: String,
+    /// The ad, if any.
+    #[serde(default)]
+    pub ad: Option<String>,
+    /// The sid, if any.
+    #[serde(default)]
+    pub sid: Option<String>,
+    /// The merchant's customer id.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+}
+
+/// Checks an order or customer id: 1–128 bytes of printable ASCII other than space,
+/// `"` and `\`.
+pub(crate) fn check_id(name: &'static str, s: &str) -> Result<()> {
+    if s.is_empty() || s.len() > MAX_ID_LEN {
+        return Err(Error::malformed(name, "must be 1 to 128 characters"));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        return Err(Error::malformed(
+            name,
+            "only printable ASCII without spaces, quotes or backslashes",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The fuzz checks: the core's (`checks.rs`) and the server's (`server_checks.rs`).
+//! Each is also included by a regression replay test of its crate.
+
+mod checks;
+mod server_checks;
+
+pub use checks::*;
+pub use server_checks::config_parse;
