@@ -4,13 +4,22 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use serde::Deserialize;
 
-use crate::app::{ApiError, AppState, cookie_token};
+use crate::http::{ApiError, AppState, Shared, cookie_token};
+
+/// The demo shop's own routes, merged into the app by `affiliate-server demo`.
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/demo/shop/{campaign}", get(shop))
+        .route("/demo/thanks", get(thanks))
+}
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(

@@ -1,8 +1,11 @@
-//! The library half of `affiliate-server`: the HTTP app, the config file and the demo
-//! shop. The binary (`main.rs`) is the command line around them; the fuzz targets and
-//! the tests use `config` directly.
+//! The library half of `affiliate-server`: the HTTP app, the config file, serving and
+//! the demo shop. The binary (`main.rs`) is the command line around them; the fuzz
+//! targets and the tests use `config` and `app` directly.
 
 pub mod app;
 pub mod assets;
 pub mod config;
 pub mod demo;
+pub mod http;
+pub mod routes;
+pub mod serve;

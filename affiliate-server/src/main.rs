@@ -1,16 +1,16 @@
-//! `affiliate-server`: the tracking server of affiliate-sdk. See `--help` and the
-//! README; the HTTP contract is in DESIGN.md.
+//! `affiliate-server`: the tracking server of affiliate-sdk. See `--help`, the README
+//! and `docs/http-api.md`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use affiliate_sdk::{Key, PostgresStore, SledStore, Store};
+use affiliate_sdk::Key;
 use clap::{Parser, Subcommand};
 
-use affiliate_server::app::{self, AppState};
 use affiliate_server::config::{self, Config};
+use affiliate_server::serve::{BoxError, serve};
 
 /// mimalloc: per-thread heaps, no arena lock between the HTTP workers (the click path
 /// allocates a token, a cookie and a redirect per request).
@@ -89,8 +89,6 @@ fn main() -> ExitCode {
         }
     }
 }
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn run(command: Command) -> Result<(), BoxError> {
     match command {
@@ -210,134 +208,4 @@ fn print_demo_banner(config: &Config, first_run: bool) -> Result<(), BoxError> {
     );
     println!();
     Ok(())
-}
-
-fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
-    let store: Arc<dyn Store> = match &config.store_url {
-        Some(url) => Arc::new(
-            PostgresStore::open_with_ca(url, config.store_ca.as_deref())
-                .map_err(|e| format!("cannot open the PostgreSQL store ([store] url): {e}"))?,
-        ),
-        None => {
-            let path = config.data_dir.join("sled");
-            Arc::new(
-                SledStore::open(&path)
-                    .map_err(|e| format!("cannot open the store in {}: {e}", path.display()))?,
-            )
-        }
-    };
-    let tracker = config.tracker(store)?;
-    let state = Arc::new(AppState::new(
-        tracker,
-        &config.api_keys,
-        &config.public_path,
-        demo,
-    ));
-    let service = app::service(state.clone(), &config.allowed_origins);
-    // One single-threaded runtime per core, each with its own listening socket on the
-    // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
-    // model: a request never hops threads.
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let bind = |addr: SocketAddr| -> std::io::Result<tokio::net::TcpSocket> {
-        let socket = if addr.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        #[cfg(unix)]
-        socket.set_reuseport(true)?;
-        socket.bind(addr)?;
-        Ok(socket)
-    };
-    let cannot = |e: std::io::Error| format!("cannot listen on {}: {e}", config.listen);
-    // A plain bind first: a port already in use (say, by a demo started earlier) is an
-    // error, not silently shared. Port 0 picks a free port here; the workers join it.
-    let addr = std::net::TcpListener::bind(config.listen)
-        .and_then(|probe| probe.local_addr())
-        .map_err(cannot)?;
-    let sockets = (0..workers)
-        .map(|_| bind(addr))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(cannot)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // Each worker reports once its socket listens: "listening on" is printed only then.
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
-    let mut threads = Vec::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let service = service.clone();
-        let mut stop = stop_rx.clone();
-        let ready = ready_tx.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("http-{i}"))
-                .spawn(move || {
-                    runtime.block_on(async move {
-                        let listener = match socket.listen(1024) {
-                            Ok(l) => {
-                                let _ = ready.send(Ok(()));
-                                l
-                            }
-                            Err(e) => {
-                                let _ =
-                                    ready.send(Err(std::io::Error::new(e.kind(), e.to_string())));
-                                return Err(e);
-                            }
-                        };
-                        axum::serve(listener, axum::ServiceExt::into_make_service(service))
-                            .with_graceful_shutdown(async move {
-                                let _ = stop.wait_for(|s| *s).await;
-                            })
-                            .await
-                    })
-                })?,
-        );
-    }
-    drop(ready_tx);
-    for _ in 0..workers {
-        ready_rx
-            .recv()
-            .map_err(|_| "an HTTP worker stopped before listening")?
-            .map_err(cannot)?;
-    }
-    // Tests and scripts read this line to learn the port.
-    println!("listening on http://{addr}");
-    tracing::info!(%addr, workers, public_url = %config.public_url, "serving");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(shutdown_signal());
-    let _ = stop_tx.send(true);
-    for t in threads {
-        t.join().map_err(|_| "an HTTP worker panicked")??;
-    }
-    // Pending clicks are batched in memory: write them before exiting.
-    state.tracker.flush()?;
-    tracing::info!("store flushed; stopped");
-    Ok(())
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT: stopping"),
-        () = term => tracing::info!("SIGTERM: stopping"),
-    }
 }

@@ -33,6 +33,6 @@ fn every_committed_config_regression_and_seed_passes_its_check() {
             }
         }
     }
-    assert!(replayed >= 2, "the config target has seeds");
+    assert!(replayed >= 1, "the config target has seeds");
     println!("replayed {replayed} config inputs");
 }

@@ -1,0 +1,177 @@
+//! The HTTP plumbing every endpoint shares: the state, the error answer, Bearer
+//! authentication, JSON bodies, the visitor's cookie, and running blocking tracker
+//! work off the async workers.
+
+use std::sync::Arc;
+
+use affiliate_sdk::Tracker;
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// Request bodies larger than this are refused with 413 (code `malformed`).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The tracker that decides.
+    pub tracker: Tracker,
+    /// SHA-256 digests of the API keys, compared in constant time.
+    api_keys: Vec<[u8; 32]>,
+    /// The path of the public URL (`""` at the root), put back in front of request
+    /// targets when a proxy strips it.
+    pub(crate) public_path: String,
+    /// Whether the demo shop pages are served.
+    pub(crate) demo: bool,
+}
+
+impl AppState {
+    /// State for `tracker` with these Bearer keys.
+    pub fn new(tracker: Tracker, api_keys: &[String], public_path: &str, demo: bool) -> AppState {
+        AppState {
+            tracker,
+            api_keys: api_keys.iter().map(|k| digest(k.as_bytes())).collect(),
+            public_path: public_path.to_owned(),
+            demo,
+        }
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The state as handlers receive it.
+pub type Shared = Arc<AppState>;
+
+/// An error answer: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn malformed(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed", message)
+    }
+}
+
+impl From<affiliate_sdk::Error> for ApiError {
+    fn from(e: affiliate_sdk::Error) -> ApiError {
+        let code = e.code();
+        let status = match code {
+            "malformed" => StatusCode::BAD_REQUEST,
+            "conflict" | "invalid_transition" => StatusCode::CONFLICT,
+            "not_found" => StatusCode::NOT_FOUND,
+            "store_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            // invalid_signature, expired, unknown_campaign, unknown_partner,
+            // not_attributable: well-formed, but it credits nobody.
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// A handler's answer or its error.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A request that carried one of the configured Bearer keys.
+pub struct Authorized;
+
+impl FromRequestParts<Shared> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Authorized> {
+        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+        let given = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| unauthorized("missing Authorization: Bearer <api key>"))?;
+        let key = given
+            .as_bytes()
+            .strip_prefix(b"Bearer ")
+            .ok_or_else(|| unauthorized("expected Authorization: Bearer <api key>"))?;
+        // Fixed-length digests compared in constant time, every key every time.
+        let given = digest(key);
+        let ok = state.api_keys.iter().fold(false, |ok, k| {
+            ok | constant_time_eq::constant_time_eq_32(k, &given)
+        });
+        if ok {
+            Ok(Authorized)
+        } else {
+            Err(unauthorized("wrong API key"))
+        }
+    }
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`], whatever its content type (a
+/// `sendBeacon` sends `text/plain`).
+pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<T> {
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "malformed",
+                format!("request body larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::malformed(format!("malformed JSON body: {e}")))
+}
+
+/// The visitor's token from the `Cookie` header(s), if any. A malformed cookie header
+/// counts as no token.
+pub fn cookie_token<'h>(tracker: &Tracker, headers: &'h HeaderMap) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(|h| tracker.cookie_config().find(h).ok().flatten())
+}
+
+/// Runs blocking tracker work (conversions wait for the store's fsync) off the async
+/// workers.
+pub async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&Tracker) -> affiliate_sdk::Result<T> + Send + 'static,
+) -> ApiResult<T> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state.tracker))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store_unavailable",
+                "worker failed",
+            )
+        })?
+        .map_err(ApiError::from)
+}

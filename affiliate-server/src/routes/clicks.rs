@@ -1,0 +1,137 @@
+//! Clicks and impressions: `GET` and `HEAD` on `/go/…` and `/imp/…`. The core decides
+//! everything ([`Tracker::land`](affiliate_sdk::Tracker::land)); these handlers turn
+//! its answer into a redirect, a GIF or a 404.
+
+use affiliate_sdk::Refusal;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::assets;
+use crate::http::{ApiError, AppState, Shared, cookie_token};
+
+/// `GET /go/…`: a credited click answers 302 to the destination with the token, and
+/// sets the cookie; a link that credits nobody lands on the campaign's destination
+/// (or 404 for an unknown campaign), setting nothing.
+pub async fn click(State(state): State<Shared>, req: Request) -> Response {
+    // The request by value: its URI and headers are read in place, not cloned.
+    let (uri, headers) = (req.uri(), req.headers());
+    let target = link_target(&state, uri, None);
+    let prior = cookie_token(&state.tracker, headers);
+    match state.tracker.land(&target, prior) {
+        Ok(out) => {
+            if out.dropped_sid {
+                tracing::info!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
+            }
+            tracing::debug!(click_id = %out.click_id, unique = out.unique, "click");
+            // Both values are built by the core from validated parts; a failure here
+            // would be a bug.
+            match (
+                HeaderValue::try_from(out.location),
+                HeaderValue::try_from(out.set_cookie),
+            ) {
+                (Ok(location), Ok(cookie)) => {
+                    let mut resp = redirect(location);
+                    resp.headers_mut().insert(SET_COOKIE, cookie);
+                    resp
+                }
+                _ => {
+                    tracing::error!(click_id = %out.click_id, "unencodable redirect");
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "malformed",
+                        "unencodable redirect",
+                    )
+                    .into_response()
+                }
+            }
+        }
+        Err(refusal) => {
+            tracing::info!(code = refusal.error.code(), error = %refusal.error, "click credited nobody");
+            refused(refusal)
+        }
+    }
+}
+
+/// `HEAD /go/…`: the status and `Location` a `GET` would get, without a token: it
+/// issues nothing, sets no cookie and counts nothing (link checkers and unfurlers use
+/// `HEAD`).
+pub async fn click_head(State(state): State<Shared>, uri: Uri) -> Response {
+    let target = link_target(&state, &uri, None);
+    match state.tracker.preview_click(&target) {
+        Ok(destination) => match HeaderValue::try_from(destination) {
+            Ok(location) => redirect(location),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Err(refusal) => refused(refusal),
+    }
+}
+
+/// A 302 to `location`, never cached.
+fn redirect(location: HeaderValue) -> Response {
+    let mut resp = StatusCode::FOUND.into_response();
+    let h = resp.headers_mut();
+    h.insert(LOCATION, location);
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A click that credits nobody: the campaign's destination, or 404 for an unknown
+/// campaign.
+fn refused(refusal: Refusal) -> Response {
+    match refusal.fallback.map(HeaderValue::try_from) {
+        Some(Ok(destination)) => redirect(destination),
+        _ => {
+            let mut e = crate::http::ApiError::from(refusal.error);
+            e.status = StatusCode::NOT_FOUND;
+            e.into_response()
+        }
+    }
+}
+
+/// The link URL the tracker verifies for a request: the public path (which a proxy may
+/// have stripped), then `/go/…` and the query. `imp` links are `/go` links served
+/// under another prefix.
+fn link_target(state: &AppState, uri: &Uri, replace_prefix: Option<&str>) -> String {
+    let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let pq = match replace_prefix {
+        Some(prefix) => pq.strip_prefix(prefix).unwrap_or(pq),
+        None => pq.strip_prefix("/go").unwrap_or(pq),
+    };
+    format!("{}/go{pq}", state.public_path)
+}
+
+/// `GET /imp/…`: counts an impression; always the GIF.
+pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
+    let target = link_target(&state, &uri, Some("/imp"));
+    let result = state.tracker.impression(&target);
+    if let Err(e) = &result {
+        tracing::info!(code = e.code(), error = %e, "impression credited nobody");
+    }
+    gif(result.err().map_or("ok", |e| e.code()))
+}
+
+/// `HEAD /imp/…`: what a `GET` would answer, counting nothing.
+pub async fn impression_head(State(state): State<Shared>, uri: Uri) -> Response {
+    let target = link_target(&state, &uri, Some("/imp"));
+    let result = state.tracker.check_impression(&target);
+    gif(result.err().map_or("ok", |e| e.code()))
+}
+
+/// The 1×1 transparent GIF, never cached. `X-Affiliate-Result` says what happened
+/// (`ok`, `created`, `duplicate` or an error code) for whoever debugs a pixel.
+pub fn gif(result: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("image/gif")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                HeaderName::from_static("x-affiliate-result"),
+                HeaderValue::from_static(result),
+            ),
+        ],
+        assets::GIF,
+    )
+        .into_response()
+}

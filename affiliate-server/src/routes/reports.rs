@@ -1,0 +1,73 @@
+//! Reports: `GET /v1/stats`.
+
+use affiliate_sdk::{Code, Dimension, StatsQuery};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+
+use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking};
+
+pub async fn stats(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let q = stats_query(query.as_deref().unwrap_or(""))?;
+    let rows = blocking(&state, move |t| t.stats(&q)).await?;
+    Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
+/// Parses `group_by=…&from=…&to=…&campaign=…&partner=…`; anything else is an error, so
+/// a misspelt filter does not silently report everything.
+fn stats_query(query: &str) -> ApiResult<StatsQuery> {
+    let mut q = StatsQuery::default();
+    let mut seen = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if seen.contains(&name) {
+            return Err(ApiError::malformed(format!(
+                "parameter {name} appears more than once"
+            )));
+        }
+        match name.as_ref() {
+            "group_by" => {
+                let dims: Vec<Dimension> = StatsQuery::parse_group_by(&value)?;
+                q = StatsQuery {
+                    group_by: StatsQuery::new(&dims).group_by,
+                    ..q
+                };
+            }
+            "from" => q.from_day = Some(affiliate_sdk::parse_day(&value)?),
+            "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),
+            "campaign" => q.campaign = Some(Code::new(&value)?),
+            "partner" => q.partner = Some(Code::new(&value)?),
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {other:?}; expected group_by, from, to, campaign, partner"
+                )));
+            }
+        }
+        seen.push(name);
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_query_is_strict() {
+        let q =
+            stats_query("group_by=partner,day,partner&from=2026-11-01&campaign=haircare").unwrap();
+        assert_eq!(q.group_by, [Dimension::Partner, Dimension::Day]);
+        assert!(q.from_day.is_some() && q.to_day.is_none());
+        for bad in [
+            "group_by=country",
+            "from=2026-13-01",
+            "campaign=a b",
+            "partnr=x",
+            "from=2026-11-01&from=2026-11-02",
+        ] {
+            assert_eq!(stats_query(bad).unwrap_err().code, "malformed", "{bad}");
+        }
+    }
+}
