@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use affiliate_sdk::{Key, Keyring};
 
+pub mod inproc;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_affiliate-server");
 
 /// The API key of [`config`].

@@ -1,0 +1,92 @@
+//! The app in this process, over a `MemoryStore`: for endpoint tests where a real
+//! binary and a socket add nothing. Requests go through the same service the server
+//! serves (`app::service`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use affiliate_sdk::{MemoryStore, Store};
+use affiliate_server::app::{self, AppState};
+use affiliate_server::config::Config;
+use axum::body::Body;
+use axum::extract::Request;
+use tower::ServiceExt as _;
+use tower::util::BoxCloneService;
+
+use super::Resp;
+
+pub struct App {
+    pub state: Arc<AppState>,
+    service: BoxCloneService<Request, axum::response::Response, std::convert::Infallible>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl App {
+    /// The app for `config_text` (see [`super::config`]) with a fresh memory store.
+    pub fn new(config_text: &str) -> App {
+        let config = Config::parse(Path::new("test.toml"), config_text).unwrap();
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let tracker = config.tracker(store).unwrap();
+        let state = Arc::new(AppState::new(
+            tracker,
+            &config.api_keys,
+            &config.public_path,
+            false,
+        ));
+        // `service` borrows the origins for its whole life; a test's few bytes may leak.
+        let origins: &'static [String] = Box::leak(config.allowed_origins.into_boxed_slice());
+        let service = BoxCloneService::new(app::service(state.clone(), origins));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        App {
+            state,
+            service,
+            runtime,
+        }
+    }
+
+    /// Sends one request and reads the whole answer.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Body::empty()).unwrap();
+        let service = self.service.clone();
+        self.runtime.block_on(async move {
+            let resp = service.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        v.to_str().unwrap_or("<binary>").to_owned(),
+                    )
+                })
+                .collect();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            Resp {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            }
+        })
+    }
+
+    /// Clicks and impressions counted so far, over every day.
+    pub fn counted(&self) -> (u64, u64) {
+        let store = self.state.tracker.store();
+        store.flush().unwrap();
+        store
+            .counters(0, u32::MAX, None)
+            .unwrap()
+            .values()
+            .fold((0, 0), |(c, i), v| (c + v.clicks, i + v.impressions))
+    }
+}
