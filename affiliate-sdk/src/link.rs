@@ -425,7 +425,7 @@ fn split_at_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
 
 /// Decodes one `application/x-www-form-urlencoded` component (`+` is a space, `%XX` a
 /// byte), borrowing when there is nothing to decode.
-fn form_decode(component: &str) -> Cow<'_, str> {
+pub(crate) fn form_decode(component: &str) -> Cow<'_, str> {
     if component.bytes().any(|b| b == b'%' || b == b'+') {
         let spaced = component.replace('+', " ");
         Cow::Owned(

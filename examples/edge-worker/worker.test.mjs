@@ -12,10 +12,11 @@ function setup(extra = {}) {
   const clicks = [];
   const w = createWorker({
     keys,
-    campaigns: {
-      haircare: { destination: 'https://shop.example/hair?ref=aff#top', cookieDays: 28 },
-      spring: { destination: 'https://shop.example/spring', attribution: 'first' },
-    },
+    campaigns: [
+      { code: 'haircare', destination: 'https://shop.example/hair?ref=aff#top', currency: 'USD', cookie_days: 28, click_flat: '0.05' },
+      { code: 'spring', destination: 'https://shop.example/spring', currency: 'EUR', attribution: 'first' },
+    ],
+    partners: [{ code: 'abc123' }, { code: 'mid1', parent: 'abc123' }],
     onClick: (c) => clicks.push(c),
     ...extra,
   });
@@ -43,6 +44,7 @@ test('a valid link: click reported, token cookie for the whole window, 302 with 
   assert.equal(clicks.length, 1);
   assert.equal(clicks[0].clickId, claims.clickId);
   assert.equal(clicks[0].unique, true);
+  assert.deepEqual([clicks[0].currency, clicks[0].commission, clicks[0].sid], ['USD', '0.05', 'kw1']);
   // The same visitor again within a day: counted, not unique, a fresh token (last click).
   const again = await get(w, signer.build('haircare', 'abc123'), `aff_token=${token}`);
   assert.equal(clicks.length, 2);
@@ -94,7 +96,8 @@ test('the platform entry point reads its configuration from env', async () => {
   const env = {
     AFFILIATE_KEYS: JSON.stringify(keys.exportKeys()),
     AFFILIATE_CURRENT_KID: 'k1',
-    AFFILIATE_CAMPAIGNS: JSON.stringify({ haircare: { destination: 'https://shop.example/' } }),
+    AFFILIATE_CAMPAIGNS: JSON.stringify([{ code: 'haircare', destination: 'https://shop.example/', currency: 'USD' }]),
+    AFFILIATE_PARTNERS: JSON.stringify([{ code: 'abc123' }]),
     AFFILIATE_COOKIE_DOMAIN: '.shop.example',
   };
   const url = new LinkSigner(keys, `${ORIGIN}/go`).build('haircare', 'abc123');
@@ -105,7 +108,33 @@ test('the platform entry point reads its configuration from env', async () => {
 
 test('a campaign with a non-http destination is refused at start', () => {
   assert.throws(
-    () => createWorker({ keys: Keyring.generate(), campaigns: { x: { destination: 'javascript:alert(1)' } } }),
+    () => createWorker({ keys: Keyring.generate(), campaigns: [{ code: 'x', destination: 'javascript:alert(1)', currency: 'USD' }], partners: [] }),
     { code: 'malformed' },
   );
+});
+
+test('a validly signed link for a partner the merchant never created credits nobody', async () => {
+  const { w, clicks, signer } = setup();
+  const res = await get(w, signer.build('haircare', 'stranger'));
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), 'https://shop.example/hair?ref=aff#top');
+  assert.equal(res.headers.get('set-cookie'), null);
+  assert.equal(clicks.length, 0);
+  // A partner whose parent is unknown is refused when the worker starts.
+  assert.throws(
+    () => createWorker({ keys: Keyring.generate(), campaigns: [], partners: [{ code: 'sub', parent: 'nobody' }] }),
+    { code: 'unknown_partner' },
+  );
+});
+
+test('HEAD answers as GET would, without a token, and reports no click', async () => {
+  const { w, clicks, signer } = setup();
+  const head = (url) => w.fetch(new Request(url, { method: 'HEAD', redirect: 'manual' }));
+  const res = await head(signer.build('haircare', 'abc123'));
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), 'https://shop.example/hair?ref=aff#top');
+  assert.equal(res.headers.get('set-cookie'), null);
+  assert.equal((await head(signer.build('haircare', 'stranger'))).headers.get('location'), 'https://shop.example/hair?ref=aff#top');
+  assert.equal((await head(signer.build('nope', 'abc123'))).status, 404);
+  assert.equal(clicks.length, 0);
 });

@@ -132,7 +132,8 @@ pub enum SaleCommission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
     code: Code,
-    destination: url::Url,
+    /// The destination as a WHATWG URL parser serialises it.
+    destination: String,
     cookie_days: u32,
     attribution: Attribution,
     min_seconds_to_convert: u64,
@@ -162,8 +163,19 @@ pub(crate) fn field<T>(name: &'static str, r: Result<T>) -> Result<T> {
 impl Campaign {
     /// Validates a spec. Errors name the field (`sale_percent`, `destination`, …).
     pub fn new(spec: &CampaignSpec) -> Result<Campaign> {
+        Campaign::build(spec, parse_destination(&spec.destination)?)
+    }
+
+    /// [`Campaign::new`] for hosts that parse URLs themselves: the JS package passes the
+    /// destination as its engine's WHATWG `URL` serialises it (`href`), which is then
+    /// checked as text (an absolute `http(s)` URL with a host and no credentials), so
+    /// the module carries no URL parser of its own.
+    pub fn with_normalized_destination(spec: &CampaignSpec) -> Result<Campaign> {
+        Campaign::build(spec, check_normalized_destination(&spec.destination)?)
+    }
+
+    fn build(spec: &CampaignSpec, destination: String) -> Result<Campaign> {
         let code = field("code", Code::new(&spec.code))?;
-        let destination = field("destination", parse_destination(&spec.destination))?;
         if !(1..=3650).contains(&spec.cookie_days) {
             return Err(Error::malformed("cookie_days", "must be 1 to 3650"));
         }
@@ -220,7 +232,7 @@ impl Campaign {
     /// Where clicks land.
     #[must_use]
     pub fn destination(&self) -> &str {
-        self.destination.as_str()
+        &self.destination
     }
     /// The attribution window in days.
     #[must_use]
@@ -293,8 +305,43 @@ impl Campaign {
 }
 
 /// Destinations are absolute `http(s)` URLs without credentials: nothing a redirect to
-/// them could turn into script or another scheme.
-fn parse_destination(s: &str) -> Result<url::Url> {
+/// them could turn into script or another scheme. Returns the URL as serialised.
+fn parse_destination(s: &str) -> Result<String> {
+    check_text(s)?;
+    let u = url::Url::parse(s).map_err(|e| Error::malformed("destination", e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return Err(not_absolute());
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::malformed(
+            "destination",
+            "must not contain credentials",
+        ));
+    }
+    Ok(u.into())
+}
+
+/// The checks of [`parse_destination`] on a URL a WHATWG parser has serialised.
+fn check_normalized_destination(s: &str) -> Result<String> {
+    check_text(s)?;
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(not_absolute)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err(not_absolute());
+    }
+    if authority.contains('@') {
+        return Err(Error::malformed(
+            "destination",
+            "must not contain credentials",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_text(s: &str) -> Result<()> {
     if s.len() > 2048 {
         return Err(Error::malformed("destination", "longer than 2048 bytes"));
     }
@@ -306,18 +353,9 @@ fn parse_destination(s: &str) -> Result<url::Url> {
             "contains spaces, control characters or backslashes",
         ));
     }
-    let u = url::Url::parse(s).map_err(|e| Error::malformed("destination", e.to_string()))?;
-    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
-        return Err(Error::malformed(
-            "destination",
-            "must be an absolute http or https URL",
-        ));
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err(Error::malformed(
-            "destination",
-            "must not contain credentials",
-        ));
-    }
-    Ok(u)
+    Ok(())
+}
+
+fn not_absolute() -> Error {
+    Error::malformed("destination", "must be an absolute http or https URL")
 }

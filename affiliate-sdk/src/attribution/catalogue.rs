@@ -118,7 +118,16 @@ impl Catalogue {
 
     /// Adds or replaces a campaign.
     pub fn add_campaign(&mut self, spec: &CampaignSpec) -> Result<Campaign> {
-        let c = Campaign::new(spec)?;
+        self.insert_campaign(Campaign::new(spec)?)
+    }
+
+    /// Adds or replaces a campaign whose destination a WHATWG URL parser has already
+    /// serialised (see [`Campaign::with_normalized_destination`]).
+    pub fn add_normalized_campaign(&mut self, spec: &CampaignSpec) -> Result<Campaign> {
+        self.insert_campaign(Campaign::with_normalized_destination(spec)?)
+    }
+
+    fn insert_campaign(&mut self, c: Campaign) -> Result<Campaign> {
         let redirect = Arc::new(Redirect::new(c.destination(), &self.param)?);
         self.redirects.insert(c.code(), redirect);
         self.campaigns.insert(c.code(), c.clone());

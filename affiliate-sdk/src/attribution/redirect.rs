@@ -2,6 +2,11 @@
 //! to the query.
 
 use crate::error::{Error, Result};
+use crate::link::form_decode;
+
+fn form_urlencoded_byte_serialize(s: &str) -> impl Iterator<Item = &str> {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+}
 
 /// Where a campaign's clicks land, computed once: the destination with any landing
 /// parameter removed from its query, up to `aff_token=`, then the fragment. A token is
@@ -13,31 +18,30 @@ pub(crate) struct Redirect {
 }
 
 impl Redirect {
+    /// The redirect of `destination`, a URL as a WHATWG parser serialises it (the
+    /// campaign's validated destination). Works on the text: the query's other
+    /// parameters keep their spelling.
     pub(crate) fn new(destination: &str, param: &str) -> Result<Redirect> {
-        let mut url = url::Url::parse(destination)
-            .map_err(|e| Error::malformed("destination", e.to_string()))?;
-        let suffix = url.fragment().map(|f| format!("#{f}")).unwrap_or_default();
-        url.set_fragment(None);
-        if url.query_pairs().any(|(k, _)| k == param) {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| *k != param)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.set_query(None);
-            if !kept.is_empty() {
-                url.query_pairs_mut().extend_pairs(kept);
+        if param.is_empty() {
+            return Err(Error::malformed("landing parameter", "must not be empty"));
+        }
+        let (url, suffix) = match destination.split_once('#') {
+            Some((url, fragment)) => (url, format!("#{fragment}")),
+            None => (destination, String::new()),
+        };
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut prefix = String::with_capacity(url.len() + param.len() + 2);
+        prefix.push_str(base);
+        prefix.push('?');
+        // Every parameter but a stale landing parameter, as written.
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+            if form_decode(name) != param {
+                prefix.push_str(pair);
+                prefix.push('&');
             }
         }
-        let has_query = url.query().is_some_and(|q| !q.is_empty());
-        let mut prefix = String::from(url);
-        if has_query {
-            prefix.push('&');
-        } else {
-            prefix = prefix.trim_end_matches('?').to_owned();
-            prefix.push('?');
-        }
-        prefix.extend(url::form_urlencoded::byte_serialize(param.as_bytes()));
+        prefix.extend(form_urlencoded_byte_serialize(param));
         prefix.push('=');
         Ok(Redirect { prefix, suffix })
     }
@@ -57,8 +61,10 @@ mod tests {
 
     #[test]
     fn the_token_lands_in_the_query_before_the_fragment() {
+        // Destinations reach the redirect as a URL parser serialised them.
         let at = |dest: &str| {
-            Redirect::new(dest, "aff_token")
+            let dest = url::Url::parse(dest).unwrap().to_string();
+            Redirect::new(&dest, "aff_token")
                 .unwrap()
                 .location("v1.k1.T~x")
         };
@@ -82,6 +88,12 @@ mod tests {
         assert_eq!(
             at("https://shop.example/a?aff_token=old"),
             "https://shop.example/a?aff_token=v1.k1.T~x"
+        );
+        // Only a parameter named exactly so (after form decoding) is replaced; the
+        // others keep their spelling.
+        assert_eq!(
+            at("https://shop.example/a?aff%5Ftoken=old&aff_tokens=1&q=a+b%2Bc&&x"),
+            "https://shop.example/a?aff_tokens=1&q=a+b%2Bc&x&aff_token=v1.k1.T~x"
         );
     }
 }

@@ -113,6 +113,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_COOKIE_NAME", affiliate_sdk::DEFAULT_COOKIE_NAME)?;
     m.add("DEFAULT_COOKIE_DAYS", affiliate_sdk::DEFAULT_COOKIE_DAYS)?;
     m.add("DEFAULT_SKEW_SECS", affiliate_sdk::DEFAULT_SKEW_SECS)?;
+    m.add("ERROR_CODES", affiliate_sdk::ERROR_CODES.to_vec())?;
     signing::register(m)?;
     tracker::register(m)?;
     Ok(())

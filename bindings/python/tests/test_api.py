@@ -365,3 +365,17 @@ def test_fixed_clock_reads_and_moves(clock: FixedClock) -> None:
     clock.advance(10)
     clock.set(datetime.datetime(2030, 1, 1, tzinfo=UTC))
     assert clock.now.year == 2030 and repr(clock) == "FixedClock(1893456000)"
+
+
+def test_a_signed_link_for_an_unknown_partner_credits_nobody(
+    tracker: Tracker, signer: LinkSigner
+) -> None:
+    # Signed with the merchant's own key, for a partner it never created: the core's
+    # click plan refuses it, counts nothing and issues no token.
+    stranger = signer.build("haircare", "stranger", sid="kw1")
+    with pytest.raises(sdk.UnknownPartner):
+        tracker.click(stranger)
+    assert tracker.stats(group_by=["partner"]) == []
+    tracker.click(signer.build("haircare", "abc123"))
+    rows = tracker.stats(group_by=["partner"])
+    assert [(r["partner"], r["clicks"]) for r in rows] == [("abc123", 1)]

@@ -28,6 +28,14 @@ HIERARCHY = {
 }
 
 
+def test_the_error_codes_are_the_cores() -> None:
+    from affiliate_sdk import _native
+
+    assert sdk.errors.ERROR_CODES == tuple(_native.ERROR_CODES)
+    # Every code but the HTTP server's own has its exception, and nothing else does.
+    assert set(sdk.errors.BY_CODE) == set(sdk.errors.ERROR_CODES) - {"unauthorized"}
+
+
 def test_the_hierarchy_and_codes() -> None:
     assert issubclass(sdk.AffiliateError, Exception)
     assert set(sdk.errors.BY_CODE.values()) == set(HIERARCHY)

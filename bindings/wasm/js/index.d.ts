@@ -122,6 +122,93 @@ export function decideClick(
   options?: TimeOptions & { attribution?: 'first' | 'last' },
 ): { unique: boolean; keepEarlier: boolean };
 
+/** A campaign as the config file writes it (snake_case; amounts as decimal strings). */
+export interface CampaignSpec {
+  code: string;
+  destination: string;
+  currency: string;
+  cookie_days?: number;
+  attribution?: 'first' | 'last';
+  min_seconds_to_convert?: number;
+  sale_percent?: string;
+  sale_flat?: string;
+  lead_flat?: string;
+  click_flat?: string;
+  impression_per_mille?: string;
+  override_percents?: string[];
+  recurring_months?: number;
+}
+
+/** A partner as the config file writes it. */
+export interface PartnerSpec {
+  code: string;
+  parent?: string;
+  coupons?: string[];
+}
+
+/** The campaigns and partners a worker knows; clicks credit only these. */
+export class Catalogue {
+  constructor(options?: { param?: string });
+  /** Adds or replaces a campaign; returns its code. */
+  addCampaign(spec: CampaignSpec): string;
+  /** Adds or replaces a partner (its parent first); returns its code. */
+  addPartner(spec: PartnerSpec): string;
+}
+
+/** A click to record: what the core's click plan decided. */
+export interface PlannedClick {
+  credited: true;
+  click: {
+    clickId: string;
+    campaign: string;
+    partner: string;
+    ad: string | null;
+    sid: string | null;
+    unique: boolean;
+    /** Unix seconds. */
+    at: number;
+    currency: string;
+    /** The campaign's per-click commission, a decimal string. */
+    commission: string;
+  };
+  token: string;
+  setCookie: string;
+  location: string;
+  keptEarlier: boolean;
+  droppedSid: boolean;
+}
+
+/** A click that credits nobody: why, and the destination to land on (null: 404). */
+export interface RefusedClick {
+  credited: false;
+  error: AffiliateError;
+  fallback: string | null;
+}
+
+/** The whole click decision, exactly as affiliate-server makes it. */
+export function planClick(
+  catalogue: Catalogue,
+  signer: LinkSigner,
+  url: string,
+  options?: {
+    priorToken?: string | null;
+    nowMs?: number;
+    cookieDomain?: string | null;
+    secure?: boolean;
+    skewSecs?: number;
+  },
+): PlannedClick | RefusedClick;
+
+/** Where a click would land, issuing and counting nothing (what `HEAD` answers). */
+export function previewClick(
+  catalogue: Catalogue,
+  signer: LinkSigner,
+  url: string,
+): { credited: true; location: string } | RefusedClick;
+
+/** Every error code as the Rust core lists them (equal to `ERROR_CODES`). */
+export function coreErrorCodes(): ErrorCode[];
+
 /** A token's expiry (Unix seconds), read without the key. */
 export function tokenExpiry(token: string): number;
 

@@ -7,6 +7,8 @@
 // "<code>\u001f<message>" and are turned into AffiliateErrors in `fail` below.
 
 import init, {
+  Catalogue as WasmCatalogue,
+  errorCodes as wasmErrorCodes,
   initSync,
   ioBuffer,
   Keyring as WasmKeyring,
@@ -292,6 +294,176 @@ export class LinkSigner {
     }
     return readLink(true);
   }
+
+  /** @internal */
+  static inner(signer) {
+    if (!(signer instanceof LinkSigner)) throw malformed('signer', 'must be a LinkSigner');
+    return signer.#inner;
+  }
+}
+
+const CAMPAIGN_FIELDS = [
+  'code', 'destination', 'currency', 'cookie_days', 'attribution', 'min_seconds_to_convert',
+  'sale_percent', 'sale_flat', 'lead_flat', 'click_flat', 'impression_per_mille',
+  'override_percents', 'recurring_months',
+];
+const PARTNER_FIELDS = ['code', 'parent', 'coupons'];
+
+/** An object with only `known` fields (a misspelt field is an error, not ignored). */
+function fields(what, v, known) {
+  const o = opts(what, v);
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) throw malformed(what, `unknown field ${JSON.stringify(k)}; expected ${known.join(', ')}`);
+  }
+  return o;
+}
+
+/** An optional array of strings. */
+function strings(field, v) {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw malformed(field, 'must be an array of strings');
+  return v.map((x) => str(field, x));
+}
+
+/**
+ * The campaigns and partners a worker knows. Specs are the config file's fields:
+ * campaigns `{code, destination, currency, cookie_days?, attribution?, click_flat?, …}`,
+ * partners `{code, parent?, coupons?}`. A click credits only a known campaign and a
+ * known partner.
+ */
+export class Catalogue {
+  #inner;
+
+  /** @param options `{param?}`: the landing parameter and cookie name (default "aff_token"). */
+  constructor(options) {
+    const o = opts('options', options);
+    try {
+      this.#inner = new WasmCatalogue(o.param === undefined ? 'aff_token' : str('param', o.param));
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** Adds or replaces a campaign; returns its code. */
+  addCampaign(spec) {
+    const o = fields('campaign', spec, CAMPAIGN_FIELDS);
+    // The engine's WHATWG URL parser normalises the destination; the core checks the
+    // result (an absolute http(s) URL, no credentials).
+    let destination;
+    try {
+      destination = new URL(str('destination', o.destination)).href;
+    } catch (e) {
+      if (e instanceof AffiliateError) throw e;
+      throw malformed('destination', 'not an absolute URL');
+    }
+    const amount = (f) => (o[f] === undefined || o[f] === null ? '' : str(f, o[f]));
+    try {
+      return this.#inner.addCampaign(
+        str('code', o.code),
+        destination,
+        str('currency', o.currency),
+        o.cookie_days === undefined ? 30 : num('cookie_days', o.cookie_days),
+        o.attribution === undefined ? 'last' : str('attribution', o.attribution),
+        o.min_seconds_to_convert === undefined ? 0 : num('min_seconds_to_convert', o.min_seconds_to_convert),
+        ['sale_percent', 'sale_flat', 'lead_flat', 'click_flat', 'impression_per_mille'].map(amount),
+        strings('override_percents', o.override_percents),
+        o.recurring_months === undefined ? 0 : num('recurring_months', o.recurring_months),
+      );
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** Adds or replaces a partner (its parent first); returns its code. */
+  addPartner(spec) {
+    const o = fields('partner', spec, PARTNER_FIELDS);
+    try {
+      return this.#inner.addPartner(
+        str('code', o.code),
+        o.parent === undefined || o.parent === null ? '' : str('parent', o.parent),
+        strings('coupons', o.coupons),
+      );
+    } catch (e) {
+      throw fail(e);
+    }
+  }
+
+  /** @internal */
+  static inner(catalogue) {
+    if (!(catalogue instanceof Catalogue)) throw malformed('catalogue', 'must be a Catalogue');
+    return catalogue.#inner;
+  }
+}
+
+/**
+ * The whole click decision, as the server makes it (the core's click plan): verify
+ * the link, weigh the visitor's earlier token, decide uniqueness, make the click id,
+ * token, cookie and landing URL. Options: `{priorToken?, nowMs?, cookieDomain?,
+ * secure?, skewSecs?}`. Returns `{credited: true, click: {clickId, campaign, partner,
+ * ad, sid, unique, at, currency, commission}, token, setCookie, location, keptEarlier,
+ * droppedSid}` for a click to record, or `{credited: false, error: AffiliateError,
+ * fallback}` where `fallback` is the campaign's destination (null: answer 404).
+ */
+export function planClick(catalogue, signer, url, options) {
+  const c = Catalogue.inner(catalogue);
+  const s = LinkSigner.inner(signer);
+  const o = opts('options', options);
+  const prior = o.priorToken === undefined || o.priorToken === null ? '' : str('prior token', o.priorToken);
+  const secure = o.secure === undefined ? false : o.secure;
+  if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
+  let answer;
+  try {
+    answer = c.planClick(
+      s,
+      str('link', url),
+      prior,
+      o.nowMs === undefined ? Date.now() : num('nowMs', o.nowMs),
+      o.cookieDomain === undefined || o.cookieDomain === null ? '' : str('cookie domain', o.cookieDomain),
+      secure,
+      skew(o),
+    );
+  } catch (e) {
+    throw fail(e);
+  }
+  const f = answer.split(SEP);
+  if (f[0] === '0') {
+    return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
+  }
+  return {
+    credited: true,
+    click: {
+      clickId: f[1],
+      campaign: f[2],
+      partner: f[3],
+      ad: f[4] === '' ? null : f[4],
+      sid: f[5] === '' ? null : f[5],
+      unique: f[6] === '1',
+      at: Number(f[12]),
+      currency: f[13],
+      commission: f[14],
+    },
+    keptEarlier: f[7] === '1',
+    droppedSid: f[8] === '1',
+    token: f[9],
+    setCookie: f[10],
+    location: f[11],
+  };
+}
+
+/**
+ * Where a click on `url` would land, as `planClick` decides but issuing and counting
+ * nothing (what `HEAD` answers): `{credited: true, location}` with the campaign's
+ * destination, or `{credited: false, error, fallback}` as `planClick`.
+ */
+export function previewClick(catalogue, signer, url) {
+  const f = Catalogue.inner(catalogue).previewClick(LinkSigner.inner(signer), str('link', url)).split(SEP);
+  if (f[0] === '1') return { credited: true, location: f.slice(1).join(SEP) };
+  return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
+}
+
+/** Every error code of the SDK as the Rust core lists them (equal to ERROR_CODES). */
+export function coreErrorCodes() {
+  return wasmErrorCodes();
 }
 
 /** A new 128-bit time-ordered click id (UUIDv7 text) at `nowMs` (default: now). */
@@ -364,11 +536,10 @@ export function decideClick(keys, clicked, priorToken, options) {
   const k = Keyring.inner(keys);
   const o = opts('options', options);
   if (clicked === null || typeof clicked !== 'object') throw malformed('link', 'must be an object {campaign, partner}');
-  const attribution = o.attribution === undefined ? 'last' : o.attribution;
-  if (attribution !== 'first' && attribution !== 'last') throw malformed('attribution', 'expected "last" or "first"');
+  const attribution = o.attribution === undefined ? 'last' : str('attribution', o.attribution);
   const prior = priorToken === undefined || priorToken === null ? '' : str('prior token', priorToken);
   try {
-    const d = k.decidePrior(str('campaign code', clicked.campaign), str('partner code', clicked.partner), prior, attribution === 'first', nowSecs(o), skew(o));
+    const d = k.decidePrior(str('campaign code', clicked.campaign), str('partner code', clicked.partner), prior, attribution, nowSecs(o), skew(o));
     return { unique: d[0] === '1', keepEarlier: d[2] === '1' };
   } catch (e) {
     throw fail(e);

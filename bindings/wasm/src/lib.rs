@@ -165,14 +165,14 @@ impl Keyring {
 
     /// The decision at a click on `campaign`/`partner` with the visitor's earlier
     /// token (empty when none; an invalid one counts as none): `"<unique>\u{1f}<keep>"`
-    /// with `1`/`0` flags.
+    /// with `1`/`0` flags. `attribution` is `first` or `last`.
     #[wasm_bindgen(js_name = decidePrior)]
     pub fn decide_prior(
         &self,
         campaign: &str,
         partner: &str,
         prior: &str,
-        first_click: bool,
+        attribution: &str,
         now: f64,
         skew_secs: f64,
     ) -> Result<String> {
@@ -182,11 +182,7 @@ impl Keyring {
             skew_secs: secs("skewSecs", skew_secs)?,
         };
         let prior = opt(prior).and_then(|t| self.inner.verify_token_with(t, now, &validation).ok());
-        let attribution = if first_click {
-            core::Attribution::First
-        } else {
-            core::Attribution::Last
-        };
+        let attribution: core::Attribution = attribution.parse().js()?;
         let d = core::decide_prior_token(prior.as_ref(), &link, attribution, now);
         let flag = |b: bool| if b { '1' } else { '0' };
         Ok(format!("{}{SEP}{}", flag(d.unique), flag(d.keep_earlier)))
@@ -378,4 +374,198 @@ pub fn set_cookie_header(
         .js()?
         .secure(secure);
     config.set_cookie(token, secs("maxAge", max_age)?).js()
+}
+
+/// Every error code of the SDK, in the core's order (`core::ERROR_CODES`).
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<String> {
+    core::ERROR_CODES.iter().map(|c| (*c).to_owned()).collect()
+}
+
+/// The campaigns and partners an edge worker knows, and the click plan over them: the
+/// core's `Catalogue` and `ClickPlanner`, so a worker decides a click exactly as the
+/// server does.
+#[wasm_bindgen]
+pub struct Catalogue {
+    inner: core::Catalogue,
+}
+
+#[wasm_bindgen]
+impl Catalogue {
+    /// An empty catalogue whose redirects and cookies use `param` (`aff_token`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(param: &str) -> Result<Catalogue> {
+        Ok(Catalogue {
+            inner: core::Catalogue::new(param).js()?,
+        })
+    }
+
+    /// Adds or replaces a campaign from the config file's fields (`index.js` checks
+    /// their types and names): the destination as the engine's `URL` serialises it;
+    /// `amounts` is `[sale_percent, sale_flat, lead_flat, click_flat,
+    /// impression_per_mille]`, each empty when not set. Returns the code.
+    #[wasm_bindgen(js_name = addCampaign)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_campaign(
+        &mut self,
+        code: &str,
+        destination: &str,
+        currency: &str,
+        cookie_days: f64,
+        attribution: &str,
+        min_seconds_to_convert: f64,
+        amounts: Vec<String>,
+        override_percents: Vec<String>,
+        recurring_months: f64,
+    ) -> Result<String> {
+        let small = |field: &'static str, n: f64| -> Result<u32> {
+            u32::try_from(secs(field, n)?).map_err(|_| malformed(field, "too large"))
+        };
+        let [
+            sale_percent,
+            sale_flat,
+            lead_flat,
+            click_flat,
+            impression_per_mille,
+        ] = <[String; 5]>::try_from(amounts)
+            .map_err(|_| malformed("amounts", "expected five amounts"))?
+            .map(|a| (!a.is_empty()).then_some(a));
+        let spec = core::CampaignSpec {
+            code: code.to_owned(),
+            destination: destination.to_owned(),
+            cookie_days: small("cookie_days", cookie_days)?,
+            attribution: attribution.parse().js()?,
+            min_seconds_to_convert: secs("min_seconds_to_convert", min_seconds_to_convert)?,
+            currency: currency.to_owned(),
+            sale_percent,
+            sale_flat,
+            lead_flat,
+            click_flat,
+            impression_per_mille,
+            override_percents,
+            recurring_months: small("recurring_months", recurring_months)?,
+        };
+        Ok(self
+            .inner
+            .add_normalized_campaign(&spec)
+            .js()?
+            .code()
+            .to_string())
+    }
+
+    /// Adds or replaces a partner (`parent` empty when none). Returns the code.
+    #[wasm_bindgen(js_name = addPartner)]
+    pub fn add_partner(
+        &mut self,
+        code: &str,
+        parent: &str,
+        coupons: Vec<String>,
+    ) -> Result<String> {
+        let spec = core::PartnerSpec {
+            code: code.to_owned(),
+            parent: opt(parent).map(str::to_owned),
+            coupons,
+        };
+        Ok(self.inner.add_partner(&spec).js()?.code.to_string())
+    }
+
+    /// Plans a click on `url` (see `ClickPlanner::plan`). `prior` is the visitor's
+    /// token (empty when none); the cookie gets `domain` (empty for none) and `Secure`
+    /// when `secure`. The answer's fields are joined by `\u{1f}`: `1`, click id,
+    /// campaign, partner, ad, sid, unique, kept earlier, dropped sid (flags `1`/`0`),
+    /// token, `Set-Cookie`, location, at (Unix seconds), currency, click commission;
+    /// or for a click that credits nobody: `0`, error code, message, fallback
+    /// destination (empty: 404).
+    #[wasm_bindgen(js_name = planClick)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn plan_click(
+        &self,
+        signer: &LinkSigner,
+        url: &str,
+        prior: &str,
+        now_ms: f64,
+        domain: &str,
+        secure: bool,
+        skew_secs: f64,
+    ) -> Result<String> {
+        let cookie = core::CookieConfig::new()
+            .name(self.inner.param())
+            .js()?
+            .domain(domain)
+            .js()?
+            .secure(secure);
+        let validation = core::TokenValidation {
+            skew_secs: secs("skewSecs", skew_secs)?,
+        };
+        let now_ms = secs("nowMs", now_ms)?;
+        CLICK_IDS.with(|ids| {
+            let ids = ids.borrow();
+            let planner = core::ClickPlanner {
+                catalogue: &self.inner,
+                signer: &signer.inner,
+                cookie: &cookie,
+                validation: &validation,
+                ids: &ids,
+            };
+            let flag = |b: bool| if b { "1" } else { "0" };
+            Ok(match planner.plan(url, opt(prior), now_ms) {
+                Ok(p) => {
+                    let r = &p.record;
+                    let (o, link) = (&p.outcome, &r.link);
+                    [
+                        "1",
+                        &o.click_id.to_string(),
+                        link.campaign.as_str(),
+                        link.partner.as_str(),
+                        link.ad.as_ref().map_or("", core::Code::as_str),
+                        link.sid.as_ref().map_or("", core::Sid::as_str),
+                        flag(o.unique),
+                        flag(o.kept_earlier),
+                        flag(o.dropped_sid),
+                        &o.token,
+                        &o.set_cookie,
+                        &o.location,
+                        &r.at.to_string(),
+                        r.currency.code(),
+                        &core::format_minor(r.commission_minor.into(), r.currency.exponent()),
+                    ]
+                    .join(&SEP.to_string())
+                }
+                Err(refusal) => [
+                    "0",
+                    refusal.error.code(),
+                    &refusal.error.to_string(),
+                    refusal.fallback.as_deref().unwrap_or(""),
+                ]
+                .join(&SEP.to_string()),
+            })
+        })
+    }
+
+    /// Where a click on `url` would land, issuing and counting nothing (`HEAD`):
+    /// `1` and the destination, or `0`, error code, message and fallback destination.
+    #[wasm_bindgen(js_name = previewClick)]
+    pub fn preview_click(&self, signer: &LinkSigner, url: &str) -> String {
+        let (cookie, validation) = (core::CookieConfig::new(), core::TokenValidation::default());
+        CLICK_IDS.with(|ids| {
+            let ids = ids.borrow();
+            let planner = core::ClickPlanner {
+                catalogue: &self.inner,
+                signer: &signer.inner,
+                cookie: &cookie,
+                validation: &validation,
+                ids: &ids,
+            };
+            match planner.preview(url) {
+                Ok(destination) => format!("1{SEP}{destination}"),
+                Err(r) => [
+                    "0",
+                    r.error.code(),
+                    &r.error.to_string(),
+                    r.fallback.as_deref().unwrap_or(""),
+                ]
+                .join(&SEP.to_string()),
+            }
+        })
+    }
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as sdk from '../pkg/index.js';
 import {
   AffiliateError,
+  Catalogue,
   Keyring,
   LinkSigner,
   attributeToken,
@@ -11,6 +12,8 @@ import {
   issueToken,
   newClickId,
   parseCookieHeader,
+  planClick,
+  previewClick,
   setCookieHeader,
   tokenExpiry,
   verifyToken,
@@ -34,9 +37,10 @@ const claims = (extra = {}) => ({
 
 test('the package exports exactly its documented API', () => {
   assert.deepEqual(Object.keys(sdk).sort(), [
-    'AffiliateError', 'ERROR_CODES', 'Keyring', 'LinkSigner', 'attributeToken', 'decideClick',
-    'initialize', 'issueToken', 'newClickId', 'parseCookieHeader', 'setCookieHeader',
-    'tokenExpiry', 'verifyToken',
+    'AffiliateError', 'Catalogue', 'ERROR_CODES', 'Keyring', 'LinkSigner', 'attributeToken',
+    'coreErrorCodes', 'decideClick', 'initialize', 'issueToken', 'newClickId',
+    'parseCookieHeader', 'planClick', 'previewClick', 'setCookieHeader', 'tokenExpiry',
+    'verifyToken',
   ]);
 });
 
@@ -191,4 +195,69 @@ test('AffiliateError.fromJSON turns an affiliate-server error body into a typed 
   assert.equal(e.code, 'conflict');
   assert.equal(AffiliateError.fromJSON({ nope: 1 }).code, 'malformed');
   assert.equal(AffiliateError.fromJSON({ error: { code: 'made_up' } }).code, 'malformed');
+});
+
+test('planClick: the core\'s click plan over a catalogue', () => {
+  const keys = Keyring.generate();
+  const signer = new LinkSigner(keys, BASE);
+  const catalogue = new Catalogue();
+  assert.equal(catalogue.addCampaign({
+    code: 'haircare', destination: 'https://Shop.example/hair?aff_token=old&x=1#top', currency: 'USD',
+    cookie_days: 28, click_flat: '0.05', attribution: 'first',
+  }), 'haircare');
+  catalogue.addPartner({ code: 'boss1' });
+  catalogue.addPartner({ code: 'abc123', parent: 'boss1', coupons: ['ABC10'] });
+
+  const url = `${signer.build('haircare', 'abc123', { ad: 'website2' })}&sid=kw1`;
+  const p = planClick(catalogue, signer, url, { nowMs: T0 * 1000, secure: true, cookieDomain: '.shop.example' });
+  assert.equal(p.credited, true);
+  assert.deepEqual({ ...p.click, clickId: undefined }, {
+    clickId: undefined, campaign: 'haircare', partner: 'abc123', ad: 'website2', sid: 'kw1',
+    unique: true, at: T0, currency: 'USD', commission: '0.05',
+  });
+  // The destination as the URL standard serialises it, the stale parameter replaced.
+  assert.equal(p.location, `https://shop.example/hair?x=1&aff_token=${p.token}#top`);
+  assert.equal(p.setCookie, `aff_token=${p.token}; HttpOnly; SameSite=Lax; Secure; Path=/; Domain=shop.example; Max-Age=${28 * DAY}`);
+  const claims = verifyToken(keys, p.token, { now: T0 });
+  assert.equal(claims.clickId, p.click.clickId);
+  assert.equal(claims.expiresAt - claims.issuedAt, 28 * DAY);
+  // First click: the earlier token stays, the click is counted but not unique.
+  const again = planClick(catalogue, signer, signer.build('haircare', 'boss1'), { nowMs: (T0 + 60) * 1000, priorToken: p.token });
+  assert.deepEqual([again.token, again.keptEarlier, again.click.unique, again.click.partner], [p.token, true, true, 'boss1']);
+
+  // Credits nobody: an unknown partner, an altered link (both land), an unknown campaign (404).
+  const refused = (u) => planClick(catalogue, signer, u, { nowMs: T0 * 1000 });
+  const stranger = refused(signer.build('haircare', 'stranger'));
+  assert.equal(stranger.credited, false);
+  assert.equal(stranger.error.code, 'unknown_partner');
+  assert.equal(stranger.fallback, 'https://shop.example/hair?aff_token=old&x=1#top');
+  assert.equal(refused(url.replace('abc123', 'boss1')).error.code, 'invalid_signature');
+  assert.equal(refused(url.replace('abc123', 'boss1')).fallback, stranger.fallback);
+  const nosuch = refused(signer.build('nosuch', 'abc123'));
+  assert.deepEqual([nosuch.error.code, nosuch.fallback], ['unknown_campaign', null]);
+
+  // previewClick decides the same and issues nothing.
+  assert.deepEqual(previewClick(catalogue, signer, url), { credited: true, location: stranger.fallback });
+  assert.equal(previewClick(catalogue, signer, signer.build('nosuch', 'abc123')).error.code, 'unknown_campaign');
+});
+
+test('Catalogue refuses bad specs with typed errors and keeps what it had', () => {
+  const c = new Catalogue();
+  const is = (code, field) => (e) => e instanceof AffiliateError && e.code === code && e.message.includes(field);
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'javascript:alert(1)', currency: 'USD' }), is('malformed', 'destination'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://u:p@shop.example/', currency: 'USD' }), is('malformed', 'credentials'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'not a url', currency: 'USD' }), is('malformed', 'destination'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'XXZ' }), is('malformed', 'currency'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'USD', cookieDays: 3 }), is('malformed', 'cookieDays'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'USD', cookie_days: 0 }), is('malformed', 'cookie_days'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'USD', attribution: 'middle' }), is('malformed', 'attribution'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'USD', sale_percent: 10 }), is('malformed', 'sale_percent'));
+  assert.throws(() => c.addCampaign({ code: 'x', destination: 'https://shop.example/', currency: 'USD', sale_percent: '10', sale_flat: '1' }), is('malformed', 'sale_percent'));
+  assert.throws(() => c.addPartner({ code: 'p', parent: 'ghost' }), is('unknown_partner', 'ghost'));
+  assert.throws(() => c.addPartner({ code: 'p q' }), is('malformed', 'partner code'));
+  assert.throws(() => new Catalogue({ param: '' }), is('malformed', 'landing parameter'));
+  // Nothing was added: a link of campaign x is an unknown campaign.
+  const keys = Keyring.generate();
+  const signer = new LinkSigner(keys, BASE);
+  assert.equal(planClick(c, signer, signer.build('x', 'p')).error.code, 'unknown_campaign');
 });

@@ -8,6 +8,7 @@ import {
   Keyring,
   LinkSigner,
   attributeToken,
+  coreErrorCodes,
   decideClick,
   issueToken,
   newClickId,
@@ -40,6 +41,8 @@ test('the codes are the HTTP API\'s', () => {
     'not_found', 'store_unavailable', 'unauthorized', 'unknown_campaign', 'unknown_partner',
   ]);
   assert.ok(Object.isFrozen(ERROR_CODES));
+  // The same list, in the same order, as the Rust core's (affiliate_sdk::ERROR_CODES).
+  assert.deepEqual([...ERROR_CODES], coreErrorCodes());
 });
 
 test('invalid_signature, expired, not_attributable and malformed from real calls', () => {

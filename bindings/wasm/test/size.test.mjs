@@ -1,14 +1,16 @@
-// The module's size budget: at most 64 KB after gzip, and the package is the build of
+// The module's size budget: at most 88 KB after gzip, and the package is the build of
 // the current sources (build.sh runs before the tests).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET = 64 * 1024;
+// 64 KB until the module carried the catalogue and the click plan (currencies, money,
+// commission plans: about 80 KB), so that edge workers decide clicks as the server does.
+const BUDGET = 88 * 1024;
 const pkg = (f) => new URL(`../pkg/${f}`, import.meta.url);
 
-test('the optimised .wasm is at most 64 KB after gzip', () => {
+test('the optimised .wasm is at most 88 KB after gzip', () => {
   const wasm = readFileSync(pkg('affiliate_sdk_wasm_bg.wasm'));
   const gz = gzipSync(wasm, { level: 9 }).length;
   console.log(`affiliate_sdk_wasm_bg.wasm: ${wasm.length} bytes, ${gz} gzip -9 (budget ${BUDGET})`);

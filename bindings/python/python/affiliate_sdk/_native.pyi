@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_COOKIE_DAYS",
     "DEFAULT_COOKIE_NAME",
     "DEFAULT_SKEW_SECS",
+    "ERROR_CODES",
     "Click",
     "Commission",
     "Conversion",
@@ -42,6 +43,8 @@ __version__: str
 DEFAULT_COOKIE_NAME: str
 DEFAULT_COOKIE_DAYS: int
 DEFAULT_SKEW_SECS: int
+#: Every error code, as the Rust core lists them (``affiliate_sdk.errors.ERROR_CODES``).
+ERROR_CODES: List[str]
 
 @final
 class Keyring:

@@ -7,7 +7,7 @@ JavaScript package (``Error.code``). Messages never contain keys or whole tokens
 
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Optional, Type
+from typing import ClassVar, Dict, Optional, Tuple, Type
 
 __all__ = [
     "AffiliateError",
@@ -94,6 +94,22 @@ class StoreError(AffiliateError):
 
     code = "store_unavailable"
 
+
+#: Every error code of the SDK and its HTTP API, in the Rust core's order
+#: (``unauthorized`` is answered by the HTTP server only: no exception has it).
+ERROR_CODES: Tuple[str, ...] = (
+    "malformed",
+    "invalid_signature",
+    "expired",
+    "unknown_campaign",
+    "unknown_partner",
+    "not_attributable",
+    "conflict",
+    "invalid_transition",
+    "unauthorized",
+    "not_found",
+    "store_unavailable",
+)
 
 #: The exception class of each error code; the native module raises through this table.
 BY_CODE: Dict[str, Type[AffiliateError]] = {
