@@ -1,11 +1,14 @@
 //! # affiliate-sdk
 //!
 //! An embeddable affiliate-tracking SDK: signed tracking links, click ids, signed
-//! session tokens and the first-party cookie that carries them. Merchants run it in
-//! their own stack instead of renting a SaaS tracker.
+//! session tokens and the first-party cookie that carries them, and the attribution of
+//! conversions to partners with their commissions, exactly once, over a [`Store`].
+//! Merchants run it in their own stack instead of renting a SaaS tracker.
 //!
-//! Everything in this crate so far is stateless: a link or token verifies with the
-//! [`Keyring`] alone, without a database read.
+//! A link or token verifies with the [`Keyring`] alone, without a database read; a
+//! whole click is decided by the stateless [`ClickPlanner`]; the [`Tracker`] records
+//! what it decides. The reference (formats, rules, the HTTP server, the bindings) is
+//! in the repository's `docs/` folder.
 //!
 //! ## Quickstart
 //!
@@ -71,13 +74,19 @@
 //!
 //! # Attribution
 //!
-//! [`Tracker`] ties a [`LinkSigner`], campaigns ([`CampaignSpec`]), partners
-//! ([`PartnerSpec`]) and a [`Store`] together: `click`, `impression`, `convert`,
-//! `manual`, `set_status`, `conversion` and `stats`. Money is [`Money`] in integer minor
+//! [`Tracker`] ties a [`LinkSigner`], a [`Catalogue`] of campaigns ([`CampaignSpec`])
+//! and partners ([`PartnerSpec`]) and a [`Store`] together: `click`, `impression`,
+//! `convert`, `manual`, `set_status`, `conversion` and `stats`. A click is planned by
+//! the [`ClickPlanner`], which an edge worker can use without a store. Money is [`Money`] in integer minor
 //! units of a [`Currency`]; percentages are [`Percent`]. See [`Tracker`] for an example.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+// The examples of docs/rust.md run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+struct DocsRust;
 
 mod attribution;
 mod click_id;

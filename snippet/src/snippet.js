@@ -1,4 +1,4 @@
-// affiliate-sdk browser snippet (source). Contract: DESIGN.md, "Browser snippet".
+// affiliate-sdk browser snippet (source). Reference: snippet/README.md and docs/snippet.md.
 // `npm run build` writes dist/snippet.js (esbuild, minified), which affiliate-server
 // serves at /snippet.js; test/snippet.test.mjs checks the build and its size.
 //

@@ -2,7 +2,7 @@
 """Known-answer vectors for links, tokens and cookies, from an independent implementation.
 
 This script implements the wire formats from their written description (the module
-docs of affiliate-sdk's `link` and `token`, and DESIGN.md) with nothing but Python's
+docs of affiliate-sdk's `link` and `token`, and docs/formats.md) with nothing but Python's
 standard library, and writes `signing.json`. The Rust tests, the Python binding's
 tests and the JS package's tests all read that file and must produce the same strings,
 so the formats are pinned by two implementations rather than one checking itself.

@@ -8,6 +8,7 @@ mod common;
 mod cli;
 mod clicks;
 mod conversions;
+mod docs;
 
 pub(crate) use affiliate_sdk::{ClickIdGenerator, Link, LinkSigner, TokenClaims};
 pub(crate) use common::{API_KEY, AUTH, Server, config, config_path, keyring, path_of, run};

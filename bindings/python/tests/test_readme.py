@@ -15,3 +15,14 @@ def test_every_python_block_of_the_readme_runs() -> None:
     namespace: Dict[str, Any] = {}
     for i, block in enumerate(blocks):
         exec(compile(block, f"{README}:block{i}", "exec"), namespace)
+
+
+DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs" / "python.md"
+
+
+def test_every_python_block_of_the_reference_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.S)
+    assert len(blocks) >= 1
+    namespace: Dict[str, Any] = {}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"{DOCS}:block{i}", "exec"), namespace)
