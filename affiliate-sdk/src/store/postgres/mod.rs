@@ -45,10 +45,16 @@ use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres::config::SslMode;
-use r2d2_postgres::postgres::error::SqlState;
 use r2d2_postgres::postgres::{self, Client};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+mod connect;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use self::connect::{Attempt, Failure, LastConnectError, tls};
+use self::schema::{BATCH_ID_KEPT, migrate};
 use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
 use super::{
@@ -76,52 +82,6 @@ const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
 /// [`RETRY_BUDGET`] + [`CONNECTION_TIMEOUT`] when the database is gone.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
 
-/// The schema, one migration per version; `affiliate_schema` holds the version.
-const MIGRATIONS: &[&str] = &[
-    "
-    CREATE TABLE affiliate_clicks (
-        click_id BYTEA PRIMARY KEY,
-        record BYTEA NOT NULL
-    );
-    CREATE TABLE affiliate_counters (
-        day INTEGER NOT NULL,
-        dims BYTEA NOT NULL,
-        clicks BIGINT NOT NULL,
-        unique_clicks BIGINT NOT NULL,
-        impressions BIGINT NOT NULL,
-        click_commission BIGINT NOT NULL,
-        impression_milli BIGINT NOT NULL,
-        PRIMARY KEY (day, dims)
-    );
-    CREATE TABLE affiliate_conversions (
-        order_id TEXT PRIMARY KEY,
-        day INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        record TEXT NOT NULL
-    );
-    CREATE INDEX affiliate_conversions_day ON affiliate_conversions (day);
-    CREATE TABLE affiliate_customers (
-        customer_id TEXT PRIMARY KEY,
-        record TEXT NOT NULL
-    );
-",
-    "
-    CREATE TABLE affiliate_batches (
-        batch_id BYTEA PRIMARY KEY,
-        written_at TIMESTAMPTZ NOT NULL DEFAULT now()
-    );
-    CREATE INDEX affiliate_batches_written_at ON affiliate_batches (written_at);
-",
-];
-
-/// How long the id of a written click batch is kept: a batch whose commit answer was
-/// lost is recognised when it is written again within this time (the writer retries
-/// every 100 ms).
-const BATCH_ID_KEPT: &str = "1 hour";
-
-/// A key for `pg_advisory_xact_lock` around migrations ("affiliat").
-const MIGRATION_LOCK: i64 = 0x6166_6669_6c69_6174;
-
 type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// A [`Store`] in a PostgreSQL database, shared by any number of trackers. Cheap to
@@ -141,54 +101,6 @@ impl std::fmt::Debug for PostgresStore {
         f.debug_struct("PostgresStore").finish_non_exhaustive()
     }
 }
-
-/// Why an attempt failed, and whether another may succeed.
-enum Failure {
-    Pool(r2d2::Error),
-    Pg(postgres::Error),
-    Corrupt(&'static str),
-}
-
-impl Failure {
-    fn transient(&self) -> bool {
-        match self {
-            Failure::Pool(_) => true,
-            Failure::Pg(e) => match e.code() {
-                None => true,
-                Some(code) => {
-                    code.code().starts_with("08")
-                        || [
-                            &SqlState::ADMIN_SHUTDOWN,
-                            &SqlState::CRASH_SHUTDOWN,
-                            &SqlState::CANNOT_CONNECT_NOW,
-                            &SqlState::T_R_SERIALIZATION_FAILURE,
-                            &SqlState::T_R_DEADLOCK_DETECTED,
-                            &SqlState::TOO_MANY_CONNECTIONS,
-                        ]
-                        .contains(&code)
-                }
-            },
-            Failure::Corrupt(_) => false,
-        }
-    }
-
-    fn into_error(self) -> Error {
-        match self {
-            // Messages of the driver name the server, never the password.
-            Failure::Pool(e) => Error::Store(format!("no database connection: {e}")),
-            Failure::Pg(e) => Error::Store(format!("database: {e}")),
-            Failure::Corrupt(what) => Error::Store(format!("corrupt {what} record")),
-        }
-    }
-}
-
-impl From<postgres::Error> for Failure {
-    fn from(e: postgres::Error) -> Self {
-        Failure::Pg(e)
-    }
-}
-
-type Attempt<T> = std::result::Result<T, Failure>;
 
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -268,88 +180,6 @@ impl PostgresStore {
         )?;
         Ok(PostgresStore { inner })
     }
-}
-
-/// The pool's last connection error with its causes: r2d2's own error keeps only the
-/// top message ("error performing TLS handshake"), not why (the certificate's issuer
-/// is unknown). The driver's messages name the server, never the password.
-#[derive(Debug, Clone, Default)]
-struct LastConnectError(Arc<std::sync::Mutex<Option<String>>>);
-
-impl LastConnectError {
-    fn take(&self) -> Option<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-    }
-}
-
-impl r2d2::HandleError<postgres::Error> for LastConnectError {
-    fn handle_error(&self, error: postgres::Error) {
-        let mut text = error.to_string();
-        let mut cause = std::error::Error::source(&error);
-        while let Some(c) = cause {
-            text.push_str(": ");
-            text.push_str(&c.to_string());
-            cause = c.source();
-        }
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text);
-    }
-}
-
-/// The TLS connector: rustls, verifying against `ca_pem` or else the public roots.
-fn tls(ca_pem: Option<&str>) -> Result<MakeRustlsConnect> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_pem {
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        Some(pem) => {
-            let bad = |why: String| Error::malformed("database CA certificate", why);
-            let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| bad(format!("not PEM: {e}")))?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(bad("no usable certificate in the PEM text".into()));
-            }
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| Error::Store(format!("TLS set-up: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
-}
-
-/// Brings the schema to the latest version, under an advisory lock.
-fn migrate(c: &mut Client) -> Attempt<()> {
-    let mut tx = c.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS affiliate_schema (version INTEGER NOT NULL)")?;
-    let current: i32 = tx
-        .query_opt("SELECT max(version) FROM affiliate_schema", &[])?
-        .and_then(|r| r.get::<_, Option<i32>>(0))
-        .unwrap_or(0);
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
-        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        if version > current {
-            tx.batch_execute(sql)?;
-            tx.execute(
-                "INSERT INTO affiliate_schema (version) VALUES ($1)",
-                &[&version],
-            )?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }
 
 impl Inner {
@@ -671,137 +501,5 @@ impl Store for PostgresStore {
 
     fn flush(&self) -> Result<()> {
         self.inner.write_out()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::ClickRecord;
-    use crate::{Code, Currency, Link};
-
-    /// Whether the server sees the connection as TLS.
-    fn over_tls(c: &mut Client) -> bool {
-        c.query_one(
-            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            &[],
-        )
-        .unwrap()
-        .get(0)
-    }
-
-    /// `sslmode=require` is TLS with the server's certificate verified; anything else
-    /// is plain TCP. The test cluster (scripts/pg-cluster) accepts both, with a
-    /// certificate for 127.0.0.1 from a throwaway CA in `$AFFILIATE_TEST_PG_DIR/tls`.
-    #[test]
-    fn tls_is_used_for_sslmode_require_and_the_certificate_is_verified() {
-        let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
-            .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
-        let dir = std::env::var("AFFILIATE_TEST_PG_DIR")
-            .expect("AFFILIATE_TEST_PG_DIR must name the cluster's directory");
-        let ca = std::fs::read_to_string(format!("{dir}/tls/ca.pem")).unwrap();
-        let tls_url = format!("{url}?sslmode=require");
-
-        let store = PostgresStore::open_with_ca(&tls_url, Some(&ca)).unwrap();
-        assert!(over_tls(&mut store.inner.pool.get().unwrap()));
-        // The store works over it (the conformance suite covers the rest).
-        assert_eq!(store.conversion("no-such-order").unwrap(), None);
-
-        // `prefer` (the default) and `disable` stay plain; with a CA they are refused
-        // (the CA would be ignored and the connection silently in the clear).
-        for plain in [
-            url.clone(),
-            format!("{url}?sslmode=prefer"),
-            format!("{url}?sslmode=disable"),
-        ] {
-            let store = PostgresStore::open(&plain).unwrap();
-            assert!(!over_tls(&mut store.inner.pool.get().unwrap()), "{plain}");
-            let err = PostgresStore::open_with_ca(&plain, Some(&ca)).unwrap_err();
-            assert_eq!(err.code(), "malformed", "{err}");
-            assert!(err.to_string().contains("sslmode=require"), "{err}");
-        }
-
-        // Public roots do not vouch for the test CA's certificate: refused, not
-        // downgraded to plain.
-        let err = PostgresStore::open(&tls_url).unwrap_err();
-        assert_eq!(err.code(), "store_unavailable", "{err}");
-        assert!(err.to_string().contains("certificate"), "{err}");
-
-        // A CA that is not PEM, or PEM without a certificate, is malformed input.
-        for bad in [
-            "not a certificate",
-            "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
-        ] {
-            let err = PostgresStore::open_with_ca(&tls_url, Some(bad)).unwrap_err();
-            assert_eq!(err.code(), "malformed", "{err}");
-        }
-    }
-
-    /// What the conformance suite cannot reach: a click batch whose commit went
-    /// through but whose answer was lost. Written again, it must count once.
-    #[test]
-    fn a_batch_written_again_after_a_lost_answer_counts_once() {
-        let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
-            .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
-        let schema = format!("batch_once_{}", std::process::id());
-        let mut admin = Client::connect(&url, postgres::NoTls).unwrap();
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .unwrap();
-        let store =
-            PostgresStore::open(&format!("{url}?options=-c%20search_path%3D{schema}")).unwrap();
-        let link = Link::new(Code::new("c").unwrap(), Code::new("p").unwrap());
-        for i in 1..=3u8 {
-            store
-                .record_click(&ClickRecord {
-                    click_id: crate::ClickId::from_bytes([i; 16]),
-                    link,
-                    at: 1_700_000_000,
-                    unique: true,
-                    currency: Currency::new("USD").unwrap(),
-                    commission_minor: 5,
-                })
-                .unwrap();
-        }
-        let inner = &store.inner;
-        let lost = inner.buffer.write_out(|batch| {
-            inner.attempt(|c| write_batch(c, batch))?;
-            Err(Error::Store(
-                "the commit went through; its answer was lost".into(),
-            ))
-        });
-        assert!(lost.is_err());
-        store.flush().unwrap();
-
-        let stored = admin
-            .query_one(
-                &format!(
-                    "SELECT sum(clicks)::int8, sum(click_commission)::int8 FROM {schema}.affiliate_counters"
-                ),
-                &[],
-            )
-            .unwrap();
-        assert_eq!(
-            (stored.get::<_, i64>(0), stored.get::<_, i64>(1)),
-            (3, 15),
-            "the batch was applied once"
-        );
-        let rows: i64 = admin
-            .query_one(
-                &format!("SELECT count(*) FROM {schema}.affiliate_batches"),
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        assert_eq!(rows, 1);
-        let day = crate::store::day_of(1_700_000_000);
-        let read = store.counters(day, day, None).unwrap();
-        assert_eq!(read.values().map(|c| c.clicks).sum::<u64>(), 3);
-        drop(store);
-        admin
-            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-            .unwrap();
     }
 }

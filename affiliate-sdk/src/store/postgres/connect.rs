@@ -1,0 +1,116 @@
+//! Connections: the TLS connector, the pool's error reporting, and what a failed
+//! attempt means (retry or give up).
+
+use std::sync::Arc;
+
+use r2d2_postgres::postgres::{self, error::SqlState};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::error::{Error, Result};
+
+/// Why an attempt failed, and whether another may succeed.
+pub(super) enum Failure {
+    Pool(r2d2::Error),
+    Pg(postgres::Error),
+    Corrupt(&'static str),
+}
+
+impl Failure {
+    pub(super) fn transient(&self) -> bool {
+        match self {
+            Failure::Pool(_) => true,
+            Failure::Pg(e) => match e.code() {
+                None => true,
+                Some(code) => {
+                    code.code().starts_with("08")
+                        || [
+                            &SqlState::ADMIN_SHUTDOWN,
+                            &SqlState::CRASH_SHUTDOWN,
+                            &SqlState::CANNOT_CONNECT_NOW,
+                            &SqlState::T_R_SERIALIZATION_FAILURE,
+                            &SqlState::T_R_DEADLOCK_DETECTED,
+                            &SqlState::TOO_MANY_CONNECTIONS,
+                        ]
+                        .contains(&code)
+                }
+            },
+            Failure::Corrupt(_) => false,
+        }
+    }
+
+    pub(super) fn into_error(self) -> Error {
+        match self {
+            // Messages of the driver name the server, never the password.
+            Failure::Pool(e) => Error::Store(format!("no database connection: {e}")),
+            Failure::Pg(e) => Error::Store(format!("database: {e}")),
+            Failure::Corrupt(what) => Error::Store(format!("corrupt {what} record")),
+        }
+    }
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(e: postgres::Error) -> Self {
+        Failure::Pg(e)
+    }
+}
+
+pub(super) type Attempt<T> = std::result::Result<T, Failure>;
+
+/// The pool's last connection error with its causes: r2d2's own error keeps only the
+/// top message ("error performing TLS handshake"), not why (the certificate's issuer
+/// is unknown). The driver's messages name the server, never the password.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LastConnectError(Arc<std::sync::Mutex<Option<String>>>);
+
+impl LastConnectError {
+    pub(super) fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl r2d2::HandleError<postgres::Error> for LastConnectError {
+    fn handle_error(&self, error: postgres::Error) {
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text);
+    }
+}
+
+/// The TLS connector: rustls, verifying against `ca_pem` or else the public roots.
+pub(super) fn tls(ca_pem: Option<&str>) -> Result<MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_pem {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(pem) => {
+            let bad = |why: String| Error::malformed("database CA certificate", why);
+            let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| bad(format!("not PEM: {e}")))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(bad("no usable certificate in the PEM text".into()));
+            }
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Store(format!("TLS set-up: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}

@@ -1,0 +1,74 @@
+//! The PostgreSQL schema: one migration per version, applied under an advisory lock.
+
+use r2d2_postgres::postgres::Client;
+
+use super::connect::Attempt;
+
+/// The schema, one migration per version; `affiliate_schema` holds the version.
+pub(super) const MIGRATIONS: &[&str] = &[
+    "
+    CREATE TABLE affiliate_clicks (
+        click_id BYTEA PRIMARY KEY,
+        record BYTEA NOT NULL
+    );
+    CREATE TABLE affiliate_counters (
+        day INTEGER NOT NULL,
+        dims BYTEA NOT NULL,
+        clicks BIGINT NOT NULL,
+        unique_clicks BIGINT NOT NULL,
+        impressions BIGINT NOT NULL,
+        click_commission BIGINT NOT NULL,
+        impression_milli BIGINT NOT NULL,
+        PRIMARY KEY (day, dims)
+    );
+    CREATE TABLE affiliate_conversions (
+        order_id TEXT PRIMARY KEY,
+        day INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX affiliate_conversions_day ON affiliate_conversions (day);
+    CREATE TABLE affiliate_customers (
+        customer_id TEXT PRIMARY KEY,
+        record TEXT NOT NULL
+    );
+",
+    "
+    CREATE TABLE affiliate_batches (
+        batch_id BYTEA PRIMARY KEY,
+        written_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX affiliate_batches_written_at ON affiliate_batches (written_at);
+",
+];
+
+/// How long the id of a written click batch is kept: a batch whose commit answer was
+/// lost is recognised when it is written again within this time (the writer retries
+/// every 100 ms).
+pub(super) const BATCH_ID_KEPT: &str = "1 hour";
+
+/// A key for `pg_advisory_xact_lock` around migrations ("affiliat").
+const MIGRATION_LOCK: i64 = 0x6166_6669_6c69_6174;
+
+/// Brings the schema to the latest version, under an advisory lock.
+pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS affiliate_schema (version INTEGER NOT NULL)")?;
+    let current: i32 = tx
+        .query_opt("SELECT max(version) FROM affiliate_schema", &[])?
+        .and_then(|r| r.get::<_, Option<i32>>(0))
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        if version > current {
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO affiliate_schema (version) VALUES ($1)",
+                &[&version],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
