@@ -6,32 +6,15 @@
 #[path = "../../fuzz/src/checks.rs"]
 #[allow(dead_code)]
 mod checks;
+#[path = "../../fuzz/src/replay.rs"]
+mod replay;
 
 use std::path::Path;
 
 #[test]
 fn every_committed_fuzz_regression_passes_its_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
-    let mut replayed = 0;
-    for target in checks::TARGETS {
-        let dir = root.join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            {
-                continue;
-            }
-            let data = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| checks::run(target, &data));
-            assert!(outcome.is_ok(), "{} fails its check again", path.display());
-            replayed += 1;
-        }
-    }
+    let replayed = replay::replay(&root, &checks::TARGETS, checks::run);
     // Directories other than the targets' are mistakes (a renamed target).
     for entry in std::fs::read_dir(&root).unwrap() {
         let entry = entry.unwrap();

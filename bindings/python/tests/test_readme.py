@@ -1,4 +1,4 @@
-"""The README's Python blocks run as written, in order, in one namespace."""
+"""The Python blocks of the README and of docs/python.md run as written, in order, in one namespace per page."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ from typing import Any, Dict
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_every_python_block_of_the_readme_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    assert len(blocks) >= 3
+def run_python_blocks(page: pathlib.Path, at_least: int) -> None:
+    """Runs every ```python block of `page`, in order, in one namespace."""
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert len(blocks) >= at_least
     namespace: Dict[str, Any] = {}
     for i, block in enumerate(blocks):
-        exec(compile(block, f"{README}:block{i}", "exec"), namespace)
+        exec(compile(block, f"{page}:block{i}", "exec"), namespace)
+
+
+def test_every_python_block_of_the_readme_runs() -> None:
+    run_python_blocks(README, 3)
 
 
 DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs" / "python.md"
 
 
 def test_every_python_block_of_the_reference_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.S)
-    assert len(blocks) >= 1
-    namespace: Dict[str, Any] = {}
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"{DOCS}:block{i}", "exec"), namespace)
+    run_python_blocks(DOCS, 1)

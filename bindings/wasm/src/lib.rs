@@ -498,17 +498,9 @@ impl Catalogue {
             skew_secs: secs("skewSecs", skew_secs)?,
         };
         let now_ms = secs("nowMs", now_ms)?;
-        CLICK_IDS.with(|ids| {
-            let ids = ids.borrow();
-            let planner = core::ClickPlanner {
-                catalogue: &self.inner,
-                signer: &signer.inner,
-                cookie: &cookie,
-                validation: &validation,
-                ids: &ids,
-            };
-            let flag = |b: bool| if b { "1" } else { "0" };
-            Ok(match planner.plan(url, opt(prior), now_ms) {
+        let flag = |b: bool| if b { "1" } else { "0" };
+        Ok(self.with_planner(signer, &cookie, &validation, |planner| {
+            match planner.plan(url, opt(prior), now_ms) {
                 Ok(p) => {
                     let r = &p.record;
                     let (o, link) = (&p.outcome, &r.link);
@@ -531,15 +523,9 @@ impl Catalogue {
                     ]
                     .join(&SEP.to_string())
                 }
-                Err(refusal) => [
-                    "0",
-                    refusal.error.code(),
-                    &refusal.error.to_string(),
-                    refusal.fallback.as_deref().unwrap_or(""),
-                ]
-                .join(&SEP.to_string()),
-            })
-        })
+                Err(refusal) => refusal_answer(&refusal),
+            }
+        }))
     }
 
     /// Where a click on `url` would land, issuing and counting nothing (`HEAD`):
@@ -547,25 +533,44 @@ impl Catalogue {
     #[wasm_bindgen(js_name = previewClick)]
     pub fn preview_click(&self, signer: &LinkSigner, url: &str) -> String {
         let (cookie, validation) = (core::CookieConfig::new(), core::TokenValidation::default());
-        CLICK_IDS.with(|ids| {
-            let ids = ids.borrow();
-            let planner = core::ClickPlanner {
-                catalogue: &self.inner,
-                signer: &signer.inner,
-                cookie: &cookie,
-                validation: &validation,
-                ids: &ids,
-            };
+        self.with_planner(signer, &cookie, &validation, |planner| {
             match planner.preview(url) {
                 Ok(destination) => format!("1{SEP}{destination}"),
-                Err(r) => [
-                    "0",
-                    r.error.code(),
-                    &r.error.to_string(),
-                    r.fallback.as_deref().unwrap_or(""),
-                ]
-                .join(&SEP.to_string()),
+                Err(refusal) => refusal_answer(&refusal),
             }
         })
     }
+}
+
+impl Catalogue {
+    /// Runs `f` with the core's click planner over this catalogue.
+    fn with_planner<T>(
+        &self,
+        signer: &LinkSigner,
+        cookie: &core::CookieConfig,
+        validation: &core::TokenValidation,
+        f: impl FnOnce(&core::ClickPlanner<'_>) -> T,
+    ) -> T {
+        CLICK_IDS.with(|ids| {
+            f(&core::ClickPlanner {
+                catalogue: &self.inner,
+                signer: &signer.inner,
+                cookie,
+                validation,
+                ids: &ids.borrow(),
+            })
+        })
+    }
+}
+
+/// A refused click as `planClick` and `previewClick` answer it: `0`, the error's code
+/// and message, and the fallback destination (empty: 404).
+fn refusal_answer(refusal: &core::Refusal) -> String {
+    [
+        "0",
+        refusal.error.code(),
+        &refusal.error.to_string(),
+        refusal.fallback.as_deref().unwrap_or(""),
+    ]
+    .join(&SEP.to_string())
 }

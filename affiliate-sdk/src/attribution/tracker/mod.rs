@@ -140,21 +140,21 @@ impl Tracker {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds or replaces a campaign.
-    pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Catalogue> {
         self.catalogue
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .add_campaign(spec)
+    }
+
+    /// Adds or replaces a campaign.
+    pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
+        self.write().add_campaign(spec)
     }
 
     /// Adds or replaces a partner. Its parent must exist and must not descend from it;
     /// its coupons must not belong to another partner.
     pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
-        self.catalogue
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .add_partner(spec)
+        self.write().add_partner(spec)
     }
 
     /// The campaign with this code.
