@@ -105,7 +105,7 @@ pub use crate::attribution::{
     Commission, Conversion, ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind,
     MAX_ID_LEN, ManualConversion, Partner, PartnerSpec, PriorToken, Refusal, SaleCommission,
     StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_min_time,
-    decide_prior_token, format_day, parse_day,
+    decide_prior_token, format_day, parse_day, weigh_prior_token,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};

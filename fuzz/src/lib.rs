@@ -2,7 +2,7 @@
 //! Each is also included by a regression replay test of its crate.
 
 mod checks;
-mod server_checks;
+pub mod server_checks;
 
 pub use checks::*;
 pub use server_checks::config_parse;

@@ -6,7 +6,7 @@
 //! worker hands it to whatever keeps its clicks.
 
 use super::Catalogue;
-use super::decide::decide_prior_token;
+use super::decide::weigh_prior_token;
 use crate::click_id::{ClickId, ClickIdGenerator};
 use crate::cookie::CookieConfig;
 use crate::error::Error;
@@ -117,22 +117,17 @@ impl ClickPlanner<'_> {
             return Err(refuse(Error::UnknownCampaign(link.campaign.to_string())));
         };
         let now = now_ms / 1000;
-        let prior = prior_token.and_then(|t| {
-            self.signer
-                .keyring()
-                .verify_token_with(t, now, self.validation)
-                .ok()
-                .map(|v| (t, v))
-        });
-        let decision = decide_prior_token(
-            prior.as_ref().map(|(_, v)| v),
+        let (decision, prior) = weigh_prior_token(
+            self.signer.keyring(),
+            prior_token,
             &link,
             campaign.attribution(),
             now,
+            self.validation,
         );
         let click_id = self.ids.next(now_ms).map_err(refuse)?;
-        let (token, expires_at) = match &prior {
-            Some((t, v)) if decision.keep_earlier => ((*t).to_owned(), v.expires_at()),
+        let (token, expires_at) = match (&prior, prior_token) {
+            (Some(v), Some(text)) if decision.keep_earlier => (text.to_owned(), v.expires_at()),
             _ => {
                 let claims = TokenClaims::new(click_id, link, now, campaign.window_secs());
                 let token = self.signer.keyring().issue_token(&claims).map_err(refuse)?;

@@ -58,6 +58,24 @@ pub fn decide_prior_token(
     }
 }
 
+/// [`decide_prior_token`] for the token a visitor brought, as text (from its cookie):
+/// it is verified first, and an invalid or expired one counts as none. Also returns
+/// the verified token, which a first-click campaign keeps.
+pub fn weigh_prior_token<'t>(
+    keyring: &Keyring,
+    prior: Option<&'t str>,
+    link: &Link,
+    attribution: Attribution,
+    now: u64,
+    validation: &TokenValidation,
+) -> (PriorToken, Option<VerifiedToken<'t>>) {
+    let verified = prior.and_then(|t| keyring.verify_token_with(t, now, validation).ok());
+    (
+        decide_prior_token(verified.as_ref(), link, attribution, now),
+        verified,
+    )
+}
+
 /// Refuses a conversion sooner than `min_seconds` after its click at `clicked_at`
 /// (anti-bot), with `not_attributable`.
 pub fn check_min_time(min_seconds: u64, clicked_at: u64, now: u64) -> Result<()> {

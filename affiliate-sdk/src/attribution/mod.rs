@@ -54,6 +54,7 @@ pub use conversion::{
 pub use days::{format_day, parse_day};
 pub use decide::{
     PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_min_time, decide_prior_token,
+    weigh_prior_token,
 };
 pub use stats::{Amounts, Dimension, StatsQuery, StatsRow};
 pub use tracker::Tracker;

@@ -181,9 +181,15 @@ impl Keyring {
         let validation = core::TokenValidation {
             skew_secs: secs("skewSecs", skew_secs)?,
         };
-        let prior = opt(prior).and_then(|t| self.inner.verify_token_with(t, now, &validation).ok());
         let attribution: core::Attribution = attribution.parse().js()?;
-        let d = core::decide_prior_token(prior.as_ref(), &link, attribution, now);
+        let (d, _) = core::weigh_prior_token(
+            &self.inner,
+            opt(prior),
+            &link,
+            attribution,
+            now,
+            &validation,
+        );
         let flag = |b: bool| if b { '1' } else { '0' };
         Ok(format!("{}{SEP}{}", flag(d.unique), flag(d.keep_earlier)))
     }
