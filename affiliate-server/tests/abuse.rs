@@ -105,7 +105,7 @@ impl Gen {
         let mut version = "HTTP/1.1".to_owned();
         let mut headers: Vec<String> = vec!["Host: t.shop.example".into()];
         let mut body: Vec<u8> = Vec::new();
-        match self.rng.u8(..14) {
+        match self.rng.u8(..15) {
             0 => {
                 category = "random path";
             }
@@ -246,6 +246,22 @@ impl Gen {
                     1 => format!("/imp{}", &self.link()[3..]),
                     _ => format!("/px.gif?{}", "order_id=a&".repeat(self.rng.usize(1..500))),
                 };
+            }
+            13 => {
+                // HEAD issues no token, sets no cookie and counts nothing: the totals
+                // below must equal the clicks answered to GETs.
+                category = "HEAD on links and impressions";
+                method = "HEAD".into();
+                let link = self.link();
+                target = match self.rng.u8(..4) {
+                    0 => link,
+                    1 => format!("/imp{}", &link[3..]),
+                    2 => format!("{link}&sid={}", self.pick(HOSTILE)),
+                    _ => link.replacen("/go/haircare/", "/go/nosuch/", 1),
+                };
+                if self.rng.bool() {
+                    headers.push(format!("Cookie: aff_token={}", self.junk(60)));
+                }
             }
             11 => {
                 category = "oversized target";
