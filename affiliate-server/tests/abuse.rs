@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{API_KEY, Server, config, keyring};
+use common::{API_KEY, Http, Server, config, keyring};
 
 const REQUESTS: usize = 12_000;
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, config, fresh_database};
+use common::{Http, Server, config, fresh_database};
 
 fn cluster(cmd: &str) {
     let dir = std::env::var("AFFILIATE_TEST_PG_DIR")

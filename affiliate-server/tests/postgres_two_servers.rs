@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Server, config, fresh_database};
+use common::{Http, Server, config, fresh_database};
 
 #[test]
 fn the_same_postbacks_to_two_servers_are_recorded_exactly_once() {

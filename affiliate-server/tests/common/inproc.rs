@@ -13,7 +13,7 @@ use axum::extract::Request;
 use tower::ServiceExt as _;
 use tower::util::BoxCloneService;
 
-use super::Resp;
+use super::{Http, Resp};
 
 pub struct App {
     pub state: Arc<AppState>,
@@ -47,36 +47,9 @@ impl App {
         }
     }
 
-    /// Sends one request and reads the whole answer.
+    /// Sends one request without a body.
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-        let mut req = Request::builder().method(method).uri(path);
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        let req = req.body(Body::empty()).unwrap();
-        let service = self.service.clone();
-        self.runtime.block_on(async move {
-            let resp = service.oneshot(req).await.unwrap();
-            let status = resp.status().as_u16();
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        v.to_str().unwrap_or("<binary>").to_owned(),
-                    )
-                })
-                .collect();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            Resp {
-                status,
-                headers,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            }
-        })
+        self.send(method, path, headers, "")
     }
 
     /// Clicks and impressions counted so far, over every day.
@@ -88,5 +61,22 @@ impl App {
             .unwrap()
             .values()
             .fold((0, 0), |(c, i), v| (c + v.clicks, i + v.impressions))
+    }
+}
+
+impl Http for App {
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Body::from(body.to_owned())).unwrap();
+        let service = self.service.clone();
+        self.runtime.block_on(async move {
+            let resp = service.oneshot(req).await.unwrap();
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            super::resp_of(parts.status.as_u16(), &parts.headers, &bytes)
+        })
     }
 }

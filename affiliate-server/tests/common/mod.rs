@@ -202,50 +202,67 @@ impl Server {
         }
         panic!("server did not stop on {signal}");
     }
+}
 
-    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.agent.get(self.url(path));
-        for (n, v) in headers {
-            req = req.header(*n, *v);
+impl Http for Server {
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let url = self.url(path);
+        macro_rules! with_headers {
+            ($req:expr) => {{
+                let mut req = $req;
+                for (n, v) in headers {
+                    req = req.header(*n, *v);
+                }
+                req
+            }};
         }
-        into_resp(req.call())
+        into_resp(match method {
+            "GET" => with_headers!(self.agent.get(&url)).call(),
+            "HEAD" => with_headers!(self.agent.head(&url)).call(),
+            "OPTIONS" => with_headers!(self.agent.options(&url)).call(),
+            "POST" => with_headers!(self.agent.post(&url)).send(body),
+            other => panic!("no {other} in the test client"),
+        })
+    }
+}
+
+/// An HTTP client of the app: the real binary ([`Server`]) or the app in this process
+/// ([`inproc::App`]). The tests are written once against it.
+pub trait Http {
+    /// Sends one request and reads the whole answer.
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp;
+
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send("GET", path, headers, "")
     }
 
-    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
-        let mut req = self.agent.post(self.url(path));
-        for (n, v) in headers {
-            req = req.header(*n, *v);
-        }
-        into_resp(req.send(body))
+    fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        self.send("POST", path, headers, body)
     }
 
-    pub fn options(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.agent.options(self.url(path));
-        for (n, v) in headers {
-            req = req.header(*n, *v);
-        }
-        into_resp(req.call())
+    fn options(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send("OPTIONS", path, headers, "")
     }
 
     /// POST with the API key.
-    pub fn api_post(&self, path: &str, body: &serde_json::Value) -> Resp {
+    fn api_post(&self, path: &str, body: &serde_json::Value) -> Resp {
         self.post(path, &[AUTH], &body.to_string())
     }
 
     /// GET with the API key.
-    pub fn api_get(&self, path: &str) -> Resp {
+    fn api_get(&self, path: &str) -> Resp {
         self.get(path, &[AUTH])
     }
 
     /// `/v1/stats` rows for `query`.
-    pub fn stats(&self, query: &str) -> Vec<serde_json::Value> {
+    fn stats(&self, query: &str) -> Vec<serde_json::Value> {
         let r = self.api_get(&format!("/v1/stats?{query}"));
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()["rows"].as_array().unwrap().clone()
     }
 
     /// Totals over everything (stats with no grouping; no rows before any data).
-    pub fn totals(&self) -> serde_json::Value {
+    fn totals(&self) -> serde_json::Value {
         let rows = self.stats("");
         assert!(rows.len() <= 1);
         rows.first().cloned().unwrap_or_else(|| {
@@ -255,7 +272,7 @@ impl Server {
     }
 
     /// Clicks a link; returns the token and the response.
-    pub fn click(&self, link_path: &str, cookie_token: Option<&str>) -> (Option<String>, Resp) {
+    fn click(&self, link_path: &str, cookie_token: Option<&str>) -> (Option<String>, Resp) {
         let cookie = cookie_token.map(|t| format!("aff_token={t}"));
         let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
         let r = self.get(link_path, &headers);
@@ -292,33 +309,32 @@ pub fn agent() -> ureq::Agent {
 
 fn into_resp(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
     let mut r = r.unwrap();
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                v.to_str().unwrap_or("<binary>").to_owned(),
-            )
-        })
-        .collect();
-    let status = r.status().as_u16();
-    let body = if r
-        .headers()
+    let body = r.body_mut().read_to_vec().unwrap();
+    resp_of(r.status().as_u16(), r.headers(), &body)
+}
+
+/// A response as the tests see it: status, headers (lower-case names) and the body as
+/// text, or `<N bytes of gif>` for the pixel.
+pub fn resp_of(status: u16, headers: &ureq::http::HeaderMap, body: &[u8]) -> Resp {
+    let is_gif = headers
         .get("content-type")
-        .is_some_and(|v| v.as_bytes() == b"image/gif")
-    {
-        format!(
-            "<{} bytes of gif>",
-            r.body_mut().read_to_vec().unwrap().len()
-        )
-    } else {
-        r.body_mut().read_to_string().unwrap()
-    };
+        .is_some_and(|v| v.as_bytes() == b"image/gif");
     Resp {
         status,
-        headers,
-        body,
+        headers: headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or("<binary>").to_owned(),
+                )
+            })
+            .collect(),
+        body: if is_gif {
+            format!("<{} bytes of gif>", body.len())
+        } else {
+            String::from_utf8_lossy(body).into_owned()
+        },
     }
 }
 

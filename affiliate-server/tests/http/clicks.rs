@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn tampered_and_unsigned_links_credit_nobody() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let good = link("haircare", "abc123", Some("website2"), None);
     let mut tampered_tag = good.clone();
     let last = tampered_tag.pop().unwrap();
@@ -55,7 +55,7 @@ fn tampered_and_unsigned_links_credit_nobody() {
 
 #[test]
 fn unknown_campaign_is_404_and_unknown_partner_lands_uncredited() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let r = server.get(&link("nosuch", "abc123", None, None), &[]);
     assert_eq!((r.status, r.code().as_str()), (404, "unknown_campaign"));
     assert!(r.header("set-cookie").is_none());
@@ -125,7 +125,7 @@ fn header_injection_through_sid_is_impossible() {
 
 #[test]
 fn first_click_campaign_keeps_the_earlier_token() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let (first, _) = server.click(&link("skincare", "abc123", None, None), None);
     let first = first.unwrap();
     let (second, r) = server.click(&link("skincare", "solo", None, None), Some(&first));
@@ -153,7 +153,7 @@ fn first_click_campaign_keeps_the_earlier_token() {
 
 #[test]
 fn impressions_and_cors() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let l = link("haircare", "abc123", Some("banner"), None).replacen("/go/", "/imp/", 1);
     for _ in 0..400 {
         let r = server.get(&l, &[]);

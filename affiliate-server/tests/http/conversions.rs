@@ -139,7 +139,7 @@ fn whole_flow_link_click_pixel_beacon_postback_stats() {
 
 #[test]
 fn expired_and_future_tokens_attribute_nothing() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let keys = keyring();
     let l = Link::parse("haircare", "abc123", None, None).unwrap();
     let t = now();
@@ -183,7 +183,7 @@ fn expired_and_future_tokens_attribute_nothing() {
 
 #[test]
 fn duplicate_and_conflicting_order_ids() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let (token, _) = server.click(&link("haircare", "solo", None, None), None);
     let order = with(sale("D-1", "20.00"), "token", &token.unwrap());
     let first = server.api_post("/v1/postback", &order);
@@ -210,7 +210,7 @@ fn duplicate_and_conflicting_order_ids() {
 
 #[test]
 fn coupon_click_id_manual_and_lead() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     // Coupon: case-insensitive; campaign needed since there are two.
     let r = server.api_post(
         "/v1/postback",
@@ -303,7 +303,7 @@ fn coupon_click_id_manual_and_lead() {
 #[test]
 fn every_status_transition() {
     use affiliate_sdk::Status;
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let all = ["pending", "approved", "paid", "rejected", "reversed"];
     // How to reach each status from pending.
     let path = |s: &str| -> &[&str] {
@@ -386,7 +386,7 @@ fn every_status_transition() {
 
 #[test]
 fn missing_or_wrong_api_key_is_401() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let body = sale("U-1", "1.00").to_string();
     let endpoints: [(&str, &str); 6] = [
         ("POST", "/v1/postback"),
@@ -424,7 +424,7 @@ fn missing_or_wrong_api_key_is_401() {
 
 #[test]
 fn malformed_and_oversized_bodies_change_nothing() {
-    let server = Server::start(&config(""));
+    let server = App::new(&config(""));
     let (token, _) = server.click(&link("haircare", "abc123", None, None), None);
     let token = token.unwrap();
     let cases: Vec<(String, u16)> = vec![

@@ -11,7 +11,8 @@ mod conversions;
 mod docs;
 
 pub(crate) use affiliate_sdk::{ClickIdGenerator, Link, LinkSigner, TokenClaims};
-pub(crate) use common::{API_KEY, AUTH, Server, config, config_path, keyring, path_of, run};
+pub(crate) use common::inproc::App;
+pub(crate) use common::{API_KEY, AUTH, Http, Server, config, config_path, keyring, path_of, run};
 pub(crate) use serde_json::{Value, json};
 
 pub(crate) fn now() -> u64 {
