@@ -3,8 +3,8 @@
 //!
 //! # Durability
 //!
-//! * Conversions, status changes and customer bindings are flushed to disk before the
-//!   call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
+//! * Conversions (each with its customer binding, in one transaction over both trees)
+//!   and status changes are flushed to disk before the call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
 //!   waits for the first flush that starts after its write, so one `fsync` can
 //!   acknowledge many conversions and none is acknowledged before it is on disk.
 //! * Clicks and impressions are batched: they are kept in memory (where reads see them

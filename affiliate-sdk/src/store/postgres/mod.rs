@@ -6,10 +6,10 @@
 //!
 //! * **Conversions** are one row per order id. Exactly once is the primary key:
 //!   `INSERT … ON CONFLICT (order_id) DO NOTHING`, then the row in force is read back.
-//!   Each statement commits before it returns (PostgreSQL's `synchronous_commit` is on
-//!   by default), so nothing is acknowledged before it is durable. Status changes are a
-//!   compare-and-swap `UPDATE … WHERE status = $from`; customer bindings are first
-//!   writer wins, like conversions.
+//!   A conversion and its customer binding (first writer wins, like conversions) are
+//!   one transaction, committed before the call returns (PostgreSQL's
+//!   `synchronous_commit` is on by default), so nothing is acknowledged before it is
+//!   durable. Status changes are a compare-and-swap `UPDATE … WHERE status = $from`.
 //! * **Clicks and impressions** are buffered in memory (reads see them at once) and
 //!   written every [`CLICK_BATCH_MS`] milliseconds in one transaction: the click rows
 //!   (`unnest` arrays, `ON CONFLICT DO NOTHING`) and one counter upsert per link and
