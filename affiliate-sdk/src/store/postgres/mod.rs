@@ -79,7 +79,7 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_millis(500);
 const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
 
 /// No attempt starts later than this after the first: a call fails within about
-/// [`RETRY_BUDGET`] + [`CONNECTION_TIMEOUT`] when the database is gone.
+/// [`RETRY_BUDGET`] + the 0.5 s connection timeout when the database is gone.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
 
 type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
