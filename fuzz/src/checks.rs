@@ -11,9 +11,10 @@
 use std::sync::Arc;
 
 use affiliate_sdk::{
-    CampaignSpec, ClickId, ConversionRequest, CookieConfig, FixedClock, Keyring, Link, LinkSigner,
-    MAX_COOKIE_HEADER_LEN, MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money, PartnerSpec,
-    Percent, TokenClaims, TokenValidation, Tracker, UntrustedToken, parse_cookie_header,
+    Campaign, CampaignSpec, ClickId, ConversionRequest, CookieConfig, FixedClock, Keyring, Link,
+    LinkSigner, MAX_COOKIE_HEADER_LEN, MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money,
+    PartnerSpec, Percent, TokenClaims, TokenValidation, Tracker, UntrustedToken,
+    parse_cookie_header,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -78,12 +79,30 @@ pub fn link_verify(data: &[u8]) {
         // A bad sid fails strict verification only.
         (Err(_), _) => {}
     }
+    if let Ok(c) = &click {
+        // The campaign a refused link would land on is read from the same place.
+        assert_eq!(s.campaign_segment(url), Some(c.link.campaign.as_str()));
+    }
+    destination(url);
     if let Ok(c) = click {
         let mut bare = c.link;
         bare.sid = None;
         let rebuilt = s.build_link(&bare);
         assert_eq!(s.verify(&rebuilt).expect("a rebuilt link verifies"), bare);
     }
+}
+
+/// A campaign destination (run by `link_verify` on its input): what the `url` crate
+/// accepts, serialised, is accepted as normalised text (the JS package's path) and
+/// stays the same destination.
+pub fn destination(text: &str) {
+    let spec = |d: &str| CampaignSpec::new("c", d, "USD");
+    let Ok(parsed) = Campaign::new(&spec(text)) else {
+        return;
+    };
+    let again = Campaign::with_normalized_destination(&spec(parsed.destination()))
+        .expect("a serialised destination is accepted as normalised text");
+    assert_eq!(again.destination(), parsed.destination());
 }
 
 /// A token at a time taken from the input: what verifies is canonical (issuing its

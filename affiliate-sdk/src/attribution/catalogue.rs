@@ -4,7 +4,6 @@
 //! conversion (the partner and its ancestors' overrides).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -76,9 +75,8 @@ fn coupon_code(s: &str) -> Result<Code> {
 pub struct Catalogue {
     /// The landing parameter (the cookie's name) the redirects add.
     param: String,
-    campaigns: HashMap<Code, Campaign>,
-    /// Each campaign's redirect, computed once.
-    redirects: HashMap<Code, Arc<Redirect>>,
+    /// Each campaign with its redirect, computed once.
+    campaigns: HashMap<Code, (Campaign, Redirect)>,
     partners: HashMap<Code, Partner>,
     coupons: HashMap<Code, Code>,
 }
@@ -87,12 +85,7 @@ impl Catalogue {
     /// An empty catalogue whose redirects add the token as `param` (the cookie's name,
     /// `aff_token` by default).
     pub fn new(param: &str) -> Result<Catalogue> {
-        if param.is_empty() || param.len() > 64 {
-            return Err(Error::malformed(
-                "landing parameter",
-                "must be 1 to 64 bytes",
-            ));
-        }
+        check_param(param)?;
         Ok(Catalogue {
             param: param.to_owned(),
             ..Catalogue::default()
@@ -107,12 +100,16 @@ impl Catalogue {
 
     /// Uses `param` as the landing parameter from now on (every redirect is rebuilt).
     pub fn set_param(&mut self, param: &str) -> Result<()> {
-        let mut redirects = HashMap::with_capacity(self.campaigns.len());
-        for (code, c) in &self.campaigns {
-            redirects.insert(*code, Arc::new(Redirect::new(c.destination(), param)?));
+        check_param(param)?;
+        let redirects = self
+            .campaigns
+            .values()
+            .map(|(c, _)| Redirect::new(c.destination(), param))
+            .collect::<Result<Vec<_>>>()?;
+        for ((_, redirect), new) in self.campaigns.values_mut().zip(redirects) {
+            *redirect = new;
         }
         self.param = param.to_owned();
-        self.redirects = redirects;
         Ok(())
     }
 
@@ -128,9 +125,8 @@ impl Catalogue {
     }
 
     fn insert_campaign(&mut self, c: Campaign) -> Result<Campaign> {
-        let redirect = Arc::new(Redirect::new(c.destination(), &self.param)?);
-        self.redirects.insert(c.code(), redirect);
-        self.campaigns.insert(c.code(), c.clone());
+        let redirect = Redirect::new(c.destination(), &self.param)?;
+        self.campaigns.insert(c.code(), (c.clone(), redirect));
         Ok(c)
     }
 
@@ -193,19 +189,19 @@ impl Catalogue {
     /// The campaign with this code.
     #[must_use]
     pub fn campaign(&self, code: &str) -> Option<&Campaign> {
-        self.campaigns.get(&Code::new(code).ok()?)
+        self.campaign_by_code(&Code::new(code).ok()?)
     }
 
     /// The campaign with this code, by code.
     #[must_use]
     pub fn campaign_by_code(&self, code: &Code) -> Option<&Campaign> {
-        self.campaigns.get(code)
+        self.campaigns.get(code).map(|(c, _)| c)
     }
 
     /// Every campaign, by code.
     #[must_use]
     pub fn campaigns(&self) -> Vec<Campaign> {
-        let mut v: Vec<_> = self.campaigns.values().cloned().collect();
+        let mut v: Vec<_> = self.campaigns.values().map(|(c, _)| c.clone()).collect();
         v.sort_by_key(Campaign::code);
         v
     }
@@ -227,19 +223,19 @@ impl Catalogue {
     /// The campaign of a link whose partner is known too; `unknown_campaign` or
     /// `unknown_partner` otherwise.
     pub fn check_link(&self, link: &Link) -> Result<&Campaign> {
-        let campaign = self
+        self.landing(link).map(|(c, _)| c)
+    }
+
+    /// [`Catalogue::check_link`], with the campaign's landing redirect.
+    pub(crate) fn landing(&self, link: &Link) -> Result<(&Campaign, &Redirect)> {
+        let (campaign, redirect) = self
             .campaigns
             .get(&link.campaign)
             .ok_or_else(|| Error::UnknownCampaign(link.campaign.to_string()))?;
         if !self.partners.contains_key(&link.partner) {
             return Err(Error::UnknownPartner(link.partner.to_string()));
         }
-        Ok(campaign)
-    }
-
-    /// The campaign's landing redirect.
-    pub(crate) fn redirect(&self, campaign: &Code) -> Option<&Arc<Redirect>> {
-        self.redirects.get(campaign)
+        Ok((campaign, redirect))
     }
 
     /// The partner's commission on a conversion of `kind` and `amount` in `campaign`,
@@ -301,6 +297,16 @@ impl Catalogue {
         };
         Ok(Link::new(campaign, partner))
     }
+}
+
+fn check_param(param: &str) -> Result<()> {
+    if param.is_empty() || param.len() > 64 {
+        return Err(Error::malformed(
+            "landing parameter",
+            "must be 1 to 64 bytes",
+        ));
+    }
+    Ok(())
 }
 
 /// Names the field of a malformed-input error.

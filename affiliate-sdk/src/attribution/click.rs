@@ -5,8 +5,9 @@
 //! the caller's: the [`Tracker`](crate::Tracker) writes it to its store, an edge
 //! worker hands it to whatever keeps its clicks.
 
-use super::Catalogue;
 use super::decide::weigh_prior_token;
+use super::redirect::Redirect;
+use super::{Campaign, Catalogue};
 use crate::click_id::{ClickId, ClickIdGenerator};
 use crate::cookie::CookieConfig;
 use crate::error::Error;
@@ -53,6 +54,16 @@ pub struct Refusal {
     /// The campaign's destination, untouched, when the link names a known campaign;
     /// `None` (answer 404) otherwise. Nothing is counted, no token or cookie is set.
     pub fallback: Option<String>,
+}
+
+impl Refusal {
+    /// Credits nobody for `error`; the visitor lands on `campaign`'s destination.
+    pub(crate) fn landing_on(campaign: &Campaign, error: Error) -> Refusal {
+        Refusal {
+            error,
+            fallback: Some(campaign.destination().to_owned()),
+        }
+    }
 }
 
 /// Plans clicks over a catalogue: the one implementation of a click, used by the
@@ -107,15 +118,9 @@ impl ClickPlanner<'_> {
         prior_token: Option<&str>,
         now_ms: u64,
     ) -> std::result::Result<ClickPlan, Refusal> {
-        let (clicked, campaign) = self.check(url)?;
+        let (clicked, campaign, redirect) = self.check(url)?;
         let link = clicked.link;
-        let refuse = |error: Error| Refusal {
-            error,
-            fallback: Some(campaign.destination().to_owned()),
-        };
-        let Some(redirect) = self.catalogue.redirect(&link.campaign) else {
-            return Err(refuse(Error::UnknownCampaign(link.campaign.to_string())));
-        };
+        let refuse = |error| Refusal::landing_on(campaign, error);
         let now = now_ms / 1000;
         let (decision, prior) = weigh_prior_token(
             self.signer.keyring(),
@@ -162,39 +167,26 @@ impl ClickPlanner<'_> {
     /// token (what `HEAD` answers); otherwise the refusal.
     pub fn preview(&self, url: &str) -> std::result::Result<String, Refusal> {
         self.check(url)
-            .map(|(_, campaign)| campaign.destination().to_owned())
+            .map(|(_, campaign, _)| campaign.destination().to_owned())
     }
 
-    /// Verifies the link and finds its campaign and partner.
-    fn check(&self, url: &str) -> std::result::Result<(ClickLink, &super::Campaign), Refusal> {
-        match self.signer.verify_click(url) {
-            Ok(clicked) => match self.catalogue.check_link(&clicked.link) {
-                Ok(campaign) => Ok((clicked, campaign)),
-                Err(error) => Err(Refusal {
-                    fallback: self
-                        .catalogue
-                        .campaign_by_code(&clicked.link.campaign)
-                        .map(|c| c.destination().to_owned()),
-                    error,
-                }),
-            },
-            Err(error) => Err(self.refuse_unverified(url, error)),
-        }
-    }
-
-    /// A link that did not verify: it lands on its campaign's destination when the
-    /// campaign it names is known.
-    fn refuse_unverified(&self, url: &str, error: Error) -> Refusal {
-        let named = self.signer.campaign_segment(url).unwrap_or("");
-        match self.catalogue.campaign(named) {
-            Some(c) => Refusal {
-                error,
-                fallback: Some(c.destination().to_owned()),
-            },
-            None => Refusal {
-                error: Error::UnknownCampaign(named.to_owned()),
+    /// Verifies the link and finds its campaign, partner and redirect. A link that
+    /// credits nobody lands on the destination of the campaign it names, if known.
+    fn check(&self, url: &str) -> std::result::Result<(ClickLink, &Campaign, &Redirect), Refusal> {
+        let verified = self.signer.verify_click(url);
+        let code = match &verified {
+            Ok(clicked) => clicked.link.campaign.as_str(),
+            Err(_) => self.signer.campaign_segment(url).unwrap_or(""),
+        };
+        let Some(named) = self.catalogue.campaign(code) else {
+            return Err(Refusal {
+                error: Error::UnknownCampaign(code.to_owned()),
                 fallback: None,
-            },
-        }
+            });
+        };
+        let refuse = |error| Refusal::landing_on(named, error);
+        let clicked = verified.map_err(refuse)?;
+        let (campaign, redirect) = self.catalogue.landing(&clicked.link).map_err(refuse)?;
+        Ok((clicked, campaign, redirect))
     }
 }

@@ -89,16 +89,28 @@ pub fn check_min_time(min_seconds: u64, clicked_at: u64, now: u64) -> Result<()>
 }
 
 /// Whether `token` credits its partner at `now`: it verifies, its window holds, and
-/// the click is at least `min_seconds` old. The campaign's own checks (that it exists,
-/// its window) are the caller's; a token carries its window.
+/// the click is at least the campaign's minimum time old. `min_seconds` gives that
+/// minimum for the verified token (the caller's campaign rules; an error, such as
+/// `unknown_campaign`, credits nobody). A token carries its window.
+///
+/// ```
+/// use affiliate_sdk::{ClickId, Code, Keyring, Link, TokenClaims, TokenValidation, attribute_token};
+/// let ring = Keyring::generate()?;
+/// let link = Link::new(Code::new("haircare")?, Code::new("abc123")?);
+/// let token = ring.issue_token(&TokenClaims::new(ClickId::from_bytes([1; 16]), link, 1_000, 86_400))?;
+/// let v = TokenValidation::default();
+/// assert_eq!(attribute_token(&ring, &token, 1_030, &v, |_| Ok(60)).unwrap_err().code(), "not_attributable");
+/// assert_eq!(attribute_token(&ring, &token, 1_090, &v, |_| Ok(60))?.partner(), "abc123");
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
 pub fn attribute_token<'t>(
     keyring: &Keyring,
     token: &'t str,
     now: u64,
-    min_seconds: u64,
     validation: &TokenValidation,
+    min_seconds: impl FnOnce(&VerifiedToken<'t>) -> Result<u64>,
 ) -> Result<VerifiedToken<'t>> {
     let v = keyring.verify_token_with(token, now, validation)?;
-    check_min_time(min_seconds, v.issued_at(), now)?;
+    check_min_time(min_seconds(&v)?, v.issued_at(), now)?;
     Ok(v)
 }

@@ -11,7 +11,7 @@ fn form_urlencoded_byte_serialize(s: &str) -> impl Iterator<Item = &str> {
 /// Where a campaign's clicks land, computed once: the destination with any landing
 /// parameter removed from its query, up to `aff_token=`, then the fragment. A token is
 /// `[A-Za-z0-9._~-]` only, so it goes between them unescaped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Redirect {
     prefix: String,
     suffix: String,

@@ -83,7 +83,7 @@ fn refused(refusal: Refusal) -> Response {
     match refusal.fallback.map(HeaderValue::try_from) {
         Some(Ok(destination)) => redirect(destination),
         _ => {
-            let mut e = crate::http::ApiError::from(refusal.error);
+            let mut e = ApiError::from(refusal.error);
             e.status = StatusCode::NOT_FOUND;
             e.into_response()
         }

@@ -47,11 +47,6 @@ impl App {
         }
     }
 
-    /// Sends one request without a body.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-        self.send(method, path, headers, "")
-    }
-
     /// Clicks and impressions counted so far, over every day.
     pub fn counted(&self) -> (u64, u64) {
         let store = self.state.tracker.store();

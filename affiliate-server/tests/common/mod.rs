@@ -240,6 +240,10 @@ pub trait Http {
         self.send("POST", path, headers, body)
     }
 
+    fn head(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send("HEAD", path, headers, "")
+    }
+
     fn options(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
         self.send("OPTIONS", path, headers, "")
     }

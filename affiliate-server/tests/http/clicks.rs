@@ -224,7 +224,7 @@ fn impressions_and_cors() {
 fn head_answers_as_get_would_but_issues_and_counts_nothing() {
     let app = common::inproc::App::new(&config(""));
     let go = link("haircare", "abc123", Some("ad1"), Some("kw1"));
-    let head = app.request("HEAD", &go, &[]);
+    let head = app.head(&go, &[]);
     assert_eq!(head.status, 302);
     assert_eq!(
         head.header("location"),
@@ -235,7 +235,7 @@ fn head_answers_as_get_would_but_issues_and_counts_nothing() {
     assert_eq!(head.body, "");
     assert_eq!(app.counted(), (0, 0), "a HEAD counts no click");
     // The same link by GET: a token, a cookie, one click.
-    let get = app.request("GET", &go, &[]);
+    let get = app.get(&go, &[]);
     assert_eq!(get.status, 302);
     assert!(
         get.header("location")
@@ -251,37 +251,33 @@ fn head_answers_as_get_would_but_issues_and_counts_nothing() {
 
     // Refusals answer as a GET does: the destination for a known campaign, else 404.
     let tampered = go.replace("/ad1?", "/ad2?");
-    let r = app.request("HEAD", &tampered, &[]);
+    let r = app.head(&tampered, &[]);
     assert_eq!(
         (r.status, r.header("location")),
         (302, Some("https://shop.example/hair?utm_source=aff"))
     );
     assert_eq!(
-        app.request("GET", &tampered, &[]).header("location"),
+        app.get(&tampered, &[]).header("location"),
         r.header("location")
     );
     let stranger = link("haircare", "stranger", None, None);
-    assert_eq!(app.request("HEAD", &stranger, &[]).status, 302);
-    assert!(
-        app.request("HEAD", &stranger, &[])
-            .header("set-cookie")
-            .is_none()
-    );
+    assert_eq!(app.head(&stranger, &[]).status, 302);
+    assert!(app.head(&stranger, &[]).header("set-cookie").is_none());
     let nosuch = link("nosuch", "abc123", None, None);
-    assert_eq!(app.request("HEAD", &nosuch, &[]).status, 404);
-    assert_eq!(app.request("GET", &nosuch, &[]).status, 404);
+    assert_eq!(app.head(&nosuch, &[]).status, 404);
+    assert_eq!(app.get(&nosuch, &[]).status, 404);
     assert_eq!(app.counted(), (1, 0), "refusals count nothing");
 
     // Impressions: HEAD says what a GET would, and counts nothing.
     let imp = link("haircare", "abc123", None, None).replacen("/go/", "/imp/", 1);
-    let head = app.request("HEAD", &imp, &[]);
+    let head = app.head(&imp, &[]);
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-type"), Some("image/gif"));
     assert_eq!(head.header("x-affiliate-result"), Some("ok"));
     assert_eq!(app.counted(), (1, 0));
-    let bad = app.request("HEAD", &imp.replace("abc123", "solo"), &[]);
+    let bad = app.head(&imp.replace("abc123", "solo"), &[]);
     assert_eq!(bad.header("x-affiliate-result"), Some("invalid_signature"));
-    let get = app.request("GET", &imp, &[]);
+    let get = app.get(&imp, &[]);
     assert_eq!(get.header("x-affiliate-result"), Some("ok"));
     assert_eq!(app.counted(), (1, 1));
 }
@@ -290,7 +286,7 @@ fn head_answers_as_get_would_but_issues_and_counts_nothing() {
 fn an_unknown_partners_signed_link_credits_nobody_in_process() {
     // Validly signed with the merchant's key, but for a partner it never created.
     let app = common::inproc::App::new(&config(""));
-    let r = app.request("GET", &link("haircare", "stranger", None, None), &[]);
+    let r = app.get(&link("haircare", "stranger", None, None), &[]);
     assert_eq!(
         (r.status, r.header("location")),
         (302, Some("https://shop.example/hair?utm_source=aff"))

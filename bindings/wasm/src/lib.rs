@@ -157,7 +157,8 @@ impl Keyring {
         let min_seconds = secs("minSecondsToConvert", min_seconds)?;
         with_io("token", len, |token, out| {
             let v =
-                core::attribute_token(&self.inner, token, now, min_seconds, &validation).js()?;
+                core::attribute_token(&self.inner, token, now, &validation, |_| Ok(min_seconds))
+                    .js()?;
             token_answer(&v, out);
             Ok(())
         })

@@ -13,7 +13,6 @@ use crate::error::{ClaimsError, Error, Result};
 use crate::link::Link;
 use crate::money::Money;
 use crate::store::{Binding, Inserted, StatusChange};
-use crate::token::UntrustedToken;
 
 /// Who a conversion credits and on what evidence.
 struct Attributed {
@@ -28,12 +27,13 @@ impl Tracker {
     /// record with `duplicate` set; other values under the same order id are a
     /// `conflict`.
     pub fn convert(&self, req: &ConversionRequest) -> Result<Conversion> {
-        check_id("order_id", &req.order_id)?;
-        let amount = Money::parse(&req.amount, &req.currency)?;
-        let kind: Kind = req.kind.parse()?;
-        if let Some(c) = &req.customer_id {
-            check_id("customer_id", c)?;
-        }
+        let (amount, kind) = parse_order(
+            &req.order_id,
+            &req.amount,
+            &req.currency,
+            &req.kind,
+            req.customer_id.as_deref(),
+        )?;
         if let Some(existing) = self.replay(&req.order_id, amount, &kind)? {
             return Ok(existing);
         }
@@ -51,19 +51,20 @@ impl Tracker {
 
     /// Records a conversion entered by hand for a named campaign and partner.
     pub fn manual(&self, req: &ManualConversion) -> Result<Conversion> {
-        check_id("order_id", &req.order_id)?;
-        let amount = Money::parse(&req.amount, &req.currency)?;
-        let kind: Kind = req.kind.parse()?;
-        if let Some(c) = &req.customer_id {
-            check_id("customer_id", c)?;
-        }
+        let (amount, kind) = parse_order(
+            &req.order_id,
+            &req.amount,
+            &req.currency,
+            &req.kind,
+            req.customer_id.as_deref(),
+        )?;
         let link = Link::parse(
             &req.campaign,
             &req.partner,
             req.ad.as_deref(),
             req.sid.as_deref(),
         )?;
-        self.campaign_of(&link)?;
+        self.read().check_link(&link)?;
         if let Some(existing) = self.replay(&req.order_id, amount, &kind)? {
             return Ok(existing);
         }
@@ -104,12 +105,12 @@ impl Tracker {
         customer_id: Option<String>,
         now: u64,
     ) -> Result<Conversion> {
-        let (campaign, commissions) = {
+        let (recurring, commissions) = {
             let catalogue = self.read();
-            let campaign = catalogue.check_link(&attributed.link)?.clone();
+            let campaign = catalogue.check_link(&attributed.link)?;
             let commissions =
-                catalogue.commissions(&campaign, &attributed.link.partner, &kind, amount);
-            (campaign, commissions)
+                catalogue.commissions(campaign, &attributed.link.partner, &kind, amount);
+            (campaign.recurring_months() > 0, commissions)
         };
         let conversion = Conversion {
             order_id,
@@ -127,9 +128,7 @@ impl Tracker {
         // A first attributed sale of a recurring campaign binds its customer, in the
         // same atomic write as the conversion.
         let binding = match (&conversion.kind, &conversion.customer_id) {
-            (Kind::Sale, Some(_))
-                if campaign.recurring_months() > 0 && conversion.evidence != Evidence::Customer =>
-            {
+            (Kind::Sale, Some(_)) if recurring && conversion.evidence != Evidence::Customer => {
                 Some(Binding {
                     link: conversion.link,
                     bound_at: now,
@@ -195,27 +194,12 @@ impl Tracker {
     }
 
     fn by_token(&self, token: &str, now: u64) -> Result<Attributed> {
-        // The campaign sets the minimum time from click to conversion; it is read from
-        // the token unverified only to pick that number, and checked once verified.
-        let min_seconds = UntrustedToken::parse(token)
-            .ok()
-            .and_then(|u| {
-                self.read()
-                    .campaign(u.campaign())
-                    .map(Campaign::min_seconds_to_convert)
-            })
-            .unwrap_or(0);
-        let v = attribute_token(
-            self.signer.keyring(),
-            token,
-            now,
-            min_seconds,
-            &self.validation,
-        )?;
-        let link = v.link();
-        self.campaign_of(&link)?;
+        // The campaign and partner must exist; the campaign sets the minimum time.
+        let v = attribute_token(self.signer.keyring(), token, now, &self.validation, |v| {
+            Ok(self.read().check_link(&v.link())?.min_seconds_to_convert())
+        })?;
         Ok(Attributed {
-            link,
+            link: v.link(),
             click_id: Some(v.click_id()),
             evidence: Evidence::Token,
         })
@@ -227,12 +211,16 @@ impl Tracker {
             .store
             .click(id)?
             .ok_or_else(|| Error::NotAttributable("unknown click id".into()))?;
-        let campaign = self.campaign_of(&click.link)?;
-        let ends = click.at.saturating_add(campaign.window_secs());
+        let (window, min_seconds) = {
+            let catalogue = self.read();
+            let campaign = catalogue.check_link(&click.link)?;
+            (campaign.window_secs(), campaign.min_seconds_to_convert())
+        };
+        let ends = click.at.saturating_add(window);
         if now >= ends.saturating_add(self.validation.skew_secs) {
             return Err(ClaimsError::Expired { expired_at: ends }.into());
         }
-        check_min_time(campaign.min_seconds_to_convert(), click.at, now)?;
+        check_min_time(min_seconds, click.at, now)?;
         Ok(Attributed {
             link: click.link,
             click_id: Some(id),
@@ -274,6 +262,23 @@ impl Tracker {
             .conversion(order_id)?
             .ok_or_else(|| Error::NotFound(format!("conversion {order_id:?}")))
     }
+}
+
+/// Checks an order's ids and parses its amount and kind.
+fn parse_order(
+    order_id: &str,
+    amount: &str,
+    currency: &str,
+    kind: &str,
+    customer_id: Option<&str>,
+) -> Result<(Money, Kind)> {
+    check_id("order_id", order_id)?;
+    let amount = Money::parse(amount, currency)?;
+    let kind: Kind = kind.parse()?;
+    if let Some(c) = customer_id {
+        check_id("customer_id", c)?;
+    }
+    Ok((amount, kind))
 }
 
 fn same_or_conflict(mut existing: Conversion, amount: Money, kind: &Kind) -> Result<Conversion> {

@@ -246,13 +246,15 @@ impl Tracker {
         match self.store.record_click(&plan.record) {
             Ok(()) => Ok(plan.outcome),
             // The store failed: nothing is credited, the visitor still lands.
-            Err(error) => Err(Refusal {
-                error,
-                fallback: self
-                    .read()
-                    .campaign_by_code(&plan.record.link.campaign)
-                    .map(|c| c.destination().to_owned()),
-            }),
+            Err(error) => Err(
+                match self.read().campaign_by_code(&plan.record.link.campaign) {
+                    Some(campaign) => Refusal::landing_on(campaign, error),
+                    None => Refusal {
+                        error,
+                        fallback: None,
+                    },
+                },
+            ),
         }
     }
 
@@ -276,29 +278,25 @@ impl Tracker {
     /// Verifies an impression link and finds its campaign and partner, counting
     /// nothing (what `HEAD` on an impression answers).
     pub fn check_impression(&self, url: &str) -> Result<Link> {
-        let link = self.signer.verify_click(url)?.link;
-        self.read().check_link(&link)?;
-        Ok(link)
+        self.impression_of(url).map(|i| i.link)
     }
 
     /// An impression of the link `url` was served: verifies it and counts it.
     pub fn impression(&self, url: &str) -> Result<()> {
-        let link = self.signer.verify_click(url)?.link;
-        let (currency, per_mille_minor) = {
-            let catalogue = self.read();
-            let c = catalogue.check_link(&link)?;
-            (c.currency(), c.impression_per_mille().minor())
-        };
-        self.store.record_impression(&ImpressionRecord {
-            link,
-            at: self.clock.now(),
-            currency,
-            per_mille_minor,
-        })
+        self.store.record_impression(&self.impression_of(url)?)
     }
 
-    fn campaign_of(&self, link: &Link) -> Result<Campaign> {
-        self.read().check_link(link).cloned()
+    /// The impression a served link counts, once verified against the catalogue.
+    fn impression_of(&self, url: &str) -> Result<ImpressionRecord> {
+        let link = self.signer.verify_click(url)?.link;
+        let catalogue = self.read();
+        let campaign = catalogue.check_link(&link)?;
+        Ok(ImpressionRecord {
+            link,
+            at: self.clock.now(),
+            currency: campaign.currency(),
+            per_mille_minor: campaign.impression_per_mille().minor(),
+        })
     }
 
     /// A report; see [`StatsQuery`].
