@@ -118,7 +118,9 @@ fn conversion(order: u64, link: Link, usd: Currency) -> Conversion {
             level: 0,
             amount: Money::from_minor(499, usd),
         }],
+        channel: affiliate_sdk::Channel::Server,
         duplicate: false,
+        replaced: false,
     }
 }
 
@@ -190,7 +192,7 @@ fn main() {
         let ours = conversions_parallel(writers, per, |w, i| {
             let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
             assert!(matches!(
-                sled.insert_conversion(&c, None).unwrap(),
+                sled.insert_conversion(&c, None, None).unwrap(),
                 Inserted::New
             ));
         });

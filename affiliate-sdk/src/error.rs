@@ -127,6 +127,14 @@ pub enum ClaimsError {
         /// When the token's window ended, in Unix seconds.
         expired_at: u64,
     },
+    /// A token in a landing URL was issued longer ago than a landing may take
+    /// ([`LANDING_SECS`](crate::LANDING_SECS)): a shared or posted link, not a fresh
+    /// click; it is ignored.
+    #[error("issued more than 10 minutes ago: a landing URL's token must come from a fresh click")]
+    StaleLanding {
+        /// The token's issued-at time, in Unix seconds.
+        issued_at: u64,
+    },
     /// The token claims to be issued further in the future than the allowed clock skew.
     #[error("not yet valid")]
     NotYetValid {

@@ -4,8 +4,9 @@
 //! *current* key signs; every key in the ring verifies, so a key can be rotated in
 //! (add it, make it current) and later out (remove it: what it signed stops verifying).
 //!
-//! Every tag is bound to its purpose by a label in the HMAC input. Link and postback
-//! messages start with theirs (`affiliate-sdk:link:v1\0`, `affiliate-sdk:postback:v1\0`);
+//! Every tag is bound to its purpose by a label in the HMAC input. Link, order and
+//! postback messages start with theirs (`affiliate-sdk:link:v1\0`,
+//! `affiliate-sdk:order:v1\0`, `affiliate-sdk:postback:v1\0`);
 //! a token message is the token's own text, which starts with `v1.`, followed by the
 //! label `\0affiliate-sdk:token:v1` (so the MAC reads the token in place, from its
 //! first byte). No message of one purpose can equal a message of another, so a link
@@ -37,10 +38,16 @@ pub(crate) enum Purpose {
     Link = 0,
     Token = 1,
     Postback = 2,
+    Order = 3,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 3] = [Purpose::Link, Purpose::Token, Purpose::Postback];
+    const ALL: [Purpose; 4] = [
+        Purpose::Link,
+        Purpose::Token,
+        Purpose::Postback,
+        Purpose::Order,
+    ];
 
     /// What the MAC absorbs before the message.
     fn prefix(self) -> &'static [u8] {
@@ -48,6 +55,7 @@ impl Purpose {
             Purpose::Link => b"affiliate-sdk:link:v1\0",
             Purpose::Token => b"",
             Purpose::Postback => b"affiliate-sdk:postback:v1\0",
+            Purpose::Order => b"affiliate-sdk:order:v1\0",
         }
     }
 }
@@ -186,7 +194,7 @@ struct Entry {
     kid: Kid,
     key: Key,
     /// Keyed HMAC states with each purpose's prefix absorbed, indexed by `Purpose as usize`.
-    macs: [HmacSha256; 3],
+    macs: [HmacSha256; 4],
 }
 
 impl Entry {

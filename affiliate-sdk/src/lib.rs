@@ -97,15 +97,18 @@ mod error;
 mod key;
 mod link;
 mod money;
+mod order;
 pub mod store;
 mod token;
 
 pub use crate::attribution::{
-    Amounts, Attribution, Campaign, CampaignSpec, Catalogue, ClickOutcome, ClickPlan, ClickPlanner,
-    Commission, Conversion, ConversionRequest, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind,
-    MAX_ID_LEN, ManualConversion, Partner, PartnerSpec, PriorToken, Refusal, SaleCommission,
-    StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_min_time,
-    decide_prior_token, format_day, parse_day, weigh_prior_token,
+    Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec, Catalogue,
+    Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission, Conversion, ConversionRequest,
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind,
+    LANDING_SECS, MAX_ID_LEN, ManualConversion, Partner, PartnerSpec, PriorToken, Refusal,
+    SaleCommission, StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token,
+    check_fresh_landing, check_min_time, decide_prior_token, format_day, parse_day,
+    weigh_prior_token,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
@@ -117,6 +120,7 @@ pub use crate::error::{ClaimsError, ERROR_CODES, Error, KeyError, Result};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
+pub use crate::order::{MAX_ORDER_SIGNATURE_LEN, OrderFields};
 #[cfg(feature = "postgres")]
 pub use crate::store::PostgresStore;
 #[cfg(feature = "sled")]

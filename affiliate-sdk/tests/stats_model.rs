@@ -89,6 +89,8 @@ struct Held {
     ad: usize,
     sid: usize,
     at: u64,
+    /// Which click (each click that issues a token is a new one).
+    click: u64,
 }
 
 type Key = [Option<String>; 5];
@@ -112,6 +114,7 @@ struct ModelConversion {
     /// (currency, minor) of every commission share.
     shares: Vec<(&'static str, u64)>,
     status: Status,
+    click: u64,
 }
 
 /// Days since the epoch to `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
@@ -147,6 +150,7 @@ struct Model {
     visitors: [Option<Held>; 3],
     rows: BTreeMap<Key, Row>,
     conversions: BTreeMap<u8, ModelConversion>,
+    clicks_made: u64,
 }
 
 impl Model {
@@ -178,7 +182,9 @@ impl Model {
                 }
                 let keep = campaign == 1 && same.is_some();
                 if !keep {
+                    self.clicks_made += 1;
                     self.visitors[visitor] = Some(Held {
+                        click: self.clicks_made,
                         campaign,
                         partner,
                         ad,
@@ -207,8 +213,10 @@ impl Model {
                 cents,
                 lead,
             } => {
-                if let Some(existing) = self.conversions.get(&order) {
-                    let _ = existing; // replay or conflict: nothing changes
+                // A replay or a conflict changes nothing, except that a rejected
+                // order id is attributed again by another click.
+                let existing = self.conversions.get(&order).map(|e| (e.status, e.click));
+                if existing.is_some_and(|(status, _)| status != Status::Rejected) {
                     return;
                 }
                 let Some(h) = self.visitors[visitor] else {
@@ -220,6 +228,9 @@ impl Model {
                 }
                 if h.campaign == 1 && self.now - h.at < 60 {
                     return; // skincare's minimum time to convert
+                }
+                if existing.is_some_and(|(_, click)| click == h.click) {
+                    return;
                 }
                 let shares = if h.campaign == 0 {
                     let base = if lead { 200 } else { half_up(cents * 10, 100) };
@@ -245,6 +256,7 @@ impl Model {
                         lead,
                         shares,
                         status: Status::Pending,
+                        click: h.click,
                     },
                 );
             }
@@ -307,6 +319,7 @@ fn run(store: Arc<dyn Store>, ops: &[Op]) -> Result<(), TestCaseError> {
         visitors: [None; 3],
         rows: BTreeMap::new(),
         conversions: BTreeMap::new(),
+        clicks_made: 0,
     };
     let mut tokens: [Option<String>; 3] = [None, None, None];
     for op in ops {

@@ -56,9 +56,60 @@ impl fmt::Display for Attribution {
     }
 }
 
+/// What a campaign accepts from the browser (the public pixel and beacon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrowserConversions {
+    /// Only orders signed by the merchant's backend (`osig`); the default.
+    #[default]
+    Signed,
+    /// Unsigned orders too, within limits: the campaign's currency, kinds `sale` and
+    /// `lead`, at most `max_browser_amount`, at most `browser_conversions_per_click`
+    /// per click. A signed order is never limited.
+    Open,
+    /// None: server postbacks and manual entries only.
+    Off,
+}
+
+impl BrowserConversions {
+    /// `signed`, `open` or `off`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrowserConversions::Signed => "signed",
+            BrowserConversions::Open => "open",
+            BrowserConversions::Off => "off",
+        }
+    }
+}
+
+impl FromStr for BrowserConversions {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<BrowserConversions> {
+        match s {
+            "signed" => Ok(BrowserConversions::Signed),
+            "open" => Ok(BrowserConversions::Open),
+            "off" => Ok(BrowserConversions::Off),
+            _ => Err(Error::malformed(
+                "browser_conversions",
+                "expected \"signed\", \"open\" or \"off\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for BrowserConversions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Default [`CampaignSpec::browser_conversions_per_click`]: 3.
+pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
+
 /// A campaign as written in configuration: amounts and percentages as decimal
 /// strings. [`Campaign::new`] validates it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
     /// The campaign code.
@@ -97,6 +148,20 @@ pub struct CampaignSpec {
     /// Months a customer's later sales stay with the partner of its first sale (0: none).
     #[serde(default)]
     pub recurring_months: u32,
+    /// What the public pixel and beacon may report (default `signed`).
+    #[serde(default)]
+    pub browser_conversions: BrowserConversions,
+    /// The largest amount an unsigned browser conversion may carry, in the campaign's
+    /// currency. Required when `browser_conversions` is `open`.
+    #[serde(default)]
+    pub max_browser_amount: Option<String>,
+    /// Unsigned browser conversions one click may make (default 3, 1 to 1000).
+    #[serde(default = "default_per_click")]
+    pub browser_conversions_per_click: u32,
+}
+
+fn default_per_click() -> u32 {
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK
 }
 
 fn default_cookie_days() -> u32 {
@@ -104,15 +169,39 @@ fn default_cookie_days() -> u32 {
 }
 
 impl CampaignSpec {
-    /// A spec with the defaults: 30-day window, last click, no commissions.
+    /// A spec with the defaults: 30-day window, last click, no commissions, signed
+    /// browser conversions only.
     #[must_use]
     pub fn new(code: &str, destination: &str, currency: &str) -> CampaignSpec {
         CampaignSpec {
             code: code.into(),
             destination: destination.into(),
-            cookie_days: DEFAULT_COOKIE_DAYS,
             currency: currency.into(),
             ..CampaignSpec::default()
+        }
+    }
+}
+
+impl Default for CampaignSpec {
+    /// Empty code, destination and currency (to be filled in) and every default.
+    fn default() -> CampaignSpec {
+        CampaignSpec {
+            code: String::new(),
+            destination: String::new(),
+            cookie_days: DEFAULT_COOKIE_DAYS,
+            attribution: Attribution::default(),
+            min_seconds_to_convert: 0,
+            currency: String::new(),
+            sale_percent: None,
+            sale_flat: None,
+            lead_flat: None,
+            click_flat: None,
+            impression_per_mille: None,
+            override_percents: Vec::new(),
+            recurring_months: 0,
+            browser_conversions: BrowserConversions::default(),
+            max_browser_amount: None,
+            browser_conversions_per_click: DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
         }
     }
 }
@@ -144,6 +233,9 @@ pub struct Campaign {
     impression_per_mille: Money,
     override_percents: Vec<Percent>,
     recurring_months: u32,
+    browser_conversions: BrowserConversions,
+    max_browser_amount: Option<Money>,
+    browser_conversions_per_click: u32,
 }
 
 /// Names the spec field in a validation error.
@@ -208,6 +300,22 @@ impl Campaign {
             .iter()
             .map(|p| field("override_percents", Percent::parse(p)))
             .collect::<Result<Vec<_>>>()?;
+        if !(1..=1000).contains(&spec.browser_conversions_per_click) {
+            return Err(Error::malformed(
+                "browser_conversions_per_click",
+                "must be 1 to 1000",
+            ));
+        }
+        let max_browser_amount = match &spec.max_browser_amount {
+            None if spec.browser_conversions == BrowserConversions::Open => {
+                return Err(Error::malformed(
+                    "max_browser_amount",
+                    "required when browser_conversions is \"open\"",
+                ));
+            }
+            None => None,
+            Some(_) => Some(flat("max_browser_amount", &spec.max_browser_amount)?),
+        };
         Ok(Campaign {
             code,
             destination,
@@ -221,6 +329,9 @@ impl Campaign {
             impression_per_mille: flat("impression_per_mille", &spec.impression_per_mille)?,
             override_percents,
             recurring_months: spec.recurring_months,
+            browser_conversions: spec.browser_conversions,
+            max_browser_amount,
+            browser_conversions_per_click: spec.browser_conversions_per_click,
         })
     }
 
@@ -288,6 +399,22 @@ impl Campaign {
     #[must_use]
     pub fn recurring_months(&self) -> u32 {
         self.recurring_months
+    }
+
+    /// What the public pixel and beacon may report.
+    #[must_use]
+    pub fn browser_conversions(&self) -> BrowserConversions {
+        self.browser_conversions
+    }
+    /// The largest unsigned browser conversion, if set.
+    #[must_use]
+    pub fn max_browser_amount(&self) -> Option<Money> {
+        self.max_browser_amount
+    }
+    /// Unsigned browser conversions one click may make.
+    #[must_use]
+    pub fn browser_conversions_per_click(&self) -> u32 {
+        self.browser_conversions_per_click
     }
 
     /// The partner's own commission for a conversion of `kind` and `amount`.

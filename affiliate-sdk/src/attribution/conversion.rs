@@ -205,6 +205,49 @@ impl fmt::Display for Evidence {
     }
 }
 
+/// How a conversion reached the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The public pixel or beacon, unsigned (a campaign in `open` mode). An
+    /// authenticated channel replaces it (see [`Conversion::replaceable_by`]).
+    Browser,
+    /// The public pixel or beacon with the merchant's order signature.
+    SignedBrowser,
+    /// A server postback authenticated by an API key. Records written before channels
+    /// were kept read as this.
+    #[default]
+    Server,
+    /// Entered by hand through the authenticated API.
+    Manual,
+}
+
+impl Channel {
+    /// `browser`, `signed_browser`, `server` or `manual`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Browser => "browser",
+            Channel::SignedBrowser => "signed_browser",
+            Channel::Server => "server",
+            Channel::Manual => "manual",
+        }
+    }
+
+    /// Whether the merchant vouched for the conversion (everything but an unsigned
+    /// browser report).
+    #[must_use]
+    pub fn is_authenticated(self) -> bool {
+        self != Channel::Browser
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One partner's share of a conversion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commission {
@@ -239,16 +282,24 @@ pub struct Conversion {
     pub converted_at: u64,
     /// The partner's commission (level 0) and its ancestors' overrides.
     pub commissions: Vec<Commission>,
+    /// How it reached the tracker.
+    #[serde(default)]
+    pub channel: Channel,
     /// True when this answer is a replay of an order id recorded before.
     #[serde(skip)]
     pub duplicate: bool,
+    /// True when this answer replaced an earlier record of the order id (kept for
+    /// audit: [`Tracker::replaced_conversions`](crate::Tracker::replaced_conversions)).
+    #[serde(skip)]
+    pub replaced: bool,
 }
 
 impl Conversion {
     /// The conversion as every API shows it (the HTTP server's JSON, the bindings):
     /// `order_id, kind, amount, currency, campaign, partner, ad, sid, click_id, status,
-    /// duplicate, commissions: [{partner, level, amount}]`, plus `evidence`,
-    /// `customer_id` and `converted_at` (Unix seconds). Amounts are decimal strings.
+    /// duplicate, commissions: [{partner, level, amount}]`, plus `replaced`, `channel`,
+    /// `evidence`, `customer_id` and `converted_at` (Unix seconds). Amounts are decimal
+    /// strings.
     ///
     /// ```
     /// # use affiliate_sdk::*;
@@ -282,15 +333,52 @@ impl Conversion {
             "click_id": self.click_id,
             "status": self.status,
             "duplicate": self.duplicate,
+            "replaced": self.replaced,
             "commissions": self.commissions.iter().map(|c| serde_json::json!({
                 "partner": c.partner,
                 "level": c.level,
                 "amount": c.amount.to_string(),
             })).collect::<Vec<_>>(),
+            "channel": self.channel,
             "evidence": self.evidence,
             "customer_id": self.customer_id,
             "converted_at": self.converted_at,
         })
+    }
+
+    /// Whether `new`, arriving under this record's order id, replaces it (the record
+    /// is kept for audit) instead of being a replay or a conflict:
+    ///
+    /// * an unsigned browser record that is `pending` or `rejected` gives way to any
+    ///   authenticated channel (postback, manual entry, signed browser conversion), so a
+    ///   browser that claimed an order id first never blocks the merchant;
+    /// * a `rejected` record gives way to a postback or manual entry that credits
+    ///   another click or partner, so a rejected order id can be attributed again (the
+    ///   same attribution again is a replay: a retried postback does not undo a
+    ///   rejection).
+    ///
+    /// Nothing replaces an approved or paid record, nor anything from an unsigned
+    /// browser report.
+    #[must_use]
+    pub fn replaceable_by(&self, new: &Conversion) -> bool {
+        if !new.channel.is_authenticated() {
+            return false;
+        }
+        let squatted = self.channel == Channel::Browser
+            && matches!(self.status, Status::Pending | Status::Rejected);
+        let reattributed = self.status == Status::Rejected
+            && matches!(new.channel, Channel::Server | Channel::Manual)
+            && (self.link, self.click_id) != (new.link, new.click_id);
+        squatted || reattributed
+    }
+
+    /// Whether some authenticated conversion could replace this record (see
+    /// [`Conversion::replaceable_by`]); if not, a new report of its order id is a
+    /// replay or a conflict whatever it credits.
+    #[must_use]
+    pub fn may_be_replaced(&self) -> bool {
+        self.status == Status::Rejected
+            || (self.channel == Channel::Browser && self.status == Status::Pending)
     }
 
     /// The partner's own commission (level 0).
@@ -353,6 +441,29 @@ impl ConversionRequest {
             ..ConversionRequest::default()
         }
     }
+}
+
+/// A conversion reported by a browser through the public pixel or beacon: strings as
+/// they arrived. The session token is its only evidence; `osig` is the merchant's
+/// order signature ([`Keyring::sign_order`](crate::Keyring::sign_order)). Unknown
+/// fields are ignored (a pixel URL may carry a cache-buster).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BrowserConversion {
+    /// The merchant's order id.
+    pub order_id: String,
+    /// Decimal amount.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// `sale`, `lead` or an action name.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// The session token (from the body, the query or the visitor's cookie).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The merchant's order signature, `<kid>.<tag>`.
+    #[serde(default)]
+    pub osig: Option<String>,
 }
 
 /// A conversion entered by hand for a named campaign and partner.

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::Attribution;
-use crate::error::{Error, Result};
+use crate::error::{ClaimsError, Error, Result};
 use crate::key::Keyring;
 use crate::link::Link;
 use crate::token::{TokenValidation, VerifiedToken};
@@ -74,6 +74,24 @@ pub fn weigh_prior_token<'t>(
         decide_prior_token(verified.as_ref(), link, attribution, now),
         verified,
     )
+}
+
+/// A token in a landing URL (`?aff_token=`) is taken only when it was issued at most
+/// this many seconds ago (10 minutes): the time from a click to its landing page, not
+/// a link to `shop/?aff_token=…` shared or posted somewhere to stuff cookies.
+pub const LANDING_SECS: u64 = 600;
+
+/// Refuses a verified landing token issued more than [`LANDING_SECS`] before `now`
+/// (error `expired`). Its issue time is readable without the key, so the browser
+/// snippet applies the same rule.
+pub fn check_fresh_landing(token: &VerifiedToken<'_>, now: u64) -> Result<()> {
+    if now.saturating_sub(token.issued_at()) > LANDING_SECS {
+        return Err(ClaimsError::StaleLanding {
+            issued_at: token.issued_at(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Refuses a conversion sooner than `min_seconds` after its click at `clicked_at`

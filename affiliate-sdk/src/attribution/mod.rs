@@ -34,6 +34,7 @@
 //!   `approved | paid → reversed`. Reports count every conversion but leave the revenue
 //!   and commission of rejected and reversed ones out (the commission is clawed back).
 
+mod browser;
 mod campaign;
 mod catalogue;
 mod click;
@@ -44,17 +45,21 @@ mod redirect;
 mod stats;
 mod tracker;
 
-pub use campaign::{Attribution, Campaign, CampaignSpec, DEFAULT_COOKIE_DAYS, SaleCommission};
+pub use campaign::{
+    Attribution, BrowserConversions, Campaign, CampaignSpec, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
+    DEFAULT_COOKIE_DAYS, SaleCommission,
+};
 pub use catalogue::{Catalogue, Partner, PartnerSpec};
 pub use click::{ClickOutcome, ClickPlan, ClickPlanner, Refusal};
 pub(crate) use conversion::check_id;
 pub use conversion::{
-    Commission, Conversion, ConversionRequest, Evidence, Kind, MAX_ID_LEN, ManualConversion, Status,
+    BrowserConversion, Channel, Commission, Conversion, ConversionRequest, Evidence, Kind,
+    MAX_ID_LEN, ManualConversion, Status,
 };
 pub use days::{format_day, parse_day};
 pub use decide::{
-    PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_min_time, decide_prior_token,
-    weigh_prior_token,
+    LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
+    check_min_time, decide_prior_token, weigh_prior_token,
 };
 pub use stats::{Amounts, Dimension, StatsQuery, StatsRow};
 pub use tracker::Tracker;

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of,
+    day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -25,6 +25,8 @@ struct Inner {
     counters: BTreeMap<CounterKey, Counters>,
     conversions: HashMap<String, Conversion>,
     customers: HashMap<String, Binding>,
+    replaced: HashMap<String, Vec<Conversion>>,
+    per_click: HashMap<ClickId, u32>,
 }
 
 impl MemoryStore {
@@ -79,19 +81,50 @@ impl Store for MemoryStore {
         &self,
         conversion: &Conversion,
         binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
     ) -> Result<Inserted> {
         let mut g = self.lock();
-        if let Some(existing) = g.conversions.get(&conversion.order_id) {
-            return Ok(Inserted::Existing(Box::new(existing.clone())));
+        // Under one lock: every write or none.
+        let replaced = match g.conversions.get(&conversion.order_id) {
+            Some(existing) if existing.replaceable_by(conversion) => Some(existing.clone()),
+            Some(existing) => return Ok(Inserted::Existing(Box::new(existing.clone()))),
+            None => None,
+        };
+        if let (None, Some(cap), Some(click)) = (&replaced, per_click_cap, conversion.click_id) {
+            let made = g.per_click.entry(click).or_default();
+            if *made >= cap {
+                return Ok(Inserted::CapReached);
+            }
+            *made += 1;
         }
-        // Under one lock: both writes or neither.
-        if let (Some(b), Some(customer)) = (binding, &conversion.customer_id) {
-            g.customers.entry(customer.clone()).or_insert(*b);
+        if let (Some(b), Some(customer)) = (binding, &conversion.customer_id)
+            && takes_binding(g.customers.get(customer), replaced.as_ref())
+        {
+            g.customers.insert(customer.clone(), *b);
         }
         let mut c = conversion.clone();
         c.duplicate = false;
+        c.replaced = false;
         g.conversions.insert(c.order_id.clone(), c);
-        Ok(Inserted::New)
+        Ok(match replaced {
+            Some(old) => {
+                g.replaced
+                    .entry(old.order_id.clone())
+                    .or_default()
+                    .push(old.clone());
+                Inserted::Replaced(Box::new(old))
+            }
+            None => Inserted::New,
+        })
+    }
+
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        Ok(self
+            .lock()
+            .replaced
+            .get(order_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {

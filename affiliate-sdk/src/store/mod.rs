@@ -164,6 +164,24 @@ pub enum Inserted {
     /// A conversion with this order id was already recorded (and is durable); it is
     /// returned unchanged.
     Existing(Box<Conversion>),
+    /// The order id's record was one the new conversion replaces
+    /// ([`Conversion::replaceable_by`]): the new one is durable in its place, and the
+    /// old one, returned here, is kept for audit ([`Store::replaced_conversions`]).
+    Replaced(Box<Conversion>),
+    /// The conversion's click has made its quota of conversions; nothing was written.
+    CapReached,
+}
+
+/// Whether a new record's customer binding is written over `current`, the customer's
+/// binding now: the first binding wins, except over a binding that `replaced` (the
+/// record the new one replaces) made itself.
+pub(crate) fn takes_binding(current: Option<&Binding>, replaced: Option<&Conversion>) -> bool {
+    match current {
+        None => true,
+        Some(b) => replaced.is_some_and(|old| {
+            old.customer_id.is_some() && b.link == old.link && b.bound_at == old.converted_at
+        }),
+    }
 }
 
 /// What [`Store::set_status`] did.
@@ -190,16 +208,26 @@ pub trait Store: Send + Sync {
     /// The click with this id, buffered ones included.
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>>;
 
-    /// Records `conversion` unless its order id exists. With `binding`, the
-    /// conversion's `customer_id` is bound to it in the same atomic write, unless that
-    /// customer is bound already (the first binding wins): after a crash, both are
-    /// there or neither is. Durable before it returns (one fsync or one transaction),
-    /// in both outcomes; a replay (`Existing`) binds nothing.
+    /// Records `conversion` unless its order id exists, or replaces the existing record
+    /// when [`Conversion::replaceable_by`] says so (the old record moves to the audit
+    /// trail of [`Store::replaced_conversions`]). With `binding`, the conversion's
+    /// `customer_id` is bound to it in the same atomic write, unless that customer is
+    /// bound already (the first binding wins, except over a binding the replaced record
+    /// made): after a crash, all of it is there or none. With `per_click_cap`, a new
+    /// conversion is written only while its click has made fewer than that many
+    /// conversions under a cap (`CapReached` otherwise), counted in the same write.
+    /// Durable before it returns (one fsync or one transaction), in every outcome; a
+    /// replay (`Existing`) writes nothing.
     fn insert_conversion(
         &self,
         conversion: &Conversion,
         binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
     ) -> Result<Inserted>;
+
+    /// The records replaced under `order_id`, oldest first (see
+    /// [`Store::insert_conversion`]).
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>>;
 
     /// The conversion recorded under `order_id`.
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;

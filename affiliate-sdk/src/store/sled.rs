@@ -3,7 +3,8 @@
 //!
 //! # Durability
 //!
-//! * Conversions (each with its customer binding, in one transaction over both trees)
+//! * Conversions (each in one transaction with its customer binding, its click's count
+//!   and the record it replaces)
 //!   and status changes are flushed to disk before the call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
 //!   waits for the first flush that starts after its write, so one `fsync` can
 //!   acknowledge many conversions and none is acknowledged before it is on disk.
@@ -36,7 +37,7 @@ use super::codec::{
 };
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of,
+    day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -57,6 +58,11 @@ pub struct SledStore {
     /// Keys: [`day_key`] (day, then order id); values empty.
     conversions_by_day: sled::Tree,
     customers: sled::Tree,
+    /// Keys: order id, `\0`, a sequence number (8, big-endian); values: the replaced
+    /// record.
+    replaced: sled::Tree,
+    /// Keys: click id; values: conversions made under a cap (4, little-endian).
+    per_click: sled::Tree,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
 }
@@ -166,6 +172,8 @@ impl SledStore {
             conversions: tree("conversions")?,
             conversions_by_day: tree("conversions-by-day")?,
             customers: tree("customers")?,
+            replaced: tree("replaced-conversions")?,
+            per_click: tree("conversions-per-click")?,
             db,
             commit: GroupCommit::default(),
             batch,
@@ -300,8 +308,17 @@ impl Store for SledStore {
         &self,
         conversion: &Conversion,
         binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
     ) -> Result<Inserted> {
         use sled::Transactional as _;
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+        enum Outcome {
+            New,
+            Existing(Conversion),
+            Replaced(Conversion),
+            CapReached,
+        }
         let value = serde_json::to_vec(conversion).map_err(store_err)?;
         let bind = match (binding, &conversion.customer_id) {
             (Some(b), Some(customer)) => Some((
@@ -321,34 +338,83 @@ impl Store for SledStore {
                 &[],
             )
             .map_err(store_err)?;
-        // The conversion and its customer binding in one transaction: both or neither.
+        // The conversion, its customer binding, the click's count and the replaced
+        // record in one transaction: all or none.
         let key = conversion.order_id.as_bytes();
-        let existing = (&self.conversions, &self.customers)
-            .transaction(|(conversions, customers)| {
-                if let Some(existing) = conversions.get(key)? {
-                    return Ok(Some(existing));
+        let click_key = conversion.click_id.map(|c| *c.as_bytes());
+        let corrupt_record = || ConflictableTransactionError::Abort("conversion");
+        let outcome = (
+            &self.conversions,
+            &self.customers,
+            &self.per_click,
+            &self.replaced,
+        )
+            .transaction(|(conversions, customers, per_click, replaced)| {
+                let old = match conversions.get(key)? {
+                    Some(bytes) => {
+                        let old: Conversion =
+                            serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
+                        if !old.replaceable_by(conversion) {
+                            return Ok(Outcome::Existing(old));
+                        }
+                        let mut audit_key = key.to_vec();
+                        audit_key.push(0);
+                        audit_key.extend_from_slice(&replaced.generate_id()?.to_be_bytes());
+                        replaced.insert(audit_key, bytes)?;
+                        Some(old)
+                    }
+                    None => None,
+                };
+                if let (None, Some(cap), Some(click)) = (&old, per_click_cap, &click_key) {
+                    let made = per_click
+                        .get(click)?
+                        .and_then(|v| v.as_ref().try_into().ok())
+                        .map_or(0, u32::from_le_bytes);
+                    if made >= cap {
+                        return Ok(Outcome::CapReached);
+                    }
+                    per_click.insert(click, &(made + 1).to_le_bytes())?;
                 }
                 conversions.insert(key, value.as_slice())?;
-                if let Some((customer, b)) = &bind
-                    && customers.get(*customer)?.is_none()
-                {
-                    customers.insert(*customer, b.as_slice())?;
+                if let Some((customer, b)) = &bind {
+                    let current = match customers.get(*customer)? {
+                        Some(v) => Some(
+                            serde_json::from_slice::<Binding>(&v)
+                                .map_err(|_| ConflictableTransactionError::Abort("customer"))?,
+                        ),
+                        None => None,
+                    };
+                    if takes_binding(current.as_ref(), old.as_ref()) {
+                        customers.insert(*customer, b.as_slice())?;
+                    }
                 }
-                Ok(None)
+                Ok(old.map_or(Outcome::New, Outcome::Replaced))
             })
-            .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                sled::transaction::TransactionError::Storage(e) => store_err(e),
-                sled::transaction::TransactionError::Abort(()) => store_err("aborted"),
+            .map_err(|e: TransactionError<&str>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(what) => corrupt(what),
             })?;
-        // Flush in both cases: an existing record may come from a writer that has not
+        // Flush in every case: an existing record may come from a writer that has not
         // flushed yet, and it must not be acknowledged before it is durable.
         self.sync()?;
-        match existing {
-            None => Ok(Inserted::New),
-            Some(current) => serde_json::from_slice(&current)
-                .map(|c| Inserted::Existing(Box::new(c)))
-                .map_err(|_| corrupt("conversion")),
-        }
+        Ok(match outcome {
+            Outcome::New => Inserted::New,
+            Outcome::Existing(c) => Inserted::Existing(Box::new(c)),
+            Outcome::Replaced(c) => Inserted::Replaced(Box::new(c)),
+            Outcome::CapReached => Inserted::CapReached,
+        })
+    }
+
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        let mut prefix = order_id.as_bytes().to_vec();
+        prefix.push(0);
+        self.replaced
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (_, v) = kv.map_err(store_err)?;
+                serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))
+            })
+            .collect()
     }
 
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {

@@ -20,7 +20,8 @@ pub const BASE: &str = "https://t.shop.example/go";
 /// per lead, 0.05 per click, 1.50 per mille, overrides 10% and 5%, 28 days, last
 /// click), campaign `skincare` (EUR, flat 5.00 per sale, first click, 7 days, 60 s
 /// minimum, 12 recurring months), and partners `boss` ← `mid` ← `abc123` (coupon
-/// `ABC10`) and `solo`.
+/// `ABC10`) and `solo`. Campaign `beauty` (USD, 10% of sales) takes unsigned browser
+/// conversions (`open`) up to 100.00, at most 3 per click.
 pub fn tracker(store: Arc<dyn Store>) -> (Tracker, Arc<FixedClock>) {
     let ring = super::vector_keyring();
     let signer = LinkSigner::new(ring, BASE).unwrap();
@@ -41,6 +42,11 @@ pub fn tracker(store: Arc<dyn Store>) -> (Tracker, Arc<FixedClock>) {
     skin.min_seconds_to_convert = 60;
     skin.recurring_months = 12;
     t.add_campaign(&skin).unwrap();
+    let mut beauty = CampaignSpec::new("beauty", "https://shop.example/beauty", "USD");
+    beauty.sale_percent = Some("10".into());
+    beauty.browser_conversions = affiliate_sdk::BrowserConversions::Open;
+    beauty.max_browser_amount = Some("100.00".into());
+    t.add_campaign(&beauty).unwrap();
     t.add_partner(&PartnerSpec::new("boss")).unwrap();
     let mut mid = PartnerSpec::new("mid");
     mid.parent = Some("boss".into());
@@ -85,9 +91,16 @@ impl Store for CrashAfterWrites {
         &self,
         c: &affiliate_sdk::Conversion,
         binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
     ) -> affiliate_sdk::Result<Inserted> {
         self.write()?;
-        self.inner.insert_conversion(c, binding)
+        self.inner.insert_conversion(c, binding, per_click_cap)
+    }
+    fn replaced_conversions(
+        &self,
+        order_id: &str,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
+        self.inner.replaced_conversions(order_id)
     }
     fn conversion(
         &self,
@@ -138,8 +151,8 @@ macro_rules! store_conformance {
 
             use affiliate_sdk::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange};
             use affiliate_sdk::{
-                ClickId, Code, Conversion, ConversionRequest, Currency, Dimension, Evidence, Link,
-                ManualConversion, StatsQuery, Status, Store,
+                BrowserConversion, Channel, ClickId, Code, Conversion, ConversionRequest, Currency,
+                Dimension, Evidence, Link, ManualConversion, StatsQuery, Status, Store,
             };
 
             use $crate::common::conformance::{tracker, DAY, T0};
@@ -247,9 +260,9 @@ macro_rules! store_conformance {
                 let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
                 let mut other = c.clone();
                 other.amount = affiliate_sdk::Money::parse("99", "USD").unwrap();
-                match s.insert_conversion(&other, None).unwrap() {
+                match s.insert_conversion(&other, None, None).unwrap() {
                     Inserted::Existing(e) => assert_eq!(*e, c),
-                    Inserted::New => panic!("inserted twice"),
+                    other => panic!("inserted twice: {other:?}"),
                 }
                 assert_eq!(s.conversion("o-1").unwrap(), Some(c));
                 assert_eq!(s.conversion("o-2").unwrap(), None);
@@ -267,13 +280,13 @@ macro_rules! store_conformance {
                     let mut o = c.clone();
                     o.order_id = order.into();
                     o.converted_at = c.converted_at + days * DAY;
-                    assert_eq!(s.insert_conversion(&o, None).unwrap(), Inserted::New);
+                    assert_eq!(s.insert_conversion(&o, None, None).unwrap(), Inserted::New);
                     stored.push(o);
                 }
                 // A replay of o-1 that carries another day changes nothing.
                 let mut replay = c.clone();
                 replay.converted_at += 2 * DAY;
-                assert!(matches!(s.insert_conversion(&replay, None).unwrap(), Inserted::Existing(_)));
+                assert!(matches!(s.insert_conversion(&replay, None, None).unwrap(), Inserted::Existing(_)));
                 // Status changes keep a record on its day.
                 s.set_status("o-2", Status::Pending, Status::Approved).unwrap();
                 stored[2].status = Status::Approved;
@@ -316,14 +329,14 @@ macro_rules! store_conformance {
                 let first = t.manual(&m).unwrap();
                 assert_eq!(s.customer("cust-1").unwrap(), None);
                 let of = |order: &str, customer: Option<&str>| Conversion { order_id: order.into(), customer_id: customer.map(Into::into), ..first.clone() };
-                assert_eq!(s.insert_conversion(&of("b-2", Some("cust-1")), Some(&a)).unwrap(), Inserted::New);
+                assert_eq!(s.insert_conversion(&of("b-2", Some("cust-1")), Some(&a), None).unwrap(), Inserted::New);
                 assert_eq!(s.customer("cust-1").unwrap(), Some(a));
-                assert_eq!(s.insert_conversion(&of("b-3", Some("cust-1")), Some(&b)).unwrap(), Inserted::New);
+                assert_eq!(s.insert_conversion(&of("b-3", Some("cust-1")), Some(&b), None).unwrap(), Inserted::New);
                 assert_eq!(s.customer("cust-1").unwrap(), Some(a), "the first binding stays");
                 // A replay binds nothing, and neither does a conversion without a customer.
-                assert!(matches!(s.insert_conversion(&of("b-1", Some("cust-3")), Some(&b)).unwrap(), Inserted::Existing(_)));
+                assert!(matches!(s.insert_conversion(&of("b-1", Some("cust-3")), Some(&b), None).unwrap(), Inserted::Existing(_)));
                 assert_eq!(s.customer("cust-3").unwrap(), None);
-                assert_eq!(s.insert_conversion(&of("b-4", None), Some(&b)).unwrap(), Inserted::New);
+                assert_eq!(s.insert_conversion(&of("b-4", None), Some(&b), None).unwrap(), Inserted::New);
                 assert_eq!(s.customer("cust-2").unwrap(), None);
             }
 
@@ -526,6 +539,115 @@ macro_rules! store_conformance {
                 renew.customer_id = Some("cust-7".into());
                 let c = t.convert(&renew).unwrap();
                 assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+            }
+
+            /// A browser conversion of campaign `beauty` (open) with `token`.
+            fn browser(order: &str, amount: &str, token: &str) -> BrowserConversion {
+                BrowserConversion { order_id: order.into(), amount: amount.into(), currency: "USD".into(), kind: "sale".into(), token: Some(token.into()), osig: None }
+            }
+
+            fn partners_credited(t: &affiliate_sdk::Tracker) -> Vec<(String, u64)> {
+                let rows = t.stats(&StatsQuery::new(&[Dimension::Partner])).unwrap();
+                let mut v: Vec<(String, u64)> = rows.into_iter().filter(|r| r.sales > 0).map(|r| (r.group[0].1.clone().unwrap(), r.sales)).collect();
+                v.sort();
+                v
+            }
+
+            #[test]
+            fn an_authenticated_channel_replaces_a_squatted_order_and_the_squatter_is_kept() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let squatter = t.click(&t.signer().build("beauty", "solo", None, None).unwrap(), None).unwrap().token;
+                let right = t.click(&t.signer().build("beauty", "abc123", None, None).unwrap(), None).unwrap().token;
+                clock.advance_secs(60);
+                // The squatter's browser claims the shop's next order id first.
+                let squatted = t.convert_browser(&browser("next-1", "50.00", &squatter)).unwrap();
+                assert_eq!((squatted.channel, squatted.replaced), (Channel::Browser, false));
+                // The merchant's authenticated postback for that order replaces it.
+                let c = t.convert(&sale("next-1", "50.00", Some(&right))).unwrap();
+                assert!(c.replaced && !c.duplicate);
+                assert_eq!((c.link.partner.as_str(), c.channel), ("abc123", Channel::Server));
+                assert_eq!(s.conversion("next-1").unwrap().unwrap().link.partner.as_str(), "abc123");
+                let kept = t.replaced_conversions("next-1").unwrap();
+                assert_eq!(kept.len(), 1);
+                assert_eq!((kept[0].link.partner.as_str(), kept[0].channel), ("solo", Channel::Browser));
+                assert_eq!(partners_credited(&t), [("abc123".to_string(), 1)]);
+                // The replay is a duplicate; the squatter's browser cannot take it back,
+                // nor learn about it.
+                let again = t.convert(&sale("next-1", "50.00", Some(&right))).unwrap();
+                assert!(again.duplicate && !again.replaced);
+                let e = t.convert_browser(&browser("next-1", "50.00", &squatter)).unwrap_err();
+                assert_eq!(e.code(), "not_attributable");
+                assert_eq!(t.replaced_conversions("next-1").unwrap().len(), 1);
+                // A manual entry replaces a squatted order too.
+                t.convert_browser(&browser("next-2", "20.00", &squatter)).unwrap();
+                let m = t.manual(&ManualConversion { order_id: "next-2".into(), amount: "20.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "beauty".into(), partner: "abc123".into(), ..Default::default() }).unwrap();
+                assert!(m.replaced);
+                // The same browser repeating its own order is a replay.
+                let mine = t.convert_browser(&browser("mine-1", "10.00", &right)).unwrap();
+                assert!(t.convert_browser(&browser("mine-1", "10.00", &right)).unwrap().duplicate);
+                assert_eq!(s.conversion("mine-1").unwrap(), Some(mine));
+            }
+
+            #[test]
+            fn a_rejected_order_id_is_attributed_again_by_an_authenticated_channel() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let manual = |partner: &str| ManualConversion { order_id: "rj-1".into(), amount: "80.00".into(), currency: "EUR".into(), kind: "sale".into(), campaign: "skincare".into(), partner: partner.into(), customer_id: Some("cust-9".into()), ..Default::default() };
+                t.manual(&manual("solo")).unwrap();
+                assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "solo");
+                t.set_status("rj-1", Status::Rejected).unwrap();
+                // The same attribution again is a replay: a retry does not undo a rejection.
+                let replay = t.manual(&manual("solo")).unwrap();
+                assert!(replay.duplicate && replay.status == Status::Rejected);
+                // Another partner's entry attributes the order id again, and the
+                // customer the rejected sale bound follows it.
+                let c = t.manual(&manual("abc123")).unwrap();
+                assert!(c.replaced);
+                assert_eq!((c.link.partner.as_str(), c.status), ("abc123", Status::Pending));
+                assert_eq!(t.replaced_conversions("rj-1").unwrap()[0].status, Status::Rejected);
+                assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "abc123");
+                // So does a postback with a token of another click.
+                t.manual(&ManualConversion { customer_id: None, order_id: "rj-2".into(), ..manual("solo") }).unwrap();
+                t.set_status("rj-2", Status::Rejected).unwrap();
+                let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut r = ConversionRequest::sale("rj-2", "80.00", "EUR");
+                r.token = Some(click.token);
+                let c = t.convert(&r).unwrap();
+                assert!(c.replaced);
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Token));
+                // An approved record is never replaced.
+                t.set_status("rj-1", Status::Approved).unwrap();
+                assert!(t.manual(&manual("solo")).unwrap().duplicate);
+                assert_eq!(s.conversion("rj-1").unwrap().unwrap().link.partner.as_str(), "abc123");
+            }
+
+            #[test]
+            fn a_click_makes_at_most_its_quota_of_unsigned_conversions_even_concurrently() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let token = t.click(&t.signer().build("beauty", "solo", None, None).unwrap(), None).unwrap().token;
+                clock.advance_secs(60);
+                let t = Arc::new(t);
+                let made: usize = (0..8)
+                    .map(|i| {
+                        let (t, token) = (t.clone(), token.clone());
+                        std::thread::spawn(move || {
+                            (0..2).filter(|j| t.convert_browser(&browser(&format!("q-{i}-{j}"), "5.00", &token)).is_ok()).count()
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .sum();
+                assert_eq!(made, 3);
+                let e = t.convert_browser(&browser("q-last", "5.00", &token)).unwrap_err();
+                assert_eq!(e.code(), "not_attributable");
+                assert_eq!(s.conversion("q-last").unwrap(), None);
+                // Authenticated channels have no quota.
+                let c = t.convert(&sale("q-server", "5.00", Some(&token))).unwrap();
+                assert_eq!(c.channel, Channel::Server);
             }
 
             #[test]

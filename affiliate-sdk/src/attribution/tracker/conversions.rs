@@ -1,17 +1,21 @@
-//! The [`Tracker`]'s conversions: attribute, record exactly once (with a recurring
-//! customer's binding in the same write), and move through the statuses.
+//! The [`Tracker`]'s conversions: attribute (from an authenticated postback, a
+//! manual entry or the browser under its campaign's rules), record exactly once (with
+//! a recurring customer's binding in the same write, replacing what an authenticated
+//! channel replaces), and move through the statuses.
 
 use super::Tracker;
+use crate::attribution::browser::check_browser_order;
 use crate::attribution::days::add_months;
 use crate::attribution::decide::check_min_time;
 use crate::attribution::{
-    Campaign, Conversion, ConversionRequest, Evidence, Kind, ManualConversion, Status,
-    attribute_token, check_id,
+    BrowserConversion, Campaign, Channel, Conversion, ConversionRequest, Evidence, Kind,
+    ManualConversion, Status, attribute_token, check_id,
 };
 use crate::click_id::ClickId;
 use crate::error::{ClaimsError, Error, Result};
 use crate::link::Link;
 use crate::money::Money;
+use crate::order::OrderFields;
 use crate::store::{Binding, Inserted, StatusChange};
 
 /// Who a conversion credits and on what evidence.
@@ -21,37 +25,125 @@ struct Attributed {
     evidence: Evidence,
 }
 
+/// An order's checked fields.
+struct Order {
+    order_id: String,
+    kind: Kind,
+    amount: Money,
+    customer_id: Option<String>,
+}
+
 impl Tracker {
-    /// Attributes a conversion from a pixel, beacon or postback and records it exactly
-    /// once. See the module docs for the rules. A replayed order id returns the first
-    /// record with `duplicate` set; other values under the same order id are a
-    /// `conflict`.
+    /// Attributes a conversion from a server postback (an authenticated channel) and
+    /// records it exactly once. See the module docs for the rules. A replayed order id
+    /// returns the first record with `duplicate` set; other values under the same
+    /// order id are a `conflict`. An unsigned browser record of the order id (pending
+    /// or rejected) is replaced, and so is a rejected record that credited another
+    /// click or partner: the answer has `replaced` set and the old record is kept
+    /// ([`Tracker::replaced_conversions`]).
     pub fn convert(&self, req: &ConversionRequest) -> Result<Conversion> {
-        let (amount, kind) = parse_order(
+        let order = parse_order(
             &req.order_id,
             &req.amount,
             &req.currency,
             &req.kind,
             req.customer_id.as_deref(),
         )?;
-        if let Some(existing) = self.replay(&req.order_id, amount, &kind)? {
-            return Ok(existing);
+        let existing = self.store.conversion(&order.order_id)?;
+        if let Some(e) = existing.as_ref().filter(|e| !e.may_be_replaced()) {
+            return self.replay(e.clone(), &order);
         }
         let now = self.clock.now();
-        let attributed = self.attribute(req, &kind, now)?;
-        self.record(
-            req.order_id.clone(),
-            kind,
-            amount,
-            attributed,
-            req.customer_id.clone(),
-            now,
-        )
+        let attributed = match self.attribute(req, &order.kind, now) {
+            Ok(a) => a,
+            // The evidence no longer holds (an expired token): a record the merchant
+            // vouched for still answers its replay, as it did before.
+            Err(e) => {
+                return match existing {
+                    Some(x) if x.channel.is_authenticated() && !matches!(e, Error::Store(_)) => {
+                        self.replay(x, &order)
+                    }
+                    _ => Err(e),
+                };
+            }
+        };
+        self.record(order, attributed, Channel::Server, None, now)
     }
 
-    /// Records a conversion entered by hand for a named campaign and partner.
+    /// Attributes a conversion the browser reported (the public pixel or beacon) by its
+    /// session token, under its campaign's `browser_conversions` rules: the merchant's
+    /// order signature (`osig`) is required unless the campaign is `open`, and then an
+    /// unsigned order is limited (currency, kind, amount, conversions per click).
+    ///
+    /// The token and the signature are checked before the order id is looked at, so
+    /// without them the answer never depends on what is recorded. An unsigned report
+    /// of an order id already recorded is a replay only when it comes from the same
+    /// click with the same values, and `not_attributable` otherwise; a signed one
+    /// replaces an unsigned record as an authenticated channel does.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// # c.sale_percent = Some("10".into());
+    /// # tracker.add_campaign(&c)?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// # let token = tracker.click(&tracker.signer().build("haircare", "abc123", None, None)?, None)?.token;
+    /// let mut order = BrowserConversion {
+    ///     order_id: "A-1".into(), amount: "49.90".into(), currency: "USD".into(),
+    ///     kind: "sale".into(), token: Some(token), osig: None,
+    /// };
+    /// // The campaign takes signed orders only (the default).
+    /// assert_eq!(tracker.convert_browser(&order).unwrap_err().code(), "not_attributable");
+    /// order.osig = Some(tracker.signer().keyring().sign_order("A-1", "49.90", "USD", "sale")?);
+    /// let conv = tracker.convert_browser(&order)?;
+    /// assert_eq!((conv.link.partner.as_str(), conv.channel), ("abc123", Channel::SignedBrowser));
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn convert_browser(&self, req: &BrowserConversion) -> Result<Conversion> {
+        let order = parse_order(&req.order_id, &req.amount, &req.currency, &req.kind, None)?;
+        let now = self.clock.now();
+        let token = req
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::NotAttributable("no session token".into()))?;
+        let v = self
+            .signer
+            .keyring()
+            .verify_token_with(token, now, &self.validation)?;
+        let link = v.link();
+        let rule = {
+            let catalogue = self.read();
+            let campaign = catalogue.check_link(&link)?;
+            let fields = OrderFields {
+                order_id: &order.order_id,
+                amount: order.amount,
+                kind: &order.kind,
+            };
+            let rule = check_browser_order(
+                campaign,
+                self.signer.keyring(),
+                req.osig.as_deref(),
+                &fields,
+            )?;
+            check_min_time(campaign.min_seconds_to_convert(), v.issued_at(), now)?;
+            rule
+        };
+        let attributed = Attributed {
+            link,
+            click_id: Some(v.click_id()),
+            evidence: Evidence::Token,
+        };
+        self.record(order, attributed, rule.channel, rule.per_click_cap, now)
+    }
+
+    /// Records a conversion entered by hand for a named campaign and partner (an
+    /// authenticated channel: it replaces records as [`Tracker::convert`] does).
     pub fn manual(&self, req: &ManualConversion) -> Result<Conversion> {
-        let (amount, kind) = parse_order(
+        let order = parse_order(
             &req.order_id,
             &req.amount,
             &req.currency,
@@ -65,65 +157,67 @@ impl Tracker {
             req.sid.as_deref(),
         )?;
         self.read().check_link(&link)?;
-        if let Some(existing) = self.replay(&req.order_id, amount, &kind)? {
-            return Ok(existing);
+        if let Some(existing) = self.store.conversion(&order.order_id)?
+            && !existing.may_be_replaced()
+        {
+            return self.replay(existing, &order);
         }
         let attributed = Attributed {
             link,
             click_id: None,
             evidence: Evidence::Manual,
         };
-        self.record(
-            req.order_id.clone(),
-            kind,
-            amount,
-            attributed,
-            req.customer_id.clone(),
-            self.clock.now(),
-        )
+        self.record(order, attributed, Channel::Manual, None, self.clock.now())
     }
 
-    /// The answer to a replayed order id, or `None` if it is new.
-    fn replay(&self, order_id: &str, amount: Money, kind: &Kind) -> Result<Option<Conversion>> {
-        match self.store.conversion(order_id)? {
-            None => Ok(None),
-            Some(existing) => {
-                // It may have been written by a call that has not flushed yet: make
-                // it durable before acknowledging it.
-                self.store.flush()?;
-                same_or_conflict(existing, amount, kind).map(Some)
-            }
-        }
+    /// The records replaced under `order_id`, oldest first: what an unsigned browser
+    /// report or a rejected attribution said before an authenticated channel replaced
+    /// it.
+    pub fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        check_id("order_id", order_id)?;
+        self.store.replaced_conversions(order_id)
+    }
+
+    /// The answer to a replayed order id: its record, made durable first (it may have
+    /// been written by a call that has not flushed yet).
+    fn replay(&self, existing: Conversion, order: &Order) -> Result<Conversion> {
+        self.store.flush()?;
+        same_or_conflict(existing, order.amount, &order.kind)
     }
 
     fn record(
         &self,
-        order_id: String,
-        kind: Kind,
-        amount: Money,
+        order: Order,
         attributed: Attributed,
-        customer_id: Option<String>,
+        channel: Channel,
+        per_click_cap: Option<u32>,
         now: u64,
     ) -> Result<Conversion> {
         let (recurring, commissions) = {
             let catalogue = self.read();
             let campaign = catalogue.check_link(&attributed.link)?;
-            let commissions =
-                catalogue.commissions(campaign, &attributed.link.partner, &kind, amount);
+            let commissions = catalogue.commissions(
+                campaign,
+                &attributed.link.partner,
+                &order.kind,
+                order.amount,
+            );
             (campaign.recurring_months() > 0, commissions)
         };
-        let conversion = Conversion {
-            order_id,
-            kind,
-            amount,
+        let mut conversion = Conversion {
+            order_id: order.order_id,
+            kind: order.kind,
+            amount: order.amount,
             link: attributed.link,
             click_id: attributed.click_id,
             evidence: attributed.evidence,
-            customer_id,
+            customer_id: order.customer_id,
             status: Status::Pending,
             converted_at: now,
             commissions,
+            channel,
             duplicate: false,
+            replaced: false,
         };
         // A first attributed sale of a recurring campaign binds its customer, in the
         // same atomic write as the conversion.
@@ -138,10 +232,34 @@ impl Tracker {
         };
         match self
             .store
-            .insert_conversion(&conversion, binding.as_ref())?
+            .insert_conversion(&conversion, binding.as_ref(), per_click_cap)?
         {
-            Inserted::Existing(existing) => same_or_conflict(*existing, amount, &conversion.kind),
             Inserted::New => Ok(conversion),
+            Inserted::Replaced(_) => {
+                conversion.replaced = true;
+                Ok(conversion)
+            }
+            Inserted::Existing(existing) if channel.is_authenticated() => {
+                same_or_conflict(*existing, conversion.amount, &conversion.kind)
+            }
+            // An unsigned report learns nothing about an order it did not make.
+            Inserted::Existing(existing)
+                if existing.click_id == conversion.click_id
+                    && existing.amount == conversion.amount
+                    && existing.kind == conversion.kind =>
+            {
+                same_or_conflict(*existing, conversion.amount, &conversion.kind)
+            }
+            Inserted::Existing(_) => Err(Error::NotAttributable(
+                "this order id is already recorded".into(),
+            )),
+            Inserted::CapReached => Err(Error::NotAttributable(
+                format!(
+                    "this click has made its {} unsigned browser conversions",
+                    per_click_cap.unwrap_or_default()
+                )
+                .into(),
+            )),
         }
     }
 
@@ -271,14 +389,19 @@ fn parse_order(
     currency: &str,
     kind: &str,
     customer_id: Option<&str>,
-) -> Result<(Money, Kind)> {
+) -> Result<Order> {
     check_id("order_id", order_id)?;
     let amount = Money::parse(amount, currency)?;
     let kind: Kind = kind.parse()?;
     if let Some(c) = customer_id {
         check_id("customer_id", c)?;
     }
-    Ok((amount, kind))
+    Ok(Order {
+        order_id: order_id.to_owned(),
+        kind,
+        amount,
+        customer_id: customer_id.map(str::to_owned),
+    })
 }
 
 fn same_or_conflict(mut existing: Conversion, amount: Money, kind: &Kind) -> Result<Conversion> {

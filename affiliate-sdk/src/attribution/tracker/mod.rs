@@ -9,6 +9,7 @@ mod conversions;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::click::{ClickOutcome, ClickPlanner, Refusal};
+use super::decide::check_fresh_landing;
 use super::stats::aggregate;
 use super::{Campaign, CampaignSpec, Catalogue, Partner, PartnerSpec, StatsQuery, StatsRow};
 use crate::click_id::ClickIdGenerator;
@@ -191,13 +192,17 @@ impl Tracker {
     /// The `Set-Cookie` value that keeps a verified `token` until its expiry: what a
     /// shop's landing route sends when the visitor arrives with `aff_token` in the URL,
     /// so the cookie is written by the server (Safari caps script-written cookies at 7
-    /// days). Errors as [`Tracker::verify_token`].
+    /// days). Errors as [`Tracker::verify_token`], and `expired` for a token issued
+    /// more than [`LANDING_SECS`](crate::LANDING_SECS) (10 minutes) ago: a landing
+    /// comes straight from a click, so an older token in a URL is a shared or posted
+    /// link, and is ignored rather than stuffed into every visitor's cookie.
     ///
     /// ```
     /// # use std::sync::Arc;
     /// # use affiliate_sdk::*;
+    /// # let clock = Arc::new(FixedClock::from_secs(1_700_000_000));
     /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
-    /// #     Arc::new(MemoryStore::new()));
+    /// #     Arc::new(MemoryStore::new())).with_clock(clock.clone());
     /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
     /// # c.cookie_days = 28;
     /// # tracker.add_campaign(&c)?;
@@ -207,6 +212,8 @@ impl Tracker {
     /// let header = tracker.set_cookie_for(&token)?;
     /// assert!(header.starts_with("aff_token=v1.") && header.ends_with("Max-Age=2419200"));
     /// assert_eq!(tracker.set_cookie_for("v1.forged").unwrap_err().code(), "malformed");
+    /// clock.advance_secs(11 * 60); // the same URL, opened later: ignored
+    /// assert_eq!(tracker.set_cookie_for(&token).unwrap_err().code(), "expired");
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
     pub fn set_cookie_for(&self, token: &str) -> Result<String> {
@@ -215,6 +222,7 @@ impl Tracker {
             .signer
             .keyring()
             .verify_token_with(token, now, &self.validation)?;
+        check_fresh_landing(&v, now)?;
         Ok(self.cookie.build(token, v.expires_at().saturating_sub(now)))
     }
 

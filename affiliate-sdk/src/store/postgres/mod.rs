@@ -6,8 +6,10 @@
 //!
 //! * **Conversions** are one row per order id. Exactly once is the primary key:
 //!   `INSERT … ON CONFLICT (order_id) DO NOTHING`, then the row in force is read back.
-//!   A conversion and its customer binding (first writer wins, like conversions) are
-//!   one transaction, committed before the call returns (PostgreSQL's
+//!   A conversion, its customer binding (first writer wins, like conversions), its
+//!   click's count (`affiliate_conversions_per_click`, for capped browser conversions)
+//!   and the record it replaces (moved to `affiliate_replaced_conversions`, the row
+//!   locked `FOR UPDATE`) are one transaction, committed before the call returns (PostgreSQL's
 //!   `synchronous_commit` is on by default), so nothing is acknowledged before it is
 //!   durable. Status changes are a compare-and-swap `UPDATE … WHERE status = $from`.
 //! * **Clicks and impressions** are buffered in memory (reads see them at once) and
@@ -59,7 +61,7 @@ use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of,
+    day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -301,6 +303,31 @@ fn parse_conversion(text: &str) -> Attempt<Conversion> {
     serde_json::from_str(text).map_err(|_| Failure::Corrupt("conversion"))
 }
 
+/// What an insert whose commit answer was lost did: a replacement if the order's last
+/// replaced record is one `new` replaces, else a new record.
+fn last_replaced(
+    tx: &mut postgres::Transaction<'_>,
+    order_id: &str,
+    new: &Conversion,
+) -> Attempt<Inserted> {
+    let last = tx.query_opt(
+        "SELECT record FROM affiliate_replaced_conversions WHERE order_id = $1
+         ORDER BY seq DESC LIMIT 1",
+        &[&order_id],
+    )?;
+    match last {
+        Some(row) => {
+            let old = parse_conversion(row.get(0))?;
+            Ok(if old.replaceable_by(new) {
+                Inserted::Replaced(Box::new(old))
+            } else {
+                Inserted::New
+            })
+        }
+        None => Ok(Inserted::New),
+    }
+}
+
 fn read_conversion(c: &mut Client, order_id: &str) -> Attempt<Option<(String, Conversion)>> {
     match c.query_opt(
         "SELECT record FROM affiliate_conversions WHERE order_id = $1",
@@ -356,6 +383,7 @@ impl Store for PostgresStore {
         &self,
         conversion: &Conversion,
         binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
     ) -> Result<Inserted> {
         let text = serde_json::to_string(conversion).map_err(|e| Error::Store(e.to_string()))?;
         let bind = match (binding, &conversion.customer_id) {
@@ -366,38 +394,116 @@ impl Store for PostgresStore {
             _ => None,
         };
         let day = day_i32(day_of(conversion.converted_at));
+        let click = conversion.click_id.map(|c| c.as_bytes().to_vec());
+        let cap = per_click_cap.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
         self.inner.attempt_again(|c, retry| {
-            // The conversion and its customer binding in one transaction.
-            let mut tx = c.transaction()?;
-            let inserted = tx.execute(
-                "INSERT INTO affiliate_conversions (order_id, day, status, record)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
-                &[
-                    &conversion.order_id,
-                    &day,
-                    &conversion.status.as_str(),
-                    &text,
-                ],
-            )?;
-            if inserted == 1 {
+            // A concurrent first writer of the same order id makes our insert a no-op:
+            // then the transaction starts again and finds its row.
+            loop {
+                // The conversion, its binding, its click's count and the record it
+                // replaces, in one transaction.
+                let mut tx = c.transaction()?;
+                let current = tx.query_opt(
+                    "SELECT record FROM affiliate_conversions WHERE order_id = $1 FOR UPDATE",
+                    &[&conversion.order_id],
+                )?;
+                let replaced = match current {
+                    // Our own write, committed by an attempt whose answer was lost.
+                    // (Only then: a concurrent writer of the same order may write the
+                    // same text.)
+                    Some(row) if retry && row.get::<_, &str>(0) == text => {
+                        return last_replaced(&mut tx, &conversion.order_id, conversion);
+                    }
+                    Some(row) => {
+                        let stored: &str = row.get(0);
+                        let old = parse_conversion(stored)?;
+                        if !old.replaceable_by(conversion) {
+                            return Ok(Inserted::Existing(Box::new(old)));
+                        }
+                        tx.execute(
+                            "INSERT INTO affiliate_replaced_conversions (order_id, record)
+                             VALUES ($1, $2)",
+                            &[&conversion.order_id, &stored],
+                        )?;
+                        tx.execute(
+                            "UPDATE affiliate_conversions SET day = $2, status = $3, record = $4
+                             WHERE order_id = $1",
+                            &[
+                                &conversion.order_id,
+                                &day,
+                                &conversion.status.as_str(),
+                                &text,
+                            ],
+                        )?;
+                        Some(old)
+                    }
+                    None => {
+                        if let (Some(cap), Some(click)) = (cap, &click) {
+                            let made: i32 = tx
+                                .query_one(
+                                    "INSERT INTO affiliate_conversions_per_click (click_id, made)
+                                     VALUES ($1, 1) ON CONFLICT (click_id) DO UPDATE
+                                     SET made = affiliate_conversions_per_click.made + 1
+                                     RETURNING made",
+                                    &[click],
+                                )?
+                                .get(0);
+                            if made > cap {
+                                return Ok(Inserted::CapReached);
+                            }
+                        }
+                        let inserted = tx.execute(
+                            "INSERT INTO affiliate_conversions (order_id, day, status, record)
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+                            &[
+                                &conversion.order_id,
+                                &day,
+                                &conversion.status.as_str(),
+                                &text,
+                            ],
+                        )?;
+                        if inserted == 0 {
+                            continue;
+                        }
+                        None
+                    }
+                };
                 if let Some((customer, binding)) = &bind {
-                    tx.execute(
-                        "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
-                         ON CONFLICT (customer_id) DO NOTHING",
-                        &[customer, binding],
-                    )?;
+                    let current = tx
+                        .query_opt(
+                            "SELECT record FROM affiliate_customers WHERE customer_id = $1
+                             FOR UPDATE",
+                            &[customer],
+                        )?
+                        .map(|row| {
+                            serde_json::from_str::<Binding>(row.get(0))
+                                .map_err(|_| Failure::Corrupt("customer"))
+                        })
+                        .transpose()?;
+                    if takes_binding(current.as_ref(), replaced.as_ref()) {
+                        tx.execute(
+                            "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
+                             ON CONFLICT (customer_id) DO UPDATE SET record = EXCLUDED.record",
+                            &[customer, binding],
+                        )?;
+                    }
                 }
                 tx.commit()?;
-                return Ok(Inserted::New);
+                return Ok(replaced.map_or(Inserted::New, |old| Inserted::Replaced(Box::new(old))));
             }
-            drop(tx);
-            match read_conversion(c, &conversion.order_id)? {
-                // Our own insert, committed by an attempt whose answer was lost. (Only
-                // then: a concurrent writer of the same order may write the same text.)
-                Some((stored, _)) if retry && stored == text => Ok(Inserted::New),
-                Some((_, existing)) => Ok(Inserted::Existing(Box::new(existing))),
-                None => Err(Failure::Corrupt("conversion")),
-            }
+        })
+    }
+
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        self.inner.attempt(|c| {
+            c.query(
+                "SELECT record FROM affiliate_replaced_conversions WHERE order_id = $1
+                 ORDER BY seq",
+                &[&order_id],
+            )?
+            .iter()
+            .map(|row| parse_conversion(row.get(0)))
+            .collect()
         })
     }
 

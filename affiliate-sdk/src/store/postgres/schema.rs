@@ -40,6 +40,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX affiliate_batches_written_at ON affiliate_batches (written_at);
 ",
+    "
+    CREATE TABLE affiliate_replaced_conversions (
+        seq BIGSERIAL PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX affiliate_replaced_conversions_order
+        ON affiliate_replaced_conversions (order_id, seq);
+    CREATE TABLE affiliate_conversions_per_click (
+        click_id BYTEA PRIMARY KEY,
+        made INTEGER NOT NULL
+    );
+",
 ];
 
 /// How long the id of a written click batch is kept: a batch whose commit answer was
