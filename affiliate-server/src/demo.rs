@@ -1,6 +1,7 @@
 //! The demo shop that `affiliate-server demo` serves at `/demo/…`: the landing page a
-//! sample link redirects to, and an order-confirmation page that reports the sale by
-//! the image pixel, as a real shop's page would.
+//! sample link redirects to (its backend signs the order it offers), and an
+//! order-confirmation page that reports the signed sale by the image pixel, as a real
+//! shop's page would.
 
 use std::sync::Arc;
 
@@ -77,10 +78,22 @@ pub async fn shop(
             .map(|id| id.to_string())
             .unwrap_or_default()
     );
+    // The shop's backend signs the order it will confirm, as a real shop does: the
+    // confirmation page passes the signature on with the conversion.
+    let osig = match state
+        .tracker
+        .signer()
+        .keyring()
+        .sign_order(&order_id, &amount, currency, "sale")
+    {
+        Ok(osig) => osig,
+        Err(e) => return crate::http::ApiError::from(e).into_response(),
+    };
     let buy = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("order_id", &order_id)
         .append_pair("amount", &amount)
         .append_pair("currency", currency)
+        .append_pair("osig", &osig)
         .finish();
     page(
         "Demo shop",
@@ -105,10 +118,11 @@ pub struct Order {
     order_id: String,
     amount: String,
     currency: String,
+    osig: String,
 }
 
-/// The order-confirmation page: reports the sale with the image pixel (the browser
-/// sends the `aff_token` cookie with it).
+/// The order-confirmation page: reports the sale with the image pixel and the order
+/// signature the shop page made (the browser sends the `aff_token` cookie with it).
 pub async fn thanks(
     query: Result<Query<Order>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -116,7 +130,7 @@ pub async fn thanks(
         return ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed",
-            "order_id, amount and currency are required",
+            "order_id, amount, currency and osig are required",
         )
         .into_response();
     };
@@ -127,6 +141,11 @@ pub async fn thanks(
             .order_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        || o.osig.len() > affiliate_sdk::MAX_ORDER_SIGNATURE_LEN
+        || !o
+            .osig
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     {
         return ApiError::new(StatusCode::BAD_REQUEST, "malformed", "not a demo order")
             .into_response();
@@ -136,6 +155,7 @@ pub async fn thanks(
         .append_pair("amount", &o.amount)
         .append_pair("currency", &o.currency)
         .append_pair("kind", "sale")
+        .append_pair("osig", &o.osig)
         .finish();
     page(
         "Thank you",

@@ -137,6 +137,12 @@ fn demo_writes_config_prints_links_and_converts() {
         .next()
         .unwrap()
         .replace("&amp;", "&");
+    // The shop signed the order it offered; the pixel carries the signature.
+    assert!(pixel.contains("&osig=k1."), "{pixel}");
+    // An edited amount does not verify: the page does not sign what it is given.
+    let edited = pixel.replace("amount=49.90", "amount=4990.00");
+    let (_, h, _) = get(&agent, &format!("{base}{edited}"), Some(&cookie));
+    assert_eq!(header(&h, "x-affiliate-result"), "invalid_signature");
     let (status, h, _) = get(&agent, &format!("{base}{pixel}"), Some(&cookie));
     assert_eq!((status, header(&h, "x-affiliate-result")), (200, "created"));
 

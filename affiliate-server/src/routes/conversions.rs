@@ -1,8 +1,9 @@
-//! Conversions: the public pixel and beacon (a session token is their only
-//! evidence), the authenticated postback and manual entry, status changes and the
-//! conversion record.
+//! Conversions: the public pixel and beacon (a session token is their only evidence,
+//! and the merchant's order signature what makes them count; the core decides), the
+//! authenticated postback and manual entry, status changes and the conversion record
+//! with the records it replaced.
 
-use affiliate_sdk::{ConversionRequest, ManualConversion, Status};
+use affiliate_sdk::{BrowserConversion, ConversionRequest, ManualConversion, Status};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,60 +14,52 @@ use serde::Deserialize;
 use super::clicks::gif;
 use crate::http::{ApiResult, Authorized, Shared, blocking, cookie_token, json_body};
 
-/// What the public endpoints (pixel, beacon) accept: the session token is the only
-/// evidence; click ids, coupons and customer ids need the authenticated postback.
-#[derive(Deserialize)]
-pub struct PublicConversion {
-    order_id: String,
-    amount: String,
-    currency: String,
-    #[serde(default = "sale")]
-    kind: String,
-    #[serde(default)]
-    token: Option<String>,
-}
-
-fn sale() -> String {
-    "sale".into()
-}
-
-impl PublicConversion {
-    fn into_request(self, cookie: Option<&str>) -> ConversionRequest {
-        ConversionRequest {
-            token: self
-                .token
-                .filter(|t| !t.is_empty())
-                .or_else(|| cookie.map(str::to_owned)),
-            kind: self.kind,
-            ..ConversionRequest::sale(&self.order_id, &self.amount, &self.currency)
-        }
+/// The token from the request (body or query) or else the visitor's cookie.
+fn with_cookie(
+    mut req: BrowserConversion,
+    headers: &HeaderMap,
+    state: &Shared,
+) -> BrowserConversion {
+    if req.token.as_deref().is_none_or(str::is_empty) {
+        req.token = cookie_token(&state.tracker, headers).map(str::to_owned);
     }
+    req
 }
 
-async fn convert(state: &Shared, req: ConversionRequest) -> ApiResult<affiliate_sdk::Conversion> {
-    let conv = blocking(state, move |t| t.convert(&req)).await;
-    match &conv {
+fn logged(conv: &ApiResult<affiliate_sdk::Conversion>) {
+    match conv {
         Ok(c) => tracing::info!(
-            order_id = %c.order_id, partner = %c.link.partner, duplicate = c.duplicate,
-            "conversion"
+            order_id = %c.order_id, partner = %c.link.partner, channel = %c.channel,
+            duplicate = c.duplicate, replaced = c.replaced, "conversion"
         ),
         Err(e) => tracing::info!(code = e.code, message = %e.message, "conversion refused"),
     }
+}
+
+/// A conversion from the browser: the core checks the token and the order signature
+/// before it looks at the order id, so without them every answer is the same.
+async fn convert_browser(
+    state: &Shared,
+    req: BrowserConversion,
+) -> ApiResult<affiliate_sdk::Conversion> {
+    let conv = blocking(state, move |t| t.convert_browser(&req)).await;
+    logged(&conv);
     conv
 }
 
 pub async fn pixel(
     State(state): State<Shared>,
     headers: HeaderMap,
-    query: Result<Query<PublicConversion>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<BrowserConversion>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(body)) = query else {
+    let Ok(Query(req)) = query else {
         tracing::info!("pixel without order_id, amount or currency");
         return gif("malformed");
     };
-    let req = body.into_request(cookie_token(&state.tracker, &headers));
-    match convert(&state, req).await {
+    let req = with_cookie(req, &headers, &state);
+    match convert_browser(&state, req).await {
         Ok(c) if c.duplicate => gif("duplicate"),
+        Ok(c) if c.replaced => gif("replaced"),
         Ok(_) => gif("created"),
         Err(e) => gif(e.code),
     }
@@ -77,12 +70,14 @@ pub async fn beacon(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let body: PublicConversion = json_body(body).await?;
-    let req = body.into_request(cookie_token(&state.tracker, &headers));
-    let c = convert(&state, req).await?;
+    let req: BrowserConversion = json_body(body).await?;
+    let req = with_cookie(req, &headers, &state);
+    let c = convert_browser(&state, req).await?;
     // The browser learns only that it was recorded, not the commission.
-    let answer =
-        serde_json::json!({"order_id": c.order_id, "status": c.status, "duplicate": c.duplicate});
+    let answer = serde_json::json!({
+        "order_id": c.order_id, "status": c.status, "duplicate": c.duplicate,
+        "replaced": c.replaced,
+    });
     Ok((created_or_ok(c.duplicate), Json(answer)).into_response())
 }
 
@@ -104,14 +99,16 @@ pub async fn postback(
     body: Body,
 ) -> ApiResult<Response> {
     let req: ConversionRequest = json_body(body).await?;
-    Ok(conversion_response(&convert(&state, req).await?))
+    let conv = blocking(&state, move |t| t.convert(&req)).await;
+    logged(&conv);
+    Ok(conversion_response(&conv?))
 }
 
 pub async fn manual(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
     let req: ManualConversion = json_body(body).await?;
-    let c = blocking(&state, move |t| t.manual(&req)).await?;
-    tracing::info!(order_id = %c.order_id, partner = %c.link.partner, duplicate = c.duplicate, "manual conversion");
-    Ok(conversion_response(&c))
+    let conv = blocking(&state, move |t| t.manual(&req)).await;
+    logged(&conv);
+    Ok(conversion_response(&conv?))
 }
 
 #[derive(Deserialize)]
@@ -138,6 +135,15 @@ pub async fn conversion(
     _: Authorized,
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let c = blocking(&state, move |t| t.conversion(&order_id)).await?;
-    Ok(Json(c.to_json()))
+    let (c, replaced) = blocking(&state, move |t| {
+        Ok((t.conversion(&order_id)?, t.replaced_conversions(&order_id)?))
+    })
+    .await?;
+    let mut json = c.to_json();
+    // The records an authenticated channel replaced, oldest first, kept for audit.
+    json["replaced_records"] = replaced
+        .iter()
+        .map(affiliate_sdk::Conversion::to_json)
+        .collect();
+    Ok(Json(json))
 }

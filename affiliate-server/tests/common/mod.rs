@@ -29,8 +29,10 @@ pub fn keyring() -> Keyring {
 }
 
 /// A config on port 0: haircare (USD, 10 %, lead 2.00, click 0.01, 1.50 per mille,
-/// overrides 10/5, last click) and skincare (EUR, flat 5.00, first click); partners
-/// boss1 ← abc123 (coupon ABC10) and solo; CORS for https://shop.example.
+/// overrides 10/5, last click) and skincare (EUR, flat 5.00, first click), both taking
+/// signed browser conversions only (the default); beauty (USD, 10 %, unsigned browser
+/// conversions up to 100.00, 3 per click) and postonly (USD, no browser conversions);
+/// partners boss1 ← abc123 (coupon ABC10) and solo; CORS for https://shop.example.
 pub fn config(extra_server: &str) -> String {
     format!(
         r#"
@@ -64,6 +66,21 @@ cookie_days = 7
 attribution = "first"
 currency = "EUR"
 sale_flat = "5.00"
+
+[[campaign]]
+code = "beauty"
+destination = "https://shop.example/beauty"
+currency = "USD"
+sale_percent = "10"
+browser_conversions = "open"
+max_browser_amount = "100.00"
+
+[[campaign]]
+code = "postonly"
+destination = "https://shop.example/post"
+currency = "USD"
+sale_percent = "10"
+browser_conversions = "off"
 
 [[partner]]
 code = "abc123"

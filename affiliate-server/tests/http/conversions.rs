@@ -49,9 +49,12 @@ fn whole_flow_link_click_pixel_beacon_postback_stats() {
     assert!(!cookie.contains("Secure"), "public_url is http");
     assert_eq!(r.header("cache-control"), Some("no-store"));
 
-    // Pixel with the cookie: always a GIF, never cached.
+    // Pixel with the cookie and the shop's order signature: always a GIF, never cached.
     let px = server.get(
-        "/px.gif?order_id=A-1&amount=49.90&currency=USD&kind=sale",
+        &format!(
+            "/px.gif?order_id=A-1&amount=49.90&currency=USD&kind=sale&osig={}",
+            osig("A-1", "49.90", "USD", "sale")
+        ),
         &[("Cookie", &format!("other=1; aff_token={token}"))],
     );
     assert_eq!(
@@ -65,12 +68,14 @@ fn whole_flow_link_click_pixel_beacon_postback_stats() {
     let b = server.post(
         "/v1/conversions",
         &[("Content-Type", "text/plain;charset=UTF-8")],
-        &json!({"order_id": "A-2", "amount": "10.00", "currency": "USD", "kind": "sale", "token": token}).to_string(),
+        &json!({"order_id": "A-2", "amount": "10.00", "currency": "USD", "kind": "sale",
+                "token": token, "osig": osig("A-2", "10", "USD", "sale")})
+        .to_string(),
     );
     assert_eq!(b.status, 201, "{}", b.body);
     assert_eq!(
         b.json(),
-        json!({"order_id": "A-2", "status": "pending", "duplicate": false})
+        json!({"order_id": "A-2", "status": "pending", "duplicate": false, "replaced": false})
     );
 
     // The shop's backend replays A-1 by postback: the first result, marked duplicate.

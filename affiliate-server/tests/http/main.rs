@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser;
 mod cli;
 mod clicks;
 mod conversions;
@@ -30,6 +31,13 @@ pub(crate) fn link(campaign: &str, partner: &str, ad: Option<&str>, sid: Option<
 
 pub(crate) fn sale(order_id: &str, amount: &str) -> Value {
     json!({"order_id": order_id, "amount": amount, "currency": "USD", "kind": "sale"})
+}
+
+/// The merchant's order signature (`osig`) with the server's key.
+pub(crate) fn osig(order_id: &str, amount: &str, currency: &str, kind: &str) -> String {
+    keyring()
+        .sign_order(order_id, amount, currency, kind)
+        .unwrap()
 }
 
 pub(crate) fn with(mut v: Value, key: &str, value: &str) -> Value {

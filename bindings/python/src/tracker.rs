@@ -402,6 +402,9 @@ impl Tracker {
                 .map(|p| decimal_text("override_percents", p))
                 .collect::<Result<_>>()?,
             recurring_months: count("recurring_months", recurring_months)?,
+            // Python's conversions come from the shop's backend (`convert`), an
+            // authenticated channel: the browser rules are the HTTP server's.
+            ..core::CampaignSpec::default()
         };
         self.inner.add_campaign(&spec)?;
         Ok(())

@@ -451,6 +451,8 @@ impl Catalogue {
             impression_per_mille,
             override_percents,
             recurring_months: small("recurring_months", recurring_months)?,
+            // Browser conversions are the server's: an edge worker plans clicks.
+            ..core::CampaignSpec::default()
         };
         Ok(self
             .inner
