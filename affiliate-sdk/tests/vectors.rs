@@ -3,7 +3,9 @@
 
 mod common;
 
-use affiliate_sdk::{ClickId, CookieConfig, Link, LinkSigner, TokenClaims};
+use affiliate_sdk::{
+    ClickId, CookieConfig, Kind, Link, LinkSigner, Money, OrderFields, TokenClaims,
+};
 use common::{vector_keyring, vectors};
 
 #[test]
@@ -130,6 +132,57 @@ fn cookies_are_written_and_found_exactly() {
         match case["error"].as_str() {
             Some(code) => assert_eq!(result.unwrap_err().code(), code),
             None => assert_eq!(result.unwrap(), case["found"].as_str()),
+        }
+    }
+}
+
+#[test]
+fn order_signatures_are_made_exactly() {
+    let v = vectors();
+    let mut ring = vector_keyring();
+    for case in v["orders"].as_array().unwrap() {
+        ring.set_current(case["kid"].as_str().unwrap()).unwrap();
+        let field = |name: &str| case[name].as_str().unwrap();
+        let osig = ring
+            .sign_order(
+                field("order_id"),
+                field("amount"),
+                field("currency"),
+                field("kind"),
+            )
+            .unwrap();
+        assert_eq!(osig, field("osig"), "{case}");
+        let kind: Kind = field("kind").parse().unwrap();
+        let order = OrderFields {
+            order_id: field("order_id"),
+            amount: Money::parse(field("amount"), field("currency")).unwrap(),
+            kind: &kind,
+        };
+        ring.verify_order(&osig, &order).unwrap();
+    }
+}
+
+#[test]
+fn order_signature_checks_accept_and_refuse_as_specified() {
+    let v = vectors();
+    let ring = vector_keyring();
+    let good = &v["orders"][0];
+    let kind: Kind = good["kind"].as_str().unwrap().parse().unwrap();
+    let order = OrderFields {
+        order_id: good["order_id"].as_str().unwrap(),
+        amount: Money::parse(
+            good["amount"].as_str().unwrap(),
+            good["currency"].as_str().unwrap(),
+        )
+        .unwrap(),
+        kind: &kind,
+    };
+    for case in v["order_checks"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let result = ring.verify_order(case["osig"].as_str().unwrap(), &order);
+        match case["error"].as_str() {
+            None => result.unwrap_or_else(|e| panic!("{name}: {e}")),
+            Some(code) => assert_eq!(result.expect_err(name).code(), code, "{name}"),
         }
     }
 }

@@ -115,7 +115,10 @@ fn open_mode_limits_hold_amount_currency_kind_and_conversions_per_click() {
     // A wrong signature is refused, never downgraded to unsigned.
     let wrong = osig("B-other", "5.00", "USD", "sale");
     assert_eq!(
-        outcome(&server, &beacon("B-w", "5.00", "USD", "sale", &t, Some(&wrong))),
+        outcome(
+            &server,
+            &beacon("B-w", "5.00", "USD", "sale", &t, Some(&wrong))
+        ),
         (422, "invalid_signature".into()),
         "a wrong signature in open mode"
     );

@@ -7,7 +7,7 @@ use affiliate_sdk as core;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use crate::values::{count, datetime, unix_secs};
+use crate::values::{count, datetime, decimal_text, unix_secs};
 use crate::{Result, repr_str};
 
 /// Signing and verifying keys: the current one signs, every one verifies.
@@ -103,6 +103,21 @@ impl Keyring {
             },
         )?;
         Ok(Session { claims: v.claims() })
+    }
+
+    /// Signs an order with the current key: the `osig` the confirmation page passes to
+    /// the snippet (`signature`) or the pixel (`&osig=`). `amount` is a decimal `str`
+    /// or a `Decimal`; `"49.9"` and `"49.90"` sign alike.
+    #[pyo3(signature = (order_id, amount, currency, kind = "sale"))]
+    fn sign_order(
+        &self,
+        order_id: &str,
+        amount: &Bound<'_, PyAny>,
+        currency: &str,
+        kind: &str,
+    ) -> Result<String> {
+        let amount = decimal_text("amount", amount)?;
+        Ok(self.inner.sign_order(order_id, &amount, currency, kind)?)
     }
 
     fn __repr__(&self) -> String {

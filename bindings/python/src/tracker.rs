@@ -477,6 +477,7 @@ impl Tracker {
 
     /// The `Set-Cookie` value that keeps a verified token until its expiry: what a
     /// shop's landing route sends so the cookie is the server's, not a script's.
+    /// `Expired` for a token issued over 10 minutes ago (a shared link, not a click).
     fn set_cookie_for(&self, token: &str) -> Result<String> {
         Ok(self.inner.set_cookie_for(token)?)
     }

@@ -167,12 +167,18 @@ def test_the_landing_cookie_runs_to_the_token_expiry(
     tracker: Tracker, signer: LinkSigner, clock: FixedClock
 ) -> None:
     token = tracker.click(signer.build("haircare", "abc123")).token
-    clock.advance(DAY)
+    clock.advance(300)
     header = tracker.set_cookie_for(token)
     assert header.startswith(f"aff_token={token}; HttpOnly; SameSite=Lax; Secure; Path=/;")
-    assert header.endswith(f"Max-Age={27 * DAY}")
+    assert header.endswith(f"Max-Age={28 * DAY - 300}")
     with pytest.raises(sdk.InvalidSignature):
         tracker.set_cookie_for(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    # A landing comes straight from a click: a token issued over 10 minutes ago is a
+    # shared or posted link, and is not kept.
+    clock.advance(301)
+    with pytest.raises(sdk.Expired) as e:
+        tracker.set_cookie_for(token)
+    assert "10 minutes" in str(e.value)
 
 
 def test_cookie_settings_follow_the_tracker(keys: Keyring, signer: LinkSigner) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Dict
 
 import pytest
@@ -89,3 +90,24 @@ def test_cookies_are_written_and_found_exactly(vectors: Dict[str, Any]) -> None:
                 sdk.parse_cookie_header(case["header"])
         else:
             assert sdk.parse_cookie_header(case["header"]) == case["found"]
+
+
+def test_order_signatures_are_made_exactly(vectors: Dict[str, Any]) -> None:
+    assert vectors["orders"], "no order vectors"
+    for case in vectors["orders"]:
+        keys = ring(vectors, case["kid"])
+        osig = keys.sign_order(case["order_id"], case["amount"], case["currency"], case["kind"])
+        assert osig == case["osig"], case
+    # A Decimal amount signs as its text.
+    first = vectors["orders"][0]
+    keys = ring(vectors, first["kid"])
+    assert keys.sign_order(first["order_id"], Decimal(first["amount"]), first["currency"]) == first["osig"]
+
+
+def test_order_signing_refuses_bad_input(vectors: Dict[str, Any]) -> None:
+    keys = ring(vectors, vectors["current"])
+    for args in [("A 1", "1.00", "USD"), ("A-1", "1.001", "USD"), ("A-1", "1", "XXX"), ("", "1", "USD")]:
+        with pytest.raises(sdk.Malformed):
+            keys.sign_order(*args)
+    with pytest.raises(TypeError, match="float cannot hold money"):
+        keys.sign_order("A-1", 1.5, "USD")  # type: ignore[arg-type]

@@ -84,6 +84,16 @@ export interface TimeOptions {
 export function newClickId(nowMs?: number): string;
 
 /** Signs a session token with the keyring's current key. */
+/**
+ * The merchant's order signature (`osig`) for a confirmation page: over the order id,
+ * the amount (decimal string, canonical form signed), the currency and the kind
+ * (default `"sale"`).
+ */
+export function signOrder(
+  keys: Keyring,
+  order: { orderId: string; amount: string; currency: string; kind?: string },
+): string;
+
 export function issueToken(
   keys: Keyring,
   claims: {

@@ -494,6 +494,27 @@ export function issueToken(keys, c) {
   }
 }
 
+/**
+ * The merchant's order signature (`osig`) with the keyring's current key, over the
+ * order id, the amount (a decimal string, signed in its canonical form: "49.9" and
+ * "49.90" sign alike), the currency and the kind (default "sale"). A confirmation page
+ * passes it to the snippet as `signature`.
+ */
+export function signOrder(keys, order) {
+  const k = Keyring.inner(keys);
+  if (order === null || typeof order !== 'object') throw malformed('order', 'must be an object');
+  try {
+    return k.signOrder(
+      str('orderId', order.orderId),
+      str('amount', order.amount),
+      str('currency', order.currency),
+      order.kind === undefined ? 'sale' : str('kind', order.kind),
+    );
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
 /** Verifies a session token at `now` (Unix seconds, default now) with `skewSecs` (60). */
 export function verifyToken(keys, token, options) {
   const k = Keyring.inner(keys);

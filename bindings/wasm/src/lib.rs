@@ -139,6 +139,20 @@ impl Keyring {
         self.inner.issue_token(&claims).js()
     }
 
+    /// Signs an order with the current key (`osig`).
+    #[wasm_bindgen(js_name = signOrder)]
+    pub fn sign_order(
+        &self,
+        order_id: &str,
+        amount: &str,
+        currency: &str,
+        kind: &str,
+    ) -> Result<String> {
+        self.inner
+            .sign_order(order_id, amount, currency, kind)
+            .js()
+    }
+
     /// The attribution decision for a token at a conversion, over the I/O buffer:
     /// verified, in its window, and at least `min_seconds` after its click. The answer
     /// is [`Keyring::verify_token_io`]'s.

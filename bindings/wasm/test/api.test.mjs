@@ -39,8 +39,8 @@ test('the package exports exactly its documented API', () => {
   assert.deepEqual(Object.keys(sdk).sort(), [
     'AffiliateError', 'Catalogue', 'ERROR_CODES', 'Keyring', 'LinkSigner', 'attributeToken',
     'coreErrorCodes', 'decideClick', 'initialize', 'issueToken', 'newClickId',
-    'parseCookieHeader', 'planClick', 'previewClick', 'setCookieHeader', 'tokenExpiry',
-    'verifyToken',
+    'parseCookieHeader', 'planClick', 'previewClick', 'setCookieHeader', 'signOrder',
+    'tokenExpiry', 'verifyToken',
   ]);
 });
 

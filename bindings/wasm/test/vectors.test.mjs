@@ -9,6 +9,7 @@ import {
   issueToken,
   parseCookieHeader,
   setCookieHeader,
+  signOrder,
   verifyToken,
 } from '../pkg/index.js';
 
@@ -79,3 +80,27 @@ test('cookies are written and found exactly', () => {
     }
   }
 });
+
+test('order signatures are made exactly', () => {
+  assert.ok(v.orders.length > 0);
+  for (const c of v.orders) {
+    const osig = signOrder(ring(c.kid), { orderId: c.order_id, amount: c.amount, currency: c.currency, kind: c.kind });
+    assert.equal(osig, c.osig, JSON.stringify(c));
+  }
+  const first = v.orders[0];
+  assert.equal(signOrder(ring(first.kid), { orderId: first.order_id, amount: first.amount, currency: first.currency }), first.osig, 'kind defaults to sale');
+});
+
+test('order signing refuses bad input with typed errors', () => {
+  const keys = ring(v.current);
+  for (const order of [
+    { orderId: 'A 1', amount: '1.00', currency: 'USD' },
+    { orderId: 'A-1', amount: '1.001', currency: 'USD' },
+    { orderId: 'A-1', amount: 1.5, currency: 'USD' },
+    { orderId: 'A-1', amount: '1', currency: 'XXX' },
+    null,
+  ]) {
+    assert.throws(() => signOrder(keys, order), (e) => e instanceof AffiliateError && e.code === 'malformed', JSON.stringify(order));
+  }
+});
+

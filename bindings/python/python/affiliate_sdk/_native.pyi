@@ -72,6 +72,11 @@ class Keyring:
     def verify_token(
         self, token: str, *, now: Optional[_Instant] = None, skew_secs: int = 60
     ) -> Session: ...
+    def sign_order(
+        self, order_id: str, amount: _Amount, currency: str, kind: str = "sale"
+    ) -> str:
+        """The merchant's order signature (``osig``) for a confirmation page."""
+        ...
 
 @final
 class LinkSigner:
