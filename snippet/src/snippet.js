@@ -4,7 +4,8 @@
 //
 // <script async src="https://t.shop.example/snippet.js" data-endpoint="https://t.shop.example"></script>
 // <script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};
-// affiliate('conversion', {orderId: 'A-1001', amount: '49.90', currency: 'USD', kind: 'sale'});</script>
+// affiliate('conversion', {orderId: 'A-1001', amount: '49.90', currency: 'USD', kind: 'sale',
+//   signature: '<osig from the shop backend>'});</script>
 (function (w, d) {
   'use strict';
   try {
@@ -19,22 +20,24 @@
     var consent = data('require-consent') === null;
     var waiting = [];
     // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
-    var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.\d{1,12}\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
+    var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.(\d{1,12})\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
     var now = function () { return Math.floor(Date.now() / 1000); };
-    // [token, expires at, campaign] of a well-formed, unexpired token, else null.
+    // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else null.
     var read = function (t) {
       var m = TOKEN.exec(t || '');
-      return m && +m[1] > now() ? [t, +m[1], m[2]] : null;
+      return m && +m[1] > now() ? [t, +m[1], m[3], +m[2]] : null;
     };
     var current = function () {
       var m = d.cookie.match(new RegExp('(?:^|; )' + param + '=([^;]*)'));
       return read(m && m[1]);
     };
 
-    // Landing: move the token from the URL into a first-party cookie.
+    // Landing: move the token from the URL into a first-party cookie, only when it was
+    // issued in the last 10 minutes (60 s of clock skew allowed): a landing comes
+    // straight from a click, an older token is a shared or posted link.
     var land = function () {
       var landed = read(new URLSearchParams(w.location.search).get(param));
-      if (!landed) return;
+      if (!landed || now() - landed[3] > 600 || landed[3] - now() > 60) return;
       var had = current();
       if (firstClick && had && had[2] === landed[2]) return;
       d.cookie = param + '=' + landed[0] + '; Max-Age=' + (landed[1] - now()) + '; Path=/; SameSite=Lax' +
@@ -48,6 +51,7 @@
         kind: String(c.kind || 'sale'),
       };
       if (had) body.token = had[0];
+      if (c.signature) body.osig = String(c.signature);
       var url = endpoint + '/v1/conversions';
       var json = JSON.stringify(body);
       var nav = w.navigator;

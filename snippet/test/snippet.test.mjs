@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,18 +23,40 @@ const API_KEY = 'snippet-test-key-0123456789';
 const KEY = Buffer.alloc(32, 5).toString('base64url');
 const BUDGET = 1200;
 
+// The shop's backend, written here with node:crypto from the documented formats (a
+// third implementation beside Rust's and the vector generator's).
+const lp = (s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)]);
+const hmac16 = (...parts) => {
+  const h = createHmac('sha256', Buffer.from(KEY, 'base64url'));
+  for (const p of parts) h.update(p);
+  return h.digest().subarray(0, 16).toString('base64url');
+};
+/** The order signature (osig) the confirmation page passes to the snippet. */
+function osig(orderId, amount = '49.90', currency = 'USD', kind = 'sale') {
+  const fields = [lp('k1'), lp(orderId), lp(amount), lp(currency), lp(kind)];
+  return 'k1.' + hmac16(Buffer.from('affiliate-sdk:order:v1\0'), ...fields);
+}
+/** A session token for haircare/partner issued at `iat` (Unix seconds). */
+function mintToken(partner, iat) {
+  const signed = ['v1', 'k1', iat + 30 * 86400, iat, randomBytes(16).toString('base64url'), 'haircare', partner, '', ''].join('.');
+  return signed + '.' + hmac16(Buffer.from(signed), Buffer.from('\0affiliate-sdk:token:v1'));
+}
+
 let dir, configFile, tracker, trackerUrl, shop, shopUrl, browser;
 
 // The shop: any page loads the snippet; /thanks reports an order before the snippet
-// has loaded (the queue). Query options: consent=require, attr=first, order=<id>.
+// has loaded (the queue), signed by the shop. Query options: consent=require,
+// attr=first, order=<id>, unsigned=1.
 function shopPage(url) {
   const q = new URL(url, 'http://x').searchParams;
   const attrs = [`data-endpoint="${trackerUrl}"`];
   if (q.get('consent') === 'require') attrs.push('data-require-consent');
   if (q.get('attr') === 'first') attrs.push('data-attribution="first"');
   const order = q.get('order');
+  // The confirmation page reports the order its backend signed (unsigned=1: it does not).
+  const signature = q.get('unsigned') ? '' : `, signature: ${JSON.stringify(osig(order || ''))}`;
   const conversion = order
-    ? `affiliate('conversion', {orderId: ${JSON.stringify(order)}, amount: '49.90', currency: 'USD', kind: 'sale'});`
+    ? `affiliate('conversion', {orderId: ${JSON.stringify(order)}, amount: '49.90', currency: 'USD', kind: 'sale'${signature}});`
     : '';
   return `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
 <h1>shop</h1>
@@ -187,7 +210,7 @@ test('consent refused, then given: nothing before, everything after', async () =
   await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
   await page.evaluate(() => affiliate('consent', false));
   assert.equal(await shopCookie(), undefined, 'no cookie without consent');
-  await page.evaluate(() => affiliate('conversion', { orderId: 'CONSENT-1', amount: '49.90', currency: 'USD' }));
+  await page.evaluate((signature) => affiliate('conversion', { orderId: 'CONSENT-1', amount: '49.90', currency: 'USD', signature }), osig('CONSENT-1'));
   await new Promise((ok) => setTimeout(ok, 500));
   let r = await fetch(`${trackerUrl}/v1/conversions/CONSENT-1`, { headers: { Authorization: 'Bearer ' + API_KEY } });
   assert.equal(r.status, 404, 'nothing sent without consent');
@@ -251,6 +274,32 @@ test('a malformed or expired token in the URL is ignored; bad calls never throw'
   });
   assert.deepEqual(Object.keys(await page.evaluate(() => Object.fromEntries(
     Object.keys(window).filter((k) => k.startsWith('affiliate')).map((k) => [k, 1])))), ['affiliate'], 'one global');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('landing tokens: one issued 11 minutes ago stores nothing, one issued now is kept and credits the signed order', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  const now = Math.floor(Date.now() / 1000);
+  const stale = mintToken('solo', now - 11 * 60);
+  await page.goto(`${shopUrl}/landing?aff_token=${stale}`);
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  assert.equal(await shopCookie(), undefined, 'a token issued 11 minutes ago is a shared link, not a click');
+  const fresh = mintToken('abc123', now);
+  await page.goto(`${shopUrl}/landing?aff_token=${fresh}`);
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  assert.equal((await shopCookie()).value, fresh);
+  // The confirmation page's order, signed by the shop: attributed to the fresh token.
+  await page.goto(`${shopUrl}/thanks?order=FRESH-1`);
+  const c = await conversion('FRESH-1');
+  assert.ok(c, 'the signed conversion reached the tracker');
+  assert.deepEqual([c.partner, c.channel], ['abc123', 'signed_browser']);
+  // The same page without the shop's signature is refused: the campaign takes signed orders.
+  await page.goto(`${shopUrl}/thanks?order=UNSIGNED-1&unsigned=1`);
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  await new Promise((ok) => setTimeout(ok, 500));
+  const r = await fetch(`${trackerUrl}/v1/conversions/UNSIGNED-1`, { headers: { Authorization: 'Bearer ' + API_KEY } });
+  assert.equal(r.status, 404, 'an unsigned order is not recorded');
   assert.deepEqual(errors, []);
   await context.close();
 });
