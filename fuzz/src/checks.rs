@@ -11,15 +11,15 @@
 use std::sync::Arc;
 
 use affiliate_sdk::{
-    Campaign, CampaignSpec, ClickId, ConversionRequest, CookieConfig, FixedClock, Keyring, Link,
-    LinkSigner, MAX_COOKIE_HEADER_LEN, MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money,
-    PartnerSpec, Percent, TokenClaims, TokenValidation, Tracker, UntrustedToken,
-    parse_cookie_header,
+    BrowserConversion, BrowserConversions, Campaign, CampaignSpec, ClickId, ConversionRequest,
+    CookieConfig, FixedClock, Keyring, Kind, Link, LinkSigner, MAX_COOKIE_HEADER_LEN,
+    MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money, OrderFields, PartnerSpec, Percent,
+    TokenClaims, TokenValidation, Tracker, UntrustedToken, parse_cookie_header,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
 /// Every core target by name, for the regression replay.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "link_verify",
     "token_verify",
     "cookie_header",
@@ -27,6 +27,7 @@ pub const TARGETS: [&str; 7] = [
     "conversion_json",
     "link_roundtrip",
     "token_roundtrip",
+    "order_signature",
 ];
 
 /// The targets whose checks live with the server (`server_checks.rs`).
@@ -42,6 +43,7 @@ pub fn run(name: &str, data: &[u8]) {
         "conversion_json" => conversion_json(data),
         "link_roundtrip" => link_roundtrip(data),
         "token_roundtrip" => token_roundtrip(data),
+        "order_signature" => order_signature(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -180,6 +182,11 @@ fn tracker() -> Tracker {
     c.lead_flat = Some("2.00".into());
     c.override_percents = vec!["10".into()];
     tracker.add_campaign(&c).expect("campaign");
+    let mut open = CampaignSpec::new("beauty", "https://shop.example/b", "USD");
+    open.sale_percent = Some("10".into());
+    open.browser_conversions = BrowserConversions::Open;
+    open.max_browser_amount = Some("100.00".into());
+    tracker.add_campaign(&open).expect("campaign");
     tracker
         .add_partner(&PartnerSpec::new("boss1"))
         .expect("partner");
@@ -209,6 +216,72 @@ pub fn conversion_json(data: &[u8]) {
         assert!(!conv.commissions.is_empty());
         assert!(t.manual(&req).expect("a replay is answered").duplicate);
     }
+    // The beacon's body: a browser conversion that counts is signed, or unsigned within
+    // the open campaign's limits; its replay from the same browser is a duplicate.
+    if let Ok(req) = serde_json::from_slice::<BrowserConversion>(data) {
+        let t = tracker();
+        if let Ok(conv) = t.convert_browser(&req) {
+            assert!(
+                req.osig.as_deref().is_some_and(|s| !s.is_empty())
+                    || (conv.link.campaign.as_str() == "beauty"
+                        && conv.amount.minor() <= 10_000
+                        && matches!(conv.kind, Kind::Sale | Kind::Lead)),
+                "an unsigned browser conversion outside the limits: {conv:?}"
+            );
+            let replay = t.convert_browser(&req).expect("a replay is answered");
+            assert!(replay.duplicate);
+        }
+    }
+}
+
+/// Order signatures: arbitrary text never panics the verifier; for valid fields, the
+/// signature verifies, and any changed byte of it, or another amount, is refused.
+pub fn order_signature(data: &[u8]) {
+    let ring = keyring();
+    let sale = Kind::Sale;
+    let fixed = OrderFields {
+        order_id: "A-1",
+        amount: Money::parse("49.90", "USD").expect("fixed amount"),
+        kind: &sale,
+    };
+    if let Ok(text) = std::str::from_utf8(data) {
+        // Arbitrary text as an osig: refused with a typed error, never a panic.
+        let _ = ring.verify_order(text, &fixed);
+    }
+    let mut u = Unstructured::new(data);
+    let Ok((order_id, amount, currency, kind, at, to)) = (|| {
+        Ok::<_, arbitrary::Error>((
+            String::arbitrary(&mut u)?,
+            String::arbitrary(&mut u)?,
+            String::arbitrary(&mut u)?,
+            String::arbitrary(&mut u)?,
+            usize::arbitrary(&mut u)?,
+            u8::arbitrary(&mut u)?,
+        ))
+    })() else {
+        return;
+    };
+    let Ok(osig) = ring.sign_order(&order_id, &amount, &currency, &kind) else {
+        return;
+    };
+    let kind: Kind = kind.parse().expect("signed, so the kind parsed");
+    let money = Money::parse(&amount, &currency).expect("signed, so the amount parsed");
+    let order = OrderFields {
+        order_id: &order_id,
+        amount: money,
+        kind: &kind,
+    };
+    ring.verify_order(&osig, &order)
+        .expect("what was signed verifies");
+    let changed = mutate(&osig, 0..osig.len(), at, to);
+    if let Ok(changed) = std::str::from_utf8(&changed) {
+        assert!(ring.verify_order(changed, &order).is_err(), "{changed}");
+    }
+    let other = OrderFields {
+        amount: Money::from_minor(money.minor().wrapping_add(1), money.currency()),
+        ..order.clone()
+    };
+    assert!(ring.verify_order(&osig, &other).is_err());
 }
 
 const CODE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";

@@ -148,9 +148,7 @@ impl Keyring {
         currency: &str,
         kind: &str,
     ) -> Result<String> {
-        self.inner
-            .sign_order(order_id, amount, currency, kind)
-            .js()
+        self.inner.sign_order(order_id, amount, currency, kind).js()
     }
 
     /// The attribution decision for a token at a conversion, over the I/O buffer:
