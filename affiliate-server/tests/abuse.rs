@@ -191,7 +191,7 @@ impl Gen {
                 if self.rng.bool() {
                     headers.push(format!("Authorization: Bearer {API_KEY}"));
                 }
-                body = match self.rng.u8(..8) {
+                body = match self.rng.u8(..10) {
                     0 => "[".repeat(self.rng.usize(100..20_000)).into_bytes(),
                     1 => vec![b'x'; self.rng.usize(16_000..40_000)],
                     2 => vec![0xff, 0xfe, 0x00, 0x80],
@@ -199,6 +199,8 @@ impl Gen {
                     4 => format!(r#"{{"order_id":"{}","amount":"49.90","currency":"USD","token":"{}"}}"#, self.junk(20).replace('"', ""), self.pick(HOSTILE).replace('"', "")).into_bytes(),
                     5 => br#"{"order_id":"A-1","amount":49.9,"currency":"USD","kind":"sale","click_id":"x"}"#.to_vec(),
                     6 => br#"{"order_id":"A-1","amount":"1","currency":"USD","campaign":"haircare","partner":"nobody"}"#.to_vec(),
+                    7 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"{}"}}"#, self.pick(HOSTILE).replace('"', "")).into_bytes(),
+                    8 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"k1.{}"}}"#, "A".repeat(self.rng.usize(0..5000))).into_bytes(),
                     _ => self.junk(300).into_bytes(),
                 };
                 headers.push(format!("Content-Length: {}", body.len()));
@@ -235,13 +237,18 @@ impl Gen {
             }
             10 => {
                 category = "pixel and impression";
-                target = match self.rng.u8(..3) {
+                target = match self.rng.u8(..4) {
                     0 => format!(
                         "/px.gif?order_id={}&amount={}&currency={}&token={}",
                         self.junk(30),
                         self.junk(8),
                         self.junk(4),
                         self.pick(HOSTILE)
+                    ),
+                    2 => format!(
+                        "/px.gif?order_id=A-1&amount=1&currency=USD&osig={}&osig={}",
+                        self.pick(HOSTILE),
+                        self.junk(60)
                     ),
                     1 => format!("/imp{}", &self.link()[3..]),
                     _ => format!("/px.gif?{}", "order_id=a&".repeat(self.rng.usize(1..500))),
