@@ -511,3 +511,22 @@ pub(crate) fn check_id(name: &'static str, s: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_written_before_channels_reads_as_a_server_postback() {
+        let old = r#"{"order_id":"A-1","kind":"sale","amount":{"minor":4990,"currency":"USD"},
+            "link":{"campaign":"haircare","partner":"abc123","ad":null,"sid":null},
+            "click_id":null,"evidence":"manual","customer_id":null,"status":"pending",
+            "converted_at":1700000000,"commissions":[]}"#;
+        let c: Conversion = serde_json::from_str(old).unwrap();
+        assert_eq!(c.channel, Channel::Server);
+        assert!(
+            !c.may_be_replaced(),
+            "an old record is never taken for a squatter's"
+        );
+    }
+}
