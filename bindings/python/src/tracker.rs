@@ -221,6 +221,17 @@ impl Conversion {
     fn duplicate(&self) -> bool {
         self.0.duplicate
     }
+    /// True when this answer replaced an earlier record of the order id (an unsigned
+    /// browser report, or a rejected attribution): see `Tracker.replaced_conversions`.
+    #[getter]
+    fn replaced(&self) -> bool {
+        self.0.replaced
+    }
+    /// `browser`, `signed_browser`, `server` or `manual`: how it reached the tracker.
+    #[getter]
+    fn channel(&self) -> &'static str {
+        self.0.channel.as_str()
+    }
     /// `token`, `click_id`, `coupon`, `customer` or `manual`.
     #[getter]
     fn evidence(&self) -> &'static str {
@@ -559,6 +570,12 @@ impl Tracker {
     /// The conversion recorded under `order_id`.
     fn conversion(&self, py: Python<'_>, order_id: &str) -> Result<Conversion> {
         Ok(Conversion(py.detach(|| self.inner.conversion(order_id))?))
+    }
+
+    /// The records replaced under `order_id`, oldest first (kept for audit).
+    fn replaced_conversions(&self, py: Python<'_>, order_id: &str) -> Result<Vec<Conversion>> {
+        let replaced = py.detach(|| self.inner.replaced_conversions(order_id))?;
+        Ok(replaced.into_iter().map(Conversion).collect())
     }
 
     /// A report: one dict per group with the dimensions asked for, `clicks`,

@@ -385,3 +385,24 @@ def test_a_signed_link_for_an_unknown_partner_credits_nobody(
     tracker.click(signer.build("haircare", "abc123"))
     rows = tracker.stats(group_by=["partner"])
     assert [(r["partner"], r["clicks"]) for r in rows] == [("abc123", 1)]
+
+
+def test_a_rejected_order_id_is_attributed_again_and_the_old_record_kept(
+    tracker: Tracker, signer: LinkSigner, clock: FixedClock
+) -> None:
+    first = tracker.manual("R-1", amount="20.00", currency="USD", campaign="haircare", partner="mid1")
+    assert (first.channel, first.replaced) == ("manual", False)
+    tracker.set_status("R-1", "rejected")
+    # A retry of the same attribution does not undo the rejection.
+    again = tracker.manual("R-1", amount="20.00", currency="USD", campaign="haircare", partner="mid1")
+    assert again.duplicate and again.status == "rejected"
+    token = tracker.click(signer.build("haircare", "abc123")).token
+    clock.advance(60)
+    c = tracker.convert("R-1", amount="20.00", currency="USD", token=token)
+    assert (c.partner, c.replaced, c.channel, c.status) == ("abc123", True, "server", "pending")
+    kept = tracker.replaced_conversions("R-1")
+    assert [(k.partner, k.status) for k in kept] == [("mid1", "rejected")]
+    assert tracker.replaced_conversions("R-2") == []
+    with pytest.raises(sdk.Malformed):
+        tracker.replaced_conversions("R 1")
+
