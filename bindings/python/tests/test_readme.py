@@ -26,4 +26,4 @@ DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs" / "python.md"
 
 
 def test_every_python_block_of_the_reference_runs() -> None:
-    run_python_blocks(DOCS, 1)
+    run_python_blocks(DOCS, 2)
