@@ -151,6 +151,26 @@ impl CookieConfig {
     }
 }
 
+impl CookieConfig {
+    /// Every value of this cookie in a `Cookie` header, in order, at most
+    /// [`MAX_COOKIE_CANDIDATES`], whatever the header's length: a browser sends one
+    /// cookie per domain and path that matches, so a sibling subdomain's `aff_token`
+    /// may come first. [`Tracker::token_from_cookies`](crate::Tracker::token_from_cookies)
+    /// keeps the first whose signature verifies.
+    pub fn candidates<'h>(&self, cookie_header: &'h str) -> impl Iterator<Item = &'h str> {
+        let name = self.name.clone();
+        Cookie::split_parse(cookie_header)
+            .filter_map(std::result::Result::ok)
+            .filter(move |c| c.name_raw() == Some(name.as_str()))
+            .filter_map(|c| c.value_raw())
+            .filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN)
+            .take(MAX_COOKIE_CANDIDATES)
+    }
+}
+
+/// Most values of the token cookie [`CookieConfig::candidates`] yields per header.
+pub const MAX_COOKIE_CANDIDATES: usize = 16;
+
 /// Finds the cookie `name` in a `Cookie` request header; see [`CookieConfig::find`].
 pub fn parse_cookie_header<'h>(cookie_header: &'h str, name: &str) -> Result<Option<&'h str>> {
     if cookie_header.len() > MAX_COOKIE_HEADER_LEN {

@@ -114,11 +114,12 @@ pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::code::{Code, MAX_CODE_LEN, Sid};
 pub use crate::cookie::{
-    CookieConfig, DEFAULT_COOKIE_NAME, MAX_COOKIE_HEADER_LEN, parse_cookie_header,
+    CookieConfig, DEFAULT_COOKIE_NAME, MAX_COOKIE_CANDIDATES, MAX_COOKIE_HEADER_LEN,
+    parse_cookie_header,
 };
 pub use crate::error::{ClaimsError, ERROR_CODES, Error, KeyError, Result};
 pub use crate::key::{Key, Keyring, Kid};
-pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN};
+pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN, MAX_URL_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
 pub use crate::order::{MAX_ORDER_SIGNATURE_LEN, OrderFields};
 #[cfg(feature = "postgres")]

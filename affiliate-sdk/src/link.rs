@@ -11,6 +11,12 @@
 //! single byte `0`; codes are never empty, so the encoding is unambiguous). The host,
 //! `sid` and any other query parameters (`utm_source`, …) are not signed: a partner
 //! may append `&sid=<subid>` and the link still verifies.
+//!
+//! Only the signed part can fail a link: the path after the base URL (printable ASCII
+//! other than `\`) and `sig` (at most [`MAX_LINK_LEN`] bytes together). Unsigned
+//! parameters never do: bytes of any kind in other parameters are ignored, and of
+//! several `sid`s the first valid one is kept. A URL may be up to [`MAX_URL_LEN`]
+//! bytes long (an ad network's click id can be long).
 
 use std::borrow::Cow;
 
@@ -21,8 +27,11 @@ use crate::code::{Code, Sid, code_field};
 use crate::error::{Error, Result};
 use crate::key::{Keyring, Purpose, encode_tag, tag, verify_tag};
 
-/// Longest URL [`LinkSigner::verify`] looks at; longer input is refused unparsed.
+/// Longest signed part of a link (the path after the base URL and `sig`, together).
 pub const MAX_LINK_LEN: usize = 4096;
+
+/// Longest URL [`LinkSigner::verify`] looks at; longer input is refused unparsed.
+pub const MAX_URL_LEN: usize = 64 * 1024;
 
 /// What a tracking link names. `campaign`, `partner` and `ad` are signed; `sid` is not.
 #[derive(
@@ -254,14 +263,13 @@ impl LinkSigner {
         Ok(parts.link())
     }
 
-    /// Verifies a whole link URL, strictly: a `sid` that is not 1–64 bytes of
-    /// `[A-Za-z0-9._~-]` is an error. An absolute URL or a path with query
-    /// (`/go/c/p?sig=…`) is accepted; the host is not checked.
+    /// Verifies a whole link URL, strictly: when no `sid` parameter is 1–64 bytes of
+    /// `[A-Za-z0-9._~-]` but one is present, that is an error. An absolute URL or a
+    /// path with query (`/go/c/p?sig=…`) is accepted; the host is not checked.
     pub fn verify(&self, url: &str) -> Result<Link> {
         let (parts, sid) = self.verify_url(url)?;
-        let sid = sid.map(|s| Sid::new(&s)).transpose()?;
         Ok(Link {
-            sid,
+            sid: sid.transpose()?,
             ..parts.link()
         })
     }
@@ -272,11 +280,10 @@ impl LinkSigner {
         let (parts, sid) = self.verify_url(url)?;
         let mut link = parts.link();
         let mut dropped_sid = None;
-        if let Some(sid) = sid {
-            match Sid::new(&sid) {
-                Ok(sid) => link.sid = Some(sid),
-                Err(e) => dropped_sid = Some(e),
-            }
+        match sid {
+            Some(Ok(sid)) => link.sid = Some(sid),
+            Some(Err(e)) => dropped_sid = Some(e),
+            None => {}
         }
         Ok(ClickLink { link, dropped_sid })
     }
@@ -303,7 +310,7 @@ impl LinkSigner {
     /// destination. `None` when `url` is not a link under the base URL.
     #[must_use]
     pub fn campaign_segment<'u>(&self, url: &'u str) -> Option<&'u str> {
-        if url.len() > MAX_LINK_LEN {
+        if url.len() > MAX_URL_LEN {
             return None;
         }
         let (rest, _) = self.split_target(url).ok()?;
@@ -332,27 +339,28 @@ impl LinkSigner {
         Ok((rest, query))
     }
 
-    /// Checks the signed part; returns the codes and the raw `sid` parameter.
+    /// Checks the signed part; returns the codes and the `sid` kept: the first valid
+    /// one, else the error of the first invalid one, else none.
     ///
     /// The URL is split with plain byte loops and at most one `memchr` per
     /// delimiter: its pieces are short, and a link is verified on every click.
-    fn verify_url<'u>(&self, url: &'u str) -> Result<(Parts<'u>, Option<Cow<'u, str>>)> {
-        if url.len() > MAX_LINK_LEN {
-            return Err(Error::malformed("link", "longer than 4096 bytes"));
+    fn verify_url<'u>(&self, url: &'u str) -> Result<(Parts<'u>, Option<Result<Sid>>)> {
+        if url.len() > MAX_URL_LEN {
+            return Err(Error::malformed("link", "longer than 65536 bytes"));
         }
-        // The URL parser would silently drop tabs and newlines and read `\\` as `/`;
-        // refuse them so a link is verified exactly as written. (A fold without early
-        // exit, so the check runs 16 or 32 bytes at a time.)
-        if !url
+        let (rest, query) = self.split_target(url)?;
+        // The URL parser would silently drop tabs and newlines and read `\` as `/`;
+        // refuse them in the signed path so it is verified exactly as written. (A fold
+        // without early exit, so the check runs 16 or 32 bytes at a time.)
+        if !rest
             .bytes()
             .fold(true, |ok, b| ok & b.is_ascii_graphic() & (b != b'\\'))
         {
             return Err(Error::malformed(
                 "link",
-                "only printable ASCII other than backslash allowed",
+                "only printable ASCII other than backslash allowed in the path",
             ));
         }
-        let (rest, query) = self.split_target(url)?;
         let expected = || {
             Error::malformed(
                 "link",
@@ -367,26 +375,38 @@ impl LinkSigner {
         };
 
         let mut sig: Option<Cow<'_, str>> = None;
-        let mut sid: Option<Cow<'_, str>> = None;
+        let mut sid: Option<Result<Sid>> = None;
         let mut pairs = Some(query);
         while let Some(rest) = pairs {
             let (pair, next) =
                 split_at_byte(rest, b'&').map_or((rest, None), |(p, n)| (p, Some(n)));
             pairs = next;
             let (name, value) = split_at_byte(pair, b'=').unwrap_or((pair, ""));
-            let slot = match form_decode(name).as_ref() {
-                "sig" => &mut sig,
-                "sid" => &mut sid,
-                _ => continue,
-            };
-            if slot.replace(form_decode(value)).is_some() {
-                return Err(Error::malformed(
-                    "link",
-                    format!("parameter {name} appears more than once"),
-                ));
+            match form_decode(name).as_ref() {
+                "sig" if sig.is_some() => {
+                    return Err(Error::malformed(
+                        "link",
+                        "parameter sig appears more than once",
+                    ));
+                }
+                "sig" => sig = Some(form_decode(value)),
+                // The first valid sid wins; a bad one is kept only until a valid one.
+                "sid" if !matches!(sid, Some(Ok(_))) => {
+                    let this = Sid::new(&form_decode(value));
+                    if this.is_ok() || sid.is_none() {
+                        sid = Some(this);
+                    }
+                }
+                _ => {}
             }
         }
         let sig = sig.ok_or_else(|| Error::malformed("link", "no sig parameter"))?;
+        if rest_len(campaign, partner, ad) + sig.len() > MAX_LINK_LEN {
+            return Err(Error::malformed(
+                "link",
+                "the path and sig are longer than 4096 bytes",
+            ));
+        }
         let parts = Parts {
             campaign,
             partner,
@@ -395,6 +415,11 @@ impl LinkSigner {
         self.check(&parts, &sig)?;
         Ok((parts, sid))
     }
+}
+
+/// The bytes of the signed path: campaign, partner and ad with their slashes.
+fn rest_len(campaign: &str, partner: &str, ad: Option<&str>) -> usize {
+    campaign.len() + 1 + partner.len() + ad.map_or(0, |a| a.len() + 1)
 }
 
 /// The signed codes of a link as written in a URL or handed over by a router.

@@ -12,8 +12,92 @@ fn signer() -> LinkSigner {
     LinkSigner::new(vector_keyring(), BASE).unwrap()
 }
 
+/// What a WHATWG parser makes of a link URL (the `url` crate, then `form_urlencoded`
+/// for the query): the codes of the path after the base, the first `sig` (none when
+/// repeated), the first valid `sid`.
+fn reference(s: &LinkSigner, input: &str) -> Option<Link> {
+    let url = url::Url::parse(input).ok()?;
+    let rest = url.path().strip_prefix("/go/")?;
+    let mut parts = rest.split('/');
+    let (campaign, partner, ad) = (parts.next()?, parts.next()?, parts.next());
+    if parts.next().is_some() {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let sigs: Vec<&String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "sig")
+        .map(|(_, v)| v)
+        .collect();
+    let [sig] = sigs.as_slice() else { return None };
+    let mut link = s.verify_parts(campaign, partner, ad, sig).ok()?;
+    link.sid = pairs
+        .iter()
+        .filter(|(n, _)| n == "sid")
+        .find_map(|(_, v)| affiliate_sdk::Sid::new(v).ok());
+    Some(link)
+}
+
+/// A query parameter: a name (sometimes `sig`, `sid` or an encoding of them) and a
+/// value of any characters but tab, newline and carriage return (which a request line
+/// cannot carry and a URL parser drops).
+fn param() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        Just("sid".to_string()),
+        Just("s%69d".to_string()),
+        Just("sig".to_string()),
+        Just("utm_source".to_string()),
+        "[a-z_]{0,6}",
+        "[^\\t\\n\\r#&=]{0,8}",
+    ];
+    let value = prop_oneof![
+        "[A-Za-z0-9._~-]{0,70}",
+        "[A-Za-z0-9._~%+-]{0,20}",
+        "[^\\t\\n\\r#&]{0,20}",
+    ];
+    (name, proptest::option::of(value)).prop_map(|(n, v)| match v {
+        Some(v) => format!("{n}={v}"),
+        None => n,
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The link splitter agrees with a WHATWG parse (the `url` crate plus
+    /// `form_urlencoded`) on random URLs: the same campaign, partner, ad, sig and sid,
+    /// or both refuse.
+    #[test]
+    fn the_splitter_agrees_with_the_url_crate(
+        link in link(),
+        tamper_path in proptest::option::of("[A-Za-z0-9_%:@!$'()*+,;=~-]{1,6}"),
+        before in proptest::collection::vec(param(), 0..4),
+        after in proptest::collection::vec(param(), 0..4),
+        keep_sig in any::<bool>(),
+        fragment in proptest::option::of("[^\\t\\n\\r]{0,10}"),
+    ) {
+        let s = signer();
+        let built = s.build_link(&link);
+        let (path, query) = built.split_once('?').unwrap();
+        let path = match &tamper_path {
+            Some(t) => format!("{path}{t}"),
+            None => path.to_owned(),
+        };
+        let mut params: Vec<String> = before;
+        if keep_sig {
+            params.extend(query.split('&').map(str::to_owned));
+        }
+        params.extend(after);
+        // A URL parser strips trailing spaces and controls from its input: end with a
+        // plain parameter so both read the same last value.
+        params.push("z=1".into());
+        let mut url = format!("{path}?{}", params.join("&"));
+        if let Some(f) = fragment {
+            url = format!("{url}#{f}");
+        }
+        let ours = s.verify_click(&url).ok().map(|c| c.link);
+        prop_assert_eq!(ours, reference(&s, &url), "{}", url);
+    }
 
     /// build → verify gives back the same fields, with and without extra parameters.
     #[test]
@@ -95,8 +179,57 @@ fn a_bad_sid_fails_strict_verification_but_not_a_click() {
         ));
         assert_eq!(click.link.partner.as_str(), "abc123");
     }
-    let twice = format!("{url}&sid=a&sid=b");
-    assert_eq!(s.verify_click(&twice).unwrap_err().code(), "malformed");
+    // A repeated sid keeps the first valid one; it never fails the link.
+    for (query, kept) in [
+        ("&sid=a&sid=b", "a"),
+        ("&sid=a%20b&sid=ok", "ok"),
+        ("&sid=&sid=x.1&sid=y", "x.1"),
+    ] {
+        let url = format!("{url}{query}");
+        assert_eq!(
+            s.verify_click(&url).unwrap().link.sid.unwrap().as_str(),
+            kept,
+            "{query}"
+        );
+        assert_eq!(
+            s.verify(&url).unwrap().sid.unwrap().as_str(),
+            kept,
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn only_the_signed_part_can_fail_a_link() {
+    let s = signer();
+    let url = s
+        .build("haircare", "abc123", Some("website2"), None)
+        .unwrap();
+    // Odd bytes in unsigned parameters, a long ad-network click id: the link verifies.
+    for extra in [
+        "&q=a\\b".to_string(),
+        "&q=caf\u{e9}&r=\u{1F600}".to_string(),
+        "&x=\t\r\n%00".to_string(),
+        format!("&gclid={}", "C".repeat(6000)),
+        "&&=&sig_x=1&SIG=2".to_string(),
+    ] {
+        let with = format!("{url}{extra}");
+        let link = s
+            .verify_click(&with)
+            .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        assert_eq!(link.link.partner.as_str(), "abc123");
+        assert_eq!(s.verify(&with).unwrap().ad.unwrap().as_str(), "website2");
+    }
+    // The signed part still fails: odd bytes in the path, a second sig, an over-long
+    // URL.
+    for bad in [
+        url.replace("/abc123/", "/abc\\123/"),
+        url.replace("/abc123/", "/abc\u{e9}123/"),
+        format!("{url}&sig=k1.AAAAAAAAAAAAAAAAAAAAAA"),
+        format!("{url}&pad={}", "p".repeat(affiliate_sdk::MAX_URL_LEN)),
+    ] {
+        assert!(s.verify_click(&bad).is_err(), "{bad:.80}");
+    }
 }
 
 #[test]

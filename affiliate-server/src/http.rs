@@ -147,14 +147,16 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<
         .map_err(|e| ApiError::malformed(format!("malformed JSON body: {e}")))
 }
 
-/// The visitor's token from the `Cookie` header(s), if any. A malformed cookie header
-/// counts as no token.
+/// The visitor's token from the `Cookie` header(s): the first token cookie whose
+/// signature verifies (the core decides), so a sibling subdomain's cookie or a long
+/// header cannot hide it.
 pub fn cookie_token<'h>(tracker: &Tracker, headers: &'h HeaderMap) -> Option<&'h str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .find_map(|h| tracker.cookie_config().find(h).ok().flatten())
+    tracker.token_from_cookies(
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok()),
+    )
 }
 
 /// Runs blocking tracker work (conversions wait for the store's fsync) off the async

@@ -189,6 +189,36 @@ impl Tracker {
             .verify_token_with(token, self.clock.now(), &self.validation)
     }
 
+    /// The visitor's token from its `Cookie` headers: the first value of the token
+    /// cookie whose signature verifies and whose window holds, whatever else the
+    /// headers carry (a sibling subdomain's cookie of the same name, other cookies, a
+    /// header over 8 KiB). `None` when no value verifies.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// let token = tracker.click(&tracker.signer().build("haircare", "abc123", None, None)?, None)?.token;
+    /// let header = format!("aff_token=v1.other.subdomain; big={}; aff_token={token}", "x".repeat(9000));
+    /// assert_eq!(tracker.token_from_cookies([header.as_str()]), Some(token.as_str()));
+    /// assert_eq!(tracker.token_from_cookies(["aff_token=v1.forged"]), None);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn token_from_cookies<'h>(
+        &self,
+        headers: impl IntoIterator<Item = &'h str>,
+    ) -> Option<&'h str> {
+        let now = self.clock.now();
+        let keyring = self.signer.keyring();
+        headers
+            .into_iter()
+            .flat_map(|h| self.cookie.candidates(h))
+            .find(|t| keyring.verify_token_with(t, now, &self.validation).is_ok())
+    }
+
     /// The `Set-Cookie` value that keeps a verified `token` until its expiry: what a
     /// shop's landing route sends when the visitor arrives with `aff_token` in the URL,
     /// so the cookie is written by the server (Safari caps script-written cookies at 7
