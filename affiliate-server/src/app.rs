@@ -17,7 +17,7 @@ use crate::routes::{clicks, conversions, pages, reports};
 /// handler; everything else (`HEAD /go/…` included) through [`router`].
 pub fn service(
     state: Shared,
-    allowed_origins: &[String],
+    allowed_origins: Vec<String>,
 ) -> impl tower::Service<
     Request,
     Response = Response,
@@ -27,7 +27,7 @@ pub fn service(
 + Send
 + 'static {
     use tower::ServiceExt as _;
-    let router = router(state.clone(), allowed_origins);
+    let router = router(state.clone(), &allowed_origins);
     tower::service_fn(move |req: Request| {
         let (state, router) = (state.clone(), router.clone());
         async move {

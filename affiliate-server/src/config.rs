@@ -76,6 +76,23 @@ struct ServerSection {
     cookie_domain: String,
     #[serde(default)]
     allowed_origins: Vec<String>,
+    #[serde(default = "default_max_connections")]
+    max_connections: usize,
+    #[serde(default = "default_grace")]
+    shutdown_grace_seconds: u64,
+}
+
+/// Default `max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default `shutdown_grace_seconds`.
+pub const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 10;
+
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+
+fn default_grace() -> u64 {
+    DEFAULT_SHUTDOWN_GRACE_SECONDS
 }
 
 /// `[store]`: where conversions and counters live when not in `data_dir`.
@@ -114,6 +131,10 @@ pub struct Config {
     pub store_url: Option<String>,
     /// `[store] ca_file`, read: the PEM text of the database's CA.
     pub store_ca: Option<String>,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// How long requests in flight may take to finish at shutdown.
+    pub shutdown_grace: std::time::Duration,
     keyring: Keyring,
     cookie: CookieConfig,
     campaigns: Vec<CampaignSpec>,
@@ -291,7 +312,15 @@ impl Config {
         // `dir/./x` → `dir/x` (leading `..` and `.` stay).
         let data_dir: PathBuf = data_dir.components().collect();
 
+        if !(1..=1_000_000).contains(&s.max_connections) {
+            return Err(err("server.max_connections", &"must be 1 to 1000000"));
+        }
+        if s.shutdown_grace_seconds > 3600 {
+            return Err(err("server.shutdown_grace_seconds", &"must be at most 3600"));
+        }
         let config = Config {
+            max_connections: s.max_connections,
+            shutdown_grace: std::time::Duration::from_secs(s.shutdown_grace_seconds),
             file: file.to_owned(),
             listen,
             public_url,

@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 /// Request bodies larger than this are refused with 413 (code `malformed`).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// A request body must arrive whole within this time (else 408, code `malformed`).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What every handler shares.
 pub struct AppState {
     /// The tracker that decides.
@@ -131,11 +134,19 @@ impl FromRequestParts<Shared> for Authorized {
     }
 }
 
-/// Reads a JSON body of at most [`MAX_BODY_BYTES`], whatever its content type (a
-/// `sendBeacon` sends `text/plain`).
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`] within [`BODY_TIMEOUT`], whatever
+/// its content type (a `sendBeacon` sends `text/plain`).
 pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<T> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));
+    let bytes: Bytes = read
         .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "malformed",
+                "request body not received within 10 s",
+            )
+        })?
         .map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod assets;
 pub mod config;
 pub mod demo;
+pub mod front;
 pub mod http;
 pub mod routes;
 pub mod serve;

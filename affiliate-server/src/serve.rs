@@ -36,7 +36,7 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         &config.public_path,
         demo,
     ));
-    let service = app::service(state.clone(), &config.allowed_origins);
+    let service = app::service(state.clone(), config.allowed_origins.clone());
     // One single-threaded runtime per core, each with its own listening socket on the
     // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
     // model: a request never hops threads.
@@ -63,13 +63,15 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         .map(|_| bind(addr))
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(cannot)?;
+    let (front, cap) = crate::front::Front::new(config.max_connections, config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Each worker reports once its socket listens: "listening on" is printed only then.
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
     let mut threads = Vec::new();
     for (i, socket) in sockets.into_iter().enumerate() {
         let service = service.clone();
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
+        let front = front.clone();
         let ready = ready_tx.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -90,11 +92,8 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                                 return Err(e);
                             }
                         };
-                        axum::serve(listener, axum::ServiceExt::into_make_service(service))
-                            .with_graceful_shutdown(async move {
-                                let _ = stop.wait_for(|s| *s).await;
-                            })
-                            .await
+                        crate::front::serve(listener, service, front, stop).await;
+                        Ok::<(), std::io::Error>(())
                     })
                 })?,
         );
@@ -108,18 +107,19 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     }
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{addr}");
-    tracing::info!(%addr, workers, public_url = %config.public_url, "serving");
+    tracing::info!(%addr, workers, max_connections = cap, public_url = %config.public_url, "serving");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(shutdown_signal());
     let _ = stop_tx.send(true);
+    // Each worker returns within the grace period (it drops what is still open then).
     for t in threads {
         t.join().map_err(|_| "an HTTP worker panicked")??;
     }
     // Pending clicks are batched in memory: write them before exiting.
     state.tracker.flush()?;
-    tracing::info!("store flushed; stopped");
+    tracing::info!(dropped_connections = front.open_connections(), "store flushed; stopped");
     Ok(())
 }
 

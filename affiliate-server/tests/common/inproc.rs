@@ -33,9 +33,7 @@ impl App {
             &config.public_path,
             false,
         ));
-        // `service` borrows the origins for its whole life; a test's few bytes may leak.
-        let origins: &'static [String] = Box::leak(config.allowed_origins.into_boxed_slice());
-        let service = BoxCloneService::new(app::service(state.clone(), origins));
+        let service = BoxCloneService::new(app::service(state.clone(), config.allowed_origins));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
