@@ -150,20 +150,35 @@ impl Server {
         Server::start_in(dir)
     }
 
+    /// [`Server::start`] under a soft open-files limit of `soft_nofile` (the server
+    /// raises it to the hard limit itself), logging at `info`.
+    pub fn start_limited(config_text: &str, soft_nofile: u64) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -Sn {soft_nofile} && exec \"$0\" serve --config \"$1\""))
+            .arg(BIN)
+            .arg(dir.path().join("affiliate.toml"))
+            .env("RUST_LOG", "info");
+        Server::spawn(dir, cmd)
+    }
+
     fn start_in(dir: tempfile::TempDir) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--config"])
+            .arg(dir.path().join("affiliate.toml"))
+            .env("RUST_LOG", "debug");
+        Server::spawn(dir, cmd)
+    }
+
+    fn spawn(dir: tempfile::TempDir, mut cmd: Command) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.path().join("server.log"))
             .unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(dir.path().join("affiliate.toml"))
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut child = cmd.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
         let base = wait_for_listening(&mut child, &dir.path().join("server.log"));
         Server {
             dir,
@@ -195,8 +210,9 @@ impl Server {
     }
 
     /// Sends `signal` (`TERM`, `INT`) and waits; panics unless the server exits
-    /// successfully within 10 s.
-    pub fn terminate(&mut self, signal: &str) {
+    /// successfully within 10 s. Returns how long it took.
+    pub fn terminate(&mut self, signal: &str) -> Duration {
+        let start = std::time::Instant::now();
         let pid = self.child.id().to_string();
         let flag = format!("-{signal}");
         assert!(
@@ -213,7 +229,7 @@ impl Server {
                     "server exited with {status}: {}",
                     self.log()
                 );
-                return;
+                return start.elapsed();
             }
             std::thread::sleep(Duration::from_millis(50));
         }
