@@ -169,3 +169,24 @@ pub(crate) fn code_field(field: &'static str, s: &str) -> Result<Code> {
     Code::check(s, field)?;
     Ok(Code::trusted(s))
 }
+
+impl Sid {
+    /// The text of [`Sid::other`].
+    pub const OTHER: &'static str = "(other)";
+
+    /// The sid the day's counters use for every sid over a campaign and partner's
+    /// daily cap: `(other)`, which no partner can write (parentheses are not in the
+    /// alphabet), so it never mixes with a real one.
+    #[must_use]
+    pub fn other() -> Sid {
+        let mut a = ArrayString::new();
+        let _ = a.try_push_str(Sid::OTHER);
+        Sid(a)
+    }
+
+    /// Whether this is [`Sid::other`].
+    #[must_use]
+    pub fn is_other(&self) -> bool {
+        self.0.as_str() == Sid::OTHER
+    }
+}

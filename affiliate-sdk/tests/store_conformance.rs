@@ -2,15 +2,15 @@
 
 mod common;
 
-store_conformance!(memory, || (
-    std::sync::Arc::new(affiliate_sdk::MemoryStore::new())
+store_conformance!(memory, |limits| (
+    std::sync::Arc::new(affiliate_sdk::MemoryStore::with_limits(limits))
         as std::sync::Arc<dyn affiliate_sdk::Store>,
     ()
 ));
 
-store_conformance!(sled, || {
+store_conformance!(sled, |limits| {
     let dir = tempfile::tempdir().unwrap();
-    let store = affiliate_sdk::SledStore::open(dir.path()).unwrap();
+    let store = affiliate_sdk::SledStore::open_with(dir.path(), limits).unwrap();
     (
         std::sync::Arc::new(store) as std::sync::Arc<dyn affiliate_sdk::Store>,
         dir,
@@ -20,15 +20,18 @@ store_conformance!(sled, || {
 // Against the database in `AFFILIATE_TEST_POSTGRES_URL` (`./scripts/test` starts a
 // throwaway cluster and sets it), each test in a schema of its own.
 #[cfg(feature = "postgres")]
-store_conformance!(postgres, || {
+store_conformance!(postgres, |limits| {
     let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL").expect(
         "AFFILIATE_TEST_POSTGRES_URL must name a database for the PostgresStore suite \
          (./scripts/test starts one with scripts/pg-cluster)",
     );
     let schema = common::fresh_pg_schema(&url);
-    let store =
-        affiliate_sdk::PostgresStore::open(&format!("{url}?options=-c%20search_path%3D{schema}"))
-            .unwrap();
+    let store = affiliate_sdk::PostgresStore::open_with(
+        &format!("{url}?options=-c%20search_path%3D{schema}"),
+        None,
+        limits,
+    )
+    .unwrap();
     (
         std::sync::Arc::new(store) as std::sync::Arc<dyn affiliate_sdk::Store>,
         schema,

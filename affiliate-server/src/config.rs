@@ -316,7 +316,10 @@ impl Config {
             return Err(err("server.max_connections", &"must be 1 to 1000000"));
         }
         if s.shutdown_grace_seconds > 3600 {
-            return Err(err("server.shutdown_grace_seconds", &"must be at most 3600"));
+            return Err(err(
+                "server.shutdown_grace_seconds",
+                &"must be at most 3600",
+            ));
         }
         let config = Config {
             max_connections: s.max_connections,

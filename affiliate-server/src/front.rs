@@ -24,7 +24,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
 /// Longest wait for a request head, from a connection's start or its head's first byte.
@@ -35,6 +35,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_HEAD_BYTES: usize = 96 * 1024;
 /// File descriptors kept free of connections (the store, logs, the listening sockets).
 const RESERVED_FDS: u64 = 128;
+/// How often a connection's watchdog looks at it at most: the timeouts hold to within
+/// this much, and a busy connection costs no wake-up per request.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// What every worker shares.
 pub struct Front {
@@ -79,8 +82,12 @@ fn open_files_room() -> usize {
 
 /// Serves `listener` with `service` until `stop` turns true, then lets its
 /// connections finish for the grace period.
-pub async fn serve<S>(listener: TcpListener, service: S, front: Arc<Front>, stop: watch::Receiver<bool>)
-where
+pub async fn serve<S>(
+    listener: TcpListener,
+    service: S,
+    front: Arc<Front>,
+    stop: watch::Receiver<bool>,
+) where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -113,7 +120,8 @@ where
             },
         };
         let _ = stream.set_nodelay(true);
-        let (service, stop, front, live) = (service.clone(), stop.clone(), front.clone(), live.clone());
+        let (service, stop, front, live) =
+            (service.clone(), stop.clone(), front.clone(), live.clone());
         front.open.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             connection(stream, service, stop).await;
@@ -193,8 +201,6 @@ struct ConnState {
     head_since: AtomicU64,
     /// Milliseconds after `base` of the last answer.
     idle_since: AtomicU64,
-    /// Wakes the watchdog when a head begins.
-    changed: Notify,
 }
 
 const NONE: u64 = u64::MAX;
@@ -207,7 +213,6 @@ impl ConnState {
             // A new connection owes its first head.
             head_since: AtomicU64::new(0),
             idle_since: AtomicU64::new(0),
-            changed: Notify::new(),
         }
     }
 
@@ -224,13 +229,14 @@ impl ConnState {
 
     /// Bytes arrived: between requests, they start the next head.
     fn read_some(&self) {
-        if self.busy.load(Ordering::Acquire) == 0
-            && self
-                .head_since
-                .compare_exchange(NONE, self.now(), Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
+        if self.busy.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Relaxed) == NONE
         {
-            self.changed.notify_one();
+            let _ = self.head_since.compare_exchange(
+                NONE,
+                self.now(),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
     }
 
@@ -238,8 +244,8 @@ impl ConnState {
     fn deadline(&self) -> Instant {
         let ms = |m: u64| self.base + Duration::from_millis(m);
         if self.busy.load(Ordering::Acquire) > 0 {
-            // Answering: look again once a whole idle period could have passed.
-            return Instant::now() + IDLE_TIMEOUT;
+            // Answering: no deadline; look again soon (a head may follow).
+            return Instant::now() + WATCH_EVERY;
         }
         match self.head_since.load(Ordering::Acquire) {
             NONE => ms(self.idle_since.load(Ordering::Acquire)) + IDLE_TIMEOUT,
@@ -248,16 +254,15 @@ impl ConnState {
     }
 
     /// Resolves when the connection has been silent, or slow with a head, too long.
+    /// Looks at the connection at most every [`WATCH_EVERY`], never per request.
     async fn expired(&self) {
         loop {
             let deadline = self.deadline();
-            if deadline <= Instant::now() {
+            let now = Instant::now();
+            if deadline <= now {
                 return;
             }
-            tokio::select! {
-                () = tokio::time::sleep_until(deadline) => {}
-                () = self.changed.notified() => {}
-            }
+            tokio::time::sleep_until(deadline.min(now + WATCH_EVERY)).await;
         }
     }
 }
@@ -270,7 +275,6 @@ impl Drop for Busy {
         let s = &self.0;
         s.idle_since.store(s.now(), Ordering::Release);
         s.busy.fetch_sub(1, Ordering::AcqRel);
-        s.changed.notify_one();
     }
 }
 

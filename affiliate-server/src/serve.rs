@@ -119,7 +119,10 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     }
     // Pending clicks are batched in memory: write them before exiting.
     state.tracker.flush()?;
-    tracing::info!(dropped_connections = front.open_connections(), "store flushed; stopped");
+    tracing::info!(
+        dropped_connections = front.open_connections(),
+        "store flushed; stopped"
+    );
     Ok(())
 }
 

@@ -85,7 +85,10 @@ fn idle_slow_and_silent_clients_do_not_starve_clicks_and_shutdown_keeps_its_dead
     }
     let (health, clicks) = (p99(health), p99(clicks));
     println!("with 2,000 idle and 400 slow clients: /healthz p99 {health:?}, click p99 {clicks:?}");
-    assert!(health < Duration::from_millis(100), "/healthz p99 {health:?}");
+    assert!(
+        health < Duration::from_millis(100),
+        "/healthz p99 {health:?}"
+    );
     assert!(clicks < Duration::from_millis(100), "click p99 {clicks:?}");
     assert_eq!(server.totals()["clicks"], 300);
     // SIGTERM while the slow clients still dribble: out within the 3 s grace period.

@@ -1,20 +1,28 @@
 //! The click and impression buffer of the stores that write clicks in batches
 //! ([`SledStore`](super::SledStore), `PostgresStore`): recorded in memory, where reads
 //! see them at once, and written out by a background thread, one counter update per
-//! link and day rather than per click.
+//! link and day rather than per click. Recording never writes: a click waits for no
+//! store. The buffer is bounded ([`StoreLimits`]): when a stalled store has let it
+//! fill, further clicks and impressions are dropped and counted.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
+use super::limits::{Dropped, SidCap, StoreLimits};
 use super::{ClickRecord, CounterKey, Counters, ImpressionRecord, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
+use crate::link::Link;
 
-/// A batch is written at once, by the recording thread, when it reaches this many
-/// clicks (bounds the memory a burst can take).
-pub(crate) const MAX_BATCH: usize = 65_536;
+/// What one buffered click costs.
+const CLICK_BYTES: usize = std::mem::size_of::<ClickRecord>();
+/// What one buffered counter key costs (the entry and its share of the table).
+const COUNTER_BYTES: usize =
+    std::mem::size_of::<CounterKey>() + std::mem::size_of::<Counters>() + 16;
 
 /// Clicks and impressions recorded but not yet written.
 #[derive(Default)]
@@ -28,6 +36,8 @@ pub(crate) struct Pending {
     /// postback) scans at most one batch.
     pub(crate) clicks: Vec<ClickRecord>,
     pub(crate) counters: HashMap<CounterKey, Counters>,
+    /// What the batch costs in memory, by [`CLICK_BYTES`] and [`COUNTER_BYTES`].
+    bytes: usize,
 }
 
 impl Pending {
@@ -36,7 +46,13 @@ impl Pending {
     }
 
     fn count(&mut self, key: CounterKey, delta: &Counters) {
-        self.counters.entry(key).or_default().add(delta);
+        match self.counters.entry(key) {
+            Entry::Occupied(mut e) => e.get_mut().add(delta),
+            Entry::Vacant(e) => {
+                e.insert(*delta);
+                self.bytes += COUNTER_BYTES;
+            }
+        }
     }
 }
 
@@ -44,17 +60,19 @@ impl Pending {
 /// (the batch whose last write failed) besides the store; a click is always in at
 /// least one of them. Counter readers hold `write` for reading, so they never see a
 /// batch both in the buffer and in the store.
-#[derive(Default)]
 pub(crate) struct ClickBuffer {
     state: Mutex<BatchState>,
     write: RwLock<()>,
+    max_bytes: usize,
+    dropped_clicks: AtomicU64,
+    dropped_impressions: AtomicU64,
 }
 
-#[derive(Default)]
 struct BatchState {
     open: Pending,
     writing: Arc<Pending>,
     failed: Option<Arc<Pending>>,
+    sids: SidCap,
 }
 
 impl BatchState {
@@ -64,51 +82,83 @@ impl BatchState {
             .into_iter()
             .chain(self.failed.as_deref())
     }
+
+    fn bytes(&self) -> usize {
+        self.batches().map(|b| b.bytes).sum()
+    }
+
+    /// The counter key of a click or impression of `link` at `at`, its sid capped.
+    fn key(&mut self, link: Link, at: u64, currency: crate::money::Currency) -> CounterKey {
+        let day = day_of(at);
+        CounterKey {
+            day,
+            link: self.sids.cap(link, day),
+            currency,
+        }
+    }
 }
 
 impl ClickBuffer {
+    pub(crate) fn new(limits: &StoreLimits) -> ClickBuffer {
+        ClickBuffer {
+            state: Mutex::new(BatchState {
+                open: Pending::default(),
+                writing: Arc::default(),
+                failed: None,
+                sids: SidCap::new(limits),
+            }),
+            write: RwLock::new(()),
+            max_bytes: limits.click_buffer_bytes,
+            dropped_clicks: AtomicU64::new(0),
+            dropped_impressions: AtomicU64::new(0),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, BatchState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Buffers a click; when that fills the open batch, writes it out at once with
-    /// `write` (see [`ClickBuffer::write_out`]).
-    pub(crate) fn click(
-        &self,
-        click: &ClickRecord,
-        write: impl Fn(&Pending) -> Result<()>,
-    ) -> Result<()> {
-        if self.push_click(click) {
-            self.write_out(write)?;
-        }
-        Ok(())
-    }
-
-    /// Buffers a click; true when the open batch is full.
-    fn push_click(&self, click: &ClickRecord) -> bool {
+    /// Buffers a click, never writing (the background writer does). When the buffer
+    /// is full the click is dropped and counted.
+    pub(crate) fn click(&self, click: &ClickRecord) {
         let mut st = self.lock();
+        if st.bytes() + CLICK_BYTES + COUNTER_BYTES > self.max_bytes {
+            drop(st);
+            self.dropped_clicks.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let key = st.key(click.link, click.at, click.currency);
         st.open.clicks.push(*click);
-        st.open.count(
-            CounterKey {
-                day: day_of(click.at),
-                link: click.link,
-                currency: click.currency,
-            },
-            &Counters::of_click(click),
-        );
-        st.open.clicks.len() >= MAX_BATCH
+        st.open.bytes += CLICK_BYTES;
+        st.open.count(key, &Counters::of_click(click));
     }
 
-    /// Buffers an impression.
+    /// Buffers an impression; dropped and counted when the buffer is full.
     pub(crate) fn impression(&self, i: &ImpressionRecord) {
-        self.lock().open.count(
-            CounterKey {
-                day: day_of(i.at),
-                link: i.link,
-                currency: i.currency,
-            },
-            &Counters::of_impression(i),
-        );
+        let mut st = self.lock();
+        if st.bytes() + COUNTER_BYTES > self.max_bytes {
+            drop(st);
+            self.dropped_impressions.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let key = st.key(i.link, i.at, i.currency);
+        st.open.count(key, &Counters::of_impression(i));
+    }
+
+    /// What was dropped since the buffer was made.
+    pub(crate) fn dropped(&self) -> Dropped {
+        Dropped {
+            clicks: self.dropped_clicks.load(Ordering::Relaxed),
+            impressions: self.dropped_impressions.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Remembers the sids of stored counters (see [`SidCap::seed`]).
+    pub(crate) fn seed_sids<'a>(&self, keys: impl IntoIterator<Item = &'a CounterKey>) {
+        let mut st = self.lock();
+        for k in keys {
+            st.sids.seed(k.day, &k.link);
+        }
     }
 
     /// Writes the buffered batches with `write`: first one whose earlier write failed,
@@ -206,4 +256,70 @@ pub(crate) fn spawn_writer<T: Send + Sync + 'static>(
         })
         .map(|_| ())
         .map_err(|e| Error::Store(format!("cannot start the click writer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn click(i: u64) -> ClickRecord {
+        let mut id = [0u8; 16];
+        id[8..].copy_from_slice(&i.to_be_bytes());
+        ClickRecord {
+            click_id: ClickId::from_bytes(id),
+            link: Link::parse("c", "p", None, Some(&format!("s{}", i % 2))).unwrap(),
+            at: 1_700_000_000,
+            unique: true,
+            currency: Currency::new("USD").unwrap(),
+            commission_minor: 0,
+        }
+    }
+
+    #[test]
+    fn a_stalled_store_fills_the_buffer_then_clicks_are_dropped_and_counted_never_written_inline() {
+        let limits = StoreLimits {
+            click_buffer_bytes: 100 * CLICK_BYTES,
+            max_sids_per_day: 1000,
+        };
+        let buffer = ClickBuffer::new(&limits);
+        let writes = std::sync::atomic::AtomicUsize::new(0);
+        // Recording never writes, however many clicks come.
+        for i in 0..1000 {
+            buffer.click(&click(i));
+        }
+        assert_eq!(writes.load(Ordering::Relaxed), 0);
+        let kept = 1000 - buffer.dropped().clicks;
+        assert!((90..100).contains(&kept), "kept {kept}");
+        // Impressions with new sids need counter keys: no room, dropped and counted.
+        for i in 0..50 {
+            buffer.impression(&ImpressionRecord {
+                link: Link::parse("c", "p", None, Some(&format!("imp{i}"))).unwrap(),
+                at: 1_700_000_000,
+                currency: Currency::new("USD").unwrap(),
+                per_mille_minor: 0,
+            });
+        }
+        assert!(buffer.dropped().impressions >= 49, "{:?}", buffer.dropped());
+        // The store is down: the write fails, the batch is kept, still full.
+        let down = |_: &Pending| -> Result<()> {
+            writes.fetch_add(1, Ordering::Relaxed);
+            Err(Error::Store("down".into()))
+        };
+        assert!(buffer.write_out(down).is_err());
+        buffer.click(&click(5000));
+        assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);
+        // Back: written, and recording resumes.
+        let written = std::sync::atomic::AtomicUsize::new(0);
+        buffer
+            .write_out(|b| {
+                written.fetch_add(b.clicks.len(), Ordering::Relaxed);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(written.load(Ordering::Relaxed) as u64, kept);
+        buffer.click(&click(6000));
+        assert!(buffer.find(click(6000).click_id).is_some());
+        assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);
+    }
 }

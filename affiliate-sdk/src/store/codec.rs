@@ -92,13 +92,18 @@ pub(crate) fn decode_parts(mut rest: &[u8]) -> Option<(Link, Currency)> {
         return None;
     }
     let [campaign, partner, ad, sid, currency] = parts;
-    let link = Link::parse(
+    // Counters of the sids over a day's cap are kept under `(other)`.
+    let other = sid == Sid::OTHER;
+    let mut link = Link::parse(
         campaign,
         partner,
         (!ad.is_empty()).then_some(ad),
-        (!sid.is_empty()).then_some(sid),
+        (!sid.is_empty() && !other).then_some(sid),
     )
     .ok()?;
+    if other {
+        link.sid = Some(Sid::other());
+    }
     Some((link, Currency::new(currency).ok()?))
 }
 

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::limits::{SidCap, StoreLimits};
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
     day_of, takes_binding,
@@ -13,7 +14,8 @@ use crate::code::Code;
 use crate::error::Result;
 
 /// A [`Store`] in memory, for tests, wasm and short-lived tools. "Durable" here means
-/// "recorded in this process": a restart loses everything.
+/// "recorded in this process": a restart loses everything. It has no buffer (so drops
+/// nothing, and nothing bounds it but the sids a day's counters keep).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -27,13 +29,26 @@ struct Inner {
     customers: HashMap<String, Binding>,
     replaced: HashMap<String, Vec<Conversion>>,
     per_click: HashMap<ClickId, u32>,
+    sids: SidCap,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store with the default limits.
     #[must_use]
     pub fn new() -> MemoryStore {
-        MemoryStore::default()
+        MemoryStore::with_limits(&StoreLimits::default())
+    }
+
+    /// An empty store whose counters keep at most `limits.max_sids_per_day` sids per
+    /// campaign, partner and day.
+    #[must_use]
+    pub fn with_limits(limits: &StoreLimits) -> MemoryStore {
+        MemoryStore {
+            inner: Mutex::new(Inner {
+                sids: SidCap::new(limits),
+                ..Inner::default()
+            }),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -47,9 +62,10 @@ impl Store for MemoryStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         let mut g = self.lock();
         g.clicks.insert(click.click_id, *click);
+        let day = day_of(click.at);
         let key = CounterKey {
-            day: day_of(click.at),
-            link: click.link,
+            day,
+            link: g.sids.cap(click.link, day),
             currency: click.currency,
         };
         g.counters
@@ -60,13 +76,14 @@ impl Store for MemoryStore {
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
+        let mut g = self.lock();
+        let day = day_of(i.at);
         let key = CounterKey {
-            day: day_of(i.at),
-            link: i.link,
+            day,
+            link: g.sids.cap(i.link, day),
             currency: i.currency,
         };
-        self.lock()
-            .counters
+        g.counters
             .entry(key)
             .or_default()
             .add(&Counters::of_impression(i));

@@ -18,6 +18,15 @@
 //! * Clicks and impressions may be buffered. Each backend documents the bound on what a
 //!   power cut can lose ([`SledStore`]: at most [`sled::CLICK_FLUSH_MS`] milliseconds of
 //!   clicks).
+//!
+//! # Memory
+//!
+//! Recording a click or an impression never waits for storage: it goes into a
+//! bounded buffer ([`StoreLimits::click_buffer_bytes`]) that a background thread
+//! writes. A store that stalls lets the buffer fill; then clicks and impressions are
+//! dropped and counted ([`Store::dropped`]) while the tracker goes on redirecting with
+//! tokens. A day's counters keep at most [`StoreLimits::max_sids_per_day`] sids per
+//! campaign and partner; the rest count under sid `(other)`.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +43,7 @@ use crate::money::Currency;
 mod batch;
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod codec;
+mod limits;
 mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -44,6 +54,7 @@ pub mod sled;
 pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
+pub use limits::{DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits};
 pub use memory::MemoryStore;
 
 /// One recorded click: kept so a server postback can attribute by click id, and
@@ -253,4 +264,10 @@ pub trait Store: Send + Sync {
 
     /// Makes everything buffered durable.
     fn flush(&self) -> Result<()>;
+
+    /// What the store could not keep since it opened because its buffer was full
+    /// ([`StoreLimits::click_buffer_bytes`]). Stores without a buffer drop nothing.
+    fn dropped(&self) -> Dropped {
+        Dropped::default()
+    }
 }

@@ -37,7 +37,7 @@ use super::codec::{
 };
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of, takes_binding,
+    StoreLimits, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -146,8 +146,14 @@ fn corrupt(what: &str) -> Error {
 }
 
 impl SledStore {
-    /// Opens (creating if needed) the database in directory `path`.
+    /// Opens (creating if needed) the database in directory `path`, with the default
+    /// [`StoreLimits`].
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore> {
+        SledStore::open_with(path, &StoreLimits::default())
+    }
+
+    /// [`SledStore::open`] with these memory bounds.
+    pub fn open_with(path: impl AsRef<Path>, limits: &StoreLimits) -> Result<SledStore> {
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
@@ -159,7 +165,7 @@ impl SledStore {
             db: db.clone(),
             clicks: clicks.clone(),
             counters: tree("counters")?,
-            buffer: ClickBuffer::default(),
+            buffer: ClickBuffer::new(limits),
         });
         spawn_writer(
             Arc::downgrade(&batch),
@@ -179,6 +185,10 @@ impl SledStore {
             batch,
         };
         store.index_conversions_by_day()?;
+        // The sids already counted today and yesterday keep their places under the cap.
+        let today = day_of(crate::clock::Clock::now(&crate::clock::SystemClock));
+        let stored = store.counters(today.saturating_sub(1), today, None)?;
+        store.batch.buffer.seed_sids(stored.keys());
         Ok(store)
     }
 
@@ -271,9 +281,8 @@ impl GroupCommit {
 
 impl Store for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.batch
-            .buffer
-            .click(click, |batch| self.batch.write_trees(batch))
+        self.batch.buffer.click(click);
+        Ok(())
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
@@ -534,6 +543,10 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn dropped(&self) -> super::Dropped {
+        self.batch.buffer.dropped()
     }
 
     fn flush(&self) -> Result<()> {

@@ -158,7 +158,11 @@ macro_rules! store_conformance {
             use $crate::common::conformance::{tracker, DAY, T0};
 
             fn store() -> (Arc<dyn Store>, Box<dyn std::any::Any>) {
-                let (s, g) = ($factory)();
+                store_with(&affiliate_sdk::store::StoreLimits::default())
+            }
+
+            fn store_with(limits: &affiliate_sdk::store::StoreLimits) -> (Arc<dyn Store>, Box<dyn std::any::Any>) {
+                let (s, g) = ($factory)(limits);
                 (s, Box::new(g))
             }
 
@@ -648,6 +652,36 @@ macro_rules! store_conformance {
                 // Authenticated channels have no quota.
                 let c = t.convert(&sale("q-server", "5.00", Some(&token))).unwrap();
                 assert_eq!(c.channel, Channel::Server);
+            }
+
+            #[test]
+            fn a_days_counters_keep_at_most_max_sids_per_day_and_the_rest_under_other() {
+                let limits = affiliate_sdk::store::StoreLimits { max_sids_per_day: 3, ..Default::default() };
+                let (s, _g) = store_with(&limits);
+                let (t, _) = tracker(s.clone());
+                for sid in ["s1", "s2", "s3", "s4", "s5", "s1", "s6"] {
+                    t.click(&t.signer().build("haircare", "abc123", None, Some(sid)).unwrap(), None).unwrap();
+                }
+                // Another partner has its own three.
+                for sid in ["s4", "s5", "s6", "s7"] {
+                    t.click(&t.signer().build("haircare", "solo", None, Some(sid)).unwrap(), None).unwrap();
+                }
+                let rows = t.stats(&StatsQuery::new(&[Dimension::Partner, Dimension::Sid])).unwrap();
+                let got: Vec<(String, String, u64)> = rows.iter().map(|r| (
+                    r.group[0].1.clone().unwrap(),
+                    r.group[1].1.clone().unwrap_or_default(),
+                    r.clicks,
+                )).collect();
+                let want: Vec<(String, String, u64)> = [
+                    ("abc123", "(other)", 3), ("abc123", "s1", 2), ("abc123", "s2", 1), ("abc123", "s3", 1),
+                    ("solo", "(other)", 1), ("solo", "s4", 1), ("solo", "s5", 1), ("solo", "s6", 1),
+                ].iter().map(|(p, s, n)| (p.to_string(), s.to_string(), *n)).collect();
+                assert_eq!(got, want);
+                // Once written and read back, the same.
+                s.flush().unwrap();
+                let again = t.stats(&StatsQuery::new(&[Dimension::Partner, Dimension::Sid])).unwrap();
+                assert_eq!(again, rows);
+                assert_eq!(s.dropped(), affiliate_sdk::store::Dropped::default());
             }
 
             #[test]

@@ -157,7 +157,9 @@ impl Server {
         std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg(format!("ulimit -Sn {soft_nofile} && exec \"$0\" serve --config \"$1\""))
+            .arg(format!(
+                "ulimit -Sn {soft_nofile} && exec \"$0\" serve --config \"$1\""
+            ))
             .arg(BIN)
             .arg(dir.path().join("affiliate.toml"))
             .env("RUST_LOG", "info");

@@ -331,11 +331,18 @@ fn unsigned_parameters_and_other_cookies_never_fail_a_valid_link() {
         format!("{link}&gclid={}", "G".repeat(5000)).into_bytes(),
     ] {
         let head = raw_get(&server, &target, &[]);
-        assert!(credited(&head), "{}: {head}", String::from_utf8_lossy(&target[..80.min(target.len())]));
+        assert!(
+            credited(&head),
+            "{}: {head}",
+            String::from_utf8_lossy(&target[..80.min(target.len())])
+        );
     }
     let rows = server.stats("group_by=sid");
     let sids: Vec<_> = rows.iter().map(|r| r["sid"].clone()).collect();
-    assert!(sids.contains(&json!("kw1")) && sids.contains(&json!("kw3")), "{sids:?}");
+    assert!(
+        sids.contains(&json!("kw1")) && sids.contains(&json!("kw3")),
+        "{sids:?}"
+    );
     assert!(!sids.contains(&json!("kw2")), "the first valid sid is kept");
 
     // A Cookie header over 8 KiB with a sibling subdomain's cookie first still yields
@@ -352,5 +359,8 @@ fn unsigned_parameters_and_other_cookies_never_fail_a_valid_link() {
         &[("Cookie", &cookie)],
     );
     assert_eq!(px.header("x-affiliate-result"), Some("created"));
-    assert_eq!(server.api_get("/v1/conversions/CK-1").json()["partner"], "abc123");
+    assert_eq!(
+        server.api_get("/v1/conversions/CK-1").json()["partner"],
+        "abc123"
+    );
 }

@@ -61,7 +61,7 @@ use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of, takes_binding,
+    StoreLimits, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -79,6 +79,9 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Backoff between attempts: 50, 100, 200, 400 ms, then 400 ms …
 const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
+
+/// The longest a statement may run before the database cancels it.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// No attempt starts later than this after the first: a call fails within about
 /// [`RETRY_BUDGET`] + the 0.5 s connection timeout when the database is gone.
@@ -138,6 +141,19 @@ impl PostgresStore {
     /// given but the URL does not say `sslmode=require` (it would be ignored, and the
     /// connection in the clear).
     pub fn open_with_ca(url: &str, ca_pem: Option<&str>) -> Result<PostgresStore> {
+        PostgresStore::open_with(url, ca_pem, &StoreLimits::default())
+    }
+
+    /// [`PostgresStore::open_with_ca`] with these memory bounds.
+    pub fn open_with(
+        url: &str,
+        ca_pem: Option<&str>,
+        limits: &StoreLimits,
+    ) -> Result<PostgresStore> {
+        off_runtime(|| PostgresStore::connect(url, ca_pem, limits))
+    }
+
+    fn connect(url: &str, ca_pem: Option<&str>, limits: &StoreLimits) -> Result<PostgresStore> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| Error::malformed("database url", format!("{e}")))?;
@@ -145,6 +161,19 @@ impl PostgresStore {
             config.connect_timeout(CONNECTION_TIMEOUT);
         }
         config.application_name("affiliate-sdk");
+        // A stalled or unreachable database answers within bounds: no statement runs
+        // longer than STATEMENT_TIMEOUT, and TCP keepalive finds a peer that vanished.
+        let options = format!(
+            "{} -c statement_timeout={}",
+            config.get_options().unwrap_or_default(),
+            STATEMENT_TIMEOUT.as_millis()
+        );
+        config.options(options.trim_start());
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(10))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3);
         // `prefer` would try TLS and accept any certificate; only `require` is TLS,
         // and then verified.
         if config.get_ssl_mode() != SslMode::Require {
@@ -171,9 +200,13 @@ impl PostgresStore {
             })?;
         let inner = Arc::new(Inner {
             pool,
-            buffer: ClickBuffer::default(),
+            buffer: ClickBuffer::new(limits),
         });
         inner.attempt(migrate)?;
+        // The sids already counted today and yesterday keep their places under the cap.
+        let today = day_of(crate::clock::Clock::now(&crate::clock::SystemClock));
+        let stored = inner.attempt(|c| read_counters(c, today.saturating_sub(1), today, None))?;
+        inner.buffer.seed_sids(stored.keys());
         spawn_writer(
             Arc::downgrade(&inner),
             Duration::from_millis(CLICK_BATCH_MS),
@@ -186,13 +219,22 @@ impl PostgresStore {
 
 impl Inner {
     /// Runs `f` on a pooled connection, retrying transient failures with backoff.
-    fn attempt<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+    fn attempt<T: Send>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T> + Send) -> Result<T> {
         self.attempt_again(|c, _| f(c))
     }
 
     /// Like [`Inner::attempt`]; `f` is told whether an earlier attempt failed after
-    /// reaching the database (its write may have committed).
-    fn attempt_again<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
+    /// reaching the database (its write may have committed). Safe on any thread: inside
+    /// a Tokio runtime the work moves to a thread of its own (the synchronous client
+    /// runs a runtime of its own, which cannot start inside another).
+    fn attempt_again<T: Send>(
+        &self,
+        f: impl FnMut(&mut Client, bool) -> Attempt<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| self.attempt_here(f))
+    }
+
+    fn attempt_here<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
         let deadline = std::time::Instant::now() + RETRY_BUDGET;
         let mut delays = RETRY_DELAYS_MS.iter().chain(std::iter::repeat(&400));
         let mut reached = false;
@@ -223,6 +265,54 @@ impl Inner {
         self.buffer
             .write_out(|batch| self.attempt(|c| write_batch(c, batch)))
     }
+}
+
+/// The stored counters of the days `from_day..=to_day` (the caller filters by campaign).
+fn read_counters(
+    c: &mut Client,
+    from_day: u32,
+    to_day: u32,
+    _campaign: Option<&Code>,
+) -> Attempt<BTreeMap<CounterKey, Counters>> {
+    let mut out = BTreeMap::new();
+    for row in c.query(
+        "SELECT day, dims, clicks, unique_clicks, impressions, click_commission,
+                impression_milli
+         FROM affiliate_counters WHERE day BETWEEN $1 AND $2",
+        &[&day_i32(from_day), &day_i32(to_day)],
+    )? {
+        let day = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+        let (link, currency) = decode_parts(row.get(1)).ok_or(Failure::Corrupt("counter"))?;
+        out.insert(
+            CounterKey {
+                day,
+                link,
+                currency,
+            },
+            Counters {
+                clicks: to_u64(row.get(2)),
+                unique_clicks: to_u64(row.get(3)),
+                impressions: to_u64(row.get(4)),
+                click_commission_minor: to_u64(row.get(5)),
+                impression_commission_milli: to_u64(row.get(6)),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Runs `f` here, or on a scoped thread of its own when this thread is inside a Tokio
+/// runtime (the synchronous PostgreSQL client blocks on a runtime of its own, which
+/// Tokio refuses to start inside another).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Writes one batch of clicks and counters in one transaction, once: the batch's id
@@ -351,9 +441,8 @@ impl Drop for PostgresStore {
 
 impl Store for PostgresStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.inner
-            .buffer
-            .click(click, |batch| self.inner.attempt(|c| write_batch(c, batch)))
+        self.inner.buffer.click(click);
+        Ok(())
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
@@ -562,34 +651,8 @@ impl Store for PostgresStore {
         campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
         self.inner.buffer.counters(from_day, to_day, campaign, || {
-            self.inner.attempt(|c| {
-                let mut out = BTreeMap::new();
-                for row in c.query(
-                    "SELECT day, dims, clicks, unique_clicks, impressions, click_commission,
-                            impression_milli
-                     FROM affiliate_counters WHERE day BETWEEN $1 AND $2",
-                    &[&day_i32(from_day), &day_i32(to_day)],
-                )? {
-                    let day = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
-                    let (link, currency) =
-                        decode_parts(row.get(1)).ok_or(Failure::Corrupt("counter"))?;
-                    out.insert(
-                        CounterKey {
-                            day,
-                            link,
-                            currency,
-                        },
-                        Counters {
-                            clicks: to_u64(row.get(2)),
-                            unique_clicks: to_u64(row.get(3)),
-                            impressions: to_u64(row.get(4)),
-                            click_commission_minor: to_u64(row.get(5)),
-                            impression_commission_milli: to_u64(row.get(6)),
-                        },
-                    );
-                }
-                Ok(out)
-            })
+            self.inner
+                .attempt(|c| read_counters(c, from_day, to_day, campaign))
         })
     }
 
@@ -603,6 +666,10 @@ impl Store for PostgresStore {
             .map(|row| parse_conversion(row.get(0)))
             .collect()
         })
+    }
+
+    fn dropped(&self) -> super::Dropped {
+        self.inner.buffer.dropped()
     }
 
     fn flush(&self) -> Result<()> {

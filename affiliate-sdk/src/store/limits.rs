@@ -1,0 +1,111 @@
+//! What bounds a store's memory: the buffer of clicks and impressions waiting to be
+//! written, and the number of distinct sids a day's counters keep per campaign and
+//! partner.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::code::{Code, Sid};
+use crate::link::Link;
+
+/// Default [`StoreLimits::click_buffer_bytes`]: 64 MiB.
+pub const DEFAULT_CLICK_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+/// Default [`StoreLimits::max_sids_per_day`]: 1,000.
+pub const DEFAULT_MAX_SIDS_PER_DAY: usize = 1_000;
+
+/// Memory bounds of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Most bytes of clicks, impressions and counter keys buffered before they are
+    /// written (a stalled database fills it). When full, a click still redirects with
+    /// its token but is not recorded, and counts as dropped ([`Dropped`]).
+    pub click_buffer_bytes: usize,
+    /// Most distinct sids a day's counters keep per campaign and partner; the clicks
+    /// and impressions of the others count under [`Sid::other`] (`(other)`).
+    pub max_sids_per_day: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> StoreLimits {
+        StoreLimits {
+            click_buffer_bytes: DEFAULT_CLICK_BUFFER_BYTES,
+            max_sids_per_day: DEFAULT_MAX_SIDS_PER_DAY,
+        }
+    }
+}
+
+/// What a store could not keep because its buffer was full, since it opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Dropped {
+    /// Clicks answered (with their token) but not recorded.
+    pub clicks: u64,
+    /// Impressions not counted.
+    pub impressions: u64,
+}
+
+/// Bytes one sid costs in [`SidCap`] (the set entry and its share of the table).
+const SID_BYTES: usize = std::mem::size_of::<Sid>() + 16;
+
+/// The sids of each day's counters per campaign and partner: the first
+/// `max_sids_per_day` are kept, the rest count under `(other)`. Only the last two days
+/// are remembered (clicks are counted on the day they happen), and the whole set never
+/// takes more than the click buffer's bytes.
+#[derive(Debug, Default)]
+pub(crate) struct SidCap {
+    max: usize,
+    budget: usize,
+    entries: usize,
+    newest_day: u32,
+    seen: HashMap<(u32, Code, Code), HashSet<Sid>>,
+}
+
+impl SidCap {
+    pub(crate) fn new(limits: &StoreLimits) -> SidCap {
+        SidCap {
+            max: limits.max_sids_per_day,
+            budget: limits.click_buffer_bytes / SID_BYTES,
+            ..SidCap::default()
+        }
+    }
+
+    /// The link a click or impression of `day` counts under: its own, or with sid
+    /// `(other)` when its campaign and partner already have their day's sids.
+    pub(crate) fn cap(&mut self, link: Link, day: u32) -> Link {
+        let Some(sid) = link.sid else { return link };
+        if sid.is_other() {
+            return link;
+        }
+        if day > self.newest_day {
+            self.newest_day = day;
+            self.seen.retain(|(d, _, _), _| d.saturating_add(1) >= day);
+            self.entries = self.seen.values().map(HashSet::len).sum();
+        }
+        if day.saturating_add(1) < self.newest_day {
+            // An old day (a clock step back): not tracked, so not capped here.
+            return link;
+        }
+        let set = self
+            .seen
+            .entry((day, link.campaign, link.partner))
+            .or_default();
+        if set.contains(&sid) {
+            return link;
+        }
+        if set.len() < self.max && self.entries < self.budget {
+            set.insert(sid);
+            self.entries += 1;
+            return link;
+        }
+        Link {
+            sid: Some(Sid::other()),
+            ..link
+        }
+    }
+
+    /// Remembers sids already counted (read back from the store when it opens), so a
+    /// restart does not grant another day's worth.
+    pub(crate) fn seed(&mut self, day: u32, link: &Link) {
+        if link.sid.is_some_and(|s| !s.is_other()) {
+            let _ = self.cap(*link, day);
+        }
+    }
+}
