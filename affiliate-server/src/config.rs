@@ -80,6 +80,18 @@ struct ServerSection {
     max_connections: usize,
     #[serde(default = "default_grace")]
     shutdown_grace_seconds: u64,
+    #[serde(default = "default_buffer")]
+    click_buffer_bytes: usize,
+    #[serde(default = "default_sids")]
+    max_sids_per_day: usize,
+}
+
+fn default_buffer() -> usize {
+    affiliate_sdk::store::DEFAULT_CLICK_BUFFER_BYTES
+}
+
+fn default_sids() -> usize {
+    affiliate_sdk::store::DEFAULT_MAX_SIDS_PER_DAY
 }
 
 /// Default `max_connections`.
@@ -135,6 +147,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long requests in flight may take to finish at shutdown.
     pub shutdown_grace: std::time::Duration,
+    /// The store's memory bounds (`click_buffer_bytes`, `max_sids_per_day`).
+    pub store_limits: affiliate_sdk::store::StoreLimits,
     keyring: Keyring,
     cookie: CookieConfig,
     campaigns: Vec<CampaignSpec>,
@@ -321,7 +335,17 @@ impl Config {
                 &"must be at most 3600",
             ));
         }
+        if !(1024 * 1024..=64 * 1024 * 1024 * 1024).contains(&s.click_buffer_bytes) {
+            return Err(err("server.click_buffer_bytes", &"must be 1 MiB to 64 GiB"));
+        }
+        if !(1..=1_000_000).contains(&s.max_sids_per_day) {
+            return Err(err("server.max_sids_per_day", &"must be 1 to 1000000"));
+        }
         let config = Config {
+            store_limits: affiliate_sdk::store::StoreLimits {
+                click_buffer_bytes: s.click_buffer_bytes,
+                max_sids_per_day: s.max_sids_per_day,
+            },
             max_connections: s.max_connections,
             shutdown_grace: std::time::Duration::from_secs(s.shutdown_grace_seconds),
             file: file.to_owned(),

@@ -20,6 +20,52 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// A request body must arrive whole within this time (else 408, code `malformed`).
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// At most this many bytes of a value a client sent reach the log.
+pub const LOG_CUT: usize = 256;
+
+/// `s` cut to [`LOG_CUT`] bytes (at a character boundary): what a log line may carry of
+/// a value a client controls.
+#[must_use]
+pub fn cut(s: &str) -> &str {
+    if s.len() <= LOG_CUT {
+        return s;
+    }
+    let mut end = LOG_CUT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Refused public requests since start, by kind: logged at `debug` one by one and
+/// counted here, so a flood of junk costs the log one line a minute.
+#[derive(Debug, Default)]
+pub struct Refused {
+    /// Links that credited nobody.
+    pub clicks: std::sync::atomic::AtomicU64,
+    /// Impressions that counted nothing.
+    pub impressions: std::sync::atomic::AtomicU64,
+    /// Browser conversions (pixel, beacon) refused.
+    pub conversions: std::sync::atomic::AtomicU64,
+}
+
+impl Refused {
+    /// Counts one refusal in `counter`.
+    pub fn count(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The three counts.
+    pub fn totals(&self) -> [u64; 3] {
+        use std::sync::atomic::Ordering::Relaxed;
+        [
+            self.clicks.load(Relaxed),
+            self.impressions.load(Relaxed),
+            self.conversions.load(Relaxed),
+        ]
+    }
+}
+
 /// What every handler shares.
 pub struct AppState {
     /// The tracker that decides.
@@ -31,6 +77,8 @@ pub struct AppState {
     pub(crate) public_path: String,
     /// Whether the demo shop pages are served.
     pub(crate) demo: bool,
+    /// Refused public requests, for the minute's log line.
+    pub refused: Refused,
 }
 
 impl AppState {
@@ -41,6 +89,7 @@ impl AppState {
             api_keys: api_keys.iter().map(|k| digest(k.as_bytes())).collect(),
             public_path: public_path.to_owned(),
             demo,
+            refused: Refused::default(),
         }
     }
 }

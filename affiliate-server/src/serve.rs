@@ -18,13 +18,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     let store: Arc<dyn Store> = match &config.store_url {
         Some(url) => Arc::new(
-            PostgresStore::open_with_ca(url, config.store_ca.as_deref())
+            PostgresStore::open_with(url, config.store_ca.as_deref(), &config.store_limits)
                 .map_err(|e| format!("cannot open the PostgreSQL store ([store] url): {e}"))?,
         ),
         None => {
             let path = config.data_dir.join("sled");
             Arc::new(
-                SledStore::open(&path)
+                SledStore::open_with(&path, &config.store_limits)
                     .map_err(|e| format!("cannot open the store in {}: {e}", path.display()))?,
             )
         }
@@ -111,7 +111,10 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(shutdown_signal());
+        .block_on(async {
+            tokio::spawn(report_every_minute(state.clone()));
+            shutdown_signal().await;
+        });
     let _ = stop_tx.send(true);
     // Each worker returns within the grace period (it drops what is still open then).
     for t in threads {
@@ -124,6 +127,38 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         "store flushed; stopped"
     );
     Ok(())
+}
+
+/// Logs, once a minute, what the last minute dropped (clicks and impressions a full
+/// buffer could not keep) and refused (public requests that credited nobody), when
+/// anything: a flood costs the log a line a minute, not one per request.
+async fn report_every_minute(state: Arc<AppState>) {
+    let mut last_dropped = affiliate_sdk::store::Dropped::default();
+    let mut last_refused = [0u64; 3];
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let dropped = state.tracker.store().dropped();
+        let refused = state.refused.totals();
+        if dropped != last_dropped {
+            tracing::warn!(
+                clicks = dropped.clicks - last_dropped.clicks,
+                impressions = dropped.impressions - last_dropped.impressions,
+                total_clicks = dropped.clicks,
+                "the click buffer was full: clicks redirected with their token but not recorded"
+            );
+        }
+        if refused != last_refused {
+            tracing::info!(
+                clicks = refused[0] - last_refused[0],
+                impressions = refused[1] - last_refused[1],
+                conversions = refused[2] - last_refused[2],
+                "refused public requests in the last minute"
+            );
+        }
+        (last_dropped, last_refused) = (dropped, refused);
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

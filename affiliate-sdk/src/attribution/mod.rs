@@ -61,5 +61,5 @@ pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
     check_min_time, decide_prior_token, weigh_prior_token,
 };
-pub use stats::{Amounts, Dimension, StatsQuery, StatsRow};
+pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 pub use tracker::Tracker;

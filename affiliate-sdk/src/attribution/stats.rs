@@ -302,3 +302,64 @@ pub(crate) fn aggregate(
         })
         .collect()
 }
+
+/// Most rows one page of a report holds, and the default.
+pub const MAX_STATS_LIMIT: usize = 10_000;
+
+/// One page of a report: at most the limit's rows, in the order of their dimension
+/// values, and the cursor of the next page (`None` on the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsPage {
+    /// The rows.
+    pub rows: Vec<StatsRow>,
+    /// Pass it back to get the rows after these.
+    pub next_cursor: Option<String>,
+}
+
+impl StatsRow {
+    fn values(&self) -> Vec<Option<&str>> {
+        self.group.iter().map(|(_, v)| v.as_deref()).collect()
+    }
+}
+
+/// The page of sorted `rows` after `cursor`, at most `limit` long.
+pub(crate) fn page(rows: Vec<StatsRow>, limit: usize, cursor: Option<&str>) -> Result<StatsPage> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    if !(1..=MAX_STATS_LIMIT).contains(&limit) {
+        return Err(Error::malformed("limit", "must be 1 to 10000"));
+    }
+    let after: Option<Vec<Option<String>>> = match cursor {
+        None => None,
+        Some(c) => {
+            let bad = || Error::malformed("cursor", "not a cursor this report gave");
+            if c.len() > 8192 {
+                return Err(bad());
+            }
+            let json = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+            let values: Vec<Option<String>> = serde_json::from_slice(&json).map_err(|_| bad())?;
+            if rows.first().is_some_and(|r| r.group.len() != values.len()) {
+                return Err(bad());
+            }
+            Some(values)
+        }
+    };
+    let start = match &after {
+        None => 0,
+        Some(a) => {
+            let a: Vec<Option<&str>> = a.iter().map(Option::as_deref).collect();
+            rows.partition_point(|r| r.values() <= a)
+        }
+    };
+    let mut rows = rows;
+    let rest = rows.len().saturating_sub(start);
+    let page: Vec<StatsRow> = rows.drain(start..).take(limit).collect();
+    let next_cursor = (rest > limit)
+        .then(|| page.last())
+        .flatten()
+        .map(|last| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&last.values()).unwrap_or_default()));
+    Ok(StatsPage {
+        rows: page,
+        next_cursor,
+    })
+}

@@ -9,7 +9,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
-use crate::http::{ApiError, AppState, Shared, cookie_token};
+use crate::http::{ApiError, AppState, Refused, Shared, cookie_token, cut};
 
 /// `GET /go/…`: a credited click answers 302 to the destination with the token, and
 /// sets the cookie; a link that credits nobody lands on the campaign's destination
@@ -22,7 +22,7 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
     match state.tracker.land(&target, prior) {
         Ok(out) => {
             if out.dropped_sid {
-                tracing::info!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
+                tracing::debug!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
             }
             tracing::debug!(click_id = %out.click_id, unique = out.unique, "click");
             // Both values are built by the core from validated parts; a failure here
@@ -48,7 +48,13 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
             }
         }
         Err(refusal) => {
-            tracing::info!(code = refusal.error.code(), error = %refusal.error, "click credited nobody");
+            Refused::count(&state.refused.clicks);
+            tracing::debug!(
+                code = refusal.error.code(),
+                error = cut(&refusal.error.to_string()),
+                target = cut(&target),
+                "click credited nobody"
+            );
             refused(refusal)
         }
     }
@@ -107,7 +113,12 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
     let target = link_target(&state, &uri, Some("/imp"));
     let result = state.tracker.impression(&target);
     if let Err(e) = &result {
-        tracing::info!(code = e.code(), error = %e, "impression credited nobody");
+        Refused::count(&state.refused.impressions);
+        tracing::debug!(
+            code = e.code(),
+            error = cut(&e.to_string()),
+            "impression credited nobody"
+        );
     }
     gif(result.err().map_or("ok", |e| e.code()))
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::clicks::gif;
-use crate::http::{ApiResult, Authorized, Shared, blocking, cookie_token, json_body};
+use crate::http::{ApiResult, Authorized, Refused, Shared, blocking, cookie_token, cut, json_body};
 
 /// The token from the request (body or query) or else the visitor's cookie.
 fn with_cookie(
@@ -32,7 +32,11 @@ fn logged(conv: &ApiResult<affiliate_sdk::Conversion>) {
             order_id = %c.order_id, partner = %c.link.partner, channel = %c.channel,
             duplicate = c.duplicate, replaced = c.replaced, "conversion"
         ),
-        Err(e) => tracing::info!(code = e.code, message = %e.message, "conversion refused"),
+        Err(e) => tracing::info!(
+            code = e.code,
+            message = cut(&e.message),
+            "conversion refused"
+        ),
     }
 }
 
@@ -43,7 +47,18 @@ async fn convert_browser(
     req: BrowserConversion,
 ) -> ApiResult<affiliate_sdk::Conversion> {
     let conv = blocking(state, move |t| t.convert_browser(&req)).await;
-    logged(&conv);
+    // Public input: a refusal is counted and logged at debug only.
+    match &conv {
+        Ok(_) => logged(&conv),
+        Err(e) => {
+            Refused::count(&state.refused.conversions);
+            tracing::debug!(
+                code = e.code,
+                message = cut(&e.message),
+                "browser conversion refused"
+            );
+        }
+    }
     conv
 }
 
@@ -53,7 +68,8 @@ pub async fn pixel(
     query: Result<Query<BrowserConversion>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(req)) = query else {
-        tracing::info!("pixel without order_id, amount or currency");
+        Refused::count(&state.refused.conversions);
+        tracing::debug!("pixel without order_id, amount or currency");
         return gif("malformed");
     };
     let req = with_cookie(req, &headers, &state);

@@ -1,6 +1,6 @@
 //! Reports: `GET /v1/stats`.
 
-use affiliate_sdk::{Code, Dimension, StatsQuery};
+use affiliate_sdk::{Code, Dimension, MAX_STATS_LIMIT, StatsQuery};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 
@@ -11,15 +11,19 @@ pub async fn stats(
     _: Authorized,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let q = stats_query(query.as_deref().unwrap_or(""))?;
-    let rows = blocking(&state, move |t| t.stats(&q)).await?;
-    Ok(Json(serde_json::json!({ "rows": rows })))
+    let (q, limit, cursor) = stats_query(query.as_deref().unwrap_or(""))?;
+    let page = blocking(&state, move |t| t.stats_page(&q, limit, cursor.as_deref())).await?;
+    Ok(Json(
+        serde_json::json!({ "rows": page.rows, "next_cursor": page.next_cursor }),
+    ))
 }
 
-/// Parses `group_by=…&from=…&to=…&campaign=…&partner=…`; anything else is an error, so
-/// a misspelt filter does not silently report everything.
-fn stats_query(query: &str) -> ApiResult<StatsQuery> {
+/// Parses `group_by=…&from=…&to=…&campaign=…&partner=…&limit=…&cursor=…`; anything
+/// else is an error, so a misspelt filter does not silently report everything.
+fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
     let mut q = StatsQuery::default();
+    let mut limit = MAX_STATS_LIMIT;
+    let mut cursor = None;
     let mut seen = Vec::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if seen.contains(&name) {
@@ -39,15 +43,24 @@ fn stats_query(query: &str) -> ApiResult<StatsQuery> {
             "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),
             "campaign" => q.campaign = Some(Code::new(&value)?),
             "partner" => q.partner = Some(Code::new(&value)?),
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_STATS_LIMIT).contains(n))
+                    .ok_or_else(|| ApiError::malformed("limit: must be 1 to 10000"))?;
+            }
+            "cursor" => cursor = Some(value.to_string()),
             other => {
                 return Err(ApiError::malformed(format!(
-                    "unknown parameter {other:?}; expected group_by, from, to, campaign, partner"
+                    "unknown parameter {:?}; expected group_by, from, to, campaign, partner, limit, cursor",
+                    crate::http::cut(other)
                 )));
             }
         }
         seen.push(name);
     }
-    Ok(q)
+    Ok((q, limit, cursor))
 }
 
 #[cfg(test)]
@@ -56,8 +69,9 @@ mod tests {
 
     #[test]
     fn stats_query_is_strict() {
-        let q =
+        let (q, limit, cursor) =
             stats_query("group_by=partner,day,partner&from=2026-11-01&campaign=haircare").unwrap();
+        assert_eq!((limit, cursor), (MAX_STATS_LIMIT, None));
         assert_eq!(q.group_by, [Dimension::Partner, Dimension::Day]);
         assert!(q.from_day.is_some() && q.to_day.is_none());
         for bad in [
@@ -66,6 +80,9 @@ mod tests {
             "campaign=a b",
             "partnr=x",
             "from=2026-11-01&from=2026-11-02",
+            "limit=0",
+            "limit=10001",
+            "limit=ten",
         ] {
             assert_eq!(stats_query(bad).unwrap_err().code, "malformed", "{bad}");
         }

@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::click::{ClickOutcome, ClickPlanner, Refusal};
 use super::decide::check_fresh_landing;
-use super::stats::aggregate;
+use super::stats::{StatsPage, aggregate, page};
 use super::{Campaign, CampaignSpec, Catalogue, Partner, PartnerSpec, StatsQuery, StatsRow};
 use crate::click_id::ClickIdGenerator;
 use crate::clock::{Clock, SystemClock};
@@ -352,6 +352,36 @@ impl Tracker {
         q.from_day = Some(from);
         q.to_day = Some(to);
         Ok(aggregate(&q, &counters, &conversions))
+    }
+
+    /// One page of a report: at most `limit` rows (1 to
+    /// [`MAX_STATS_LIMIT`](crate::MAX_STATS_LIMIT)) after `cursor`, the `next_cursor`
+    /// of the page before (`None` for the first).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// for sid in ["a", "b", "c"] {
+    ///     tracker.click(&tracker.signer().build("haircare", "abc123", None, Some(sid))?, None)?;
+    /// }
+    /// let q = StatsQuery::new(&[Dimension::Sid]);
+    /// let first = tracker.stats_page(&q, 2, None)?;
+    /// assert_eq!(first.rows.len(), 2);
+    /// let second = tracker.stats_page(&q, 2, first.next_cursor.as_deref())?;
+    /// assert_eq!((second.rows.len(), second.next_cursor), (1, None));
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn stats_page(
+        &self,
+        query: &StatsQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<StatsPage> {
+        page(self.stats(query)?, limit, cursor)
     }
 
     /// Makes buffered clicks and impressions durable (call before shutting down).
