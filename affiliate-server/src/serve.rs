@@ -121,11 +121,20 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         t.join().map_err(|_| "an HTTP worker panicked")??;
     }
     // Pending clicks are batched in memory: write them before exiting.
-    state.tracker.flush()?;
+    let flushed = state.tracker.flush();
+    let dropped = state.tracker.store().dropped();
+    let [clicks, impressions, conversions] = state.refused.totals();
     tracing::info!(
         dropped_connections = front.open_connections(),
-        "store flushed; stopped"
+        dropped_clicks = dropped.clicks,
+        dropped_impressions = dropped.impressions,
+        refused_clicks = clicks,
+        refused_impressions = impressions,
+        refused_conversions = conversions,
+        "stopped"
     );
+    flushed?;
+    tracing::info!("store flushed");
     Ok(())
 }
 

@@ -96,7 +96,7 @@ pub struct PostgresStore {
 }
 
 struct Inner {
-    pool: Pool,
+    pool: OffRuntimeDrop<Pool>,
     buffer: ClickBuffer,
 }
 
@@ -199,7 +199,7 @@ impl PostgresStore {
                 Error::Store(format!("no database connection: {why}"))
             })?;
         let inner = Arc::new(Inner {
-            pool,
+            pool: OffRuntimeDrop(Some(pool)),
             buffer: ClickBuffer::new(limits),
         });
         inner.attempt(migrate)?;
@@ -299,6 +299,26 @@ fn read_counters(
         );
     }
     Ok(out)
+}
+
+/// A value whose drop runs off any Tokio runtime: the pool's connections close by
+/// blocking on the driver's own runtime.
+struct OffRuntimeDrop<T: Send>(Option<T>);
+
+impl<T: Send> std::ops::Deref for OffRuntimeDrop<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // Present until dropped.
+        self.0.as_ref().unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T: Send> Drop for OffRuntimeDrop<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            off_runtime(move || drop(v));
+        }
+    }
 }
 
 /// Runs `f` here, or on a scoped thread of its own when this thread is inside a Tokio
