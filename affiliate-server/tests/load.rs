@@ -129,3 +129,145 @@ fn a_silent_connection_is_closed_after_the_header_timeout_and_a_slow_body_gets_4
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(waited < Duration::from_secs(13), "{waited:?}");
 }
+
+/// Reads `n` pipelined answers (heads, and the GIF body when there is one).
+fn read_answers(conn: &mut TcpStream, n: usize) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    let complete = |buf: &[u8]| {
+        let text = String::from_utf8_lossy(buf);
+        let mut count = 0;
+        let mut rest = text.as_ref();
+        while let Some(head_end) = rest.find("\r\n\r\n") {
+            let head = &rest[..head_end];
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let end = head_end + 4 + len;
+            if rest.len() < end {
+                break;
+            }
+            count += 1;
+            rest = &rest[end..];
+        }
+        count
+    };
+    while complete(&buf) < n {
+        let got = std::io::Read::read(conn, &mut chunk).unwrap();
+        assert!(got > 0, "connection closed early");
+        buf.extend_from_slice(&chunk[..got]);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn floods_of_distinct_sids_keep_memory_counters_and_reports_bounded() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A 16 MiB buffer: memory stays under it plus 100 MiB (the process, sled's cache).
+    let server = Server::start_limited(&config("click_buffer_bytes = 16777216"), 4096);
+    let signer = affiliate_sdk::LinkSigner::new(keyring(), "http://t.shop.example/go").unwrap();
+    let click = path_of(&signer.build("haircare", "abc123", None, None).unwrap());
+    let imp = click.replacen("/go/", "/imp/", 1);
+    const IMPRESSIONS: usize = 500_000;
+    const CLICKS: usize = 200_000;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    let flooding = AtomicBool::new(true);
+    let a = addr(&server);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                // Pipelined batches of 500 requests on one kept-alive connection.
+                let mut conn = TcpStream::connect(&a).unwrap();
+                loop {
+                    let from = next.fetch_add(500, Ordering::Relaxed);
+                    if from >= IMPRESSIONS + CLICKS {
+                        break;
+                    }
+                    let to = (from + 500).min(IMPRESSIONS + CLICKS);
+                    let mut batch = String::new();
+                    for i in from..to {
+                        let target = if i < IMPRESSIONS {
+                            format!("{imp}&sid=i{i}")
+                        } else {
+                            format!("{click}&sid=c{i}")
+                        };
+                        batch.push_str(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+                    }
+                    conn.write_all(batch.as_bytes()).unwrap();
+                    let answers = read_answers(&mut conn, to - from);
+                    let good = if from < IMPRESSIONS {
+                        "x-affiliate-result: ok"
+                    } else {
+                        "set-cookie: aff_token=v1."
+                    };
+                    assert_eq!(
+                        answers.matches(good).count(),
+                        to - from,
+                        "{}",
+                        &answers[..300]
+                    );
+                }
+            });
+        }
+        s.spawn(|| {
+            while flooding.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(server.pid()), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        while next.load(Ordering::Relaxed) < IMPRESSIONS + CLICKS + 4 * 500 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        flooding.store(false, Ordering::Relaxed);
+    });
+    let peak = peak.load(Ordering::Relaxed);
+    println!(
+        "{IMPRESSIONS} impressions and {CLICKS} clicks with distinct sids: peak RSS {} MiB",
+        peak / 1024
+    );
+    assert!(peak < (16 + 100) * 1024, "peak RSS {peak} KiB");
+    // The report: at most 1,000 sids and (other), served in pages.
+    let mut rows = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("/v1/stats?group_by=sid&limit=300&cursor={c}"),
+            None => "/v1/stats?group_by=sid&limit=300".to_owned(),
+        };
+        let page = server.api_get(&q).json();
+        pages += 1;
+        rows.extend(page["rows"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(rows.len(), 1001, "1,000 sids and (other)");
+    assert_eq!(pages, 4);
+    let sum = |field: &str| rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("impressions"), IMPRESSIONS as u64);
+    assert_eq!(sum("clicks"), CLICKS as u64);
+    let other = rows.iter().find(|r| r["sid"] == "(other)").unwrap();
+    assert_eq!(
+        other["impressions"].as_u64().unwrap(),
+        (IMPRESSIONS - 1000) as u64
+    );
+    assert_eq!(other["clicks"].as_u64().unwrap(), CLICKS as u64);
+    // Without a limit, one page of at most 10,000 rows.
+    let all = server.api_get("/v1/stats?group_by=sid").json();
+    assert_eq!(all["rows"].as_array().unwrap().len(), 1001);
+    assert!(all["next_cursor"].is_null());
+}

@@ -150,7 +150,8 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
         "click_buffer_bytes = {BUFFER}\n\n[store]\nurl = \"{db}\""
     ));
     let mut server = Server::start(&cfg);
-    let signer = affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
+    let signer =
+        affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
     let link = common::path_of(&signer.build("haircare", "abc123", None, None).unwrap());
     // Before: a click and a conversion, acknowledged.
     let (token, _) = server.click(&link, None);
@@ -214,7 +215,11 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
         latencies.iter().max().unwrap(),
         peak / 1024
     );
-    assert_eq!(refused.load(Ordering::Relaxed), 0, "every click redirects with its token");
+    assert_eq!(
+        refused.load(Ordering::Relaxed),
+        0,
+        "every click redirects with its token"
+    );
     assert!(p99 < Duration::from_millis(50), "click p99 {p99:?}");
     assert!(peak < BUFFER / 1024 + 100 * 1024, "peak RSS {peak} KiB");
 
@@ -229,7 +234,10 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
             break;
         }
         last = now;
-        assert!(start.elapsed() < Duration::from_secs(60), "counting did not settle");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "counting did not settle"
+        );
     }
     let (token, r) = server.click(&link, None);
     assert!(r.status == 302 && token.is_some());
@@ -238,8 +246,15 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
     let after = serde_json::json!({"order_id": "ST-2", "amount": "5.00", "currency": "USD",
         "kind": "sale", "token": token.unwrap()});
     assert_eq!(server.api_post("/v1/postback", &after).status, 201);
-    for order in ["ST-0", "ST-2"].into_iter().chain(acked.into_inner().unwrap()) {
-        assert_eq!(server.api_get(&format!("/v1/conversions/{order}")).status, 200, "{order}");
+    for order in ["ST-0", "ST-2"]
+        .into_iter()
+        .chain(acked.into_inner().unwrap())
+    {
+        assert_eq!(
+            server.api_get(&format!("/v1/conversions/{order}")).status,
+            200,
+            "{order}"
+        );
     }
     // What the full buffer could not keep is counted: with the clicks counted, every
     // click is accounted for.
@@ -254,7 +269,11 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
         .unwrap_or_else(|| panic!("no dropped_clicks in the log: {log}"));
     println!("database {down}: {dropped} clicks dropped, {last} counted");
     assert!(dropped > 0, "a 16 MiB buffer cannot hold 200,000 clicks");
-    assert_eq!(last + dropped, 1 + CLICKS as u64, "clicks counted plus dropped");
+    assert_eq!(
+        last + dropped,
+        1 + CLICKS as u64,
+        "clicks counted plus dropped"
+    );
 }
 
 #[test]
@@ -266,7 +285,6 @@ fn a_stalled_database_never_slows_a_click() {
 fn a_killed_database_never_slows_a_click() {
     click_flood_while_the_database_is("kill", "restart");
 }
-
 
 /// `PostgresStore` called from async code, as a Rust service using the crate would:
 /// inside `#[tokio::main]` (both runtime flavours) and inside an axum handler. The
@@ -295,24 +313,36 @@ fn the_postgres_store_works_inside_tokio_and_inside_an_axum_handler() {
                     .unwrap();
             let tracker = Arc::new(Tracker::new(signer, store.clone()));
             tracker
-                .add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))
+                .add_campaign(&CampaignSpec::new(
+                    "haircare",
+                    "https://shop.example/",
+                    "USD",
+                ))
                 .unwrap();
             tracker.add_partner(&PartnerSpec::new("abc123")).unwrap();
-            let url = tracker.signer().build("haircare", "abc123", None, None).unwrap();
+            let url = tracker
+                .signer()
+                .build("haircare", "abc123", None, None)
+                .unwrap();
             let click = tracker.click(&url, None).unwrap();
             let order = format!("RT-{multi_thread}");
             let mut req = ConversionRequest::sale(&order, "10.00", "USD");
             req.token = Some(click.token);
-            assert_eq!(tracker.convert(&req).unwrap().link.partner.as_str(), "abc123");
+            assert_eq!(
+                tracker.convert(&req).unwrap().link.partner.as_str(),
+                "abc123"
+            );
             tracker.flush().unwrap();
             // An axum handler calling the tracker directly, not in spawn_blocking.
             let t = tracker.clone();
             let app = axum::Router::new().route(
                 "/c/{id}",
-                axum::routing::get(move |axum::extract::Path(id): axum::extract::Path<String>| {
-                    let t = t.clone();
-                    async move { t.conversion(&id).map(|c| c.order_id).unwrap_or_default() }
-                }),
+                axum::routing::get(
+                    move |axum::extract::Path(id): axum::extract::Path<String>| {
+                        let t = t.clone();
+                        async move { t.conversion(&id).map(|c| c.order_id).unwrap_or_default() }
+                    },
+                ),
             );
             let resp = app
                 .oneshot(
@@ -324,7 +354,9 @@ fn the_postgres_store_works_inside_tokio_and_inside_an_axum_handler() {
                 .unwrap();
             let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
             assert_eq!(body, order.as_bytes());
-            let stats = tracker.stats(&affiliate_sdk::StatsQuery::default()).unwrap();
+            let stats = tracker
+                .stats(&affiliate_sdk::StatsQuery::default())
+                .unwrap();
             assert!(stats[0].clicks >= 1);
         });
     }

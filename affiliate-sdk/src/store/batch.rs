@@ -36,8 +36,6 @@ pub(crate) struct Pending {
     /// postback) scans at most one batch.
     pub(crate) clicks: Vec<ClickRecord>,
     pub(crate) counters: HashMap<CounterKey, Counters>,
-    /// What the batch costs in memory, by [`CLICK_BYTES`] and [`COUNTER_BYTES`].
-    bytes: usize,
 }
 
 impl Pending {
@@ -50,8 +48,22 @@ impl Pending {
             Entry::Occupied(mut e) => e.get_mut().add(delta),
             Entry::Vacant(e) => {
                 e.insert(*delta);
-                self.bytes += COUNTER_BYTES;
             }
+        }
+    }
+
+    /// What the batch holds in memory: its allocations, not just what is in them.
+    fn bytes(&self) -> usize {
+        self.clicks.capacity() * CLICK_BYTES + self.counters.capacity() * COUNTER_BYTES
+    }
+
+    /// Bytes that counting under a new `key` would allocate (the table doubles when
+    /// full), or 0.
+    fn growth_for(&self, key: &CounterKey) -> usize {
+        if self.counters.len() < self.counters.capacity() || self.counters.contains_key(key) {
+            0
+        } else {
+            self.counters.capacity().max(4) * COUNTER_BYTES
         }
     }
 }
@@ -84,7 +96,7 @@ impl BatchState {
     }
 
     fn bytes(&self) -> usize {
-        self.batches().map(|b| b.bytes).sum()
+        self.batches().map(Pending::bytes).sum()
     }
 
     /// The counter key of a click or impression of `link` at `at`, its sid capped.
@@ -119,29 +131,43 @@ impl ClickBuffer {
     }
 
     /// Buffers a click, never writing (the background writer does). When the buffer
-    /// is full the click is dropped and counted.
+    /// is full the click is dropped and counted. Memory is counted as allocated: the
+    /// click list grows by at most half its size at a time, within the bound.
     pub(crate) fn click(&self, click: &ClickRecord) {
         let mut st = self.lock();
-        if st.bytes() + CLICK_BYTES + COUNTER_BYTES > self.max_bytes {
+        let key = st.key(click.link, click.at, click.currency);
+        let mut room = self
+            .max_bytes
+            .saturating_sub(st.bytes() + st.open.growth_for(&key));
+        let clicks = &mut st.open.clicks;
+        if clicks.len() == clicks.capacity() {
+            let grow = (clicks.capacity() / 2).max(1024).min(room / CLICK_BYTES);
+            if grow == 0 {
+                drop(st);
+                self.dropped_clicks.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            clicks.reserve_exact(grow);
+            room = usize::MAX;
+        }
+        if room == 0 {
             drop(st);
             self.dropped_clicks.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let key = st.key(click.link, click.at, click.currency);
         st.open.clicks.push(*click);
-        st.open.bytes += CLICK_BYTES;
         st.open.count(key, &Counters::of_click(click));
     }
 
     /// Buffers an impression; dropped and counted when the buffer is full.
     pub(crate) fn impression(&self, i: &ImpressionRecord) {
         let mut st = self.lock();
-        if st.bytes() + COUNTER_BYTES > self.max_bytes {
+        let key = st.key(i.link, i.at, i.currency);
+        if st.bytes() + st.open.growth_for(&key) > self.max_bytes {
             drop(st);
             self.dropped_impressions.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let key = st.key(i.link, i.at, i.currency);
         st.open.count(key, &Counters::of_impression(i));
     }
 

@@ -47,6 +47,9 @@ use crate::error::{Error, Result};
 /// The most a power cut can lose of clicks and impressions, in milliseconds.
 pub const CLICK_FLUSH_MS: u64 = 500;
 
+/// The most memory sled's page cache takes: 32 MiB.
+pub const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// How often buffered clicks and impressions are written to sled, in milliseconds.
 pub const CLICK_BATCH_MS: u64 = 100;
 
@@ -157,6 +160,8 @@ impl SledStore {
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
+            // sled's page cache would otherwise grow to 1 GiB with the data.
+            .cache_capacity(SLED_CACHE_BYTES)
             .open()
             .map_err(store_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);

@@ -309,7 +309,9 @@ impl<T: Send> std::ops::Deref for OffRuntimeDrop<T> {
     type Target = T;
     fn deref(&self) -> &T {
         // Present until dropped.
-        self.0.as_ref().unwrap_or_else(|| unreachable!("taken only on drop"))
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 }
 
