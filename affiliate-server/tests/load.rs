@@ -271,3 +271,21 @@ fn floods_of_distinct_sids_keep_memory_counters_and_reports_bounded() {
     assert_eq!(all["rows"].as_array().unwrap().len(), 1001);
     assert!(all["next_cursor"].is_null());
 }
+
+#[test]
+fn a_flood_of_huge_invalid_links_costs_the_log_almost_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = Server::start_limited(&config(""), 4096);
+    let before = server.log().len();
+    let junk = "x".repeat(30 * 1024);
+    for i in 0..200 {
+        let r = server.get(&format!("/go/haircare/{junk}{i}?sig=k1.AAAA&sid={junk}"), &[]);
+        assert!(r.status == 302 || r.status == 404, "{}", r.status);
+    }
+    server.terminate("TERM");
+    let log = server.log();
+    let grown = log.len() - before;
+    println!("200 invalid 60 KB links: the log grew {grown} bytes");
+    assert!(grown < 4096, "the log grew {grown} bytes: {}", &log[before..before + grown.min(2000)]);
+    assert!(log.contains("refused_clicks=200"), "{log}");
+}
