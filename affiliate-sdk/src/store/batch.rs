@@ -135,6 +135,20 @@ impl ClickBuffer {
     /// click list grows by at most half its size at a time, within the bound.
     pub(crate) fn click(&self, click: &ClickRecord) {
         let mut st = self.lock();
+        // The common case: the click's counters are in the open batch already (so its
+        // sid was admitted) and its list has room: one table lookup.
+        let plain = CounterKey {
+            day: day_of(click.at),
+            link: click.link,
+            currency: click.currency,
+        };
+        if st.open.clicks.len() < st.open.clicks.capacity()
+            && let Some(c) = st.open.counters.get_mut(&plain)
+        {
+            c.add(&Counters::of_click(click));
+            st.open.clicks.push(*click);
+            return;
+        }
         let key = st.key(click.link, click.at, click.currency);
         let mut room = self
             .max_bytes
