@@ -279,13 +279,20 @@ fn a_flood_of_huge_invalid_links_costs_the_log_almost_nothing() {
     let before = server.log().len();
     let junk = "x".repeat(30 * 1024);
     for i in 0..200 {
-        let r = server.get(&format!("/go/haircare/{junk}{i}?sig=k1.AAAA&sid={junk}"), &[]);
+        let r = server.get(
+            &format!("/go/haircare/{junk}{i}?sig=k1.AAAA&sid={junk}"),
+            &[],
+        );
         assert!(r.status == 302 || r.status == 404, "{}", r.status);
     }
     server.terminate("TERM");
     let log = server.log();
     let grown = log.len() - before;
     println!("200 invalid 60 KB links: the log grew {grown} bytes");
-    assert!(grown < 4096, "the log grew {grown} bytes: {}", &log[before..before + grown.min(2000)]);
+    assert!(
+        grown < 4096,
+        "the log grew {grown} bytes: {}",
+        &log[before..before + grown.min(2000)]
+    );
     assert!(log.contains("refused_clicks=200"), "{log}");
 }
