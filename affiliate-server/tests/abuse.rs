@@ -287,12 +287,26 @@ impl Gen {
             }
             _ => {
                 category = "stats and reads";
-                target = format!(
-                    "/v1/stats?group_by={}&from={}&to={}",
-                    self.junk(30),
-                    self.junk(12),
-                    self.junk(12)
-                );
+                target = match self.rng.u8(..3) {
+                    0 => format!(
+                        "/v1/stats?group_by={}&from={}&to={}",
+                        self.junk(30),
+                        self.junk(12),
+                        self.junk(12)
+                    ),
+                    1 => {
+                        let n = self.rng.usize(0..9000);
+                        format!(
+                            "/v1/stats?group_by=sid&limit={}&cursor={}",
+                            self.pick(&["0", "1", "10000", "10001", "-1", "99999999999999999999"]),
+                            self.junk(n)
+                        )
+                    }
+                    _ => {
+                        let n = self.rng.usize(1..20_000);
+                        format!("/v1/stats?group_by=sid&cursor={}", "W".repeat(n))
+                    }
+                };
                 if self.rng.bool() {
                     headers.push(format!("Authorization: Bearer {API_KEY}"));
                 } else {

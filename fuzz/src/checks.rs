@@ -19,7 +19,7 @@ use affiliate_sdk::{
 use arbitrary::{Arbitrary, Unstructured};
 
 /// Every core target by name, for the regression replay.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "link_verify",
     "token_verify",
     "cookie_header",
@@ -28,6 +28,7 @@ pub const TARGETS: [&str; 8] = [
     "link_roundtrip",
     "token_roundtrip",
     "order_signature",
+    "report_page",
 ];
 
 /// The targets whose checks live with the server (`server_checks.rs`).
@@ -44,6 +45,7 @@ pub fn run(name: &str, data: &[u8]) {
         "link_roundtrip" => link_roundtrip(data),
         "token_roundtrip" => token_roundtrip(data),
         "order_signature" => order_signature(data),
+        "report_page" => report_page(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -132,11 +134,23 @@ pub fn token_verify(data: &[u8]) {
 }
 
 /// A `Cookie` header: the token found is a non-empty piece of the header, no longer
-/// than a token can be; oversized headers are refused.
+/// than a token can be; oversized headers are refused. Every candidate the tracker
+/// looks at is a piece of the header, and the one it keeps verifies.
 pub fn cookie_header(data: &[u8]) {
     let Ok(header) = std::str::from_utf8(data) else {
         return;
     };
+    let cfg = CookieConfig::new();
+    let candidates: Vec<&str> = cfg.candidates(header).collect();
+    assert!(candidates.len() <= affiliate_sdk::MAX_COOKIE_CANDIDATES);
+    for c in &candidates {
+        assert!(!c.is_empty() && c.len() <= MAX_TOKEN_LEN && header.contains(c));
+    }
+    let t = tracker();
+    if let Some(token) = t.token_from_cookies([header]) {
+        assert!(candidates.contains(&token));
+        t.verify_token(token).expect("the token kept verifies");
+    }
     let found = parse_cookie_header(header, "aff_token");
     if header.len() > MAX_COOKIE_HEADER_LEN {
         assert!(found.is_err());
@@ -387,5 +401,48 @@ pub fn token_roundtrip(data: &[u8]) {
             ring.verify_token(changed, iat).is_err(),
             "a changed token verified: {changed}"
         );
+    }
+}
+
+/// A report's `limit` (the first 2 bytes) and `cursor` (the rest, as text): a typed
+/// error or a page of at most `limit` rows after the cursor's row; the next cursor,
+/// when given, leads to the rows after the page's last.
+pub fn report_page(data: &[u8]) {
+    use affiliate_sdk::{Dimension, StatsQuery};
+    let Some((limit, rest)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let limit = usize::from(u16::from_le_bytes(*limit)) % 12;
+    let Ok(cursor) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let t = tracker();
+    for sid in ["a", "b", "c", "d", "e"] {
+        let url = signer()
+            .build("haircare", "abc123", None, Some(sid))
+            .expect("link");
+        t.click(&url, None).expect("click");
+    }
+    let q = StatsQuery::new(&[Dimension::Sid]);
+    let all = t.stats(&q).expect("stats");
+    for cursor in [None, Some(cursor)] {
+        let Ok(page) = t.stats_page(&q, limit, cursor) else {
+            continue;
+        };
+        assert!((1..=10_000).contains(&limit));
+        assert!(page.rows.len() <= limit);
+        if let Some(next) = &page.next_cursor {
+            let more = t
+                .stats_page(&q, limit, Some(next))
+                .expect("a cursor it gave");
+            let last = page
+                .rows
+                .last()
+                .expect("a page with a next cursor has rows");
+            assert!(more.rows.iter().all(|r| r.group > last.group));
+        }
+        if cursor.is_none() {
+            assert_eq!(page.rows, all[..all.len().min(limit)]);
+        }
     }
 }

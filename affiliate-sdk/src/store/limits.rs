@@ -103,6 +103,7 @@ impl SidCap {
 
     /// Remembers sids already counted (read back from the store when it opens), so a
     /// restart does not grant another day's worth.
+    #[cfg(any(feature = "sled", feature = "postgres"))]
     pub(crate) fn seed(&mut self, day: u32, link: &Link) {
         if link.sid.is_some_and(|s| !s.is_other()) {
             let _ = self.cap(*link, day);
