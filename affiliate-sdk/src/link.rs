@@ -401,6 +401,12 @@ impl LinkSigner {
             }
         }
         let sig = sig.ok_or_else(|| Error::malformed("link", "no sig parameter"))?;
+        if !sig.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return Err(Error::malformed(
+                "link signature",
+                "only printable ASCII other than backslash allowed",
+            ));
+        }
         if rest_len(campaign, partner, ad) + sig.len() > MAX_LINK_LEN {
             return Err(Error::malformed(
                 "link",
