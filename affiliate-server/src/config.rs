@@ -376,6 +376,14 @@ impl Config {
     /// The tracker this config describes, over `store`.
     pub fn tracker(&self, store: Arc<dyn Store>) -> Result<Tracker, ConfigError> {
         let tracker = Tracker::new(self.signer()?, store).with_cookie(self.cookie.clone());
+        // What the store holds (added through any server), then the file's entries.
+        tracker.refresh().map_err(|e| {
+            ConfigError::new(
+                &self.file,
+                "",
+                format_args!("the store's campaigns and partners: {e}"),
+            )
+        })?;
         for (i, c) in self.campaigns.iter().enumerate() {
             tracker.add_campaign(c).map_err(|e| {
                 ConfigError::new(&self.file, format!("campaign[{i}] ({:?})", c.code), e)

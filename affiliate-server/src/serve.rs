@@ -37,6 +37,22 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         demo,
     ));
     let service = app::service(state.clone(), config.allowed_origins.clone());
+    // Changes made through another server on the same store are taken up within a
+    // second: the click path reads only the snapshot.
+    {
+        let state = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("affiliate-program".into())
+            .spawn(move || {
+                while let Some(state) = state.upgrade() {
+                    if let Err(e) = state.tracker.refresh() {
+                        tracing::warn!(error = %e, "could not reload campaigns and partners");
+                    }
+                    drop(state);
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            })?;
+    }
     // One single-threaded runtime per core, each with its own listening socket on the
     // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
     // model: a request never hops threads.

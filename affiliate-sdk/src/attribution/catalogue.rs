@@ -133,6 +133,13 @@ impl Catalogue {
     /// Adds or replaces a partner. Its parent must exist and must not descend from it;
     /// its coupons must not belong to another partner.
     pub fn add_partner(&mut self, spec: &PartnerSpec) -> Result<Partner> {
+        let partner = self.check_partner(spec)?;
+        self.insert_partner(partner.clone());
+        Ok(partner)
+    }
+
+    /// What [`Catalogue::add_partner`] would add, checked, changing nothing.
+    pub fn check_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
         let code = Code::new(&spec.code).map_err(|e| rename(e, "partner code"))?;
         let parent = spec
             .parent
@@ -169,21 +176,23 @@ impl Catalogue {
                 ));
             }
         }
-        if let Some(old) = self.partners.get(&code) {
+        Ok(Partner {
+            code,
+            parent,
+            coupons,
+        })
+    }
+
+    fn insert_partner(&mut self, partner: Partner) {
+        if let Some(old) = self.partners.get(&partner.code) {
             for c in &old.coupons {
                 self.coupons.remove(c);
             }
         }
-        for c in &coupons {
-            self.coupons.insert(*c, code);
+        for c in &partner.coupons {
+            self.coupons.insert(*c, partner.code);
         }
-        let partner = Partner {
-            code,
-            parent,
-            coupons,
-        };
-        self.partners.insert(code, partner.clone());
-        Ok(partner)
+        self.partners.insert(partner.code, partner);
     }
 
     /// The campaign with this code.

@@ -5,8 +5,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::limits::{SidCap, StoreLimits};
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    day_of, takes_binding,
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
+    StatusChange, Store, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -30,6 +30,8 @@ struct Inner {
     replaced: HashMap<String, Vec<Conversion>>,
     per_click: HashMap<ClickId, u32>,
     sids: SidCap,
+    records: BTreeMap<(RecordKind, String), String>,
+    program_version: u64,
 }
 
 impl MemoryStore {
@@ -194,5 +196,30 @@ impl Store for MemoryStore {
 
     fn flush(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn program_version(&self) -> Result<u64> {
+        Ok(self.lock().program_version)
+    }
+
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        let mut g = self.lock();
+        let slot = (kind, key.to_owned());
+        if only_new && g.records.contains_key(&slot) {
+            return Ok(false);
+        }
+        g.records.insert(slot, json.to_owned());
+        g.program_version += 1;
+        Ok(true)
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .lock()
+            .records
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, key), json)| (key.clone(), json.clone()))
+            .collect())
     }
 }

@@ -195,6 +195,29 @@ pub(crate) fn takes_binding(current: Option<&Binding>, replaced: Option<&Convers
     }
 }
 
+/// A kind of program record ([`Store::put_record`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKind {
+    /// A campaign: its spec as JSON, keyed by code.
+    Campaign = 0,
+    /// A partner: its spec as JSON, keyed by code.
+    Partner = 1,
+}
+
+impl RecordKind {
+    /// Every kind.
+    pub const ALL: [RecordKind; 2] = [RecordKind::Campaign, RecordKind::Partner];
+
+    /// `campaign` or `partner`: how stores name the kind.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Campaign => "campaign",
+            RecordKind::Partner => "partner",
+        }
+    }
+}
+
 /// What [`Store::set_status`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusChange {
@@ -264,6 +287,19 @@ pub trait Store: Send + Sync {
 
     /// Makes everything buffered durable.
     fn flush(&self) -> Result<()>;
+
+    /// The program's version: it grows with every change of a program record
+    /// ([`Store::put_record`]), so a tracker polls it to know when to reload. 0 for a
+    /// store without records.
+    fn program_version(&self) -> Result<u64>;
+
+    /// Writes a program record (the core's JSON of a campaign or partner) under
+    /// `key`, durably, and bumps the program version in the same write. With
+    /// `only_new`, an existing record is left as it is and `false` is returned.
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool>;
+
+    /// Every record of `kind`, as `(key, json)`, in key order.
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>>;
 
     /// What the store could not keep since it opened because its buffer was full
     /// ([`StoreLimits::click_buffer_bytes`]). Stores without a buffer drop nothing.

@@ -36,8 +36,8 @@ use super::codec::{
     encode_counters, ms_prefix,
 };
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    StoreLimits, day_of, takes_binding,
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
+    StatusChange, Store, StoreLimits, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -46,6 +46,15 @@ use crate::error::{Error, Result};
 
 /// The most a power cut can lose of clicks and impressions, in milliseconds.
 pub const CLICK_FLUSH_MS: u64 = 500;
+
+/// The key of the program version in the `program` tree (no record key starts so).
+const PROGRAM_VERSION: &[u8] = b"\xffversion";
+
+fn record_key(kind: RecordKind, key: &str) -> Vec<u8> {
+    let mut k = vec![kind as u8];
+    k.extend_from_slice(key.as_bytes());
+    k
+}
 
 /// The most memory sled's page cache takes: 32 MiB.
 pub const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
@@ -66,6 +75,9 @@ pub struct SledStore {
     replaced: sled::Tree,
     /// Keys: click id; values: conversions made under a cap (4, little-endian).
     per_click: sled::Tree,
+    /// Program records: keys the kind's byte and the record's key; values its JSON.
+    /// [`PROGRAM_VERSION`] holds the version (8, big-endian).
+    program: sled::Tree,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
 }
@@ -185,6 +197,7 @@ impl SledStore {
             customers: tree("customers")?,
             replaced: tree("replaced-conversions")?,
             per_click: tree("conversions-per-click")?,
+            program: tree("program")?,
             db,
             commit: GroupCommit::default(),
             batch,
@@ -552,6 +565,52 @@ impl Store for SledStore {
 
     fn dropped(&self) -> super::Dropped {
         self.batch.buffer.dropped()
+    }
+
+    fn program_version(&self) -> Result<u64> {
+        Ok(self
+            .program
+            .get(PROGRAM_VERSION)
+            .map_err(store_err)?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        use sled::transaction::TransactionError;
+        let rk = record_key(kind, key);
+        let written = self
+            .program
+            .transaction(|t| {
+                if only_new && t.get(&rk)?.is_some() {
+                    return Ok(false);
+                }
+                t.insert(rk.as_slice(), json.as_bytes())?;
+                let version = t
+                    .get(PROGRAM_VERSION)?
+                    .and_then(|v| v.as_ref().try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                Ok(true)
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(()) => store_err("aborted"),
+            })?;
+        self.sync()?;
+        Ok(written)
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+        self.program
+            .scan_prefix([kind as u8])
+            .map(|kv| {
+                let (k, v) = kv.map_err(store_err)?;
+                let key = std::str::from_utf8(&k[1..]).map_err(|_| corrupt("program"))?;
+                let json = std::str::from_utf8(&v).map_err(|_| corrupt("program"))?;
+                Ok((key.to_owned(), json.to_owned()))
+            })
+            .collect()
     }
 
     fn flush(&self) -> Result<()> {

@@ -102,6 +102,25 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
         self.inner.replaced_conversions(order_id)
     }
+    fn program_version(&self) -> affiliate_sdk::Result<u64> {
+        self.inner.program_version()
+    }
+    fn put_record(
+        &self,
+        kind: affiliate_sdk::store::RecordKind,
+        key: &str,
+        json: &str,
+        only_new: bool,
+    ) -> affiliate_sdk::Result<bool> {
+        // The program is set up before the crash under test: not counted.
+        self.inner.put_record(kind, key, json, only_new)
+    }
+    fn records(
+        &self,
+        kind: affiliate_sdk::store::RecordKind,
+    ) -> affiliate_sdk::Result<Vec<(String, String)>> {
+        self.inner.records(kind)
+    }
     fn conversion(
         &self,
         order_id: &str,
@@ -682,6 +701,54 @@ macro_rules! store_conformance {
                 let again = t.stats(&StatsQuery::new(&[Dimension::Partner, Dimension::Sid])).unwrap();
                 assert_eq!(again, rows);
                 assert_eq!(s.dropped(), affiliate_sdk::store::Dropped::default());
+            }
+
+            #[test]
+            fn program_records_are_kept_by_kind_and_key_and_bump_the_version() {
+                use affiliate_sdk::store::RecordKind::{Campaign, Partner};
+                let (s, _g) = store();
+                let v0 = s.program_version().unwrap();
+                assert!(s.records(Partner).unwrap().is_empty());
+                assert!(s.put_record(Partner, "abc123", r#"{"code":"abc123"}"#, true).unwrap());
+                assert!(s.put_record(Partner, "boss", r#"{"code":"boss"}"#, true).unwrap());
+                assert!(s.put_record(Campaign, "abc123", r#"{"code":"abc123","c":1}"#, true).unwrap());
+                let v1 = s.program_version().unwrap();
+                assert_eq!(v1, v0 + 3);
+                // Create-only leaves an existing record alone and changes no version.
+                assert!(!s.put_record(Partner, "abc123", r#"{"code":"other"}"#, true).unwrap());
+                assert_eq!(s.program_version().unwrap(), v1);
+                // A change replaces it.
+                assert!(s.put_record(Partner, "abc123", r#"{"code":"abc123","name":"A"}"#, false).unwrap());
+                assert_eq!(s.program_version().unwrap(), v1 + 1);
+                assert_eq!(
+                    s.records(Partner).unwrap(),
+                    [("abc123".to_string(), r#"{"code":"abc123","name":"A"}"#.to_string()),
+                     ("boss".to_string(), r#"{"code":"boss"}"#.to_string())]
+                );
+                assert_eq!(s.records(Campaign).unwrap().len(), 1);
+            }
+
+            #[test]
+            fn a_program_change_through_one_tracker_reaches_another_on_refresh() {
+                let (s, _g) = store();
+                let (a, _) = tracker(s.clone());
+                let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                assert!(b.partner("solo").is_some() && b.campaign("skincare").is_some());
+                assert!(!b.refresh().unwrap(), "nothing changed since it opened");
+                let mut newbie = affiliate_sdk::PartnerSpec::new("newbie");
+                newbie.parent = Some("boss".into());
+                a.add_partner(&newbie).unwrap();
+                let link = a.signer().build("haircare", "newbie", None, None).unwrap();
+                assert_eq!(b.click(&link, None).unwrap_err().code(), "unknown_partner");
+                assert!(b.refresh().unwrap());
+                assert!(b.click(&link, None).is_ok());
+                assert_eq!(b.partner("newbie").unwrap().parent.unwrap().as_str(), "boss");
+                // A refused partner is stored nowhere.
+                let mut cyclic = affiliate_sdk::PartnerSpec::new("boss");
+                cyclic.parent = Some("newbie".into());
+                assert_eq!(a.add_partner(&cyclic).unwrap_err().code(), "malformed");
+                assert!(!b.refresh().unwrap());
+                assert_eq!(b.partner("boss").unwrap().parent, None);
             }
 
             #[test]

@@ -358,6 +358,9 @@ impl Tracker {
         if let Some(clock) = clock {
             inner = inner.with_clock(clock.inner.clone());
         }
+        // The campaigns and partners added before (by this shop or another process on
+        // the same store) are in force again.
+        inner.refresh()?;
         Ok(Tracker { inner })
     }
 

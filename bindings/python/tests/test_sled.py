@@ -69,3 +69,23 @@ def test_a_path_that_cannot_be_a_directory_is_a_store_error(tmp_path: pathlib.Pa
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(sdk.StoreError):
         SledStore(tmp_path / "file")
+
+
+def test_campaigns_and_partners_added_once_are_there_after_a_restart(
+    tmp_path: pathlib.Path,
+) -> None:
+    keys = Keyring.generate()
+    path = tmp_path / "affiliate-data"
+    shop = Tracker(keys, store=SledStore(path), base_url=BASE)
+    shop.add_campaign("skincare", destination="https://shop.example/skin", currency="EUR",
+                      sale_flat="5.00")
+    shop.add_partner("boss1")
+    shop.add_partner("child1", parent="boss1", coupons=["CHILD5"])
+    del shop
+    gc.collect()
+    # The next start adds nothing: the program is in the store.
+    again = Tracker(keys, store=SledStore(path), base_url=BASE)
+    assert again.campaigns == ["skincare"]
+    assert sorted(again.partners) == ["boss1", "child1"]
+    conv = again.convert("P-1", amount="20.00", currency="EUR", coupon="child5")
+    assert (conv.partner, conv.commission) == ("child1", Decimal("5.00"))

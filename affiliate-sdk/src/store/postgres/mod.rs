@@ -60,8 +60,8 @@ use self::schema::{BATCH_ID_KEPT, migrate};
 use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{decode_click, decode_parts, encode_click, encode_parts};
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange, Store,
-    StoreLimits, day_of, takes_binding,
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
+    StatusChange, Store, StoreLimits, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -692,6 +692,63 @@ impl Store for PostgresStore {
 
     fn dropped(&self) -> super::Dropped {
         self.inner.buffer.dropped()
+    }
+
+    fn program_version(&self) -> Result<u64> {
+        self.inner.attempt(|c| {
+            let row = c.query_one("SELECT version FROM affiliate_program_version", &[])?;
+            Ok(to_u64(row.get(0)))
+        })
+    }
+
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        self.inner.attempt_again(|c, retry| {
+            let mut tx = c.transaction()?;
+            // The version row first: program writers take turns, so versions follow
+            // the order of the writes every server sees.
+            tx.execute(
+                "SELECT version FROM affiliate_program_version FOR UPDATE",
+                &[],
+            )?;
+            let current: Option<String> = tx
+                .query_opt(
+                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
+                    &[&kind.as_str(), &key],
+                )?
+                .map(|r| r.get(0));
+            if let Some(stored) = &current {
+                // Our own write, committed by an attempt whose answer was lost.
+                if retry && stored == json {
+                    return Ok(true);
+                }
+                if only_new {
+                    return Ok(false);
+                }
+            }
+            tx.execute(
+                "INSERT INTO affiliate_program (kind, key, record) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record",
+                &[&kind.as_str(), &key, &json],
+            )?;
+            tx.execute(
+                "UPDATE affiliate_program_version SET version = version + 1",
+                &[],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+        self.inner.attempt(|c| {
+            Ok(c.query(
+                "SELECT key, record FROM affiliate_program WHERE kind = $1 ORDER BY key",
+                &[&kind.as_str()],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
     }
 
     fn flush(&self) -> Result<()> {

@@ -53,6 +53,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
         made INTEGER NOT NULL
     );
 ",
+    "
+    CREATE TABLE affiliate_program (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE TABLE affiliate_program_version (
+        one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+        version BIGINT NOT NULL
+    );
+    INSERT INTO affiliate_program_version (version) VALUES (0);
+",
 ];
 
 /// How long the id of a written click batch is kept: a batch whose commit answer was
