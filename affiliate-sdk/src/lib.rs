@@ -102,13 +102,13 @@ pub mod store;
 mod token;
 
 pub use crate::attribution::{
-    Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec, Catalogue,
-    Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission, Conversion, ConversionRequest,
-    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, Dimension, Evidence, Kind,
-    LANDING_SECS, MAX_ID_LEN, MAX_STATS_LIMIT, ManualConversion, Partner, PartnerSpec, PriorToken,
-    Refusal, SaleCommission, StatsPage, StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS,
-    attribute_token, check_fresh_landing, check_min_time, decide_prior_token, format_day,
-    parse_day, weigh_prior_token,
+    Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,
+    CampaignStatus, Catalogue, Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission,
+    Conversion, ConversionRequest, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
+    Dimension, Evidence, Kind, LANDING_SECS, MAX_ID_LEN, MAX_STATS_LIMIT, ManualConversion,
+    Partner, PartnerSpec, PartnerStatus, PriorToken, Refusal, SaleCommission, StatsPage,
+    StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
+    check_min_time, decide_prior_token, format_day, parse_day, weigh_prior_token,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};

@@ -199,6 +199,7 @@ fn partners_refuse_unknown_parents_cycles_and_shared_coupons() {
         code: code.into(),
         parent: parent.map(Into::into),
         coupons: coupons.iter().map(|c| (*c).into()).collect(),
+        ..PartnerSpec::default()
     };
     assert_eq!(
         t.add_partner(&spec("a", Some("ghost"), &[]))

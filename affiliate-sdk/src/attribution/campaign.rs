@@ -104,6 +104,18 @@ impl fmt::Display for BrowserConversions {
     }
 }
 
+/// Whether a campaign takes new clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignStatus {
+    /// Clicks are credited (the default).
+    #[default]
+    Active,
+    /// New clicks and impressions land on the destination uncredited; tokens issued
+    /// before still attribute their conversions.
+    Paused,
+}
+
 /// Default [`CampaignSpec::browser_conversions_per_click`]: 3.
 pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
 
@@ -158,6 +170,9 @@ pub struct CampaignSpec {
     /// Unsigned browser conversions one click may make (default 3, 1 to 1000).
     #[serde(default = "default_per_click")]
     pub browser_conversions_per_click: u32,
+    /// Active (the default) or paused.
+    #[serde(default)]
+    pub status: CampaignStatus,
 }
 
 fn default_per_click() -> u32 {
@@ -202,6 +217,7 @@ impl Default for CampaignSpec {
             browser_conversions: BrowserConversions::default(),
             max_browser_amount: None,
             browser_conversions_per_click: DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
+            status: CampaignStatus::Active,
         }
     }
 }
@@ -236,6 +252,7 @@ pub struct Campaign {
     browser_conversions: BrowserConversions,
     max_browser_amount: Option<Money>,
     browser_conversions_per_click: u32,
+    status: CampaignStatus,
 }
 
 /// Names the spec field in a validation error.
@@ -332,6 +349,7 @@ impl Campaign {
             browser_conversions: spec.browser_conversions,
             max_browser_amount,
             browser_conversions_per_click: spec.browser_conversions_per_click,
+            status: spec.status,
         })
     }
 
@@ -401,6 +419,11 @@ impl Campaign {
         self.recurring_months
     }
 
+    /// Active or paused.
+    #[must_use]
+    pub fn status(&self) -> CampaignStatus {
+        self.status
+    }
     /// What the public pixel and beacon may report.
     #[must_use]
     pub fn browser_conversions(&self) -> BrowserConversions {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::campaign::{Campaign, CampaignSpec, field};
+use super::campaign::{Campaign, CampaignSpec, CampaignStatus, field};
 use super::conversion::{Commission, Kind};
 use super::redirect::Redirect;
 use crate::code::Code;
@@ -15,7 +15,19 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::money::Money;
 
-/// A partner as written in configuration.
+/// Whether a partner is credited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartnerStatus {
+    /// Credited (the default).
+    #[default]
+    Active,
+    /// Its clicks land uncredited, its new conversions are `not_attributable`, and it
+    /// earns no override on its children's; what was recorded stays.
+    Suspended,
+}
+
+/// A partner as written in configuration or sent to the API.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerSpec {
@@ -28,6 +40,22 @@ pub struct PartnerSpec {
     /// unique across partners.
     #[serde(default)]
     pub coupons: Vec<String>,
+    /// Active (the default) or suspended.
+    #[serde(default)]
+    pub status: PartnerStatus,
+    /// A display name, at most 200 characters, no control characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A contact address (`local@domain`), at most 254 characters.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// How the partner is paid (free text for the merchant), at most 1 KiB.
+    #[serde(default)]
+    pub payout_details: Option<String>,
+    /// Where the partner's own tracker hears of its conversions: an absolute `http(s)`
+    /// URL, at most 2,048 bytes (sent to by a later release).
+    #[serde(default)]
+    pub postback_url: Option<String>,
 }
 
 impl PartnerSpec {
@@ -50,6 +78,62 @@ pub struct Partner {
     pub parent: Option<Code>,
     /// Coupon codes, upper-cased.
     pub coupons: Vec<Code>,
+    /// Active or suspended.
+    pub status: PartnerStatus,
+}
+
+/// Checks a partner's profile fields (name, email, payout details, postback URL).
+fn check_profile(spec: &PartnerSpec) -> Result<()> {
+    let text = |name: &'static str, v: &Option<String>, max: usize| -> Result<()> {
+        match v {
+            Some(s) if s.len() > max => {
+                Err(Error::malformed(name, format!("longer than {max} bytes")))
+            }
+            Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
+                Err(Error::malformed(name, "contains control characters"))
+            }
+            _ => Ok(()),
+        }
+    };
+    text("name", &spec.name, 200)?;
+    text("payout_details", &spec.payout_details, 1024)?;
+    if spec.name.as_deref().is_some_and(|n| n.contains('\n')) {
+        return Err(Error::malformed("name", "contains control characters"));
+    }
+    if let Some(email) = &spec.email {
+        let ok = email.len() <= 254
+            && email
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"<>()[]\\,;:\"".contains(&b))
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !ok {
+            return Err(Error::malformed("email", "expected local@domain.tld"));
+        }
+    }
+    if let Some(u) = &spec.postback_url {
+        // Checked as text (the WebAssembly package carries no URL parser): an absolute
+        // http(s) URL with a host and no credentials, printable ASCII.
+        let rest = u
+            .strip_prefix("https://")
+            .or_else(|| u.strip_prefix("http://"));
+        let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+        let ok = u.len() <= 2048
+            && u.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+            && authority.is_some_and(|a| !a.is_empty() && !a.starts_with(':') && !a.contains('@'));
+        if !ok {
+            return Err(Error::malformed(
+                "postback_url",
+                "expected an absolute http(s) URL without credentials, at most 2048 bytes",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Normalises a coupon code: the code alphabet, compared in upper case.
@@ -141,6 +225,7 @@ impl Catalogue {
     /// What [`Catalogue::add_partner`] would add, checked, changing nothing.
     pub fn check_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
         let code = Code::new(&spec.code).map_err(|e| rename(e, "partner code"))?;
+        check_profile(spec)?;
         let parent = spec
             .parent
             .as_deref()
@@ -180,6 +265,7 @@ impl Catalogue {
             code,
             parent,
             coupons,
+            status: spec.status,
         })
     }
 
@@ -230,19 +316,37 @@ impl Catalogue {
     }
 
     /// The campaign of a link whose partner is known too; `unknown_campaign` or
-    /// `unknown_partner` otherwise.
+    /// `unknown_partner` otherwise, and `not_attributable` for a suspended partner
+    /// (what a conversion checks: a paused campaign still attributes its tokens).
     pub fn check_link(&self, link: &Link) -> Result<&Campaign> {
-        self.landing(link).map(|(c, _)| c)
+        self.find(link).map(|(c, _)| c)
     }
 
-    /// [`Catalogue::check_link`], with the campaign's landing redirect.
-    pub(crate) fn landing(&self, link: &Link) -> Result<(&Campaign, &Redirect)> {
+    fn find(&self, link: &Link) -> Result<(&Campaign, &Redirect)> {
         let (campaign, redirect) = self
             .campaigns
             .get(&link.campaign)
             .ok_or_else(|| Error::UnknownCampaign(link.campaign.to_string()))?;
-        if !self.partners.contains_key(&link.partner) {
-            return Err(Error::UnknownPartner(link.partner.to_string()));
+        let partner = self
+            .partners
+            .get(&link.partner)
+            .ok_or_else(|| Error::UnknownPartner(link.partner.to_string()))?;
+        if partner.status == PartnerStatus::Suspended {
+            return Err(Error::NotAttributable(
+                format!("partner {} is suspended", link.partner).into(),
+            ));
+        }
+        Ok((campaign, redirect))
+    }
+
+    /// What a new click or impression checks: [`Catalogue::check_link`], and
+    /// `not_attributable` for a paused campaign; with the campaign's landing redirect.
+    pub(crate) fn landing(&self, link: &Link) -> Result<(&Campaign, &Redirect)> {
+        let (campaign, redirect) = self.find(link)?;
+        if campaign.status() == CampaignStatus::Paused {
+            return Err(Error::NotAttributable(
+                format!("campaign {} is paused", link.campaign).into(),
+            ));
         }
         Ok((campaign, redirect))
     }
@@ -266,12 +370,16 @@ impl Catalogue {
         let mut at = self.partners.get(partner).and_then(|p| p.parent);
         for (level, pct) in (1u8..).zip(campaign.override_percents()) {
             let Some(ancestor) = at else { break };
-            out.push(Commission {
-                partner: ancestor,
-                level,
-                amount: pct.of(base),
-            });
-            at = self.partners.get(&ancestor).and_then(|p| p.parent);
+            let above = self.partners.get(&ancestor);
+            // A suspended ancestor earns no override; the levels above it still do.
+            if above.is_none_or(|p| p.status == PartnerStatus::Active) {
+                out.push(Commission {
+                    partner: ancestor,
+                    level,
+                    amount: pct.of(base),
+                });
+            }
+            at = above.and_then(|p| p.parent);
         }
         out
     }
@@ -323,5 +431,107 @@ pub(crate) fn rename(e: Error, field: &'static str) -> Error {
     match e {
         Error::Malformed { reason, .. } => Error::Malformed { field, reason },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+
+    #[test]
+    fn partner_profiles_are_validated_and_a_refused_one_changes_nothing() {
+        let mut c = Catalogue::new("aff_token").unwrap();
+        let good = PartnerSpec {
+            name: Some("Ann's Reviews".into()),
+            email: Some("ann@reviews.example".into()),
+            payout_details: Some("IBAN DE00 1234\nBIC X".into()),
+            postback_url: Some("https://ann.example/pb?cid={click_id}".into()),
+            ..PartnerSpec::new("ann")
+        };
+        c.add_partner(&good).unwrap();
+        let bad = [
+            (
+                "name",
+                PartnerSpec {
+                    name: Some("x".repeat(201)),
+                    ..good.clone()
+                },
+            ),
+            (
+                "name",
+                PartnerSpec {
+                    name: Some("a\nb".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("ann".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("a@b@c.example".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("a <b@c.example>".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "payout_details",
+                PartnerSpec {
+                    payout_details: Some("x".repeat(1025)),
+                    ..good.clone()
+                },
+            ),
+            (
+                "payout_details",
+                PartnerSpec {
+                    payout_details: Some("a\u{7}".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("javascript:alert(1)".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("https://u:p@x.example/".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("https:///x".into()),
+                    ..good.clone()
+                },
+            ),
+        ];
+        for (field, spec) in bad {
+            match c.add_partner(&spec) {
+                Err(Error::Malformed { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert_eq!(c.partner("ann").unwrap().status, PartnerStatus::Active);
+        // Unknown fields are refused where specs come from outside (JSON, TOML).
+        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","nickname":"y"}"#).is_err());
+        let s: PartnerSpec = serde_json::from_str(r#"{"code":"x","status":"suspended"}"#).unwrap();
+        assert_eq!(s.status, PartnerStatus::Suspended);
+        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","status":"gone"}"#).is_err());
     }
 }

@@ -46,10 +46,10 @@ mod stats;
 mod tracker;
 
 pub use campaign::{
-    Attribution, BrowserConversions, Campaign, CampaignSpec, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
-    DEFAULT_COOKIE_DAYS, SaleCommission,
+    Attribution, BrowserConversions, Campaign, CampaignSpec, CampaignStatus,
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, SaleCommission,
 };
-pub use catalogue::{Catalogue, Partner, PartnerSpec};
+pub use catalogue::{Catalogue, Partner, PartnerSpec, PartnerStatus};
 pub use click::{ClickOutcome, ClickPlan, ClickPlanner, Refusal};
 pub(crate) use conversion::check_id;
 pub use conversion::{

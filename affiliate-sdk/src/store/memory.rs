@@ -205,8 +205,11 @@ impl Store for MemoryStore {
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
         let mut g = self.lock();
         let slot = (kind, key.to_owned());
-        if only_new && g.records.contains_key(&slot) {
-            return Ok(false);
+        match g.records.get(&slot) {
+            Some(_) if only_new => return Ok(false),
+            // The same record again (a config applied at every start): nothing to do.
+            Some(same) if same == json => return Ok(true),
+            _ => {}
         }
         g.records.insert(slot, json.to_owned());
         g.program_version += 1;

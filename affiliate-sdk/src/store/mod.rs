@@ -295,7 +295,8 @@ pub trait Store: Send + Sync {
 
     /// Writes a program record (the core's JSON of a campaign or partner) under
     /// `key`, durably, and bumps the program version in the same write. With
-    /// `only_new`, an existing record is left as it is and `false` is returned.
+    /// `only_new`, an existing record is left as it is and `false` is returned. Writing
+    /// a record exactly as stored changes nothing (not the version either).
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool>;
 
     /// Every record of `kind`, as `(key, json)`, in key order.

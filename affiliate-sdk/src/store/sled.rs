@@ -579,6 +579,12 @@ impl Store for SledStore {
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
         use sled::transaction::TransactionError;
         let rk = record_key(kind, key);
+        // The same record again (a config applied at every start) writes nothing.
+        if !only_new
+            && self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes())
+        {
+            return Ok(true);
+        }
         let written = self
             .program
             .transaction(|t| {

@@ -717,7 +717,9 @@ macro_rules! store_conformance {
                 // Create-only leaves an existing record alone and changes no version.
                 assert!(!s.put_record(Partner, "abc123", r#"{"code":"other"}"#, true).unwrap());
                 assert_eq!(s.program_version().unwrap(), v1);
-                // A change replaces it.
+                // The same record again changes nothing; a change replaces it.
+                assert!(s.put_record(Partner, "boss", r#"{"code":"boss"}"#, false).unwrap());
+                assert_eq!(s.program_version().unwrap(), v1);
                 assert!(s.put_record(Partner, "abc123", r#"{"code":"abc123","name":"A"}"#, false).unwrap());
                 assert_eq!(s.program_version().unwrap(), v1 + 1);
                 assert_eq!(
@@ -749,6 +751,46 @@ macro_rules! store_conformance {
                 assert_eq!(a.add_partner(&cyclic).unwrap_err().code(), "malformed");
                 assert!(!b.refresh().unwrap());
                 assert_eq!(b.partner("boss").unwrap().parent, None);
+            }
+
+            #[test]
+            fn suspended_partners_and_paused_campaigns_behave_as_documented() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let mid_link = t.signer().build("haircare", "mid", None, None).unwrap();
+                let abc_link = t.signer().build("haircare", "abc123", None, None).unwrap();
+                let before = t.click(&abc_link, None).unwrap().token;
+                // mid (abc123's parent) suspended, through another tracker on the store.
+                let other = affiliate_sdk::Tracker::open(t.signer().clone(), s.clone()).unwrap();
+                let mut mid = affiliate_sdk::PartnerSpec::new("mid");
+                mid.parent = Some("boss".into());
+                mid.status = affiliate_sdk::PartnerStatus::Suspended;
+                other.add_partner(&mid).unwrap();
+                assert!(t.refresh().unwrap());
+                // Its clicks land on the destination uncredited.
+                let refused = t.land(&mid_link, None).unwrap_err();
+                assert_eq!(refused.error.code(), "not_attributable");
+                assert_eq!(refused.fallback.as_deref(), Some("https://shop.example/hair?ref=x"));
+                // A child's conversion pays no override to it; the grandparent still earns.
+                clock.advance_secs(60);
+                let c = t.convert(&sale("SP-1", "100.00", Some(&before))).unwrap();
+                let shares: Vec<(String, u8)> = c.commissions.iter().map(|x| (x.partner.to_string(), x.level)).collect();
+                assert_eq!(shares, [("abc123".to_string(), 0), ("boss".to_string(), 2)]);
+                // Its own new conversions are not attributable.
+                let m = ManualConversion { order_id: "SP-2".into(), amount: "1.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "mid".into(), ..Default::default() };
+                assert_eq!(t.manual(&m).unwrap_err().code(), "not_attributable");
+                // A paused campaign: new clicks land uncredited, earlier tokens attribute.
+                let mut spec = affiliate_sdk::CampaignSpec::new("haircare", "https://shop.example/hair?ref=x", "USD");
+                spec.sale_percent = Some("10".into());
+                spec.status = affiliate_sdk::CampaignStatus::Paused;
+                t.add_campaign(&spec).unwrap();
+                assert_eq!(t.land(&abc_link, None).unwrap_err().error.code(), "not_attributable");
+                let c = t.convert(&sale("SP-3", "10.00", Some(&before))).unwrap();
+                assert_eq!(c.link.partner.as_str(), "abc123");
+                // The store keeps both statuses for the next tracker.
+                let fresh = affiliate_sdk::Tracker::open(t.signer().clone(), s.clone()).unwrap();
+                assert_eq!(fresh.partner("mid").unwrap().status, affiliate_sdk::PartnerStatus::Suspended);
+                assert_eq!(fresh.campaign("haircare").unwrap().status(), affiliate_sdk::CampaignStatus::Paused);
             }
 
             #[test]

@@ -436,6 +436,7 @@ impl Tracker {
             code,
             parent,
             coupons,
+            ..core::PartnerSpec::default()
         })?;
         Ok(())
     }

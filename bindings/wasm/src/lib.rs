@@ -486,6 +486,7 @@ impl Catalogue {
             code: code.to_owned(),
             parent: opt(parent).map(str::to_owned),
             coupons,
+            ..core::PartnerSpec::default()
         };
         Ok(self.inner.add_partner(&spec).js()?.code.to_string())
     }

@@ -447,7 +447,7 @@ impl Tracker {
     fn impression_of(&self, url: &str) -> Result<ImpressionRecord> {
         let link = self.signer.verify_click(url)?.link;
         let catalogue = self.read();
-        let campaign = catalogue.check_link(&link)?;
+        let (campaign, _) = catalogue.landing(&link)?;
         Ok(ImpressionRecord {
             link,
             at: self.clock.now(),

@@ -717,12 +717,13 @@ impl Store for PostgresStore {
                 )?
                 .map(|r| r.get(0));
             if let Some(stored) = &current {
-                // Our own write, committed by an attempt whose answer was lost.
-                if retry && stored == json {
-                    return Ok(true);
-                }
-                if only_new {
+                if only_new && !(retry && stored == json) {
                     return Ok(false);
+                }
+                // The same record again (a config applied at every start, or our own
+                // write whose answer was lost): nothing to do.
+                if stored == json {
+                    return Ok(true);
                 }
             }
             tx.execute(
