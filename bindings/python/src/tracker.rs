@@ -424,19 +424,41 @@ impl Tracker {
         Ok(())
     }
 
-    /// Adds or replaces a partner; a parent must be added first.
-    #[pyo3(signature = (code, *, parent = None, coupons = Vec::new()))]
+    /// Adds or replaces a partner (kept in the store); a parent must be added first.
+    /// `status` is `"active"` or `"suspended"`.
+    #[pyo3(signature = (code, *, parent = None, coupons = Vec::new(), status = "active",
+                        name = None, email = None, payout_details = None, postback_url = None))]
+    #[allow(clippy::too_many_arguments)]
     fn add_partner(
         &self,
         code: String,
         parent: Option<String>,
         coupons: Vec<String>,
+        status: &str,
+        name: Option<String>,
+        email: Option<String>,
+        payout_details: Option<String>,
+        postback_url: Option<String>,
     ) -> Result<()> {
+        let status = match status {
+            "active" => core::PartnerStatus::Active,
+            "suspended" => core::PartnerStatus::Suspended,
+            _ => {
+                return Err(crate::malformed(
+                    "status",
+                    "expected \"active\" or \"suspended\"",
+                ));
+            }
+        };
         self.inner.add_partner(&core::PartnerSpec {
             code,
             parent,
             coupons,
-            ..core::PartnerSpec::default()
+            status,
+            name,
+            email,
+            payout_details,
+            postback_url,
         })?;
         Ok(())
     }

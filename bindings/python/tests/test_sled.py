@@ -89,3 +89,25 @@ def test_campaigns_and_partners_added_once_are_there_after_a_restart(
     assert sorted(again.partners) == ["boss1", "child1"]
     conv = again.convert("P-1", amount="20.00", currency="EUR", coupon="child5")
     assert (conv.partner, conv.commission) == ("child1", Decimal("5.00"))
+
+
+def test_a_suspended_partner_is_kept_suspended_and_profiles_are_checked(
+    tmp_path: pathlib.Path,
+) -> None:
+    keys = Keyring.generate()
+    path = tmp_path / "affiliate-data"
+    shop = Tracker(keys, store=SledStore(path), base_url=BASE)
+    shop.add_campaign("haircare", destination="https://shop.example/", currency="USD",
+                      sale_percent="10")
+    shop.add_partner("abc123", name="Ann", email="ann@reviews.example", status="suspended")
+    with pytest.raises(sdk.Malformed):
+        shop.add_partner("bad", email="not an address")
+    with pytest.raises(sdk.Malformed):
+        shop.add_partner("bad", status="gone")
+    assert shop.partners == ["abc123"]
+    del shop
+    gc.collect()
+    again = Tracker(keys, store=SledStore(path), base_url=BASE)
+    with pytest.raises(sdk.NotAttributable):
+        again.click(LinkSigner(keys, BASE).build("haircare", "abc123"))
+
