@@ -415,62 +415,7 @@ impl Config {
     }
 }
 
-/// The demo config: fresh keys, an API key, two campaigns whose destinations are the
-/// demo shop served by this server, and three partners (one with a parent and a
-/// coupon).
-pub fn demo_toml(listen: SocketAddr) -> Result<String, affiliate_sdk::Error> {
-    let key = Key::generate()?.to_base64();
-    let api_key = Key::generate()?.to_base64();
-    let base = format!("http://{listen}");
-    Ok(format!(
-        r#"# Written by `affiliate-server demo`. Edit freely; it is read at every start.
-# Relative paths are relative to this file.
-
-[server]
-listen = "{listen}"
-public_url = "{base}"            # links are {{public_url}}/go/...
-data_dir = "."
-api_keys = ["{api_key}"]       # Bearer keys for /v1/* (not /v1/conversions)
-cookie_domain = ""
-allowed_origins = []
-
-[keys]
-current = "k1"
-k1 = "{key}"
-
-[[campaign]]
-code = "haircare"
-destination = "{base}/demo/shop/haircare"
-cookie_days = 28
-attribution = "last"
-currency = "USD"
-sale_percent = "10"
-lead_flat = "2.00"
-click_flat = "0.01"
-impression_per_mille = "1.50"
-override_percents = ["10", "5"]
-
-[[campaign]]
-code = "skincare"
-destination = "{base}/demo/shop/skincare"
-cookie_days = 7
-attribution = "first"
-currency = "EUR"
-sale_flat = "5.00"
-
-[[partner]]
-code = "boss1"
-
-[[partner]]
-code = "abc123"
-parent = "boss1"
-coupons = ["ABC10"]
-
-[[partner]]
-code = "solo"
-"#
-    ))
-}
+pub use crate::demo::demo_toml;
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,8 @@ use crate::money::Currency;
 mod batch;
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod codec;
+#[cfg(feature = "sled")]
+mod group_commit;
 mod limits;
 mod memory;
 #[cfg(feature = "postgres")]

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::batch::{ClickBuffer, Pending, spawn_writer};
@@ -35,6 +35,7 @@ use super::codec::{
     decode_click, decode_counter_key, decode_counters, encode_click, encode_counter_key,
     encode_counters, ms_prefix,
 };
+use super::group_commit::GroupCommit;
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
     StatusChange, Store, StoreLimits, day_of, takes_binding,
@@ -242,58 +243,6 @@ impl Drop for SledStore {
         // Best effort: a clean shutdown loses no buffered click.
         let _ = self.batch.write_out();
         let _ = self.db.flush();
-    }
-}
-
-/// Flushes shared between concurrent writers.
-#[derive(Default)]
-struct GroupCommit {
-    state: Mutex<CommitState>,
-    done: Condvar,
-}
-
-#[derive(Default)]
-struct CommitState {
-    /// Flushes started so far (each gets the next number).
-    started: u64,
-    /// The number of the last flush that finished.
-    finished: u64,
-    /// The number of the last flush that succeeded.
-    succeeded: u64,
-    running: bool,
-}
-
-impl GroupCommit {
-    fn sync(&self, flush: impl Fn() -> Result<()>) -> Result<()> {
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        // A flush already running may have started before our write: we need one that
-        // starts after now.
-        let needed = st.started + 1;
-        loop {
-            if st.succeeded >= needed {
-                return Ok(());
-            }
-            if st.finished >= needed {
-                // Flushes finish in order, so a later success would have shown above.
-                return Err(Error::Store("flush to disk failed".into()));
-            }
-            if st.running {
-                st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
-                continue;
-            }
-            st.running = true;
-            st.started += 1;
-            let this = st.started;
-            drop(st);
-            let result = flush();
-            st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            st.running = false;
-            st.finished = this;
-            if result.is_ok() {
-                st.succeeded = this;
-            }
-            self.done.notify_all();
-        }
     }
 }
 

@@ -97,7 +97,7 @@ test('order signing refuses bad input with typed errors', () => {
     { orderId: 'A 1', amount: '1.00', currency: 'USD' },
     { orderId: 'A-1', amount: '1.001', currency: 'USD' },
     { orderId: 'A-1', amount: 1.5, currency: 'USD' },
-    { orderId: 'A-1', amount: '1', currency: 'XXX' },
+    { orderId: 'A-1', amount: '1', currency: 'QQQ' },
     null,
   ]) {
     assert.throws(() => signOrder(keys, order), (e) => e instanceof AffiliateError && e.code === 'malformed', JSON.stringify(order));

@@ -1,0 +1,205 @@
+//! The rows a `PostgresStore` reads and writes: click batches, counters, conversion
+//! records, and running the synchronous driver off any Tokio runtime.
+
+use std::collections::BTreeMap;
+
+use r2d2_postgres::postgres::{self, Client};
+
+use super::connect::{Attempt, Failure};
+use super::schema::BATCH_ID_KEPT;
+use super::{day_i32, to_i64, to_u64};
+use crate::attribution::Conversion;
+use crate::code::Code;
+use crate::store::batch::Pending;
+use crate::store::codec::{decode_parts, encode_click, encode_parts};
+use crate::store::{CounterKey, Counters, Inserted};
+
+/// The stored counters of the days `from_day..=to_day` (the caller filters by campaign).
+pub(super) fn read_counters(
+    c: &mut Client,
+    from_day: u32,
+    to_day: u32,
+    _campaign: Option<&Code>,
+) -> Attempt<BTreeMap<CounterKey, Counters>> {
+    let mut out = BTreeMap::new();
+    for row in c.query(
+        "SELECT day, dims, clicks, unique_clicks, impressions, click_commission,
+                impression_milli
+         FROM affiliate_counters WHERE day BETWEEN $1 AND $2",
+        &[&day_i32(from_day), &day_i32(to_day)],
+    )? {
+        let day = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+        let (link, currency) = decode_parts(row.get(1)).ok_or(Failure::Corrupt("counter"))?;
+        out.insert(
+            CounterKey {
+                day,
+                link,
+                currency,
+            },
+            Counters {
+                clicks: to_u64(row.get(2)),
+                unique_clicks: to_u64(row.get(3)),
+                impressions: to_u64(row.get(4)),
+                click_commission_minor: to_u64(row.get(5)),
+                impression_commission_milli: to_u64(row.get(6)),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A value whose drop runs off any Tokio runtime: the pool's connections close by
+/// blocking on the driver's own runtime.
+pub(super) struct OffRuntimeDrop<T: Send>(pub(super) Option<T>);
+
+impl<T: Send> std::ops::Deref for OffRuntimeDrop<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // Present until dropped.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T: Send> Drop for OffRuntimeDrop<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            off_runtime(move || drop(v));
+        }
+    }
+}
+
+/// Runs `f` here, or on a scoped thread of its own when this thread is inside a Tokio
+/// runtime (the synchronous PostgreSQL client blocks on a runtime of its own, which
+/// Tokio refuses to start inside another).
+pub(super) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Writes one batch of clicks and counters in one transaction, once: the batch's id
+/// goes in with it, and a batch whose id is already there (its commit went through,
+/// the answer was lost) is not applied again.
+pub(super) fn write_batch(c: &mut Client, batch: &Pending) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    let fresh = tx.execute(
+        "INSERT INTO affiliate_batches (batch_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        &[&&batch.id[..]],
+    )?;
+    if fresh == 0 {
+        return Ok(());
+    }
+    // Old ids go a few at a time; rows another writer is deleting are skipped, so two
+    // writers never wait on (or deadlock over) each other here.
+    tx.execute(
+        &format!(
+            "DELETE FROM affiliate_batches WHERE batch_id IN (
+                 SELECT batch_id FROM affiliate_batches
+                 WHERE written_at < now() - interval '{BATCH_ID_KEPT}'
+                 LIMIT 100 FOR UPDATE SKIP LOCKED)"
+        ),
+        &[],
+    )?;
+    if !batch.clicks.is_empty() {
+        let ids: Vec<&[u8]> = batch
+            .clicks
+            .iter()
+            .map(|k| &k.click_id.as_bytes()[..])
+            .collect();
+        let records: Vec<Vec<u8>> = batch.clicks.iter().map(encode_click).collect();
+        tx.execute(
+            "INSERT INTO affiliate_clicks (click_id, record)
+             SELECT * FROM unnest($1::bytea[], $2::bytea[])
+             ON CONFLICT (click_id) DO NOTHING",
+            &[&ids, &records],
+        )?;
+    }
+    if !batch.counters.is_empty() {
+        let n = batch.counters.len();
+        let (mut days, mut dims) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut v: [Vec<i64>; 5] = Default::default();
+        for (key, c) in &batch.counters {
+            days.push(day_i32(key.day));
+            let mut d = Vec::with_capacity(48);
+            encode_parts(&key.link, key.currency, &mut d);
+            dims.push(d);
+            for (col, x) in v.iter_mut().zip([
+                c.clicks,
+                c.unique_clicks,
+                c.impressions,
+                c.click_commission_minor,
+                c.impression_commission_milli,
+            ]) {
+                col.push(to_i64(x));
+            }
+        }
+        tx.execute(
+            "INSERT INTO affiliate_counters
+                 (day, dims, clicks, unique_clicks, impressions, click_commission, impression_milli)
+             SELECT * FROM unnest($1::int4[], $2::bytea[], $3::int8[], $4::int8[], $5::int8[],
+                                  $6::int8[], $7::int8[])
+             ON CONFLICT (day, dims) DO UPDATE SET
+                 clicks = affiliate_counters.clicks + EXCLUDED.clicks,
+                 unique_clicks = affiliate_counters.unique_clicks + EXCLUDED.unique_clicks,
+                 impressions = affiliate_counters.impressions + EXCLUDED.impressions,
+                 click_commission = affiliate_counters.click_commission + EXCLUDED.click_commission,
+                 impression_milli = affiliate_counters.impression_milli + EXCLUDED.impression_milli",
+            &[&days, &dims, &v[0], &v[1], &v[2], &v[3], &v[4]],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn parse_conversion(text: &str) -> Attempt<Conversion> {
+    serde_json::from_str(text).map_err(|_| Failure::Corrupt("conversion"))
+}
+
+/// What an insert whose commit answer was lost did: a replacement if the order's last
+/// replaced record is one `new` replaces, else a new record.
+pub(super) fn last_replaced(
+    tx: &mut postgres::Transaction<'_>,
+    order_id: &str,
+    new: &Conversion,
+) -> Attempt<Inserted> {
+    let last = tx.query_opt(
+        "SELECT record FROM affiliate_replaced_conversions WHERE order_id = $1
+         ORDER BY seq DESC LIMIT 1",
+        &[&order_id],
+    )?;
+    match last {
+        Some(row) => {
+            let old = parse_conversion(row.get(0))?;
+            Ok(if old.replaceable_by(new) {
+                Inserted::Replaced(Box::new(old))
+            } else {
+                Inserted::New
+            })
+        }
+        None => Ok(Inserted::New),
+    }
+}
+
+pub(super) fn read_conversion(
+    c: &mut Client,
+    order_id: &str,
+) -> Attempt<Option<(String, Conversion)>> {
+    match c.query_opt(
+        "SELECT record FROM affiliate_conversions WHERE order_id = $1",
+        &[&order_id],
+    )? {
+        None => Ok(None),
+        Some(row) => {
+            let text: String = row.get(0);
+            let conv = parse_conversion(&text)?;
+            Ok(Some((text, conv)))
+        }
+    }
+}
