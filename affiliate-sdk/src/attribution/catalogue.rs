@@ -27,6 +27,20 @@ pub enum PartnerStatus {
     Suspended,
 }
 
+impl std::str::FromStr for PartnerStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<PartnerStatus> {
+        match s {
+            "active" => Ok(PartnerStatus::Active),
+            "suspended" => Ok(PartnerStatus::Suspended),
+            _ => Err(Error::malformed(
+                "status",
+                "expected \"active\" or \"suspended\"",
+            )),
+        }
+    }
+}
+
 /// A partner as written in configuration or sent to the API.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

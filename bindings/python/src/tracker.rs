@@ -440,16 +440,7 @@ impl Tracker {
         payout_details: Option<String>,
         postback_url: Option<String>,
     ) -> Result<()> {
-        let status = match status {
-            "active" => core::PartnerStatus::Active,
-            "suspended" => core::PartnerStatus::Suspended,
-            _ => {
-                return Err(crate::malformed(
-                    "status",
-                    "expected \"active\" or \"suspended\"",
-                ));
-            }
-        };
+        let status: core::PartnerStatus = status.parse()?;
         self.inner.add_partner(&core::PartnerSpec {
             code,
             parent,
