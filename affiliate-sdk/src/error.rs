@@ -67,6 +67,18 @@ pub enum Error {
     /// Nothing recorded under this id.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A campaign, partner or coupon with this code exists already (code `conflict`);
+    /// nothing was changed.
+    #[error("conflict: {0}")]
+    Exists(String),
+    /// The campaign or partner is set in the configuration file, which manages it:
+    /// change it there. Nothing was changed.
+    #[error("managed by config: {0} is set in the configuration file; change it there")]
+    ManagedByConfig(String),
+    /// The caller is known but may not do this (a partner reaching outside its own
+    /// subtree, a suspended partner's key).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The store could not read or durably write; nothing was acknowledged.
     #[error("store unavailable: {0}")]
     Store(String),
@@ -84,7 +96,9 @@ impl Error {
             Error::UnknownCampaign(_) => "unknown_campaign",
             Error::UnknownPartner(_) => "unknown_partner",
             Error::NotAttributable(_) => "not_attributable",
-            Error::Conflict(_) => "conflict",
+            Error::Conflict(_) | Error::Exists(_) => "conflict",
+            Error::ManagedByConfig(_) => "managed_by_config",
+            Error::Forbidden(_) => "forbidden",
             Error::InvalidTransition { .. } => "invalid_transition",
             Error::NotFound(_) => "not_found",
             Error::Store(_) => "store_unavailable",
@@ -103,7 +117,7 @@ impl Error {
 /// and `unauthorized`, which only the HTTP server answers (a wrong or missing API
 /// key). The Python exceptions and the JS package's `ERROR_CODES` are tested to equal
 /// this list.
-pub const ERROR_CODES: [&str; 11] = [
+pub const ERROR_CODES: [&str; 13] = [
     "malformed",
     "invalid_signature",
     "expired",
@@ -115,6 +129,8 @@ pub const ERROR_CODES: [&str; 11] = [
     "unauthorized",
     "not_found",
     "store_unavailable",
+    "forbidden",
+    "managed_by_config",
 ];
 
 /// A signed token whose time window does not contain "now" (error code `expired`).
@@ -196,6 +212,9 @@ mod tests {
             },
             Error::NotFound("o".into()),
             Error::Store("s".into()),
+            Error::Exists("e".into()),
+            Error::ManagedByConfig("m".into()),
+            Error::Forbidden("f".into()),
         ];
         let used: Vec<&str> = errors.iter().map(Error::code).collect();
         for code in &used {

@@ -102,6 +102,11 @@ pub mod store;
 mod token;
 
 pub use crate::attribution::{
+    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConversionQuery, ConversionsPage,
+    CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT, MediaType,
+    PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time, merge_patch, stats_csv,
+};
+pub use crate::attribution::{
     Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,
     CampaignStatus, Catalogue, Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission,
     Conversion, ConversionRequest, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,

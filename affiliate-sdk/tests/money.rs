@@ -228,7 +228,20 @@ fn partners_refuse_unknown_parents_cycles_and_shared_coupons() {
     // Coupons are case-insensitive and unique across partners.
     assert!(t.add_partner(&spec("b", Some("a"), &["save10"])).is_err());
     assert!(t.add_partner(&spec("d", None, &["bad coupon"])).is_err());
+    // Adding a partner again adds coupons; it keeps those it holds until one is
+    // taken away, and then another partner may have it.
     t.add_partner(&spec("a", None, &["SAVE20"])).unwrap();
+    let held: Vec<String> = t
+        .partner("a")
+        .unwrap()
+        .coupons
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(held, ["SAVE10", "SAVE20"]);
+    assert!(t.add_partner(&spec("b", Some("a"), &["save10"])).is_err());
+    assert_eq!(t.remove_coupon("save10").unwrap().partner.as_str(), "a");
+    assert_eq!(t.remove_coupon("save10").unwrap_err().code(), "not_found");
     t.add_partner(&spec("b", Some("a"), &["save10"])).unwrap();
     assert_eq!(t.partner("b").unwrap().coupons[0].as_str(), "SAVE10");
 }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::conversion::Kind;
+use super::program::{ClickCommission, CookieConsent, check_deep_link_hosts};
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money, Percent};
@@ -173,6 +174,25 @@ pub struct CampaignSpec {
     /// Active (the default) or paused.
     #[serde(default)]
     pub status: CampaignStatus,
+    /// Pending conversions older than this many days are approved by the tracker
+    /// (0, the default: approve by hand; at most 3650).
+    #[serde(default)]
+    pub approve_after_days: u32,
+    /// Hosts a link's `to=` may land on (`"shop.example"`, `"*.shop.example"`).
+    #[serde(default)]
+    pub deep_link_hosts: Vec<String>,
+    /// Which clicks earn `click_flat` (default `unique`).
+    #[serde(default)]
+    pub click_commission: ClickCommission,
+    /// Paid clicks per partner per UTC day (0, the default: no cap).
+    #[serde(default)]
+    pub daily_paid_click_cap: u32,
+    /// Paid impressions per partner per UTC day (0, the default: no cap).
+    #[serde(default)]
+    pub daily_paid_impression_cap: u32,
+    /// Whether the cookie waits for consent (default `not_required`).
+    #[serde(default)]
+    pub cookie_consent: CookieConsent,
 }
 
 fn default_per_click() -> u32 {
@@ -218,6 +238,12 @@ impl Default for CampaignSpec {
             max_browser_amount: None,
             browser_conversions_per_click: DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
             status: CampaignStatus::Active,
+            approve_after_days: 0,
+            deep_link_hosts: Vec::new(),
+            click_commission: ClickCommission::Unique,
+            daily_paid_click_cap: 0,
+            daily_paid_impression_cap: 0,
+            cookie_consent: CookieConsent::NotRequired,
         }
     }
 }
@@ -253,6 +279,9 @@ pub struct Campaign {
     max_browser_amount: Option<Money>,
     browser_conversions_per_click: u32,
     status: CampaignStatus,
+    /// The spec as validated (destination serialised, hosts without repeats): what
+    /// the store keeps and the API shows.
+    spec: Box<CampaignSpec>,
 }
 
 /// Names the spec field in a validation error.
@@ -323,6 +352,10 @@ impl Campaign {
                 "must be 1 to 1000",
             ));
         }
+        if spec.approve_after_days > 3650 {
+            return Err(Error::malformed("approve_after_days", "must be 0 to 3650"));
+        }
+        let deep_link_hosts = check_deep_link_hosts(&spec.deep_link_hosts)?;
         let max_browser_amount = match &spec.max_browser_amount {
             None if spec.browser_conversions == BrowserConversions::Open => {
                 return Err(Error::malformed(
@@ -335,7 +368,7 @@ impl Campaign {
         };
         Ok(Campaign {
             code,
-            destination,
+            destination: destination.clone(),
             cookie_days: spec.cookie_days,
             attribution: spec.attribution,
             min_seconds_to_convert: spec.min_seconds_to_convert,
@@ -350,6 +383,11 @@ impl Campaign {
             max_browser_amount,
             browser_conversions_per_click: spec.browser_conversions_per_click,
             status: spec.status,
+            spec: Box::new(CampaignSpec {
+                destination,
+                deep_link_hosts,
+                ..spec.clone()
+            }),
         })
     }
 
@@ -423,6 +461,13 @@ impl Campaign {
     #[must_use]
     pub fn status(&self) -> CampaignStatus {
         self.status
+    }
+    /// The spec it was made from, as validated: its fields not listed here
+    /// (`approve_after_days`, `deep_link_hosts`, `click_commission`, the daily caps,
+    /// `cookie_consent`) are read from it.
+    #[must_use]
+    pub fn spec(&self) -> &CampaignSpec {
+        &self.spec
     }
     /// What the public pixel and beacon may report.
     #[must_use]

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::campaign::{Campaign, CampaignSpec, CampaignStatus, field};
+use super::campaign::{Campaign, CampaignSpec, CampaignStatus};
 use super::conversion::{Commission, Kind};
+use super::program::{Coupon, check_profile, coupon_code};
 use super::redirect::Redirect;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -94,65 +95,32 @@ pub struct Partner {
     pub coupons: Vec<Code>,
     /// Active or suspended.
     pub status: PartnerStatus,
+    /// The display name.
+    pub name: Option<String>,
+    /// The contact address.
+    pub email: Option<String>,
+    /// How the partner is paid.
+    pub payout_details: Option<String>,
+    /// The partner's postback URL template.
+    pub postback_url: Option<String>,
 }
 
-/// Checks a partner's profile fields (name, email, payout details, postback URL).
-fn check_profile(spec: &PartnerSpec) -> Result<()> {
-    let text = |name: &'static str, v: &Option<String>, max: usize| -> Result<()> {
-        match v {
-            Some(s) if s.len() > max => {
-                Err(Error::malformed(name, format!("longer than {max} bytes")))
-            }
-            Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
-                Err(Error::malformed(name, "contains control characters"))
-            }
-            _ => Ok(()),
-        }
-    };
-    text("name", &spec.name, 200)?;
-    text("payout_details", &spec.payout_details, 1024)?;
-    if spec.name.as_deref().is_some_and(|n| n.contains('\n')) {
-        return Err(Error::malformed("name", "contains control characters"));
-    }
-    if let Some(email) = &spec.email {
-        let ok = email.len() <= 254
-            && email
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"<>()[]\\,;:\"".contains(&b))
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
-        if !ok {
-            return Err(Error::malformed("email", "expected local@domain.tld"));
+impl Partner {
+    /// The partner as written back (the API's and the store's form): its spec with
+    /// every coupon it holds.
+    #[must_use]
+    pub fn spec(&self) -> PartnerSpec {
+        PartnerSpec {
+            code: self.code.to_string(),
+            parent: self.parent.map(|p| p.to_string()),
+            coupons: self.coupons.iter().map(ToString::to_string).collect(),
+            status: self.status,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            payout_details: self.payout_details.clone(),
+            postback_url: self.postback_url.clone(),
         }
     }
-    if let Some(u) = &spec.postback_url {
-        // Checked as text (the WebAssembly package carries no URL parser): an absolute
-        // http(s) URL with a host and no credentials, printable ASCII.
-        let rest = u
-            .strip_prefix("https://")
-            .or_else(|| u.strip_prefix("http://"));
-        let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-        let ok = u.len() <= 2048
-            && u.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
-            && authority.is_some_and(|a| !a.is_empty() && !a.starts_with(':') && !a.contains('@'));
-        if !ok {
-            return Err(Error::malformed(
-                "postback_url",
-                "expected an absolute http(s) URL without credentials, at most 2048 bytes",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Normalises a coupon code: the code alphabet, compared in upper case.
-fn coupon_code(s: &str) -> Result<Code> {
-    field("coupon", Code::new(&s.to_ascii_uppercase()))
 }
 
 /// Campaigns, partners and coupons by code, with each campaign's landing redirect.
@@ -176,7 +144,7 @@ pub struct Catalogue {
     /// Each campaign with its redirect, computed once.
     campaigns: HashMap<Code, (Campaign, Redirect)>,
     partners: HashMap<Code, Partner>,
-    coupons: HashMap<Code, Code>,
+    coupons: HashMap<Code, Coupon>,
 }
 
 impl Catalogue {
@@ -229,7 +197,8 @@ impl Catalogue {
     }
 
     /// Adds or replaces a partner. Its parent must exist and must not descend from it;
-    /// its coupons must not belong to another partner.
+    /// its coupons must not belong to another partner. The coupons are added to those
+    /// it holds already ([`Catalogue::remove_coupon`] takes one away).
     pub fn add_partner(&mut self, spec: &PartnerSpec) -> Result<Partner> {
         let partner = self.check_partner(spec)?;
         self.insert_partner(partner.clone());
@@ -268,11 +237,19 @@ impl Catalogue {
             }
         }
         for c in &coupons {
-            if let Some(owner) = self.coupons.get(c).filter(|o| **o != code) {
+            if let Some(owner) = self.coupons.get(c).filter(|o| o.partner != code) {
                 return Err(Error::malformed(
                     "coupons",
-                    format!("coupon {c} belongs to partner {owner}"),
+                    format!("coupon {c} belongs to partner {}", owner.partner),
                 ));
+            }
+        }
+        // What it holds already stays (coupons are records of their own).
+        if let Some(old) = self.partners.get(&code) {
+            for c in &old.coupons {
+                if !coupons.contains(c) {
+                    coupons.push(*c);
+                }
             }
         }
         Ok(Partner {
@@ -280,19 +257,106 @@ impl Catalogue {
             parent,
             coupons,
             status: spec.status,
+            name: spec.name.clone(),
+            email: spec.email.clone(),
+            payout_details: spec.payout_details.clone(),
+            postback_url: spec.postback_url.clone(),
         })
     }
 
     fn insert_partner(&mut self, partner: Partner) {
-        if let Some(old) = self.partners.get(&partner.code) {
-            for c in &old.coupons {
-                self.coupons.remove(c);
-            }
-        }
         for c in &partner.coupons {
-            self.coupons.insert(*c, partner.code);
+            self.coupons.entry(*c).or_insert(Coupon {
+                code: *c,
+                partner: partner.code,
+                campaign: None,
+            });
         }
         self.partners.insert(partner.code, partner);
+    }
+
+    /// Gives `partner` the coupon `code`, for `campaign` only when given. Errors:
+    /// `unknown_partner`, `unknown_campaign`, `malformed` for a bad code, and
+    /// `conflict` when another partner holds the code.
+    pub fn add_coupon(
+        &mut self,
+        partner: &str,
+        code: &str,
+        campaign: Option<&str>,
+    ) -> Result<Coupon> {
+        let coupon = self.check_coupon(partner, code, campaign)?;
+        if let Some(p) = self.partners.get_mut(&coupon.partner)
+            && !p.coupons.contains(&coupon.code)
+        {
+            p.coupons.push(coupon.code);
+        }
+        self.coupons.insert(coupon.code, coupon);
+        Ok(coupon)
+    }
+
+    /// What [`Catalogue::add_coupon`] would add, checked, changing nothing.
+    pub fn check_coupon(
+        &self,
+        partner: &str,
+        code: &str,
+        campaign: Option<&str>,
+    ) -> Result<Coupon> {
+        let partner = Code::new(partner).map_err(|e| rename(e, "partner code"))?;
+        if !self.partners.contains_key(&partner) {
+            return Err(Error::UnknownPartner(partner.to_string()));
+        }
+        let code = coupon_code(code)?;
+        let campaign = campaign
+            .map(|c| Code::new(c).map_err(|e| rename(e, "campaign")))
+            .transpose()?;
+        if let Some(c) = campaign
+            && !self.campaigns.contains_key(&c)
+        {
+            return Err(Error::UnknownCampaign(c.to_string()));
+        }
+        if let Some(owner) = self.coupons.get(&code).filter(|o| o.partner != partner) {
+            return Err(Error::Exists(format!(
+                "coupon {code} belongs to partner {}",
+                owner.partner
+            )));
+        }
+        Ok(Coupon {
+            code,
+            partner,
+            campaign,
+        })
+    }
+
+    /// Takes the coupon `code` away from its partner; `not_found` when nobody holds it.
+    pub fn remove_coupon(&mut self, code: &str) -> Result<Coupon> {
+        let code = coupon_code(code)?;
+        let coupon = self
+            .coupons
+            .remove(&code)
+            .ok_or_else(|| Error::NotFound(format!("coupon {code}")))?;
+        if let Some(p) = self.partners.get_mut(&coupon.partner) {
+            p.coupons.retain(|c| *c != code);
+        }
+        Ok(coupon)
+    }
+
+    /// The coupon with this code (matched without regard to case).
+    #[must_use]
+    pub fn coupon(&self, code: &str) -> Option<Coupon> {
+        self.coupons.get(&coupon_code(code).ok()?).copied()
+    }
+
+    /// Every coupon of `partner` (every coupon when `None`), by code.
+    #[must_use]
+    pub fn coupons(&self, partner: Option<&Code>) -> Vec<Coupon> {
+        let mut v: Vec<Coupon> = self
+            .coupons
+            .values()
+            .filter(|c| partner.is_none_or(|p| c.partner == *p))
+            .copied()
+            .collect();
+        v.sort_by_key(|c| c.code);
+        v
     }
 
     /// The campaign with this code.
@@ -319,6 +383,11 @@ impl Catalogue {
     #[must_use]
     pub fn partner(&self, code: &str) -> Option<&Partner> {
         self.partners.get(&Code::new(code).ok()?)
+    }
+
+    /// Every partner, in no order.
+    pub(crate) fn partner_refs(&self) -> Vec<&Partner> {
+        self.partners.values().collect()
     }
 
     /// Every partner, by code.
@@ -402,10 +471,20 @@ impl Catalogue {
     /// campaigns exist).
     pub fn coupon_link(&self, coupon: &str, campaign: Option<&str>) -> Result<Link> {
         let coupon = coupon_code(coupon)?;
-        let partner = *self
+        let held = self
             .coupons
             .get(&coupon)
             .ok_or_else(|| Error::NotAttributable("unknown coupon".into()))?;
+        let partner = held.partner;
+        if let Some(only) = held.campaign {
+            // A coupon for one campaign credits that campaign only.
+            if campaign.is_some_and(|c| c != only.as_str()) {
+                return Err(Error::NotAttributable(
+                    format!("coupon {coupon} is for campaign {only}").into(),
+                ));
+            }
+            return Ok(Link::new(only, partner));
+        }
         let campaign = match campaign {
             Some(c) => {
                 let c = Code::new(c).map_err(|e| rename(e, "campaign"))?;
@@ -445,107 +524,5 @@ pub(crate) fn rename(e: Error, field: &'static str) -> Error {
     match e {
         Error::Malformed { reason, .. } => Error::Malformed { field, reason },
         other => other,
-    }
-}
-
-#[cfg(test)]
-mod profile_tests {
-    use super::*;
-
-    #[test]
-    fn partner_profiles_are_validated_and_a_refused_one_changes_nothing() {
-        let mut c = Catalogue::new("aff_token").unwrap();
-        let good = PartnerSpec {
-            name: Some("Ann's Reviews".into()),
-            email: Some("ann@reviews.example".into()),
-            payout_details: Some("IBAN DE00 1234\nBIC X".into()),
-            postback_url: Some("https://ann.example/pb?cid={click_id}".into()),
-            ..PartnerSpec::new("ann")
-        };
-        c.add_partner(&good).unwrap();
-        let bad = [
-            (
-                "name",
-                PartnerSpec {
-                    name: Some("x".repeat(201)),
-                    ..good.clone()
-                },
-            ),
-            (
-                "name",
-                PartnerSpec {
-                    name: Some("a\nb".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "email",
-                PartnerSpec {
-                    email: Some("ann".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "email",
-                PartnerSpec {
-                    email: Some("a@b@c.example".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "email",
-                PartnerSpec {
-                    email: Some("a <b@c.example>".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "payout_details",
-                PartnerSpec {
-                    payout_details: Some("x".repeat(1025)),
-                    ..good.clone()
-                },
-            ),
-            (
-                "payout_details",
-                PartnerSpec {
-                    payout_details: Some("a\u{7}".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "postback_url",
-                PartnerSpec {
-                    postback_url: Some("javascript:alert(1)".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "postback_url",
-                PartnerSpec {
-                    postback_url: Some("https://u:p@x.example/".into()),
-                    ..good.clone()
-                },
-            ),
-            (
-                "postback_url",
-                PartnerSpec {
-                    postback_url: Some("https:///x".into()),
-                    ..good.clone()
-                },
-            ),
-        ];
-        for (field, spec) in bad {
-            match c.add_partner(&spec) {
-                Err(Error::Malformed { field: f, .. }) => assert_eq!(f, field),
-                other => panic!("{field}: {other:?}"),
-            }
-        }
-        assert_eq!(c.partner("ann").unwrap().status, PartnerStatus::Active);
-        // Unknown fields are refused where specs come from outside (JSON, TOML).
-        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","nickname":"y"}"#).is_err());
-        let s: PartnerSpec = serde_json::from_str(r#"{"code":"x","status":"suspended"}"#).unwrap();
-        assert_eq!(s.status, PartnerStatus::Suspended);
-        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","status":"gone"}"#).is_err());
     }
 }

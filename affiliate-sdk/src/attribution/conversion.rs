@@ -494,6 +494,28 @@ pub struct ManualConversion {
     pub customer_id: Option<String>,
 }
 
+impl ManualConversion {
+    /// A sale of `amount` `currency` credited to `partner` in `campaign`.
+    #[must_use]
+    pub fn sale(
+        order_id: &str,
+        amount: &str,
+        currency: &str,
+        campaign: &str,
+        partner: &str,
+    ) -> ManualConversion {
+        ManualConversion {
+            order_id: order_id.into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            kind: "sale".into(),
+            campaign: campaign.into(),
+            partner: partner.into(),
+            ..ManualConversion::default()
+        }
+    }
+}
+
 /// Checks an order or customer id: 1–128 bytes of printable ASCII other than space,
 /// `"` and `\`.
 pub(crate) fn check_id(name: &'static str, s: &str) -> Result<()> {

@@ -7,6 +7,7 @@
 //! * `conversion.rs`: [`Kind`], [`Status`], [`Evidence`], [`Conversion`] and the
 //!   requests that report one;
 //! * `catalogue.rs`: the [`Catalogue`] of campaigns, partners and coupons;
+//! * `program.rs`: partner profiles, coupons, ads and the newer campaign settings;
 //! * `redirect.rs`: a campaign's landing URL with the token in its query;
 //! * `click.rs`: the [`ClickPlanner`], one stateless step for a whole click;
 //! * `decide.rs`: the token decisions that need no store;
@@ -41,6 +42,9 @@ mod click;
 mod conversion;
 mod days;
 mod decide;
+mod export;
+mod listing;
+mod program;
 mod redirect;
 mod stats;
 mod tracker;
@@ -60,6 +64,12 @@ pub use days::{format_day, parse_day};
 pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
     check_min_time, decide_prior_token, weigh_prior_token,
+};
+pub use export::{CONVERSION_CSV_COLUMNS, conversions_csv, csv_cell, format_time, stats_csv};
+pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
+pub use program::{
+    AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
+    merge_patch,
 };
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 pub use tracker::Tracker;

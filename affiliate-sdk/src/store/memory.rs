@@ -206,12 +206,21 @@ impl Store for MemoryStore {
         let mut g = self.lock();
         let slot = (kind, key.to_owned());
         match g.records.get(&slot) {
-            Some(_) if only_new => return Ok(false),
             // The same record again (a config applied at every start): nothing to do.
             Some(same) if same == json => return Ok(true),
+            Some(_) if only_new => return Ok(false),
             _ => {}
         }
         g.records.insert(slot, json.to_owned());
+        g.program_version += 1;
+        Ok(true)
+    }
+
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
+        let mut g = self.lock();
+        if g.records.remove(&(kind, key.to_owned())).is_none() {
+            return Ok(false);
+        }
         g.program_version += 1;
         Ok(true)
     }

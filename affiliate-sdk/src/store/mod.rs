@@ -204,18 +204,34 @@ pub enum RecordKind {
     Campaign = 0,
     /// A partner: its spec as JSON, keyed by code.
     Partner = 1,
+    /// A coupon: `{code, partner, campaign}`, keyed by its upper-case code, so one
+    /// code belongs to one partner across every server.
+    Coupon = 2,
+    /// A partner's ad, keyed by `partner/code`.
+    Ad = 3,
+    /// The program's own settings, such as which entries the configuration manages.
+    Meta = 4,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 2] = [RecordKind::Campaign, RecordKind::Partner];
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Campaign,
+        RecordKind::Partner,
+        RecordKind::Coupon,
+        RecordKind::Ad,
+        RecordKind::Meta,
+    ];
 
-    /// `campaign` or `partner`: how stores name the kind.
+    /// `campaign`, `partner`, `coupon`, `ad` or `meta`: how stores name the kind.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Campaign => "campaign",
             RecordKind::Partner => "partner",
+            RecordKind::Coupon => "coupon",
+            RecordKind::Ad => "ad",
+            RecordKind::Meta => "meta",
         }
     }
 }
@@ -297,12 +313,17 @@ pub trait Store: Send + Sync {
 
     /// Writes a program record (the core's JSON of a campaign or partner) under
     /// `key`, durably, and bumps the program version in the same write. With
-    /// `only_new`, an existing record is left as it is and `false` is returned. Writing
-    /// a record exactly as stored changes nothing (not the version either).
+    /// `only_new`, an existing record is left as it is and `false` is returned (unless it
+    /// is exactly this record). Writing a record exactly as stored changes nothing (not
+    /// the version either) and returns `true`.
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool>;
 
     /// Every record of `kind`, as `(key, json)`, in key order.
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>>;
+
+    /// Removes a program record, durably, bumping the version; `false` (and nothing
+    /// changed) when there is none.
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool>;
 
     /// What the store could not keep since it opened because its buffer was full
     /// ([`StoreLimits::click_buffer_bytes`]). Stores without a buffer drop nothing.

@@ -529,9 +529,7 @@ impl Store for SledStore {
         use sled::transaction::TransactionError;
         let rk = record_key(kind, key);
         // The same record again (a config applied at every start) writes nothing.
-        if !only_new
-            && self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes())
-        {
+        if self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes()) {
             return Ok(true);
         }
         let written = self
@@ -554,6 +552,30 @@ impl Store for SledStore {
             })?;
         self.sync()?;
         Ok(written)
+    }
+
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
+        use sled::transaction::TransactionError;
+        let rk = record_key(kind, key);
+        let removed = self
+            .program
+            .transaction(|t| {
+                if t.remove(rk.as_slice())?.is_none() {
+                    return Ok(false);
+                }
+                let version = t
+                    .get(PROGRAM_VERSION)?
+                    .and_then(|v| v.as_ref().try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                Ok(true)
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(()) => store_err("aborted"),
+            })?;
+        self.sync()?;
+        Ok(removed)
     }
 
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {

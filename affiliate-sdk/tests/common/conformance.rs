@@ -121,6 +121,13 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<Vec<(String, String)>> {
         self.inner.records(kind)
     }
+    fn delete_record(
+        &self,
+        kind: affiliate_sdk::store::RecordKind,
+        key: &str,
+    ) -> affiliate_sdk::Result<bool> {
+        self.inner.delete_record(kind, key)
+    }
     fn conversion(
         &self,
         order_id: &str,
@@ -791,6 +798,124 @@ macro_rules! store_conformance {
                 let fresh = affiliate_sdk::Tracker::open(t.signer().clone(), s.clone()).unwrap();
                 assert_eq!(fresh.partner("mid").unwrap().status, affiliate_sdk::PartnerStatus::Suspended);
                 assert_eq!(fresh.campaign("haircare").unwrap().status(), affiliate_sdk::CampaignStatus::Paused);
+            }
+
+            #[test]
+            fn deleted_records_are_gone_and_bump_the_version() {
+                use affiliate_sdk::store::RecordKind::{Coupon, Partner};
+                let (s, _g) = store();
+                assert!(s.put_record(Coupon, "SAVE10", r#"{"code":"SAVE10","partner":"a"}"#, true).unwrap());
+                // Create-only with exactly the stored record is not a refusal.
+                assert!(s.put_record(Coupon, "SAVE10", r#"{"code":"SAVE10","partner":"a"}"#, true).unwrap());
+                assert!(!s.put_record(Coupon, "SAVE10", r#"{"code":"SAVE10","partner":"b"}"#, true).unwrap());
+                let v = s.program_version().unwrap();
+                assert!(!s.delete_record(Partner, "SAVE10").unwrap(), "another kind's key");
+                assert_eq!(s.program_version().unwrap(), v);
+                assert!(s.delete_record(Coupon, "SAVE10").unwrap());
+                assert_eq!(s.program_version().unwrap(), v + 1);
+                assert!(s.records(Coupon).unwrap().is_empty());
+                assert!(!s.delete_record(Coupon, "SAVE10").unwrap());
+                assert_eq!(s.program_version().unwrap(), v + 1);
+            }
+
+            #[test]
+            fn coupons_ads_and_config_management_are_shared_through_the_store() {
+                use affiliate_sdk::store::RecordKind;
+                let (s, _g) = store();
+                let (a, _) = tracker(s.clone());
+                let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                // A coupon for one campaign, added through a, credits on b after refresh.
+                let c = a.add_coupon("solo", "spring-25", Some("skincare")).unwrap();
+                assert_eq!((c.code.as_str(), c.campaign.unwrap().as_str()), ("SPRING-25", "skincare"));
+                assert!(b.refresh().unwrap());
+                let mut order = sale("CP-1", "20.00", None);
+                order.coupon = Some("Spring-25".into());
+                order.currency = "EUR".into();
+                order.campaign = Some("skincare".into());
+                assert_eq!(b.convert(&order).unwrap().link.partner.as_str(), "solo");
+                let mut other = sale("CP-2", "20.00", None);
+                other.coupon = Some("spring-25".into());
+                other.campaign = Some("haircare".into());
+                assert_eq!(b.convert(&other).unwrap_err().code(), "not_attributable");
+                // One code, one partner, whichever tracker asks.
+                assert_eq!(b.add_coupon("abc123", "SPRING-25", None).unwrap_err().code(), "conflict");
+                assert_eq!(b.add_coupon("ghost", "X1", None).unwrap_err().code(), "unknown_partner");
+                assert_eq!(b.add_coupon("solo", "X1", Some("nope")).unwrap_err().code(), "unknown_campaign");
+                assert_eq!(b.remove_coupon("spring-25").unwrap().partner.as_str(), "solo");
+                assert!(a.refresh().unwrap());
+                assert!(a.coupons(Some("solo")).iter().all(|c| c.code.as_str() != "SPRING-25"));
+                // Ads are records too.
+                let ad = affiliate_sdk::AdSpec { code: "banner1".into(), partner: "solo".into(), name: "Spring banner".into(), media_type: affiliate_sdk::MediaType::Image, starts_on: Some("2026-03-01".into()), ..Default::default() };
+                a.add_ad(&ad).unwrap();
+                assert_eq!(b.ads("solo").unwrap(), [ad.clone()]);
+                assert!(b.ads("abc123").unwrap().is_empty());
+                let bad = affiliate_sdk::AdSpec { starts_on: Some("2026-02-30".into()), ..ad.clone() };
+                assert_eq!(a.add_ad(&bad).unwrap_err().code(), "malformed");
+                let orphan = affiliate_sdk::AdSpec { partner: "ghost".into(), ..ad };
+                assert_eq!(a.add_ad(&orphan).unwrap_err().code(), "unknown_partner");
+                // What the configuration manages is refused to the API on every tracker.
+                let hair = a.campaign("haircare").unwrap().spec().clone();
+                let solo = affiliate_sdk::PartnerSpec { coupons: vec!["SOLO5".into()], ..a.partner("solo").unwrap().spec() };
+                a.add_partner(&solo).unwrap();
+                a.add_coupon("solo", "EXTRA", None).unwrap();
+                a.manage_by_config(&[hair], &[solo]).unwrap();
+                // The configuration's coupon list is exact for the partners it manages.
+                let held: Vec<String> = a.coupons(Some("solo")).iter().map(|c| c.code.to_string()).collect();
+                assert_eq!(held, ["SOLO5"]);
+                b.refresh().unwrap();
+                assert!(b.managed_by_config(RecordKind::Campaign, "haircare"));
+                let patch = serde_json::json!({"status": "paused"});
+                assert_eq!(b.update_campaign("haircare", &patch).unwrap_err().code(), "managed_by_config");
+                assert_eq!(b.update_partner("solo", &patch).unwrap_err().code(), "managed_by_config");
+                assert_eq!(b.add_coupon("solo", "MORE", None).unwrap_err().code(), "managed_by_config");
+                assert_eq!(b.remove_coupon("solo5").unwrap_err().code(), "managed_by_config");
+                assert_eq!(b.update_campaign("skincare", &patch).unwrap().status(), affiliate_sdk::CampaignStatus::Paused);
+                // Created once: a second create is a conflict, on the same or another tracker.
+                let newbie = affiliate_sdk::PartnerSpec::new("newbie");
+                a.create_partner(&newbie).unwrap();
+                b.refresh().unwrap();
+                assert_eq!(b.create_partner(&newbie).unwrap_err().code(), "conflict");
+                let fresh = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                assert!(fresh.managed_by_config(RecordKind::Partner, "solo"));
+                assert!(!fresh.managed_by_config(RecordKind::Partner, "newbie"));
+            }
+
+            #[test]
+            fn conversions_are_listed_newest_first_a_page_at_a_time() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s);
+                for i in 0..7 {
+                    let m = ManualConversion::sale(&format!("L-{i}"), "10.00", "USD", "haircare", if i % 2 == 0 { "abc123" } else { "solo" });
+                    t.manual(&m).unwrap();
+                    clock.advance_secs(if i == 3 { 0 } else { 10 });
+                }
+                t.set_status("L-2", affiliate_sdk::Status::Approved).unwrap();
+                let all = affiliate_sdk::ConversionQuery::default();
+                let mut seen = Vec::new();
+                let mut cursor = None;
+                loop {
+                    let page = t.conversions_page(&all, 3, cursor.as_deref()).unwrap();
+                    seen.extend(page.conversions.iter().map(|c| c.order_id.clone()));
+                    cursor = page.next_cursor;
+                    if cursor.is_none() { break; }
+                }
+                // L-3 and L-4 share a second: the tie goes by order id, descending.
+                assert_eq!(seen, ["L-6", "L-5", "L-4", "L-3", "L-2", "L-1", "L-0"]);
+                let q = affiliate_sdk::ConversionQuery { partner: Some(affiliate_sdk::Code::new("solo").unwrap()), ..Default::default() };
+                let ids: Vec<String> = t.conversions_page(&q, 1000, None).unwrap().conversions.into_iter().map(|c| c.order_id).collect();
+                assert_eq!(ids, ["L-5", "L-3", "L-1"]);
+                let q = affiliate_sdk::ConversionQuery { status: Some(affiliate_sdk::Status::Approved), ..Default::default() };
+                assert_eq!(t.conversions_page(&q, 10, None).unwrap().conversions.len(), 1);
+                assert_eq!(t.conversions_page(&all, 0, None).unwrap_err().code(), "malformed");
+                assert_eq!(t.conversions_page(&all, 1001, None).unwrap_err().code(), "malformed");
+                assert_eq!(t.conversions_page(&all, 10, Some("nonsense!")).unwrap_err().code(), "malformed");
+                // Bulk status: each order on its own.
+                let ids = ["L-0".to_string(), "L-2".to_string(), "nope".to_string()];
+                let results = t.set_statuses(&ids, affiliate_sdk::Status::Approved).unwrap();
+                assert!(results[0].1.is_ok());
+                assert_eq!(results[1].1.as_ref().unwrap_err().code(), "invalid_transition");
+                assert_eq!(results[2].1.as_ref().unwrap_err().code(), "not_found");
+                assert_eq!(t.conversion("L-0").unwrap().status, affiliate_sdk::Status::Approved);
             }
 
             #[test]

@@ -5,13 +5,16 @@
 //! Conversions are in `conversions.rs`.
 
 mod conversions;
+mod program;
+
+pub(crate) use program::Managed;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::click::{ClickOutcome, ClickPlanner, Refusal};
 use super::decide::check_fresh_landing;
 use super::stats::{StatsPage, aggregate, page};
-use super::{Campaign, CampaignSpec, Catalogue, Partner, PartnerSpec, StatsQuery, StatsRow};
+use super::{Campaign, Catalogue, Partner, StatsQuery, StatsRow};
 use crate::click_id::ClickIdGenerator;
 use crate::clock::{Clock, SystemClock};
 use crate::cookie::{CookieConfig, DEFAULT_COOKIE_NAME};
@@ -61,6 +64,8 @@ pub struct Tracker {
     program: std::sync::Mutex<()>,
     /// The store's program version the snapshot was loaded at.
     loaded_version: std::sync::atomic::AtomicU64,
+    /// The campaigns and partners the configuration file manages.
+    managed: RwLock<Managed>,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -86,86 +91,8 @@ impl Tracker {
             catalogue: RwLock::new(Catalogue::new(DEFAULT_COOKIE_NAME).unwrap_or_default()),
             program: std::sync::Mutex::new(()),
             loaded_version: std::sync::atomic::AtomicU64::new(0),
+            managed: RwLock::new(Managed::default()),
         }
-    }
-
-    /// A tracker over `store` with the program (campaigns, partners) the store holds:
-    /// what [`Tracker::add_campaign`] and [`Tracker::add_partner`] wrote before, through
-    /// this process or any other on the same store.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use affiliate_sdk::*;
-    /// let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    /// let signer = LinkSigner::new(Keyring::generate()?, "https://t.example/go")?;
-    /// let first = Tracker::new(signer.clone(), store.clone());
-    /// first.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
-    /// first.add_partner(&PartnerSpec::new("abc123"))?;
-    /// // Another tracker on the same store (a restart, another server) has them.
-    /// let second = Tracker::open(signer, store)?;
-    /// assert!(second.partner("abc123").is_some() && second.campaign("haircare").is_some());
-    /// # Ok::<(), affiliate_sdk::Error>(())
-    /// ```
-    pub fn open(signer: LinkSigner, store: Arc<dyn Store>) -> Result<Tracker> {
-        let tracker = Tracker::new(signer, store);
-        tracker.reload()?;
-        Ok(tracker)
-    }
-
-    /// Reloads the program from the store when another tracker changed it (its
-    /// version moved); returns whether it did. A server calls this every second, so
-    /// a change made through any server is in force on all of them within seconds.
-    pub fn refresh(&self) -> Result<bool> {
-        let version = self.store.program_version()?;
-        if version
-            == self
-                .loaded_version
-                .load(std::sync::atomic::Ordering::Acquire)
-        {
-            return Ok(false);
-        }
-        self.reload()?;
-        Ok(true)
-    }
-
-    /// Builds a new snapshot from the store's records and swaps it in.
-    fn reload(&self) -> Result<()> {
-        use crate::store::RecordKind;
-        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
-        let version = self.store.program_version()?;
-        let corrupt =
-            |what: &str, key: &str| Error::Store(format!("corrupt {what} record {key:?}"));
-        let mut next = Catalogue::new(self.read().param())?;
-        for (key, json) in self.store.records(RecordKind::Campaign)? {
-            let spec: CampaignSpec =
-                serde_json::from_str(&json).map_err(|_| corrupt("campaign", &key))?;
-            next.add_campaign(&spec)?;
-        }
-        let mut partners: Vec<PartnerSpec> = self
-            .store
-            .records(RecordKind::Partner)?
-            .into_iter()
-            .map(|(key, json)| serde_json::from_str(&json).map_err(|_| corrupt("partner", &key)))
-            .collect::<Result<_>>()?;
-        // Parents before children: add in rounds until nothing more can be added.
-        while !partners.is_empty() {
-            let before = partners.len();
-            let mut last = None;
-            partners.retain(|p| match next.add_partner(p) {
-                Ok(_) => false,
-                Err(e) => {
-                    last = Some(e);
-                    true
-                }
-            });
-            if partners.len() == before {
-                return Err(last.unwrap_or_else(|| corrupt("partner", "")));
-            }
-        }
-        *self.write() = next;
-        self.loaded_version
-            .store(version, std::sync::atomic::Ordering::Release);
-        Ok(())
     }
 
     /// Uses `clock` for every time decision.
@@ -231,50 +158,6 @@ impl Tracker {
         self.catalogue
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Adds or replaces a campaign, in the store (durably; every tracker on the store
-    /// takes it up at its next [`Tracker::refresh`]) and in this tracker's snapshot.
-    pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
-        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
-        let campaign = Campaign::new(spec)?;
-        self.persist(crate::store::RecordKind::Campaign, campaign.code(), spec)?;
-        self.write().add_campaign(spec)
-    }
-
-    /// Adds or replaces a partner, in the store and in this tracker's snapshot. Its
-    /// parent must exist and must not descend from it; its coupons must not belong to
-    /// another partner.
-    pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
-        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
-        // Checked first: nothing is stored for a partner that is refused.
-        let partner = self.read().check_partner(spec)?;
-        self.persist(crate::store::RecordKind::Partner, partner.code, spec)?;
-        self.write().add_partner(spec)
-    }
-
-    /// Writes a program record; the snapshot is then as new as the store.
-    fn persist<T: serde::Serialize>(
-        &self,
-        kind: crate::store::RecordKind,
-        code: crate::code::Code,
-        spec: &T,
-    ) -> Result<()> {
-        let json = serde_json::to_string(spec).map_err(|e| Error::Store(e.to_string()))?;
-        let before = self.store.program_version()?;
-        self.store.put_record(kind, code.as_str(), &json, false)?;
-        // Only our write in between: no other change to pick up.
-        let after = self.store.program_version()?;
-        if after == before + 1
-            && self
-                .loaded_version
-                .load(std::sync::atomic::Ordering::Acquire)
-                == before
-        {
-            self.loaded_version
-                .store(after, std::sync::atomic::Ordering::Release);
-        }
-        Ok(())
     }
 
     /// The campaign with this code.

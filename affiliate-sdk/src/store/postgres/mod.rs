@@ -520,7 +520,7 @@ impl Store for PostgresStore {
     }
 
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
-        self.inner.attempt_again(|c, retry| {
+        self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
             // The version row first: program writers take turns, so versions follow
             // the order of the writes every server sees.
@@ -535,13 +535,13 @@ impl Store for PostgresStore {
                 )?
                 .map(|r| r.get(0));
             if let Some(stored) = &current {
-                if only_new && !(retry && stored == json) {
-                    return Ok(false);
-                }
                 // The same record again (a config applied at every start, or our own
                 // write whose answer was lost): nothing to do.
                 if stored == json {
                     return Ok(true);
+                }
+                if only_new {
+                    return Ok(false);
                 }
             }
             tx.execute(
@@ -549,6 +549,31 @@ impl Store for PostgresStore {
                  ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record",
                 &[&kind.as_str(), &key, &json],
             )?;
+            tx.execute(
+                "UPDATE affiliate_program_version SET version = version + 1",
+                &[],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
+        self.inner.attempt_again(|c, _retry| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "SELECT version FROM affiliate_program_version FOR UPDATE",
+                &[],
+            )?;
+            // A retry whose first attempt removed the row finds none: `false`, which
+            // the caller reads as "not there" (it is not).
+            let removed = tx.execute(
+                "DELETE FROM affiliate_program WHERE kind = $1 AND key = $2",
+                &[&kind.as_str(), &key],
+            )?;
+            if removed == 0 {
+                return Ok(false);
+            }
             tx.execute(
                 "UPDATE affiliate_program_version SET version = version + 1",
                 &[],

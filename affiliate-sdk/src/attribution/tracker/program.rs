@@ -1,0 +1,548 @@
+//! The program the tracker runs: campaigns, partners, coupons and ads, written
+//! through to the store (where every tracker on it finds them) and kept in the
+//! snapshot the click path reads; and the merchant's listings over it.
+
+use std::collections::HashSet;
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::Tracker;
+use crate::attribution::catalogue::rename;
+use crate::attribution::listing::{conversions_page, partners_page};
+use crate::attribution::program::{CouponRecord, coupon_code};
+use crate::attribution::{
+    AdSpec, Campaign, CampaignSpec, Catalogue, Conversion, ConversionQuery, ConversionsPage,
+    Coupon, Partner, PartnerQuery, PartnerSpec, PartnersPage, Status, merge_patch,
+};
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::store::{RecordKind, day_of};
+
+/// The key of the record that lists what the configuration file manages.
+const MANAGED_KEY: &str = "managed_by_config";
+
+/// Most order ids one bulk status change takes.
+pub(crate) const MAX_BULK_STATUS: usize = 1000;
+
+/// The campaigns and partners the configuration file manages (the API may not change
+/// them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Managed {
+    campaigns: HashSet<String>,
+    partners: HashSet<String>,
+}
+
+fn corrupt(what: &str, key: &str) -> Error {
+    Error::Store(format!("corrupt {what} record {key:?}"))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))
+}
+
+/// A spec with `patch` merged in (RFC 7396); the code may not change.
+fn patched<T: Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    code: &str,
+    patch: &serde_json::Value,
+) -> Result<T> {
+    if !patch.is_object() {
+        return Err(Error::malformed("patch", "expected a JSON object"));
+    }
+    if patch.get("code").is_some_and(|c| c.as_str() != Some(code)) {
+        return Err(Error::malformed("code", "a code cannot be changed"));
+    }
+    let mut value = serde_json::to_value(current).map_err(|e| Error::Store(e.to_string()))?;
+    merge_patch(&mut value, patch);
+    serde_json::from_value(value).map_err(|e| Error::Malformed {
+        field: "patch",
+        reason: e.to_string().into(),
+    })
+}
+
+impl Tracker {
+    /// A tracker over `store` with the program (campaigns, partners, coupons) the
+    /// store holds: what [`Tracker::add_campaign`] and [`Tracker::add_partner`] wrote
+    /// before, through this process or any other on the same store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    /// let signer = LinkSigner::new(Keyring::generate()?, "https://t.example/go")?;
+    /// let first = Tracker::new(signer.clone(), store.clone());
+    /// first.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// first.add_partner(&PartnerSpec::new("abc123"))?;
+    /// // Another tracker on the same store (a restart, another server) has them.
+    /// let second = Tracker::open(signer, store)?;
+    /// assert!(second.partner("abc123").is_some() && second.campaign("haircare").is_some());
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn open(
+        signer: crate::link::LinkSigner,
+        store: std::sync::Arc<dyn crate::Store>,
+    ) -> Result<Tracker> {
+        let tracker = Tracker::new(signer, store);
+        tracker.reload()?;
+        Ok(tracker)
+    }
+
+    /// Reloads the program from the store when another tracker changed it (its
+    /// version moved); returns whether it did. A server calls this every second, so
+    /// a change made through any server is in force on all of them within seconds.
+    /// Blocks on the store.
+    pub fn refresh(&self) -> Result<bool> {
+        let version = self.store.program_version()?;
+        if version == self.loaded_version.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reload()?;
+        Ok(true)
+    }
+
+    /// Builds a new snapshot from the store's records and swaps it in.
+    fn reload(&self) -> Result<()> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        let version = self.store.program_version()?;
+        let mut next = Catalogue::new(self.read().param())?;
+        for (key, json) in self.store.records(RecordKind::Campaign)? {
+            let spec: CampaignSpec =
+                serde_json::from_str(&json).map_err(|_| corrupt("campaign", &key))?;
+            next.add_campaign(&spec)?;
+        }
+        let mut partners: Vec<PartnerSpec> = self
+            .store
+            .records(RecordKind::Partner)?
+            .into_iter()
+            .map(|(key, json)| serde_json::from_str(&json).map_err(|_| corrupt("partner", &key)))
+            .collect::<Result<_>>()?;
+        // Parents before children: add in rounds until nothing more can be added.
+        while !partners.is_empty() {
+            let before = partners.len();
+            let mut last = None;
+            partners.retain(|p| match next.add_partner(p) {
+                Ok(_) => false,
+                Err(e) => {
+                    last = Some(e);
+                    true
+                }
+            });
+            if partners.len() == before {
+                return Err(last.unwrap_or_else(|| corrupt("partner", "")));
+            }
+        }
+        for (key, json) in self.store.records(RecordKind::Coupon)? {
+            let c: CouponRecord =
+                serde_json::from_str(&json).map_err(|_| corrupt("coupon", &key))?;
+            // A coupon whose partner or campaign is gone credits nobody.
+            let _ = next.add_coupon(&c.partner, &c.code, c.campaign.as_deref());
+        }
+        let managed = match self
+            .store
+            .records(RecordKind::Meta)?
+            .into_iter()
+            .find(|(k, _)| k == MANAGED_KEY)
+        {
+            Some((key, json)) => serde_json::from_str(&json).map_err(|_| corrupt("meta", &key))?,
+            None => Managed::default(),
+        };
+        *self.write() = next;
+        *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
+        self.loaded_version.store(version, Ordering::Release);
+        Ok(())
+    }
+
+    /// Writes a program record; the snapshot is then as new as the store. Returns
+    /// whether it was written (`false`: `only_new` and one exists).
+    fn persist(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        let before = self.store.program_version()?;
+        let written = self.store.put_record(kind, key, json, only_new)?;
+        self.caught_up(before)?;
+        Ok(written)
+    }
+
+    /// After our own write: when it was the only change since `before`, the snapshot
+    /// (about to take it) is as new as the store.
+    fn caught_up(&self, before: u64) -> Result<()> {
+        let after = self.store.program_version()?;
+        if after == before + 1 && self.loaded_version.load(Ordering::Acquire) == before {
+            self.loaded_version.store(after, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces a campaign, in the store (durably; every tracker on the store
+    /// takes it up at its next [`Tracker::refresh`]) and in this tracker's snapshot.
+    /// Blocks on the store.
+    pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
+        self.put_campaign(spec, false)
+    }
+
+    fn put_campaign(&self, spec: &CampaignSpec, only_new: bool) -> Result<Campaign> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        let campaign = Campaign::new(spec)?;
+        let code = campaign.code();
+        if !self.persist(
+            RecordKind::Campaign,
+            code.as_str(),
+            &to_json(campaign.spec())?,
+            only_new,
+        )? {
+            return Err(Error::Exists(format!("campaign {code} exists")));
+        }
+        self.write().add_campaign(campaign.spec())
+    }
+
+    /// Adds or replaces a partner, in the store and in this tracker's snapshot. Its
+    /// parent must exist and must not descend from it; its coupons must not belong to
+    /// another partner, and are added to those it holds. Blocks on the store.
+    pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
+        self.put_partner(spec, false)
+    }
+
+    fn put_partner(&self, spec: &PartnerSpec, only_new: bool) -> Result<Partner> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        // Checked first: nothing is stored for a partner that is refused.
+        let partner = self.read().check_partner(spec)?;
+        let record = PartnerSpec {
+            coupons: Vec::new(),
+            ..spec.clone()
+        };
+        if !self.persist(
+            RecordKind::Partner,
+            partner.code.as_str(),
+            &to_json(&record)?,
+            only_new,
+        )? {
+            return Err(Error::Exists(format!("partner {} exists", partner.code)));
+        }
+        self.write().add_partner(&record)?;
+        for c in &partner.coupons {
+            let held = self.read().coupon(c.as_str());
+            if held.is_none_or(|h| h.partner != partner.code) {
+                self.put_coupon(&Coupon {
+                    code: *c,
+                    partner: partner.code,
+                    campaign: None,
+                })?;
+            }
+        }
+        Ok(self
+            .read()
+            .partner(partner.code.as_str())
+            .cloned()
+            .unwrap_or(partner))
+    }
+
+    /// Writes a coupon record and takes it into the snapshot.
+    fn put_coupon(&self, c: &Coupon) -> Result<()> {
+        let record = CouponRecord {
+            code: c.code.to_string(),
+            partner: c.partner.to_string(),
+            campaign: c.campaign.map(|k| k.to_string()),
+        };
+        let json = to_json(&record)?;
+        // A code is one partner's across every server: a new code is written only if
+        // no other server wrote it first.
+        let mine = self.read().coupon(c.code.as_str()).is_some();
+        if !self.persist(RecordKind::Coupon, c.code.as_str(), &json, !mine)? {
+            return Err(Error::Exists(format!("coupon {} exists", c.code)));
+        }
+        self.write().add_coupon(
+            c.partner.as_str(),
+            c.code.as_str(),
+            c.campaign.as_ref().map(Code::as_str),
+        )?;
+        Ok(())
+    }
+
+    /// Creates a campaign: `conflict` when the code exists (on any server).
+    pub fn create_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
+        if self.campaign(&spec.code).is_some() {
+            return Err(Error::Exists(format!("campaign {} exists", spec.code)));
+        }
+        self.put_campaign(spec, true)
+    }
+
+    /// Changes a campaign with a JSON merge patch of its spec (`{"status": "paused"}`).
+    /// Recorded conversions keep the commissions they were recorded with. Errors:
+    /// `unknown_campaign`, `managed_by_config`, `malformed`.
+    pub fn update_campaign(&self, code: &str, patch: &serde_json::Value) -> Result<Campaign> {
+        let current = self
+            .campaign(code)
+            .ok_or_else(|| Error::UnknownCampaign(code.to_owned()))?;
+        self.check_unmanaged(RecordKind::Campaign, code)?;
+        let spec: CampaignSpec = patched(current.spec(), code, patch)?;
+        self.put_campaign(&spec, false)
+    }
+
+    /// Creates a partner: `conflict` when the code exists.
+    pub fn create_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
+        if self.partner(&spec.code).is_some() {
+            return Err(Error::Exists(format!("partner {} exists", spec.code)));
+        }
+        self.put_partner(spec, true)
+    }
+
+    /// Changes a partner with a JSON merge patch of its spec (`{"status":
+    /// "suspended"}`, `{"parent": null}`); its coupons change through
+    /// [`Tracker::add_coupon`] and [`Tracker::remove_coupon`]. Errors:
+    /// `unknown_partner`, `managed_by_config`, `malformed` (a parent that would make a
+    /// cycle too).
+    pub fn update_partner(&self, code: &str, patch: &serde_json::Value) -> Result<Partner> {
+        let current = self
+            .partner(code)
+            .ok_or_else(|| Error::UnknownPartner(code.to_owned()))?;
+        self.check_unmanaged(RecordKind::Partner, code)?;
+        if patch.get("coupons").is_some() {
+            return Err(Error::malformed(
+                "coupons",
+                "change a partner's coupons through its coupon endpoints",
+            ));
+        }
+        let spec = PartnerSpec {
+            coupons: Vec::new(),
+            ..current.spec()
+        };
+        let spec: PartnerSpec = patched(&spec, code, patch)?;
+        self.put_partner(&spec, false)
+    }
+
+    /// Gives `partner` the coupon `code` (for `campaign` only, when given). Errors:
+    /// `unknown_partner`, `unknown_campaign`, `managed_by_config` for a partner the
+    /// configuration manages, `conflict` when another partner holds the code.
+    pub fn add_coupon(&self, partner: &str, code: &str, campaign: Option<&str>) -> Result<Coupon> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        let coupon = self.read().check_coupon(partner, code, campaign)?;
+        self.check_unmanaged(RecordKind::Partner, partner)?;
+        self.put_coupon(&coupon)?;
+        Ok(coupon)
+    }
+
+    /// Takes a coupon away from its partner. Errors: `not_found`, `managed_by_config`.
+    pub fn remove_coupon(&self, code: &str) -> Result<Coupon> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = coupon_code(code)?;
+        let coupon = self
+            .read()
+            .coupon(key.as_str())
+            .ok_or_else(|| Error::NotFound(format!("coupon {key}")))?;
+        self.check_unmanaged(RecordKind::Partner, coupon.partner.as_str())?;
+        self.drop_coupon(&coupon)?;
+        Ok(coupon)
+    }
+
+    fn drop_coupon(&self, coupon: &Coupon) -> Result<()> {
+        let before = self.store.program_version()?;
+        self.store
+            .delete_record(RecordKind::Coupon, coupon.code.as_str())?;
+        self.caught_up(before)?;
+        self.write().remove_coupon(coupon.code.as_str())?;
+        Ok(())
+    }
+
+    /// The coupons of `partner` (every coupon with `None`), by code.
+    #[must_use]
+    pub fn coupons(&self, partner: Option<&str>) -> Vec<Coupon> {
+        match partner.map(Code::new) {
+            Some(Ok(p)) => self.read().coupons(Some(&p)),
+            Some(Err(_)) => Vec::new(),
+            None => self.read().coupons(None),
+        }
+    }
+
+    /// Adds or replaces a partner's ad (its code is unique per partner). Errors:
+    /// `malformed`, `unknown_partner`.
+    pub fn add_ad(&self, ad: &AdSpec) -> Result<AdSpec> {
+        let (_, partner) = ad.check()?;
+        if self.partner(partner.as_str()).is_none() {
+            return Err(Error::UnknownPartner(partner.to_string()));
+        }
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        self.persist(RecordKind::Ad, &ad.key(), &to_json(ad)?, false)?;
+        Ok(ad.clone())
+    }
+
+    /// The ads of `partner`, by code. Reads the store.
+    pub fn ads(&self, partner: &str) -> Result<Vec<AdSpec>> {
+        let partner = Code::new(partner).map_err(|e| rename(e, "partner code"))?;
+        let prefix = format!("{partner}/");
+        self.store
+            .records(RecordKind::Ad)?
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, json)| serde_json::from_str(&json).map_err(|_| corrupt("ad", &k)))
+            .collect()
+    }
+
+    /// Marks these campaigns and partners (a configuration file's entries, applied
+    /// already) as managed by the configuration: the API's changes to them are
+    /// refused with `managed_by_config`, and the partners hold exactly the coupons
+    /// their entries list. Entries managed before and not listed now become the API's
+    /// to manage.
+    pub fn manage_by_config(
+        &self,
+        campaigns: &[CampaignSpec],
+        partners: &[PartnerSpec],
+    ) -> Result<()> {
+        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
+        let managed = Managed {
+            campaigns: campaigns.iter().map(|c| c.code.clone()).collect(),
+            partners: partners.iter().map(|p| p.code.clone()).collect(),
+        };
+        for p in partners {
+            let listed: Vec<Code> = p
+                .coupons
+                .iter()
+                .filter_map(|c| coupon_code(c).ok())
+                .collect();
+            let held = match Code::new(&p.code) {
+                Ok(code) => self.read().coupons(Some(&code)),
+                Err(_) => Vec::new(),
+            };
+            for c in held.iter().filter(|c| !listed.contains(&c.code)) {
+                self.drop_coupon(c)?;
+            }
+        }
+        // Sorted, so the same set writes the same record (and bumps nothing).
+        let mut sorted = (
+            managed.campaigns.iter().collect::<Vec<_>>(),
+            managed.partners.iter().collect::<Vec<_>>(),
+        );
+        sorted.0.sort();
+        sorted.1.sort();
+        let json = serde_json::json!({"campaigns": sorted.0, "partners": sorted.1}).to_string();
+        self.persist(RecordKind::Meta, MANAGED_KEY, &json, false)?;
+        *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
+        Ok(())
+    }
+
+    /// Whether the configuration file manages this campaign
+    /// ([`RecordKind::Campaign`]) or partner ([`RecordKind::Partner`]).
+    #[must_use]
+    pub fn managed_by_config(&self, kind: RecordKind, code: &str) -> bool {
+        let m = self.managed.read().unwrap_or_else(PoisonError::into_inner);
+        match kind {
+            RecordKind::Campaign => m.campaigns.contains(code),
+            RecordKind::Partner => m.partners.contains(code),
+            _ => false,
+        }
+    }
+
+    fn check_unmanaged(&self, kind: RecordKind, code: &str) -> Result<()> {
+        if self.managed_by_config(kind, code) {
+            return Err(Error::ManagedByConfig(format!("{} {code}", kind.as_str())));
+        }
+        Ok(())
+    }
+
+    /// One page of partners by code, after `cursor` (the `next_cursor` of the page
+    /// before), at most `limit` (1 to 1000).
+    pub fn partners_page(
+        &self,
+        query: &PartnerQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<PartnersPage> {
+        let catalogue = self.read();
+        let mut sorted = catalogue.partner_refs();
+        sorted.sort_unstable_by_key(|p| p.code);
+        partners_page(&sorted, query, limit, cursor)
+    }
+
+    /// One page of conversions, newest first, after `cursor`, at most `limit` (1 to
+    /// 1000). Reads the store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// for id in ["A-1", "A-2", "A-3"] {
+    ///     tracker.manual(&ManualConversion::sale(id, "10.00", "USD", "haircare", "abc123"))?;
+    /// }
+    /// let q = ConversionQuery { status: Some(Status::Pending), ..ConversionQuery::default() };
+    /// let first = tracker.conversions_page(&q, 2, None)?;
+    /// let second = tracker.conversions_page(&q, 2, first.next_cursor.as_deref())?;
+    /// assert_eq!((first.conversions.len(), second.conversions.len()), (2, 1));
+    /// assert_eq!(second.next_cursor, None);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn conversions_page(
+        &self,
+        query: &ConversionQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<ConversionsPage> {
+        let (from, to) = self.days(query)?;
+        conversions_page(self.store.conversions(from, to)?, query, limit, cursor)
+    }
+
+    /// Every conversion the query matches, newest first (for a CSV file).
+    pub fn conversions_matching(&self, query: &ConversionQuery) -> Result<Vec<Conversion>> {
+        let (from, to) = self.days(query)?;
+        let mut all = self.store.conversions(from, to)?;
+        all.retain(|c| query.matches(c));
+        all.sort_by(|a, b| (b.converted_at, &b.order_id).cmp(&(a.converted_at, &a.order_id)));
+        Ok(all)
+    }
+
+    fn days(&self, query: &ConversionQuery) -> Result<(u32, u32)> {
+        let from = query.from_day.unwrap_or(0);
+        let to = query
+            .to_day
+            .unwrap_or_else(|| day_of(self.clock.now()).saturating_add(1));
+        if from > to {
+            return Err(Error::malformed("date", "from is after to"));
+        }
+        Ok((from, to))
+    }
+
+    /// Sets the status of each order on its own (at most 1000): each answer is the
+    /// conversion after the change or the error for that order id alone.
+    pub fn set_statuses(
+        &self,
+        order_ids: &[String],
+        status: Status,
+    ) -> Result<Vec<(String, Result<Conversion>)>> {
+        if order_ids.is_empty() || order_ids.len() > MAX_BULK_STATUS {
+            return Err(Error::malformed(
+                "order_ids",
+                "must hold 1 to 1000 order ids",
+            ));
+        }
+        Ok(order_ids
+            .iter()
+            .map(|id| (id.clone(), self.set_status(id, status)))
+            .collect())
+    }
+
+    /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,
+    /// `unknown_partner` otherwise), with an optional ad and sid.
+    pub fn link(
+        &self,
+        campaign: &str,
+        partner: &str,
+        ad: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<String> {
+        let url = self.signer.build(campaign, partner, ad, sid)?;
+        let link = Link::new(
+            Code::new(campaign).map_err(|e| rename(e, "campaign"))?,
+            Code::new(partner).map_err(|e| rename(e, "partner"))?,
+        );
+        let catalogue = self.read();
+        if catalogue.campaign_by_code(&link.campaign).is_none() {
+            return Err(Error::UnknownCampaign(campaign.to_owned()));
+        }
+        if catalogue.partner(partner).is_none() {
+            return Err(Error::UnknownPartner(partner.to_owned()));
+        }
+        Ok(url)
+    }
+}
