@@ -6,12 +6,12 @@ use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
-use crate::routes::{clicks, conversions, pages, reports};
+use crate::routes::{clicks, conversions, pages, program, reports, review};
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
 /// handler; everything else (`HEAD /go/…` included) through [`router`].
@@ -63,8 +63,13 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route(
             "/v1/conversions",
             // The CORS layer answers the preflight OPTIONS itself.
-            post(conversions::beacon).options(|| async {}).layer(cors),
+            post(conversions::beacon)
+                .options(|| async {})
+                .layer(cors)
+                .get(review::list),
         )
+        .route("/v1/conversions.csv", get(review::csv))
+        .route("/v1/conversions/status", post(review::bulk_status))
         .route("/v1/postback", post(conversions::postback))
         .route("/v1/conversions/manual", post(conversions::manual))
         .route("/v1/conversions/{order_id}", get(conversions::conversion))
@@ -73,6 +78,26 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
             post(conversions::set_status),
         )
         .route("/v1/stats", get(reports::stats))
+        .route("/v1/stats.csv", get(reports::stats_csv))
+        .route(
+            "/v1/campaigns",
+            get(program::campaigns).post(program::create_campaign),
+        )
+        .route(
+            "/v1/campaigns/{code}",
+            get(program::campaign).patch(program::update_campaign),
+        )
+        .route(
+            "/v1/partners",
+            get(program::partners).post(program::create_partner),
+        )
+        .route(
+            "/v1/partners/{code}",
+            get(program::partner).patch(program::update_partner),
+        )
+        .route("/v1/partners/{code}/coupons", post(program::add_coupon))
+        .route("/v1/coupons/{code}", delete(program::remove_coupon))
+        .route("/v1/links", post(program::link))
         .route("/snippet.js", get(pages::snippet))
         .route("/dashboard", get(pages::dashboard))
         .route("/dashboard/{file}", get(pages::dashboard_asset))

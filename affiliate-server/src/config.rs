@@ -411,6 +411,10 @@ impl Config {
                 ));
             }
         }
+        // The file's entries are the file's to change: the API refuses them.
+        tracker
+            .manage_by_config(&self.campaigns, &self.partners)
+            .map_err(|e| ConfigError::new(&self.file, "", e))?;
         Ok(tracker)
     }
 }

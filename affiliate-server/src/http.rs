@@ -128,7 +128,8 @@ impl From<affiliate_sdk::Error> for ApiError {
         let code = e.code();
         let status = match code {
             "malformed" => StatusCode::BAD_REQUEST,
-            "conflict" | "invalid_transition" => StatusCode::CONFLICT,
+            "conflict" | "invalid_transition" | "managed_by_config" => StatusCode::CONFLICT,
+            "forbidden" => StatusCode::FORBIDDEN,
             "not_found" => StatusCode::NOT_FOUND,
             "store_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             // invalid_signature, expired, unknown_campaign, unknown_partner,
@@ -186,7 +187,12 @@ impl FromRequestParts<Shared> for Authorized {
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] within [`BODY_TIMEOUT`], whatever
 /// its content type (a `sendBeacon` sends `text/plain`).
 pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<T> {
-    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));
+    json_body_max(body, MAX_BODY_BYTES).await
+}
+
+/// [`json_body`] with another size limit.
+pub async fn json_body_max<T: serde::de::DeserializeOwned>(body: Body, max: usize) -> ApiResult<T> {
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, max));
     let bytes: Bytes = read
         .await
         .map_err(|_| {
@@ -200,7 +206,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "malformed",
-                format!("request body larger than {MAX_BODY_BYTES} bytes"),
+                format!("request body larger than {max} bytes"),
             )
         })?;
     serde_json::from_slice(&bytes)

@@ -216,6 +216,32 @@ pub enum MediaType {
     Other,
 }
 
+impl FromStr for MediaType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<MediaType> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+            Error::malformed(
+                "media_type",
+                "expected text, image, video, email, social or other",
+            )
+        })
+    }
+}
+
+impl FromStr for super::campaign::CampaignStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "paused" => Ok(Self::Paused),
+            _ => Err(Error::malformed(
+                "status",
+                "expected \"active\" or \"paused\"",
+            )),
+        }
+    }
+}
+
 /// A partner's ad (a creative): links name it (`/go/{campaign}/{partner}/{ad}`) and
 /// reports group by it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

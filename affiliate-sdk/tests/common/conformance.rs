@@ -847,7 +847,7 @@ macro_rules! store_conformance {
                 // Ads are records too.
                 let ad = affiliate_sdk::AdSpec { code: "banner1".into(), partner: "solo".into(), name: "Spring banner".into(), media_type: affiliate_sdk::MediaType::Image, starts_on: Some("2026-03-01".into()), ..Default::default() };
                 a.add_ad(&ad).unwrap();
-                assert_eq!(b.ads("solo").unwrap(), [ad.clone()]);
+                assert_eq!(b.ads("solo").unwrap(), std::slice::from_ref(&ad));
                 assert!(b.ads("abc123").unwrap().is_empty());
                 let bad = affiliate_sdk::AdSpec { starts_on: Some("2026-02-30".into()), ..ad.clone() };
                 assert_eq!(a.add_ad(&bad).unwrap_err().code(), "malformed");

@@ -4,4 +4,6 @@
 pub mod clicks;
 pub mod conversions;
 pub mod pages;
+pub mod program;
 pub mod reports;
+pub mod review;

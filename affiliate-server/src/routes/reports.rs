@@ -1,8 +1,11 @@
-//! Reports: `GET /v1/stats`.
+//! Reports: `GET /v1/stats` and `GET /v1/stats.csv`, and the strict query parsing
+//! every listing shares.
 
-use affiliate_sdk::{Code, Dimension, MAX_STATS_LIMIT, StatsQuery};
+use affiliate_sdk::{Code, Dimension, MAX_LIST_LIMIT, MAX_STATS_LIMIT, StatsQuery};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 
 use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking};
 
@@ -18,20 +21,39 @@ pub async fn stats(
     ))
 }
 
+/// The query's `name=value` pairs, each name at most once (a repeated filter is an
+/// error, not a silent choice).
+pub(crate) fn strict_pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if pairs.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::malformed(format!(
+                "parameter {} appears more than once",
+                crate::http::cut(&name)
+            )));
+        }
+        pairs.push((name.into_owned(), value.into_owned()));
+    }
+    Ok(pairs)
+}
+
+/// A listing's `limit`: 1 to [`MAX_LIST_LIMIT`].
+pub(crate) fn list_limit(value: &str) -> ApiResult<usize> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_LIST_LIMIT).contains(n))
+        .ok_or_else(|| ApiError::malformed("limit: must be 1 to 1000"))
+}
+
 /// Parses `group_by=…&from=…&to=…&campaign=…&partner=…&limit=…&cursor=…`; anything
 /// else is an error, so a misspelt filter does not silently report everything.
 fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
     let mut q = StatsQuery::default();
     let mut limit = MAX_STATS_LIMIT;
     let mut cursor = None;
-    let mut seen = Vec::new();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if seen.contains(&name) {
-            return Err(ApiError::malformed(format!(
-                "parameter {name} appears more than once"
-            )));
-        }
-        match name.as_ref() {
+    for (name, value) in strict_pairs(query)? {
+        match name.as_str() {
             "group_by" => {
                 let dims: Vec<Dimension> = StatsQuery::parse_group_by(&value)?;
                 q = StatsQuery {
@@ -50,7 +72,7 @@ fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
                     .filter(|n| (1..=MAX_STATS_LIMIT).contains(n))
                     .ok_or_else(|| ApiError::malformed("limit: must be 1 to 10000"))?;
             }
-            "cursor" => cursor = Some(value.to_string()),
+            "cursor" => cursor = Some(value),
             other => {
                 return Err(ApiError::malformed(format!(
                     "unknown parameter {:?}; expected group_by, from, to, campaign, partner, limit, cursor",
@@ -58,9 +80,41 @@ fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
                 )));
             }
         }
-        seen.push(name);
     }
     Ok((q, limit, cursor))
+}
+
+/// A CSV answer, downloaded as `name`.
+pub(crate) fn csv_response(name: &str, body: String) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /v1/stats.csv`: the report of `/v1/stats` (every row) as CSV.
+pub async fn stats_csv(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (q, _, cursor) = stats_query(query.as_deref().unwrap_or(""))?;
+    if cursor.is_some() {
+        return Err(ApiError::malformed("a CSV file holds every row: no cursor"));
+    }
+    let csv = blocking(&state, move |t| {
+        affiliate_sdk::stats_csv(&q.group_by, &t.stats(&q)?)
+    })
+    .await?;
+    Ok(csv_response("stats.csv", csv))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod cli;
 mod clicks;
 mod conversions;
 mod docs;
+mod program;
 
 pub(crate) use affiliate_sdk::{ClickIdGenerator, Link, LinkSigner, TokenClaims};
 pub(crate) use common::inproc::App;

@@ -11,6 +11,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
+mod program;
+mod records;
 mod signing;
 mod tracker;
 mod values;

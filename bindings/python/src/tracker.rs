@@ -7,8 +7,9 @@ use std::sync::Arc;
 use affiliate_sdk as core;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
+use crate::records::{Click, Commission, Conversion};
 use crate::signing::{Keyring, Session};
 use crate::values::{count, datetime, day, decimal, decimal_text, opt_decimal_text, unix_secs};
 use crate::{Result, repr_str};
@@ -105,208 +106,11 @@ impl FixedClock {
     }
 }
 
-/// What a click produced.
-#[pyclass(frozen, get_all, module = "affiliate_sdk")]
-pub(crate) struct Click {
-    /// The session token the visitor carries.
-    token: String,
-    /// The `Set-Cookie` header value for the token.
-    set_cookie: String,
-    /// The destination with `aff_token=<token>` added.
-    location: String,
-    /// The recorded click's id.
-    click_id: String,
-    /// Whether the click counted as unique.
-    unique: bool,
-    /// Whether a first-click campaign kept the visitor's earlier token.
-    kept_earlier: bool,
-    /// Whether an invalid `sid` was dropped from the link.
-    dropped_sid: bool,
-}
-
-#[pymethods]
-impl Click {
-    fn __repr__(&self) -> String {
-        format!(
-            "Click(click_id={}, location={}, unique={})",
-            repr_str(Some(&self.click_id)),
-            repr_str(Some(&self.location)),
-            if self.unique { "True" } else { "False" }
-        )
-    }
-}
-
-/// One partner's share of a conversion.
-#[pyclass(frozen, module = "affiliate_sdk")]
-pub(crate) struct Commission(core::Commission);
-
-#[pymethods]
-impl Commission {
-    #[getter]
-    fn partner(&self) -> &str {
-        self.0.partner.as_str()
-    }
-    /// 0 for the referring partner, 1 for its parent, ….
-    #[getter]
-    fn level(&self) -> u8 {
-        self.0.level
-    }
-    #[getter]
-    fn amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.0.amount.to_string())
-    }
-    #[getter]
-    fn currency(&self) -> &'static str {
-        self.0.amount.currency().code()
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Commission(partner={}, level={}, amount=Decimal('{}'))",
-            repr_str(Some(self.partner())),
-            self.0.level,
-            self.0.amount
-        )
-    }
-}
-
-/// A recorded conversion (or the replay of one: `duplicate` is then true).
-#[pyclass(frozen, module = "affiliate_sdk")]
-pub(crate) struct Conversion(core::Conversion);
-
-#[pymethods]
-impl Conversion {
-    #[getter]
-    fn order_id(&self) -> &str {
-        &self.0.order_id
-    }
-    #[getter]
-    fn kind(&self) -> &str {
-        self.0.kind.as_str()
-    }
-    #[getter]
-    fn amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.0.amount.to_string())
-    }
-    #[getter]
-    fn currency(&self) -> &'static str {
-        self.0.amount.currency().code()
-    }
-    #[getter]
-    fn campaign(&self) -> &str {
-        self.0.link.campaign.as_str()
-    }
-    #[getter]
-    fn partner(&self) -> &str {
-        self.0.link.partner.as_str()
-    }
-    #[getter]
-    fn ad(&self) -> Option<&str> {
-        self.0.link.ad.as_ref().map(core::Code::as_str)
-    }
-    #[getter]
-    fn sid(&self) -> Option<&str> {
-        self.0.link.sid.as_ref().map(core::Sid::as_str)
-    }
-    #[getter]
-    fn click_id(&self) -> Option<String> {
-        self.0.click_id.map(|c| c.to_string())
-    }
-    /// `pending`, `approved`, `paid`, `rejected` or `reversed`.
-    #[getter]
-    fn status(&self) -> &'static str {
-        self.0.status.as_str()
-    }
-    /// True when this answer replays an order id recorded before.
-    #[getter]
-    fn duplicate(&self) -> bool {
-        self.0.duplicate
-    }
-    /// True when this answer replaced an earlier record of the order id (an unsigned
-    /// browser report, or a rejected attribution): see `Tracker.replaced_conversions`.
-    #[getter]
-    fn replaced(&self) -> bool {
-        self.0.replaced
-    }
-    /// `browser`, `signed_browser`, `server` or `manual`: how it reached the tracker.
-    #[getter]
-    fn channel(&self) -> &'static str {
-        self.0.channel.as_str()
-    }
-    /// `token`, `click_id`, `coupon`, `customer` or `manual`.
-    #[getter]
-    fn evidence(&self) -> &'static str {
-        self.0.evidence.as_str()
-    }
-    #[getter]
-    fn customer_id(&self) -> Option<&str> {
-        self.0.customer_id.as_deref()
-    }
-    /// When it was recorded (aware UTC datetime).
-    #[getter]
-    fn converted_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datetime(py, self.0.converted_at)
-    }
-    /// The referring partner's own commission (level 0), as a Decimal.
-    #[getter]
-    fn commission<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.0.commission().to_string())
-    }
-    /// The partner's commission and its ancestors' overrides, by level.
-    #[getter]
-    fn commissions(&self) -> Vec<Commission> {
-        self.0.commissions.iter().cloned().map(Commission).collect()
-    }
-    /// The conversion as the HTTP API writes it (amounts as decimal strings, times as
-    /// Unix seconds): ready for `json.dumps`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.0.to_json())
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Conversion(order_id={}, kind={}, amount=Decimal('{}'), currency={}, partner={}, status={}, duplicate={})",
-            repr_str(Some(&self.0.order_id)),
-            repr_str(Some(self.kind())),
-            self.0.amount,
-            repr_str(Some(self.currency())),
-            repr_str(Some(self.partner())),
-            repr_str(Some(self.status())),
-            if self.0.duplicate { "True" } else { "False" }
-        )
-    }
-}
-
-fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
-    use serde_json::Value;
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => match n.as_u64() {
-            Some(u) => u.into_pyobject(py)?.into_any(),
-            None => n.to_string().into_pyobject(py)?.into_any(),
-        },
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(a) => {
-            let list = PyList::empty(py);
-            for x in a {
-                list.append(json_to_py(py, x)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(o) => {
-            let dict = PyDict::new(py);
-            for (k, x) in o {
-                dict.set_item(k, json_to_py(py, x)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
-
 /// Verifies clicks, issues tokens and cookies, and attributes conversions exactly once
 /// over a store. Safe to share between threads.
 #[pyclass(frozen, module = "affiliate_sdk")]
 pub(crate) struct Tracker {
-    inner: core::Tracker,
+    pub(crate) inner: core::Tracker,
 }
 
 fn store_of(store: &Bound<'_, PyAny>) -> Result<Arc<dyn core::Store>> {
@@ -325,6 +129,29 @@ fn store_of(store: &Bound<'_, PyAny>) -> Result<Arc<dyn core::Store>> {
 
 fn attribution(text: &str) -> Result<core::Attribution> {
     Ok(text.parse()?)
+}
+
+impl Tracker {
+    /// The report query of `stats` and `stats_csv`.
+    pub(crate) fn stats_query(
+        &self,
+        group_by: &[String],
+        from_day: Option<&Bound<'_, PyAny>>,
+        to_day: Option<&Bound<'_, PyAny>>,
+        campaign: Option<&str>,
+        partner: Option<&str>,
+    ) -> Result<core::StatsQuery> {
+        let dims = group_by
+            .iter()
+            .map(|d| d.parse::<core::Dimension>())
+            .collect::<core::Result<Vec<_>>>()?;
+        let mut query = core::StatsQuery::new(&dims);
+        query.from_day = from_day.map(|d| day("from_day", d)).transpose()?;
+        query.to_day = to_day.map(|d| day("to_day", d)).transpose()?;
+        query.campaign = campaign.map(core::Code::new).transpose()?;
+        query.partner = partner.map(core::Code::new).transpose()?;
+        Ok(query)
+    }
 }
 
 #[pymethods]
@@ -376,12 +203,16 @@ impl Tracker {
         self.inner.cookie_config().cookie_name()
     }
 
-    /// Adds or replaces a campaign. Amounts and percentages are `str` or `Decimal`.
+    /// Adds or replaces a campaign (kept in the store). Amounts and percentages are
+    /// `str` or `Decimal`.
     #[pyo3(signature = (code, *, destination, currency, cookie_days = 30,
                         attribution = "last", min_seconds_to_convert = 0, sale_percent = None,
                         sale_flat = None, lead_flat = None, click_flat = None,
                         impression_per_mille = None, override_percents = Vec::new(),
-                        recurring_months = 0))]
+                        recurring_months = 0, status = "active", approve_after_days = 0,
+                        deep_link_hosts = Vec::new(), click_commission = "unique",
+                        daily_paid_click_cap = 0, daily_paid_impression_cap = 0,
+                        cookie_consent = "not_required"))]
     #[allow(clippy::too_many_arguments)]
     fn add_campaign(
         &self,
@@ -398,6 +229,13 @@ impl Tracker {
         impression_per_mille: Option<&Bound<'_, PyAny>>,
         override_percents: Vec<Bound<'_, PyAny>>,
         recurring_months: i64,
+        status: &str,
+        approve_after_days: i64,
+        deep_link_hosts: Vec<String>,
+        click_commission: &str,
+        daily_paid_click_cap: i64,
+        daily_paid_impression_cap: i64,
+        cookie_consent: &str,
     ) -> Result<()> {
         let spec = core::CampaignSpec {
             code,
@@ -416,6 +254,16 @@ impl Tracker {
                 .map(|p| decimal_text("override_percents", p))
                 .collect::<Result<_>>()?,
             recurring_months: count("recurring_months", recurring_months)?,
+            status: status.parse()?,
+            approve_after_days: count("approve_after_days", approve_after_days)?,
+            deep_link_hosts,
+            click_commission: click_commission.parse()?,
+            daily_paid_click_cap: count("daily_paid_click_cap", daily_paid_click_cap)?,
+            daily_paid_impression_cap: count(
+                "daily_paid_impression_cap",
+                daily_paid_impression_cap,
+            )?,
+            cookie_consent: cookie_consent.parse()?,
             // Python's conversions come from the shop's backend (`convert`), an
             // authenticated channel: the browser rules are the HTTP server's.
             ..core::CampaignSpec::default()
@@ -609,15 +457,7 @@ impl Tracker {
         campaign: Option<&str>,
         partner: Option<&str>,
     ) -> Result<Vec<Bound<'py, PyDict>>> {
-        let dims = group_by
-            .iter()
-            .map(|d| d.parse::<core::Dimension>())
-            .collect::<core::Result<Vec<_>>>()?;
-        let mut query = core::StatsQuery::new(&dims);
-        query.from_day = from_day.map(|d| day("from_day", d)).transpose()?;
-        query.to_day = to_day.map(|d| day("to_day", d)).transpose()?;
-        query.campaign = campaign.map(core::Code::new).transpose()?;
-        query.partner = partner.map(core::Code::new).transpose()?;
+        let query = self.stats_query(&group_by, from_day, to_day, campaign, partner)?;
         let rows = py.detach(|| self.inner.stats(&query))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

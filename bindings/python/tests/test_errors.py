@@ -25,6 +25,8 @@ HIERARCHY = {
     sdk.InvalidTransition: ("invalid_transition", ()),
     sdk.NotFound: ("not_found", (LookupError,)),
     sdk.StoreError: ("store_unavailable", ()),
+    sdk.Forbidden: ("forbidden", (PermissionError,)),
+    sdk.ManagedByConfig: ("managed_by_config", ()),
 }
 
 

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'invalid_transition'
   | 'unauthorized'
   | 'not_found'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  | 'forbidden'
+  | 'managed_by_config';
 
 export const ERROR_CODES: readonly ErrorCode[];
 

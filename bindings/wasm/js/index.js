@@ -108,6 +108,8 @@ export const ERROR_CODES = Object.freeze([
   'unauthorized',
   'not_found',
   'store_unavailable',
+  'forbidden',
+  'managed_by_config',
 ]);
 
 export class AffiliateError extends Error {

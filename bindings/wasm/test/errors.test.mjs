@@ -37,8 +37,9 @@ const is = (code, message) => (e) => {
 
 test('the codes are the HTTP API\'s', () => {
   assert.deepEqual([...ERROR_CODES].sort(), [
-    'conflict', 'expired', 'invalid_signature', 'invalid_transition', 'malformed', 'not_attributable',
-    'not_found', 'store_unavailable', 'unauthorized', 'unknown_campaign', 'unknown_partner',
+    'conflict', 'expired', 'forbidden', 'invalid_signature', 'invalid_transition', 'malformed',
+    'managed_by_config', 'not_attributable', 'not_found', 'store_unavailable', 'unauthorized',
+    'unknown_campaign', 'unknown_partner',
   ]);
   assert.ok(Object.isFrozen(ERROR_CODES));
   // The same list, in the same order, as the Rust core's (affiliate_sdk::ERROR_CODES).

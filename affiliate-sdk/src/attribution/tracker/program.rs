@@ -522,6 +522,40 @@ impl Tracker {
             .collect())
     }
 
+    /// A campaign as the API shows it: its spec (amounts as decimal strings) and
+    /// `managed_by_config`.
+    #[must_use]
+    pub fn campaign_json(&self, campaign: &Campaign) -> serde_json::Value {
+        let mut json = serde_json::to_value(campaign.spec()).unwrap_or_default();
+        json["managed_by_config"] = self
+            .managed_by_config(RecordKind::Campaign, campaign.code().as_str())
+            .into();
+        json
+    }
+
+    /// A partner as the API shows it: code, parent, status, profile, its coupons as
+    /// `{code, campaign}` and `managed_by_config`.
+    #[must_use]
+    pub fn partner_json(&self, partner: &Partner) -> serde_json::Value {
+        let coupons: Vec<serde_json::Value> = self
+            .read()
+            .coupons(Some(&partner.code))
+            .iter()
+            .map(|c| serde_json::json!({"code": c.code, "campaign": c.campaign}))
+            .collect();
+        serde_json::json!({
+            "code": partner.code,
+            "parent": partner.parent,
+            "status": partner.status,
+            "name": partner.name,
+            "email": partner.email,
+            "payout_details": partner.payout_details,
+            "postback_url": partner.postback_url,
+            "coupons": coupons,
+            "managed_by_config": self.managed_by_config(RecordKind::Partner, partner.code.as_str()),
+        })
+    }
+
     /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,
     /// `unknown_partner` otherwise), with an optional ad and sid.
     pub fn link(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from decimal import Decimal
-from typing import Dict, List, Mapping, Optional, Sequence, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 #: A money amount or percentage: a decimal ``str`` (``"49.90"``) or a ``Decimal``.
 #: Floats are refused (``TypeError``): they cannot hold money exactly.
@@ -17,6 +17,10 @@ _Day = Union[str, datetime.date]
 #: A stats row: dimension values (``str`` or ``None``), counts (``int``), and
 #: ``revenue`` / ``commission`` as ``{currency: Decimal}``.
 _StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
+#: A JSON value as the API shows it (campaigns, partners, coupons, ads, results).
+_Json = Union[None, bool, int, str, List[Any], Dict[str, Any]]
+#: A value for ``update_campaign`` / ``update_partner`` (``None`` resets a field).
+_Change = Union[None, bool, int, str, Decimal, Sequence[str]]
 
 __all__ = [
     "DEFAULT_COOKIE_DAYS",
@@ -272,7 +276,91 @@ class Tracker:
         impression_per_mille: Optional[_Amount] = None,
         override_percents: Sequence[_Amount] = ...,
         recurring_months: int = 0,
-    ) -> None: ...
+        status: str = "active",
+        approve_after_days: int = 0,
+        deep_link_hosts: Sequence[str] = ...,
+        click_commission: str = "unique",
+        daily_paid_click_cap: int = 0,
+        daily_paid_impression_cap: int = 0,
+        cookie_consent: str = "not_required",
+    ) -> None:
+        """Adds or replaces a campaign, kept in the store."""
+        ...
+    def campaign(self, code: str) -> Optional[Dict[str, _Json]]:
+        """The campaign as a dict (its fields and ``managed_by_config``), or ``None``."""
+        ...
+    def update_campaign(self, code: str, **changes: _Change) -> Dict[str, _Json]:
+        """Changes a campaign (``status="paused"``); ``None`` resets a field."""
+        ...
+    def partner(self, code: str) -> Optional[Dict[str, _Json]]:
+        """The partner as a dict (code, parent, status, profile, coupons, ``managed_by_config``)."""
+        ...
+    def update_partner(self, code: str, **changes: _Change) -> Dict[str, _Json]:
+        """Changes a partner (``status="suspended"``, ``parent=None``)."""
+        ...
+    def list_partners(
+        self,
+        *,
+        status: Optional[str] = None,
+        parent: Optional[str] = None,
+        limit: int = 100,
+        cursor: Optional[str] = None,
+    ) -> Tuple[List[Dict[str, _Json]], Optional[str]]:
+        """One page of partners by code and the cursor of the next (``None`` on the last)."""
+        ...
+    def add_coupon(
+        self, partner: str, code: str, *, campaign: Optional[str] = None
+    ) -> Dict[str, _Json]: ...
+    def remove_coupon(self, code: str) -> Dict[str, _Json]: ...
+    def coupons(self, partner: Optional[str] = None) -> List[Dict[str, _Json]]: ...
+    def add_ad(
+        self,
+        partner: str,
+        code: str,
+        *,
+        name: str,
+        description: Optional[str] = None,
+        media_type: str = "text",
+        starts_on: Optional[_Day] = None,
+    ) -> Dict[str, _Json]: ...
+    def ads(self, partner: str) -> List[Dict[str, _Json]]: ...
+    def link(
+        self, campaign: str, partner: str, *, ad: Optional[str] = None, sid: Optional[str] = None
+    ) -> str: ...
+    def list_conversions(
+        self,
+        *,
+        status: Optional[str] = None,
+        partner: Optional[str] = None,
+        campaign: Optional[str] = None,
+        from_day: Optional[_Day] = None,
+        to_day: Optional[_Day] = None,
+        limit: int = 100,
+        cursor: Optional[str] = None,
+    ) -> Tuple[List[Conversion], Optional[str]]:
+        """One page of conversions, newest first, and the cursor of the next."""
+        ...
+    def set_statuses(self, order_ids: Sequence[str], status: str) -> List[Dict[str, _Json]]:
+        """Each order on its own: ``{order_id, status}`` or ``{order_id, error}``."""
+        ...
+    def conversions_csv(
+        self,
+        *,
+        status: Optional[str] = None,
+        partner: Optional[str] = None,
+        campaign: Optional[str] = None,
+        from_day: Optional[_Day] = None,
+        to_day: Optional[_Day] = None,
+    ) -> str: ...
+    def stats_csv(
+        self,
+        group_by: Sequence[str] = ...,
+        *,
+        from_day: Optional[_Day] = None,
+        to_day: Optional[_Day] = None,
+        campaign: Optional[str] = None,
+        partner: Optional[str] = None,
+    ) -> str: ...
     def add_partner(
         self,
         code: str,

@@ -95,6 +95,18 @@ class StoreError(AffiliateError):
     code = "store_unavailable"
 
 
+class Forbidden(AffiliateError, PermissionError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+
+
+class ManagedByConfig(AffiliateError):
+    """The campaign or partner is an entry of the server's configuration file."""
+
+    code = "managed_by_config"
+
+
 #: Every error code of the SDK and its HTTP API, in the Rust core's order
 #: (``unauthorized`` is answered by the HTTP server only: no exception has it).
 ERROR_CODES: Tuple[str, ...] = (
@@ -109,6 +121,8 @@ ERROR_CODES: Tuple[str, ...] = (
     "unauthorized",
     "not_found",
     "store_unavailable",
+    "forbidden",
+    "managed_by_config",
 )
 
 #: The exception class of each error code; the native module raises through this table.
@@ -125,5 +139,7 @@ BY_CODE: Dict[str, Type[AffiliateError]] = {
         InvalidTransition,
         NotFound,
         StoreError,
+        Forbidden,
+        ManagedByConfig,
     )
 }

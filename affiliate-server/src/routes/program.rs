@@ -1,0 +1,219 @@
+//! The program through the merchant API: campaigns, partners, coupons and links
+//! (`/v1/campaigns`, `/v1/partners`, `/v1/coupons`, `/v1/links`).
+
+use affiliate_sdk::{CampaignSpec, Code, CouponSpec, PartnerQuery, PartnerSpec};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, json_body_max};
+
+/// Program bodies may be larger than a conversion's: a campaign lists up to 100
+/// deep-link hosts.
+const PROGRAM_BODY_BYTES: usize = 64 * 1024;
+
+/// On the merchant API's program endpoints an unknown campaign or partner, in the
+/// path or the body, is 404.
+fn not_found(e: ApiError) -> ApiError {
+    match e.code {
+        "unknown_campaign" | "unknown_partner" => ApiError {
+            status: StatusCode::NOT_FOUND,
+            ..e
+        },
+        _ => e,
+    }
+}
+
+fn created(json: serde_json::Value) -> Response {
+    (StatusCode::CREATED, Json(json)).into_response()
+}
+
+pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde_json::Value> {
+    let t = &state.tracker;
+    let list: Vec<_> = t.campaigns().iter().map(|c| t.campaign_json(c)).collect();
+    Json(serde_json::json!({ "campaigns": list }))
+}
+
+pub async fn create_campaign(
+    State(state): State<Shared>,
+    _: Authorized,
+    body: Body,
+) -> ApiResult<Response> {
+    let spec: CampaignSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let json = blocking(&state, move |t| {
+        let c = t.create_campaign(&spec)?;
+        Ok(t.campaign_json(&c))
+    })
+    .await
+    .map_err(not_found)?;
+    tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign created");
+    Ok(created(json))
+}
+
+pub async fn campaign(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = &state.tracker;
+    let c = t
+        .campaign(&code)
+        .ok_or_else(|| not_found(affiliate_sdk::Error::UnknownCampaign(code).into()))?;
+    Ok(Json(t.campaign_json(&c)))
+}
+
+pub async fn update_campaign(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let json = blocking(&state, move |t| {
+        let c = t.update_campaign(&code, &patch)?;
+        Ok(t.campaign_json(&c))
+    })
+    .await
+    .map_err(not_found)?;
+    tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign changed");
+    Ok(Json(json))
+}
+
+/// `status`, `parent`, `limit` (1 to 1000, default 100) and `cursor`; anything else
+/// is an error.
+fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)> {
+    let mut q = PartnerQuery::default();
+    let mut limit = 100;
+    let mut cursor = None;
+    for (name, value) in crate::routes::reports::strict_pairs(query)? {
+        match name.as_str() {
+            "status" => q.status = Some(value.parse()?),
+            "parent" => q.parent = Some(Code::new(&value)?),
+            "limit" => limit = crate::routes::reports::list_limit(&value)?,
+            "cursor" => cursor = Some(value),
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected status, parent, limit, cursor",
+                    crate::http::cut(other)
+                )));
+            }
+        }
+    }
+    Ok((q, limit, cursor))
+}
+
+pub async fn partners(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (q, limit, cursor) = partner_query(query.as_deref().unwrap_or(""))?;
+    let t = &state.tracker;
+    let page = t.partners_page(&q, limit, cursor.as_deref())?;
+    let list: Vec<_> = page.partners.iter().map(|p| t.partner_json(p)).collect();
+    Ok(Json(
+        serde_json::json!({ "partners": list, "next_cursor": page.next_cursor }),
+    ))
+}
+
+pub async fn create_partner(
+    State(state): State<Shared>,
+    _: Authorized,
+    body: Body,
+) -> ApiResult<Response> {
+    let spec: PartnerSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let json = blocking(&state, move |t| {
+        let p = t.create_partner(&spec)?;
+        Ok(t.partner_json(&p))
+    })
+    .await
+    .map_err(not_found)?;
+    tracing::info!(partner = %json["code"].as_str().unwrap_or_default(), "partner created");
+    Ok(created(json))
+}
+
+pub async fn partner(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = &state.tracker;
+    let p = t
+        .partner(&code)
+        .ok_or_else(|| not_found(affiliate_sdk::Error::UnknownPartner(code).into()))?;
+    Ok(Json(t.partner_json(&p)))
+}
+
+pub async fn update_partner(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let json = blocking(&state, move |t| {
+        let p = t.update_partner(&code, &patch)?;
+        Ok(t.partner_json(&p))
+    })
+    .await
+    .map_err(not_found)?;
+    tracing::info!(
+        partner = %json["code"].as_str().unwrap_or_default(),
+        status = %json["status"].as_str().unwrap_or_default(),
+        "partner changed"
+    );
+    Ok(Json(json))
+}
+
+pub async fn add_coupon(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(partner): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    let spec: CouponSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let coupon = blocking(&state, move |t| {
+        t.add_coupon(&partner, &spec.code, spec.campaign.as_deref())
+    })
+    .await
+    .map_err(not_found)?;
+    tracing::info!(coupon = %coupon.code, partner = %coupon.partner, "coupon added");
+    Ok(created(coupon.to_json()))
+}
+
+pub async fn remove_coupon(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let coupon = blocking(&state, move |t| t.remove_coupon(&code)).await?;
+    tracing::info!(coupon = %coupon.code, partner = %coupon.partner, "coupon removed");
+    Ok(Json(coupon.to_json()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    campaign: String,
+    partner: String,
+    #[serde(default)]
+    ad: Option<String>,
+    #[serde(default)]
+    sid: Option<String>,
+}
+
+pub async fn link(
+    State(state): State<Shared>,
+    _: Authorized,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let b: LinkBody = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let url = state
+        .tracker
+        .link(&b.campaign, &b.partner, b.ad.as_deref(), b.sid.as_deref())
+        .map_err(|e| not_found(e.into()))?;
+    Ok(Json(serde_json::json!({ "url": url })))
+}

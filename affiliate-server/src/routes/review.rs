@@ -1,0 +1,115 @@
+//! Reviewing conversions: the listing (`GET /v1/conversions`), its CSV file and the
+//! bulk status change (`POST /v1/conversions/status`).
+
+use affiliate_sdk::{Code, ConversionQuery, Status};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::http::{ApiResult, Authorized, Shared, blocking, json_body_max};
+use crate::routes::reports::{csv_response, list_limit, strict_pairs};
+
+/// A bulk change of 1,000 order ids of up to 128 bytes each.
+const BULK_BODY_BYTES: usize = 256 * 1024;
+
+/// `status`, `partner`, `campaign`, `from`, `to`, and for the listing `limit` (1 to
+/// 1000, default 100) and `cursor`.
+fn conversion_query(
+    query: &str,
+    paged: bool,
+) -> ApiResult<(ConversionQuery, usize, Option<String>)> {
+    let mut q = ConversionQuery::default();
+    let mut limit = 100;
+    let mut cursor = None;
+    for (name, value) in strict_pairs(query)? {
+        match name.as_str() {
+            "status" => q.status = Some(value.parse::<Status>()?),
+            "partner" => q.partner = Some(Code::new(&value)?),
+            "campaign" => q.campaign = Some(Code::new(&value)?),
+            "from" => q.from_day = Some(affiliate_sdk::parse_day(&value)?),
+            "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),
+            "limit" if paged => limit = list_limit(&value)?,
+            "cursor" if paged => cursor = Some(value),
+            other => {
+                let expected = if paged {
+                    "status, partner, campaign, from, to, limit, cursor"
+                } else {
+                    "status, partner, campaign, from, to"
+                };
+                return Err(crate::http::ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected {expected}",
+                    crate::http::cut(other)
+                )));
+            }
+        }
+    }
+    Ok((q, limit, cursor))
+}
+
+pub async fn list(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
+    let page = blocking(&state, move |t| {
+        t.conversions_page(&q, limit, cursor.as_deref())
+    })
+    .await?;
+    let list: Vec<_> = page
+        .conversions
+        .iter()
+        .map(affiliate_sdk::Conversion::to_json)
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "conversions": list, "next_cursor": page.next_cursor }),
+    ))
+}
+
+pub async fn csv(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (q, _, _) = conversion_query(query.as_deref().unwrap_or(""), false)?;
+    let csv = blocking(&state, move |t| {
+        affiliate_sdk::conversions_csv(&t.conversions_matching(&q)?)
+    })
+    .await?;
+    Ok(csv_response("conversions.csv", csv))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    order_ids: Vec<String>,
+    status: String,
+}
+
+pub async fn bulk_status(
+    State(state): State<Shared>,
+    _: Authorized,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let BulkBody { order_ids, status } = json_body_max(body, BULK_BODY_BYTES).await?;
+    let status: Status = status.parse()?;
+    let results = blocking(&state, move |t| t.set_statuses(&order_ids, status)).await?;
+    let mut changed = 0;
+    let results: Vec<serde_json::Value> = results
+        .into_iter()
+        .map(|(order_id, r)| match r {
+            Ok(c) => {
+                changed += 1;
+                serde_json::json!({"order_id": order_id, "status": c.status})
+            }
+            Err(e) => serde_json::json!({
+                "order_id": order_id,
+                "error": {"code": e.code(), "message": e.to_string()},
+            }),
+        })
+        .collect();
+    tracing::info!(status = %status.as_str(), changed, asked = results.len(), "bulk status");
+    Ok(Json(serde_json::json!({ "results": results })))
+}

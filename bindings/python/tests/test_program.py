@@ -1,0 +1,108 @@
+"""The program from Python: what a shop adds is kept in the store, changed, listed and
+exported; bad arguments get typed errors and change nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+
+import pytest
+
+import affiliate_sdk as sdk
+from affiliate_sdk import FixedClock, Keyring, SledStore, Tracker
+
+from conftest import BASE
+
+
+def test_the_program_survives_a_restart_and_is_changed_in_place(
+    keys: Keyring, clock: FixedClock, tmp_path: pathlib.Path
+) -> None:
+    def open_tracker() -> Tracker:
+        return Tracker(keys, store=SledStore(tmp_path / "db"), base_url=BASE, clock=clock)
+
+    t = open_tracker()
+    t.add_campaign("spring", destination="https://shop.example/spring", currency="USD",
+                   sale_percent="10", deep_link_hosts=["shop.example"], approve_after_days=14)
+    t.add_partner("ann", name="Ann", email="ann@reviews.example")
+    t.add_coupon("ann", "ann-spring", campaign="spring")
+    t.add_ad("ann", "banner1", name="Spring banner", media_type="image", starts_on="2026-03-01")
+    t.update_partner("ann", payout_details="IBAN DE00", name=None)
+    del t  # the shop exits: the sled directory is closed
+
+    t = open_tracker()
+    ann = t.partner("ann")
+    assert ann is not None
+    assert ann["name"] is None and ann["payout_details"] == "IBAN DE00"
+    assert ann["coupons"] == [{"code": "ANN-SPRING", "campaign": "spring"}]
+    assert ann["managed_by_config"] is False
+    spring = t.campaign("spring")
+    assert spring is not None
+    assert spring["deep_link_hosts"] == ["shop.example"] and spring["approve_after_days"] == 14
+    assert [a["code"] for a in t.ads("ann")] == ["banner1"]
+    assert t.convert("O-1", amount="20.00", currency="USD", coupon="Ann-Spring").partner == "ann"
+
+    # Suspended: its next click lands uncredited.
+    t.update_partner("ann", status="suspended")
+    url = t.link("spring", "ann", sid="kw1")
+    with pytest.raises(sdk.NotAttributable):
+        t.click(url)
+    assert t.update_campaign("spring", status="paused")["status"] == "paused"
+
+
+def test_listing_bulk_status_and_csv(tracker: Tracker) -> None:
+    for i in range(5):
+        tracker.manual(f"R-{i}", amount="10.00", currency="USD", campaign="haircare",
+                       partner="abc123")
+    tracker.manual("=1+2", amount="5.00", currency="USD", campaign="haircare", partner="mid1")
+    seen = []
+    page, cursor = tracker.list_conversions(limit=4)
+    seen += [c.order_id for c in page]
+    while cursor is not None:
+        page, cursor = tracker.list_conversions(limit=4, cursor=cursor)
+        seen += [c.order_id for c in page]
+    assert sorted(seen) == ["=1+2", "R-0", "R-1", "R-2", "R-3", "R-4"]
+
+    results = tracker.set_statuses(["R-0", "nope", "R-0"], "approved")
+    assert results[0] == {"order_id": "R-0", "status": "approved"}
+    assert results[1]["error"]["code"] == "not_found"  # type: ignore[index]
+    assert results[2]["error"]["code"] == "invalid_transition"  # type: ignore[index]
+    approved, _ = tracker.list_conversions(status="approved")
+    assert [c.order_id for c in approved] == ["R-0"]
+
+    rows = list(csv.reader(io.StringIO(tracker.conversions_csv(partner="mid1"), newline="")))
+    assert rows[0][:4] == ["order_id", "converted_at", "kind", "amount"]
+    assert rows[1][0] == "'=1+2" and rows[1][3] == "5.00"
+    stats = list(csv.reader(io.StringIO(tracker.stats_csv(["partner"]), newline="")))
+    assert stats[0][0] == "partner" and {r[0] for r in stats[1:]} == {"abc123", "mid1"}
+
+
+def test_partners_pages_and_refusals_change_nothing(tracker: Tracker) -> None:
+    for i in range(5):
+        tracker.add_partner(f"kid{i}", parent="abc123")
+    first, cursor = tracker.list_partners(parent="abc123", limit=3)
+    assert [p["code"] for p in first] == ["kid0", "kid1", "kid2"]
+    rest, end = tracker.list_partners(parent="abc123", limit=3, cursor=cursor)
+    assert [p["code"] for p in rest] == ["kid3", "kid4"] and end is None
+
+    before = tracker.partner("kid0")
+    with pytest.raises(sdk.Malformed):
+        tracker.update_partner("kid0", parent="kid0")
+    with pytest.raises(sdk.Malformed):
+        tracker.update_partner("kid0", colour="red")
+    with pytest.raises(TypeError):
+        tracker.update_partner("kid0", name=1.5)
+    with pytest.raises(sdk.UnknownPartner):
+        tracker.update_partner("ghost", status="suspended")
+    with pytest.raises(sdk.Conflict):
+        tracker.add_coupon("kid0", "abc10")
+    with pytest.raises(sdk.NotFound):
+        tracker.remove_coupon("none-such")
+    with pytest.raises(sdk.Malformed):
+        tracker.add_ad("kid0", "a1", name="x", media_type="hologram")
+    with pytest.raises(sdk.Malformed):
+        tracker.list_conversions(limit=0)
+    with pytest.raises(sdk.Malformed):
+        tracker.set_statuses([], "approved")
+    assert tracker.partner("kid0") == before
+    assert tracker.partner("ghost") is None
