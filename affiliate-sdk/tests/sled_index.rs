@@ -56,3 +56,60 @@ fn a_database_from_before_the_day_index_is_indexed_when_opened() {
     assert_eq!(ids(day + 2, day + 3), ["o-3"]);
     assert_eq!(ids(0, u32::MAX).len(), 4);
 }
+
+/// A database written by the release before the program was stored (a fixture made
+/// by `tests/fixtures/sled-before-program.rs.txt` at that release: one click, one
+/// sale with a customer id) opens, keeps its data, and stores a program.
+#[test]
+fn a_database_from_before_the_program_was_stored_opens_and_takes_a_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sled-before-program");
+    copy_dir(&fixture, &path);
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&path).unwrap());
+    let old = store.conversion("OLD-1").unwrap().expect("the old sale");
+    assert_eq!(
+        (old.amount.to_string(), old.link.partner.as_str()),
+        ("49.90".into(), "abc123")
+    );
+    assert_eq!(old.customer_id.as_deref(), Some("cust-1"));
+    let counted: u64 = store
+        .counters(0, u32::MAX, None)
+        .unwrap()
+        .values()
+        .map(|c| c.clicks)
+        .sum();
+    assert_eq!(counted, 1);
+    assert_eq!(store.program_version().unwrap(), 0);
+
+    let signer =
+        affiliate_sdk::LinkSigner::new(common::vector_keyring(), "https://t.shop.example/go")
+            .unwrap();
+    let t = affiliate_sdk::Tracker::open(signer.clone(), store.clone()).unwrap();
+    assert!(t.partners().is_empty(), "that release kept no program");
+    let mut hair = affiliate_sdk::CampaignSpec::new("haircare", "https://shop.example/hair", "USD");
+    hair.sale_percent = Some("10".into());
+    t.add_campaign(&hair).unwrap();
+    t.add_partner(&affiliate_sdk::PartnerSpec::new("abc123"))
+        .unwrap();
+    drop(t);
+    drop(store);
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&path).unwrap());
+    let t = affiliate_sdk::Tracker::open(signer, store).unwrap();
+    assert!(t.partner("abc123").is_some() && t.campaign("haircare").is_some());
+    assert_eq!(t.conversion("OLD-1").unwrap().order_id, "OLD-1");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -92,3 +92,56 @@ fn the_same_postbacks_to_two_servers_are_recorded_exactly_once() {
     assert_eq!(totals["clicks"], 2);
     assert_eq!(totals["revenue"]["USD"], "10000.00");
 }
+
+/// Polls `f` every 50 ms until it holds; returns how long that took. Fails after 2 s:
+/// the contract's bound for a change to reach every server.
+fn within_two_seconds(what: &str, mut f: impl FnMut() -> bool) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{what}: not within 2 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn a_partner_created_on_one_server_is_credited_on_the_other_and_suspended_back() {
+    let db = fresh_database();
+    let cfg = config(&format!("\n[store]\nurl = \"{db}\""));
+    let a = Server::start(&cfg);
+    let b = Server::start(&cfg);
+    let signer =
+        affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
+    let link = common::path_of(&signer.build("haircare", "newbie", None, None).unwrap());
+    // Unknown on B before it is created.
+    assert_eq!(b.click(&link, None).0, None);
+
+    let r = a.api_post(
+        "/v1/partners",
+        &serde_json::json!({"code": "newbie", "parent": "boss1"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let took = within_two_seconds("created on A, credited on B", || {
+        b.click(&link, None).0.is_some()
+    });
+    println!("a partner created on A was credited on B after {took:?}");
+
+    let r = b.send(
+        "PATCH",
+        "/v1/partners/newbie",
+        &[common::AUTH],
+        r#"{"status": "suspended"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let took = within_two_seconds("suspended on B, uncredited on A", || {
+        a.click(&link, None).0.is_none()
+    });
+    println!("a partner suspended on B was refused on A after {took:?}");
+    assert_eq!(
+        a.api_get("/v1/partners/newbie").json()["status"],
+        "suspended"
+    );
+}

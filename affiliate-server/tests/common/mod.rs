@@ -256,6 +256,8 @@ impl Http for Server {
             "HEAD" => with_headers!(self.agent.head(&url)).call(),
             "OPTIONS" => with_headers!(self.agent.options(&url)).call(),
             "POST" => with_headers!(self.agent.post(&url)).send(body),
+            "PATCH" => with_headers!(self.agent.patch(&url)).send(body),
+            "DELETE" => with_headers!(self.agent.delete(&url)).call(),
             other => panic!("no {other} in the test client"),
         })
     }

@@ -48,6 +48,49 @@ fn config_errors_name_file_and_field_and_refuse_open_redirects() {
 }
 
 #[test]
+fn the_program_made_through_the_api_survives_a_restart() {
+    let server = Server::start(&config(""));
+    let spring = json!({"code": "spring", "destination": "https://shop.example/spring",
+        "currency": "USD", "sale_percent": "12", "status": "paused"});
+    assert_eq!(server.api_post("/v1/campaigns", &spring).status, 201);
+    let ann = json!({"code": "ann", "parent": "boss1", "name": "Ann"});
+    assert_eq!(server.api_post("/v1/partners", &ann).status, 201);
+    let r = server.api_post("/v1/partners/ann/coupons", &json!({"code": "ANN5"}));
+    assert_eq!(r.status, 201);
+    let r = server.send(
+        "PATCH",
+        "/v1/partners/ann",
+        &[AUTH],
+        r#"{"status":"suspended"}"#,
+    );
+    assert_eq!(r.status, 200);
+    let before = (
+        server.api_get("/v1/campaigns").body,
+        server.api_get("/v1/partners").body,
+    );
+    let server = server.restart("TERM");
+    let after = (
+        server.api_get("/v1/campaigns").body,
+        server.api_get("/v1/partners").body,
+    );
+    assert_eq!(after, before);
+    assert!(after.1.contains(r#""code":"ann""#) && after.1.contains("ANN5"));
+    // Still suspended and still paused: the click lands uncredited.
+    let r = server.send(
+        "PATCH",
+        "/v1/partners/ann",
+        &[AUTH],
+        r#"{"status":"active"}"#,
+    );
+    assert_eq!(r.status, 200);
+    let (token, r) = server.click(&link("spring", "ann", None, None), None);
+    assert_eq!(
+        (token, r.header("location")),
+        (None, Some("https://shop.example/spring"))
+    );
+}
+
+#[test]
 fn data_survives_a_restart_and_sigterm_flushes_clicks() {
     let server = Server::start(&config(""));
     let (token, _) = server.click(&link("haircare", "abc123", None, Some("kw9")), None);

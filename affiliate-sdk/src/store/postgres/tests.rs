@@ -128,3 +128,81 @@ fn a_batch_written_again_after_a_lost_answer_counts_once() {
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// A database made by an earlier release (schema version 3: before the program was
+/// stored) opens, migrates to the current version and keeps its conversions.
+#[test]
+fn an_older_schema_migrates_and_keeps_its_data() {
+    use crate::attribution::{Channel, Commission, Evidence, Kind, Status};
+    let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
+        .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
+    let schema = format!("old_{}", std::process::id());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema}"
+    ))
+    .unwrap();
+    // What release 3 made: its migrations and its version rows.
+    c.batch_execute("CREATE TABLE affiliate_schema (version INTEGER NOT NULL)")
+        .unwrap();
+    for (i, sql) in schema::MIGRATIONS[..3].iter().enumerate() {
+        c.batch_execute(sql).unwrap();
+        c.execute(
+            "INSERT INTO affiliate_schema (version) VALUES ($1)",
+            &[&i32::try_from(i + 1).unwrap()],
+        )
+        .unwrap();
+    }
+    let link = Link::new(Code::new("haircare").unwrap(), Code::new("abc123").unwrap());
+    let old = Conversion {
+        order_id: "OLD-1".into(),
+        kind: Kind::Sale,
+        amount: crate::Money::parse("49.90", "USD").unwrap(),
+        link,
+        click_id: None,
+        evidence: Evidence::Coupon,
+        customer_id: None,
+        status: Status::Approved,
+        converted_at: 1_700_000_000,
+        commissions: vec![Commission {
+            partner: link.partner,
+            level: 0,
+            amount: crate::Money::parse("4.99", "USD").unwrap(),
+        }],
+        channel: Channel::default(),
+        duplicate: false,
+        replaced: false,
+    };
+    c.execute(
+        "INSERT INTO affiliate_conversions (order_id, day, status, record) VALUES ($1, $2, $3, $4)",
+        &[
+            &old.order_id,
+            &i32::try_from(crate::store::day_of(old.converted_at)).unwrap(),
+            &old.status.as_str(),
+            &serde_json::to_string(&old).unwrap(),
+        ],
+    )
+    .unwrap();
+
+    let store = PostgresStore::open(&format!("{url}?options=-c%20search_path%3D{schema}")).unwrap();
+    let version: i32 = c
+        .query_one("SELECT max(version) FROM affiliate_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, i32::try_from(schema::MIGRATIONS.len()).unwrap());
+    assert_eq!(store.conversion("OLD-1").unwrap(), Some(old));
+    assert_eq!(store.program_version().unwrap(), 0);
+    assert!(
+        store
+            .put_record(
+                crate::store::RecordKind::Partner,
+                "abc123",
+                r#"{"code":"abc123"}"#,
+                true
+            )
+            .unwrap()
+    );
+    assert_eq!(store.program_version().unwrap(), 1);
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
