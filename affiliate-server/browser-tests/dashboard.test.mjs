@@ -176,6 +176,96 @@ test('a wrong key shows the error and draws nothing', async () => {
   await context.close();
 });
 
+async function openProgram() {
+  const { page, errors, context } = await openDashboard(API_KEY);
+  await page.waitForSelector('body[data-program="ready"]', { timeout: 15000 });
+  return { page, errors, context };
+}
+
+async function apiGet(path) {
+  const r = await fetch(base + path, { headers: { Authorization: 'Bearer ' + API_KEY } });
+  return r.json();
+}
+
+test('partners: create one, suspend and activate it, give it a coupon, make its link', async () => {
+  const { page, errors, context } = await openProgram();
+  const codes = await page.$$eval('#program-partners tbody tr', (trs) => trs.map((tr) => tr.dataset.partner));
+  assert.deepEqual(codes, ['abc123', 'boss1', 'solo']);
+  // The file's partners are the file's: no suspend button for them.
+  assert.match(await page.textContent('tr[data-partner="abc123"] .status'), /active \(config\)/);
+  assert.equal(await page.$('tr[data-partner="abc123"] .toggle'), null);
+
+  await page.fill('#new-partner [name=code]', 'newbie');
+  await page.fill('#new-partner [name=parent]', 'boss1');
+  await page.fill('#new-partner [name=name]', 'New Bie');
+  await page.click('#new-partner button[type=submit]');
+  await page.waitForSelector('tr[data-partner="newbie"]');
+  assert.equal((await apiGet('/v1/partners/newbie')).parent, 'boss1');
+
+  await page.click('tr[data-partner="newbie"] .toggle');
+  await page.waitForFunction(() => document.querySelector('tr[data-partner="newbie"] .status').textContent === 'suspended');
+  assert.equal((await apiGet('/v1/partners/newbie')).status, 'suspended');
+  await page.click('tr[data-partner="newbie"] .toggle');
+  await page.waitForFunction(() => document.querySelector('tr[data-partner="newbie"] .status').textContent === 'active');
+
+  await page.fill('tr[data-partner="newbie"] .coupon-code', 'new10');
+  await page.click('tr[data-partner="newbie"] .add-coupon');
+  await page.waitForFunction(() => document.querySelector('tr[data-partner="newbie"] .coupons').textContent === 'NEW10');
+  assert.deepEqual((await apiGet('/v1/partners/newbie')).coupons, [{ code: 'NEW10', campaign: null }]);
+  // A bad code is refused, and the page says why.
+  await page.fill('tr[data-partner="newbie"] .coupon-code', 'two words');
+  await page.click('tr[data-partner="newbie"] .add-coupon');
+  await page.waitForFunction(() => /^malformed: malformed coupon/.test(document.getElementById('program-status').textContent));
+  assert.deepEqual((await apiGet('/v1/partners/newbie')).coupons, [{ code: 'NEW10', campaign: null }]);
+
+  await page.selectOption('#link-campaign', 'haircare');
+  await page.click('tr[data-partner="newbie"] .make-link');
+  await page.waitForFunction(() => document.getElementById('link-out').textContent.length > 0);
+  const url = new URL(await page.textContent('#link-out'));
+  assert.equal(url.pathname, '/go/haircare/newbie');
+  const r = await fetch(base + url.pathname + url.search, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  assert.match(r.headers.get('set-cookie'), /^aff_token=v1\./, 'the link credits newbie');
+  // The refused coupon's 400 is the only thing the console reports.
+  assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  await context.close();
+});
+
+test('conversions: filter, approve and reject in bulk, download the CSV', async () => {
+  const { page, errors, context } = await openProgram();
+  const shown = () => page.$$eval('#conversions tbody tr', (trs) => trs.map((tr) => [tr.dataset.order, tr.querySelector('.status').textContent]));
+  // Pending by default, newest first.
+  assert.deepEqual((await shown()).map((r) => r[0]).sort(), ['D-1', 'D-2', 'D-3']);
+  await page.check('tr[data-order="D-1"] .pick');
+  await page.check('tr[data-order="D-3"] .pick');
+  await page.click('#review-approve');
+  await page.waitForFunction(() => /2 approved/.test(document.getElementById('review-status-line').textContent));
+  assert.deepEqual(await shown(), [['D-2', 'pending']]);
+  assert.equal((await apiGet('/v1/conversions/D-1')).status, 'approved');
+  await page.check('tr[data-order="D-2"] .pick');
+  await page.click('#review-reject');
+  await page.waitForFunction(() => /1 rejected/.test(document.getElementById('review-status-line').textContent));
+  await page.selectOption('#review-status', 'approved');
+  await page.waitForFunction(() => document.querySelectorAll('#conversions tbody tr').length === 2);
+  assert.deepEqual((await shown()).map((r) => r[1]), ['approved', 'approved']);
+  // Approved ones may still be rejected.
+  await page.check('#review-all');
+  await page.click('#review-reject');
+  await page.waitForFunction(() => /2 rejected/.test(document.getElementById('review-status-line').textContent));
+  await page.selectOption('#review-status', '');
+  await page.waitForFunction(() => document.querySelectorAll('#conversions tbody tr').length === 3);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#review-csv')]);
+  assert.equal(download.suggestedFilename(), 'conversions.csv');
+  const csv = readFileSync(await download.path(), 'utf8');
+  const lines = csv.trim().split('\r\n');
+  assert.match(lines[0], /^order_id,converted_at,kind,amount,currency,campaign,partner/);
+  assert.equal(lines.length, 4);
+  assert.ok(lines.some((l) => l.startsWith('D-3,') && l.includes(',30.00,EUR,skincare,solo,') && l.includes(',rejected,')), csv);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the vendored Chart.js is the npm package, unchanged', () => {
   const vendored = readFileSync(join(here, '../assets/chart.umd.min.js'));
   const npm = readFileSync(join(here, 'node_modules/chart.js/dist/chart.umd.min.js'));

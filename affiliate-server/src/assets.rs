@@ -15,6 +15,8 @@ pub const SNIPPET: &str = include_str!("../../snippet/dist/snippet.js");
 pub const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 /// The dashboard's script.
 pub const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
+/// The dashboard's program views (partners, conversions review).
+pub const PROGRAM_JS: &str = include_str!("../assets/program.js");
 /// Chart.js 4.6.1 (MIT), `dist/chart.umd.min.js` from npm, unchanged; the browser tests
 /// check it against the npm package.
 pub const CHART_JS: &str = include_str!("../assets/chart.umd.min.js");

@@ -36,6 +36,7 @@ pub async fn dashboard() -> Response {
 pub async fn dashboard_asset(Path(file): Path<String>) -> ApiResult<Response> {
     let body = match file.as_str() {
         "dashboard.js" => assets::DASHBOARD_JS,
+        "program.js" => assets::PROGRAM_JS,
         "chart.umd.min.js" => assets::CHART_JS,
         _ => {
             return Err(ApiError::new(
