@@ -102,9 +102,10 @@ pub mod store;
 mod token;
 
 pub use crate::attribution::{
-    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConversionQuery, ConversionsPage,
-    CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT, MediaType,
-    PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time, merge_patch, stats_csv,
+    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConfigEntryError, ConversionQuery,
+    ConversionsPage, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT,
+    MediaType, PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time, merge_patch,
+    stats_csv,
 };
 pub use crate::attribution::{
     Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,

@@ -6,6 +6,8 @@
 #
 #   affiliate-server/bench/redirect.sh            # 3 alternating rounds of 10 s
 #   affiliate-server/bench/redirect.sh --quick    # 1 round of 2 s (a smoke run)
+#   affiliate-server/bench/redirect.sh --catalogue  # with 10,000 partners and 100 campaigns
+#                                                   # (PARTNERS=... CAMPAIGNS=... for other sizes)
 #
 # Prints requests/s and p99 latency per round, the medians and their ratio. Target:
 # affiliate-server >= 0.7x nginx. Rounds alternate because a loaded 2-core machine
@@ -16,7 +18,16 @@ cd "$(dirname "$0")/../.."
 
 duration=10s
 rounds=3
-if [ "${1:-}" = "--quick" ]; then duration=2s; rounds=1; fi
+partners=${PARTNERS:-1}
+campaigns=${CAMPAIGNS:-1}
+for arg in "$@"; do
+  case "$arg" in
+    --quick) duration=2s; rounds=1 ;;
+    # A catalogue the size of a real program: the clicked link is one of many.
+    --catalogue) partners=10000; campaigns=100 ;;
+    *) echo "usage: $0 [--quick] [--catalogue]" >&2; exit 2 ;;
+  esac
+done
 connections=${CONNECTIONS:-64}
 
 need() {
@@ -69,11 +80,21 @@ click_flat = "0.01"
 [[partner]]
 code = "abc123"
 EOF
+# The rest of the catalogue: campaigns c1..., partners p1... in a tree under abc123.
+python3 - "$partners" "$campaigns" >>"$work/affiliate.toml" <<'EOF'
+import sys
+partners, campaigns = int(sys.argv[1]), int(sys.argv[2])
+for c in range(1, campaigns):
+    print(f'\n[[campaign]]\ncode = "c{c}"\ndestination = "https://shop.example/c{c}"\ncurrency = "USD"\nsale_percent = "10"')
+for p in range(1, partners):
+    parent = "abc123" if p < 10 else f"p{p // 10}"
+    print(f'\n[[partner]]\ncode = "p{p}"\nparent = "{parent}"')
+EOF
 
 link=$($BIN link --config "$work/affiliate.toml" --campaign haircare --partner abc123 --ad website2 --sid kw1)
 RUST_LOG=warn $BIN serve --config "$work/affiliate.toml" >"$work/server.out" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 
 # nginx's answer has the same Location and Set-Cookie sizes as ours.
 sample=$(curl -s -o /dev/null -D - "$link")
@@ -113,7 +134,7 @@ rps() { sed -n 's/^Requests\/sec: *//p' <<<"$1"; }
 p99() { awk '$1 == "99%" {print $2}' <<<"$1"; }
 non2xx() { sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$1"; }
 
-echo "wrk -t1 -c$connections -d$duration, $rounds rounds, $(nproc) cores, $(date -u +%F)"
+echo "wrk -t1 -c$connections -d$duration, $rounds rounds, $(nproc) cores, $(date -u +%F); catalogue: $partners partners, $campaigns campaigns"
 printf '%-6s %-30s %12s %10s\n' "round" "server" "requests/s" "p99"
 nginx_all=(); aff_all=(); answered=0
 for round in $(seq "$rounds"); do

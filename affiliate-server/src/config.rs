@@ -384,37 +384,18 @@ impl Config {
                 format_args!("the store's campaigns and partners: {e}"),
             )
         })?;
-        for (i, c) in self.campaigns.iter().enumerate() {
-            tracker.add_campaign(c).map_err(|e| {
-                ConfigError::new(&self.file, format!("campaign[{i}] ({:?})", c.code), e)
-            })?;
-        }
-        // Parents before children: add in rounds until nothing more can be added, so
-        // the file may list partners in any order.
-        let mut pending: Vec<(usize, &PartnerSpec)> = self.partners.iter().enumerate().collect();
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut last_err = None;
-            pending.retain(|(i, p)| match tracker.add_partner(p) {
-                Ok(_) => false,
-                Err(e) => {
-                    last_err = Some((*i, p.code.clone(), e));
-                    true
-                }
-            });
-            if pending.len() == before {
-                let (i, code, e) = last_err.expect("a failed round has an error");
-                return Err(ConfigError::new(
-                    &self.file,
-                    format!("partner[{i}] ({code:?})"),
-                    e,
-                ));
-            }
-        }
-        // The file's entries are the file's to change: the API refuses them.
+        // The file's entries, checked together and written in one go; they are the
+        // file's to change (the API refuses them).
         tracker
-            .manage_by_config(&self.campaigns, &self.partners)
-            .map_err(|e| ConfigError::new(&self.file, "", e))?;
+            .apply_config(&self.campaigns, &self.partners)
+            .map_err(|e| match &e.entry {
+                Some((kind, i, code)) => ConfigError::new(
+                    &self.file,
+                    format!("{}[{i}] ({code:?})", kind.as_str()),
+                    e.error,
+                ),
+                None => ConfigError::new(&self.file, "", e.error),
+            })?;
         Ok(tracker)
     }
 }

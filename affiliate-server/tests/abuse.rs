@@ -105,9 +105,64 @@ impl Gen {
         let mut version = "HTTP/1.1".to_owned();
         let mut headers: Vec<String> = vec!["Host: t.shop.example".into()];
         let mut body: Vec<u8> = Vec::new();
-        match self.rng.u8(..15) {
+        match self.rng.u8(..17) {
             0 => {
                 category = "random path";
+            }
+            15 | 16 => {
+                category = "program endpoints";
+                let code = match self.rng.u8(..3) {
+                    0 => self
+                        .pick(&["haircare", "abc123", "solo", "ABC10", "boss1"])
+                        .to_owned(),
+                    1 => self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
+                    _ => self.junk(80).replace([' ', '\r', '\n'], ""),
+                };
+                (method, target) = match self.rng.u8(..12) {
+                    0 => ("GET".into(), "/v1/campaigns".into()),
+                    1 => ("POST".into(), "/v1/campaigns".into()),
+                    2 => (
+                        self.pick(&["GET", "PATCH"]).into(),
+                        format!("/v1/campaigns/{code}"),
+                    ),
+                    3 => ("GET".into(), format!("/v1/partners?{}", self.junk(80))),
+                    4 => ("POST".into(), "/v1/partners".into()),
+                    5 => (
+                        self.pick(&["GET", "PATCH"]).into(),
+                        format!("/v1/partners/{code}"),
+                    ),
+                    6 => ("POST".into(), format!("/v1/partners/{code}/coupons")),
+                    7 => ("DELETE".into(), format!("/v1/coupons/{code}")),
+                    8 => ("POST".into(), "/v1/links".into()),
+                    9 => ("GET".into(), format!("/v1/conversions?{}", self.junk(120))),
+                    10 => ("POST".into(), "/v1/conversions/status".into()),
+                    _ => (
+                        "GET".into(),
+                        format!(
+                            "/v1/{}.csv?{}",
+                            self.pick(&["conversions", "stats"]),
+                            self.junk(120)
+                        ),
+                    ),
+                };
+                if self.rng.u8(..4) > 0 {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                if method != "GET" && method != "DELETE" {
+                    let hostile = self.pick(HOSTILE).replace(['"', '\\'], "");
+                    body = match self.rng.u8(..9) {
+                        0 => "{\"a\":".repeat(self.rng.usize(100..5_000)).into_bytes(),
+                        1 => vec![b' '; self.rng.usize(60_000..300_000)],
+                        2 => format!(r#"{{"code":"{hostile}","destination":"https://x.example/{hostile}","currency":"USD"}}"#).into_bytes(),
+                        3 => format!(r#"{{"code":"p{}","parent":"{hostile}","name":"{hostile}","email":"{hostile}","postback_url":"{hostile}"}}"#, self.rng.u32(..)).into_bytes(),
+                        4 => format!(r#"{{"status":"{hostile}","parent":"{code}","deep_link_hosts":["{hostile}"]}}"#, code = code.replace(['"', '\\'], "")).into_bytes(),
+                        5 => format!(r#"{{"order_ids":[{}],"status":"approved"}}"#, vec!["\"A-1\""; self.rng.usize(0..1500)].join(",")).into_bytes(),
+                        6 => format!(r#"{{"campaign":"haircare","partner":"abc123","sid":"{hostile}","to":"https://evil.example/"}}"#).into_bytes(),
+                        7 => br#"{"code":"SAVE1","campaign":null,"extra":[1,2,{"x":null}]}"#.to_vec(),
+                        _ => self.junk(400).into_bytes(),
+                    };
+                    headers.push(format!("Content-Length: {}", body.len()));
+                }
             }
             1 => {
                 category = "random method";

@@ -18,8 +18,13 @@ use affiliate_sdk::{
 };
 use arbitrary::{Arbitrary, Unstructured};
 
+#[path = "program_checks.rs"]
+mod program_checks;
+#[allow(unused_imports)] // used by the fuzz binary, not by the regression replay
+pub use program_checks::program_json;
+
 /// Every core target by name, for the regression replay.
-pub const TARGETS: [&str; 9] = [
+pub const TARGETS: [&str; 10] = [
     "link_verify",
     "token_verify",
     "cookie_header",
@@ -29,6 +34,7 @@ pub const TARGETS: [&str; 9] = [
     "token_roundtrip",
     "order_signature",
     "report_page",
+    "program_json",
 ];
 
 /// The targets whose checks live with the server (`server_checks.rs`).
@@ -46,6 +52,7 @@ pub fn run(name: &str, data: &[u8]) {
         "token_roundtrip" => token_roundtrip(data),
         "order_signature" => order_signature(data),
         "report_page" => report_page(data),
+        "program_json" => program_checks::program_json(data),
         other => panic!("no fuzz target {other}"),
     }
 }

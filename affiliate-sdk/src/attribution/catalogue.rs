@@ -349,12 +349,16 @@ impl Catalogue {
     /// Every coupon of `partner` (every coupon when `None`), by code.
     #[must_use]
     pub fn coupons(&self, partner: Option<&Code>) -> Vec<Coupon> {
-        let mut v: Vec<Coupon> = self
-            .coupons
-            .values()
-            .filter(|c| partner.is_none_or(|p| c.partner == *p))
-            .copied()
-            .collect();
+        let mut v: Vec<Coupon> = match partner {
+            // The partner's own list: no scan of every coupon.
+            Some(p) => self.partners.get(p).map_or_else(Vec::new, |p| {
+                p.coupons
+                    .iter()
+                    .filter_map(|c| self.coupons.get(c).copied())
+                    .collect()
+            }),
+            None => self.coupons.values().copied().collect(),
+        };
         v.sort_by_key(|c| c.code);
         v
     }

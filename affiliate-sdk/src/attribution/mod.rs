@@ -72,4 +72,4 @@ pub use program::{
     merge_patch,
 };
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
-pub use tracker::Tracker;
+pub use tracker::{ConfigEntryError, Tracker};

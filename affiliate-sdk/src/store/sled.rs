@@ -578,6 +578,47 @@ impl Store for SledStore {
         Ok(removed)
     }
 
+    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
+        use sled::transaction::TransactionError;
+        // Only what differs from the store goes into the one transaction.
+        let mut writes: Vec<(Vec<u8>, Option<&str>)> = Vec::new();
+        for (kind, key, json) in records {
+            let rk = record_key(*kind, key);
+            let stored = self.program.get(&rk).map_err(store_err)?;
+            if stored.as_deref() != json.as_deref().map(str::as_bytes) {
+                writes.push((rk, json.as_deref()));
+            }
+        }
+        if writes.is_empty() {
+            return Ok(0);
+        }
+        // One atomic batch (much lighter than a transaction of this size), then the
+        // version is bumped as every other program write bumps it.
+        let mut batch = sled::Batch::default();
+        for (rk, json) in &writes {
+            match json {
+                Some(json) => batch.insert(rk.as_slice(), json.as_bytes()),
+                None => batch.remove(rk.as_slice()),
+            }
+        }
+        self.program.apply_batch(batch).map_err(store_err)?;
+        self.program
+            .transaction(|t| {
+                let version = t
+                    .get(PROGRAM_VERSION)?
+                    .and_then(|v| v.as_ref().try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(()) => store_err("aborted"),
+            })?;
+        self.sync()?;
+        Ok(writes.len())
+    }
+
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.program
             .scan_prefix([kind as u8])

@@ -819,6 +819,29 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn many_records_are_written_in_one_go_and_only_changes_count() {
+                use affiliate_sdk::store::RecordKind::{Coupon, Partner};
+                let (s, _g) = store();
+                assert!(s.put_record(Coupon, "OLD", r#"{"code":"OLD","partner":"a"}"#, true).unwrap());
+                let v = s.program_version().unwrap();
+                let batch: Vec<_> = (0..500)
+                    .map(|i| (Partner, format!("p{i}"), Some(format!(r#"{{"code":"p{i}"}}"#))))
+                    .chain([(Coupon, "OLD".to_string(), None)])
+                    .collect();
+                assert_eq!(s.put_records(&batch).unwrap(), 501);
+                assert!(s.program_version().unwrap() > v);
+                assert_eq!(s.records(Partner).unwrap().len(), 500);
+                assert!(s.records(Coupon).unwrap().is_empty());
+                // The same batch again changes nothing, not even the version.
+                let v = s.program_version().unwrap();
+                assert_eq!(s.put_records(&batch).unwrap(), 0);
+                assert_eq!(s.program_version().unwrap(), v);
+                let one = [(Partner, "p7".to_string(), Some(r#"{"code":"p7","name":"x"}"#.to_string()))];
+                assert_eq!(s.put_records(&one).unwrap(), 1);
+                assert!(s.program_version().unwrap() > v);
+            }
+
+            #[test]
             fn coupons_ads_and_config_management_are_shared_through_the_store() {
                 use affiliate_sdk::store::RecordKind;
                 let (s, _g) = store();
@@ -858,7 +881,11 @@ macro_rules! store_conformance {
                 let solo = affiliate_sdk::PartnerSpec { coupons: vec!["SOLO5".into()], ..a.partner("solo").unwrap().spec() };
                 a.add_partner(&solo).unwrap();
                 a.add_coupon("solo", "EXTRA", None).unwrap();
-                a.manage_by_config(&[hair], &[solo]).unwrap();
+                a.apply_config(&[hair], &[solo]).unwrap();
+                // Applied again unchanged (every start), nothing moves.
+                let v = s.program_version().unwrap();
+                a.apply_config(&[a.campaign("haircare").unwrap().spec().clone()], &[affiliate_sdk::PartnerSpec { coupons: vec!["SOLO5".into()], ..a.partner("solo").unwrap().spec() }]).unwrap();
+                assert_eq!(s.program_version().unwrap(), v);
                 // The configuration's coupon list is exact for the partners it manages.
                 let held: Vec<String> = a.coupons(Some("solo")).iter().map(|c| c.code.to_string()).collect();
                 assert_eq!(held, ["SOLO5"]);

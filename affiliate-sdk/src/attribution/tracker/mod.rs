@@ -7,6 +7,7 @@
 mod conversions;
 mod program;
 
+pub use program::ConfigEntryError;
 pub(crate) use program::Managed;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};

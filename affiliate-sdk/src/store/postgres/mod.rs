@@ -583,6 +583,55 @@ impl Store for PostgresStore {
         })
     }
 
+    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
+        let (mut kinds, mut keys, mut jsons) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut gone_kinds, mut gone_keys) = (Vec::new(), Vec::new());
+        for (kind, key, json) in records {
+            match json {
+                Some(json) => {
+                    kinds.push(kind.as_str());
+                    keys.push(key.as_str());
+                    jsons.push(json.as_str());
+                }
+                None => {
+                    gone_kinds.push(kind.as_str());
+                    gone_keys.push(key.as_str());
+                }
+            }
+        }
+        self.inner.attempt_again(|c, _retry| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "SELECT version FROM affiliate_program_version FOR UPDATE",
+                &[],
+            )?;
+            // One statement each way; rows equal to what is stored are left alone, so
+            // a configuration applied again changes nothing.
+            let written = tx.execute(
+                "INSERT INTO affiliate_program (kind, key, record)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+                 ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record
+                 WHERE affiliate_program.record IS DISTINCT FROM EXCLUDED.record",
+                &[&kinds, &keys, &jsons],
+            )?;
+            let removed = tx.execute(
+                "DELETE FROM affiliate_program p
+                 USING unnest($1::text[], $2::text[]) AS g(kind, key)
+                 WHERE p.kind = g.kind AND p.key = g.key",
+                &[&gone_kinds, &gone_keys],
+            )?;
+            let changed = written + removed;
+            if changed > 0 {
+                tx.execute(
+                    "UPDATE affiliate_program_version SET version = version + 1",
+                    &[],
+                )?;
+            }
+            tx.commit()?;
+            Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+        })
+    }
+
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.inner.attempt(|c| {
             Ok(c.query(
