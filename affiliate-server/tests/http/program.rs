@@ -564,6 +564,19 @@ fn csv_files_open_in_pythons_csv_module_and_formulas_stay_text() {
             .any(|r| r[0] == "ann" && r[6] == "1" && r[7] == "USD" && r[8] == "10.00"),
         "{rows:?}"
     );
+    // Codes may start with `-` too: a partner or ad code is text in the file.
+    assert_eq!(
+        app.api_post("/v1/partners", &json!({"code": "-dash"}))
+            .status,
+        201
+    );
+    app.click(&link("haircare", "-dash", Some("-ad"), None), None);
+    let rows = python_csv(&app.api_get("/v1/stats.csv?group_by=partner,ad").body);
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "'-dash" && r[1] == "'-ad" && r[2] == "1"),
+        "{rows:?}"
+    );
     let r = app.api_get("/v1/stats.csv?group_by=color");
     assert_eq!((r.status, r.code()), (400, "malformed".into()));
 }
