@@ -601,6 +601,8 @@ impl Store for PostgresStore {
         }
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
+            // A whole configuration may take longer than a request's 5 s budget.
+            tx.batch_execute("SET LOCAL statement_timeout = '120s'")?;
             tx.execute(
                 "SELECT version FROM affiliate_program_version FOR UPDATE",
                 &[],
