@@ -95,6 +95,7 @@ mod code;
 mod cookie;
 mod error;
 mod key;
+pub mod ledger;
 mod link;
 mod money;
 mod order;

@@ -1,0 +1,396 @@
+//! The commission ledger: what each partner is owed, at every level, from the moment a
+//! conversion is recorded until it is paid, and what is clawed back when a paid
+//! conversion is reversed. Pure decisions over entries; a store keeps the entries and
+//! applies these functions inside its own atomic write.
+//!
+//! * Every commission of a conversion is an entry: order id, level (0 = the referring
+//!   partner, 1 = its parent, …), beneficiary, amount, currency.
+//! * An entry is `pending` while its conversion is pending, `payable` once it is
+//!   approved, `in_payout` while a payout holds it, `paid` once that payout is marked
+//!   paid (or the conversion is set `paid` by hand), and `void` when its conversion is
+//!   rejected, or reversed before it was paid.
+//! * Reversing a conversion whose entry is in a payout or paid writes a *clawback*
+//!   entry of the same amount, owed back; the beneficiary's next payout nets it out.
+//! * A payout takes, per partner and currency, the payable entries approved on or
+//!   before a day and the outstanding clawbacks, and is made only when their net is
+//!   positive and at least the minimum. Marked `failed`, its entries are payable again.
+//!
+//! A balance row counts, per beneficiary and currency: `pending`, `payable` (gross),
+//! `in_payout` and `paid` (net of the clawbacks they settled), and `clawback` (owed back,
+//! not yet netted). What the next payout would pay is `payable - clawback`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::{Conversion, Status};
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money, format_minor};
+
+/// A commission, or the clawback of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// What the beneficiary earns.
+    Commission,
+    /// What it owes back after a paid conversion was reversed.
+    Clawback,
+}
+
+/// Where an entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    /// Its conversion is pending.
+    Pending,
+    /// Approved and not in a payout (a clawback: owed back, not yet netted).
+    Payable,
+    /// Held by a payout that is not yet paid or failed.
+    InPayout,
+    /// Paid (a clawback: netted by a paid payout).
+    Paid,
+    /// Its conversion was rejected, or reversed before it was paid.
+    Void,
+}
+
+/// The identity of an entry: the order, the level, commission or clawback.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntryId {
+    /// The conversion's order id.
+    pub order_id: String,
+    /// 0 for the referring partner, 1 for its parent, ….
+    pub level: u8,
+    /// Commission or clawback.
+    pub kind: EntryKind,
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Which entry.
+    pub id: EntryId,
+    /// Who earns it (or owes it back).
+    pub partner: Code,
+    /// The currency.
+    pub currency: Currency,
+    /// The amount in minor units, always positive; a clawback subtracts it.
+    pub amount_minor: u64,
+    /// Where it stands.
+    pub state: EntryState,
+    /// When it became payable (its conversion approved, or the clawback written),
+    /// Unix seconds.
+    pub payable_at: Option<u64>,
+    /// The payout that holds or paid it.
+    pub payout: Option<String>,
+}
+
+impl Entry {
+    /// The amount as it counts toward what is owed: negative for a clawback.
+    #[must_use]
+    pub fn signed_minor(&self) -> i128 {
+        match self.id.kind {
+            EntryKind::Commission => i128::from(self.amount_minor),
+            EntryKind::Clawback => -i128::from(self.amount_minor),
+        }
+    }
+}
+
+/// The entries of a newly recorded conversion, in the state its status gives them.
+#[must_use]
+pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {
+    let state = match conversion.status {
+        Status::Pending => EntryState::Pending,
+        Status::Approved => EntryState::Payable,
+        Status::Paid => EntryState::Paid,
+        Status::Rejected | Status::Reversed => EntryState::Void,
+    };
+    conversion
+        .commissions
+        .iter()
+        .filter(|c| c.amount.minor() > 0)
+        .map(|c| Entry {
+            id: EntryId {
+                order_id: conversion.order_id.clone(),
+                level: c.level,
+                kind: EntryKind::Commission,
+            },
+            partner: c.partner,
+            currency: c.amount.currency(),
+            amount_minor: c.amount.minor(),
+            state,
+            payable_at: (state != EntryState::Pending).then_some(conversion.converted_at),
+            payout: None,
+        })
+        .collect()
+}
+
+/// Moves a conversion's entries (`entries`: all of that order's, clawbacks included)
+/// for its status change to `to` at `now`; returns the clawbacks to add.
+///
+/// * approved: pending entries become payable;
+/// * paid (by hand): payable entries become paid, outside any payout;
+/// * rejected or reversed: pending and payable entries become void; an entry in a
+///   payout or paid gets a clawback (once).
+pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Vec<Entry> {
+    let mut clawbacks = Vec::new();
+    let clawed: Vec<u8> = entries
+        .iter()
+        .filter(|e| e.id.kind == EntryKind::Clawback)
+        .map(|e| e.id.level)
+        .collect();
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.id.kind == EntryKind::Commission)
+    {
+        match (to, e.state) {
+            (Status::Approved, EntryState::Pending) => {
+                e.state = EntryState::Payable;
+                e.payable_at = Some(now);
+            }
+            (Status::Paid, EntryState::Payable) => e.state = EntryState::Paid,
+            (Status::Rejected | Status::Reversed, EntryState::Pending | EntryState::Payable) => {
+                e.state = EntryState::Void;
+            }
+            (Status::Rejected | Status::Reversed, EntryState::InPayout | EntryState::Paid)
+                if !clawed.contains(&e.id.level) =>
+            {
+                clawbacks.push(Entry {
+                    id: EntryId {
+                        kind: EntryKind::Clawback,
+                        ..e.id.clone()
+                    },
+                    partner: e.partner,
+                    currency: e.currency,
+                    amount_minor: e.amount_minor,
+                    state: EntryState::Payable,
+                    payable_at: Some(now),
+                    payout: None,
+                });
+            }
+            _ => {}
+        }
+    }
+    clawbacks
+}
+
+/// What a payout run asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PayoutRequest {
+    /// The currency paid.
+    pub currency: Option<Currency>,
+    /// Only entries payable on or before this time (Unix seconds); all when `None`.
+    pub up_to: Option<u64>,
+    /// A partner's net below this (minor units) waits for the next run.
+    pub min_minor: u64,
+    /// Only this partner.
+    pub partner: Option<Code>,
+}
+
+/// A payout about to be made: one partner, one currency, the entries it settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutDraft {
+    /// The beneficiary.
+    pub partner: Code,
+    /// The currency.
+    pub currency: Currency,
+    /// Commissions minus clawbacks, positive.
+    pub amount_minor: u64,
+    /// The entries it takes.
+    pub entries: Vec<EntryId>,
+}
+
+/// The payouts a run makes over `entries` (every entry of the currency): per partner,
+/// its payable commissions (payable on or before `up_to`) and every outstanding
+/// clawback, when their net is positive and at least `min_minor`. By partner code.
+#[must_use]
+pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> {
+    let mut by_partner: BTreeMap<Code, (i128, Vec<EntryId>)> = BTreeMap::new();
+    for e in entries {
+        let takes = e.state == EntryState::Payable
+            && req.currency.is_none_or(|c| c == e.currency)
+            && req.partner.is_none_or(|p| p == e.partner)
+            && (e.id.kind == EntryKind::Clawback
+                || req
+                    .up_to
+                    .is_none_or(|t| e.payable_at.is_some_and(|at| at <= t)));
+        if takes {
+            let slot = by_partner.entry(e.partner).or_default();
+            slot.0 += e.signed_minor();
+            slot.1.push(e.id.clone());
+        }
+    }
+    by_partner
+        .into_iter()
+        .filter_map(|(partner, (net, ids))| {
+            let amount = u64::try_from(net)
+                .ok()
+                .filter(|n| *n > 0 && *n >= req.min_minor)?;
+            let currency = entries.iter().find(|e| e.partner == partner)?.currency;
+            Some(PayoutDraft {
+                partner,
+                currency: req.currency.unwrap_or(currency),
+                amount_minor: amount,
+                entries: ids,
+            })
+        })
+        .collect()
+}
+
+/// A payout's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    /// Made; its entries are held.
+    Pending,
+    /// The money went out: its entries are paid.
+    Paid,
+    /// It did not: its entries are payable again.
+    Failed,
+}
+
+impl std::str::FromStr for PayoutStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<PayoutStatus> {
+        match s {
+            "pending" => Ok(PayoutStatus::Pending),
+            "paid" => Ok(PayoutStatus::Paid),
+            "failed" => Ok(PayoutStatus::Failed),
+            _ => Err(Error::malformed(
+                "status",
+                "expected \"paid\" or \"failed\"",
+            )),
+        }
+    }
+}
+
+/// Moves a payout's entries (`entries`: those it holds) for its status change `from`
+/// → `to`. Only a pending payout moves: to `paid` (its entries paid) or `failed` (its
+/// entries payable again, outside any payout). Anything else is `invalid_transition`
+/// and changes nothing.
+pub fn apply_payout_status(
+    entries: &mut [Entry],
+    payout: &str,
+    from: PayoutStatus,
+    to: PayoutStatus,
+) -> Result<()> {
+    let name = |s: PayoutStatus| match s {
+        PayoutStatus::Pending => "pending",
+        PayoutStatus::Paid => "paid",
+        PayoutStatus::Failed => "failed",
+    };
+    if from != PayoutStatus::Pending || to == PayoutStatus::Pending {
+        return Err(Error::InvalidTransition {
+            from: name(from),
+            to: name(to),
+        });
+    }
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.payout.as_deref() == Some(payout) && e.state == EntryState::InPayout)
+    {
+        if to == PayoutStatus::Paid {
+            e.state = EntryState::Paid;
+        } else {
+            e.state = EntryState::Payable;
+            e.payout = None;
+        }
+    }
+    Ok(())
+}
+
+/// What a partner has at every stage, in one currency (minor units; see the module
+/// documentation for what each counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Balance {
+    /// Commissions of pending conversions.
+    pub pending: i128,
+    /// Commissions approved and not in a payout.
+    pub payable: i128,
+    /// Held by pending payouts, net of the clawbacks they settle.
+    pub in_payout: i128,
+    /// Paid, net of the clawbacks paid payouts settled.
+    pub paid: i128,
+    /// Owed back, not yet netted by a payout.
+    pub clawback: i128,
+}
+
+/// Balances per beneficiary and currency, by partner code then currency.
+#[must_use]
+pub fn balances<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+) -> BTreeMap<(Code, Currency), Balance> {
+    let mut out: BTreeMap<(Code, Currency), Balance> = BTreeMap::new();
+    for e in entries {
+        let b = out.entry((e.partner, e.currency)).or_default();
+        let v = e.signed_minor();
+        match (e.id.kind, e.state) {
+            (_, EntryState::Void) => {}
+            (EntryKind::Commission, EntryState::Pending) => b.pending += v,
+            (EntryKind::Commission, EntryState::Payable) => b.payable += v,
+            (EntryKind::Clawback, EntryState::Payable | EntryState::Pending) => b.clawback -= v,
+            (_, EntryState::InPayout) => b.in_payout += v,
+            (_, EntryState::Paid) => b.paid += v,
+        }
+    }
+    out
+}
+
+impl Balance {
+    /// The row as the API shows it: amounts as decimal strings.
+    #[must_use]
+    pub fn to_json(&self, partner: Code, currency: Currency) -> serde_json::Value {
+        let d = |v: i128| {
+            let text = format_minor(v.unsigned_abs(), currency.exponent());
+            if v < 0 { format!("-{text}") } else { text }
+        };
+        serde_json::json!({
+            "partner": partner,
+            "currency": currency.code(),
+            "pending": d(self.pending),
+            "payable": d(self.payable),
+            "in_payout": d(self.in_payout),
+            "paid": d(self.paid),
+            "clawback": d(self.clawback),
+        })
+    }
+}
+
+/// Checks the ledger's invariants over every entry of a store: each entry's payout
+/// matches its state, no entry id twice, and each payout's amount is the net of the
+/// entries it holds or paid. Returns the first violation.
+pub fn check_invariants(
+    entries: &[Entry],
+    payouts: &[(String, u64)],
+) -> std::result::Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut held: BTreeMap<&str, i128> = BTreeMap::new();
+    for e in entries {
+        if !seen.insert(&e.id) {
+            return Err(format!("entry {:?} twice", e.id));
+        }
+        match (e.state, &e.payout) {
+            (EntryState::InPayout, None) => return Err(format!("{:?} in no payout", e.id)),
+            (EntryState::Pending | EntryState::Payable | EntryState::Void, Some(p)) => {
+                return Err(format!("{:?} is {:?} but held by {p}", e.id, e.state));
+            }
+            _ => {}
+        }
+        if let Some(p) = &e.payout {
+            *held.entry(p.as_str()).or_default() += e.signed_minor();
+        }
+    }
+    for (id, amount) in payouts {
+        let sum = held.get(id.as_str()).copied().unwrap_or(0);
+        if sum != i128::from(*amount) {
+            return Err(format!("payout {id} is {amount} but holds {sum}"));
+        }
+    }
+    Ok(())
+}
+
+/// The amount of a draft as money.
+#[must_use]
+pub fn draft_amount(d: &PayoutDraft) -> Money {
+    Money::from_minor(d.amount_minor, d.currency)
+}

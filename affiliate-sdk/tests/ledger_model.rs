@@ -1,0 +1,303 @@
+//! The ledger's decisions against a reference model of money: random streams of
+//! conversions over a 3-level tree, status moves (approve, pay by hand, reject,
+//! reverse after payment), payout runs (some with a minimum, some up to a time), and
+//! payouts paid or failed. After every step the ledger's own invariants hold, no entry
+//! is held by two live payouts, and the balances equal the model's running sums.
+
+use std::collections::{BTreeMap, HashMap};
+
+use affiliate_sdk::ledger::{
+    Entry, EntryKind, EntryState, PayoutDraft, PayoutRequest, PayoutStatus, apply_payout_status,
+    apply_status, balances, check_invariants, entries_of, plan_payouts,
+};
+use affiliate_sdk::{
+    Channel, Code, Commission, Conversion, Currency, Evidence, Kind, Link, Money, Status,
+};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Convert {
+        partner: usize,
+        cents: u64,
+        currency: usize,
+    },
+    Status {
+        order: usize,
+        to: usize,
+    },
+    Payout {
+        currency: usize,
+        min: u64,
+        up_to_step: Option<usize>,
+        partner: Option<usize>,
+    },
+    Settle {
+        payout: usize,
+        paid: bool,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3usize, 1..50_000u64, 0..2usize)
+            .prop_map(|(partner, cents, currency)| Op::Convert { partner, cents, currency }),
+        5 => (0..64usize, 0..4usize).prop_map(|(order, to)| Op::Status { order, to }),
+        2 => (0..2usize, prop_oneof![Just(0u64), 0..20_000u64], proptest::option::of(0..80usize), proptest::option::of(0..3usize))
+            .prop_map(|(currency, min, up_to_step, partner)| Op::Payout { currency, min, up_to_step, partner }),
+        2 => (0..16usize, any::<bool>()).prop_map(|(payout, paid)| Op::Settle { payout, paid }),
+    ]
+}
+
+/// The tree: c (level 0) under b under a; overrides 10 % and 5 %.
+const PARTNERS: [&str; 3] = ["c", "b", "a"];
+
+fn conversion(order: usize, partner: usize, cents: u64, currency: Currency, at: u64) -> Conversion {
+    let code = |s: &str| Code::new(s).unwrap();
+    // A sale credited to PARTNERS[partner]; its ancestors above it earn overrides.
+    let mut commissions = vec![Commission {
+        partner: code(PARTNERS[partner]),
+        level: 0,
+        amount: Money::from_minor(cents / 10, currency),
+    }];
+    for (level, pct) in (1u8..).zip([10u64, 5]) {
+        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
+            break;
+        };
+        commissions.push(Commission {
+            partner: code(up),
+            level,
+            amount: Money::from_minor(cents / 10 * pct / 100, currency),
+        });
+    }
+    Conversion {
+        order_id: format!("O-{order}"),
+        kind: Kind::Sale,
+        amount: Money::from_minor(cents, currency),
+        link: Link::new(code("haircare"), code(PARTNERS[partner])),
+        click_id: None,
+        evidence: Evidence::Coupon,
+        customer_id: None,
+        status: Status::Pending,
+        converted_at: at,
+        commissions,
+        channel: Channel::default(),
+        duplicate: false,
+        replaced: false,
+    }
+}
+
+/// The model: per partner and currency, money by where it stands.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Money4 {
+    pending: i128,
+    due: i128,
+    in_payout: i128,
+    paid: i128,
+}
+
+#[derive(Debug)]
+struct Payout {
+    id: String,
+    amount: u64,
+    partner: Code,
+    currency: Currency,
+    status: PayoutStatus,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #[test]
+    fn balances_follow_the_model_and_no_entry_is_paid_twice(ops in proptest::collection::vec(op(), 1..120)) {
+        let currencies = [Currency::new("USD").unwrap(), Currency::new("EUR").unwrap()];
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut statuses: Vec<Status> = Vec::new();
+        let mut payouts: Vec<Payout> = Vec::new();
+        let mut model: HashMap<(Code, Currency), Money4> = HashMap::new();
+        // Which live payout holds each entry (an entry in two would be paid twice).
+        let mut holder: HashMap<(String, u8, EntryKind), String> = HashMap::new();
+        for (step, op) in ops.into_iter().enumerate() {
+            let now = 1_700_000_000 + step as u64 * 60;
+            match op {
+                Op::Convert { partner, cents, currency } => {
+                    let c = conversion(statuses.len(), partner, cents, currencies[currency], now);
+                    for e in entries_of(&c) {
+                        model.entry((e.partner, e.currency)).or_default().pending += i128::from(e.amount_minor);
+                        entries.push(e);
+                    }
+                    statuses.push(Status::Pending);
+                }
+                Op::Status { order, to } => {
+                    let Some(from) = statuses.get(order).copied() else { continue };
+                    let to = [Status::Approved, Status::Paid, Status::Rejected, Status::Reversed][to];
+                    if !from.can_become(to) { continue; }
+                    let id = format!("O-{order}");
+                    // The model first, from the entries as they were.
+                    for e in entries.iter().filter(|e| e.id.order_id == id && e.id.kind == EntryKind::Commission) {
+                        let m = model.entry((e.partner, e.currency)).or_default();
+                        let x = i128::from(e.amount_minor);
+                        match (to, e.state) {
+                            (Status::Approved, EntryState::Pending) => { m.pending -= x; m.due += x; }
+                            (Status::Paid, EntryState::Payable) => { m.due -= x; m.paid += x; }
+                            (Status::Rejected | Status::Reversed, EntryState::Pending) => m.pending -= x,
+                            (Status::Rejected | Status::Reversed, EntryState::Payable) => m.due -= x,
+                            // Paid or held: owed back.
+                            (Status::Rejected | Status::Reversed, EntryState::InPayout | EntryState::Paid) => m.due -= x,
+                            _ => {}
+                        }
+                    }
+                    let mut mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
+                    let clawbacks = apply_status(&mut mine, to, now);
+                    entries.retain(|e| e.id.order_id != id);
+                    entries.extend(mine);
+                    entries.extend(clawbacks);
+                    statuses[order] = to;
+                }
+                Op::Payout { currency, min, up_to_step, partner } => {
+                    let req = PayoutRequest {
+                        currency: Some(currencies[currency]),
+                        up_to: up_to_step.map(|s| 1_700_000_000 + s as u64 * 60),
+                        min_minor: min,
+                        partner: partner.map(|p| Code::new(PARTNERS[p]).unwrap()),
+                    };
+                    let drafts: Vec<PayoutDraft> = plan_payouts(&entries, &req);
+                    for d in drafts {
+                        prop_assert!(d.amount_minor > 0 && d.amount_minor >= min);
+                        prop_assert_eq!(d.currency, currencies[currency]);
+                        let id = format!("po_{}", payouts.len());
+                        for e in entries.iter_mut().filter(|e| d.entries.contains(&e.id)) {
+                            prop_assert_eq!(e.state, EntryState::Payable);
+                            e.state = EntryState::InPayout;
+                            e.payout = Some(id.clone());
+                            let key = (e.id.order_id.clone(), e.id.level, e.id.kind);
+                            prop_assert!(holder.insert(key, id.clone()).is_none(), "an entry in two payouts");
+                        }
+                        let m = model.entry((d.partner, d.currency)).or_default();
+                        m.due -= i128::from(d.amount_minor);
+                        m.in_payout += i128::from(d.amount_minor);
+                        payouts.push(Payout { id, amount: d.amount_minor, partner: d.partner, currency: d.currency, status: PayoutStatus::Pending });
+                    }
+                }
+                Op::Settle { payout, paid } => {
+                    let Some(p) = payouts.get_mut(payout) else { continue };
+                    let to = if paid { PayoutStatus::Paid } else { PayoutStatus::Failed };
+                    let before = entries.clone();
+                    let r = apply_payout_status(&mut entries, &p.id, p.status, to);
+                    if p.status != PayoutStatus::Pending {
+                        prop_assert!(r.is_err());
+                        prop_assert_eq!(&entries, &before, "a refused move changed entries");
+                        continue;
+                    }
+                    r.unwrap();
+                    let m = model.entry((p.partner, p.currency)).or_default();
+                    m.in_payout -= i128::from(p.amount);
+                    if paid { m.paid += i128::from(p.amount); } else {
+                        m.due += i128::from(p.amount);
+                        holder.retain(|_, h| *h != p.id);
+                    }
+                    p.status = to;
+                }
+            }
+            // After every step: the invariants, and the balances equal the model.
+            let live: Vec<(String, u64)> = payouts.iter().filter(|p| p.status != PayoutStatus::Failed).map(|p| (p.id.clone(), p.amount)).collect();
+            if let Err(e) = check_invariants(&entries, &live) { prop_assert!(false, "{}", e); }
+            let got = balances(&entries);
+            let mut want: BTreeMap<(Code, Currency), Money4> = BTreeMap::new();
+            for (k, v) in &model { if *v != Money4::default() { want.insert(*k, *v); } }
+            for ((partner, currency), b) in &got {
+                let m = model.get(&(*partner, *currency)).copied().unwrap_or_default();
+                prop_assert_eq!(b.pending, m.pending, "pending of {} {}", partner, currency.code());
+                prop_assert_eq!(b.payable - b.clawback, m.due, "due of {} {}", partner, currency.code());
+                prop_assert_eq!(b.in_payout, m.in_payout, "in payout of {} {}", partner, currency.code());
+                prop_assert_eq!(b.paid, m.paid, "paid of {} {}", partner, currency.code());
+                prop_assert!(b.pending >= 0 && b.payable >= 0 && b.clawback >= 0 && b.in_payout >= 0 && b.paid >= 0);
+            }
+            for k in want.keys() { prop_assert!(got.contains_key(k), "{:?} missing from the balances", k); }
+        }
+    }
+}
+
+#[test]
+fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
+    let usd = Currency::new("USD").unwrap();
+    let mut entries = Vec::new();
+    for (i, cents) in [(0, 10_000u64), (1, 20_000)] {
+        entries.extend(entries_of(&conversion(i, 0, cents, usd, 1_700_000_000)));
+    }
+    // Approve both, pay them out.
+    for order in ["O-0", "O-1"] {
+        let mut mine: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.id.order_id == order)
+            .cloned()
+            .collect();
+        assert!(apply_status(&mut mine, Status::Approved, 1_700_000_100).is_empty());
+        entries.retain(|e| e.id.order_id != order);
+        entries.extend(mine);
+    }
+    let req = PayoutRequest {
+        currency: Some(usd),
+        ..PayoutRequest::default()
+    };
+    let drafts = plan_payouts(&entries, &req);
+    // c earns 10 % (30.00), b 10 % of that (3.00), a 5 % (1.50).
+    let amounts: Vec<(String, u64)> = drafts
+        .iter()
+        .map(|d| (d.partner.to_string(), d.amount_minor))
+        .collect();
+    assert_eq!(
+        amounts,
+        [("a".into(), 150), ("b".into(), 300), ("c".into(), 3000)]
+    );
+    for (n, d) in drafts.iter().enumerate() {
+        for e in entries.iter_mut().filter(|e| d.entries.contains(&e.id)) {
+            e.state = EntryState::InPayout;
+            e.payout = Some(format!("po_{n}"));
+        }
+        apply_payout_status(
+            &mut entries,
+            &format!("po_{n}"),
+            PayoutStatus::Pending,
+            PayoutStatus::Paid,
+        )
+        .unwrap();
+    }
+    // O-1 is refunded: each beneficiary owes its share back.
+    let mut mine: Vec<Entry> = entries
+        .iter()
+        .filter(|e| e.id.order_id == "O-1")
+        .cloned()
+        .collect();
+    let clawbacks = apply_status(&mut mine, Status::Reversed, 1_700_000_200);
+    assert_eq!(clawbacks.len(), 3);
+    entries.retain(|e| e.id.order_id != "O-1");
+    entries.extend(mine);
+    entries.extend(clawbacks);
+    let c = Code::new("c").unwrap();
+    let b = balances(&entries)[&(c, usd)];
+    assert_eq!((b.paid, b.clawback, b.payable), (3000, 2000, 0));
+    // A new sale of 100.00 (10.00 for c): the next payout nets the 20.00 owed back, so
+    // nothing is paid yet (net negative).
+    let mut new = entries_of(&conversion(2, 0, 10_000, usd, 1_700_000_300));
+    apply_status(&mut new, Status::Approved, 1_700_000_300);
+    entries.extend(new);
+    let only_c = PayoutRequest {
+        currency: Some(usd),
+        partner: Some(c),
+        ..PayoutRequest::default()
+    };
+    assert!(plan_payouts(&entries, &only_c).is_empty());
+    // A bigger sale brings c above what it owes: paid the difference.
+    let mut big = entries_of(&conversion(3, 0, 300_000, usd, 1_700_000_400));
+    apply_status(&mut big, Status::Approved, 1_700_000_400);
+    entries.extend(big);
+    let d = &plan_payouts(&entries, &only_c)[0];
+    assert_eq!(d.amount_minor, 1000 + 30_000 - 2000);
+    // A second reversal of the same paid order writes no second clawback.
+    let mut again: Vec<Entry> = entries
+        .iter()
+        .filter(|e| e.id.order_id == "O-1")
+        .cloned()
+        .collect();
+    assert!(apply_status(&mut again, Status::Reversed, 1_700_000_500).is_empty());
+}
