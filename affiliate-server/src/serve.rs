@@ -10,6 +10,9 @@ use affiliate_sdk::{PostgresStore, SledStore, Store};
 use crate::app::{self, AppState};
 use crate::config::Config;
 
+/// How often pending conversions past `approve_after_days` are approved, in seconds.
+pub const APPROVE_EVERY_SECS: u64 = 60;
+
 /// An error of the command line: printed after `affiliate-server: `.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -50,6 +53,28 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                     }
                     drop(state);
                     std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            })?;
+    }
+    // Pending conversions past their campaign's `approve_after_days` are approved
+    // every minute; with several servers each tries, and each conversion is approved
+    // once (a compare-and-swap in the store).
+    {
+        let state = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("affiliate-approve".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(APPROVE_EVERY_SECS));
+                    let Some(state) = state.upgrade() else { break };
+                    match state.tracker.approve_due() {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            approved = n,
+                            "approved conversions past approve_after_days"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "could not approve due conversions"),
+                    }
                 }
             })?;
     }

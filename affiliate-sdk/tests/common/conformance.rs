@@ -946,6 +946,37 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn approve_after_days_approves_each_conversion_once_across_trackers() {
+                let (s, _g) = store();
+                let (a, clock) = tracker(s.clone());
+                let mut hair = a.campaign("haircare").unwrap().spec().clone();
+                hair.approve_after_days = 3;
+                a.add_campaign(&hair).unwrap();
+                for i in 0..120 {
+                    a.manual(&ManualConversion::sale(&format!("AD-{i}"), "10.00", "USD", "haircare", "solo")).unwrap();
+                }
+                // Another campaign without the period is left to the merchant.
+                let skin = ManualConversion { currency: "EUR".into(), campaign: "skincare".into(), ..ManualConversion::sale("AD-skin", "5.00", "EUR", "skincare", "solo") };
+                a.manual(&skin).unwrap();
+                a.set_status("AD-7", affiliate_sdk::Status::Rejected).unwrap();
+                let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap().with_clock(clock.clone());
+                clock.advance_secs(3 * 86_400 - 1);
+                assert_eq!(a.approve_due().unwrap() + b.approve_due().unwrap(), 0, "not yet");
+                clock.advance_secs(1);
+                // Both at once, as two servers would.
+                let (na, nb) = std::thread::scope(|sc| {
+                    let ha = sc.spawn(|| a.approve_due().unwrap());
+                    let hb = sc.spawn(|| b.approve_due().unwrap());
+                    (ha.join().unwrap(), hb.join().unwrap())
+                });
+                assert_eq!(na + nb, 119, "each approved once ({na} + {nb})");
+                assert_eq!(a.approve_due().unwrap(), 0);
+                assert_eq!(a.conversion("AD-7").unwrap().status, affiliate_sdk::Status::Rejected);
+                assert_eq!(a.conversion("AD-0").unwrap().status, affiliate_sdk::Status::Approved);
+                assert_eq!(a.conversion("AD-skin").unwrap().status, affiliate_sdk::Status::Pending);
+            }
+
+            #[test]
             fn every_status_transition() {
                 use Status::*;
                 let all = [Pending, Approved, Paid, Rejected, Reversed];

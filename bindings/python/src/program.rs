@@ -297,6 +297,13 @@ impl Tracker {
             .collect::<PyResult<_>>()?)
     }
 
+    /// Approves the pending conversions whose campaign's `approve_after_days` have
+    /// passed; returns how many this call approved (each conversion once, whichever
+    /// process runs it).
+    fn approve_due(&self, py: Python<'_>) -> Result<usize> {
+        Ok(py.detach(|| self.inner.approve_due())?)
+    }
+
     /// The conversions the filters match as a CSV file (a `str`); a cell starting
     /// with `= + - @` or a tab is prefixed with `'`.
     #[pyo3(signature = (*, status = None, partner = None, campaign = None, from_day = None,

@@ -106,3 +106,16 @@ def test_partners_pages_and_refusals_change_nothing(tracker: Tracker) -> None:
         tracker.set_statuses([], "approved")
     assert tracker.partner("kid0") == before
     assert tracker.partner("ghost") is None
+
+
+def test_approve_due_approves_past_the_period_once(keys: Keyring, clock: FixedClock) -> None:
+    t = Tracker(keys, store=sdk.MemoryStore(), base_url=BASE, clock=clock)
+    t.add_campaign("spring", destination="https://shop.example/", currency="USD",
+                   sale_percent="10", approve_after_days=14)
+    t.add_partner("ann")
+    t.manual("A-1", amount="10.00", currency="USD", campaign="spring", partner="ann")
+    clock.advance(13 * 86_400)
+    assert t.approve_due() == 0
+    clock.advance(86_400)
+    assert t.approve_due() == 1 and t.approve_due() == 0
+    assert t.conversion("A-1").status == "approved"

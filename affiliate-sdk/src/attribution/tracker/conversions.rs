@@ -373,6 +373,63 @@ impl Tracker {
         Err(Error::Store("status kept changing; try again".into()))
     }
 
+    /// Approves the pending conversions whose campaign's `approve_after_days` have
+    /// passed since they were recorded; returns how many this call approved. Each is a
+    /// compare-and-swap from `pending`, so trackers on one store may all run it (the
+    /// server does, every minute): every conversion is approved once, and one rejected
+    /// first stays rejected. Reads the store's conversions up to the shortest period
+    /// ago.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let clock = Arc::new(FixedClock::from_secs(1_700_000_000));
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new())).with_clock(clock.clone());
+    /// let mut spec = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// spec.approve_after_days = 30;
+    /// tracker.add_campaign(&spec)?;
+    /// tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// tracker.manual(&ManualConversion::sale("A-1", "10.00", "USD", "haircare", "abc123"))?;
+    /// clock.advance_secs(29 * 86_400);
+    /// assert_eq!(tracker.approve_due()?, 0);
+    /// clock.advance_secs(86_400);
+    /// assert_eq!(tracker.approve_due()?, 1);
+    /// assert_eq!(tracker.conversion("A-1")?.status, Status::Approved);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn approve_due(&self) -> Result<usize> {
+        let periods: std::collections::HashMap<crate::code::Code, u64> = self
+            .campaigns()
+            .iter()
+            .filter(|c| c.spec().approve_after_days > 0)
+            .map(|c| (c.code(), u64::from(c.spec().approve_after_days) * 86_400))
+            .collect();
+        let Some(shortest) = periods.values().min().copied() else {
+            return Ok(0);
+        };
+        let now = self.clock.now();
+        let Some(latest) = now.checked_sub(shortest) else {
+            return Ok(0);
+        };
+        let mut approved = 0;
+        for c in self.store.conversions(0, crate::store::day_of(latest))? {
+            let due = periods
+                .get(&c.link.campaign)
+                .is_some_and(|p| c.converted_at.saturating_add(*p) <= now);
+            if c.status == Status::Pending && due {
+                // Another tracker may have approved (or someone rejected) it meanwhile.
+                if let StatusChange::Changed(_) =
+                    self.store
+                        .set_status(&c.order_id, Status::Pending, Status::Approved)?
+                {
+                    approved += 1;
+                }
+            }
+        }
+        Ok(approved)
+    }
+
     /// The conversion recorded under `order_id`.
     pub fn conversion(&self, order_id: &str) -> Result<Conversion> {
         check_id("order_id", order_id)?;

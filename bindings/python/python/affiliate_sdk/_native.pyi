@@ -340,6 +340,9 @@ class Tracker:
     ) -> Tuple[List[Conversion], Optional[str]]:
         """One page of conversions, newest first, and the cursor of the next."""
         ...
+    def approve_due(self) -> int:
+        """Approves pending conversions past their campaign's ``approve_after_days``."""
+        ...
     def set_statuses(self, order_ids: Sequence[str], status: str) -> List[Dict[str, _Json]]:
         """Each order on its own: ``{order_id, status}`` or ``{order_id, error}``."""
         ...
