@@ -216,6 +216,20 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
+        let mut g = self.lock();
+        let slot = (kind, key.to_owned());
+        match g.records.get(&slot) {
+            Some(current) if current == json => Ok(true),
+            Some(current) if current == expected => {
+                g.records.insert(slot, json.to_owned());
+                g.program_version += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
         let mut g = self.lock();
         if g.records.remove(&(kind, key.to_owned())).is_none() {

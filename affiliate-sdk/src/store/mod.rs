@@ -321,6 +321,12 @@ pub trait Store: Send + Sync {
     /// Every record of `kind`, as `(key, json)`, in key order.
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>>;
 
+    /// Replaces a program record only if it is exactly `expected` now (a
+    /// compare-and-swap, so two servers changing one partner at once cannot lose a
+    /// change): `true` when written (or already `json`), `false` and nothing changed
+    /// otherwise, a missing record included.
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool>;
+
     /// Removes a program record, durably, bumping the version; `false` (and nothing
     /// changed) when there is none.
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool>;

@@ -554,6 +554,35 @@ impl Store for SledStore {
         Ok(written)
     }
 
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
+        use sled::transaction::TransactionError;
+        let rk = record_key(kind, key);
+        let swapped = self
+            .program
+            .transaction(|t| {
+                let current = t.get(&rk)?;
+                if current.as_deref() == Some(json.as_bytes()) {
+                    return Ok(true);
+                }
+                if current.as_deref() != Some(expected.as_bytes()) {
+                    return Ok(false);
+                }
+                t.insert(rk.as_slice(), json.as_bytes())?;
+                let version = t
+                    .get(PROGRAM_VERSION)?
+                    .and_then(|v| v.as_ref().try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                Ok(true)
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(()) => store_err("aborted"),
+            })?;
+        self.sync()?;
+        Ok(swapped)
+    }
+
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
         use sled::transaction::TransactionError;
         let rk = record_key(kind, key);

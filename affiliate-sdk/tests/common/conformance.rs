@@ -128,6 +128,15 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<bool> {
         self.inner.delete_record(kind, key)
     }
+    fn swap_record(
+        &self,
+        kind: affiliate_sdk::store::RecordKind,
+        key: &str,
+        expected: &str,
+        json: &str,
+    ) -> affiliate_sdk::Result<bool> {
+        self.inner.swap_record(kind, key, expected, json)
+    }
     fn conversion(
         &self,
         order_id: &str,
@@ -816,6 +825,49 @@ macro_rules! store_conformance {
                 assert!(s.records(Coupon).unwrap().is_empty());
                 assert!(!s.delete_record(Coupon, "SAVE10").unwrap());
                 assert_eq!(s.program_version().unwrap(), v + 1);
+            }
+
+            #[test]
+            fn a_swap_writes_only_over_the_record_it_expects() {
+                use affiliate_sdk::store::RecordKind::Partner;
+                let (s, _g) = store();
+                assert!(!s.swap_record(Partner, "a", "{}", r#"{"v":1}"#).unwrap(), "missing");
+                s.put_record(Partner, "a", r#"{"v":1}"#, true).unwrap();
+                let v = s.program_version().unwrap();
+                assert!(!s.swap_record(Partner, "a", r#"{"v":0}"#, r#"{"v":2}"#).unwrap());
+                assert_eq!(s.program_version().unwrap(), v);
+                assert!(s.swap_record(Partner, "a", r#"{"v":1}"#, r#"{"v":2}"#).unwrap());
+                assert_eq!(s.program_version().unwrap(), v + 1);
+                // The same swap again (an answer lost, a retry) finds it done.
+                assert!(s.swap_record(Partner, "a", r#"{"v":1}"#, r#"{"v":2}"#).unwrap());
+                assert_eq!(s.records(Partner).unwrap(), [("a".to_string(), r#"{"v":2}"#.to_string())]);
+            }
+
+            #[test]
+            fn changes_to_one_partner_through_two_trackers_are_both_kept() {
+                let (s, _g) = store();
+                let (a, _) = tracker(s.clone());
+                let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                // b has not seen a's change when it makes its own.
+                a.update_partner("solo", &serde_json::json!({"name": "Solo"})).unwrap();
+                b.update_partner("solo", &serde_json::json!({"email": "solo@x.example"})).unwrap();
+                let fresh = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                let solo = fresh.partner("solo").unwrap();
+                assert_eq!((solo.name.as_deref(), solo.email.as_deref()), (Some("Solo"), Some("solo@x.example")));
+                // Many at once, each a different field of the same record.
+                std::thread::scope(|sc| {
+                    for (t, field) in [(&a, "payout_details"), (&b, "postback_url")] {
+                        sc.spawn(move || {
+                            let value = if field == "postback_url" { "https://p.example/pb" } else { "IBAN" };
+                            t.update_partner("solo", &serde_json::json!({ field: value })).unwrap();
+                        });
+                    }
+                });
+                let fresh = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap();
+                let solo = fresh.partner("solo").unwrap();
+                assert_eq!(solo.payout_details.as_deref(), Some("IBAN"));
+                assert_eq!(solo.postback_url.as_deref(), Some("https://p.example/pb"));
+                assert_eq!(solo.name.as_deref(), Some("Solo"));
             }
 
             #[test]

@@ -45,6 +45,16 @@ impl std::fmt::Display for ConfigEntryError {
 
 impl std::error::Error for ConfigEntryError {}
 
+/// How a program record is written.
+enum Write {
+    /// Created or replaced.
+    Upsert,
+    /// Created only if there is none.
+    Create,
+    /// Replaced only if it is exactly this now.
+    Swap(String),
+}
+
 /// Most order ids one bulk status change takes.
 pub(crate) const MAX_BULK_STATUS: usize = 1000;
 
@@ -177,10 +187,15 @@ impl Tracker {
     }
 
     /// Writes a program record; the snapshot is then as new as the store. Returns
-    /// whether it was written (`false`: `only_new` and one exists).
-    fn persist(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+    /// whether it was written (`false`: created only if new and one exists, or swapped
+    /// only if unchanged and it changed).
+    fn persist(&self, kind: RecordKind, key: &str, json: &str, how: &Write) -> Result<bool> {
         let before = self.store.program_version()?;
-        let written = self.store.put_record(kind, key, json, only_new)?;
+        let written = match how {
+            Write::Upsert => self.store.put_record(kind, key, json, false)?,
+            Write::Create => self.store.put_record(kind, key, json, true)?,
+            Write::Swap(expected) => self.store.swap_record(kind, key, expected, json)?,
+        };
         self.caught_up(before)?;
         Ok(written)
     }
@@ -199,10 +214,12 @@ impl Tracker {
     /// takes it up at its next [`Tracker::refresh`]) and in this tracker's snapshot.
     /// Blocks on the store.
     pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
-        self.put_campaign(spec, false)
+        self.put_campaign(spec, &Write::Upsert)?
+            .ok_or_else(|| Error::Store("campaign not written".into()))
     }
 
-    fn put_campaign(&self, spec: &CampaignSpec, only_new: bool) -> Result<Campaign> {
+    /// `None`: not written (exists, or changed meanwhile).
+    fn put_campaign(&self, spec: &CampaignSpec, how: &Write) -> Result<Option<Campaign>> {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         let campaign = Campaign::new(spec)?;
         let code = campaign.code();
@@ -210,21 +227,23 @@ impl Tracker {
             RecordKind::Campaign,
             code.as_str(),
             &to_json(campaign.spec())?,
-            only_new,
+            how,
         )? {
-            return Err(Error::Exists(format!("campaign {code} exists")));
+            return Ok(None);
         }
-        self.write().add_campaign(campaign.spec())
+        self.write().add_campaign(campaign.spec()).map(Some)
     }
 
     /// Adds or replaces a partner, in the store and in this tracker's snapshot. Its
     /// parent must exist and must not descend from it; its coupons must not belong to
     /// another partner, and are added to those it holds. Blocks on the store.
     pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
-        self.put_partner(spec, false)
+        self.put_partner(spec, &Write::Upsert)?
+            .ok_or_else(|| Error::Store("partner not written".into()))
     }
 
-    fn put_partner(&self, spec: &PartnerSpec, only_new: bool) -> Result<Partner> {
+    /// `None`: not written (exists, or changed meanwhile).
+    fn put_partner(&self, spec: &PartnerSpec, how: &Write) -> Result<Option<Partner>> {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         // Checked first: nothing is stored for a partner that is refused.
         let partner = self.read().check_partner(spec)?;
@@ -236,9 +255,9 @@ impl Tracker {
             RecordKind::Partner,
             partner.code.as_str(),
             &to_json(&record)?,
-            only_new,
+            how,
         )? {
-            return Err(Error::Exists(format!("partner {} exists", partner.code)));
+            return Ok(None);
         }
         self.write().add_partner(&record)?;
         for c in &partner.coupons {
@@ -251,11 +270,12 @@ impl Tracker {
                 })?;
             }
         }
-        Ok(self
-            .read()
-            .partner(partner.code.as_str())
-            .cloned()
-            .unwrap_or(partner))
+        Ok(Some(
+            self.read()
+                .partner(partner.code.as_str())
+                .cloned()
+                .unwrap_or(partner),
+        ))
     }
 
     /// Writes a coupon record and takes it into the snapshot.
@@ -269,7 +289,8 @@ impl Tracker {
         // A code is one partner's across every server: a new code is written only if
         // no other server wrote it first.
         let mine = self.read().coupon(c.code.as_str()).is_some();
-        if !self.persist(RecordKind::Coupon, c.code.as_str(), &json, !mine)? {
+        let how = if mine { Write::Upsert } else { Write::Create };
+        if !self.persist(RecordKind::Coupon, c.code.as_str(), &json, &how)? {
             return Err(Error::Exists(format!("coupon {} exists", c.code)));
         }
         self.write().add_coupon(
@@ -285,19 +306,37 @@ impl Tracker {
         if self.campaign(&spec.code).is_some() {
             return Err(Error::Exists(format!("campaign {} exists", spec.code)));
         }
-        self.put_campaign(spec, true)
+        self.put_campaign(spec, &Write::Create)?
+            .ok_or_else(|| Error::Exists(format!("campaign {} exists", spec.code)))
     }
 
     /// Changes a campaign with a JSON merge patch of its spec (`{"status": "paused"}`).
     /// Recorded conversions keep the commissions they were recorded with. Errors:
     /// `unknown_campaign`, `managed_by_config`, `malformed`.
     pub fn update_campaign(&self, code: &str, patch: &serde_json::Value) -> Result<Campaign> {
-        let current = self
-            .campaign(code)
-            .ok_or_else(|| Error::UnknownCampaign(code.to_owned()))?;
-        self.check_unmanaged(RecordKind::Campaign, code)?;
-        let spec: CampaignSpec = patched(current.spec(), code, patch)?;
-        self.put_campaign(&spec, false)
+        self.updated(|t| {
+            let current = t
+                .campaign(code)
+                .ok_or_else(|| Error::UnknownCampaign(code.to_owned()))?;
+            t.check_unmanaged(RecordKind::Campaign, code)?;
+            let spec: CampaignSpec = patched(current.spec(), code, patch)?;
+            let expected = to_json(current.spec())?;
+            t.put_campaign(&spec, &Write::Swap(expected))
+        })
+    }
+
+    /// Runs a read-patch-swap until the swap finds the record as it was read: a change
+    /// made meanwhile by another tracker is reloaded and the patch applied to it.
+    fn updated<T>(&self, mut attempt: impl FnMut(&Tracker) -> Result<Option<T>>) -> Result<T> {
+        for _ in 0..8 {
+            if let Some(done) = attempt(self)? {
+                return Ok(done);
+            }
+            self.reload()?;
+        }
+        Err(Error::Exists(
+            "the record kept changing while this change was made; try again".into(),
+        ))
     }
 
     /// Creates a partner: `conflict` when the code exists.
@@ -305,7 +344,8 @@ impl Tracker {
         if self.partner(&spec.code).is_some() {
             return Err(Error::Exists(format!("partner {} exists", spec.code)));
         }
-        self.put_partner(spec, true)
+        self.put_partner(spec, &Write::Create)?
+            .ok_or_else(|| Error::Exists(format!("partner {} exists", spec.code)))
     }
 
     /// Changes a partner with a JSON merge patch of its spec (`{"status":
@@ -314,22 +354,24 @@ impl Tracker {
     /// `unknown_partner`, `managed_by_config`, `malformed` (a parent that would make a
     /// cycle too).
     pub fn update_partner(&self, code: &str, patch: &serde_json::Value) -> Result<Partner> {
-        let current = self
-            .partner(code)
-            .ok_or_else(|| Error::UnknownPartner(code.to_owned()))?;
-        self.check_unmanaged(RecordKind::Partner, code)?;
         if patch.get("coupons").is_some() {
             return Err(Error::malformed(
                 "coupons",
                 "change a partner's coupons through its coupon endpoints",
             ));
         }
-        let spec = PartnerSpec {
-            coupons: Vec::new(),
-            ..current.spec()
-        };
-        let spec: PartnerSpec = patched(&spec, code, patch)?;
-        self.put_partner(&spec, false)
+        self.updated(|t| {
+            let current = t
+                .partner(code)
+                .ok_or_else(|| Error::UnknownPartner(code.to_owned()))?;
+            t.check_unmanaged(RecordKind::Partner, code)?;
+            let record = PartnerSpec {
+                coupons: Vec::new(),
+                ..current.spec()
+            };
+            let spec: PartnerSpec = patched(&record, code, patch)?;
+            t.put_partner(&spec, &Write::Swap(to_json(&record)?))
+        })
     }
 
     /// Gives `partner` the coupon `code` (for `campaign` only, when given). Errors:
@@ -383,7 +425,7 @@ impl Tracker {
             return Err(Error::UnknownPartner(partner.to_string()));
         }
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
-        self.persist(RecordKind::Ad, &ad.key(), &to_json(ad)?, false)?;
+        self.persist(RecordKind::Ad, &ad.key(), &to_json(ad)?, &Write::Upsert)?;
         Ok(ad.clone())
     }
 

@@ -558,6 +558,40 @@ impl Store for PostgresStore {
         })
     }
 
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
+        self.inner.attempt_again(|c, _retry| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "SELECT version FROM affiliate_program_version FOR UPDATE",
+                &[],
+            )?;
+            let current: Option<String> = tx
+                .query_opt(
+                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
+                    &[&kind.as_str(), &key],
+                )?
+                .map(|r| r.get(0));
+            // Already the new record: a retry whose first answer was lost, or the same
+            // change made twice.
+            if current.as_deref() == Some(json) {
+                return Ok(true);
+            }
+            if current.as_deref() != Some(expected) {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE affiliate_program SET record = $3 WHERE kind = $1 AND key = $2",
+                &[&kind.as_str(), &key, &json],
+            )?;
+            tx.execute(
+                "UPDATE affiliate_program_version SET version = version + 1",
+                &[],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
