@@ -96,6 +96,27 @@ impl Entry {
     }
 }
 
+/// Which ledger entries a read wants; every filter set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// Only this beneficiary's.
+    pub partner: Option<Code>,
+    /// Only in this currency.
+    pub currency: Option<Currency>,
+    /// Only this order's.
+    pub order_id: Option<String>,
+}
+
+impl EntryFilter {
+    /// Whether `e` passes.
+    #[must_use]
+    pub fn matches(&self, e: &Entry) -> bool {
+        self.partner.is_none_or(|p| e.partner == p)
+            && self.currency.is_none_or(|c| e.currency == c)
+            && self.order_id.as_ref().is_none_or(|o| *o == e.id.order_id)
+    }
+}
+
 /// The entries of a newly recorded conversion, in the state its status gives them.
 #[must_use]
 pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {

@@ -82,6 +82,22 @@ fn a_database_from_before_the_program_was_stored_opens_and_takes_a_program() {
         .sum();
     assert_eq!(counted, 1);
     assert_eq!(store.program_version().unwrap(), 0);
+    // The ledger, which that release did not keep, is built from its conversions.
+    let entries = store
+        .ledger_entries(&affiliate_sdk::ledger::EntryFilter::default())
+        .unwrap();
+    let got: Vec<(String, u64, affiliate_sdk::ledger::EntryState)> = entries
+        .iter()
+        .map(|e| (e.partner.to_string(), e.amount_minor, e.state))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "abc123".into(),
+            499,
+            affiliate_sdk::ledger::EntryState::Pending
+        )]
+    );
 
     let signer =
         affiliate_sdk::LinkSigner::new(common::vector_keyring(), "https://t.shop.example/go")

@@ -79,6 +79,7 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         )
         .route("/v1/stats", get(reports::stats))
         .route("/v1/stats.csv", get(reports::stats_csv))
+        .route("/v1/balances", get(reports::balances))
         .route(
             "/v1/campaigns",
             get(program::campaigns).post(program::create_campaign),

@@ -136,6 +136,9 @@ impl Gen {
                     8 => ("POST".into(), "/v1/links".into()),
                     9 => ("GET".into(), format!("/v1/conversions?{}", self.junk(120))),
                     10 => ("POST".into(), "/v1/conversions/status".into()),
+                    11 if self.rng.bool() => {
+                        ("GET".into(), format!("/v1/balances?{}", self.junk(80)))
+                    }
                     _ => (
                         "GET".into(),
                         format!(

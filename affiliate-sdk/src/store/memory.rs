@@ -12,6 +12,7 @@ use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
+use crate::ledger::{Entry, EntryFilter, apply_status, entries_of};
 
 /// A [`Store`] in memory, for tests, wasm and short-lived tools. "Durable" here means
 /// "recorded in this process": a restart loses everything. It has no buffer (so drops
@@ -32,6 +33,8 @@ struct Inner {
     sids: SidCap,
     records: BTreeMap<(RecordKind, String), String>,
     program_version: u64,
+    /// Each order's ledger entries.
+    ledger: HashMap<String, Vec<Entry>>,
 }
 
 impl MemoryStore {
@@ -124,6 +127,8 @@ impl Store for MemoryStore {
         let mut c = conversion.clone();
         c.duplicate = false;
         c.replaced = false;
+        // The ledger with it: a replaced record's entries go with the record.
+        g.ledger.insert(c.order_id.clone(), entries_of(&c));
         g.conversions.insert(c.order_id.clone(), c);
         Ok(match replaced {
             Some(old) => {
@@ -150,16 +155,37 @@ impl Store for MemoryStore {
         Ok(self.lock().conversions.get(order_id).cloned())
     }
 
-    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
+    fn set_status(
+        &self,
+        order_id: &str,
+        from: Status,
+        to: Status,
+        at: u64,
+    ) -> Result<StatusChange> {
         let mut g = self.lock();
-        Ok(match g.conversions.get_mut(order_id) {
-            None => StatusChange::Missing,
+        let changed = match g.conversions.get_mut(order_id) {
+            None => return Ok(StatusChange::Missing),
             Some(c) if c.status == from => {
                 c.status = to;
-                StatusChange::Changed(c.clone())
+                c.clone()
             }
-            Some(c) => StatusChange::Unchanged(c.clone()),
-        })
+            Some(c) => return Ok(StatusChange::Unchanged(c.clone())),
+        };
+        let mine = g.ledger.entry(order_id.to_owned()).or_default();
+        let clawbacks = apply_status(mine, to, at);
+        mine.extend(clawbacks);
+        Ok(StatusChange::Changed(changed))
+    }
+
+    fn ledger_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>> {
+        let g = self.lock();
+        let mut out: Vec<Entry> = match &filter.order_id {
+            Some(o) => g.ledger.get(o).cloned().unwrap_or_default(),
+            None => g.ledger.values().flatten().cloned().collect(),
+        };
+        out.retain(|e| filter.matches(e));
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {

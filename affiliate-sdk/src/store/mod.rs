@@ -284,9 +284,22 @@ pub trait Store: Send + Sync {
     /// The conversion recorded under `order_id`.
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;
 
-    /// Sets the status of `order_id` to `to` if it is `from` (compare and swap).
-    /// Durable before it returns.
-    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange>;
+    /// Sets the status of `order_id` to `to` if it is `from` (compare and swap), at
+    /// Unix time `at`, and moves its ledger entries in the same write
+    /// ([`ledger::apply_status`](crate::ledger::apply_status): approved entries become
+    /// payable at `at`, a reversal of a paid one writes its clawback). Durable before
+    /// it returns.
+    fn set_status(&self, order_id: &str, from: Status, to: Status, at: u64)
+    -> Result<StatusChange>;
+
+    /// The ledger entries the filter matches (commissions and clawbacks), by order id,
+    /// level and kind. Every recorded conversion has its entries
+    /// ([`ledger::entries_of`](crate::ledger::entries_of)), written in the same write
+    /// as the conversion; a replaced record's entries are replaced with it.
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>>;
 
     /// The binding of `customer_id`.
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>>;

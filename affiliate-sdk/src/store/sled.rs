@@ -30,6 +30,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod ledger;
+mod program;
+
 use super::batch::{ClickBuffer, Pending, spawn_writer};
 use super::codec::{
     decode_click, decode_counter_key, decode_counters, encode_click, encode_counter_key,
@@ -79,6 +82,8 @@ pub struct SledStore {
     /// Program records: keys the kind's byte and the record's key; values its JSON.
     /// [`PROGRAM_VERSION`] holds the version (8, big-endian).
     program: sled::Tree,
+    /// Ledger entries: see `ledger.rs`.
+    ledger: sled::Tree,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
 }
@@ -199,11 +204,13 @@ impl SledStore {
             replaced: tree("replaced-conversions")?,
             per_click: tree("conversions-per-click")?,
             program: tree("program")?,
+            ledger: tree("ledger")?,
             db,
             commit: GroupCommit::default(),
             batch,
         };
         store.index_conversions_by_day()?;
+        store.backfill_ledger()?;
         // The sids already counted today and yesterday keep their places under the cap.
         let today = day_of(crate::clock::Clock::now(&crate::clock::SystemClock));
         let stored = store.counters(today.saturating_sub(1), today, None)?;
@@ -296,6 +303,7 @@ impl Store for SledStore {
             CapReached,
         }
         let value = serde_json::to_vec(conversion).map_err(store_err)?;
+        let entries = crate::ledger::entries_of(conversion);
         let bind = match (binding, &conversion.customer_id) {
             (Some(b), Some(customer)) => Some((
                 customer.as_bytes(),
@@ -324,48 +332,56 @@ impl Store for SledStore {
             &self.customers,
             &self.per_click,
             &self.replaced,
+            &self.ledger,
         )
-            .transaction(|(conversions, customers, per_click, replaced)| {
-                let old = match conversions.get(key)? {
-                    Some(bytes) => {
-                        let old: Conversion =
-                            serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
-                        if !old.replaceable_by(conversion) {
-                            return Ok(Outcome::Existing(old));
+            .transaction(
+                |(conversions, customers, per_click, replaced, ledger_tree)| {
+                    let old = match conversions.get(key)? {
+                        Some(bytes) => {
+                            let old: Conversion =
+                                serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
+                            if !old.replaceable_by(conversion) {
+                                return Ok(Outcome::Existing(old));
+                            }
+                            let mut audit_key = key.to_vec();
+                            audit_key.push(0);
+                            audit_key.extend_from_slice(&replaced.generate_id()?.to_be_bytes());
+                            replaced.insert(audit_key, bytes)?;
+                            Some(old)
                         }
-                        let mut audit_key = key.to_vec();
-                        audit_key.push(0);
-                        audit_key.extend_from_slice(&replaced.generate_id()?.to_be_bytes());
-                        replaced.insert(audit_key, bytes)?;
-                        Some(old)
-                    }
-                    None => None,
-                };
-                if let (None, Some(cap), Some(click)) = (&old, per_click_cap, &click_key) {
-                    let made = per_click
-                        .get(click)?
-                        .and_then(|v| v.as_ref().try_into().ok())
-                        .map_or(0, u32::from_le_bytes);
-                    if made >= cap {
-                        return Ok(Outcome::CapReached);
-                    }
-                    per_click.insert(click, &(made + 1).to_le_bytes())?;
-                }
-                conversions.insert(key, value.as_slice())?;
-                if let Some((customer, b)) = &bind {
-                    let current = match customers.get(*customer)? {
-                        Some(v) => Some(
-                            serde_json::from_slice::<Binding>(&v)
-                                .map_err(|_| ConflictableTransactionError::Abort("customer"))?,
-                        ),
                         None => None,
                     };
-                    if takes_binding(current.as_ref(), old.as_ref()) {
-                        customers.insert(*customer, b.as_slice())?;
+                    if let (None, Some(cap), Some(click)) = (&old, per_click_cap, &click_key) {
+                        let made = per_click
+                            .get(click)?
+                            .and_then(|v| v.as_ref().try_into().ok())
+                            .map_or(0, u32::from_le_bytes);
+                        if made >= cap {
+                            return Ok(Outcome::CapReached);
+                        }
+                        per_click.insert(click, &(made + 1).to_le_bytes())?;
                     }
-                }
-                Ok(old.map_or(Outcome::New, Outcome::Replaced))
-            })
+                    conversions.insert(key, value.as_slice())?;
+                    // The ledger with it: a replaced record's entries go with the record.
+                    if let Some(old) = &old {
+                        ledger::remove_order(ledger_tree, old)?;
+                    }
+                    ledger::write(ledger_tree, &entries)?;
+                    if let Some((customer, b)) = &bind {
+                        let current = match customers.get(*customer)? {
+                            Some(v) => Some(
+                                serde_json::from_slice::<Binding>(&v)
+                                    .map_err(|_| ConflictableTransactionError::Abort("customer"))?,
+                            ),
+                            None => None,
+                        };
+                        if takes_binding(current.as_ref(), old.as_ref()) {
+                            customers.insert(*customer, b.as_slice())?;
+                        }
+                    }
+                    Ok(old.map_or(Outcome::New, Outcome::Replaced))
+                },
+            )
             .map_err(|e: TransactionError<&str>| match e {
                 TransactionError::Storage(e) => store_err(e),
                 TransactionError::Abort(what) => corrupt(what),
@@ -406,34 +422,60 @@ impl Store for SledStore {
         }
     }
 
-    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
-        let Some(old) = self
-            .conversions
-            .get(order_id.as_bytes())
-            .map_err(store_err)?
-        else {
-            return Ok(StatusChange::Missing);
-        };
-        let mut c: Conversion = serde_json::from_slice(&old).map_err(|_| corrupt("conversion"))?;
-        if c.status != from {
-            return Ok(StatusChange::Unchanged(c));
+    fn set_status(
+        &self,
+        order_id: &str,
+        from: Status,
+        to: Status,
+        at: u64,
+    ) -> Result<StatusChange> {
+        use sled::Transactional as _;
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        enum Outcome {
+            Missing,
+            Unchanged(Conversion),
+            Changed(Conversion),
         }
-        c.status = to;
-        let new = serde_json::to_vec(&c).map_err(store_err)?;
-        let swapped = self
-            .conversions
-            .compare_and_swap(order_id.as_bytes(), Some(old), Some(new))
-            .map_err(store_err)?;
-        match swapped {
-            Ok(()) => {
+        // The status and the entries it moves, in one transaction.
+        let outcome = (&self.conversions, &self.ledger)
+            .transaction(|(conversions, ledger_tree)| {
+                let Some(old) = conversions.get(order_id.as_bytes())? else {
+                    return Ok(Outcome::Missing);
+                };
+                let mut c: Conversion = serde_json::from_slice(&old)
+                    .map_err(|_| ConflictableTransactionError::Abort("conversion"))?;
+                if c.status != from {
+                    return Ok(Outcome::Unchanged(c));
+                }
+                c.status = to;
+                let new = serde_json::to_vec(&c)
+                    .map_err(|_| ConflictableTransactionError::Abort("conversion"))?;
+                conversions.insert(order_id.as_bytes(), new)?;
+                let mut mine = ledger::read_order(ledger_tree, &c)?;
+                let clawbacks = crate::ledger::apply_status(&mut mine, to, at);
+                ledger::write(ledger_tree, &mine)?;
+                ledger::write(ledger_tree, &clawbacks)?;
+                Ok(Outcome::Changed(c))
+            })
+            .map_err(|e: TransactionError<&str>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(what) => corrupt(what),
+            })?;
+        Ok(match outcome {
+            Outcome::Missing => StatusChange::Missing,
+            Outcome::Unchanged(c) => StatusChange::Unchanged(c),
+            Outcome::Changed(c) => {
                 self.sync()?;
-                Ok(StatusChange::Changed(c))
+                StatusChange::Changed(c)
             }
-            Err(_) => match self.conversion(order_id)? {
-                Some(current) => Ok(StatusChange::Unchanged(current)),
-                None => Ok(StatusChange::Missing),
-            },
-        }
+        })
+    }
+
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.ledger_entries_in_tree(filter)
     }
 
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
@@ -517,147 +559,27 @@ impl Store for SledStore {
     }
 
     fn program_version(&self) -> Result<u64> {
-        Ok(self
-            .program
-            .get(PROGRAM_VERSION)
-            .map_err(store_err)?
-            .and_then(|v| v.as_ref().try_into().ok())
-            .map_or(0, u64::from_be_bytes))
+        self.program_version_in_tree()
     }
 
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
-        use sled::transaction::TransactionError;
-        let rk = record_key(kind, key);
-        // The same record again (a config applied at every start) writes nothing.
-        if self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes()) {
-            return Ok(true);
-        }
-        let written = self
-            .program
-            .transaction(|t| {
-                if only_new && t.get(&rk)?.is_some() {
-                    return Ok(false);
-                }
-                t.insert(rk.as_slice(), json.as_bytes())?;
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
-                Ok(true)
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
-        Ok(written)
+        self.put_record_in_tree(kind, key, json, only_new)
     }
 
     fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
-        use sled::transaction::TransactionError;
-        let rk = record_key(kind, key);
-        let swapped = self
-            .program
-            .transaction(|t| {
-                let current = t.get(&rk)?;
-                if current.as_deref() == Some(json.as_bytes()) {
-                    return Ok(true);
-                }
-                if current.as_deref() != Some(expected.as_bytes()) {
-                    return Ok(false);
-                }
-                t.insert(rk.as_slice(), json.as_bytes())?;
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
-                Ok(true)
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
-        Ok(swapped)
+        self.swap_record_in_tree(kind, key, expected, json)
     }
 
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
-        use sled::transaction::TransactionError;
-        let rk = record_key(kind, key);
-        let removed = self
-            .program
-            .transaction(|t| {
-                if t.remove(rk.as_slice())?.is_none() {
-                    return Ok(false);
-                }
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
-                Ok(true)
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
-        Ok(removed)
+        self.delete_record_in_tree(kind, key)
     }
 
     fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
-        use sled::transaction::TransactionError;
-        // Only what differs from the store goes into the one transaction.
-        let mut writes: Vec<(Vec<u8>, Option<&str>)> = Vec::new();
-        for (kind, key, json) in records {
-            let rk = record_key(*kind, key);
-            let stored = self.program.get(&rk).map_err(store_err)?;
-            if stored.as_deref() != json.as_deref().map(str::as_bytes) {
-                writes.push((rk, json.as_deref()));
-            }
-        }
-        if writes.is_empty() {
-            return Ok(0);
-        }
-        // One atomic batch (much lighter than a transaction of this size), then the
-        // version is bumped as every other program write bumps it.
-        let mut batch = sled::Batch::default();
-        for (rk, json) in &writes {
-            match json {
-                Some(json) => batch.insert(rk.as_slice(), json.as_bytes()),
-                None => batch.remove(rk.as_slice()),
-            }
-        }
-        self.program.apply_batch(batch).map_err(store_err)?;
-        self.program
-            .transaction(|t| {
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
-        Ok(writes.len())
+        self.put_records_in_tree(records)
     }
 
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        self.program
-            .scan_prefix([kind as u8])
-            .map(|kv| {
-                let (k, v) = kv.map_err(store_err)?;
-                let key = std::str::from_utf8(&k[1..]).map_err(|_| corrupt("program"))?;
-                let json = std::str::from_utf8(&v).map_err(|_| corrupt("program"))?;
-                Ok((key.to_owned(), json.to_owned()))
-            })
-            .collect()
+        self.records_in_tree(kind)
     }
 
     fn flush(&self) -> Result<()> {

@@ -148,9 +148,16 @@ impl Store for CrashAfterWrites {
         order_id: &str,
         from: affiliate_sdk::Status,
         to: affiliate_sdk::Status,
+        at: u64,
     ) -> affiliate_sdk::Result<StatusChange> {
         self.write()?;
-        self.inner.set_status(order_id, from, to)
+        self.inner.set_status(order_id, from, to, at)
+    }
+    fn ledger_entries(
+        &self,
+        filter: &affiliate_sdk::ledger::EntryFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Entry>> {
+        self.inner.ledger_entries(filter)
     }
     fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
         self.inner.customer(customer_id)
@@ -327,7 +334,7 @@ macro_rules! store_conformance {
                 replay.converted_at += 2 * DAY;
                 assert!(matches!(s.insert_conversion(&replay, None, None).unwrap(), Inserted::Existing(_)));
                 // Status changes keep a record on its day.
-                s.set_status("o-2", Status::Pending, Status::Approved).unwrap();
+                s.set_status("o-2", Status::Pending, Status::Approved, T0).unwrap();
                 stored[2].status = Status::Approved;
                 let ids = |from: u32, to: u32| {
                     let mut v: Vec<String> = s.conversions(from, to).unwrap().into_iter().map(|c| c.order_id).collect();
@@ -352,10 +359,10 @@ macro_rules! store_conformance {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());
                 t.manual(&ManualConversion { order_id: "o-1".into(), amount: "1".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
-                assert!(matches!(s.set_status("o-1", Status::Approved, Status::Paid).unwrap(), StatusChange::Unchanged(c) if c.status == Status::Pending));
-                assert!(matches!(s.set_status("o-1", Status::Pending, Status::Approved).unwrap(), StatusChange::Changed(c) if c.status == Status::Approved));
+                assert!(matches!(s.set_status("o-1", Status::Approved, Status::Paid, T0).unwrap(), StatusChange::Unchanged(c) if c.status == Status::Pending));
+                assert!(matches!(s.set_status("o-1", Status::Pending, Status::Approved, T0).unwrap(), StatusChange::Changed(c) if c.status == Status::Approved));
                 assert_eq!(s.conversion("o-1").unwrap().unwrap().status, Status::Approved);
-                assert_eq!(s.set_status("nope", Status::Pending, Status::Approved).unwrap(), StatusChange::Missing);
+                assert_eq!(s.set_status("nope", Status::Pending, Status::Approved, T0).unwrap(), StatusChange::Missing);
             }
 
             #[test]
@@ -1026,6 +1033,45 @@ macro_rules! store_conformance {
                 assert_eq!(a.conversion("AD-7").unwrap().status, affiliate_sdk::Status::Rejected);
                 assert_eq!(a.conversion("AD-0").unwrap().status, affiliate_sdk::Status::Approved);
                 assert_eq!(a.conversion("AD-skin").unwrap().status, affiliate_sdk::Status::Pending);
+            }
+
+            #[test]
+            fn the_ledger_follows_every_status_and_is_shared() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                // abc123 < mid < boss: 10 % of the sale, 10 % and 5 % of that above.
+                let sale = |id: &str, amount: &str| ManualConversion::sale(id, amount, "USD", "haircare", "abc123");
+                t.manual(&sale("L-1", "100.00")).unwrap();
+                t.manual(&sale("L-2", "200.00")).unwrap();
+                t.manual(&sale("L-3", "50.00")).unwrap();
+                let rows = |t: &affiliate_sdk::Tracker| -> Vec<(String, i128, i128, i128, i128)> {
+                    t.balances(None, None).unwrap().into_iter()
+                        .map(|(p, _, b)| (p.to_string(), b.pending, b.payable, b.paid, b.clawback)).collect()
+                };
+                assert_eq!(rows(&t), [
+                    ("abc123".into(), 3500, 0, 0, 0),
+                    ("boss".into(), 175, 0, 0, 0),
+                    ("mid".into(), 350, 0, 0, 0),
+                ]);
+                clock.advance_secs(60);
+                t.set_status("L-1", Status::Approved).unwrap();
+                t.set_status("L-2", Status::Approved).unwrap();
+                t.set_status("L-2", Status::Paid).unwrap();
+                t.set_status("L-3", Status::Rejected).unwrap();
+                // Paid by hand, then refunded: clawed back.
+                t.set_status("L-2", Status::Reversed).unwrap();
+                let other = affiliate_sdk::Tracker::open(t.signer().clone(), s.clone()).unwrap();
+                assert_eq!(rows(&other), [
+                    ("abc123".into(), 0, 1000, 2000, 2000),
+                    ("boss".into(), 0, 50, 100, 100),
+                    ("mid".into(), 0, 100, 200, 200),
+                ]);
+                let usd = t.balances(Some("mid"), Some("USD")).unwrap();
+                assert_eq!(usd.len(), 1);
+                assert!(t.balances(Some("mid"), Some("EUR")).unwrap().is_empty());
+                assert_eq!(t.balances(Some("a b"), None).unwrap_err().code(), "malformed");
+                let entries = s.ledger_entries(&affiliate_sdk::ledger::EntryFilter { order_id: Some("L-2".into()), ..Default::default() }).unwrap();
+                assert_eq!(entries.len(), 6, "three commissions, three clawbacks: {entries:?}");
             }
 
             #[test]

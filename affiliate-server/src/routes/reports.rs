@@ -84,6 +84,33 @@ fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
     Ok((q, limit, cursor))
 }
 
+/// `GET /v1/balances?partner&currency`: what each beneficiary earns at every level.
+pub async fn balances(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (mut partner, mut currency) = (None, None);
+    for (name, value) in strict_pairs(query.as_deref().unwrap_or(""))? {
+        match name.as_str() {
+            "partner" => partner = Some(value),
+            "currency" => currency = Some(value),
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected partner, currency",
+                    crate::http::cut(other)
+                )));
+            }
+        }
+    }
+    let rows = blocking(&state, move |t| {
+        t.balances(partner.as_deref(), currency.as_deref())
+    })
+    .await?;
+    let rows: Vec<_> = rows.iter().map(|(p, c, b)| b.to_json(*p, *c)).collect();
+    Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
 /// A CSV answer, downloaded as `name`.
 pub(crate) fn csv_response(name: &str, body: String) -> Response {
     (

@@ -610,3 +610,57 @@ fn every_merchant_endpoint_wants_the_api_key() {
     }
     assert_eq!(app.api_get("/v1/partners/solo").json()["status"], "active");
 }
+
+#[test]
+fn balances_put_each_beneficiary_on_its_own_row() {
+    let app = App::new(&config(""));
+    let sale = |id: &str| {
+        json!({"order_id": id, "amount": "60.00", "currency": "USD", "kind": "sale",
+            "campaign": "haircare", "partner": "abc123"})
+    };
+    for id in ["B-1", "B-2"] {
+        assert_eq!(
+            app.api_post("/v1/conversions/manual", &sale(id)).status,
+            201
+        );
+    }
+    let r = app.api_post(
+        "/v1/conversions/status",
+        &json!({"order_ids": ["B-1"], "status": "approved"}),
+    );
+    assert_eq!(r.status, 200);
+    let r = app.api_get("/v1/balances");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rows = r.json()["rows"].clone();
+    // The child earns its 10 %, the parent its override, each on its own row; stats
+    // by partner put both on the child's row (the commission cost of its sales).
+    assert_eq!(
+        rows,
+        json!([
+            {"partner": "abc123", "currency": "USD", "pending": "6.00", "payable": "6.00",
+             "in_payout": "0.00", "paid": "0.00", "clawback": "0.00"},
+            {"partner": "boss1", "currency": "USD", "pending": "0.60", "payable": "0.60",
+             "in_payout": "0.00", "paid": "0.00", "clawback": "0.00"},
+        ])
+    );
+    let only = app
+        .api_get("/v1/balances?partner=boss1&currency=USD")
+        .json();
+    assert_eq!(only["rows"].as_array().unwrap().len(), 1);
+    for q in [
+        "partner=a%20b",
+        "currency=QQQ",
+        "currency=usd&currency=USD",
+        "sort=x",
+    ] {
+        let r = app.api_get(&format!("/v1/balances?{q}"));
+        assert_eq!((r.status, r.code()), (400, "malformed".into()), "{q}");
+    }
+    let r = app.send(
+        "GET",
+        "/v1/balances",
+        &[("Authorization", "Bearer wrong")],
+        "",
+    );
+    assert_eq!(r.status, 401);
+}

@@ -297,6 +297,33 @@ impl Tracker {
             .collect::<PyResult<_>>()?)
     }
 
+    /// What each beneficiary earns at every level: one dict per partner and currency
+    /// with `pending`, `payable`, `in_payout`, `paid` and `clawback` as `Decimal`.
+    #[pyo3(signature = (*, partner = None, currency = None))]
+    fn balances<'py>(
+        &self,
+        py: Python<'py>,
+        partner: Option<&str>,
+        currency: Option<&str>,
+    ) -> Result<Vec<Bound<'py, PyDict>>> {
+        let rows = py.detach(|| self.inner.balances(partner, currency))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (p, c, b) in rows {
+            let d = PyDict::new(py);
+            d.set_item("partner", p.as_str())?;
+            d.set_item("currency", c.code())?;
+            let json = b.to_json(p, c);
+            for k in ["pending", "payable", "in_payout", "paid", "clawback"] {
+                d.set_item(
+                    k,
+                    crate::values::decimal(py, json[k].as_str().unwrap_or("0"))?,
+                )?;
+            }
+            out.push(d);
+        }
+        Ok(out)
+    }
+
     /// Approves the pending conversions whose campaign's `approve_after_days` have
     /// passed; returns how many this call approved (each conversion once, whichever
     /// process runs it).

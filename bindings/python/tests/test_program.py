@@ -119,3 +119,19 @@ def test_approve_due_approves_past_the_period_once(keys: Keyring, clock: FixedCl
     clock.advance(86_400)
     assert t.approve_due() == 1 and t.approve_due() == 0
     assert t.conversion("A-1").status == "approved"
+
+
+def test_balances_put_each_beneficiary_on_its_own_row(tracker: Tracker) -> None:
+    from decimal import Decimal
+
+    tracker.manual("B-1", amount="100.00", currency="USD", campaign="haircare", partner="abc123")
+    tracker.set_status("B-1", "approved")
+    rows = {r["partner"]: r for r in tracker.balances()}
+    # abc123 earns 10 %, mid1 10 % of that, boss1 5 % of that: each on its own row.
+    assert rows["abc123"]["payable"] == Decimal("10.00")
+    assert rows["mid1"]["payable"] == Decimal("1.00")
+    assert rows["boss1"]["payable"] == Decimal("0.50")
+    assert rows["boss1"]["pending"] == Decimal("0.00") and rows["boss1"]["currency"] == "USD"
+    assert tracker.balances(partner="mid1", currency="EUR") == []
+    with pytest.raises(sdk.Malformed):
+        tracker.balances(currency="QQQ")

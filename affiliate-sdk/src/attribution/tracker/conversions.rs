@@ -362,7 +362,10 @@ impl Tracker {
                     to: status.as_str(),
                 });
             }
-            match self.store.set_status(order_id, current.status, status)? {
+            match self
+                .store
+                .set_status(order_id, current.status, status, self.clock.now())?
+            {
                 StatusChange::Changed(c) => return Ok(c),
                 StatusChange::Unchanged(_) => {}
                 StatusChange::Missing => {
@@ -421,7 +424,7 @@ impl Tracker {
                 // Another tracker may have approved (or someone rejected) it meanwhile.
                 if let StatusChange::Changed(_) =
                     self.store
-                        .set_status(&c.order_id, Status::Pending, Status::Approved)?
+                        .set_status(&c.order_id, Status::Pending, Status::Approved, now)?
                 {
                     approved += 1;
                 }

@@ -5,6 +5,7 @@
 //! Conversions are in `conversions.rs`.
 
 mod conversions;
+mod ledger;
 mod program;
 
 pub use program::ConfigEntryError;

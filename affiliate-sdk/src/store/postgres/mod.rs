@@ -51,6 +51,8 @@ use r2d2_postgres::postgres::{self, Client};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod connect;
+mod ledger;
+mod program;
 mod rows;
 mod schema;
 #[cfg(test)]
@@ -323,6 +325,7 @@ impl Store for PostgresStore {
             _ => None,
         };
         let day = day_i32(day_of(conversion.converted_at));
+        let entries = crate::ledger::entries_of(conversion);
         let click = conversion.click_id.map(|c| c.as_bytes().to_vec());
         let cap = per_click_cap.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
         self.inner.attempt_again(|c, retry| {
@@ -354,6 +357,7 @@ impl Store for PostgresStore {
                              VALUES ($1, $2)",
                             &[&conversion.order_id, &stored],
                         )?;
+                        ledger::remove_order(&mut tx, &conversion.order_id)?;
                         tx.execute(
                             "UPDATE affiliate_conversions SET day = $2, status = $3, record = $4
                              WHERE order_id = $1",
@@ -397,6 +401,7 @@ impl Store for PostgresStore {
                         None
                     }
                 };
+                ledger::write(&mut tx, &entries)?;
                 if let Some((customer, binding)) = &bind {
                     let current = tx
                         .query_opt(
@@ -441,7 +446,13 @@ impl Store for PostgresStore {
             .attempt(|c| Ok(read_conversion(c, order_id)?.map(|(_, conv)| conv)))
     }
 
-    fn set_status(&self, order_id: &str, from: Status, to: Status) -> Result<StatusChange> {
+    fn set_status(
+        &self,
+        order_id: &str,
+        from: Status,
+        to: Status,
+        at: u64,
+    ) -> Result<StatusChange> {
         self.inner.attempt_again(|c, retry| {
             let Some((_, mut conv)) = read_conversion(c, order_id)? else {
                 return Ok(StatusChange::Missing);
@@ -451,14 +462,22 @@ impl Store for PostgresStore {
             }
             conv.status = to;
             let text = serde_json::to_string(&conv).map_err(|_| Failure::Corrupt("conversion"))?;
-            let changed = c.execute(
+            // The status and the entries it moves, in one transaction.
+            let mut tx = c.transaction()?;
+            let changed = tx.execute(
                 "UPDATE affiliate_conversions SET status = $3, record = $4
                  WHERE order_id = $1 AND status = $2",
                 &[&order_id, &from.as_str(), &to.as_str(), &text],
             )?;
             if changed == 1 {
+                let mut mine = ledger::read_order(&mut tx, order_id)?;
+                let clawbacks = crate::ledger::apply_status(&mut mine, to, at);
+                ledger::write(&mut tx, &mine)?;
+                ledger::write(&mut tx, &clawbacks)?;
+                tx.commit()?;
                 return Ok(StatusChange::Changed(conv));
             }
+            drop(tx);
             match read_conversion(c, order_id)? {
                 // Our own change, committed by an attempt whose answer was lost.
                 Some((stored, current)) if retry && stored == text => {
@@ -513,171 +532,34 @@ impl Store for PostgresStore {
     }
 
     fn program_version(&self) -> Result<u64> {
-        self.inner.attempt(|c| {
-            let row = c.query_one("SELECT version FROM affiliate_program_version", &[])?;
-            Ok(to_u64(row.get(0)))
-        })
+        self.program_version_in_db()
     }
 
     fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
-        self.inner.attempt_again(|c, _retry| {
-            let mut tx = c.transaction()?;
-            // The version row first: program writers take turns, so versions follow
-            // the order of the writes every server sees.
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
-            let current: Option<String> = tx
-                .query_opt(
-                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
-                    &[&kind.as_str(), &key],
-                )?
-                .map(|r| r.get(0));
-            if let Some(stored) = &current {
-                // The same record again (a config applied at every start, or our own
-                // write whose answer was lost): nothing to do.
-                if stored == json {
-                    return Ok(true);
-                }
-                if only_new {
-                    return Ok(false);
-                }
-            }
-            tx.execute(
-                "INSERT INTO affiliate_program (kind, key, record) VALUES ($1, $2, $3)
-                 ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record",
-                &[&kind.as_str(), &key, &json],
-            )?;
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
-            tx.commit()?;
-            Ok(true)
-        })
+        self.put_record_in_db(kind, key, json, only_new)
     }
 
     fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
-        self.inner.attempt_again(|c, _retry| {
-            let mut tx = c.transaction()?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
-            let current: Option<String> = tx
-                .query_opt(
-                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
-                    &[&kind.as_str(), &key],
-                )?
-                .map(|r| r.get(0));
-            // Already the new record: a retry whose first answer was lost, or the same
-            // change made twice.
-            if current.as_deref() == Some(json) {
-                return Ok(true);
-            }
-            if current.as_deref() != Some(expected) {
-                return Ok(false);
-            }
-            tx.execute(
-                "UPDATE affiliate_program SET record = $3 WHERE kind = $1 AND key = $2",
-                &[&kind.as_str(), &key, &json],
-            )?;
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
-            tx.commit()?;
-            Ok(true)
-        })
+        self.swap_record_in_db(kind, key, expected, json)
     }
 
     fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
-        self.inner.attempt_again(|c, _retry| {
-            let mut tx = c.transaction()?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
-            // A retry whose first attempt removed the row finds none: `false`, which
-            // the caller reads as "not there" (it is not).
-            let removed = tx.execute(
-                "DELETE FROM affiliate_program WHERE kind = $1 AND key = $2",
-                &[&kind.as_str(), &key],
-            )?;
-            if removed == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
-            tx.commit()?;
-            Ok(true)
-        })
+        self.delete_record_in_db(kind, key)
     }
 
     fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
-        let (mut kinds, mut keys, mut jsons) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut gone_kinds, mut gone_keys) = (Vec::new(), Vec::new());
-        for (kind, key, json) in records {
-            match json {
-                Some(json) => {
-                    kinds.push(kind.as_str());
-                    keys.push(key.as_str());
-                    jsons.push(json.as_str());
-                }
-                None => {
-                    gone_kinds.push(kind.as_str());
-                    gone_keys.push(key.as_str());
-                }
-            }
-        }
-        self.inner.attempt_again(|c, _retry| {
-            let mut tx = c.transaction()?;
-            // A whole configuration may take longer than a request's 5 s budget.
-            tx.batch_execute("SET LOCAL statement_timeout = '120s'")?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
-            // One statement each way; rows equal to what is stored are left alone, so
-            // a configuration applied again changes nothing.
-            let written = tx.execute(
-                "INSERT INTO affiliate_program (kind, key, record)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-                 ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record
-                 WHERE affiliate_program.record IS DISTINCT FROM EXCLUDED.record",
-                &[&kinds, &keys, &jsons],
-            )?;
-            let removed = tx.execute(
-                "DELETE FROM affiliate_program p
-                 USING unnest($1::text[], $2::text[]) AS g(kind, key)
-                 WHERE p.kind = g.kind AND p.key = g.key",
-                &[&gone_kinds, &gone_keys],
-            )?;
-            let changed = written + removed;
-            if changed > 0 {
-                tx.execute(
-                    "UPDATE affiliate_program_version SET version = version + 1",
-                    &[],
-                )?;
-            }
-            tx.commit()?;
-            Ok(usize::try_from(changed).unwrap_or(usize::MAX))
-        })
+        self.put_records_in_db(records)
     }
 
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        self.inner.attempt(|c| {
-            Ok(c.query(
-                "SELECT key, record FROM affiliate_program WHERE kind = $1 ORDER BY key",
-                &[&kind.as_str()],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
-        })
+        self.records_in_db(kind)
+    }
+
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.inner.attempt(|c| ledger::entries(c, filter))
     }
 
     fn flush(&self) -> Result<()> {

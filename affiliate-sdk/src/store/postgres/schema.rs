@@ -66,7 +66,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO affiliate_program_version (version) VALUES (0);
 ",
+    "
+    CREATE TABLE affiliate_ledger (
+        order_id TEXT NOT NULL,
+        level SMALLINT NOT NULL,
+        kind TEXT NOT NULL,
+        partner TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (order_id, level, kind)
+    );
+    CREATE INDEX affiliate_ledger_partner ON affiliate_ledger (partner, currency);
+",
 ];
+
+/// The migration that made the ledger: the conversions stored before it get their
+/// entries in the same transaction.
+const LEDGER_MIGRATION: i32 = 5;
 
 /// How long the id of a written click batch is kept: a batch whose commit answer was
 /// lost is recognised when it is written again within this time (the writer retries
@@ -89,6 +105,9 @@ pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         if version > current {
             tx.batch_execute(sql)?;
+            if version == LEDGER_MIGRATION {
+                super::ledger::backfill(&mut tx)?;
+            }
             tx.execute(
                 "INSERT INTO affiliate_schema (version) VALUES ($1)",
                 &[&version],

@@ -191,6 +191,15 @@ fn an_older_schema_migrates_and_keeps_its_data() {
         .get(0);
     assert_eq!(version, i32::try_from(schema::MIGRATIONS.len()).unwrap());
     assert_eq!(store.conversion("OLD-1").unwrap(), Some(old));
+    // The ledger, which that release did not keep, is built in the migration.
+    let entries = store
+        .ledger_entries(&crate::ledger::EntryFilter::default())
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].amount_minor, entries[0].state),
+        (499, crate::ledger::EntryState::Payable)
+    );
     assert_eq!(store.program_version().unwrap(), 0);
     assert!(
         store

@@ -340,6 +340,11 @@ class Tracker:
     ) -> Tuple[List[Conversion], Optional[str]]:
         """One page of conversions, newest first, and the cursor of the next."""
         ...
+    def balances(
+        self, *, partner: Optional[str] = None, currency: Optional[str] = None
+    ) -> List[Dict[str, Union[str, Decimal]]]:
+        """What each beneficiary earns: ``pending``, ``payable``, ``in_payout``, ``paid``, ``clawback``."""
+        ...
     def approve_due(self) -> int:
         """Approves pending conversions past their campaign's ``approve_after_days``."""
         ...
