@@ -156,7 +156,7 @@
     if (!ids.length) { say('review-status-line', 'Select conversions first.', true); return; }
     api('POST', '/v1/conversions/status', { order_ids: ids, status: status }).then(function (r) {
       var failed = r.results.filter(function (x) { return x.error; });
-      return loadConversions(false).then(function () {
+      return Promise.all([loadConversions(false), loadBalances()]).then(function () {
         say('review-status-line', (ids.length - failed.length) + ' ' + status + (failed.length
           ? '; refused: ' + failed.map(function (x) { return x.order_id + ' (' + x.error.code + ')'; }).join(', ') : '') + '.', failed.length > 0);
       });
@@ -183,10 +183,27 @@
       .catch(function (e) { say('review-status-line', e.message, true); });
   }
 
+  // Each beneficiary on its own row: a parent's overrides are the parent's.
+  function loadBalances() {
+    return api('GET', '/v1/balances').then(function (r) {
+      var body = $('balances').tBodies[0];
+      body.textContent = '';
+      r.rows.forEach(function (b) {
+        var tr = document.createElement('tr');
+        tr.dataset.partner = b.partner;
+        tr.dataset.currency = b.currency;
+        [b.partner, b.currency, b.pending, b.payable, b.in_payout, b.paid, b.clawback].forEach(function (v, i) {
+          cell(tr, v, i === 1 ? 'text' : ['', '', 'pending', 'payable', 'in-payout', 'paid', 'clawback'][i]);
+        });
+        body.appendChild(tr);
+      });
+    });
+  }
+
   function loadAll() {
     if (!key()) return;
     document.body.removeAttribute('data-program');
-    Promise.all([loadCampaigns(), loadPartners(false), loadConversions(false)])
+    Promise.all([loadCampaigns(), loadPartners(false), loadConversions(false), loadBalances()])
       .then(function () { document.body.setAttribute('data-program', 'ready'); })
       .catch(function (e) { fail(e); document.body.setAttribute('data-program', 'error'); });
   }

@@ -242,6 +242,12 @@ test('conversions: filter, approve and reject in bulk, download the CSV', async 
   await page.waitForFunction(() => /2 approved/.test(document.getElementById('review-status-line').textContent));
   assert.deepEqual(await shown(), [['D-2', 'pending']]);
   assert.equal((await apiGet('/v1/conversions/D-1')).status, 'approved');
+  // Balances: abc123's 10 % of the approved 49.90 is payable, its parent's override
+  // on its own row.
+  const payable = (p) => page.$eval(`#balances tr[data-partner="${p}"][data-currency="USD"] .payable`, (td) => td.textContent);
+  assert.equal(await payable('abc123'), '4.99');
+  assert.equal(await payable('boss1'), '0.50');
+  assert.equal(await page.$eval('#balances tr[data-partner="abc123"][data-currency="USD"] .pending', (td) => td.textContent), '10.00');
   await page.check('tr[data-order="D-2"] .pick');
   await page.click('#review-reject');
   await page.waitForFunction(() => /1 rejected/.test(document.getElementById('review-status-line').textContent));
