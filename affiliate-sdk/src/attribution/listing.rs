@@ -79,16 +79,11 @@ pub(crate) fn conversions_page(
         })
         .transpose()?;
     all.retain(|c| query.matches(c));
-    let key = |c: &Conversion| {
-        (
-            std::cmp::Reverse(c.converted_at),
-            std::cmp::Reverse(c.order_id.clone()),
-        )
-    };
-    all.sort_by_cached_key(key);
+    newest_first(&mut all);
     let start = after.map_or(0, |(at, id)| {
-        let a = (std::cmp::Reverse(at), std::cmp::Reverse(id));
-        all.partition_point(|c| key(c) <= a)
+        use std::cmp::Reverse;
+        let a = (Reverse(at), Reverse(id.as_str()));
+        all.partition_point(|c| (Reverse(c.converted_at), Reverse(c.order_id.as_str())) <= a)
     });
     let rest = all.len().saturating_sub(start);
     let conversions: Vec<Conversion> = all.drain(start..).take(limit).collect();
@@ -101,6 +96,12 @@ pub(crate) fn conversions_page(
         conversions,
         next_cursor,
     })
+}
+
+/// Sorts conversions newest first, ties by order id (descending): the order of every
+/// listing and CSV file.
+pub(crate) fn newest_first(all: &mut [Conversion]) {
+    all.sort_by(|a, b| (b.converted_at, &b.order_id).cmp(&(a.converted_at, &a.order_id)));
 }
 
 /// Which partners a listing holds.

@@ -95,21 +95,8 @@ pub async fn bulk_status(
 ) -> ApiResult<Json<serde_json::Value>> {
     let BulkBody { order_ids, status } = json_body_max(body, BULK_BODY_BYTES).await?;
     let status: Status = status.parse()?;
-    let results = blocking(&state, move |t| t.set_statuses(&order_ids, status)).await?;
-    let mut changed = 0;
-    let results: Vec<serde_json::Value> = results
-        .into_iter()
-        .map(|(order_id, r)| match r {
-            Ok(c) => {
-                changed += 1;
-                serde_json::json!({"order_id": order_id, "status": c.status})
-            }
-            Err(e) => serde_json::json!({
-                "order_id": order_id,
-                "error": {"code": e.code(), "message": e.to_string()},
-            }),
-        })
-        .collect();
+    let results = blocking(&state, move |t| t.set_statuses_json(&order_ids, status)).await?;
+    let changed = results.iter().filter(|r| r.get("error").is_none()).count();
     tracing::info!(status = %status.as_str(), changed, asked = results.len(), "bulk status");
     Ok(Json(serde_json::json!({ "results": results })))
 }

@@ -283,17 +283,10 @@ impl Tracker {
         status: &str,
     ) -> Result<Vec<Bound<'py, PyAny>>> {
         let status: core::Status = status.parse()?;
-        let results = py.detach(|| self.inner.set_statuses(&order_ids, status))?;
+        let results = py.detach(|| self.inner.set_statuses_json(&order_ids, status))?;
         Ok(results
-            .into_iter()
-            .map(|(order_id, r)| {
-                let json = match r {
-                    Ok(c) => serde_json::json!({"order_id": order_id, "status": c.status}),
-                    Err(e) => serde_json::json!({"order_id": order_id,
-                        "error": {"code": e.code(), "message": e.to_string()}}),
-                };
-                json_to_py(py, &json)
-            })
+            .iter()
+            .map(|json| json_to_py(py, json))
             .collect::<PyResult<_>>()?)
     }
 

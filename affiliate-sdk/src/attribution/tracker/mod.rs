@@ -4,12 +4,14 @@
 //! attribution checks, the catalogue's commissions) and the tracker records it.
 //! Conversions are in `conversions.rs`.
 
+mod config;
 mod conversions;
 mod ledger;
 mod program;
+mod review;
 
-pub use program::ConfigEntryError;
-pub(crate) use program::Managed;
+pub use config::ConfigEntryError;
+pub(crate) use config::Managed;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
@@ -341,15 +343,20 @@ impl Tracker {
         })
     }
 
-    /// A report; see [`StatsQuery`].
-    pub fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>> {
-        let from = query.from_day.unwrap_or(0);
-        let to = query
-            .to_day
-            .unwrap_or_else(|| day_of(self.clock.now()).saturating_add(1));
+    /// The days a report or listing covers: `from` (default the first) to `to`
+    /// (default tomorrow, so a clock a little behind the store's loses nothing).
+    fn day_range(&self, from: Option<u32>, to: Option<u32>) -> Result<(u32, u32)> {
+        let from = from.unwrap_or(0);
+        let to = to.unwrap_or_else(|| day_of(self.clock.now()).saturating_add(1));
         if from > to {
             return Err(Error::malformed("date", "from is after to"));
         }
+        Ok((from, to))
+    }
+
+    /// A report; see [`StatsQuery`].
+    pub fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>> {
+        let (from, to) = self.day_range(query.from_day, query.to_day)?;
         let counters = self.store.counters(from, to, query.campaign.as_ref())?;
         let conversions = self.store.conversions(from, to)?;
         let mut q = query.clone();

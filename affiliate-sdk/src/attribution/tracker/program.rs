@@ -1,49 +1,26 @@
 //! The program the tracker runs: campaigns, partners, coupons and ads, written
 //! through to the store (where every tracker on it finds them) and kept in the
-//! snapshot the click path reads; and the merchant's listings over it.
+//! snapshot the click path reads. A configuration file's part is `config.rs`; the
+//! merchant's listings over it are `review.rs`.
 
-use std::collections::HashSet;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::Managed;
 use super::Tracker;
 use crate::attribution::catalogue::rename;
-use crate::attribution::listing::{conversions_page, partners_page};
 use crate::attribution::program::{CouponRecord, coupon_code};
 use crate::attribution::{
-    AdSpec, Campaign, CampaignSpec, Catalogue, Conversion, ConversionQuery, ConversionsPage,
-    Coupon, Partner, PartnerQuery, PartnerSpec, PartnersPage, Status, merge_patch,
+    AdSpec, Campaign, CampaignSpec, Catalogue, Coupon, Partner, PartnerSpec, merge_patch,
 };
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::link::Link;
-use crate::store::{RecordKind, day_of};
+use crate::store::RecordKind;
 
 /// The key of the record that lists what the configuration file manages.
-const MANAGED_KEY: &str = "managed_by_config";
-
-/// A configuration entry [`Tracker::apply_config`] refused, or the store error that
-/// stopped it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigEntryError {
-    /// The entry: its kind, its index among the file's entries of that kind, its code.
-    pub entry: Option<(RecordKind, usize, String)>,
-    /// Why.
-    pub error: Error,
-}
-
-impl std::fmt::Display for ConfigEntryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.entry {
-            Some((kind, i, code)) => write!(f, "{}[{i}] ({code:?}): {}", kind.as_str(), self.error),
-            None => self.error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for ConfigEntryError {}
+pub(super) const MANAGED_KEY: &str = "managed_by_config";
 
 /// How a program record is written.
 enum Write {
@@ -55,22 +32,11 @@ enum Write {
     Swap(String),
 }
 
-/// Most order ids one bulk status change takes.
-pub(crate) const MAX_BULK_STATUS: usize = 1000;
-
-/// The campaigns and partners the configuration file manages (the API may not change
-/// them).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Managed {
-    campaigns: HashSet<String>,
-    partners: HashSet<String>,
-}
-
 fn corrupt(what: &str, key: &str) -> Error {
     Error::Store(format!("corrupt {what} record {key:?}"))
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
+pub(super) fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))
 }
 
@@ -135,7 +101,7 @@ impl Tracker {
     }
 
     /// Builds a new snapshot from the store's records and swaps it in.
-    fn reload(&self) -> Result<()> {
+    pub(super) fn reload(&self) -> Result<()> {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         let version = self.store.program_version()?;
         let mut next = Catalogue::new(self.read().param())?;
@@ -439,294 +405,5 @@ impl Tracker {
             .filter(|(k, _)| k.starts_with(&prefix))
             .map(|(k, json)| serde_json::from_str(&json).map_err(|_| corrupt("ad", &k)))
             .collect()
-    }
-
-    /// Applies a configuration file's entries: each campaign and partner is created or
-    /// changed to match (partners in any order, parents found among them), each partner
-    /// holds exactly the coupons its entry lists, and all of them are *managed by
-    /// config* from now on (the API's changes are refused with `managed_by_config`).
-    /// Entries managed before and not listed now become the API's to manage. Everything
-    /// is checked before anything is written, then written in one durable write
-    /// ([`Store::put_records`](crate::Store::put_records)); a refused entry changes
-    /// nothing and is named in the error.
-    pub fn apply_config(
-        &self,
-        campaigns: &[CampaignSpec],
-        partners: &[PartnerSpec],
-    ) -> std::result::Result<(), ConfigEntryError> {
-        let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
-        let store_error = |error| ConfigEntryError { entry: None, error };
-        let mut scratch = self.read().clone();
-        let mut records: Vec<(RecordKind, String, Option<String>)> = Vec::new();
-        for (i, spec) in campaigns.iter().enumerate() {
-            let entry = |error| ConfigEntryError {
-                entry: Some((RecordKind::Campaign, i, spec.code.clone())),
-                error,
-            };
-            let c = scratch.add_campaign(spec).map_err(entry)?;
-            records.push((
-                RecordKind::Campaign,
-                c.code().to_string(),
-                Some(to_json(c.spec()).map_err(entry)?),
-            ));
-        }
-        // Parents before children: add in rounds until nothing more can be added.
-        let mut pending: Vec<(usize, &PartnerSpec)> = partners.iter().enumerate().collect();
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut last = None;
-            pending.retain(|(i, spec)| match scratch.add_partner(spec) {
-                Ok(_) => false,
-                Err(e) => {
-                    last = Some((*i, spec.code.clone(), e));
-                    true
-                }
-            });
-            if pending.len() == before
-                && let Some((i, code, error)) = last
-            {
-                return Err(ConfigEntryError {
-                    entry: Some((RecordKind::Partner, i, code)),
-                    error,
-                });
-            }
-        }
-        for (i, spec) in partners.iter().enumerate() {
-            let entry = |error| ConfigEntryError {
-                entry: Some((RecordKind::Partner, i, spec.code.clone())),
-                error,
-            };
-            let record = PartnerSpec {
-                coupons: Vec::new(),
-                ..spec.clone()
-            };
-            let code = Code::new(&spec.code).map_err(entry)?;
-            records.push((
-                RecordKind::Partner,
-                code.to_string(),
-                Some(to_json(&record).map_err(entry)?),
-            ));
-            let listed: Vec<Code> = spec
-                .coupons
-                .iter()
-                .map(|c| coupon_code(c))
-                .collect::<Result<_>>()
-                .map_err(entry)?;
-            for held in scratch.coupons(Some(&code)) {
-                if listed.contains(&held.code) {
-                    // The file lists it without a campaign: it credits any campaign.
-                    let c = CouponRecord {
-                        code: held.code.to_string(),
-                        partner: code.to_string(),
-                        campaign: None,
-                    };
-                    scratch.remove_coupon(held.code.as_str()).map_err(entry)?;
-                    scratch
-                        .add_coupon(code.as_str(), held.code.as_str(), None)
-                        .map_err(entry)?;
-                    records.push((
-                        RecordKind::Coupon,
-                        c.code.clone(),
-                        Some(to_json(&c).map_err(entry)?),
-                    ));
-                } else {
-                    scratch.remove_coupon(held.code.as_str()).map_err(entry)?;
-                    records.push((RecordKind::Coupon, held.code.to_string(), None));
-                }
-            }
-        }
-        let managed = Managed {
-            campaigns: campaigns.iter().map(|c| c.code.clone()).collect(),
-            partners: partners.iter().map(|p| p.code.clone()).collect(),
-        };
-        // Sorted, so the same set writes the same record (and bumps nothing).
-        let mut listed = (
-            managed.campaigns.iter().collect::<Vec<_>>(),
-            managed.partners.iter().collect::<Vec<_>>(),
-        );
-        listed.0.sort();
-        listed.1.sort();
-        let json = serde_json::json!({"campaigns": listed.0, "partners": listed.1}).to_string();
-        records.push((RecordKind::Meta, MANAGED_KEY.to_owned(), Some(json)));
-        // One write per record: the last entry of a code wins, as in the snapshot.
-        let mut seen = HashSet::new();
-        records.reverse();
-        records.retain(|(kind, key, _)| seen.insert((*kind, key.clone())));
-        records.reverse();
-        let before = self.store.program_version().map_err(store_error)?;
-        let changed = self.store.put_records(&records).map_err(store_error)?;
-        let after = self.store.program_version().map_err(store_error)?;
-        if self.loaded_version.load(Ordering::Acquire) == before
-            && after == before + u64::from(changed > 0)
-        {
-            // Only our write since the snapshot: the scratch catalogue is the store's.
-            *self.write() = scratch;
-            *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
-            self.loaded_version.store(after, Ordering::Release);
-            Ok(())
-        } else {
-            drop(_program);
-            self.reload().map_err(store_error)
-        }
-    }
-
-    /// Whether the configuration file manages this campaign
-    /// ([`RecordKind::Campaign`]) or partner ([`RecordKind::Partner`]).
-    #[must_use]
-    pub fn managed_by_config(&self, kind: RecordKind, code: &str) -> bool {
-        let m = self.managed.read().unwrap_or_else(PoisonError::into_inner);
-        match kind {
-            RecordKind::Campaign => m.campaigns.contains(code),
-            RecordKind::Partner => m.partners.contains(code),
-            _ => false,
-        }
-    }
-
-    fn check_unmanaged(&self, kind: RecordKind, code: &str) -> Result<()> {
-        if self.managed_by_config(kind, code) {
-            return Err(Error::ManagedByConfig(format!("{} {code}", kind.as_str())));
-        }
-        Ok(())
-    }
-
-    /// One page of partners by code, after `cursor` (the `next_cursor` of the page
-    /// before), at most `limit` (1 to 1000).
-    pub fn partners_page(
-        &self,
-        query: &PartnerQuery,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<PartnersPage> {
-        let catalogue = self.read();
-        let mut sorted = catalogue.partner_refs();
-        sorted.sort_unstable_by_key(|p| p.code);
-        partners_page(&sorted, query, limit, cursor)
-    }
-
-    /// One page of conversions, newest first, after `cursor`, at most `limit` (1 to
-    /// 1000). Reads the store.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use affiliate_sdk::*;
-    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
-    /// #     Arc::new(MemoryStore::new()));
-    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
-    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
-    /// for id in ["A-1", "A-2", "A-3"] {
-    ///     tracker.manual(&ManualConversion::sale(id, "10.00", "USD", "haircare", "abc123"))?;
-    /// }
-    /// let q = ConversionQuery { status: Some(Status::Pending), ..ConversionQuery::default() };
-    /// let first = tracker.conversions_page(&q, 2, None)?;
-    /// let second = tracker.conversions_page(&q, 2, first.next_cursor.as_deref())?;
-    /// assert_eq!((first.conversions.len(), second.conversions.len()), (2, 1));
-    /// assert_eq!(second.next_cursor, None);
-    /// # Ok::<(), affiliate_sdk::Error>(())
-    /// ```
-    pub fn conversions_page(
-        &self,
-        query: &ConversionQuery,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<ConversionsPage> {
-        let (from, to) = self.days(query)?;
-        conversions_page(self.store.conversions(from, to)?, query, limit, cursor)
-    }
-
-    /// Every conversion the query matches, newest first (for a CSV file).
-    pub fn conversions_matching(&self, query: &ConversionQuery) -> Result<Vec<Conversion>> {
-        let (from, to) = self.days(query)?;
-        let mut all = self.store.conversions(from, to)?;
-        all.retain(|c| query.matches(c));
-        all.sort_by(|a, b| (b.converted_at, &b.order_id).cmp(&(a.converted_at, &a.order_id)));
-        Ok(all)
-    }
-
-    fn days(&self, query: &ConversionQuery) -> Result<(u32, u32)> {
-        let from = query.from_day.unwrap_or(0);
-        let to = query
-            .to_day
-            .unwrap_or_else(|| day_of(self.clock.now()).saturating_add(1));
-        if from > to {
-            return Err(Error::malformed("date", "from is after to"));
-        }
-        Ok((from, to))
-    }
-
-    /// Sets the status of each order on its own (at most 1000): each answer is the
-    /// conversion after the change or the error for that order id alone.
-    pub fn set_statuses(
-        &self,
-        order_ids: &[String],
-        status: Status,
-    ) -> Result<Vec<(String, Result<Conversion>)>> {
-        if order_ids.is_empty() || order_ids.len() > MAX_BULK_STATUS {
-            return Err(Error::malformed(
-                "order_ids",
-                "must hold 1 to 1000 order ids",
-            ));
-        }
-        Ok(order_ids
-            .iter()
-            .map(|id| (id.clone(), self.set_status(id, status)))
-            .collect())
-    }
-
-    /// A campaign as the API shows it: its spec (amounts as decimal strings) and
-    /// `managed_by_config`.
-    #[must_use]
-    pub fn campaign_json(&self, campaign: &Campaign) -> serde_json::Value {
-        let mut json = serde_json::to_value(campaign.spec()).unwrap_or_default();
-        json["managed_by_config"] = self
-            .managed_by_config(RecordKind::Campaign, campaign.code().as_str())
-            .into();
-        json
-    }
-
-    /// A partner as the API shows it: code, parent, status, profile, its coupons as
-    /// `{code, campaign}` and `managed_by_config`.
-    #[must_use]
-    pub fn partner_json(&self, partner: &Partner) -> serde_json::Value {
-        let coupons: Vec<serde_json::Value> = self
-            .read()
-            .coupons(Some(&partner.code))
-            .iter()
-            .map(|c| serde_json::json!({"code": c.code, "campaign": c.campaign}))
-            .collect();
-        serde_json::json!({
-            "code": partner.code,
-            "parent": partner.parent,
-            "status": partner.status,
-            "name": partner.name,
-            "email": partner.email,
-            "payout_details": partner.payout_details,
-            "postback_url": partner.postback_url,
-            "coupons": coupons,
-            "managed_by_config": self.managed_by_config(RecordKind::Partner, partner.code.as_str()),
-        })
-    }
-
-    /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,
-    /// `unknown_partner` otherwise), with an optional ad and sid.
-    pub fn link(
-        &self,
-        campaign: &str,
-        partner: &str,
-        ad: Option<&str>,
-        sid: Option<&str>,
-    ) -> Result<String> {
-        let url = self.signer.build(campaign, partner, ad, sid)?;
-        let link = Link::new(
-            Code::new(campaign).map_err(|e| rename(e, "campaign"))?,
-            Code::new(partner).map_err(|e| rename(e, "partner"))?,
-        );
-        let catalogue = self.read();
-        if catalogue.campaign_by_code(&link.campaign).is_none() {
-            return Err(Error::UnknownCampaign(campaign.to_owned()));
-        }
-        if catalogue.partner(partner).is_none() {
-            return Err(Error::UnknownPartner(partner.to_owned()));
-        }
-        Ok(url)
     }
 }

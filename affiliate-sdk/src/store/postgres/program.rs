@@ -2,10 +2,32 @@
 //! change takes the version row's lock first, so versions follow the order of the
 //! writes every server sees.
 
+use r2d2_postgres::postgres::Transaction;
+
 use super::PostgresStore;
+use super::connect::Attempt;
 use super::to_u64;
 use crate::error::Result;
 use crate::store::RecordKind;
+
+/// Program writers take turns on the version row, so versions follow the order of
+/// the writes every server sees.
+fn lock_version(tx: &mut Transaction<'_>) -> Attempt<()> {
+    tx.execute(
+        "SELECT version FROM affiliate_program_version FOR UPDATE",
+        &[],
+    )?;
+    Ok(())
+}
+
+/// The version moves by one (in the transaction that changed a record).
+fn bump(tx: &mut Transaction<'_>) -> Attempt<()> {
+    tx.execute(
+        "UPDATE affiliate_program_version SET version = version + 1",
+        &[],
+    )?;
+    Ok(())
+}
 
 impl PostgresStore {
     pub(super) fn program_version_in_db(&self) -> Result<u64> {
@@ -26,10 +48,7 @@ impl PostgresStore {
             let mut tx = c.transaction()?;
             // The version row first: program writers take turns, so versions follow
             // the order of the writes every server sees.
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
+            lock_version(&mut tx)?;
             let current: Option<String> = tx
                 .query_opt(
                     "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
@@ -51,10 +70,7 @@ impl PostgresStore {
                  ON CONFLICT (kind, key) DO UPDATE SET record = EXCLUDED.record",
                 &[&kind.as_str(), &key, &json],
             )?;
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
+            bump(&mut tx)?;
             tx.commit()?;
             Ok(true)
         })
@@ -69,10 +85,7 @@ impl PostgresStore {
     ) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
+            lock_version(&mut tx)?;
             let current: Option<String> = tx
                 .query_opt(
                     "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
@@ -91,10 +104,7 @@ impl PostgresStore {
                 "UPDATE affiliate_program SET record = $3 WHERE kind = $1 AND key = $2",
                 &[&kind.as_str(), &key, &json],
             )?;
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
+            bump(&mut tx)?;
             tx.commit()?;
             Ok(true)
         })
@@ -103,10 +113,7 @@ impl PostgresStore {
     pub(super) fn delete_record_in_db(&self, kind: RecordKind, key: &str) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
+            lock_version(&mut tx)?;
             // A retry whose first attempt removed the row finds none: `false`, which
             // the caller reads as "not there" (it is not).
             let removed = tx.execute(
@@ -116,10 +123,7 @@ impl PostgresStore {
             if removed == 0 {
                 return Ok(false);
             }
-            tx.execute(
-                "UPDATE affiliate_program_version SET version = version + 1",
-                &[],
-            )?;
+            bump(&mut tx)?;
             tx.commit()?;
             Ok(true)
         })
@@ -148,10 +152,7 @@ impl PostgresStore {
             let mut tx = c.transaction()?;
             // A whole configuration may take longer than a request's 5 s budget.
             tx.batch_execute("SET LOCAL statement_timeout = '120s'")?;
-            tx.execute(
-                "SELECT version FROM affiliate_program_version FOR UPDATE",
-                &[],
-            )?;
+            lock_version(&mut tx)?;
             // One statement each way; rows equal to what is stored are left alone, so
             // a configuration applied again changes nothing.
             let written = tx.execute(
@@ -169,10 +170,7 @@ impl PostgresStore {
             )?;
             let changed = written + removed;
             if changed > 0 {
-                tx.execute(
-                    "UPDATE affiliate_program_version SET version = version + 1",
-                    &[],
-                )?;
+                bump(&mut tx)?;
             }
             tx.commit()?;
             Ok(usize::try_from(changed).unwrap_or(usize::MAX))

@@ -7,6 +7,18 @@ use super::{PROGRAM_VERSION, SledStore, corrupt, record_key, store_err};
 use crate::error::Result;
 use crate::store::RecordKind;
 
+/// Inside a program transaction: the version moves by one.
+fn bump(
+    t: &sled::transaction::TransactionalTree,
+) -> sled::transaction::ConflictableTransactionResult<(), ()> {
+    let version = t
+        .get(PROGRAM_VERSION)?
+        .and_then(|v| v.as_ref().try_into().ok())
+        .map_or(0, u64::from_be_bytes);
+    t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+    Ok(())
+}
+
 impl SledStore {
     pub(super) fn program_version_in_tree(&self) -> Result<u64> {
         Ok(self
@@ -36,11 +48,7 @@ impl SledStore {
                     return Ok(false);
                 }
                 t.insert(rk.as_slice(), json.as_bytes())?;
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                bump(t)?;
                 Ok(true)
             })
             .map_err(|e: TransactionError<()>| match e {
@@ -70,11 +78,7 @@ impl SledStore {
                     return Ok(false);
                 }
                 t.insert(rk.as_slice(), json.as_bytes())?;
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                bump(t)?;
                 Ok(true)
             })
             .map_err(|e: TransactionError<()>| match e {
@@ -93,11 +97,7 @@ impl SledStore {
                 if t.remove(rk.as_slice())?.is_none() {
                     return Ok(false);
                 }
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                bump(t)?;
                 Ok(true)
             })
             .map_err(|e: TransactionError<()>| match e {
@@ -136,11 +136,7 @@ impl SledStore {
         self.program.apply_batch(batch).map_err(store_err)?;
         self.program
             .transaction(|t| {
-                let version = t
-                    .get(PROGRAM_VERSION)?
-                    .and_then(|v| v.as_ref().try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                t.insert(PROGRAM_VERSION, &(version + 1).to_be_bytes())?;
+                bump(t)?;
                 Ok(())
             })
             .map_err(|e: TransactionError<()>| match e {

@@ -1,0 +1,170 @@
+//! The merchant's views of the program and of conversions: partner and conversion
+//! listings a page at a time, bulk status changes, the API's JSON of campaigns and
+//! partners, and links for known codes.
+
+use super::Tracker;
+use crate::attribution::catalogue::rename;
+use crate::attribution::listing::{conversions_page, newest_first, partners_page};
+use crate::attribution::{
+    Campaign, Conversion, ConversionQuery, ConversionsPage, Partner, PartnerQuery, PartnersPage,
+    Status,
+};
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::store::RecordKind;
+
+/// Most order ids one bulk status change takes.
+pub(crate) const MAX_BULK_STATUS: usize = 1000;
+
+impl Tracker {
+    /// One page of partners by code, after `cursor` (the `next_cursor` of the page
+    /// before), at most `limit` (1 to 1000).
+    pub fn partners_page(
+        &self,
+        query: &PartnerQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<PartnersPage> {
+        let catalogue = self.read();
+        let mut sorted = catalogue.partner_refs();
+        sorted.sort_unstable_by_key(|p| p.code);
+        partners_page(&sorted, query, limit, cursor)
+    }
+
+    /// One page of conversions, newest first, after `cursor`, at most `limit` (1 to
+    /// 1000). Reads the store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// for id in ["A-1", "A-2", "A-3"] {
+    ///     tracker.manual(&ManualConversion::sale(id, "10.00", "USD", "haircare", "abc123"))?;
+    /// }
+    /// let q = ConversionQuery { status: Some(Status::Pending), ..ConversionQuery::default() };
+    /// let first = tracker.conversions_page(&q, 2, None)?;
+    /// let second = tracker.conversions_page(&q, 2, first.next_cursor.as_deref())?;
+    /// assert_eq!((first.conversions.len(), second.conversions.len()), (2, 1));
+    /// assert_eq!(second.next_cursor, None);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn conversions_page(
+        &self,
+        query: &ConversionQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<ConversionsPage> {
+        let (from, to) = self.day_range(query.from_day, query.to_day)?;
+        conversions_page(self.store.conversions(from, to)?, query, limit, cursor)
+    }
+
+    /// Every conversion the query matches, newest first (for a CSV file).
+    pub fn conversions_matching(&self, query: &ConversionQuery) -> Result<Vec<Conversion>> {
+        let (from, to) = self.day_range(query.from_day, query.to_day)?;
+        let mut all = self.store.conversions(from, to)?;
+        all.retain(|c| query.matches(c));
+        newest_first(&mut all);
+        Ok(all)
+    }
+
+    /// Sets the status of each order on its own (at most 1000): each answer is the
+    /// conversion after the change or the error for that order id alone.
+    pub fn set_statuses(
+        &self,
+        order_ids: &[String],
+        status: Status,
+    ) -> Result<Vec<(String, Result<Conversion>)>> {
+        if order_ids.is_empty() || order_ids.len() > MAX_BULK_STATUS {
+            return Err(Error::malformed(
+                "order_ids",
+                "must hold 1 to 1000 order ids",
+            ));
+        }
+        Ok(order_ids
+            .iter()
+            .map(|id| (id.clone(), self.set_status(id, status)))
+            .collect())
+    }
+
+    /// [`Tracker::set_statuses`] as every API answers it: per order id, in the order
+    /// given, `{"order_id", "status"}` or `{"order_id", "error": {"code", "message"}}`.
+    pub fn set_statuses_json(
+        &self,
+        order_ids: &[String],
+        status: Status,
+    ) -> Result<Vec<serde_json::Value>> {
+        Ok(self
+            .set_statuses(order_ids, status)?
+            .into_iter()
+            .map(|(order_id, r)| match r {
+                Ok(c) => serde_json::json!({"order_id": order_id, "status": c.status}),
+                Err(e) => serde_json::json!({
+                    "order_id": order_id,
+                    "error": {"code": e.code(), "message": e.to_string()},
+                }),
+            })
+            .collect())
+    }
+
+    /// A campaign as the API shows it: its spec (amounts as decimal strings) and
+    /// `managed_by_config`.
+    #[must_use]
+    pub fn campaign_json(&self, campaign: &Campaign) -> serde_json::Value {
+        let mut json = serde_json::to_value(campaign.spec()).unwrap_or_default();
+        json["managed_by_config"] = self
+            .managed_by_config(RecordKind::Campaign, campaign.code().as_str())
+            .into();
+        json
+    }
+
+    /// A partner as the API shows it: code, parent, status, profile, its coupons as
+    /// `{code, campaign}` and `managed_by_config`.
+    #[must_use]
+    pub fn partner_json(&self, partner: &Partner) -> serde_json::Value {
+        let coupons: Vec<serde_json::Value> = self
+            .read()
+            .coupons(Some(&partner.code))
+            .iter()
+            .map(|c| serde_json::json!({"code": c.code, "campaign": c.campaign}))
+            .collect();
+        serde_json::json!({
+            "code": partner.code,
+            "parent": partner.parent,
+            "status": partner.status,
+            "name": partner.name,
+            "email": partner.email,
+            "payout_details": partner.payout_details,
+            "postback_url": partner.postback_url,
+            "coupons": coupons,
+            "managed_by_config": self.managed_by_config(RecordKind::Partner, partner.code.as_str()),
+        })
+    }
+
+    /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,
+    /// `unknown_partner` otherwise), with an optional ad and sid.
+    pub fn link(
+        &self,
+        campaign: &str,
+        partner: &str,
+        ad: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<String> {
+        let url = self.signer.build(campaign, partner, ad, sid)?;
+        let link = Link::new(
+            Code::new(campaign).map_err(|e| rename(e, "campaign"))?,
+            Code::new(partner).map_err(|e| rename(e, "partner"))?,
+        );
+        let catalogue = self.read();
+        if catalogue.campaign_by_code(&link.campaign).is_none() {
+            return Err(Error::UnknownCampaign(campaign.to_owned()));
+        }
+        if catalogue.partner(partner).is_none() {
+            return Err(Error::UnknownPartner(partner.to_owned()));
+        }
+        Ok(url)
+    }
+}
