@@ -58,6 +58,7 @@ fn click(i: u64, ids: &ClickIdGenerator, links: &[Link], usd: Currency, days: u6
         unique: !i.is_multiple_of(3),
         currency: usd,
         commission_minor: 5,
+        paid_cap: 0,
     }
 }
 
@@ -164,126 +165,307 @@ fn main() {
     let ids = ClickIdGenerator::new();
     let mut table: Vec<(String, f64, f64)> = Vec::new();
 
-    // Clicks.
-    let dir = tempfile::tempdir().unwrap();
-    let sled = SledStore::open(dir.path().join("sled")).unwrap();
-    let records: Vec<ClickRecord> = (0..sizes.clicks)
-        .map(|i| click(i, &ids, &links, usd, 30))
-        .collect();
-    let start = Instant::now();
-    for r in &records {
-        sled.record_click(r).unwrap();
+    let mut notes: Vec<String> = Vec::new();
+    // `STORE_BENCH_ONLY=stats` (clicks, conversions, stats, balances, partner) runs one part.
+    let only = std::env::var("STORE_BENCH_ONLY").ok();
+    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wants("clicks") {
+        // Clicks.
+        let dir = tempfile::tempdir().unwrap();
+        let sled = SledStore::open(dir.path().join("sled")).unwrap();
+        let records: Vec<ClickRecord> = (0..sizes.clicks)
+            .map(|i| click(i, &ids, &links, usd, 30))
+            .collect();
+        let start = Instant::now();
+        for r in &records {
+            sled.record_click(r).unwrap();
+        }
+        let ours = rate(sizes.clicks, start.elapsed());
+        let db = sqlite(&dir.path().join("clicks.db"), "NORMAL");
+        let start = Instant::now();
+        for r in &records {
+            sqlite_click(&db, r);
+        }
+        let theirs = rate(sizes.clicks, start.elapsed());
+        table.push(("click recording".into(), ours, theirs));
+        drop(db);
     }
-    let ours = rate(sizes.clicks, start.elapsed());
-    let db = sqlite(&dir.path().join("clicks.db"), "NORMAL");
-    let start = Instant::now();
-    for r in &records {
-        sqlite_click(&db, r);
-    }
-    let theirs = rate(sizes.clicks, start.elapsed());
-    table.push(("click recording".into(), ours, theirs));
-    drop(db);
-
-    // Durable conversions, 1 and 16 writers.
-    for writers in [1u64, 16] {
-        let per = sizes.conversions / writers;
-        let sub = tempfile::tempdir().unwrap();
-        let sled = SledStore::open(sub.path().join("sled")).unwrap();
-        let ours = conversions_parallel(writers, per, |w, i| {
-            let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
-            assert!(matches!(
-                sled.insert_conversion(&c, None, None).unwrap(),
-                Inserted::New
+    if wants("conversions") {
+        // Durable conversions, 1 and 16 writers.
+        for writers in [1u64, 16] {
+            let per = sizes.conversions / writers;
+            let sub = tempfile::tempdir().unwrap();
+            let sled = SledStore::open(sub.path().join("sled")).unwrap();
+            let ours = conversions_parallel(writers, per, |w, i| {
+                let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
+                assert!(matches!(
+                    sled.insert_conversion(&c, None, None).unwrap(),
+                    Inserted::New
+                ));
+            });
+            let path = sub.path().join("conv.db");
+            drop(sqlite(&path, "FULL"));
+            // One connection shared behind a mutex: with a connection per writer, SQLite's
+            // lock contention (busy waits) makes 16 writers far slower still.
+            let conns = [std::sync::Mutex::new(sqlite(&path, "FULL"))];
+            let theirs = conversions_parallel(writers, per, |w, i| {
+                let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
+                let body = serde_json::to_vec(&c).unwrap();
+                let conn = conns[0].lock().unwrap();
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO conversions VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    )
+                    .unwrap()
+                    .execute(params![c.order_id, body])
+                    .unwrap();
+                assert_eq!(n, 1);
+            });
+            table.push((
+                format!("durable conversions, {writers} writer(s)"),
+                ours,
+                theirs,
             ));
-        });
-        let path = sub.path().join("conv.db");
-        drop(sqlite(&path, "FULL"));
-        // One connection shared behind a mutex: with a connection per writer, SQLite's
-        // lock contention (busy waits) makes 16 writers far slower still.
-        let conns = [std::sync::Mutex::new(sqlite(&path, "FULL"))];
-        let theirs = conversions_parallel(writers, per, |w, i| {
-            let c = conversion(w * 1_000_000 + i, links[i as usize % links.len()], usd);
-            let body = serde_json::to_vec(&c).unwrap();
-            let conn = conns[0].lock().unwrap();
-            let n = conn
-                .prepare_cached("INSERT INTO conversions VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-                .unwrap()
-                .execute(params![c.order_id, body])
+        }
+    }
+    if wants("stats") {
+        // Stats over many clicks.
+        let sub = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(sub.path().join("sled")).unwrap());
+        let db = sqlite(&sub.path().join("stats.db"), "NORMAL");
+        db.execute_batch("BEGIN").unwrap();
+        for i in 0..sizes.stats_clicks {
+            let r = click(i, &ids, &links, usd, 30);
+            store.record_click(&r).unwrap();
+            sqlite_click_in_tx(&db, &r);
+        }
+        db.execute_batch("COMMIT").unwrap();
+        let ring = Keyring::generate().unwrap();
+        let tracker = Tracker::new(
+            LinkSigner::new(ring, "https://t.example/go").unwrap(),
+            store.clone(),
+        );
+        for c in ["haircare", "skincare", "nails", "perfume"] {
+            tracker
+                .add_campaign(&CampaignSpec::new(c, "https://shop.example/", "USD"))
                 .unwrap();
-            assert_eq!(n, 1);
-        });
+        }
+        tracker.add_partner(&PartnerSpec::new("abc123")).unwrap();
+        let query = StatsQuery::new(&[
+            Dimension::Campaign,
+            Dimension::Partner,
+            Dimension::Ad,
+            Dimension::Sid,
+            Dimension::Day,
+        ]);
+        let reps = if full { 1_000 } else { 2 };
+        let start = Instant::now();
+        let mut rows = 0;
+        for _ in 0..reps {
+            let r = tracker.stats(&query).unwrap();
+            assert_eq!(r.iter().map(|r| r.clicks).sum::<u64>(), sizes.stats_clicks);
+            rows = r.len();
+        }
+        let ours = rate(reps, start.elapsed());
+        let start = Instant::now();
+        for _ in 0..reps {
+            let mut stmt = db
+                .prepare_cached(
+                    "SELECT day, campaign, partner, ad, sid, SUM(clicks), SUM(unique_clicks),
+                        SUM(impressions), SUM(click_commission)
+                 FROM counters GROUP BY day, campaign, partner, ad, sid
+                 ORDER BY campaign, partner, ad, sid, day",
+                )
+                .unwrap();
+            let total: i64 = stmt
+                .query_map([], |row| row.get::<_, i64>(5))
+                .unwrap()
+                .map(Result::unwrap)
+                .sum();
+            assert_eq!(total as u64, sizes.stats_clicks);
+        }
+        let theirs = rate(reps, start.elapsed());
         table.push((
-            format!("durable conversions, {writers} writer(s)"),
+            format!(
+                "stats query over {} clicks ({rows} rows)",
+                sizes.stats_clicks
+            ),
             ours,
             theirs,
         ));
     }
-
-    // Stats over many clicks.
-    let sub = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(sub.path().join("sled")).unwrap());
-    let db = sqlite(&sub.path().join("stats.db"), "NORMAL");
-    db.execute_batch("BEGIN").unwrap();
-    for i in 0..sizes.stats_clicks {
-        let r = click(i, &ids, &links, usd, 30);
-        store.record_click(&r).unwrap();
-        sqlite_click_in_tx(&db, &r);
-    }
-    db.execute_batch("COMMIT").unwrap();
-    let ring = Keyring::generate().unwrap();
-    let tracker = Tracker::new(
-        LinkSigner::new(ring, "https://t.example/go").unwrap(),
-        store.clone(),
-    );
-    for c in ["haircare", "skincare", "nails", "perfume"] {
-        tracker
-            .add_campaign(&CampaignSpec::new(c, "https://shop.example/", "USD"))
-            .unwrap();
-    }
-    tracker.add_partner(&PartnerSpec::new("abc123")).unwrap();
-    let query = StatsQuery::new(&[
-        Dimension::Campaign,
-        Dimension::Partner,
-        Dimension::Ad,
-        Dimension::Sid,
-        Dimension::Day,
-    ]);
-    let reps = if full { 20 } else { 2 };
-    let start = Instant::now();
-    let mut rows = 0;
-    for _ in 0..reps {
-        let r = tracker.stats(&query).unwrap();
-        assert_eq!(r.iter().map(|r| r.clicks).sum::<u64>(), sizes.stats_clicks);
-        rows = r.len();
-    }
-    let ours = rate(reps, start.elapsed());
-    let start = Instant::now();
-    for _ in 0..reps {
-        let mut stmt = db
-            .prepare_cached(
-                "SELECT day, campaign, partner, ad, sid, SUM(clicks), SUM(unique_clicks),
-                        SUM(impressions), SUM(click_commission)
-                 FROM counters GROUP BY day, campaign, partner, ad, sid
-                 ORDER BY campaign, partner, ad, sid, day",
-            )
-            .unwrap();
-        let total: i64 = stmt
-            .query_map([], |row| row.get::<_, i64>(5))
-            .unwrap()
-            .map(Result::unwrap)
-            .sum();
-        assert_eq!(total as u64, sizes.stats_clicks);
-    }
-    let theirs = rate(reps, start.elapsed());
-    table.push((
-        format!(
-            "stats query over {} clicks ({rows} rows)",
-            sizes.stats_clicks
-        ),
-        ours,
-        theirs,
+    if wants("balances") {
+        // Balances: every partner's ledger sums, over many conversions (each paying its
+        // partner and that partner's parent). SQLite sums a ledger table with GROUP BY.
+        let (partners, orders) = if full {
+            (10_000u64, 1_000_000u64)
+        } else {
+            (100, 2_000)
+        };
+        let sub = tempfile::tempdir().unwrap();
+        let store = SledStore::open(sub.path().join("sled")).unwrap();
+        let db = sqlite(&sub.path().join("ledger.db"), "OFF");
+        db.execute_batch(
+            "CREATE TABLE ledger (order_id TEXT, level INTEGER, partner TEXT, currency TEXT,
+                              state TEXT, amount INTEGER, PRIMARY KEY (order_id, level));
+         BEGIN",
+        )
+        .unwrap();
+        let code = |p: u64| affiliate_sdk::Code::new(&format!("p{p}")).unwrap();
+        let writers = 64;
+        let orders = orders / writers * writers;
+        let load = Instant::now();
+        conversions_parallel(writers, orders / writers, |w, i| {
+            let n = w * (orders / writers) + i;
+            let p = n % partners;
+            let mut c = conversion(n, Link::new(code(0), code(p)), usd);
+            c.commissions.push(affiliate_sdk::Commission {
+                partner: code(p / 10),
+                level: 1,
+                amount: Money::from_minor(50, usd),
+            });
+            store.insert_conversion(&c, None, None).unwrap();
+        });
+        let loaded = load.elapsed();
+        for n in 0..orders {
+            let p = n % partners;
+            for (level, partner, amount) in [(0, p, 499), (1, p / 10, 50)] {
+                db.prepare_cached("INSERT INTO ledger VALUES (?1, ?2, ?3, 'USD', 'pending', ?4)")
+                    .unwrap()
+                    .execute(params![
+                        format!("order-{n}"),
+                        level,
+                        format!("p{partner}"),
+                        amount
+                    ])
+                    .unwrap();
+            }
+        }
+        db.execute_batch("COMMIT").unwrap();
+        let filter = affiliate_sdk::ledger::EntryFilter::default();
+        let reps = if full { 20 } else { 2 };
+        let start = Instant::now();
+        for _ in 0..reps {
+            let b = store.balances(&filter).unwrap();
+            assert_eq!(b.len() as u64, partners);
+            let total: i128 = b.values().map(|b| b.pending).sum();
+            assert_eq!(total, i128::from(orders) * 549);
+        }
+        let one_read = start.elapsed() / reps as u32;
+        notes.push(format!(
+        "balances read once: {:.1} ms (goal < 1 s); the {orders} conversions took {:.0} s to record",
+        one_read.as_secs_f64() * 1e3,
+        loaded.as_secs_f64()
     ));
-
+        let ours = rate(reps, start.elapsed());
+        let start = Instant::now();
+        for _ in 0..reps {
+            let mut stmt = db
+                .prepare_cached(
+                    "SELECT partner, currency, state, SUM(amount) FROM ledger
+                 GROUP BY partner, currency, state",
+                )
+                .unwrap();
+            let total: i64 = stmt
+                .query_map([], |row| row.get::<_, i64>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .sum();
+            assert_eq!(total as u64, orders * 549);
+        }
+        let theirs = rate(reps, start.elapsed());
+        table.push((
+            format!("balances: {partners} partners, {orders} conversions"),
+            ours,
+            theirs,
+        ));
+    }
+    if wants("partner") {
+        // A partner's own report: a parent with 100 children among 1,000 other partners,
+        // 1,000,000 clicks in the store; its stats by partner, sid and day, many times.
+        let (children, others, clicks) = if full {
+            (100u64, 1_000u64, 1_000_000u64)
+        } else {
+            (10, 20, 5_000)
+        };
+        let sub = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(sub.path().join("sled")).unwrap());
+        let tracker = Tracker::new(
+            LinkSigner::new(Keyring::generate().unwrap(), "https://t.example/go").unwrap(),
+            store.clone(),
+        );
+        tracker
+            .add_campaign(&CampaignSpec::new(
+                "haircare",
+                "https://shop.example/",
+                "USD",
+            ))
+            .unwrap();
+        tracker.add_partner(&PartnerSpec::new("parent")).unwrap();
+        let mut codes = Vec::new();
+        for i in 0..children {
+            let code = format!("kid{i}");
+            tracker
+                .add_partner(&PartnerSpec {
+                    parent: Some("parent".into()),
+                    ..PartnerSpec::new(&code)
+                })
+                .unwrap();
+            codes.push(code);
+        }
+        for i in 0..others {
+            let code = format!("other{i}");
+            tracker.add_partner(&PartnerSpec::new(&code)).unwrap();
+            codes.push(code);
+        }
+        let sids = ["kw1", "kw2", "kw3"];
+        for i in 0..clicks {
+            let p = &codes[(i * 7919 % codes.len() as u64) as usize];
+            let link = Link::parse("haircare", p, None, Some(sids[(i % 3) as usize])).unwrap();
+            let at = T0 + (i % 30) * 86_400;
+            store
+                .record_click(&ClickRecord {
+                    click_id: ids.next(at * 1000).unwrap(),
+                    link,
+                    at,
+                    unique: true,
+                    currency: usd,
+                    commission_minor: 0,
+                    paid_cap: 0,
+                })
+                .unwrap();
+            if i % 20_000 == 19_999 {
+                // Written out as it goes: a click buffer that fills drops clicks.
+                store.flush().unwrap();
+            }
+        }
+        store.flush().unwrap();
+        let parent = affiliate_sdk::Code::new("parent").unwrap();
+        let q = StatsQuery::new(&[Dimension::Partner, Dimension::Sid, Dimension::Day]);
+        let mut took = Vec::new();
+        let reps = if full { 200 } else { 5 };
+        for _ in 0..reps {
+            let start = Instant::now();
+            let rows = tracker.partner_stats(parent, &q).unwrap();
+            took.push(start.elapsed());
+            assert!(
+                rows.iter()
+                    .all(|r| r.get(Dimension::Partner).unwrap().starts_with("kid"))
+            );
+        }
+        took.sort();
+        let merchant = Instant::now();
+        let counted: u64 = tracker.stats(&q).unwrap().iter().map(|r| r.clicks).sum();
+        let merchant = merchant.elapsed();
+        notes.push(format!(
+        "partner stats (a parent of {children} among {} partners, {counted} clicks stored, by partner, sid, day): \
+         p50 {:.1} ms, p99 {:.1} ms; the merchant's whole report {:.1} ms",
+        children + others + 1,
+        took[took.len() / 2].as_secs_f64() * 1e3,
+        took[(took.len() * 99 / 100).min(took.len() - 1)].as_secs_f64() * 1e3,
+        merchant.as_secs_f64() * 1e3
+    ));
+    }
     println!(
         "== store: SledStore vs SQLite (rusqlite {}), operations per second ==",
         rusqlite::version()
@@ -299,6 +481,9 @@ fn main() {
         );
     }
     println!("targets: click recording >= 3x; durable conversions with 16 writers >= 1x");
+    for n in &notes {
+        println!("{n}");
+    }
 }
 
 fn sqlite_click_in_tx(c: &Connection, r: &ClickRecord) {

@@ -192,6 +192,16 @@ pub enum KeyError {
     Random,
 }
 
+/// `s` cut to at most `max` bytes (on a character boundary), for an error message or a
+/// log of attempts.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ClaimsError, ERROR_CODES, Error};

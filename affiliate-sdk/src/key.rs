@@ -4,9 +4,10 @@
 //! *current* key signs; every key in the ring verifies, so a key can be rotated in
 //! (add it, make it current) and later out (remove it: what it signed stops verifying).
 //!
-//! Every tag is bound to its purpose by a label in the HMAC input. Link, order and
-//! postback messages start with theirs (`affiliate-sdk:link:v1\0`,
-//! `affiliate-sdk:order:v1\0`, `affiliate-sdk:postback:v1\0`);
+//! Every tag is bound to its purpose by a label in the HMAC input. Link, order,
+//! postback and portal messages start with theirs (`affiliate-sdk:link:v1\0`,
+//! `affiliate-sdk:order:v1\0`, `affiliate-sdk:postback:v1\0`,
+//! `affiliate-sdk:portal-link:v1\0`, `affiliate-sdk:portal-session:v1\0`);
 //! a token message is the token's own text, which starts with `v1.`, followed by the
 //! label `\0affiliate-sdk:token:v1` (so the MAC reads the token in place, from its
 //! first byte). No message of one purpose can equal a message of another, so a link
@@ -39,14 +40,18 @@ pub(crate) enum Purpose {
     Token = 1,
     Postback = 2,
     Order = 3,
+    PortalLink = 4,
+    PortalSession = 5,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 4] = [
+    const ALL: [Purpose; 6] = [
         Purpose::Link,
         Purpose::Token,
         Purpose::Postback,
         Purpose::Order,
+        Purpose::PortalLink,
+        Purpose::PortalSession,
     ];
 
     /// What the MAC absorbs before the message.
@@ -56,6 +61,8 @@ impl Purpose {
             Purpose::Token => b"",
             Purpose::Postback => b"affiliate-sdk:postback:v1\0",
             Purpose::Order => b"affiliate-sdk:order:v1\0",
+            Purpose::PortalLink => b"affiliate-sdk:portal-link:v1\0",
+            Purpose::PortalSession => b"affiliate-sdk:portal-session:v1\0",
         }
     }
 }
@@ -194,7 +201,7 @@ struct Entry {
     kid: Kid,
     key: Key,
     /// Keyed HMAC states with each purpose's prefix absorbed, indexed by `Purpose as usize`.
-    macs: [HmacSha256; 4],
+    macs: [HmacSha256; 6],
 }
 
 impl Entry {

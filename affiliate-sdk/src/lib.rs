@@ -88,6 +88,11 @@
 #[doc = include_str!("../../docs/rust.md")]
 struct DocsRust;
 
+// And those of docs/events.md.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/events.md")]
+struct DocsEvents;
+
 mod attribution;
 mod click_id;
 mod clock;
@@ -99,23 +104,32 @@ pub mod ledger;
 mod link;
 mod money;
 mod order;
+pub mod outbound;
+pub mod portal;
 pub mod store;
 mod token;
 
+#[cfg(feature = "bots")]
+pub use crate::attribution::is_bot;
 pub use crate::attribution::{
     AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConfigEntryError, ConversionQuery,
     ConversionsPage, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT,
-    MediaType, PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time, merge_patch,
-    stats_csv,
+    MediaType, PAYOUT_CSV_COLUMNS, PartnerQuery, PartnersPage, conversions_csv, csv_cell,
+    format_time, merge_patch, payouts_csv, stats_csv,
 };
 pub use crate::attribution::{
     Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,
     CampaignStatus, Catalogue, Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission,
     Conversion, ConversionRequest, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
     Dimension, Evidence, Kind, LANDING_SECS, MAX_ID_LEN, MAX_STATS_LIMIT, ManualConversion,
-    Partner, PartnerSpec, PartnerStatus, PriorToken, Refusal, SaleCommission, StatsPage,
-    StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
-    check_min_time, decide_prior_token, format_day, parse_day, weigh_prior_token,
+    Partner, PartnerSpec, PartnerStatus, PortalSession, PriorToken, Refusal, SaleCommission,
+    StatsPage, StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token,
+    check_fresh_landing, check_min_time, decide_prior_token, format_day, parse_day,
+    weigh_prior_token,
+};
+pub use crate::attribution::{
+    BotPlan, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, Landing, MAX_DELIVERY_PAGE,
+    OutboundRequest, PRUNE_CLICKS_MAX, Planned, SendOutcome, Transport,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
@@ -129,6 +143,7 @@ pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN, MAX_URL_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
 pub use crate::order::{MAX_ORDER_SIGNATURE_LEN, OrderFields};
+pub use crate::outbound::WebhookRequest;
 #[cfg(feature = "postgres")]
 pub use crate::store::PostgresStore;
 #[cfg(feature = "sled")]

@@ -4,97 +4,17 @@
 //! payouts paid or failed. After every step the ledger's own invariants hold, no entry
 //! is held by two live payouts, and the balances equal the model's running sums.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 
 use affiliate_sdk::ledger::{
     Entry, EntryKind, EntryState, PayoutDraft, PayoutRequest, PayoutStatus, apply_payout_status,
     apply_status, balances, check_invariants, entries_of, plan_payouts,
 };
-use affiliate_sdk::{
-    Channel, Code, Commission, Conversion, Currency, Evidence, Kind, Link, Money, Status,
-};
+use affiliate_sdk::{Code, Currency, Status};
+use common::ledger::{Money4, Op, PARTNERS, conversion, model_status, op};
 use proptest::prelude::*;
-
-#[derive(Debug, Clone)]
-enum Op {
-    Convert {
-        partner: usize,
-        cents: u64,
-        currency: usize,
-    },
-    Status {
-        order: usize,
-        to: usize,
-    },
-    Payout {
-        currency: usize,
-        min: u64,
-        up_to_step: Option<usize>,
-        partner: Option<usize>,
-    },
-    Settle {
-        payout: usize,
-        paid: bool,
-    },
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        4 => (0..3usize, 1..50_000u64, 0..2usize)
-            .prop_map(|(partner, cents, currency)| Op::Convert { partner, cents, currency }),
-        5 => (0..64usize, 0..4usize).prop_map(|(order, to)| Op::Status { order, to }),
-        2 => (0..2usize, prop_oneof![Just(0u64), 0..20_000u64], proptest::option::of(0..80usize), proptest::option::of(0..3usize))
-            .prop_map(|(currency, min, up_to_step, partner)| Op::Payout { currency, min, up_to_step, partner }),
-        2 => (0..16usize, any::<bool>()).prop_map(|(payout, paid)| Op::Settle { payout, paid }),
-    ]
-}
-
-/// The tree: c (level 0) under b under a; overrides 10 % and 5 %.
-const PARTNERS: [&str; 3] = ["c", "b", "a"];
-
-fn conversion(order: usize, partner: usize, cents: u64, currency: Currency, at: u64) -> Conversion {
-    let code = |s: &str| Code::new(s).unwrap();
-    // A sale credited to PARTNERS[partner]; its ancestors above it earn overrides.
-    let mut commissions = vec![Commission {
-        partner: code(PARTNERS[partner]),
-        level: 0,
-        amount: Money::from_minor(cents / 10, currency),
-    }];
-    for (level, pct) in (1u8..).zip([10u64, 5]) {
-        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
-            break;
-        };
-        commissions.push(Commission {
-            partner: code(up),
-            level,
-            amount: Money::from_minor(cents / 10 * pct / 100, currency),
-        });
-    }
-    Conversion {
-        order_id: format!("O-{order}"),
-        kind: Kind::Sale,
-        amount: Money::from_minor(cents, currency),
-        link: Link::new(code("haircare"), code(PARTNERS[partner])),
-        click_id: None,
-        evidence: Evidence::Coupon,
-        customer_id: None,
-        status: Status::Pending,
-        converted_at: at,
-        commissions,
-        channel: Channel::default(),
-        duplicate: false,
-        replaced: false,
-    }
-}
-
-/// The model: per partner and currency, money by where it stands.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Money4 {
-    pending: i128,
-    due: i128,
-    in_payout: i128,
-    paid: i128,
-}
 
 #[derive(Debug)]
 struct Payout {
@@ -133,19 +53,8 @@ proptest! {
                     if !from.can_become(to) { continue; }
                     let id = format!("O-{order}");
                     // The model first, from the entries as they were.
-                    for e in entries.iter().filter(|e| e.id.order_id == id && e.id.kind == EntryKind::Commission) {
-                        let m = model.entry((e.partner, e.currency)).or_default();
-                        let x = i128::from(e.amount_minor);
-                        match (to, e.state) {
-                            (Status::Approved, EntryState::Pending) => { m.pending -= x; m.due += x; }
-                            (Status::Paid, EntryState::Payable) => { m.due -= x; m.paid += x; }
-                            (Status::Rejected | Status::Reversed, EntryState::Pending) => m.pending -= x,
-                            (Status::Rejected | Status::Reversed, EntryState::Payable) => m.due -= x,
-                            // Paid or held: owed back.
-                            (Status::Rejected | Status::Reversed, EntryState::InPayout | EntryState::Paid) => m.due -= x,
-                            _ => {}
-                        }
-                    }
+                    let before: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
+                    model_status(&mut model, &before, to);
                     let mut mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
                     let clawbacks = apply_status(&mut mine, to, now);
                     entries.retain(|e| e.id.order_id != id);
@@ -178,6 +87,8 @@ proptest! {
                         payouts.push(Payout { id, amount: d.amount_minor, partner: d.partner, currency: d.currency, status: PayoutStatus::Pending });
                     }
                 }
+                // Idempotency keys are the stores' (tests/ledger_stores.rs).
+                Op::Replay { .. } => continue,
                 Op::Settle { payout, paid } => {
                     let Some(p) = payouts.get_mut(payout) else { continue };
                     let to = if paid { PayoutStatus::Paid } else { PayoutStatus::Failed };

@@ -98,6 +98,12 @@ fn a_database_from_before_the_program_was_stored_opens_and_takes_a_program() {
             affiliate_sdk::ledger::EntryState::Pending
         )]
     );
+    // And the balances it sums as it writes, from those entries.
+    let sums = store
+        .balances(&affiliate_sdk::ledger::EntryFilter::default())
+        .unwrap();
+    assert_eq!(sums, affiliate_sdk::ledger::balances(&entries));
+    assert_eq!(sums.values().next().unwrap().pending, 499);
 
     let signer =
         affiliate_sdk::LinkSigner::new(common::vector_keyring(), "https://t.shop.example/go")

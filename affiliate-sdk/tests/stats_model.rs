@@ -177,7 +177,8 @@ impl Model {
                     .or_default();
                 row.clicks += 1;
                 row.unique += u64::from(unique);
-                if campaign == 0 {
+                // Campaign 0 pays 0.05 per click, unique clicks only (the default).
+                if campaign == 0 && unique {
                     *row.commission.entry("USD".into()).or_default() += 5;
                 }
                 let keep = campaign == 1 && same.is_some();

@@ -21,17 +21,7 @@ store_conformance!(sled, |limits| {
 // throwaway cluster and sets it), each test in a schema of its own.
 #[cfg(feature = "postgres")]
 store_conformance!(postgres, |limits| {
-    let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL").expect(
-        "AFFILIATE_TEST_POSTGRES_URL must name a database for the PostgresStore suite \
-         (./scripts/test starts one with scripts/pg-cluster)",
-    );
-    let schema = common::fresh_pg_schema(&url);
-    let store = affiliate_sdk::PostgresStore::open_with(
-        &format!("{url}?options=-c%20search_path%3D{schema}"),
-        None,
-        limits,
-    )
-    .unwrap();
+    let (store, schema) = common::fresh_pg_store(limits);
     (
         std::sync::Arc::new(store) as std::sync::Arc<dyn affiliate_sdk::Store>,
         schema,

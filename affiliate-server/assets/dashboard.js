@@ -74,7 +74,7 @@
     var byDay = {};
     rows.forEach(function (r) { byDay[r.day] = r; });
     var out = [];
-    var empty = { clicks: 0, unique_clicks: 0, impressions: 0, leads: 0, sales: 0, revenue: {}, commission: {} };
+    var empty = { clicks: 0, unique_clicks: 0, bot_clicks: 0, impressions: 0, leads: 0, sales: 0, revenue: {}, commission: {} };
     for (var d = new Date(from + 'T00:00:00Z'); isoDay(d) <= to; d.setUTCDate(d.getUTCDate() + 1)) {
       var day = isoDay(d);
       out.push(Object.assign({}, empty, byDay[day] || {}, { day: day }));
@@ -92,7 +92,7 @@
     body.textContent = '';
     rows.forEach(function (r) {
       var tr = document.createElement('tr');
-      [r.partner, r.clicks, r.unique_clicks, r.impressions, r.leads, r.sales, money(r.revenue), money(r.commission)]
+      [r.partner, r.clicks, r.unique_clicks, r.bot_clicks, r.impressions, r.leads, r.sales, money(r.revenue), money(r.commission)]
         .forEach(function (v) {
           var td = document.createElement('td');
           td.textContent = v === null ? '—' : String(v);

@@ -13,6 +13,7 @@
     var init = { method: method, headers: { Authorization: 'Bearer ' + key() } };
     if (body !== undefined) init.body = JSON.stringify(body);
     return fetch(path, init).then(function (r) {
+      if (r.status === 204) return null; // done, nothing to say
       return r.json().then(function (json) {
         if (!r.ok) {
           var e = json && json.error ? json.error : { code: String(r.status), message: r.statusText };
@@ -81,6 +82,12 @@
         .then(function (r) { $('link-out').textContent = r.url; say('program-status', 'Link for ' + p.code + ':'); })
         .catch(fail);
     }).className = 'make-link';
+    // A single-use portal sign-in link to send the partner (15 minutes).
+    button(actions, 'Portal link', function () {
+      api('POST', '/v1/partners/' + encodeURIComponent(p.code) + '/portal-link', {})
+        .then(function (r) { $('link-out').textContent = r.url; say('program-status', 'Portal sign-in link for ' + p.code + ' (works once, 15 minutes):'); })
+        .catch(fail);
+    }).className = 'portal-link';
     return tr;
   }
 
@@ -163,10 +170,10 @@
     }).catch(function (e) { say('review-status-line', e.message, true); });
   }
 
-  // The CSV comes with the key in a header, so it is fetched and handed to the
-  // browser as a file.
-  function downloadCsv() {
-    fetch('/v1/conversions.csv?' + reviewQuery().toString(), { headers: { Authorization: 'Bearer ' + key() } })
+  // A CSV file comes with the key in a header, so it is fetched and handed to the
+  // browser as a file; a refusal is said on `statusId`.
+  function download(path, name, statusId) {
+    fetch(path, { headers: { Authorization: 'Bearer ' + key() } })
       .then(function (r) {
         if (!r.ok) return r.json().then(function (j) { throw new Error(j.error.code + ': ' + j.error.message); });
         return r.blob();
@@ -174,13 +181,17 @@
       .then(function (blob) {
         var a = document.createElement('a');
         a.href = URL.createObjectURL(blob);
-        a.download = 'conversions.csv';
+        a.download = name;
         document.body.appendChild(a);
         a.click();
         a.remove();
         setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
       })
-      .catch(function (e) { say('review-status-line', e.message, true); });
+      .catch(function (e) { say(statusId, e.message, true); });
+  }
+
+  function downloadCsv() {
+    download('/v1/conversions.csv?' + reviewQuery().toString(), 'conversions.csv', 'review-status-line');
   }
 
   // Each beneficiary on its own row: a parent's overrides are the parent's.
@@ -200,10 +211,15 @@
     });
   }
 
+  // What the payouts view (payouts.js) shares with this one.
+  window.affiliateDashboard = { api: api, say: say, cell: cell, button: button, key: key, loadBalances: loadBalances, download: download };
+
   function loadAll() {
     if (!key()) return;
     document.body.removeAttribute('data-program');
-    Promise.all([loadCampaigns(), loadPartners(false), loadConversions(false), loadBalances()])
+    var payouts = window.affiliatePayouts ? window.affiliatePayouts.load() : null;
+    var webhooks = window.affiliateWebhooks ? window.affiliateWebhooks.load() : null;
+    Promise.all([loadCampaigns(), loadPartners(false), loadConversions(false), loadBalances(), payouts, webhooks])
       .then(function () { document.body.setAttribute('data-program', 'ready'); })
       .catch(function (e) { fail(e); document.body.setAttribute('data-program', 'error'); });
   }

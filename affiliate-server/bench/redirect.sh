@@ -96,8 +96,12 @@ RUST_LOG=warn $BIN serve --config "$work/affiliate.toml" >"$work/server.out" 2>&
 server_pid=$!
 for _ in $(seq 600); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 
+# A browser's user agent: every click goes through the bot check and is a person's
+# (wrk sends none, and a request without one is counted as a bot's).
+browser_ua="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
 # nginx's answer has the same Location and Set-Cookie sizes as ours.
-sample=$(curl -s -o /dev/null -D - "$link")
+sample=$(curl -s -A "$browser_ua" -o /dev/null -D - "$link")
 location=$(printf '%s' "$sample" | tr -d '\r' | sed -n 's/^location: //p')
 cookie=$(printf '%s' "$sample" | tr -d '\r' | sed -n 's/^set-cookie: //p')
 [ -n "$location" ] && [ -n "$cookie" ] || { echo "no redirect from affiliate-server: $sample" >&2; exit 1; }
@@ -129,7 +133,7 @@ $NGINX -c "$work/nginx.conf" -e "$work/nginx/error.log"
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.1; done
 
 path=${link#http://127.0.0.1:$aff_port}
-run_wrk() { wrk -t1 -c"$connections" -d"$duration" --latency "$1"; }
+run_wrk() { wrk -t1 -c"$connections" -d"$duration" --latency -H "User-Agent: $browser_ua" "$1"; }
 rps() { sed -n 's/^Requests\/sec: *//p' <<<"$1"; }
 p99() { awk '$1 == "99%" {print $2}' <<<"$1"; }
 non2xx() { sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$1"; }

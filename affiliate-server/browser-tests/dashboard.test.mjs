@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -29,6 +30,9 @@ api_keys = ["${API_KEY}"]
 [keys]
 current = "k1"
 k1 = "${KEY}"
+
+[events]
+allow_private_destinations = true
 
 [[campaign]]
 code = "haircare"
@@ -270,6 +274,125 @@ test('conversions: filter, approve and reject in bulk, download the CSV', async 
   assert.ok(lines.some((l) => l.startsWith('D-3,') && l.includes(',30.00,EUR,skincare,solo,') && l.includes(',rejected,')), csv);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('payouts: a run for a currency, paid and failed, balances follow, the CSV', async () => {
+  // Sales of their own (the review test rejects D-1 to D-3), approved through the API.
+  for (const id of ['PO-1', 'PO-2']) {
+    const body = { order_id: id, amount: '100.00', currency: 'USD', kind: 'sale', campaign: 'haircare', partner: 'abc123' };
+    const auth = { Authorization: 'Bearer ' + API_KEY };
+    assert.equal((await fetch(base + '/v1/conversions/manual', { method: 'POST', body: JSON.stringify(body), headers: auth })).status, 201);
+    const r = await fetch(base + '/v1/conversions/status', { method: 'POST', body: JSON.stringify({ order_ids: [id], status: 'approved' }), headers: auth });
+    assert.equal(r.status, 200);
+  }
+  const { page, errors, context } = await openProgram();
+  const cellOf = (table, p, cls) => page.$eval(`#${table} tr[data-partner="${p}"] .${cls}`, (td) => td.textContent);
+  assert.equal(await page.$$eval('#payouts tbody tr', (trs) => trs.length), 0);
+  await page.fill('#payout-run [name=currency]', 'usd');
+  await page.fill('#payout-run [name=min_amount]', '1.00');
+  // A double submit sends one Idempotency-Key twice: one run.
+  await page.evaluate(() => { const f = document.getElementById('payout-run'); f.requestSubmit(); f.requestSubmit(); });
+  await page.waitForFunction(() => /2 payouts created/.test(document.getElementById('payouts-status-line').textContent));
+  assert.equal((await apiGet('/v1/payouts')).payouts.length, 2, 'one run, not two');
+  assert.equal(await cellOf('payouts', 'abc123', 'amount'), '20.00');
+  assert.equal(await cellOf('payouts', 'boss1', 'amount'), '2.00');
+  assert.equal(await cellOf('balances', 'abc123', 'in-payout'), '20.00');
+  assert.equal(await cellOf('balances', 'abc123', 'payable'), '0.00');
+
+  await page.click('#payouts tr[data-partner="abc123"] button.paid');
+  await page.waitForFunction(() => document.querySelector('#payouts tr[data-partner="abc123"] .status').textContent === 'paid');
+  await page.waitForFunction(() => document.querySelector('#balances tr[data-partner="abc123"] .paid').textContent === '20.00');
+  await page.click('#payouts tr[data-partner="boss1"] button.failed');
+  await page.waitForFunction(() => document.querySelector('#payouts tr[data-partner="boss1"] .status').textContent === 'failed');
+  assert.equal(await cellOf('balances', 'boss1', 'payable'), '2.00', 'a failed payout returns its entries');
+  assert.equal(await page.$('#payouts tr[data-partner="abc123"] button'), null, 'a paid payout has no actions');
+  assert.equal((await apiGet('/v1/conversions/PO-1')).status, 'approved', "boss1's share is not paid yet");
+
+  // The next run pays boss1's returned 2.00 again; then nobody is owed anything.
+  await page.click('#payout-run button[type=submit]');
+  await page.waitForFunction(() => /^1 payout created/.test(document.getElementById('payouts-status-line').textContent));
+  assert.equal(await page.$$eval('#payouts tr[data-partner="boss1"]', (trs) => trs.map((tr) => tr.querySelector('.status').textContent).sort().join()), 'failed,pending');
+  await page.click('#payout-run button[type=submit]');
+  await page.waitForFunction(() => /Nobody is owed enough yet/.test(document.getElementById('payouts-status-line').textContent));
+  // A bad minimum is refused with the server's reason.
+  await page.fill('#payout-run [name=min_amount]', '-3');
+  await page.click('#payout-run button[type=submit]');
+  await page.waitForFunction(() => /^malformed:/.test(document.getElementById('payouts-status-line').textContent));
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#payouts-csv')]);
+  assert.equal(download.suggestedFilename(), 'payouts.csv');
+  const lines = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  assert.equal(lines[0], 'id,partner,name,payout_details,currency,amount,entries,status,created,updated');
+  assert.equal(lines.length, 4);
+  assert.ok(lines.some((l) => l.includes(',abc123,') && l.includes(',USD,20.00,2,paid,')), lines.join('\n'));
+  assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  await context.close();
+});
+
+test('webhooks: add one (its secret shown once), a failed delivery in the log, sent again, removed', async () => {
+  // A receiver on 127.0.0.1 that fails until told otherwise.
+  const got = [];
+  let answer = 500;
+  const rx = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push({ headers: req.headers, body, answer }); res.writeHead(answer); res.end(); });
+  });
+  await new Promise((r) => rx.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${rx.address().port}/hooks`;
+  const { page, errors, context } = await openProgram();
+  await page.fill('#new-webhook [name=url]', hookUrl);
+  await page.check('#new-webhook input[value="conversion.created"]');
+  await page.click('#new-webhook button[type=submit]');
+  await page.waitForFunction(() => /added/.test(document.getElementById('webhooks-status-line').textContent));
+  const secret = await page.inputValue('#webhook-secret');
+  assert.match(secret, /^whsec_/);
+  const id = await page.$eval('#webhooks tbody tr', (tr) => tr.dataset.webhook);
+  assert.match(id, /^wh_/);
+  const listed = await apiGet('/v1/webhooks');
+  assert.ok(!JSON.stringify(listed).includes(secret.slice(6)), 'the list never shows the secret');
+  assert.equal(await page.$eval(`#webhooks tr[data-webhook="${id}"] td:nth-child(3)`, (td) => td.textContent), 'conversion.created');
+
+  const body = { order_id: 'WH-1', amount: '10.00', currency: 'USD', kind: 'sale', campaign: 'haircare', partner: 'solo' };
+  const r = await fetch(base + '/v1/conversions/manual', { method: 'POST', body: JSON.stringify(body), headers: { Authorization: 'Bearer ' + API_KEY } });
+  assert.equal(r.status, 201);
+  for (let i = 0; got.length === 0 && i < 100; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(got.length, 1);
+  assert.equal(JSON.parse(got[0].body).data.order_id, 'WH-1');
+  assert.match(got[0].headers['webhook-signature'], /^v1,/);
+  await page.click(`#webhooks tr[data-webhook="${id}"] button.log`);
+  await page.waitForSelector('#deliveries tbody tr');
+  assert.equal(await page.$eval('#deliveries tbody tr .state', (td) => td.textContent), 'pending');
+  assert.match(await page.$eval('#deliveries tbody tr .last', (td) => td.textContent), /500 answered 500/);
+
+  answer = 204;
+  await page.click('#deliveries tbody tr button.retry');
+  await page.waitForFunction(() => /Sent again/.test(document.getElementById('webhooks-status-line').textContent));
+  for (let i = 0; got.length < 2 && i < 100; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(got.length, 2);
+  assert.equal(got[1].headers['webhook-id'], got[0].headers['webhook-id'], 'the same message id');
+  // The log shows it delivered once reloaded.
+  let delivered = false;
+  for (let i = 0; !delivered && i < 50; i++) {
+    delivered = await page.evaluate(async (hook) => {
+      await window.affiliateWebhooks.deliveries(hook);
+      return document.querySelector('#deliveries tbody tr .state').textContent === 'delivered';
+    }, id);
+    if (!delivered) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(delivered, 'the log shows it delivered');
+
+  await page.click(`#webhooks tr[data-webhook="${id}"] button.remove`);
+  await page.waitForFunction(() => /removed/.test(document.getElementById('webhooks-status-line').textContent));
+  assert.equal(await page.$$eval('#webhooks tbody tr', (trs) => trs.length), 0);
+  assert.ok(await page.$eval('#deliveries-view', (el) => el.hidden));
+  // A refused destination is shown with the server's reason.
+  await page.fill('#new-webhook [name=url]', 'ftp://x.example/');
+  await page.click('#new-webhook button[type=submit]');
+  await page.waitForFunction(() => /^malformed:/.test(document.getElementById('webhooks-status-line').textContent));
+  assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  await context.close();
+  rx.close();
 });
 
 test('the vendored Chart.js is the npm package, unchanged', () => {

@@ -20,10 +20,16 @@ export function startServer(bin, configFile) {
 }
 
 // Debian's /usr/bin/chromium (or $CHROMIUM), headless, no network of its own.
+/** What a visitor's browser says it is: headless Chromium's own user agent
+ * (`HeadlessChrome`) is a bot's, whose clicks the tracker lands without a token. */
+export const BROWSER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
 export function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-agent=${BROWSER_UA}`],
   });
 }

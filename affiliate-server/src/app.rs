@@ -6,12 +6,14 @@ use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
-use crate::routes::{clicks, conversions, pages, program, reports, review};
+use crate::routes::{
+    clicks, conversions, pages, partner, payouts, portal, program, reports, review, webhooks,
+};
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
 /// handler; everything else (`HEAD /go/…` included) through [`router`].
@@ -71,7 +73,12 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/conversions.csv", get(review::csv))
         .route("/v1/conversions/status", post(review::bulk_status))
         .route("/v1/postback", post(conversions::postback))
+        .route(
+            "/v1/customers/{customer_id}",
+            delete(review::erase_customer),
+        )
         .route("/v1/conversions/manual", post(conversions::manual))
+        .route("/v1/conversions/approve-due", post(payouts::approve_due))
         .route("/v1/conversions/{order_id}", get(conversions::conversion))
         .route(
             "/v1/conversions/{order_id}/status",
@@ -80,6 +87,17 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/stats", get(reports::stats))
         .route("/v1/stats.csv", get(reports::stats_csv))
         .route("/v1/balances", get(reports::balances))
+        .route("/v1/payouts", get(payouts::list).post(payouts::create))
+        .route("/v1/payouts.csv", get(payouts::csv))
+        .route("/v1/payouts/{id}", get(payouts::one))
+        .route("/v1/payouts/{id}/status", post(payouts::status))
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/v1/webhooks/{id}", delete(webhooks::delete))
+        .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/v1/webhooks/{id}/deliveries/{delivery}/retry",
+            post(webhooks::retry),
+        )
         .route(
             "/v1/campaigns",
             get(program::campaigns).post(program::create_campaign),
@@ -99,6 +117,28 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/partners/{code}/coupons", post(program::add_coupon))
         .route("/v1/coupons/{code}", delete(program::remove_coupon))
         .route("/v1/links", post(program::link))
+        .route(
+            "/v1/partners/{code}/keys",
+            get(portal::keys).post(portal::create_key),
+        )
+        .route("/v1/partners/{code}/keys/{id}", delete(portal::revoke_key))
+        .route("/v1/partners/{code}/portal-link", post(portal::portal_link))
+        .route("/v1/partner/me", get(partner::me).patch(partner::update_me))
+        .route("/v1/partner/links", post(partner::link))
+        .route(
+            "/v1/partner/ads",
+            get(partner::ads).post(partner::create_ad),
+        )
+        .route("/v1/partner/ads/{code}", patch(partner::update_ad))
+        .route("/v1/partner/stats", get(partner::stats))
+        .route("/v1/partner/conversions", get(partner::conversions))
+        .route("/v1/partner/balance", get(partner::balance))
+        .route("/v1/partner/payouts", get(partner::payouts))
+        .route("/v1/partner/postbacks", get(partner::postbacks))
+        .route("/portal", get(portal::page))
+        .route("/portal/portal.js", get(portal::script))
+        .route("/portal/login", get(portal::login))
+        .route("/portal/logout", post(portal::logout))
         .route("/snippet.js", get(pages::snippet))
         .route("/dashboard", get(pages::dashboard))
         .route("/dashboard/{file}", get(pages::dashboard_asset))

@@ -24,7 +24,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(file: &Path, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
+    pub(crate) fn new(
+        file: &Path,
+        field: impl Into<String>,
+        message: impl fmt::Display,
+    ) -> ConfigError {
         ConfigError {
             file: file.to_owned(),
             field: field.into(),
@@ -56,12 +60,16 @@ impl std::error::Error for ConfigError {}
 struct FileConfig {
     server: ServerSection,
     #[serde(default)]
-    store: Option<StoreSection>,
+    store: Option<crate::config_store::StoreSection>,
     keys: BTreeMap<String, String>,
     #[serde(default)]
     campaign: Vec<CampaignSpec>,
     #[serde(default)]
     partner: Vec<PartnerSpec>,
+    #[serde(default)]
+    events: crate::events::EventsSection,
+    #[serde(default)]
+    webhook: Vec<crate::events::WebhookSection>,
 }
 
 #[derive(Deserialize)]
@@ -107,17 +115,6 @@ fn default_grace() -> u64 {
     DEFAULT_SHUTDOWN_GRACE_SECONDS
 }
 
-/// `[store]`: where conversions and counters live when not in `data_dir`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StoreSection {
-    /// `postgres://user:password@host:port/database`: many servers share it.
-    url: String,
-    /// With `?sslmode=require` in `url`: a PEM file of the CA the database's
-    /// certificate must chain to, instead of the public roots.
-    ca_file: Option<PathBuf>,
-}
-
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./affiliate-data")
 }
@@ -143,6 +140,8 @@ pub struct Config {
     pub store_url: Option<String>,
     /// `[store] ca_file`, read: the PEM text of the database's CA.
     pub store_ca: Option<String>,
+    /// `[store] click_retention_days`: click records older than this are pruned.
+    pub click_retention_days: u32,
     /// Most connections open at once.
     pub max_connections: usize,
     /// How long requests in flight may take to finish at shutdown.
@@ -153,6 +152,9 @@ pub struct Config {
     cookie: CookieConfig,
     campaigns: Vec<CampaignSpec>,
     partners: Vec<PartnerSpec>,
+    /// `[events]`.
+    pub events: crate::events::EventsSection,
+    webhooks: Vec<affiliate_sdk::outbound::Webhook>,
 }
 
 impl fmt::Debug for Config {
@@ -274,49 +276,7 @@ impl Config {
         }
         let keyring = Keyring::from_base64(keys, current).map_err(|e| err("keys", &e))?;
 
-        let (store_url, store_ca) = match raw.store {
-            None => (None, None),
-            Some(st) => {
-                // Checked without echoing it: the URL may carry a password.
-                let url = url::Url::parse(&st.url)
-                    .ok()
-                    .filter(|u| {
-                        matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some()
-                    })
-                    .ok_or_else(|| {
-                        err(
-                            "store.url",
-                            &"expected postgres://user:password@host:port/database",
-                        )
-                    })?;
-                let ca = match &st.ca_file {
-                    None => None,
-                    Some(ca) => {
-                        if !url
-                            .query_pairs()
-                            .any(|(k, v)| k == "sslmode" && v == "require")
-                        {
-                            return Err(err(
-                                "store.ca_file",
-                                &"given, but store.url does not ask for TLS: add ?sslmode=require",
-                            ));
-                        }
-                        let path = file.parent().unwrap_or(Path::new(".")).join(ca);
-                        let pem = std::fs::read_to_string(&path).map_err(|e| {
-                            err("store.ca_file", &format_args!("{}: {e}", path.display()))
-                        })?;
-                        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-                            return Err(err(
-                                "store.ca_file",
-                                &format_args!("{}: no PEM certificate in it", path.display()),
-                            ));
-                        }
-                        Some(pem)
-                    }
-                };
-                (Some(st.url), ca)
-            }
-        };
+        let store = crate::config_store::parse(file, raw.store)?;
 
         let data_dir = if s.data_dir.is_absolute() {
             s.data_dir
@@ -341,7 +301,12 @@ impl Config {
         if !(1..=1_000_000).contains(&s.max_sids_per_day) {
             return Err(err("server.max_sids_per_day", &"must be 1 to 1000000"));
         }
+        let webhooks = (raw.webhook.iter().enumerate())
+            .map(|(i, w)| w.webhook().map_err(|e| err(&format!("webhook[{i}]"), &e)))
+            .collect::<Result<Vec<_>, _>>()?;
         let config = Config {
+            events: raw.events,
+            webhooks,
             store_limits: affiliate_sdk::store::StoreLimits {
                 click_buffer_bytes: s.click_buffer_bytes,
                 max_sids_per_day: s.max_sids_per_day,
@@ -355,8 +320,9 @@ impl Config {
             data_dir,
             api_keys: s.api_keys,
             allowed_origins,
-            store_url,
-            store_ca,
+            store_url: store.url,
+            store_ca: store.ca,
+            click_retention_days: store.click_retention_days,
             keyring,
             cookie,
             campaigns: raw.campaign,
@@ -376,6 +342,7 @@ impl Config {
     /// The tracker this config describes, over `store`.
     pub fn tracker(&self, store: Arc<dyn Store>) -> Result<Tracker, ConfigError> {
         let tracker = Tracker::new(self.signer()?, store).with_cookie(self.cookie.clone());
+        tracker.allow_private_destinations(self.events.allow_private_destinations);
         // What the store holds (added through any server), then the file's entries.
         tracker.refresh().map_err(|e| {
             ConfigError::new(
@@ -386,16 +353,20 @@ impl Config {
         })?;
         // The file's entries, checked together and written in one go; they are the
         // file's to change (the API refuses them).
+        let entry_error = |e: affiliate_sdk::ConfigEntryError| match &e.entry {
+            Some((kind, i, code)) => ConfigError::new(
+                &self.file,
+                format!("{}[{i}] ({code:?})", kind.as_str()),
+                e.error,
+            ),
+            None => ConfigError::new(&self.file, "", e.error),
+        };
         tracker
             .apply_config(&self.campaigns, &self.partners)
-            .map_err(|e| match &e.entry {
-                Some((kind, i, code)) => ConfigError::new(
-                    &self.file,
-                    format!("{}[{i}] ({code:?})", kind.as_str()),
-                    e.error,
-                ),
-                None => ConfigError::new(&self.file, "", e.error),
-            })?;
+            .map_err(entry_error)?;
+        tracker
+            .apply_config_webhooks(&self.webhooks)
+            .map_err(entry_error)?;
         Ok(tracker)
     }
 }

@@ -5,7 +5,9 @@
 pub mod app;
 pub mod assets;
 pub mod config;
+pub mod config_store;
 pub mod demo;
+pub mod events;
 pub mod front;
 pub mod http;
 pub mod routes;

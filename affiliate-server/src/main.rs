@@ -63,6 +63,20 @@ enum Command {
         #[arg(long)]
         sid: Option<String>,
     },
+    /// Prints a single-use portal sign-in link for a partner. Needs only the config
+    /// (it works while a server runs); the server checks the partner when the link is
+    /// used.
+    PortalLink {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Partner code.
+        #[arg(long)]
+        partner: String,
+        /// How long the link is valid, in seconds (default 900, at most 604800).
+        #[arg(long, default_value_t = affiliate_sdk::portal::DEFAULT_LINK_SECS)]
+        ttl: u64,
+    },
     /// Prints a new random key (32 bytes, base64url): for `[keys]` or `api_keys`.
     Keygen,
 }
@@ -121,6 +135,30 @@ fn run(command: Command) -> Result<(), BoxError> {
                 tracker
                     .signer()
                     .build(&campaign, &partner, ad.as_deref(), sid.as_deref())?
+            );
+            Ok(())
+        }
+        Command::PortalLink {
+            config,
+            partner,
+            ttl,
+        } => {
+            let config = Config::load(&config)?;
+            let tracker = config.tracker(Arc::new(affiliate_sdk::MemoryStore::new()))?;
+            let code = affiliate_sdk::Code::new(&partner)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let signer = tracker.signer();
+            println!(
+                "{}",
+                affiliate_sdk::portal::portal_link_url(
+                    signer.keyring(),
+                    signer.base_url(),
+                    code,
+                    now,
+                    ttl,
+                )?
             );
             Ok(())
         }

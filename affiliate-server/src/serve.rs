@@ -56,18 +56,33 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                 }
             })?;
     }
+    // Events: the outbox fanned out and deliveries sent, by every server (a lease
+    // keeps two from sending one delivery at once).
+    crate::events::spawn_delivery(
+        Arc::downgrade(&state),
+        config.events.allow_private_destinations,
+    )?;
     // Pending conversions past their campaign's `approve_after_days` are approved
     // every minute; with several servers each tries, and each conversion is approved
-    // once (a compare-and-swap in the store).
+    // once (a compare-and-swap in the store). Click records older than
+    // `click_retention_days` are pruned at start and then once an hour.
     {
         let state = Arc::downgrade(&state);
+        let retention = config.click_retention_days;
         std::thread::Builder::new()
-            .name("affiliate-approve".into())
+            .name("affiliate-maintenance".into())
             .spawn(move || {
+                let mut pruned_at: Option<std::time::Instant> = None;
                 loop {
+                    let Some(live) = state.upgrade() else { break };
+                    if pruned_at.is_none_or(|t| t.elapsed() >= crate::events::PRUNE_EVERY) {
+                        pruned_at = Some(std::time::Instant::now());
+                        prune_clicks(&live.tracker, retention);
+                    }
+                    drop(live);
                     std::thread::sleep(std::time::Duration::from_secs(APPROVE_EVERY_SECS));
-                    let Some(state) = state.upgrade() else { break };
-                    match state.tracker.approve_due() {
+                    let Some(live) = state.upgrade() else { break };
+                    match live.tracker.approve_due() {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(
                             approved = n,
@@ -230,5 +245,31 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("SIGINT: stopping"),
         () = term => tracing::info!("SIGTERM: stopping"),
+    }
+}
+
+/// Prunes click records past the retention, a batch at a time.
+fn prune_clicks(tracker: &affiliate_sdk::Tracker, retention_days: u32) {
+    let mut removed = 0;
+    loop {
+        match tracker.prune_clicks(retention_days) {
+            Ok(n) => {
+                removed += n;
+                if n < affiliate_sdk::PRUNE_CLICKS_MAX {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not prune old clicks");
+                break;
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            retention_days,
+            "click records past the retention pruned"
+        );
     }
 }

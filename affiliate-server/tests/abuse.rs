@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{API_KEY, Http, Server, config, keyring};
+use common::{API_KEY, BROWSER_UA, Http, Server, config, keyring};
 
 const REQUESTS: usize = 12_000;
 
@@ -104,10 +104,191 @@ impl Gen {
         let mut target = self.path();
         let mut version = "HTTP/1.1".to_owned();
         let mut headers: Vec<String> = vec!["Host: t.shop.example".into()];
+        // Mostly a browser; bots, link previews and hostile text too (no header at all
+        // is a bot as well).
+        match self.rng.u8(..10) {
+            0 => headers.push("User-Agent: Slackbot-LinkExpanding 1.0".into()),
+            1 => headers.push(format!(
+                "User-Agent: {}",
+                self.junk(300).replace(['\r', '\n'], "")
+            )),
+            2 => {}
+            _ => headers.push(format!("User-Agent: {BROWSER_UA}")),
+        }
         let mut body: Vec<u8> = Vec::new();
-        match self.rng.u8(..17) {
+        match self.rng.u8(..23) {
             0 => {
                 category = "random path";
+            }
+            21 | 22 => {
+                category = "webhook and erasure endpoints";
+                let id = match self.rng.u8(..3) {
+                    0 => format!("wh_{:016x}", self.rng.u64(..)),
+                    1 => self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
+                    _ => self.junk(80).replace([' ', '\r', '\n'], ""),
+                };
+                let dlv = match self.rng.u8(..2) {
+                    0 => format!("dlv_{:024x}", self.rng.u128(..) >> 32),
+                    _ => self.junk(60).replace([' ', '\r', '\n'], ""),
+                };
+                (method, target) = match self.rng.u8(..6) {
+                    5 => ("DELETE".into(), format!("/v1/customers/{id}")),
+                    0 => ("GET".into(), "/v1/webhooks".into()),
+                    1 => ("DELETE".into(), format!("/v1/webhooks/{id}")),
+                    2 => (
+                        "GET".into(),
+                        format!("/v1/webhooks/{id}/deliveries?{}", self.junk(80)),
+                    ),
+                    3 => (
+                        "POST".into(),
+                        format!("/v1/webhooks/{id}/deliveries/{dlv}/retry"),
+                    ),
+                    _ => ("POST".into(), "/v1/webhooks".into()),
+                };
+                if self.rng.u8(..4) > 0 {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                if method == "POST" {
+                    let hostile = self.pick(HOSTILE).replace(['"', '\\'], "");
+                    let url = self.pick(&[
+                        "http://127.0.0.1:1/h",
+                        "http://[::ffff:169.254.169.254]/",
+                        "http://0x7f.1/",
+                        "http://2130706433/",
+                        "https://hooks.example/in",
+                        "javascript:alert(1)",
+                        "http://user:pw@hooks.example/",
+                    ]);
+                    body = match self.rng.u8(..6) {
+                        0 => format!(r#"{{"url":"{url}"}}"#).into_bytes(),
+                        1 => format!(r#"{{"url":"{url}","id":"{hostile}","events":["{hostile}"],"description":"{hostile}"}}"#).into_bytes(),
+                        2 => format!(r#"{{"url":"https://hooks.example/{hostile}","events":["conversion.created"]}}"#).into_bytes(),
+                        3 => vec![b' '; self.rng.usize(5_000..60_000)],
+                        4 => "[".repeat(self.rng.usize(100..5_000)).into_bytes(),
+                        _ => self.junk(400).into_bytes(),
+                    };
+                    headers.push(format!("Content-Length: {}", body.len()));
+                }
+            }
+            19 | 20 => {
+                category = "partner side";
+                let code = match self.rng.u8(..3) {
+                    0 => self.pick(&["abc123", "boss1", "solo", "ghost"]).to_owned(),
+                    1 => self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
+                    _ => self.junk(80).replace([' ', '\r', '\n'], ""),
+                };
+                (method, target) = match self.rng.u8(..12) {
+                    0 => ("GET".into(), "/v1/partner/me".into()),
+                    1 => ("PATCH".into(), "/v1/partner/me".into()),
+                    2 => ("POST".into(), "/v1/partner/links".into()),
+                    3 => ("GET".into(), format!("/v1/partner/ads?{}", self.junk(60))),
+                    4 => ("POST".into(), "/v1/partner/ads".into()),
+                    5 => ("PATCH".into(), format!("/v1/partner/ads/{code}")),
+                    6 => (
+                        "GET".into(),
+                        format!("/v1/partner/stats?{}", self.junk(100)),
+                    ),
+                    7 => (
+                        "GET".into(),
+                        format!("/v1/partner/conversions?{}", self.junk(100)),
+                    ),
+                    8 => (
+                        "GET".into(),
+                        self.pick(&["/v1/partner/balance", "/v1/partner/payouts", "/portal"])
+                            .into(),
+                    ),
+                    11 if self.rng.bool() => (
+                        "GET".into(),
+                        format!("/v1/partner/postbacks?{}", self.junk(80)),
+                    ),
+                    9 => (
+                        "GET".into(),
+                        format!(
+                            "/portal/login?t=pl1.{code}.{}.{}",
+                            self.rng.u64(..),
+                            self.junk(60)
+                        ),
+                    ),
+                    10 => (
+                        self.pick(&["GET", "POST"]).into(),
+                        format!(
+                            "/v1/partners/{code}/{}",
+                            self.pick(&["keys", "portal-link"])
+                        ),
+                    ),
+                    _ => (
+                        "DELETE".into(),
+                        format!("/v1/partners/{code}/keys/{}", self.junk(30)),
+                    ),
+                };
+                match self.rng.u8(..4) {
+                    0 => headers.push(format!("Authorization: Bearer {API_KEY}")),
+                    1 => headers.push(format!(
+                        "Authorization: Bearer pk_{}",
+                        self.junk(43).replace([' ', '\r', '\n'], "A")
+                    )),
+                    2 => headers.push(format!(
+                        "Cookie: aff_portal=ps1.{code}.{}.{}",
+                        self.rng.u64(..),
+                        self.junk(80).replace([';', '\r', '\n'], "")
+                    )),
+                    _ => {}
+                }
+                if self.rng.bool() {
+                    headers.push(format!(
+                        "Origin: {}",
+                        self.pick(&["https://evil.example", "http://t.shop.example", "null"])
+                    ));
+                }
+                if method == "POST" || method == "PATCH" {
+                    let hostile = self.pick(HOSTILE).replace(['"', '\\'], "");
+                    body = match self.rng.u8(..5) {
+                        0 => format!(r#"{{"campaign":"haircare","partner":"{hostile}","ad":"{hostile}","sid":"{hostile}"}}"#).into_bytes(),
+                        1 => format!(r#"{{"code":"{hostile}","name":"{hostile}","media_type":"{hostile}","starts_on":"{hostile}"}}"#).into_bytes(),
+                        2 => format!(r#"{{"name":"{hostile}","postback_url":"{hostile}","parent":"boss1"}}"#).into_bytes(),
+                        3 => format!(r#"{{"ttl_secs":{}}}"#, self.rng.u64(..)).into_bytes(),
+                        _ => self.junk(400).into_bytes(),
+                    };
+                    headers.push(format!("Content-Length: {}", body.len()));
+                }
+            }
+            17 | 18 => {
+                category = "payout endpoints";
+                let id = match self.rng.u8(..3) {
+                    0 => format!("po_{:024x}", self.rng.u128(..) >> 32),
+                    1 => self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
+                    _ => self.junk(80).replace([' ', '\r', '\n'], ""),
+                };
+                (method, target) = match self.rng.u8(..5) {
+                    0 => ("GET".into(), format!("/v1/payouts?{}", self.junk(80))),
+                    1 => ("GET".into(), format!("/v1/payouts.csv?{}", self.junk(80))),
+                    2 => ("GET".into(), format!("/v1/payouts/{id}")),
+                    3 => ("POST".into(), format!("/v1/payouts/{id}/status")),
+                    _ => ("POST".into(), "/v1/payouts".into()),
+                };
+                if self.rng.u8(..4) > 0 {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                if self.rng.bool() {
+                    let key = match self.rng.u8(..3) {
+                        0 => format!("run-{}", self.rng.u8(..4)),
+                        1 => "k".repeat(self.rng.usize(200..400)),
+                        _ => self.junk(40).replace(['\r', '\n'], ""),
+                    };
+                    headers.push(format!("Idempotency-Key: {key}"));
+                }
+                if method == "POST" {
+                    let hostile = self.pick(HOSTILE).replace(['"', '\\'], "");
+                    body = match self.rng.u8(..6) {
+                        0 => br#"{"currency":"USD"}"#.to_vec(),
+                        1 => format!(r#"{{"currency":"USD","min_amount":"{hostile}","up_to":"{hostile}","partner":"{hostile}"}}"#).into_bytes(),
+                        2 => format!(r#"{{"status":"{}"}}"#, self.pick(&["paid", "failed", "pending", "lost"])).into_bytes(),
+                        3 => vec![b' '; self.rng.usize(5_000..60_000)],
+                        4 => "[".repeat(self.rng.usize(100..5_000)).into_bytes(),
+                        _ => self.junk(400).into_bytes(),
+                    };
+                    headers.push(format!("Content-Length: {}", body.len()));
+                }
             }
             15 | 16 => {
                 category = "program endpoints";
@@ -451,8 +632,11 @@ fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
         if lower.contains("\r\nx-injected") || lower.contains("evil=1") {
             failures.push(format!("injected header for {}", shown()));
         }
+        // Redirects go to the campaigns' destinations, or (sign-in links) to this
+        // host's portal page.
         if let Some(loc) = lower.lines().find_map(|l| l.strip_prefix("location: "))
             && !loc.starts_with("https://shop.example/")
+            && !(loc == "/portal" || loc.starts_with("/portal?error="))
         {
             failures.push(format!("redirect to {loc} for {}", shown()));
         }

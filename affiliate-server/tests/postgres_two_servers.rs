@@ -145,3 +145,221 @@ fn a_partner_created_on_one_server_is_credited_on_the_other_and_suspended_back()
         "suspended"
     );
 }
+
+/// Two servers on one database: both approve the conversions past `approve_after_days`
+/// at once (each approved once), then both make a payout run with the same
+/// `Idempotency-Key` at the same moment (one set of payouts), while a run under another
+/// key races them for the same entries (no entry in two payouts).
+#[test]
+fn two_servers_approve_once_and_one_key_makes_one_set_of_payouts() {
+    use affiliate_sdk::{Clock, FixedClock, ManualConversion, Tracker};
+    let db = fresh_database();
+    let cfg = config(&format!("\n[store]\nurl = \"{db}\""));
+    let a = Arc::new(Server::start(&cfg));
+    let b = Arc::new(Server::start(&cfg));
+    let net30 = serde_json::json!({"code": "net30", "destination": "https://shop.example/",
+        "currency": "USD", "sale_percent": "10", "override_percents": ["10"],
+        "approve_after_days": 2});
+    assert_eq!(a.api_post("/v1/campaigns", &net30).status, 201);
+    // Conversions made three days ago (a tracker of this process with its clock set
+    // back, on the same database) and one made now, not yet due.
+    let store = Arc::new(affiliate_sdk::PostgresStore::open(&db).expect("the test database"))
+        as Arc<dyn affiliate_sdk::Store>;
+    let signer =
+        affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let clock = Arc::new(FixedClock::from_secs(now - 3 * 86_400));
+    let past = Tracker::open(signer.clone(), store.clone())
+        .unwrap()
+        .with_clock(clock as Arc<dyn Clock>);
+    const DUE: usize = 300;
+    for i in 0..DUE {
+        past.manual(&ManualConversion::sale(
+            &format!("N-{i}"),
+            "10.00",
+            "USD",
+            "net30",
+            "abc123",
+        ))
+        .unwrap();
+    }
+    let fresh = ManualConversion::sale("N-new", "10.00", "USD", "net30", "abc123");
+    Tracker::open(signer, store)
+        .unwrap()
+        .manual(&fresh)
+        .unwrap();
+
+    let approve = |s: &Server| s.api_post("/v1/conversions/approve-due", &serde_json::json!({}));
+    let (ra, rb) = std::thread::scope(|s| {
+        let ha = s.spawn(|| approve(&a));
+        let hb = s.spawn(|| approve(&b));
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    assert_eq!(
+        (ra.status, rb.status),
+        (200, 200),
+        "{} {}",
+        ra.body,
+        rb.body
+    );
+    let approved =
+        ra.json()["approved"].as_u64().unwrap() + rb.json()["approved"].as_u64().unwrap();
+    assert_eq!(
+        approved, DUE as u64,
+        "each due conversion approved once, by one server"
+    );
+    assert_eq!(
+        a.api_get("/v1/conversions/N-new").json()["status"],
+        "pending"
+    );
+    assert_eq!(approve(&a).json()["approved"], 0);
+
+    // The same key to both servers at once, and another key racing them.
+    let run = |s: &Server, key: &str, body: serde_json::Value| {
+        s.send(
+            "POST",
+            "/v1/payouts",
+            &[common::AUTH, ("Idempotency-Key", key)],
+            &body.to_string(),
+        )
+    };
+    let all = serde_json::json!({"currency": "USD"});
+    let (ra, rb, rc) = std::thread::scope(|s| {
+        let ha = s.spawn(|| run(&a, "month-end", all.clone()));
+        let hb = s.spawn(|| run(&b, "month-end", all.clone()));
+        let hc = s.spawn(|| {
+            run(
+                &b,
+                "boss-only",
+                serde_json::json!({"currency": "USD", "partner": "boss1"}),
+            )
+        });
+        (ha.join().unwrap(), hb.join().unwrap(), hc.join().unwrap())
+    });
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 201],
+        "one made, one replayed: {} / {}",
+        ra.body,
+        rb.body
+    );
+    assert_eq!(
+        ra.json()["payouts"],
+        rb.json()["payouts"],
+        "one key, one set"
+    );
+    assert_eq!(rc.status, 201, "{}", rc.body);
+    let mut ids = std::collections::HashSet::new();
+    let mut total = 0u64;
+    for p in ra.json()["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rc.json()["payouts"].as_array().unwrap())
+    {
+        assert!(ids.insert(p["id"].as_str().unwrap().to_owned()));
+        let detail = a
+            .api_get(&format!("/v1/payouts/{}", p["id"].as_str().unwrap()))
+            .json();
+        assert_eq!(
+            detail["items"].as_array().unwrap().len() as u64,
+            p["entries"].as_u64().unwrap()
+        );
+        total += affiliate_sdk::Money::parse(p["amount"].as_str().unwrap(), "USD")
+            .unwrap()
+            .minor();
+    }
+    // 300 sales of 10.00: abc123 earns 1.00 each, boss1 0.10 each.
+    assert_eq!(
+        total,
+        300 * 100 + 300 * 10,
+        "every approved entry in one payout"
+    );
+    let listed = b.api_get("/v1/payouts").json()["payouts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(listed, ids.len());
+    let rows = a.api_get("/v1/balances?currency=USD").json()["rows"].clone();
+    for row in rows.as_array().unwrap() {
+        assert_eq!(row["payable"], "0.00", "{row}");
+    }
+}
+
+/// Two servers share the outbox: a server killed while its deliveries are in flight has
+/// them finished by the other (after its 30 s lease), and every event of both is
+/// delivered.
+#[test]
+fn two_servers_share_the_outbox_and_one_finishes_what_a_killed_one_held() {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+    let rx = common::receiver::Receiver::start();
+    let db = fresh_database();
+    let cfg = config(&format!(
+        "\n[store]\nurl = \"{db}\"\n[events]\nallow_private_destinations = true\n\
+         [[webhook]]\nid = \"crm\"\nurl = \"{}/crm\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+         events = [\"conversion.created\"]\n",
+        rx.base
+    ));
+    let sale = |server: &Server, id: &str| {
+        let body = serde_json::json!({"order_id": id, "amount": "10.00", "currency": "USD",
+            "kind": "sale", "campaign": "haircare", "partner": "abc123"});
+        assert_eq!(server.api_post("/v1/conversions/manual", &body).status, 201);
+    };
+    // A alone; the receiver holds each request 2 s and then drops it, so A's
+    // deliveries are in flight when it is killed.
+    rx.answer(0);
+    rx.delay(2_000);
+    let a = Server::start(&cfg);
+    for i in 0..40 {
+        sale(&a, &format!("A-{i}"));
+    }
+    let start = std::time::Instant::now();
+    while rx.in_flight() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "A sent nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let held = rx.in_flight();
+    drop(a); // SIGKILL
+    rx.delay(0);
+    rx.answer(200);
+    // B and a new A on the same database, each taking more conversions.
+    let b = Server::start(&cfg);
+    let a2 = Server::start(&cfg);
+    for i in 0..40 {
+        sale(&b, &format!("B-{i}"));
+        sale(&a2, &format!("C-{i}"));
+    }
+    let got = rx.wait(Duration::from_secs(90), |g| {
+        let ids: std::collections::BTreeSet<String> = g
+            .iter()
+            .map(|r| {
+                r.json()["data"]["order_id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        ids.len() >= 120
+    });
+    let mut per_order: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &got {
+        *per_order
+            .entry(r.json()["data"]["order_id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(per_order.len(), 120, "every conversion's event delivered");
+    let twice = per_order.values().filter(|n| **n > 1).count();
+    assert_eq!(
+        twice, 0,
+        "the receiver dropped A's requests unanswered, so each was delivered once"
+    );
+    eprintln!(
+        "two servers: A held {held} deliveries when killed; 120 events delivered, none twice"
+    );
+}

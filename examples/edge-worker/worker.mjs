@@ -21,6 +21,7 @@
 // AFFILIATE_COOKIE_DOMAIN (optional). Campaigns and partners are written as in
 // affiliate-server's config file.
 
+import { isbot } from 'isbot';
 import { Catalogue, Keyring, LinkSigner, parseCookieHeader, planClick, previewClick } from 'affiliate-sdk';
 
 const PARAM = 'aff_token';
@@ -66,7 +67,14 @@ export function createWorker({ keys, campaigns, partners, cookieDomain = null, o
       priorToken: prior,
       cookieDomain,
       secure: url.protocol === 'https:',
+      // Bots and link previews (and requests with no user agent) land with no token
+      // and earn nothing.
+      bot: isbot(request.headers.get('user-agent') ?? '') || !request.headers.get('user-agent'),
     });
+    if (plan.bot) {
+      await onClick({ ...plan.botClick, bot: true });
+      return redirect(plan.location);
+    }
     if (!plan.credited) {
       // Credit nobody, set nothing: land on the campaign's destination if it exists.
       if (plan.fallback === null) return new Response('unknown campaign\n', { status: 404 });
@@ -74,7 +82,8 @@ export function createWorker({ keys, campaigns, partners, cookieDomain = null, o
     }
     await onClick({ ...plan.click, keptEarlier: plan.keptEarlier });
     const res = redirect(plan.location);
-    res.headers.append('set-cookie', plan.setCookie);
+    // null when the campaign waits for the visitor's consent.
+    if (plan.setCookie) res.headers.append('set-cookie', plan.setCookie);
     return res;
   }
 

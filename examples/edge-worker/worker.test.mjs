@@ -23,7 +23,22 @@ function setup(extra = {}) {
   return { keys, w, clicks, signer: new LinkSigner(keys, `${ORIGIN}/go`) };
 }
 
-const get = (w, url, cookie) => w.fetch(new Request(url, { headers: cookie ? { cookie } : {}, redirect: 'manual' }));
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const get = (w, url, cookie, agent = CHROME) => w.fetch(new Request(url, {
+  headers: { 'user-agent': agent, ...(cookie ? { cookie } : {}) }, redirect: 'manual',
+}));
+
+test('a bot, crawler or link preview lands with no token or cookie and is reported as a bot click', async () => {
+  const { w, clicks, signer } = setup();
+  for (const agent of ['Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', 'curl/8.5.0', '']) {
+    const res = await get(w, signer.build('haircare', 'abc123'), undefined, agent);
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), 'https://shop.example/hair?ref=aff#top');
+    assert.equal(res.headers.get('set-cookie'), null);
+  }
+  assert.equal(clicks.length, 3);
+  assert.ok(clicks.every((c) => c.bot === true && c.partner === 'abc123' && c.clickId === undefined));
+});
 
 test('a valid link: click reported, token cookie for the whole window, 302 with the token', async () => {
   const { keys, w, clicks, signer } = setup();
@@ -101,7 +116,7 @@ test('the platform entry point reads its configuration from env', async () => {
     AFFILIATE_COOKIE_DOMAIN: '.shop.example',
   };
   const url = new LinkSigner(keys, `${ORIGIN}/go`).build('haircare', 'abc123');
-  const res = await worker.fetch(new Request(url), env);
+  const res = await worker.fetch(new Request(url, { headers: { 'user-agent': CHROME } }), env);
   assert.equal(res.status, 302);
   assert.match(res.headers.get('set-cookie'), /; Domain=shop\.example; Max-Age=2592000$/);
 });

@@ -61,12 +61,19 @@ def create_app(tracker: Tracker) -> Flask:
     @app.get("/go/<campaign>/<partner>/<ad>")
     def click(campaign: str, partner: str, ad: Optional[str] = None) -> BaseResponse:
         try:
-            c = tracker.click(request.url, prior_token=request.cookies.get(param))
+            c = tracker.click(
+                request.url,
+                prior_token=request.cookies.get(param),
+                # Bots and link previews land with no token and earn nothing.
+                user_agent=request.headers.get("User-Agent", ""),
+            )
         except AffiliateError as e:
             log.info("click refused: %s", e.code)
             return Response("unknown or altered link\n", status=404, mimetype="text/plain")
         response = redirect(c.location, code=302)
-        response.headers.add("Set-Cookie", c.set_cookie)
+        # None for a bot, and for a campaign that waits for the visitor's consent.
+        if c.set_cookie:
+            response.headers.add("Set-Cookie", c.set_cookie)
         return response
 
     @app.get("/products/<sku>")

@@ -93,6 +93,7 @@ def test_forged_tokens_and_links_credit_nobody_and_the_sale_still_stands(
 ) -> None:
     client, tracker, signer, clock = shop
     token = tracker.click(signer.build("haircare", "abc123")).token
+    assert token is not None
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     r = client.get(f"/products/shampoo?aff_token={forged}")
     assert r.status_code == 302 and "Set-Cookie" not in r.headers

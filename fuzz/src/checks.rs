@@ -133,11 +133,24 @@ pub fn token_verify(data: &[u8]) {
         assert_eq!(u.expires_at(), v.expires_at());
         assert_eq!(u.campaign(), v.campaign());
         assert!(token.len() <= MAX_TOKEN_LEN);
-        let mut ring = ring;
+        let mut ring = ring.clone();
         ring.set_current(u.kid())
             .expect("the token's kid is in the ring");
         assert_eq!(ring.issue_token(&v.claims()).expect("re-issue"), token);
     }
+    // The portal's credentials parse the same text: a sign-in link or a session
+    // verifies only as itself, never as the other nor as a token.
+    let link = affiliate_sdk::portal::verify_link(&ring, token, now);
+    let session = affiliate_sdk::portal::verify_session(&ring, token, now);
+    assert!(!(link.is_ok() && session.is_ok()), "one text, two purposes");
+    for claims in [link, session].into_iter().flatten() {
+        assert!(claims.expires > now);
+        assert!(
+            ring.verify_token_with(token, now, &TokenValidation::default())
+                .is_err()
+        );
+    }
+    let _ = affiliate_sdk::portal::looks_like_partner_key(token);
 }
 
 /// A `Cookie` header: the token found is a non-empty piece of the header, no longer
@@ -198,6 +211,9 @@ pub fn money_parse(data: &[u8]) {
 fn tracker() -> Tracker {
     let tracker = Tracker::new(signer(), Arc::new(MemoryStore::new()))
         .with_clock(Arc::new(FixedClock::from_secs(NOW)));
+    // No DNS while fuzzing: names are not resolved (the guard's address rules are
+    // fuzzed with a fixed resolver in `webhook`).
+    tracker.allow_private_destinations(true);
     let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
     c.sale_percent = Some("10".into());
     c.lead_flat = Some("2.00".into());

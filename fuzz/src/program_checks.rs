@@ -1,6 +1,7 @@
 //! The program's parsers, fuzzed through the tracker as the merchant API and the
 //! Python binding call it: partner, campaign, coupon and ad JSON, merge patches, the
-//! conversion listing's cursor and the CSV writer. A refusal is a typed error and
+//! conversion listing's cursor, the CSV writer, and payout runs (their JSON and
+//! idempotency key, the payouts CSV). A refusal is a typed error and
 //! changes nothing; what is accepted reads back as it was given; every CSV file parses
 //! back to its rows and no cell starts like a formula.
 
@@ -32,6 +33,15 @@ pub fn program_json(data: &[u8]) {
         return;
     };
     let t = super::tracker();
+    if which % 8 == 7 && which >= 128 {
+        return payout_run(&t, text);
+    }
+    if which % 8 == 6 && which >= 128 {
+        return partner_api(&t, text);
+    }
+    if which % 8 == 5 && which >= 128 {
+        return webhook(&t, text);
+    }
     let before = snapshot(&t);
     let refused = match which % 8 {
         0 => match serde_json::from_str::<PartnerSpec>(text) {
@@ -137,5 +147,150 @@ pub fn program_json(data: &[u8]) {
     };
     if refused {
         assert_eq!(snapshot(&t), before, "a refusal changed the program");
+    }
+}
+
+/// A payout run from fuzzed JSON, its key the text's first characters: refused, it
+/// changes nothing; made, it moves exactly its amounts from payable to in payout, a
+/// replay answers the same, and the payouts CSV parses back to one row each.
+fn payout_run(t: &affiliate_sdk::Tracker, text: &str) {
+    use affiliate_sdk::ledger::PayoutRunSpec;
+    for i in 0..2 {
+        let m = ManualConversion::sale(&format!("P-{i}"), "10.00", "USD", "haircare", "abc123");
+        t.manual(&m).expect("manual");
+        t.set_status(&m.order_id, affiliate_sdk::Status::Approved)
+            .expect("approve");
+    }
+    let key: String = text.chars().take(24).collect();
+    let total = |t: &affiliate_sdk::Tracker| -> (i128, i128) {
+        let rows = t.balances(None, None).expect("balances");
+        (
+            rows.iter().map(|r| r.2.payable).sum(),
+            rows.iter().map(|r| r.2.in_payout).sum(),
+        )
+    };
+    let before = total(t);
+    let made = serde_json::from_str::<PayoutRunSpec>(text)
+        .map_err(|_| ())
+        .and_then(|spec| {
+            t.create_payouts(&key, &spec)
+                .map(|m| (spec, m))
+                .map_err(|_| ())
+        });
+    let Ok((spec, made)) = made else {
+        assert_eq!(total(t), before, "a refused run changed the ledger");
+        assert!(t.payouts(None, None, None).expect("payouts").is_empty());
+        return;
+    };
+    let paid: i128 = made
+        .payouts()
+        .iter()
+        .map(|p| i128::from(p.amount_minor))
+        .sum();
+    assert_eq!(total(t), (before.0 - paid, before.1 + paid));
+    let again = t.create_payouts(&key, &spec).expect("replay");
+    assert_eq!(again.payouts(), made.payouts());
+    let file = t.payouts_csv(None, None, None).expect("csv");
+    let rows = csv::ReaderBuilder::new()
+        .from_reader(file.as_bytes())
+        .records()
+        .count();
+    assert_eq!(rows, made.payouts().len());
+}
+
+/// The partner API's bodies from fuzzed JSON, as `abc123` (whose parent is `boss1`):
+/// a profile patch, a link request and an ad. A refusal changes nothing; what is
+/// accepted stays inside the caller's subtree.
+/// A webhook body (`POST /v1/webhooks`): made with a secret that its JSON never shows,
+/// or refused with nothing stored; its URL through the destination guard with a fixed
+/// resolver: an accepted destination never has an inward address for a host.
+fn webhook(t: &affiliate_sdk::Tracker, text: &str) {
+    use affiliate_sdk::outbound::{check_destination, is_inward};
+    let Ok(req) = serde_json::from_str::<affiliate_sdk::WebhookRequest>(text) else {
+        return;
+    };
+    let public = |_: &str, _: u16| Ok(vec![std::net::IpAddr::from([93, 184, 215, 14])]);
+    if let Ok(u) = check_destination(&req.url, false, public) {
+        let ip = match u.host() {
+            Some(url::Host::Ipv4(v4)) => Some(std::net::IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(std::net::IpAddr::V6(v6)),
+            _ => None,
+        };
+        assert!(
+            !ip.is_some_and(is_inward),
+            "an inward address passed: {}",
+            req.url
+        );
+        assert!(matches!(u.scheme(), "http" | "https"));
+    }
+    match t.create_webhook(&req) {
+        Ok(hook) => {
+            let json = hook.to_json().to_string();
+            assert!(
+                !json.contains(hook.secret.expose()),
+                "the secret in the JSON"
+            );
+            assert!(
+                !format!("{hook:?}").contains(hook.secret.expose()),
+                "the secret in Debug"
+            );
+            assert_eq!(t.webhook(&hook.id).expect("stored"), hook);
+        }
+        Err(_) => assert!(t.webhooks().is_empty(), "a refused webhook was stored"),
+    }
+}
+
+fn partner_api(t: &affiliate_sdk::Tracker, text: &str) {
+    // The text as a postback template: accepted, any values leave its host alone.
+    if let Ok(t) = affiliate_sdk::outbound::PostbackTemplate::parse(text) {
+        let mut v = affiliate_sdk::outbound::PostbackValues::default();
+        let host = |u: &str| {
+            url::Url::parse(u)
+                .ok()
+                .map(|u| u.host_str().map(str::to_owned))
+        };
+        let plain = t.render(&v);
+        for m in affiliate_sdk::outbound::MACROS {
+            v.set(m, "@evil.example/#?&%{sid}..//\\");
+        }
+        assert_eq!(
+            host(&t.render(&v)),
+            host(&plain),
+            "a value moved the host: {text}"
+        );
+    }
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let me = affiliate_sdk::Code::new("abc123").expect("code");
+    let before = snapshot(t);
+    if t.update_partner_me(me, &json).is_err() {
+        assert_eq!(
+            snapshot(t),
+            before,
+            "a refused profile change changed the program"
+        );
+    } else {
+        let p = t.partner("abc123").expect("still there");
+        assert_eq!(p.parent.map(|c| c.to_string()).as_deref(), Some("boss1"));
+        assert_eq!(p.status, affiliate_sdk::PartnerStatus::Active);
+    }
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str());
+    if let Ok(url) = t.partner_link(
+        me,
+        field("campaign").unwrap_or("haircare"),
+        field("partner"),
+        field("ad"),
+        field("sid"),
+    ) {
+        assert!(
+            url.contains("/abc123"),
+            "a link for someone outside the subtree: {url}"
+        );
+    }
+    if let Ok(ad) = serde_json::from_value::<AdSpec>(json.clone())
+        && let Ok(made) = t.create_partner_ad(me, ad)
+    {
+        assert_eq!(made.partner, "abc123");
     }
 }

@@ -36,7 +36,17 @@ pub fn config_parse(data: &[u8]) {
             for p in tracker.partners().iter().take(4) {
                 let url = signer.build_link(&Link::new(c.code(), p.code));
                 tracker.click(&url, None).expect("a configured link clicks");
+                // A bot lands on the campaign's destination without a token.
+                match tracker.visit(&url, None, Some("curl/8.5.0")) {
+                    Ok(affiliate_sdk::Landing::Bot { location }) => {
+                        assert_eq!(location, c.destination());
+                    }
+                    other => panic!("a bot's visit: {other:?}"),
+                }
             }
         }
+        tracker
+            .prune_clicks(config.click_retention_days)
+            .expect("a validated retention prunes");
     }
 }

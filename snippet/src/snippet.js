@@ -32,16 +32,22 @@
       return read(m && m[1]);
     };
 
-    // Landing: move the token from the URL into a first-party cookie, only when it was
-    // issued in the last 10 minutes (60 s of clock skew allowed): a landing comes
-    // straight from a click, an older token is a shared or posted link.
-    var land = function () {
-      var landed = read(new URLSearchParams(w.location.search).get(param));
-      if (!landed || now() - landed[3] > 600 || landed[3] - now() > 60) return;
-      var had = current();
-      if (firstClick && had && had[2] === landed[2]) return;
-      d.cookie = param + '=' + landed[0] + '; Max-Age=' + (landed[1] - now()) + '; Path=/; SameSite=Lax' +
+    var cookie = function (value, maxAge) {
+      d.cookie = param + '=' + value + '; Max-Age=' + maxAge + '; Path=/; SameSite=Lax' +
         (cookieDomain ? '; Domain=' + cookieDomain : '') + (w.location.protocol === 'https:' ? '; Secure' : '');
+    };
+    // Landing: the token in the URL, only when it was issued in the last 10 minutes
+    // (60 s of clock skew allowed): a landing comes straight from a click, an older
+    // token is a shared or posted link. Read once, when the page loads, so consent
+    // given later on the page still stores it.
+    var landed = read(new URLSearchParams(w.location.search).get(param));
+    if (landed && (now() - landed[3] > 600 || landed[3] - now() > 60)) landed = null;
+    // Moves the landing token into a first-party cookie.
+    var land = function () {
+      if (!landed) return;
+      var had = current();
+      if (!(firstClick && had && had[2] === landed[2])) cookie(landed[0], landed[1] - now());
+      landed = null;
     };
 
     var send = function (c) {
@@ -70,6 +76,9 @@
           if (consent) {
             land();
             while (waiting.length) send(waiting.shift());
+          } else {
+            // Consent refused or withdrawn: a stored token goes.
+            cookie('', 0);
           }
         } else if (args[0] === 'conversion' && args[1]) {
           if (consent) send(args[1]);

@@ -94,6 +94,13 @@ destination = "${shopOrigin}/landing"
 currency = "USD"
 sale_percent = "10"
 
+[[campaign]]
+code = "eu"
+destination = "${shopOrigin}/landing?consent=require"
+currency = "USD"
+sale_percent = "10"
+cookie_consent = "required"
+
 [[partner]]
 code = "abc123"
 
@@ -102,8 +109,8 @@ code = "solo"
 `;
 }
 
-function link(partner, extra = []) {
-  const url = new URL(execFileSync(BIN, ['link', '--config', configFile, '--campaign', 'haircare',
+function link(partner, extra = [], campaign = 'haircare') {
+  const url = new URL(execFileSync(BIN, ['link', '--config', configFile, '--campaign', campaign,
     '--partner', partner, ...extra]).toString().trim());
   return trackerUrl + url.pathname + url.search;
 }
@@ -218,6 +225,26 @@ test('consent refused, then given: nothing before, everything after', async () =
   assert.ok(await shopCookie(), 'the landing token is kept once consent is given');
   const c = await conversion('CONSENT-1');
   assert.equal(c.partner, 'abc123', 'the held conversion is sent with the token');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a campaign that waits for consent: no tracker cookie, the token stored on consent and deleted when it is withdrawn', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  // The click in the browser: the tracker sets no cookie of its own, and the landing
+  // page (its snippet tag has data-require-consent) asks for consent first.
+  await page.goto(link('abc123', [], 'eu'));
+  const landing = new URL(page.url());
+  assert.match(landing.searchParams.get('aff_token'), /^v1\.[^.]+\.\d+\.\d+\.[\w-]+\.eu\.abc123\./);
+  assert.deepEqual((await context.cookies(trackerUrl)).map((c) => c.name), [], 'no cookie on the tracker');
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  await new Promise((ok) => setTimeout(ok, 300));
+  assert.equal(await shopCookie(), undefined, 'nothing stored before consent');
+  await page.evaluate(() => affiliate('consent', true));
+  const stored = await shopCookie();
+  assert.equal(stored && stored.value, landing.searchParams.get('aff_token'), 'stored once consent is given');
+  await page.evaluate(() => affiliate('consent', false));
+  assert.equal(await shopCookie(), undefined, 'consent withdrawn: the stored token is deleted');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -7,12 +7,14 @@
 
 use super::decide::weigh_prior_token;
 use super::redirect::Redirect;
+use super::visitor::{BotPlan, Planned};
 use super::{Campaign, Catalogue};
+use super::{ClickCommission, CookieConsent};
 use crate::click_id::{ClickId, ClickIdGenerator};
 use crate::cookie::CookieConfig;
 use crate::error::Error;
 use crate::link::{ClickLink, LinkSigner};
-use crate::store::ClickRecord;
+use crate::store::{BotClickRecord, ClickRecord};
 use crate::token::{TokenClaims, TokenValidation};
 
 /// What a click produced: the token to carry, the cookie to set and where to send the
@@ -24,8 +26,10 @@ pub struct ClickOutcome {
     /// The session token the visitor carries (the earlier one when a first-click
     /// campaign kept it).
     pub token: String,
-    /// The `Set-Cookie` header value for the token.
-    pub set_cookie: String,
+    /// The `Set-Cookie` header value for the token; `None` when the campaign waits
+    /// for the visitor's consent (`cookie_consent = "required"`): the token rides in
+    /// the landing URL only, and the page stores it once consent is given.
+    pub set_cookie: Option<String>,
     /// The campaign's destination with `aff_token=<token>` added to its query.
     pub location: String,
     /// Whether the click counted as unique.
@@ -140,7 +144,14 @@ impl ClickPlanner<'_> {
             }
         };
         // The token is well formed by construction (issued here or verified above).
-        let set_cookie = self.cookie.build(&token, expires_at.saturating_sub(now));
+        let set_cookie = (campaign.spec().cookie_consent != CookieConsent::Required)
+            .then(|| self.cookie.build(&token, expires_at.saturating_sub(now)));
+        let spec = campaign.spec();
+        let commission_minor = match spec.click_commission {
+            ClickCommission::Every => campaign.click_flat().minor(),
+            ClickCommission::Unique if decision.unique => campaign.click_flat().minor(),
+            ClickCommission::Unique => 0,
+        };
         Ok(ClickPlan {
             record: ClickRecord {
                 click_id,
@@ -148,7 +159,8 @@ impl ClickPlanner<'_> {
                 at: now,
                 unique: decision.unique,
                 currency: campaign.currency(),
-                commission_minor: campaign.click_flat().minor(),
+                commission_minor,
+                paid_cap: spec.daily_paid_click_cap,
             },
             outcome: ClickOutcome {
                 click_id,
@@ -160,6 +172,31 @@ impl ClickPlanner<'_> {
                 dropped_sid: clicked.dropped_sid.is_some(),
             },
         })
+    }
+
+    /// Plans a visit to `url`: a `bot`'s (a bot, crawler or link preview, see
+    /// `is_bot`) lands on the destination with no token and counts as a bot click;
+    /// anyone else's is [`ClickPlanner::plan`]. A link that credits nobody is refused
+    /// for bots as for people, counting nothing.
+    pub fn plan_visit(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        bot: bool,
+        now_ms: u64,
+    ) -> std::result::Result<Planned, Refusal> {
+        if !bot {
+            return self.plan(url, prior_token, now_ms).map(Planned::Click);
+        }
+        let (clicked, campaign, _) = self.check(url)?;
+        Ok(Planned::Bot(BotPlan {
+            record: BotClickRecord {
+                link: clicked.link,
+                at: now_ms / 1000,
+                currency: campaign.currency(),
+            },
+            location: campaign.destination().to_owned(),
+        }))
     }
 
     /// Where a click on `url` would land, deciding as [`ClickPlanner::plan`] does but

@@ -127,8 +127,8 @@ pub fn conversions_csv(conversions: &[Conversion]) -> Result<String> {
     finish(w)
 }
 
-/// A report as CSV: the grouped dimensions, `clicks, unique_clicks, impressions,
-/// leads, sales`, then `currency, revenue, commission`: one line per currency the row
+/// A report as CSV: the grouped dimensions, `clicks, unique_clicks, bot_clicks,
+/// impressions, leads, sales`, then `currency, revenue, commission`: one line per currency the row
 /// has money in (one line with empty money cells when it has none).
 pub fn stats_csv(group_by: &[Dimension], rows: &[StatsRow]) -> Result<String> {
     let mut w = writer();
@@ -136,6 +136,7 @@ pub fn stats_csv(group_by: &[Dimension], rows: &[StatsRow]) -> Result<String> {
     header.extend([
         "clicks",
         "unique_clicks",
+        "bot_clicks",
         "impressions",
         "leads",
         "sales",
@@ -157,6 +158,7 @@ pub fn stats_csv(group_by: &[Dimension], rows: &[StatsRow]) -> Result<String> {
         let counts = [
             row.clicks,
             row.unique_clicks,
+            row.bot_clicks,
             row.impressions,
             row.leads,
             row.sales,
@@ -182,6 +184,48 @@ pub fn stats_csv(group_by: &[Dimension], rows: &[StatsRow]) -> Result<String> {
             cells.extend(m.iter().map(String::as_str));
             write_row(&mut w, cells)?;
         }
+    }
+    finish(w)
+}
+
+/// The columns of [`payouts_csv`].
+pub const PAYOUT_CSV_COLUMNS: [&str; 10] = [
+    "id",
+    "partner",
+    "name",
+    "payout_details",
+    "currency",
+    "amount",
+    "entries",
+    "status",
+    "created",
+    "updated",
+];
+
+/// Payouts as CSV, one row each under [`PAYOUT_CSV_COLUMNS`], with each partner's
+/// name and payout details as `partner` gives them (what a bank or payment provider
+/// upload needs); amounts decimal, times UTC.
+pub fn payouts_csv(
+    payouts: &[crate::ledger::Payout],
+    partner: impl Fn(&crate::code::Code) -> (String, String),
+) -> Result<String> {
+    let mut w = writer();
+    write_row(&mut w, PAYOUT_CSV_COLUMNS)?;
+    for p in payouts {
+        let (name, details) = partner(&p.partner);
+        let cells = [
+            p.id.clone(),
+            p.partner.to_string(),
+            name,
+            details,
+            p.currency.code().to_owned(),
+            p.amount().to_string(),
+            p.entries.len().to_string(),
+            p.status.as_str().to_owned(),
+            format_time(p.created),
+            format_time(p.updated),
+        ];
+        write_row(&mut w, cells.iter().map(String::as_str))?;
     }
     finish(w)
 }

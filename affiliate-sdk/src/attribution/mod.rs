@@ -11,6 +11,7 @@
 //! * `redirect.rs`: a campaign's landing URL with the token in its query;
 //! * `click.rs`: the [`ClickPlanner`], one stateless step for a whole click;
 //! * `decide.rs`: the token decisions that need no store;
+//! * `visitor.rs`: bots, crawlers and link-preview agents;
 //! * `days.rs`: UTC day numbers and calendar months;
 //! * `stats.rs`: reports;
 //! * `tracker.rs`: the [`Tracker`], which records what the others decide.
@@ -48,6 +49,7 @@ mod program;
 mod redirect;
 mod stats;
 mod tracker;
+mod visitor;
 
 pub use campaign::{
     Attribution, BrowserConversions, Campaign, CampaignSpec, CampaignStatus,
@@ -65,11 +67,20 @@ pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
     check_min_time, decide_prior_token, weigh_prior_token,
 };
-pub use export::{CONVERSION_CSV_COLUMNS, conversions_csv, csv_cell, format_time, stats_csv};
+pub use export::{
+    CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell, format_time,
+    payouts_csv, stats_csv,
+};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
 pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
     merge_patch,
 };
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
-pub use tracker::{ConfigEntryError, Tracker};
+pub use tracker::{
+    ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, MAX_DELIVERY_PAGE,
+    OutboundRequest, PRUNE_CLICKS_MAX, PortalSession, SendOutcome, Tracker, Transport,
+};
+#[cfg(feature = "bots")]
+pub use visitor::is_bot;
+pub use visitor::{BotPlan, Landing, Planned};

@@ -138,11 +138,7 @@ pub(crate) fn check_deep_link_hosts(hosts: &[String]) -> Result<Vec<String>> {
 
 /// `s` cut to 64 bytes for an error message.
 fn cut(s: &str) -> &str {
-    let mut end = s.len().min(64);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    crate::error::cut(s, 64)
 }
 
 /// A coupon as sent to the API: its code and, optionally, the one campaign it credits
@@ -358,21 +354,8 @@ pub(crate) fn check_profile(spec: &PartnerSpec) -> Result<()> {
         }
     }
     if let Some(u) = &spec.postback_url {
-        // Checked as text (the WebAssembly package carries no URL parser): an absolute
-        // http(s) URL with a host and no credentials, printable ASCII.
-        let rest = u
-            .strip_prefix("https://")
-            .or_else(|| u.strip_prefix("http://"));
-        let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-        let ok = u.len() <= 2048
-            && u.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
-            && authority.is_some_and(|a| !a.is_empty() && !a.starts_with(':') && !a.contains('@'));
-        if !ok {
-            return Err(Error::malformed(
-                "postback_url",
-                "expected an absolute http(s) URL without credentials, at most 2048 bytes",
-            ));
-        }
+        // A postback template: an http(s) URL whose macros are known, none in the host.
+        crate::outbound::PostbackTemplate::parse(u)?;
     }
     Ok(())
 }

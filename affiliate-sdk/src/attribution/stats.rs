@@ -53,13 +53,35 @@ impl Dimension {
         }
     }
 
-    fn value(self, link: &Link, day: u32) -> Option<String> {
+    /// The value of this dimension for a link and day, as a key that sorts as its
+    /// text does (codes compare as strings; days as numbers, as `YYYY-MM-DD` does).
+    fn value(self, link: &Link, day: u32) -> Option<Value<'_>> {
         match self {
-            Dimension::Campaign => Some(link.campaign.to_string()),
-            Dimension::Partner => Some(link.partner.to_string()),
-            Dimension::Ad => link.ad.map(|a| a.to_string()),
-            Dimension::Sid => link.sid.map(|s| s.to_string()),
-            Dimension::Day => Some(format_day(day)),
+            Dimension::Campaign => Some(Value::Code(&link.campaign)),
+            Dimension::Partner => Some(Value::Code(&link.partner)),
+            Dimension::Ad => link.ad.as_ref().map(Value::Code),
+            Dimension::Sid => link.sid.as_ref().map(Value::Sid),
+            Dimension::Day => Some(Value::Day(day)),
+        }
+    }
+}
+
+/// A dimension's value while rows are summed: borrowed from the counters and
+/// conversions (small keys, no allocation), text only at the end.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Value<'a> {
+    Code(&'a Code),
+    Sid(&'a crate::code::Sid),
+    Day(u32),
+}
+
+impl Value<'_> {
+    /// The text of the value; days formatted once each (`days` keeps them).
+    fn text(self, days: &mut BTreeMap<u32, String>) -> String {
+        match self {
+            Value::Code(c) => c.as_str().to_owned(),
+            Value::Sid(s) => s.as_str().to_owned(),
+            Value::Day(d) => days.entry(d).or_insert_with(|| format_day(d)).clone(),
         }
     }
 }
@@ -191,6 +213,9 @@ pub struct StatsRow {
     pub clicks: u64,
     /// Unique clicks.
     pub unique_clicks: u64,
+    /// Clicks by bots, crawlers and link-preview agents (not in `clicks`; they earn
+    /// nothing).
+    pub bot_clicks: u64,
     /// Impressions.
     pub impressions: u64,
     /// Leads and named actions, whatever their status.
@@ -223,6 +248,7 @@ impl Serialize for StatsRow {
         }
         m.serialize_entry("clicks", &self.clicks)?;
         m.serialize_entry("unique_clicks", &self.unique_clicks)?;
+        m.serialize_entry("bot_clicks", &self.bot_clicks)?;
         m.serialize_entry("impressions", &self.impressions)?;
         m.serialize_entry("leads", &self.leads)?;
         m.serialize_entry("sales", &self.sales)?;
@@ -232,7 +258,8 @@ impl Serialize for StatsRow {
     }
 }
 
-type RowKey = Vec<Option<String>>;
+/// A row's dimension values; a query groups by each dimension at most once.
+type RowKey<'a> = arrayvec::ArrayVec<Option<Value<'a>>, 5>;
 
 #[derive(Default)]
 struct Acc {
@@ -242,10 +269,10 @@ struct Acc {
 
 /// Builds the report rows from the day's counters and the conversions, sorted by the
 /// dimension values.
-pub(crate) fn aggregate(
+pub(crate) fn aggregate<'a>(
     query: &StatsQuery,
-    counters: &BTreeMap<CounterKey, Counters>,
-    conversions: &[Conversion],
+    counters: &'a BTreeMap<CounterKey, Counters>,
+    conversions: &'a [Conversion],
 ) -> Vec<StatsRow> {
     let from = query.from_day.unwrap_or(0);
     let to = query.to_day.unwrap_or(u32::MAX);
@@ -254,10 +281,18 @@ pub(crate) fn aggregate(
             && query.campaign.is_none_or(|c| c == link.campaign)
             && query.partner.is_none_or(|p| p == link.partner)
     };
-    let key = |link: &Link, day: u32| -> RowKey {
-        query.group_by.iter().map(|d| d.value(link, day)).collect()
+    // Each dimension once (`StatsQuery::new` makes it so; a query built by hand may
+    // repeat one).
+    let mut dims = arrayvec::ArrayVec::<Dimension, 5>::new();
+    for d in &query.group_by {
+        if !dims.contains(d) {
+            dims.push(*d);
+        }
+    }
+    let key = |link: &'a Link, day: u32| -> RowKey<'a> {
+        dims.iter().map(|d| d.value(link, day)).collect()
     };
-    let mut rows: BTreeMap<RowKey, Acc> = BTreeMap::new();
+    let mut rows: BTreeMap<RowKey<'a>, Acc> = BTreeMap::new();
     for (k, c) in counters {
         if !wanted(&k.link, k.day) {
             continue;
@@ -266,6 +301,7 @@ pub(crate) fn aggregate(
         let r = &mut acc.row;
         r.clicks = r.clicks.saturating_add(c.clicks);
         r.unique_clicks = r.unique_clicks.saturating_add(c.unique_clicks);
+        r.bot_clicks = r.bot_clicks.saturating_add(c.bot_clicks);
         r.impressions = r.impressions.saturating_add(c.impressions);
         r.commission
             .add(k.currency, u128::from(c.click_commission_minor));
@@ -291,13 +327,18 @@ pub(crate) fn aggregate(
             }
         }
     }
+    let mut days = BTreeMap::new();
     rows.into_iter()
         .map(|(k, mut acc)| {
             for (currency, milli) in &acc.impression_milli {
                 // Half away from zero, as every commission.
                 acc.row.commission.add(*currency, (milli + 500) / 1000);
             }
-            acc.row.group = query.group_by.iter().copied().zip(k).collect();
+            acc.row.group = dims
+                .iter()
+                .copied()
+                .zip(k.into_iter().map(|v| v.map(|v| v.text(&mut days))))
+                .collect();
             acc.row
         })
         .collect()

@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
+use super::caps::{self, Owed, OwedKey};
 use super::limits::{Dropped, SidCap, StoreLimits};
-use super::{ClickRecord, CounterKey, Counters, ImpressionRecord, day_of};
+use super::{BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -23,6 +24,8 @@ const CLICK_BYTES: usize = std::mem::size_of::<ClickRecord>();
 /// What one buffered counter key costs (the entry and its share of the table).
 const COUNTER_BYTES: usize =
     std::mem::size_of::<CounterKey>() + std::mem::size_of::<Counters>() + 16;
+/// What one owed entry costs.
+const OWED_BYTES: usize = std::mem::size_of::<OwedKey>() + 8 + 16;
 
 /// Clicks and impressions recorded but not yet written.
 #[derive(Default)]
@@ -36,11 +39,14 @@ pub(crate) struct Pending {
     /// postback) scans at most one batch.
     pub(crate) clicks: Vec<ClickRecord>,
     pub(crate) counters: HashMap<CounterKey, Counters>,
+    /// Commission under a daily cap, owed until the store settles it
+    /// ([`caps::settle`]) in the write of this batch.
+    pub(crate) owed: Owed,
 }
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.clicks.is_empty() && self.counters.is_empty()
+        self.clicks.is_empty() && self.counters.is_empty() && self.owed.is_empty()
     }
 
     fn count(&mut self, key: CounterKey, delta: &Counters) {
@@ -54,7 +60,9 @@ impl Pending {
 
     /// What the batch holds in memory: its allocations, not just what is in them.
     fn bytes(&self) -> usize {
-        self.clicks.capacity() * CLICK_BYTES + self.counters.capacity() * COUNTER_BYTES
+        self.clicks.capacity() * CLICK_BYTES
+            + self.counters.capacity() * COUNTER_BYTES
+            + self.owed.capacity() * OWED_BYTES
     }
 
     /// Bytes that counting under a new `key` would allocate (the table doubles when
@@ -147,6 +155,7 @@ impl ClickBuffer {
         {
             c.add(&Counters::of_click(click));
             st.open.clicks.push(*click);
+            caps::owe_click(&mut st.open.owed, plain, click);
             return;
         }
         let key = st.key(click.link, click.at, click.currency);
@@ -171,18 +180,50 @@ impl ClickBuffer {
         }
         st.open.clicks.push(*click);
         st.open.count(key, &Counters::of_click(click));
+        caps::owe_click(&mut st.open.owed, key, click);
     }
 
     /// Buffers an impression; dropped and counted when the buffer is full.
     pub(crate) fn impression(&self, i: &ImpressionRecord) {
+        let counted = Counters::of_impression(i);
+        if let Some((mut st, key)) = self.count_only(
+            i.link,
+            i.at,
+            i.currency,
+            &counted,
+            &self.dropped_impressions,
+        ) {
+            caps::owe_impression(&mut st.open.owed, key, i);
+        }
+    }
+
+    /// Buffers a bot's click; dropped (and counted with the dropped clicks) when the
+    /// buffer is full.
+    pub(crate) fn bot_click(&self, b: &BotClickRecord) {
+        let counted = Counters::of_bot_click();
+        self.count_only(b.link, b.at, b.currency, &counted, &self.dropped_clicks);
+    }
+
+    /// Adds `delta` to the counters of `link` at `at` (no click record), or, when the
+    /// buffer is full, drops it and counts it in `dropped`. Returns the lock and the key
+    /// when counted.
+    fn count_only(
+        &self,
+        link: Link,
+        at: u64,
+        currency: crate::money::Currency,
+        delta: &Counters,
+        dropped: &AtomicU64,
+    ) -> Option<(MutexGuard<'_, BatchState>, CounterKey)> {
         let mut st = self.lock();
-        let key = st.key(i.link, i.at, i.currency);
+        let key = st.key(link, at, currency);
         if st.bytes() + st.open.growth_for(&key) > self.max_bytes {
             drop(st);
-            self.dropped_impressions.fetch_add(1, Ordering::Relaxed);
-            return;
+            dropped.fetch_add(1, Ordering::Relaxed);
+            return None;
         }
-        st.open.count(key, &Counters::of_impression(i));
+        st.open.count(key, delta);
+        Some((st, key))
     }
 
     /// What was dropped since the buffer was made.
@@ -256,8 +297,8 @@ impl ClickBuffer {
             (from_day..=to_day).contains(&key.day)
                 && campaign.is_none_or(|c| *c == key.link.campaign)
         };
-        let mut out: BTreeMap<CounterKey, Counters> =
-            stored()?.into_iter().filter(|(k, _)| wanted(k)).collect();
+        let mut out = stored()?;
+        out.retain(|k, _| wanted(k));
         let st = self.lock();
         for (key, delta) in st.batches().flat_map(|b| &b.counters) {
             if wanted(key) {
@@ -313,6 +354,7 @@ mod tests {
             unique: true,
             currency: Currency::new("USD").unwrap(),
             commission_minor: 0,
+            paid_cap: 0,
         }
     }
 
@@ -338,6 +380,7 @@ mod tests {
                 at: 1_700_000_000,
                 currency: Currency::new("USD").unwrap(),
                 per_mille_minor: 0,
+                paid_cap: 0,
             });
         }
         assert!(buffer.dropped().impressions >= 49, "{:?}", buffer.dropped());

@@ -61,6 +61,7 @@ pub(crate) fn decode_click(click_id: ClickId, b: &[u8]) -> Option<ClickRecord> {
         unique,
         currency,
         commission_minor,
+        paid_cap: 0,
     })
 }
 
@@ -107,14 +108,17 @@ pub(crate) fn decode_parts(mut rest: &[u8]) -> Option<(Link, Currency)> {
     Some((link, Currency::new(currency).ok()?))
 }
 
-pub(crate) fn encode_counters(c: &Counters) -> [u8; 40] {
-    let mut out = [0u8; 40];
+/// The counters, 8 bytes each (LE); `bot_clicks` last, so a record written before it
+/// was counted reads as 0 bot clicks.
+pub(crate) fn encode_counters(c: &Counters) -> [u8; 48] {
+    let mut out = [0u8; 48];
     for (chunk, v) in out.chunks_exact_mut(8).zip([
         c.clicks,
         c.unique_clicks,
         c.impressions,
         c.click_commission_minor,
         c.impression_commission_milli,
+        c.bot_clicks,
     ]) {
         chunk.copy_from_slice(&v.to_le_bytes());
     }
@@ -122,7 +126,7 @@ pub(crate) fn encode_counters(c: &Counters) -> [u8; 40] {
 }
 
 pub(crate) fn decode_counters(b: &[u8]) -> Counters {
-    let mut v = [0u64; 5];
+    let mut v = [0u64; 6];
     for (slot, chunk) in v.iter_mut().zip(b.chunks_exact(8)) {
         let mut a = [0u8; 8];
         a.copy_from_slice(chunk);
@@ -134,5 +138,6 @@ pub(crate) fn decode_counters(b: &[u8]) -> Counters {
         impressions: v[2],
         click_commission_minor: v[3],
         impression_commission_milli: v[4],
+        bot_clicks: v[5],
     }
 }

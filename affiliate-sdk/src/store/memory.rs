@@ -3,16 +3,24 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::caps;
+use super::erase::{Erased, erase_json};
 use super::limits::{SidCap, StoreLimits};
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
-    StatusChange, Store, day_of, takes_binding,
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted,
+    PayoutsMade, RecordKind, StatusChange, Store, day_of, takes_binding,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
-use crate::ledger::{Entry, EntryFilter, apply_status, entries_of};
+use crate::ledger::{
+    Entry, EntryFilter, EntryState, Payout, PayoutFilter, PayoutRequest, PayoutStatus,
+    apply_status, entries_of, key_reused, make_payouts, newest_first, payout_orders, settle,
+};
+use crate::link::Link;
+use crate::money::Currency;
+use crate::outbound::{Delivery, DeliveryFilter, Event, EventKind, EventObject};
 
 /// A [`Store`] in memory, for tests, wasm and short-lived tools. "Durable" here means
 /// "recorded in this process": a restart loses everything. It has no buffer (so drops
@@ -31,10 +39,55 @@ struct Inner {
     replaced: HashMap<String, Vec<Conversion>>,
     per_click: HashMap<ClickId, u32>,
     sids: SidCap,
+    /// What each partner was paid under a daily cap.
+    tallies: HashMap<caps::Tally, u64>,
     records: BTreeMap<(RecordKind, String), String>,
     program_version: u64,
     /// Each order's ledger entries.
     ledger: HashMap<String, Vec<Entry>>,
+    payouts: HashMap<String, Payout>,
+    /// Each idempotency key's request fingerprint and payout ids.
+    payout_runs: HashMap<String, (String, Vec<String>)>,
+    /// Claims made once (`claim_once`), with when they may be forgotten.
+    claims: HashMap<(String, String), u64>,
+    /// The outbox, by sequence number, and the last number given.
+    outbox: BTreeMap<u64, Event>,
+    outbox_seq: u64,
+    deliveries: BTreeMap<String, Delivery>,
+}
+
+impl Inner {
+    /// Adds `delta` to the day's counters of `link` (its sid capped); returns the key.
+    fn count(&mut self, link: Link, at: u64, currency: Currency, delta: &Counters) -> CounterKey {
+        let day = day_of(at);
+        let key = CounterKey {
+            day,
+            link: self.sids.cap(link, day),
+            currency,
+        };
+        self.counters.entry(key).or_default().add(delta);
+        key
+    }
+
+    /// Pays what `owed` asks under the daily caps.
+    fn settle(&mut self, owed: &caps::Owed) {
+        let tallies = &mut self.tallies;
+        let earned = caps::settle(owed, |tally, cap, want| {
+            let paid = tallies.entry(tally.clone()).or_insert(0);
+            let n = caps::grantable(*paid, cap, want);
+            *paid += n;
+            Ok::<_, std::convert::Infallible>(n)
+        });
+        let Ok(earned) = earned;
+        for (key, delta) in earned {
+            self.counters.entry(key).or_default().add(&delta);
+        }
+    }
+
+    fn push(&mut self, event: Event) {
+        self.outbox_seq += 1;
+        self.outbox.insert(self.outbox_seq, event);
+    }
 }
 
 impl MemoryStore {
@@ -67,31 +120,32 @@ impl Store for MemoryStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         let mut g = self.lock();
         g.clicks.insert(click.click_id, *click);
-        let day = day_of(click.at);
-        let key = CounterKey {
-            day,
-            link: g.sids.cap(click.link, day),
-            currency: click.currency,
-        };
-        g.counters
-            .entry(key)
-            .or_default()
-            .add(&Counters::of_click(click));
+        let key = g.count(
+            click.link,
+            click.at,
+            click.currency,
+            &Counters::of_click(click),
+        );
+        let mut owed = caps::Owed::new();
+        if caps::owe_click(&mut owed, key, click) {
+            g.settle(&owed);
+        }
         Ok(())
     }
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
         let mut g = self.lock();
-        let day = day_of(i.at);
-        let key = CounterKey {
-            day,
-            link: g.sids.cap(i.link, day),
-            currency: i.currency,
-        };
-        g.counters
-            .entry(key)
-            .or_default()
-            .add(&Counters::of_impression(i));
+        let key = g.count(i.link, i.at, i.currency, &Counters::of_impression(i));
+        let mut owed = caps::Owed::new();
+        if caps::owe_impression(&mut owed, key, i) {
+            g.settle(&owed);
+        }
+        Ok(())
+    }
+
+    fn record_bot_click(&self, b: &BotClickRecord) -> Result<()> {
+        self.lock()
+            .count(b.link, b.at, b.currency, &Counters::of_bot_click());
         Ok(())
     }
 
@@ -129,6 +183,12 @@ impl Store for MemoryStore {
         c.replaced = false;
         // The ledger with it: a replaced record's entries go with the record.
         g.ledger.insert(c.order_id.clone(), entries_of(&c));
+        let kind = if replaced.is_some() {
+            EventKind::ConversionUpdated
+        } else {
+            EventKind::ConversionCreated
+        };
+        g.push(Event::conversion(kind, &c, c.converted_at));
         g.conversions.insert(c.order_id.clone(), c);
         Ok(match replaced {
             Some(old) => {
@@ -174,6 +234,11 @@ impl Store for MemoryStore {
         let mine = g.ledger.entry(order_id.to_owned()).or_default();
         let clawbacks = apply_status(mine, to, at);
         mine.extend(clawbacks);
+        g.push(Event::conversion(
+            EventKind::ConversionUpdated,
+            &changed,
+            at,
+        ));
         Ok(StatusChange::Changed(changed))
     }
 
@@ -188,8 +253,163 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
+    fn create_payouts(&self, key: &str, req: &PayoutRequest, now: u64) -> Result<PayoutsMade> {
+        let mut g = self.lock();
+        if let Some((fingerprint, ids)) = g.payout_runs.get(key) {
+            if *fingerprint != req.fingerprint() {
+                return Err(key_reused(key));
+            }
+            let made = ids.iter().filter_map(|id| g.payouts.get(id).cloned());
+            return Ok(PayoutsMade::Replayed(made.collect()));
+        }
+        let mut candidates: Vec<Entry> = g
+            .ledger
+            .values()
+            .flatten()
+            .filter(|e| e.state == EntryState::Payable)
+            .cloned()
+            .collect();
+        candidates.sort_by(|a, b| a.id.cmp(&b.id));
+        let (payouts, held) = make_payouts(&candidates, req, key, now);
+        for e in held {
+            if let Some(slot) = g
+                .ledger
+                .get_mut(&e.id.order_id)
+                .and_then(|mine| mine.iter_mut().find(|x| x.id == e.id))
+            {
+                *slot = e;
+            }
+        }
+        let ids = payouts.iter().map(|p| p.id.clone()).collect();
+        g.payout_runs
+            .insert(key.to_owned(), (req.fingerprint(), ids));
+        for p in &payouts {
+            g.payouts.insert(p.id.clone(), p.clone());
+            g.push(Event::payout(EventKind::PayoutCreated, p, now));
+        }
+        Ok(PayoutsMade::Created(payouts))
+    }
+
+    fn payouts(&self, filter: &PayoutFilter) -> Result<Vec<Payout>> {
+        let g = self.lock();
+        let mut out: Vec<Payout> = g
+            .payouts
+            .values()
+            .filter(|p| filter.matches(p))
+            .cloned()
+            .collect();
+        newest_first(&mut out);
+        Ok(out)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<Payout>> {
+        Ok(self.lock().payouts.get(id).cloned())
+    }
+
+    fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>> {
+        let mut g = self.lock();
+        let Some(mut payout) = g.payouts.get(id).cloned() else {
+            return Ok(None);
+        };
+        let orders = payout_orders(&payout);
+        let mut mine: Vec<Entry> = orders
+            .iter()
+            .flat_map(|o| g.ledger.get(o).cloned().unwrap_or_default())
+            .collect();
+        let paid = settle(&mut payout, &mut mine, to, at)?;
+        for o in &orders {
+            g.ledger.insert(
+                o.clone(),
+                mine.iter()
+                    .filter(|e| e.id.order_id == *o)
+                    .cloned()
+                    .collect(),
+            );
+        }
+        for o in paid {
+            if let Some(c) = g
+                .conversions
+                .get_mut(&o)
+                .filter(|c| c.status == Status::Approved)
+            {
+                c.status = Status::Paid;
+                let event = Event::conversion(EventKind::ConversionUpdated, c, at);
+                g.push(event);
+            }
+        }
+        g.payouts.insert(payout.id.clone(), payout.clone());
+        g.push(Event::payout(EventKind::PayoutUpdated, &payout, at));
+        Ok(Some(payout))
+    }
+
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        let mut g = self.lock();
+        if g.claims.len() >= 1024 && g.claims.len().is_power_of_two() {
+            g.claims.retain(|_, until| *until > now);
+        }
+        let slot = (scope.to_owned(), key.to_owned());
+        if g.claims.contains_key(&slot) {
+            return Ok(false);
+        }
+        g.claims.insert(slot, expires);
+        Ok(true)
+    }
+
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
         Ok(self.lock().customers.get(customer_id).copied())
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<Erased> {
+        let mut g = self.lock();
+        let mut erased = Erased {
+            bindings: usize::from(g.customers.remove(customer_id).is_some()),
+            ..Erased::default()
+        };
+        let inner = &mut *g;
+        let records = inner
+            .conversions
+            .values_mut()
+            .chain(inner.replaced.values_mut().flatten());
+        for c in records {
+            if c.customer_id.as_deref() == Some(customer_id) {
+                c.customer_id = None;
+                erased.conversions += 1;
+            }
+        }
+        for event in inner.outbox.values_mut() {
+            if let EventObject::Conversion(c) = &mut event.object
+                && c.customer_id.as_deref() == Some(customer_id)
+            {
+                c.customer_id = None;
+                erased.events += 1;
+            }
+        }
+        for d in inner.deliveries.values_mut() {
+            if let Some(body) = erase_json(d.request.as_bytes(), customer_id) {
+                d.request = String::from_utf8(body).unwrap_or_default();
+                erased.events += 1;
+            }
+        }
+        Ok(erased)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        let mut g = self.lock();
+        let old: Vec<ClickId> = g
+            .clicks
+            .values()
+            .filter(|c| c.at < before)
+            .map(|c| c.click_id)
+            .take(max)
+            .collect();
+        for id in &old {
+            g.clicks.remove(id);
+        }
+        let before_ms = before.saturating_mul(1000);
+        g.per_click.retain(|id, _| id.unix_millis() >= before_ms);
+        let day = day_of(before);
+        g.tallies.retain(|t, _| t.day >= day);
+        Ok(old.len())
     }
 
     fn counters(
@@ -235,6 +455,11 @@ impl Store for MemoryStore {
             // The same record again (a config applied at every start): nothing to do.
             Some(same) if same == json => return Ok(true),
             Some(_) if only_new => return Ok(false),
+            None if only_new && kind == RecordKind::Partner => g.push(Event {
+                kind: EventKind::PartnerCreated,
+                at: crate::clock::Clock::now(&crate::clock::SystemClock),
+                object: EventObject::Partner(json.to_owned()),
+            }),
             _ => {}
         }
         g.records.insert(slot, json.to_owned());
@@ -273,5 +498,84 @@ impl Store for MemoryStore {
             .filter(|((k, _), _)| *k == kind)
             .map(|((_, key), json)| (key.clone(), json.clone()))
             .collect())
+    }
+
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, Event)>> {
+        let g = self.lock();
+        Ok(g.outbox
+            .iter()
+            .take(max)
+            .map(|(k, e)| (*k, e.clone()))
+            .collect())
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<Delivery>)]) -> Result<usize> {
+        let mut g = self.lock();
+        let mut taken = 0;
+        for (seq, ds) in planned {
+            if g.outbox.remove(seq).is_some() {
+                taken += 1;
+                for d in ds {
+                    g.deliveries.insert(d.id.clone(), d.clone());
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<Delivery>> {
+        let g = self.lock();
+        let mut due: Vec<Delivery> = g
+            .deliveries
+            .values()
+            .filter(|d| d.due_at().is_some_and(|at| at <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|d| (d.due_at(), d.id.clone()));
+        due.truncate(max);
+        Ok(due)
+    }
+
+    fn swap_delivery(&self, expected: &Delivery, new: &Delivery) -> Result<bool> {
+        let mut g = self.lock();
+        match g.deliveries.get_mut(&expected.id) {
+            Some(d) if d == expected && new.id == expected.id => {
+                *d = new.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        let mut g = self.lock();
+        let over: Vec<String> = g
+            .deliveries
+            .values()
+            .filter(|d| d.due_at().is_none() && d.created < before)
+            .take(max)
+            .map(|d| d.id.clone())
+            .collect();
+        for id in &over {
+            g.deliveries.remove(id);
+        }
+        Ok(over.len())
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
+        Ok(self.lock().deliveries.get(id).cloned())
+    }
+
+    fn deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
+        let g = self.lock();
+        let mut out: Vec<Delivery> = g
+            .deliveries
+            .values()
+            .filter(|d| filter.matches(d))
+            .cloned()
+            .collect();
+        crate::outbound::newest_first(&mut out);
+        out.truncate(filter.limit);
+        Ok(out)
     }
 }

@@ -41,8 +41,10 @@ use crate::money::Currency;
 
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod batch;
+pub(crate) mod caps;
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod codec;
+mod erase;
 #[cfg(feature = "sled")]
 mod group_commit;
 mod limits;
@@ -56,6 +58,7 @@ pub mod sled;
 pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
+pub use erase::Erased;
 pub use limits::{DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits};
 pub use memory::MemoryStore;
 
@@ -73,8 +76,25 @@ pub struct ClickRecord {
     pub unique: bool,
     /// The campaign's currency.
     pub currency: Currency,
-    /// Pay-per-click commission earned, in minor units of `currency`.
+    /// Pay-per-click commission the click earns, in minor units of `currency` (0 for a
+    /// repeated click of a campaign that pays unique clicks), before the daily cap.
     pub commission_minor: u64,
+    /// The campaign's paid clicks per partner per UTC day (0: no cap). The store pays
+    /// the commission of at most this many clicks of the partner's campaign a day, in
+    /// the order they reach it; the others still count in `clicks`.
+    pub paid_cap: u32,
+}
+
+/// A click by a known bot, crawler or link-preview agent: counted in `bot_clicks`,
+/// never in `clicks`; it earns nothing and is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BotClickRecord {
+    /// Campaign, partner, ad and sid of the link.
+    pub link: Link,
+    /// When it happened, Unix seconds.
+    pub at: u64,
+    /// The campaign's currency (the counters are kept per currency).
+    pub currency: Currency,
 }
 
 /// One recorded impression.
@@ -88,6 +108,9 @@ pub struct ImpressionRecord {
     pub currency: Currency,
     /// The per-mille rate in minor units: each impression earns a thousandth of it.
     pub per_mille_minor: u64,
+    /// The campaign's paid impressions per partner per UTC day (0: no cap), as
+    /// [`ClickRecord::paid_cap`].
+    pub paid_cap: u32,
 }
 
 /// The key of a day's counters: a UTC day and the dimensions of the link.
@@ -115,6 +138,8 @@ pub struct Counters {
     /// Impression commission in thousandths of a minor unit (the per-mille rates
     /// summed); reports round the total half away from zero.
     pub impression_commission_milli: u64,
+    /// Clicks by bots, crawlers and link-preview agents (not in `clicks`).
+    pub bot_clicks: u64,
 }
 
 impl Counters {
@@ -129,25 +154,44 @@ impl Counters {
         self.impression_commission_milli = self
             .impression_commission_milli
             .saturating_add(other.impression_commission_milli);
+        self.bot_clicks = self.bot_clicks.saturating_add(other.bot_clicks);
     }
 
-    /// The counters one click adds.
+    /// The counters one click adds. A click under a daily cap adds no commission here:
+    /// the store pays it when it settles the day's cap.
     #[must_use]
     pub fn of_click(c: &ClickRecord) -> Counters {
         Counters {
             clicks: 1,
             unique_clicks: u64::from(c.unique),
-            click_commission_minor: c.commission_minor,
+            click_commission_minor: if c.paid_cap == 0 {
+                c.commission_minor
+            } else {
+                0
+            },
             ..Counters::default()
         }
     }
 
-    /// The counters one impression adds.
+    /// The counters one impression adds (its commission as for [`Counters::of_click`]).
     #[must_use]
     pub fn of_impression(i: &ImpressionRecord) -> Counters {
         Counters {
             impressions: 1,
-            impression_commission_milli: i.per_mille_minor,
+            impression_commission_milli: if i.paid_cap == 0 {
+                i.per_mille_minor
+            } else {
+                0
+            },
+            ..Counters::default()
+        }
+    }
+
+    /// The counters one bot click adds.
+    #[must_use]
+    pub fn of_bot_click() -> Counters {
+        Counters {
+            bot_clicks: 1,
             ..Counters::default()
         }
     }
@@ -211,16 +255,24 @@ pub enum RecordKind {
     Ad = 3,
     /// The program's own settings, such as which entries the configuration manages.
     Meta = 4,
+    /// A partner API key: `{id, partner, digest, created}` (the SHA-256 digest of the
+    /// key, never the key), keyed by its id.
+    PartnerKey = 5,
+    /// A merchant webhook endpoint ([`outbound::Webhook`](crate::outbound::Webhook)),
+    /// keyed by its id.
+    Webhook = 6,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Campaign,
         RecordKind::Partner,
         RecordKind::Coupon,
         RecordKind::Ad,
         RecordKind::Meta,
+        RecordKind::PartnerKey,
+        RecordKind::Webhook,
     ];
 
     /// `campaign`, `partner`, `coupon`, `ad` or `meta`: how stores name the kind.
@@ -232,6 +284,27 @@ impl RecordKind {
             RecordKind::Coupon => "coupon",
             RecordKind::Ad => "ad",
             RecordKind::Meta => "meta",
+            RecordKind::PartnerKey => "partner_key",
+            RecordKind::Webhook => "webhook",
+        }
+    }
+}
+
+/// What [`Store::create_payouts`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutsMade {
+    /// The payouts are new and durable (none when nobody was due).
+    Created(Vec<crate::ledger::Payout>),
+    /// The key was used before with this request: the payouts it made, as they are now.
+    Replayed(Vec<crate::ledger::Payout>),
+}
+
+impl PayoutsMade {
+    /// The payouts, made now or before.
+    #[must_use]
+    pub fn payouts(&self) -> &[crate::ledger::Payout] {
+        match self {
+            PayoutsMade::Created(p) | PayoutsMade::Replayed(p) => p,
         }
     }
 }
@@ -256,6 +329,9 @@ pub trait Store: Send + Sync {
 
     /// Adds an impression to the day's counters. May be buffered like clicks.
     fn record_impression(&self, impression: &ImpressionRecord) -> Result<()>;
+
+    /// Adds a bot's click to the day's `bot_clicks`. May be buffered like clicks.
+    fn record_bot_click(&self, bot: &BotClickRecord) -> Result<()>;
 
     /// The click with this id, buffered ones included.
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>>;
@@ -301,8 +377,69 @@ pub trait Store: Send + Sync {
         filter: &crate::ledger::EntryFilter,
     ) -> Result<Vec<crate::ledger::Entry>>;
 
+    /// Balances per beneficiary and currency of the entries the filter matches (its
+    /// `order_id` is ignored): [`ledger::balances`](crate::ledger::balances) over
+    /// [`Store::ledger_entries`], which a backend may keep summed as it writes.
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, Currency), crate::ledger::Balance>> {
+        let filter = crate::ledger::EntryFilter {
+            order_id: None,
+            ..filter.clone()
+        };
+        Ok(crate::ledger::balances(&self.ledger_entries(&filter)?))
+    }
+
+    /// Makes the payouts of a run ([`ledger::make_payouts`](crate::ledger::make_payouts)
+    /// over the payable entries now) under the idempotency `key`, in one durable write
+    /// with the entries they hold and the key. A key used before answers the payouts it
+    /// made (`Replayed`), or `conflict` when it came with another request
+    /// ([`PayoutRequest::fingerprint`](crate::ledger::PayoutRequest::fingerprint)). With
+    /// several writers at once, no entry is taken by two payouts.
+    fn create_payouts(
+        &self,
+        key: &str,
+        req: &crate::ledger::PayoutRequest,
+        now: u64,
+    ) -> Result<PayoutsMade>;
+
+    /// The payouts the filter matches, newest first.
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>>;
+
+    /// The payout `id`.
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>>;
+
+    /// Moves a pending payout to `paid` or `failed` at `at` with its entries
+    /// ([`ledger::settle`](crate::ledger::settle)), and sets `paid` the approved
+    /// conversions whose entries are now all paid, in one durable write. `None` when no
+    /// such payout; `invalid_transition` (nothing changed) when it is not pending.
+    fn set_payout_status(
+        &self,
+        id: &str,
+        to: crate::ledger::PayoutStatus,
+        at: u64,
+    ) -> Result<Option<crate::ledger::Payout>>;
+
+    /// Claims `key` in `scope` once, durably: `true` the first time, `false` for every
+    /// later claim (from any tracker on the store). A claim may be forgotten once
+    /// `expires` (Unix seconds) has passed; what it guards must be refused by then
+    /// anyway (a sign-in link that expired). `now` is the time of the claim.
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool>;
+
     /// The binding of `customer_id`.
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>>;
+
+    /// Erases a customer: removes its binding and sets `customer_id` to none in every
+    /// conversion (replaced records included) and every outbound event and delivery
+    /// body that carries it, durably. A later sale under the id binds anew. Running it
+    /// again finds nothing.
+    fn erase_customer(&self, customer_id: &str) -> Result<Erased>;
+
+    /// Removes up to `max` click records made before `before` (Unix seconds), and the
+    /// per-click conversion counts and daily-cap tallies of those days; the day
+    /// counters (and so every report) stay. Returns how many clicks were removed.
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize>;
 
     /// Counters for the days `from_day..=to_day`, buffered clicks included, optionally
     /// for one campaign only.
@@ -364,6 +501,57 @@ pub trait Store: Send + Sync {
         }
         Ok(changed)
     }
+
+    /// Up to `max` of the oldest events in the outbox, with their sequence numbers.
+    /// The writes that cause events (a conversion recorded or replaced, a status
+    /// changed, payouts made or settled, a partner created) record them in the same
+    /// durable write ([`Event`](crate::outbound::Event)).
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>>;
+
+    /// Fans out events read with [`Store::outbox`]: for each `(sequence, deliveries)`
+    /// whose event is still in the outbox, removes the event and writes its
+    /// deliveries, all in one durable write. With several trackers on the store, an
+    /// event is taken by one of them. Returns how many events were taken.
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize>;
+
+    /// Up to `max` pending deliveries due at `now` ([`Delivery::due_at`](crate::outbound::Delivery::due_at)),
+    /// soonest first.
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>>;
+
+    /// Replaces a delivery only if it is exactly `expected` now (compare and swap: a
+    /// lease, an attempt's outcome, a retry by hand), durably: `false` and nothing
+    /// changed otherwise.
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool>;
+
+    /// [`Store::swap_delivery`] for each pair, in order; backends that can do it in one
+    /// write do. Whether each was swapped.
+    fn swap_deliveries(
+        &self,
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
+    ) -> Result<Vec<bool>> {
+        swaps
+            .iter()
+            .map(|(expected, new)| self.swap_delivery(expected, new))
+            .collect()
+    }
+
+    /// Removes up to `max` deliveries that are over (delivered or failed) and were made
+    /// before `before` (Unix seconds), with their requests; pending ones stay whatever
+    /// their age. Returns how many were removed.
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize>;
+
+    /// The delivery `id`.
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>>;
+
+    /// A target's deliveries, newest first ([`DeliveryFilter`](crate::outbound::DeliveryFilter)).
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>>;
 
     /// What the store could not keep since it opened because its buffer was full
     /// ([`StoreLimits::click_buffer_bytes`]). Stores without a buffer drop nothing.

@@ -30,18 +30,21 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod clicks;
+mod conversions;
+mod erase;
 mod ledger;
+mod outbox;
+mod payouts;
 mod program;
 
-use super::batch::{ClickBuffer, Pending, spawn_writer};
-use super::codec::{
-    decode_click, decode_counter_key, decode_counters, encode_click, encode_counter_key,
-    encode_counters, ms_prefix,
-};
+use self::clicks::SledBatch;
+use super::batch::{ClickBuffer, spawn_writer};
+use super::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
 use super::group_commit::GroupCommit;
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
-    StatusChange, Store, StoreLimits, day_of, takes_binding,
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted,
+    RecordKind, StatusChange, Store, StoreLimits, day_of,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -69,6 +72,8 @@ pub const CLICK_BATCH_MS: u64 = 100;
 /// A [`Store`] in a sled database directory. Cheap to share: wrap it in an `Arc`.
 pub struct SledStore {
     db: sled::Db,
+    /// The database directory (an erasure marks it for compaction at the next open).
+    path: std::path::PathBuf,
     clicks: sled::Tree,
     conversions: sled::Tree,
     /// Keys: [`day_key`] (day, then order id); values empty.
@@ -82,68 +87,25 @@ pub struct SledStore {
     /// Program records: keys the kind's byte and the record's key; values its JSON.
     /// [`PROGRAM_VERSION`] holds the version (8, big-endian).
     program: sled::Tree,
-    /// Ledger entries: see `ledger.rs`.
+    /// Ledger entries and each beneficiary's sums: see `ledger.rs`.
     ledger: sled::Tree,
+    ledger_sums: sled::Tree,
+    /// Payouts and the idempotency keys of the runs that made them: see `payouts.rs`.
+    payouts: sled::Tree,
+    payout_runs: sled::Tree,
+    /// Claims made once: keys `scope, \0, key`, values when they may be forgotten
+    /// (8, big-endian).
+    claims: sled::Tree,
+    /// The outbox and the deliveries: see `outbox.rs`.
+    outbox: sled::Tree,
+    deliveries: sled::Tree,
+    deliveries_due: sled::Tree,
+    deliveries_by_target: sled::Tree,
+    delivery_requests: sled::Tree,
+    /// The deliveries' leases, in memory (see `outbox.rs`).
+    leases: outbox::Leases,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
-}
-
-/// The click buffer and the trees it writes into.
-struct SledBatch {
-    db: sled::Db,
-    /// Click records: see [`SledBatch::write_trees`].
-    clicks: sled::Tree,
-    counters: sled::Tree,
-    buffer: ClickBuffer,
-}
-
-impl SledBatch {
-    /// Writes the open batch into the trees (not yet to disk).
-    fn write_out(&self) -> Result<()> {
-        self.buffer.write_out(|batch| self.write_trees(batch))
-    }
-
-    fn write_trees(&self, batch: &Pending) -> Result<()> {
-        // One entry per millisecond of click ids in this batch (see `ms_prefix`): a
-        // hundred clicks in a busy millisecond cost one tree insert, not a hundred.
-        let mut by_ms: BTreeMap<[u8; 6], Vec<u8>> = BTreeMap::new();
-        for c in &batch.clicks {
-            let id = c.click_id.as_bytes();
-            let entry = by_ms.entry(ms_prefix(&c.click_id)).or_default();
-            let record = encode_click(c);
-            entry.extend_from_slice(id);
-            // A record is at most 17 + 5 × 65 bytes.
-            entry.extend_from_slice(
-                &u16::try_from(record.len())
-                    .unwrap_or(u16::MAX)
-                    .to_le_bytes(),
-            );
-            entry.extend_from_slice(&record);
-        }
-        if !by_ms.is_empty() {
-            let seq = self.db.generate_id().map_err(store_err)?.to_be_bytes();
-            let mut clicks = sled::Batch::default();
-            for (ms, records) in by_ms {
-                let mut key = [0u8; 14];
-                key[..6].copy_from_slice(&ms);
-                key[6..].copy_from_slice(&seq);
-                clicks.insert(&key, records);
-            }
-            self.clicks.apply_batch(clicks).map_err(store_err)?;
-        }
-        // A counter update that lands before an error elsewhere in this batch counts
-        // again when the batch is retried (sled has no transaction across trees here).
-        for (key, delta) in &batch.counters {
-            self.counters
-                .update_and_fetch(encode_counter_key(key), |old| {
-                    let mut c = old.map(decode_counters).unwrap_or_default();
-                    c.add(delta);
-                    Some(encode_counters(&c).to_vec())
-                })
-                .map_err(store_err)?;
-        }
-        Ok(())
-    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -166,6 +128,14 @@ fn corrupt(what: &str) -> Error {
     Error::Store(format!("corrupt {what} record"))
 }
 
+/// The error of a transaction that failed in storage or aborted on a corrupt record.
+fn tx_err(e: sled::transaction::TransactionError<&'static str>) -> Error {
+    match e {
+        sled::transaction::TransactionError::Storage(e) => store_err(e),
+        sled::transaction::TransactionError::Abort(what) => corrupt(what),
+    }
+}
+
 impl SledStore {
     /// Opens (creating if needed) the database in directory `path`, with the default
     /// [`StoreLimits`].
@@ -175,6 +145,9 @@ impl SledStore {
 
     /// [`SledStore::open`] with these memory bounds.
     pub fn open_with(path: impl AsRef<Path>, limits: &StoreLimits) -> Result<SledStore> {
+        let path = path.as_ref();
+        // After an erasure the database is rewritten, so no file keeps an erased id.
+        erase::compact_if_marked(path)?;
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
@@ -188,6 +161,7 @@ impl SledStore {
             db: db.clone(),
             clicks: clicks.clone(),
             counters: tree("counters")?,
+            tallies: tree("paid-tallies")?,
             buffer: ClickBuffer::new(limits),
         });
         spawn_writer(
@@ -205,7 +179,18 @@ impl SledStore {
             per_click: tree("conversions-per-click")?,
             program: tree("program")?,
             ledger: tree("ledger")?,
+            ledger_sums: tree("ledger-sums")?,
+            payouts: tree("payouts")?,
+            payout_runs: tree("payout-runs")?,
+            claims: tree("claims")?,
+            outbox: tree("outbox")?,
+            deliveries: tree("deliveries")?,
+            deliveries_due: tree("deliveries-due")?,
+            deliveries_by_target: tree("deliveries-by-target")?,
+            delivery_requests: tree("delivery-requests")?,
+            leases: outbox::Leases::default(),
             db,
+            path: path.to_owned(),
             commit: GroupCommit::default(),
             batch,
         };
@@ -216,25 +201,6 @@ impl SledStore {
         let stored = store.counters(today.saturating_sub(1), today, None)?;
         store.batch.buffer.seed_sids(stored.keys());
         Ok(store)
-    }
-
-    /// Indexes by day the conversions of a database written before the index existed
-    /// (once: a marker records that it is done).
-    fn index_conversions_by_day(&self) -> Result<()> {
-        const DONE: &[u8] = b"conversions-by-day:v1";
-        if self.db.contains_key(DONE).map_err(store_err)? {
-            return Ok(());
-        }
-        for kv in &self.conversions {
-            let (order_id, v) = kv.map_err(store_err)?;
-            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
-            self.conversions_by_day
-                .insert(day_key(day_of(c.converted_at), &order_id), &[])
-                .map_err(store_err)?;
-        }
-        self.db.insert(DONE, &[]).map_err(store_err)?;
-        self.db.flush().map_err(store_err)?;
-        Ok(())
     }
 
     /// Waits until everything written before this call is on disk, sharing the
@@ -261,6 +227,11 @@ impl Store for SledStore {
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
         self.batch.buffer.impression(i);
+        Ok(())
+    }
+
+    fn record_bot_click(&self, b: &BotClickRecord) -> Result<()> {
+        self.batch.buffer.bot_click(b);
         Ok(())
     }
 
@@ -293,108 +264,7 @@ impl Store for SledStore {
         binding: Option<&Binding>,
         per_click_cap: Option<u32>,
     ) -> Result<Inserted> {
-        use sled::Transactional as _;
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
-
-        enum Outcome {
-            New,
-            Existing(Conversion),
-            Replaced(Conversion),
-            CapReached,
-        }
-        let value = serde_json::to_vec(conversion).map_err(store_err)?;
-        let entries = crate::ledger::entries_of(conversion);
-        let bind = match (binding, &conversion.customer_id) {
-            (Some(b), Some(customer)) => Some((
-                customer.as_bytes(),
-                serde_json::to_vec(b).map_err(store_err)?,
-            )),
-            _ => None,
-        };
-        // The index entry first (see the module docs). For a replay or a conflict it
-        // may name another day than the record's: reads check.
-        self.conversions_by_day
-            .insert(
-                day_key(
-                    day_of(conversion.converted_at),
-                    conversion.order_id.as_bytes(),
-                ),
-                &[],
-            )
-            .map_err(store_err)?;
-        // The conversion, its customer binding, the click's count and the replaced
-        // record in one transaction: all or none.
-        let key = conversion.order_id.as_bytes();
-        let click_key = conversion.click_id.map(|c| *c.as_bytes());
-        let corrupt_record = || ConflictableTransactionError::Abort("conversion");
-        let outcome = (
-            &self.conversions,
-            &self.customers,
-            &self.per_click,
-            &self.replaced,
-            &self.ledger,
-        )
-            .transaction(
-                |(conversions, customers, per_click, replaced, ledger_tree)| {
-                    let old = match conversions.get(key)? {
-                        Some(bytes) => {
-                            let old: Conversion =
-                                serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
-                            if !old.replaceable_by(conversion) {
-                                return Ok(Outcome::Existing(old));
-                            }
-                            let mut audit_key = key.to_vec();
-                            audit_key.push(0);
-                            audit_key.extend_from_slice(&replaced.generate_id()?.to_be_bytes());
-                            replaced.insert(audit_key, bytes)?;
-                            Some(old)
-                        }
-                        None => None,
-                    };
-                    if let (None, Some(cap), Some(click)) = (&old, per_click_cap, &click_key) {
-                        let made = per_click
-                            .get(click)?
-                            .and_then(|v| v.as_ref().try_into().ok())
-                            .map_or(0, u32::from_le_bytes);
-                        if made >= cap {
-                            return Ok(Outcome::CapReached);
-                        }
-                        per_click.insert(click, &(made + 1).to_le_bytes())?;
-                    }
-                    conversions.insert(key, value.as_slice())?;
-                    // The ledger with it: a replaced record's entries go with the record.
-                    if let Some(old) = &old {
-                        ledger::remove_order(ledger_tree, old)?;
-                    }
-                    ledger::write(ledger_tree, &entries)?;
-                    if let Some((customer, b)) = &bind {
-                        let current = match customers.get(*customer)? {
-                            Some(v) => Some(
-                                serde_json::from_slice::<Binding>(&v)
-                                    .map_err(|_| ConflictableTransactionError::Abort("customer"))?,
-                            ),
-                            None => None,
-                        };
-                        if takes_binding(current.as_ref(), old.as_ref()) {
-                            customers.insert(*customer, b.as_slice())?;
-                        }
-                    }
-                    Ok(old.map_or(Outcome::New, Outcome::Replaced))
-                },
-            )
-            .map_err(|e: TransactionError<&str>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(what) => corrupt(what),
-            })?;
-        // Flush in every case: an existing record may come from a writer that has not
-        // flushed yet, and it must not be acknowledged before it is durable.
-        self.sync()?;
-        Ok(match outcome {
-            Outcome::New => Inserted::New,
-            Outcome::Existing(c) => Inserted::Existing(Box::new(c)),
-            Outcome::Replaced(c) => Inserted::Replaced(Box::new(c)),
-            Outcome::CapReached => Inserted::CapReached,
-        })
+        self.insert_conversion_in_trees(conversion, binding, per_click_cap)
     }
 
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
@@ -429,46 +299,7 @@ impl Store for SledStore {
         to: Status,
         at: u64,
     ) -> Result<StatusChange> {
-        use sled::Transactional as _;
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
-        enum Outcome {
-            Missing,
-            Unchanged(Conversion),
-            Changed(Conversion),
-        }
-        // The status and the entries it moves, in one transaction.
-        let outcome = (&self.conversions, &self.ledger)
-            .transaction(|(conversions, ledger_tree)| {
-                let Some(old) = conversions.get(order_id.as_bytes())? else {
-                    return Ok(Outcome::Missing);
-                };
-                let mut c: Conversion = serde_json::from_slice(&old)
-                    .map_err(|_| ConflictableTransactionError::Abort("conversion"))?;
-                if c.status != from {
-                    return Ok(Outcome::Unchanged(c));
-                }
-                c.status = to;
-                let new = serde_json::to_vec(&c)
-                    .map_err(|_| ConflictableTransactionError::Abort("conversion"))?;
-                conversions.insert(order_id.as_bytes(), new)?;
-                let mut mine = ledger::read_order(ledger_tree, &c)?;
-                let clawbacks = crate::ledger::apply_status(&mut mine, to, at);
-                ledger::write(ledger_tree, &mine)?;
-                ledger::write(ledger_tree, &clawbacks)?;
-                Ok(Outcome::Changed(c))
-            })
-            .map_err(|e: TransactionError<&str>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(what) => corrupt(what),
-            })?;
-        Ok(match outcome {
-            Outcome::Missing => StatusChange::Missing,
-            Outcome::Unchanged(c) => StatusChange::Unchanged(c),
-            Outcome::Changed(c) => {
-                self.sync()?;
-                StatusChange::Changed(c)
-            }
-        })
+        self.set_status_in_trees(order_id, from, to, at)
     }
 
     fn ledger_entries(
@@ -476,6 +307,77 @@ impl Store for SledStore {
         filter: &crate::ledger::EntryFilter,
     ) -> Result<Vec<crate::ledger::Entry>> {
         self.ledger_entries_in_tree(filter)
+    }
+
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.balances_in_tree(filter)
+    }
+
+    fn create_payouts(
+        &self,
+        key: &str,
+        req: &crate::ledger::PayoutRequest,
+        now: u64,
+    ) -> Result<super::PayoutsMade> {
+        self.create_payouts_in_trees(key, req, now)
+    }
+
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_tree(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_tree(id)
+    }
+
+    fn set_payout_status(
+        &self,
+        id: &str,
+        to: crate::ledger::PayoutStatus,
+        at: u64,
+    ) -> Result<Option<crate::ledger::Payout>> {
+        self.set_payout_status_in_trees(id, to, at)
+    }
+
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        let mut k = scope.as_bytes().to_vec();
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        let fresh = self
+            .claims
+            .compare_and_swap(&k, None as Option<&[u8]>, Some(&expires.to_be_bytes()[..]))
+            .map_err(store_err)?
+            .is_ok();
+        if fresh {
+            self.sync()?;
+            // Now and then (one claim in 1024), forget the claims that expired.
+            if self
+                .db
+                .generate_id()
+                .map_err(store_err)?
+                .is_multiple_of(1024)
+            {
+                for kv in &self.claims {
+                    let (k, v) = kv.map_err(store_err)?;
+                    let until = v.first_chunk::<8>().map_or(0, |b| u64::from_be_bytes(*b));
+                    if until <= now {
+                        self.claims.remove(k).map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<super::Erased> {
+        self.erase(customer_id)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune(before, max)
     }
 
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
@@ -580,6 +482,48 @@ impl Store for SledStore {
 
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.records_in_tree(kind)
+    }
+
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
+        self.outbox_events(max)
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
+        self.fan_out_in_trees(planned)
+    }
+
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
+        self.due_in_trees(now, max)
+    }
+
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool> {
+        Ok(self.swap_deliveries_in_trees(&[(expected.clone(), new.clone())])?[0])
+    }
+
+    fn swap_deliveries(
+        &self,
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
+    ) -> Result<Vec<bool>> {
+        self.swap_deliveries_in_trees(swaps)
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_in_trees(before, max)
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
+        self.delivery_in_tree(id)
+    }
+
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>> {
+        self.deliveries_in_tree(filter)
     }
 
     fn flush(&self) -> Result<()> {

@@ -84,6 +84,19 @@ impl Store for CrashAfterWrites {
     fn record_impression(&self, i: &ImpressionRecord) -> affiliate_sdk::Result<()> {
         self.inner.record_impression(i)
     }
+    fn record_bot_click(
+        &self,
+        b: &affiliate_sdk::store::BotClickRecord,
+    ) -> affiliate_sdk::Result<()> {
+        self.inner.record_bot_click(b)
+    }
+    fn erase_customer(&self, id: &str) -> affiliate_sdk::Result<affiliate_sdk::store::Erased> {
+        self.write()?;
+        self.inner.erase_customer(id)
+    }
+    fn prune_clicks(&self, before: u64, max: usize) -> affiliate_sdk::Result<usize> {
+        self.inner.prune_clicks(before, max)
+    }
     fn click(&self, id: affiliate_sdk::ClickId) -> affiliate_sdk::Result<Option<ClickRecord>> {
         self.inner.click(id)
     }
@@ -159,6 +172,43 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Entry>> {
         self.inner.ledger_entries(filter)
     }
+    fn create_payouts(
+        &self,
+        key: &str,
+        req: &affiliate_sdk::ledger::PayoutRequest,
+        now: u64,
+    ) -> affiliate_sdk::Result<affiliate_sdk::store::PayoutsMade> {
+        self.write()?;
+        self.inner.create_payouts(key, req, now)
+    }
+    fn payouts(
+        &self,
+        filter: &affiliate_sdk::ledger::PayoutFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Payout>> {
+        self.inner.payouts(filter)
+    }
+    fn payout(&self, id: &str) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
+        self.inner.payout(id)
+    }
+    fn set_payout_status(
+        &self,
+        id: &str,
+        to: affiliate_sdk::ledger::PayoutStatus,
+        at: u64,
+    ) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
+        self.write()?;
+        self.inner.set_payout_status(id, to, at)
+    }
+    fn claim_once(
+        &self,
+        scope: &str,
+        key: &str,
+        expires: u64,
+        now: u64,
+    ) -> affiliate_sdk::Result<bool> {
+        self.write()?;
+        self.inner.claim_once(scope, key, expires, now)
+    }
     fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
         self.inner.customer(customer_id)
     }
@@ -176,6 +226,47 @@ impl Store for CrashAfterWrites {
         to_day: u32,
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
         self.inner.conversions(from_day, to_day)
+    }
+    fn outbox(
+        &self,
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<(u64, affiliate_sdk::outbound::Event)>> {
+        self.inner.outbox(max)
+    }
+    fn fan_out(
+        &self,
+        planned: &[(u64, Vec<affiliate_sdk::outbound::Delivery>)],
+    ) -> affiliate_sdk::Result<usize> {
+        self.inner.fan_out(planned)
+    }
+    fn due_deliveries(
+        &self,
+        now: u64,
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
+        self.inner.due_deliveries(now, max)
+    }
+    fn swap_delivery(
+        &self,
+        expected: &affiliate_sdk::outbound::Delivery,
+        new: &affiliate_sdk::outbound::Delivery,
+    ) -> affiliate_sdk::Result<bool> {
+        self.inner.swap_delivery(expected, new)
+    }
+    fn prune_deliveries(&self, before: u64, max: usize) -> affiliate_sdk::Result<usize> {
+        self.inner.prune_deliveries(before, max)
+    }
+    fn delivery(
+        &self,
+        id: &str,
+    ) -> affiliate_sdk::Result<Option<affiliate_sdk::outbound::Delivery>> {
+        self.inner.delivery(id)
+    }
+    fn deliveries(
+        &self,
+        filter: &affiliate_sdk::outbound::DeliveryFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
+        self.inner.deliveries(filter)
     }
     fn flush(&self) -> affiliate_sdk::Result<()> {
         self.inner.flush()
@@ -219,15 +310,55 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn daily_paid_caps_pay_at_most_the_cap_per_partner_and_day_and_count_the_rest() {
+                let (s, _g) = store();
+                let day0 = (T0 / DAY) as u32;
+                // 30 paid-eligible clicks over two sids, 25 impressions, under caps of
+                // 20 and 10; another partner has its own cap; the next day pays again.
+                for i in 0..30u64 {
+                    let sid = if i % 2 == 0 { "a" } else { "b" };
+                    let mut id = [7u8; 16];
+                    id[8..].copy_from_slice(&i.to_be_bytes());
+                    let link = Link::parse("haircare", "abc123", None, Some(sid)).unwrap();
+                    s.record_click(&ClickRecord { click_id: ClickId::from_bytes(id), link, at: T0 + i, unique: true, currency: usd(), commission_minor: 3, paid_cap: 20 }).unwrap();
+                    if i % 10 == 0 {
+                        // Flushed between clicks too: the cap holds across batches.
+                        s.flush().unwrap();
+                    }
+                }
+                let other = Link::parse("haircare", "mid1", None, None).unwrap();
+                for i in 0..25u64 {
+                    let link = Link::parse("haircare", "abc123", None, None).unwrap();
+                    s.record_impression(&ImpressionRecord { link, at: T0 + i, currency: usd(), per_mille_minor: 1500, paid_cap: 10 }).unwrap();
+                    s.record_impression(&ImpressionRecord { link: other, at: T0 + DAY + i, currency: usd(), per_mille_minor: 1500, paid_cap: 10 }).unwrap();
+                }
+                let mut id = [8u8; 16];
+                id[15] = 1;
+                s.record_click(&ClickRecord { click_id: ClickId::from_bytes(id), link: Link::parse("haircare", "abc123", None, Some("a")).unwrap(), at: T0 + DAY, unique: true, currency: usd(), commission_minor: 3, paid_cap: 20 }).unwrap();
+                s.flush().unwrap();
+                let sum = |from: u32, to: u32, partner: &str| {
+                    s.counters(from, to, None).unwrap().iter().filter(|(k, _)| k.link.partner.as_str() == partner).fold(affiliate_sdk::store::Counters::default(), |mut acc, (_, c)| { acc.add(c); acc })
+                };
+                let day = sum(day0, day0, "abc123");
+                assert_eq!((day.clicks, day.click_commission_minor), (30, 60), "20 of 30 clicks paid");
+                assert_eq!((day.impressions, day.impression_commission_milli), (25, 15_000), "10 of 25 impressions paid");
+                let next = sum(day0 + 1, day0 + 1, "abc123");
+                assert_eq!((next.clicks, next.click_commission_minor), (1, 3));
+                let mid = sum(day0 + 1, day0 + 1, "mid1");
+                assert_eq!((mid.impressions, mid.impression_commission_milli), (25, 15_000));
+            }
+
+            #[test]
             fn clicks_are_kept_and_counted_per_day() {
                 let (s, _g) = store();
                 let link = Link::parse("haircare", "abc123", Some("ad1"), Some("kw")).unwrap();
                 let id = ClickId::from_bytes([1; 16]);
-                let rec = ClickRecord { click_id: id, link, at: T0, unique: true, currency: usd(), commission_minor: 5 };
+                let rec = ClickRecord { click_id: id, link, at: T0, unique: true, currency: usd(), commission_minor: 5, paid_cap: 0 };
                 s.record_click(&rec).unwrap();
                 s.record_click(&ClickRecord { click_id: ClickId::from_bytes([2; 16]), unique: false, ..rec }).unwrap();
                 s.record_click(&ClickRecord { click_id: ClickId::from_bytes([3; 16]), at: T0 + DAY, ..rec }).unwrap();
-                s.record_impression(&ImpressionRecord { link, at: T0, currency: usd(), per_mille_minor: 150 }).unwrap();
+                s.record_impression(&ImpressionRecord { link, at: T0, currency: usd(), per_mille_minor: 150, paid_cap: 0 }).unwrap();
+                s.record_bot_click(&affiliate_sdk::store::BotClickRecord { link, at: T0, currency: usd() }).unwrap();
                 assert_eq!(s.click(id).unwrap(), Some(rec));
                 assert_eq!(s.click(ClickId::from_bytes([9; 16])).unwrap(), None);
                 let day0 = (T0 / DAY) as u32;
@@ -235,6 +366,7 @@ macro_rules! store_conformance {
                 assert_eq!(c.len(), 1);
                 let v = c.values().next().unwrap();
                 assert_eq!((v.clicks, v.unique_clicks, v.impressions, v.click_commission_minor, v.impression_commission_milli), (2, 1, 1, 10, 150));
+                assert_eq!(v.bot_clicks, 1);
                 assert_eq!(s.counters(day0, day0 + 1, None).unwrap().len(), 2);
                 assert_eq!(s.counters(day0 + 1, day0 + 1, None).unwrap().values().next().unwrap().clicks, 1);
                 let other = Code::new("skincare").unwrap();
@@ -261,7 +393,7 @@ macro_rules! store_conformance {
                                 let mut id = [t; 16];
                                 id[8..].copy_from_slice(&i.to_be_bytes());
                                 let click_id = ClickId::from_bytes(id);
-                                let rec = ClickRecord { click_id, link, at: T0, unique: true, currency: usd(), commission_minor: 1 };
+                                let rec = ClickRecord { click_id, link, at: T0, unique: true, currency: usd(), commission_minor: 1, paid_cap: 0 };
                                 started.fetch_add(1, SeqCst);
                                 s.record_click(&rec).unwrap();
                                 recorded.fetch_add(1, SeqCst);
@@ -394,8 +526,9 @@ macro_rules! store_conformance {
                 let click = t.click(&url, None).unwrap();
                 assert!(click.unique && !click.kept_earlier);
                 assert!(click.location.starts_with("https://shop.example/hair?ref=x&aff_token=v1."), "{}", click.location);
-                assert!(click.set_cookie.starts_with(&format!("aff_token={};", click.token)));
-                assert!(click.set_cookie.contains("Max-Age=2419200"));
+                let set_cookie = click.set_cookie.as_deref().unwrap();
+                assert!(set_cookie.starts_with(&format!("aff_token={};", click.token)));
+                assert!(set_cookie.contains("Max-Age=2419200"));
                 clock.advance_secs(3_600);
 
                 let conv = t.convert(&sale("A-1001", "49.90", Some(&click.token))).unwrap();
@@ -520,6 +653,74 @@ macro_rules! store_conformance {
                 assert_eq!([first.unique, again.unique, other.unique, next_day.unique, forged.unique], [true, false, true, true, true]);
                 let rows = t.stats(&StatsQuery::new(&[])).unwrap();
                 assert_eq!((rows[0].clicks, rows[0].unique_clicks), (5, 4));
+            }
+
+            #[test]
+            fn an_erased_customer_is_gone_from_every_record_and_its_next_sale_is_a_new_customers() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut r = ConversionRequest::sale("s1", "80.00", "EUR");
+                r.token = Some(click.token.clone());
+                r.customer_id = Some("cust-erase".into());
+                t.convert(&r).unwrap();
+                let mut other = ConversionRequest::sale("s9", "80.00", "EUR");
+                other.token = Some(click.token.clone());
+                other.customer_id = Some("cust-keep".into());
+                t.convert(&other).unwrap();
+                assert!(s.customer("cust-erase").unwrap().is_some());
+                // Its conversion.created event is in the outbox with the id.
+                let carries = |s: &Arc<dyn Store>| s.outbox(1000).unwrap().iter().any(|(_, e)| e.encode().unwrap().contains("\"cust-erase\""));
+                assert!(carries(&s));
+                assert_eq!(t.erase_customer("bad id").unwrap_err().code(), "malformed");
+                let erased = t.erase_customer("cust-erase").unwrap();
+                assert_eq!((erased.conversions, erased.bindings, erased.events), (1, 1, 1));
+                assert_eq!(t.conversion("s1").unwrap().customer_id, None);
+                assert_eq!(t.conversion("s9").unwrap().customer_id.as_deref(), Some("cust-keep"));
+                assert!(s.customer("cust-erase").unwrap().is_none());
+                assert!(s.customer("cust-keep").unwrap().is_some());
+                assert!(!carries(&s));
+                // Again: nothing left to erase.
+                assert_eq!(t.erase_customer("cust-erase").unwrap(), affiliate_sdk::store::Erased::default());
+                // A later sale under the id attributes by its own evidence, as a new customer.
+                clock.advance_secs(DAY);
+                let solo = t.click(&t.signer().build("skincare", "solo", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut again = ConversionRequest::sale("s2", "80.00", "EUR");
+                again.token = Some(solo.token);
+                again.customer_id = Some("cust-erase".into());
+                let c = t.convert(&again).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("solo", Evidence::Token));
+                assert_eq!(s.customer("cust-erase").unwrap().unwrap().link.partner, "solo");
+            }
+
+            #[test]
+            fn pruned_clicks_are_gone_and_the_reports_stay_as_they_were() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let url = t.signer().build("haircare", "abc123", None, Some("kw1")).unwrap();
+                let old: Vec<_> = (0..5).map(|_| t.click(&url, None).unwrap()).collect();
+                clock.advance_secs(30 * DAY);
+                let new = t.click(&url, None).unwrap();
+                s.flush().unwrap();
+                let q = StatsQuery::new(&[Dimension::Partner, Dimension::Day, Dimension::Sid]);
+                let before = t.stats(&q).unwrap();
+                // The longest window is 28 days: a retention of 1 day keeps 28.
+                assert_eq!(t.prune_clicks(0).unwrap_err().code(), "malformed");
+                clock.advance_secs(DAY);
+                assert_eq!(t.prune_clicks(1).unwrap(), 5);
+                assert_eq!(t.prune_clicks(1).unwrap(), 0);
+                for c in &old {
+                    assert_eq!(s.click(c.click_id).unwrap(), None);
+                }
+                assert!(s.click(new.click_id).unwrap().is_some());
+                assert_eq!(t.stats(&q).unwrap(), before);
+                // A click-id postback of a pruned click finds nothing; tokens still work.
+                clock.advance_secs(60);
+                let mut r = ConversionRequest::sale("p1", "10.00", "USD");
+                r.token = Some(new.token.clone());
+                assert_eq!(t.convert(&r).unwrap().link.partner, "abc123");
             }
 
             #[test]
@@ -1168,6 +1369,118 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn every_change_writes_its_event_with_it_and_each_event_is_fanned_out_once() {
+                use affiliate_sdk::outbound::{Delivery, DeliveryFilter, DeliveryState, EventKind, EventObject, Target};
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let kinds = |s: &Arc<dyn Store>| s.outbox(1000).unwrap().into_iter().map(|(_, e)| e.kind).collect::<Vec<_>>();
+                // Partners added as configuration is (an upsert) are not "created".
+                assert!(kinds(&s).is_empty(), "{:?}", kinds(&s));
+                let mut m = ManualConversion::default();
+                (m.order_id, m.amount, m.currency, m.kind) = ("E-1".into(), "100.00".into(), "USD".into(), "sale".into());
+                (m.campaign, m.partner) = ("haircare".into(), "abc123".into());
+                t.manual(&m).unwrap();
+                t.manual(&m).unwrap(); // a replay writes nothing
+                assert_eq!(kinds(&s), [EventKind::ConversionCreated]);
+                t.set_status("E-1", Status::Approved).unwrap();
+                assert!(t.set_status("E-1", Status::Approved).is_err()); // no change, no event
+                let spec = affiliate_sdk::ledger::PayoutRunSpec { currency: "USD".into(), up_to: None, min_amount: None, partner: Some("abc123".into()) };
+                let made = t.create_payouts("run-1", &spec).unwrap();
+                t.create_payouts("run-1", &spec).unwrap(); // replayed: nothing
+                clock.set_secs(T0 + 60);
+                t.set_payout_status(&made.payouts()[0].id, "paid").unwrap();
+                t.create_partner(&affiliate_sdk::PartnerSpec::new("newbie")).unwrap();
+                let events = s.outbox(1000).unwrap();
+                let got: Vec<EventKind> = events.iter().map(|(_, e)| e.kind).collect();
+                assert_eq!(got, [
+                    EventKind::ConversionCreated,
+                    EventKind::ConversionUpdated,
+                    EventKind::PayoutCreated,
+                    EventKind::PayoutUpdated,
+                    EventKind::PartnerCreated,
+                ]);
+                match &events[1].1.object {
+                    EventObject::Conversion(c) => assert_eq!((c.order_id.as_str(), c.status), ("E-1", Status::Approved)),
+                    other => panic!("{other:?}"),
+                }
+                match &events[3].1.object {
+                    EventObject::Payout(p) => assert_eq!(p.status.as_str(), "paid"),
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(events[3].1.at, T0 + 60);
+                // Fan-out: each event taken once, its deliveries written with it.
+                let target = Target::Webhook("crm".into());
+                let planned: Vec<(u64, Vec<Delivery>)> = events.iter().enumerate().map(|(i, (seq, e))| {
+                    let ds = if i % 2 == 0 {
+                        vec![Delivery::new(&format!("msg_{i}"), e.kind, target.clone(), format!("{{\"n\":{i}}}"), T0 + i as u64).unwrap()]
+                    } else {
+                        Vec::new()
+                    };
+                    (*seq, ds)
+                }).collect();
+                assert_eq!(s.fan_out(&planned[..2]).unwrap(), 2);
+                assert_eq!(s.fan_out(&planned).unwrap(), 3, "the first two are gone");
+                assert_eq!(s.fan_out(&planned).unwrap(), 0);
+                assert!(s.outbox(10).unwrap().is_empty());
+                // Three deliveries, newest first, a page at a time.
+                let page = |before: Option<(u64, String)>, limit| s.deliveries(&DeliveryFilter { target: target.clone(), before, limit }).unwrap();
+                let all = page(None, 10);
+                assert_eq!(all.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>(), ["msg_4", "msg_2", "msg_0"]);
+                let first = page(None, 2);
+                assert_eq!(first.len(), 2);
+                let last = &first[1];
+                assert_eq!(page(Some((last.created, last.id.clone())), 2).iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>(), ["msg_0"]);
+                assert!(s.deliveries(&DeliveryFilter { target: Target::Webhook("other".into()), before: None, limit: 10 }).unwrap().is_empty());
+                // Due soonest first; a lease hides one until it ends; a swap needs the record as it is.
+                let due = s.due_deliveries(T0 + 10, 10).unwrap();
+                assert_eq!(due.iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>(), ["msg_0", "msg_2", "msg_4"]);
+                assert_eq!(s.due_deliveries(T0 + 2, 10).unwrap().len(), 2);
+                let d0 = due[0].clone();
+                let leased = d0.leased(T0 + 10);
+                assert!(s.swap_delivery(&d0, &leased).unwrap());
+                assert!(!s.swap_delivery(&d0, &d0.leased(T0 + 11)).unwrap(), "a second lease of the same record loses");
+                assert_eq!(s.due_deliveries(T0 + 10, 10).unwrap().len(), 2);
+                assert_eq!(s.due_deliveries(leased.leased_until, 10).unwrap().len(), 3, "an expired lease is taken over");
+                let ok = affiliate_sdk::outbound::Attempt { at: T0 + 10, status: Some(204), error: None, duration_ms: 3 };
+                let done = leased.after(ok, 0);
+                assert!(s.swap_delivery(&leased, &done).unwrap());
+                assert_eq!(s.delivery(&d0.id).unwrap().unwrap().state, DeliveryState::Delivered);
+                assert!(!s.swap_delivery(&d0, &d0.leased(T0 + 50)).unwrap(), "a lease of a state read before it changed loses");
+                assert_eq!(s.due_deliveries(u64::MAX / 2, 10).unwrap().len(), 2, "delivered ones are never due");
+                assert_eq!(s.delivery("dlv_missing").unwrap(), None);
+                // Pruning takes what is over and older, never what is pending.
+                let failed = due[1].after(affiliate_sdk::outbound::Attempt { at: T0 + 10, status: Some(500), error: None, duration_ms: 1 }, 0);
+                let failed = affiliate_sdk::outbound::Delivery { state: DeliveryState::Failed, ..failed };
+                assert!(s.swap_delivery(&due[1], &failed).unwrap());
+                assert_eq!(s.prune_deliveries(T0, 10).unwrap(), 0, "none made before T0");
+                assert_eq!(s.prune_deliveries(T0 + 100, 1).unwrap(), 1, "at most max");
+                assert_eq!(s.prune_deliveries(T0 + 100, 10).unwrap(), 1);
+                assert_eq!(s.prune_deliveries(T0 + 100, 10).unwrap(), 0);
+                assert_eq!(page(None, 10).iter().map(|d| d.message_id.as_str()).collect::<Vec<_>>(), ["msg_4"]);
+                assert_eq!(s.delivery(&d0.id).unwrap(), None);
+                assert_eq!(s.due_deliveries(u64::MAX / 2, 10).unwrap().len(), 1);
+            }
+
+            #[test]
+            fn a_replaced_conversion_and_a_payout_failure_write_their_events() {
+                use affiliate_sdk::outbound::EventKind;
+                let (s, _g) = store();
+                let (t, _clock) = tracker(s.clone());
+                let mut m = ManualConversion::default();
+                (m.order_id, m.amount, m.currency, m.kind) = ("F-1".into(), "10.00".into(), "USD".into(), "sale".into());
+                (m.campaign, m.partner) = ("haircare".into(), "solo".into());
+                t.manual(&m).unwrap();
+                t.set_status("F-1", Status::Approved).unwrap();
+                let spec = affiliate_sdk::ledger::PayoutRunSpec { currency: "USD".into(), up_to: None, min_amount: None, partner: None };
+                let made = t.create_payouts("run-f", &spec).unwrap();
+                t.set_payout_status(&made.payouts()[0].id, "failed").unwrap();
+                assert!(t.set_payout_status(&made.payouts()[0].id, "paid").is_err());
+                let kinds: Vec<EventKind> = s.outbox(100).unwrap().into_iter().map(|(_, e)| e.kind).collect();
+                // A failed payout leaves its conversions as they are: no conversion event.
+                assert_eq!(kinds, [EventKind::ConversionCreated, EventKind::ConversionUpdated, EventKind::PayoutCreated, EventKind::PayoutUpdated]);
+            }
+
+            #[test]
             fn concurrent_conversions_are_recorded_exactly_once() {
                 // 8 threads x 10,000 conversions; every tenth reuses an order id another
                 // thread also sends. Exactly one record per order id, and commission
@@ -1220,4 +1533,30 @@ macro_rules! store_conformance {
             }
         }
     };
+}
+
+/// A customer's sales for the erasure tests: a webhook endpoint (so events become
+/// deliveries whose bodies carry the id), one click on `skincare` by `abc123`, and a
+/// sale under `customer_id` for each of `orders`, the first one's events fanned out.
+#[allow(dead_code)]
+pub fn sales_of_customer(t: &Tracker, clock: &FixedClock, customer_id: &str, orders: &[&str]) {
+    t.allow_private_destinations(true);
+    t.create_webhook(&affiliate_sdk::WebhookRequest {
+        id: Some("crm".into()),
+        url: "http://127.0.0.1:9/hook".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let url = t.signer().build("skincare", "abc123", None, None).unwrap();
+    let click = t.click(&url, None).unwrap();
+    clock.advance_secs(120);
+    for (i, order) in orders.iter().enumerate() {
+        let mut r = affiliate_sdk::ConversionRequest::sale(order, "80.00", "EUR");
+        r.token = Some(click.token.clone());
+        r.customer_id = Some(customer_id.into());
+        t.convert(&r).unwrap();
+        if i == 0 {
+            t.fan_out(100).unwrap();
+        }
+    }
 }

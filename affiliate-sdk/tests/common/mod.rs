@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod ledger;
 
 use affiliate_sdk::{ClickId, Code, Keyring, Link, Sid, TokenClaims};
 use proptest::prelude::*;
@@ -102,4 +103,25 @@ pub fn fresh_pg_schema(url: &str) -> String {
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .unwrap();
     schema
+}
+
+/// A `PostgresStore` in a schema of its own in the database at
+/// `AFFILIATE_TEST_POSTGRES_URL` (`./scripts/test` starts a cluster and sets it).
+#[cfg(feature = "postgres")]
+#[allow(dead_code)]
+pub fn fresh_pg_store(
+    limits: &affiliate_sdk::store::StoreLimits,
+) -> (affiliate_sdk::PostgresStore, String) {
+    let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL").expect(
+        "AFFILIATE_TEST_POSTGRES_URL must name a database for the PostgresStore tests \
+         (./scripts/test starts one with scripts/pg-cluster)",
+    );
+    let schema = fresh_pg_schema(&url);
+    let store = affiliate_sdk::PostgresStore::open_with(
+        &format!("{url}?options=-c%20search_path%3D{schema}"),
+        None,
+        limits,
+    )
+    .unwrap();
+    (store, schema)
 }

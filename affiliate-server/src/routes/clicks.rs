@@ -2,9 +2,9 @@
 //! everything ([`Tracker::land`](affiliate_sdk::Tracker::land)); these handlers turn
 //! its answer into a redirect, a GIF or a 404.
 
-use affiliate_sdk::Refusal;
+use affiliate_sdk::{Landing, Refusal};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
@@ -12,15 +12,24 @@ use crate::assets;
 use crate::http::{ApiError, AppState, Refused, Shared, cookie_token, cut};
 
 /// `GET /go/…`: a credited click answers 302 to the destination with the token, and
-/// sets the cookie; a link that credits nobody lands on the campaign's destination
-/// (or 404 for an unknown campaign), setting nothing.
+/// sets the cookie (unless the campaign waits for consent); a bot lands on the
+/// destination with no token or cookie; a link that credits nobody lands on the
+/// campaign's destination (or 404 for an unknown campaign), setting nothing.
 pub async fn click(State(state): State<Shared>, req: Request) -> Response {
     // The request by value: its URI and headers are read in place, not cloned.
     let (uri, headers) = (req.uri(), req.headers());
     let target = link_target(&state, uri, None);
     let prior = cookie_token(&state.tracker, headers);
-    match state.tracker.land(&target, prior) {
-        Ok(out) => {
+    // A user agent that is not text is no browser's.
+    let agent = headers
+        .get(USER_AGENT)
+        .map_or("", |v| v.to_str().unwrap_or(""));
+    match state.tracker.visit(&target, prior, Some(agent)) {
+        Ok(Landing::Bot { location }) => match HeaderValue::try_from(location) {
+            Ok(location) => redirect(location),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Ok(Landing::Click(out)) => {
             if out.dropped_sid {
                 tracing::debug!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
             }
@@ -29,11 +38,13 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
             // would be a bug.
             match (
                 HeaderValue::try_from(out.location),
-                HeaderValue::try_from(out.set_cookie),
+                out.set_cookie.map(HeaderValue::try_from).transpose(),
             ) {
                 (Ok(location), Ok(cookie)) => {
                     let mut resp = redirect(location);
-                    resp.headers_mut().insert(SET_COOKIE, cookie);
+                    if let Some(cookie) = cookie {
+                        resp.headers_mut().insert(SET_COOKIE, cookie);
+                    }
                     resp
                 }
                 _ => {

@@ -4,6 +4,10 @@
 pub mod clicks;
 pub mod conversions;
 pub mod pages;
+pub mod partner;
+pub mod payouts;
+pub mod portal;
 pub mod program;
 pub mod reports;
 pub mod review;
+pub mod webhooks;

@@ -19,7 +19,7 @@ pub async fn snippet() -> Response {
         .into_response()
 }
 
-const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 pub async fn dashboard() -> Response {
     (
@@ -37,6 +37,8 @@ pub async fn dashboard_asset(Path(file): Path<String>) -> ApiResult<Response> {
     let body = match file.as_str() {
         "dashboard.js" => assets::DASHBOARD_JS,
         "program.js" => assets::PROGRAM_JS,
+        "payouts.js" => assets::PAYOUTS_JS,
+        "webhooks.js" => assets::WEBHOOKS_JS,
         "chart.umd.min.js" => assets::CHART_JS,
         _ => {
             return Err(ApiError::new(

@@ -194,15 +194,18 @@ pub async fn remove_coupon(
     Ok(Json(coupon.to_json()))
 }
 
+/// A link request, merchant's or partner's: `partner` is required of the merchant and
+/// defaults to the caller for a partner.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LinkBody {
-    campaign: String,
-    partner: String,
+pub(crate) struct LinkBody {
+    pub(crate) campaign: String,
     #[serde(default)]
-    ad: Option<String>,
+    pub(crate) partner: Option<String>,
     #[serde(default)]
-    sid: Option<String>,
+    pub(crate) ad: Option<String>,
+    #[serde(default)]
+    pub(crate) sid: Option<String>,
 }
 
 pub async fn link(
@@ -211,9 +214,12 @@ pub async fn link(
     body: Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     let b: LinkBody = json_body_max(body, PROGRAM_BODY_BYTES).await?;
+    let partner = b
+        .partner
+        .ok_or_else(|| ApiError::malformed("missing field `partner`"))?;
     let url = state
         .tracker
-        .link(&b.campaign, &b.partner, b.ad.as_deref(), b.sid.as_deref())
+        .link(&b.campaign, &partner, b.ad.as_deref(), b.sid.as_deref())
         .map_err(|e| not_found(e.into()))?;
     Ok(Json(serde_json::json!({ "url": url })))
 }

@@ -48,7 +48,7 @@ pub(crate) fn list_limit(value: &str) -> ApiResult<usize> {
 
 /// Parses `group_by=…&from=…&to=…&campaign=…&partner=…&limit=…&cursor=…`; anything
 /// else is an error, so a misspelt filter does not silently report everything.
-fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
+pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
     let mut q = StatsQuery::default();
     let mut limit = MAX_STATS_LIMIT;
     let mut cursor = None;

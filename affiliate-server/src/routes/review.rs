@@ -1,10 +1,11 @@
 //! Reviewing conversions: the listing (`GET /v1/conversions`), its CSV file and the
-//! bulk status change (`POST /v1/conversions/status`).
+//! bulk status change (`POST /v1/conversions/status`), and erasing a customer
+//! (`DELETE /v1/customers/{customer_id}`).
 
 use affiliate_sdk::{Code, ConversionQuery, Status};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -16,7 +17,7 @@ const BULK_BODY_BYTES: usize = 256 * 1024;
 
 /// `status`, `partner`, `campaign`, `from`, `to`, and for the listing `limit` (1 to
 /// 1000, default 100) and `cursor`.
-fn conversion_query(
+pub(crate) fn conversion_query(
     query: &str,
     paged: bool,
 ) -> ApiResult<(ConversionQuery, usize, Option<String>)> {
@@ -99,4 +100,28 @@ pub async fn bulk_status(
     let changed = results.iter().filter(|r| r.get("error").is_none()).count();
     tracing::info!(status = %status.as_str(), changed, asked = results.len(), "bulk status");
     Ok(Json(serde_json::json!({ "results": results })))
+}
+
+/// `DELETE /v1/customers/{customer_id}`: erasure (GDPR Art. 17). The id is removed
+/// from every conversion, binding, event and delivery; the answer counts what changed.
+/// The id itself is not logged.
+pub async fn erase_customer(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(customer_id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let erased = blocking(&state, move |t| t.erase_customer(&customer_id)).await?;
+    tracing::info!(
+        conversions = erased.conversions,
+        bindings = erased.bindings,
+        events = erased.events,
+        "customer erased"
+    );
+    Ok(Json(serde_json::json!({
+        "erased": {
+            "conversions": erased.conversions,
+            "bindings": erased.bindings,
+            "events": erased.events,
+        }
+    })))
 }

@@ -60,6 +60,14 @@ impl App {
 impl Http for App {
     fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
+        // A browser's user agent unless the test sends its own (a bot's clicks earn
+        // nothing).
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+        {
+            req = req.header("User-Agent", super::BROWSER_UA);
+        }
         for (name, value) in headers {
             req = req.header(*name, *value);
         }

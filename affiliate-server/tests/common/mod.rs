@@ -12,6 +12,7 @@ use std::time::Duration;
 use affiliate_sdk::{Key, Keyring};
 
 pub mod inproc;
+pub mod receiver;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_affiliate-server");
 
@@ -211,6 +212,15 @@ impl Server {
         Server::start_in(dir)
     }
 
+    /// Kills the process with SIGKILL (nothing is flushed, no handler runs), waits for
+    /// it, and starts again on the same directory.
+    pub fn crash_and_restart(mut self) -> Server {
+        let _ = self.child.kill(); // may be dead already (killed by pid)
+        self.child.wait().unwrap();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Server::start_in(dir)
+    }
+
     /// Sends `signal` (`TERM`, `INT`) and waits; panics unless the server exits
     /// successfully within 10 s. Returns how long it took.
     pub fn terminate(&mut self, signal: &str) -> Duration {
@@ -239,8 +249,14 @@ impl Server {
     }
 }
 
-impl Http for Server {
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+impl Server {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
         let url = self.url(path);
         macro_rules! with_headers {
             ($req:expr) => {{
@@ -251,7 +267,7 @@ impl Http for Server {
                 req
             }};
         }
-        into_resp(match method {
+        match method {
             "GET" => with_headers!(self.agent.get(&url)).call(),
             "HEAD" => with_headers!(self.agent.head(&url)).call(),
             "OPTIONS" => with_headers!(self.agent.options(&url)).call(),
@@ -259,7 +275,26 @@ impl Http for Server {
             "PATCH" => with_headers!(self.agent.patch(&url)).send(body),
             "DELETE" => with_headers!(self.agent.delete(&url)).call(),
             other => panic!("no {other} in the test client"),
-        })
+        }
+    }
+
+    /// Like [`Http::send`], `None` when the connection fails (the server is gone).
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Option<Resp> {
+        let mut r = self.request(method, path, headers, body).ok()?;
+        let bytes = r.body_mut().read_to_vec().ok()?;
+        Some(resp_of(r.status().as_u16(), r.headers(), &bytes))
+    }
+}
+
+impl Http for Server {
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        into_resp(self.request(method, path, headers, body))
     }
 }
 
@@ -338,8 +373,13 @@ impl Drop for Server {
     }
 }
 
+/// What the test clients send as `User-Agent` unless a test sends its own: a current
+/// desktop Chrome's (a bot's clicks earn nothing).
+pub const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
+        .user_agent(BROWSER_UA)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .http_status_as_error(false)

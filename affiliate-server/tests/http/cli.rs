@@ -165,3 +165,79 @@ fn a_port_in_use_is_an_error_not_shared() {
     assert!(!ok && err.contains("cannot listen on"), "{err}");
     assert_eq!(server.get("/healthz", &[]).body, "ok");
 }
+
+/// `affiliate-server portal-link` prints a sign-in link the running server accepts
+/// once, for a partner the server knows (made through the API, not in the file).
+#[test]
+fn portal_link_signs_a_partner_in_once() {
+    let server = Server::start(&config(""));
+    assert_eq!(
+        server
+            .api_post("/v1/partners", &json!({"code": "newbie"}))
+            .status,
+        201
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("same.toml");
+    std::fs::write(&file, config("")).unwrap();
+    let file = file.to_str().unwrap();
+    let (ok, out, err) = run(
+        &[
+            "portal-link",
+            "--config",
+            file,
+            "--partner",
+            "newbie",
+            "--ttl",
+            "120",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let url = out.trim();
+    assert!(
+        url.starts_with("http://t.shop.example/portal/login?t=pl1.newbie."),
+        "{url}"
+    );
+    let first = server.get(&path_of(url), &[]);
+    assert_eq!(
+        (first.status, first.header("location")),
+        (303, Some("/portal"))
+    );
+    let cookie = first.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap();
+    assert_eq!(
+        server.get("/v1/partner/me", &[("Cookie", session)]).json()["code"],
+        "newbie"
+    );
+    let again = server.get(&path_of(url), &[]);
+    assert_eq!(again.header("location"), Some("/portal?error=forbidden"));
+    for bad in [
+        vec!["portal-link", "--config", file, "--partner", "a b"],
+        vec![
+            "portal-link",
+            "--config",
+            file,
+            "--partner",
+            "x",
+            "--ttl",
+            "0",
+        ],
+        vec![
+            "portal-link",
+            "--config",
+            file,
+            "--partner",
+            "x",
+            "--ttl",
+            "999999999",
+        ],
+    ] {
+        let (ok, _, err) = run(&bad, None);
+        assert!(!ok && !err.is_empty(), "{bad:?}");
+    }
+}

@@ -304,6 +304,12 @@ fn raw_get(server: &Server, target: &[u8], headers: &[(&str, &str)]) -> String {
     let mut req = b"GET ".to_vec();
     req.extend_from_slice(target);
     req.extend_from_slice(b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+    {
+        req.extend_from_slice(format!("User-Agent: {}\r\n", BROWSER_UA).as_bytes());
+    }
     for (n, v) in headers {
         req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
     }

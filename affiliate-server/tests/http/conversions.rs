@@ -113,8 +113,8 @@ fn whole_flow_link_click_pixel_beacon_postback_stats() {
         rows,
         vec![json!({
             "campaign": "haircare", "partner": "abc123", "ad": "website2", "sid": "kw1",
-            "clicks": 1, "unique_clicks": 1, "impressions": 0, "leads": 0, "sales": 2,
-            "revenue": {"USD": "59.90"},
+            "clicks": 1, "unique_clicks": 1, "bot_clicks": 0, "impressions": 0, "leads": 0,
+            "sales": 2, "revenue": {"USD": "59.90"},
             // 4.99 + 1.00 partner, 0.50 + 0.10 boss1, 0.01 per click
             "commission": {"USD": "6.60"},
         })]

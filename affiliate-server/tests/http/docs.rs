@@ -83,7 +83,7 @@ fn the_configuration_reference_names_every_field() {
         let f = match f.as_str() {
             // The sections of the file.
             "server" | "store" | "keys" => format!("[{f}]"),
-            "campaign" | "partner" => format!("[[{f}]]"),
+            "campaign" | "partner" | "webhook" => format!("[[{f}]]"),
             other => format!("`{other}`"),
         };
         assert!(

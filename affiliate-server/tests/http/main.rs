@@ -10,11 +10,17 @@ mod cli;
 mod clicks;
 mod conversions;
 mod docs;
+mod partner;
+mod payouts;
 mod program;
+mod traffic;
+mod webhooks;
 
 pub(crate) use affiliate_sdk::{ClickIdGenerator, Link, LinkSigner, TokenClaims};
 pub(crate) use common::inproc::App;
-pub(crate) use common::{API_KEY, AUTH, Http, Server, config, config_path, keyring, path_of, run};
+pub(crate) use common::{
+    API_KEY, AUTH, BROWSER_UA, Http, Server, config, config_path, keyring, path_of, run,
+};
 pub(crate) use serde_json::{Value, json};
 
 pub(crate) fn now() -> u64 {

@@ -80,10 +80,15 @@ fn campaigns_are_created_read_changed_and_config_entries_are_the_files() {
         (None, Some("https://shop.example/spring"))
     );
     patch(&app, "/v1/campaigns/spring", &json!({"status": "active"}));
+    // Active again; the campaign waits for consent: the token rides in the landing
+    // URL only, no cookie is set.
+    let (cookie, r) = app.click(&link("spring", "solo", None, None), None);
+    assert_eq!(cookie, None);
     assert!(
-        app.click(&link("spring", "solo", None, None), None)
-            .0
-            .is_some()
+        r.header("location")
+            .is_some_and(|l| l.starts_with("https://shop.example/spring?aff_token=v1.")),
+        "{:?}",
+        r.header("location")
     );
 
     let at = "/v1/campaigns/spring";
@@ -546,6 +551,7 @@ fn csv_files_open_in_pythons_csv_module_and_formulas_stay_text() {
             "sid",
             "clicks",
             "unique_clicks",
+            "bot_clicks",
             "impressions",
             "leads",
             "sales",
@@ -561,7 +567,7 @@ fn csv_files_open_in_pythons_csv_module_and_formulas_stay_text() {
     );
     assert!(
         rows.iter()
-            .any(|r| r[0] == "ann" && r[6] == "1" && r[7] == "USD" && r[8] == "10.00"),
+            .any(|r| r[0] == "ann" && r[7] == "1" && r[8] == "USD" && r[9] == "10.00"),
         "{rows:?}"
     );
     // Codes may start with `-` too: a partner or ad code is text in the file.

@@ -11,6 +11,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
+mod events;
+mod partner;
+mod payouts;
+mod privacy;
 mod program;
 mod records;
 mod signing;

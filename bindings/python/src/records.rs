@@ -11,14 +11,18 @@ use crate::values::{datetime, decimal};
 /// What a click produced.
 #[pyclass(frozen, get_all, module = "affiliate_sdk")]
 pub(crate) struct Click {
-    /// The session token the visitor carries.
-    pub(crate) token: String,
-    /// The `Set-Cookie` header value for the token.
-    pub(crate) set_cookie: String,
-    /// The destination with `aff_token=<token>` added.
+    /// Whether a bot, crawler or link preview clicked (counted in `bot_clicks`, no
+    /// token, no cookie, no commission).
+    pub(crate) bot: bool,
+    /// The session token the visitor carries (`None` for a bot).
+    pub(crate) token: Option<String>,
+    /// The `Set-Cookie` header value for the token (`None` for a bot, and when the
+    /// campaign waits for the visitor's consent).
+    pub(crate) set_cookie: Option<String>,
+    /// The destination with `aff_token=<token>` added (a bot's: without).
     pub(crate) location: String,
-    /// The recorded click's id.
-    pub(crate) click_id: String,
+    /// The recorded click's id (`None` for a bot).
+    pub(crate) click_id: Option<String>,
     /// Whether the click counted as unique.
     pub(crate) unique: bool,
     /// Whether a first-click campaign kept the visitor's earlier token.
@@ -32,7 +36,7 @@ impl Click {
     fn __repr__(&self) -> String {
         format!(
             "Click(click_id={}, location={}, unique={})",
-            repr_str(Some(&self.click_id)),
+            repr_str(self.click_id.as_deref()),
             repr_str(Some(&self.location)),
             if self.unique { "True" } else { "False" }
         )

@@ -323,18 +323,41 @@ impl Tracker {
     }
 
     /// A visitor clicked `url`: verifies it, counts the click and returns the token,
-    /// cookie and redirect. `prior_token` is the token the visitor already carries.
-    #[pyo3(signature = (url, *, prior_token = None))]
-    fn click(&self, py: Python<'_>, url: &str, prior_token: Option<&str>) -> Result<Click> {
-        let c = py.detach(|| self.inner.click(url, prior_token))?;
-        Ok(Click {
-            click_id: c.click_id.to_string(),
-            token: c.token,
-            set_cookie: c.set_cookie,
-            location: c.location,
-            unique: c.unique,
-            kept_earlier: c.kept_earlier,
-            dropped_sid: c.dropped_sid,
+    /// cookie and redirect. `prior_token` is the token the visitor already carries;
+    /// `user_agent` the request's `User-Agent` header ("" when it had none): a bot's
+    /// click lands with no token and counts in `bot_clicks`.
+    #[pyo3(signature = (url, *, prior_token = None, user_agent = None))]
+    fn click(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        prior_token: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Click> {
+        let landing = py
+            .detach(|| self.inner.visit(url, prior_token, user_agent))
+            .map_err(|r| r.error)?;
+        Ok(match landing {
+            core::Landing::Click(c) => Click {
+                bot: false,
+                click_id: Some(c.click_id.to_string()),
+                token: Some(c.token),
+                set_cookie: c.set_cookie,
+                location: c.location,
+                unique: c.unique,
+                kept_earlier: c.kept_earlier,
+                dropped_sid: c.dropped_sid,
+            },
+            core::Landing::Bot { location } => Click {
+                bot: true,
+                click_id: None,
+                token: None,
+                set_cookie: None,
+                location,
+                unique: false,
+                kept_earlier: false,
+                dropped_sid: false,
+            },
         })
     }
 
@@ -444,7 +467,7 @@ impl Tracker {
     }
 
     /// A report: one dict per group with the dimensions asked for, `clicks`,
-    /// `unique_clicks`, `impressions`, `leads`, `sales`, and `revenue` and
+    /// `unique_clicks`, `bot_clicks`, `impressions`, `leads`, `sales`, and `revenue` and
     /// `commission` as `{currency: Decimal}`.
     #[pyo3(signature = (group_by = Vec::new(), *, from_day = None, to_day = None,
                         campaign = None, partner = None))]
@@ -467,6 +490,7 @@ impl Tracker {
             }
             d.set_item("clicks", row.clicks)?;
             d.set_item("unique_clicks", row.unique_clicks)?;
+            d.set_item("bot_clicks", row.bot_clicks)?;
             d.set_item("impressions", row.impressions)?;
             d.set_item("leads", row.leads)?;
             d.set_item("sales", row.sales)?;

@@ -1,9 +1,15 @@
-"""Shared fixtures: the core's known-answer vectors and trackers on a fixed clock."""
+"""Shared fixtures: the core's known-answer vectors, trackers on a fixed clock, and the
+affiliate-server binary run on a config."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pathlib
+import re
+import subprocess
+import tempfile
 from typing import Any, Dict, Iterator
 
 import pytest
@@ -13,6 +19,8 @@ from affiliate_sdk import FixedClock, Keyring, LinkSigner, MemoryStore, Tracker
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 VECTORS = ROOT / "affiliate-sdk" / "tests" / "vectors" / "signing.json"
 BASE = "https://t.shop.example/go"
+#: The server binary `cargo test` built, or AFFILIATE_SERVER_BIN.
+BIN = pathlib.Path(os.environ.get("AFFILIATE_SERVER_BIN", ROOT / "target" / "debug" / "affiliate-server"))
 #: 2023-11-14 22:13:20 UTC, a Tuesday.
 T0 = 1_700_000_000
 
@@ -59,3 +67,24 @@ def tracker(keys: Keyring, clock: FixedClock) -> Iterator[Tracker]:
     t.add_partner("mid1", parent="boss1")
     t.add_partner("abc123", parent="mid1", coupons=["ABC10"])
     yield t
+
+
+@contextlib.contextmanager
+def affiliate_server(config: str) -> Iterator[str]:
+    """Serves `config` (its relative `data_dir` in a fresh directory) with the
+    affiliate-server binary; yields its base URL, and stops it after."""
+    if not BIN.exists():
+        pytest.fail(f"{BIN} not built: run cargo build -p affiliate-server (./scripts/test does)")
+    with tempfile.TemporaryDirectory() as d:
+        path = pathlib.Path(d) / "affiliate.toml"
+        path.write_text(config)
+        proc = subprocess.Popen([str(BIN), "serve", "--config", str(path)], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            m = re.search(r"listening on (http://\S+)", line)
+            assert m, line
+            yield m.group(1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

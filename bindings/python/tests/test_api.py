@@ -117,10 +117,12 @@ def test_a_click_counts_and_returns_token_cookie_and_redirect(
     assert not again.unique
     # A bad sid is dropped; the click still counts.
     dropped = tracker.click(signer.build("haircare", "abc123") + "&sid=%3Cscript%3E")
+    assert dropped.token is not None
     assert dropped.dropped_sid and tracker.verify_token(dropped.token).sid is None
     row = tracker.stats()[0]
     assert (row["clicks"], row["unique_clicks"]) == (3, 2)
-    assert row["commission"] == {"USD": Decimal("0.03")}
+    # 0.01 per unique click: the repeat pays nothing.
+    assert row["commission"] == {"USD": Decimal("0.02")}
 
 
 def test_first_click_campaigns_keep_the_earlier_token(

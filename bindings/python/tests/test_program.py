@@ -135,3 +135,56 @@ def test_balances_put_each_beneficiary_on_its_own_row(tracker: Tracker) -> None:
     assert tracker.balances(partner="mid1", currency="EUR") == []
     with pytest.raises(sdk.Malformed):
         tracker.balances(currency="QQQ")
+
+
+def test_payouts_are_made_once_per_key_paid_and_exported(tracker: Tracker) -> None:
+    import datetime
+    from decimal import Decimal
+
+    tracker.manual("Y-1", amount="100.00", currency="USD", campaign="haircare", partner="abc123")
+    tracker.set_status("Y-1", "approved")
+    made = tracker.create_payouts("USD", idempotency_key="run-1", min_amount=Decimal("0.75"))
+    # boss1's 0.50 waits for a later run; the others are paid.
+    assert [(p["partner"], p["amount"], p["status"]) for p in made] == [
+        ("abc123", Decimal("10.00"), "pending"),
+        ("mid1", Decimal("1.00"), "pending"),
+    ]
+    assert isinstance(made[0]["created"], datetime.datetime)
+    assert tracker.create_payouts("USD", idempotency_key="run-1", min_amount="0.75") == made
+    with pytest.raises(sdk.Conflict):
+        tracker.create_payouts("USD", idempotency_key="run-1")
+    one = tracker.payout(made[0]["id"])
+    assert one["items"] == [{"order_id": "Y-1", "level": 0, "kind": "commission", "amount": Decimal("10.00")}]
+    assert tracker.set_payout_status(made[0]["id"], "paid")["status"] == "paid"
+    assert tracker.set_payout_status(made[1]["id"], "failed")["status"] == "failed"
+    with pytest.raises(sdk.InvalidTransition):
+        tracker.set_payout_status(made[1]["id"], "paid")
+    with pytest.raises(sdk.NotFound):
+        tracker.payout("po_missing")
+    assert [p["partner"] for p in tracker.payouts(status="paid")] == ["abc123"]
+    rows = {r["partner"]: r for r in tracker.balances()}
+    assert rows["abc123"]["paid"] == Decimal("10.00") and rows["mid1"]["payable"] == Decimal("1.00")
+    csv = tracker.payouts_csv(currency="USD")
+    assert csv.splitlines()[0] == "id,partner,name,payout_details,currency,amount,entries,status,created,updated"
+    assert len(csv.splitlines()) == 3
+
+
+def test_bad_payout_arguments_raise_and_change_nothing(tracker: Tracker) -> None:
+    tracker.manual("Z-1", amount="100.00", currency="USD", campaign="haircare", partner="abc123")
+    tracker.set_status("Z-1", "approved")
+    before = tracker.balances()
+    with pytest.raises(sdk.Malformed):
+        tracker.create_payouts("XYZ", idempotency_key="k")
+    with pytest.raises(sdk.Malformed):
+        tracker.create_payouts("USD", idempotency_key="k", min_amount="-1")
+    with pytest.raises(TypeError):
+        tracker.create_payouts("USD", idempotency_key="k", min_amount=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tracker.create_payouts("USD", idempotency_key="k", up_to=3)  # type: ignore[arg-type]
+    with pytest.raises(sdk.Malformed):
+        tracker.create_payouts("USD", idempotency_key="")
+    with pytest.raises(sdk.UnknownPartner):
+        tracker.create_payouts("USD", idempotency_key="k", partner="ghost")
+    with pytest.raises(sdk.Malformed):
+        tracker.payouts(status="lost")
+    assert tracker.balances() == before and tracker.payouts() == []

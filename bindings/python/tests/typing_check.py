@@ -23,6 +23,7 @@ def tour(keys: sdk.Keyring, store: sdk.SledStore) -> None:
                          sale_percent=Decimal("10"), override_percents=["5"])
     tracker.add_partner("p", coupons=["P10"])
     click = assert_type(tracker.click(url, prior_token=None), sdk.Click)
+    assert click.token is not None  # None only for a bot's click
     session = assert_type(tracker.verify_token(click.token), sdk.Session)
     assert_type(session.expires_at, datetime.datetime)
     conv = assert_type(

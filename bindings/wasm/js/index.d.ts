@@ -184,7 +184,8 @@ export interface PlannedClick {
     commission: string;
   };
   token: string;
-  setCookie: string;
+  /** Null when the campaign waits for the visitor's consent (the token rides in `location`). */
+  setCookie: string | null;
   location: string;
   keptEarlier: boolean;
   droppedSid: boolean;
@@ -193,8 +194,18 @@ export interface PlannedClick {
 /** A click that credits nobody: why, and the destination to land on (null: 404). */
 export interface RefusedClick {
   credited: false;
+  bot?: undefined;
   error: AffiliateError;
   fallback: string | null;
+}
+
+/** A bot's, crawler's or link preview's click: no token or cookie, counted in `bot_clicks`. */
+export interface BotClick {
+  credited: false;
+  bot: true;
+  botClick: { campaign: string; partner: string; ad: string | null; sid: string | null; at: number; currency: string };
+  /** The campaign's destination. */
+  location: string;
 }
 
 /** The whole click decision, exactly as affiliate-server makes it. */
@@ -208,8 +219,10 @@ export function planClick(
     cookieDomain?: string | null;
     secure?: boolean;
     skewSecs?: number;
+    /** Whether a bot, crawler or link preview clicked (e.g. `isbot(userAgent)` from the npm `isbot` package): it lands with no token. */
+    bot?: boolean;
   },
-): PlannedClick | RefusedClick;
+): PlannedClick | RefusedClick | BotClick;
 
 /** Where a click would land, issuing and counting nothing (what `HEAD` answers). */
 export function previewClick(

@@ -413,6 +413,8 @@ export function planClick(catalogue, signer, url, options) {
   const prior = o.priorToken === undefined || o.priorToken === null ? '' : str('prior token', o.priorToken);
   const secure = o.secure === undefined ? false : o.secure;
   if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
+  const bot = o.bot === undefined ? false : o.bot;
+  if (typeof bot !== 'boolean') throw malformed('bot', 'must be a boolean');
   let answer;
   try {
     answer = c.planClick(
@@ -423,6 +425,7 @@ export function planClick(catalogue, signer, url, options) {
       o.cookieDomain === undefined || o.cookieDomain === null ? '' : str('cookie domain', o.cookieDomain),
       secure,
       skew(o),
+      bot,
     );
   } catch (e) {
     throw fail(e);
@@ -430,6 +433,14 @@ export function planClick(catalogue, signer, url, options) {
   const f = answer.split(SEP);
   if (f[0] === '0') {
     return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
+  }
+  if (f[0] === '2') {
+    return {
+      credited: false,
+      bot: true,
+      botClick: { campaign: f[1], partner: f[2], ad: f[3] === '' ? null : f[3], sid: f[4] === '' ? null : f[4], at: Number(f[5]), currency: f[6] },
+      location: f.slice(7).join(SEP),
+    };
   }
   return {
     credited: true,
@@ -447,7 +458,7 @@ export function planClick(catalogue, signer, url, options) {
     keptEarlier: f[7] === '1',
     droppedSid: f[8] === '1',
     token: f[9],
-    setCookie: f[10],
+    setCookie: f[10] === '' ? null : f[10],
     location: f[11],
   };
 }

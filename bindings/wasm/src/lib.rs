@@ -495,9 +495,11 @@ impl Catalogue {
     /// token (empty when none); the cookie gets `domain` (empty for none) and `Secure`
     /// when `secure`. The answer's fields are joined by `\u{1f}`: `1`, click id,
     /// campaign, partner, ad, sid, unique, kept earlier, dropped sid (flags `1`/`0`),
-    /// token, `Set-Cookie`, location, at (Unix seconds), currency, click commission;
-    /// or for a click that credits nobody: `0`, error code, message, fallback
-    /// destination (empty: 404).
+    /// token, `Set-Cookie` (empty when the campaign waits for consent), location, at
+    /// (Unix seconds), currency, click commission; for a `bot`'s click (decided by the
+    /// caller: the user-agent patterns are left out of this module to keep it small):
+    /// `2`, campaign, partner, ad, sid, at, currency, location; or for a click that
+    /// credits nobody: `0`, error code, message, fallback destination (empty: 404).
     #[wasm_bindgen(js_name = planClick)]
     #[allow(clippy::too_many_arguments)]
     pub fn plan_click(
@@ -509,6 +511,7 @@ impl Catalogue {
         domain: &str,
         secure: bool,
         skew_secs: f64,
+        bot: bool,
     ) -> Result<String> {
         let cookie = core::CookieConfig::new()
             .name(self.inner.param())
@@ -522,8 +525,22 @@ impl Catalogue {
         let now_ms = secs("nowMs", now_ms)?;
         let flag = |b: bool| if b { "1" } else { "0" };
         Ok(self.with_planner(signer, &cookie, &validation, |planner| {
-            match planner.plan(url, opt(prior), now_ms) {
-                Ok(p) => {
+            match planner.plan_visit(url, opt(prior), bot, now_ms) {
+                Ok(core::Planned::Bot(b)) => {
+                    let link = &b.record.link;
+                    [
+                        "2",
+                        link.campaign.as_str(),
+                        link.partner.as_str(),
+                        link.ad.as_ref().map_or("", core::Code::as_str),
+                        link.sid.as_ref().map_or("", core::Sid::as_str),
+                        &b.record.at.to_string(),
+                        b.record.currency.code(),
+                        &b.location,
+                    ]
+                    .join(&SEP.to_string())
+                }
+                Ok(core::Planned::Click(p)) => {
                     let r = &p.record;
                     let (o, link) = (&p.outcome, &r.link);
                     [
@@ -537,7 +554,7 @@ impl Catalogue {
                         flag(o.kept_earlier),
                         flag(o.dropped_sid),
                         &o.token,
-                        &o.set_cookie,
+                        o.set_cookie.as_deref().unwrap_or(""),
                         &o.location,
                         &r.at.to_string(),
                         r.currency.code(),

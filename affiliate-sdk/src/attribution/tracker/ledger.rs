@@ -1,10 +1,17 @@
-//! The ledger through the tracker: balances per beneficiary and currency.
+//! The ledger through the tracker: balances per beneficiary and currency, payout runs,
+//! payouts paid or failed, and their CSV.
 
 use super::Tracker;
+use crate::attribution::days::parse_day;
+use crate::attribution::export::payouts_csv;
 use crate::code::Code;
-use crate::error::Result;
-use crate::ledger::{Balance, EntryFilter, balances};
-use crate::money::Currency;
+use crate::error::{Error, Result};
+use crate::ledger::{
+    Balance, EntryFilter, Payout, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
+    check_idempotency_key,
+};
+use crate::money::{Currency, Money, format_minor};
+use crate::store::PayoutsMade;
 
 impl Tracker {
     /// What each beneficiary earns at every level, per currency, by partner code:
@@ -41,10 +48,173 @@ impl Tracker {
             currency: currency.map(Currency::new).transpose()?,
             order_id: None,
         };
-        let entries = self.store.ledger_entries(&filter)?;
-        Ok(balances(&entries)
+        Ok(self
+            .store
+            .balances(&filter)?
             .into_iter()
             .map(|((p, c), b)| (p, c, b))
             .collect())
     }
+
+    /// Checks a payout run: the currency (ISO 4217), `up_to` a day `YYYY-MM-DD` (the
+    /// end of that UTC day), `min_amount` a non-negative decimal in the currency, and
+    /// `partner` a partner of the program. A bad field is `malformed` (an unknown
+    /// partner `unknown_partner`).
+    pub fn payout_request(&self, spec: &PayoutRunSpec) -> Result<PayoutRequest> {
+        let currency = Currency::new(&spec.currency)?;
+        let up_to = spec
+            .up_to
+            .as_deref()
+            .map(|d| parse_day(d).map(|day| u64::from(day) * 86_400 + 86_399))
+            .transpose()?;
+        let min_minor = match &spec.min_amount {
+            Some(m) => Money::parse(m, currency.code())?.minor(),
+            None => 0,
+        };
+        let partner = match &spec.partner {
+            Some(p) => {
+                let code = Code::new(p)?;
+                if self.read().partner(p).is_none() {
+                    return Err(Error::UnknownPartner(p.clone()));
+                }
+                Some(code)
+            }
+            None => None,
+        };
+        Ok(PayoutRequest {
+            currency: Some(currency),
+            up_to,
+            min_minor,
+            partner,
+        })
+    }
+
+    /// Makes a payout run: per partner, one payout of its payable commissions (on or
+    /// before `up_to`) net of what it owes back, when that is positive and at least
+    /// `min_amount`; the entries are held until the payout is marked paid or failed.
+    /// `key` is the run's idempotency key (1 to 255 visible ASCII characters): the same
+    /// key answers the payouts it made (`Replayed`), with another request `conflict`.
+    /// Durable before it returns.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # use affiliate_sdk::ledger::{PayoutRunSpec, PayoutStatus};
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// let mut spec = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    /// spec.sale_percent = Some("10".into());
+    /// tracker.add_campaign(&spec)?;
+    /// tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// tracker.manual(&ManualConversion::sale("A-1", "60.00", "USD", "haircare", "abc123"))?;
+    /// tracker.set_status("A-1", Status::Approved)?;
+    /// let run = PayoutRunSpec { currency: "USD".into(), ..Default::default() };
+    /// let made = tracker.create_payouts("run-2026-11", &run)?;
+    /// let payout = &made.payouts()[0];
+    /// assert_eq!((payout.partner.as_str(), payout.amount().to_string()), ("abc123", "6.00".into()));
+    /// // The same key again: the same payout, nothing new.
+    /// assert_eq!(tracker.create_payouts("run-2026-11", &run)?.payouts(), made.payouts());
+    /// tracker.set_payout_status(&payout.id, "paid")?;
+    /// assert_eq!(tracker.conversion("A-1")?.status, Status::Paid);
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn create_payouts(&self, key: &str, spec: &PayoutRunSpec) -> Result<PayoutsMade> {
+        check_idempotency_key(key)?;
+        let req = self.payout_request(spec)?;
+        self.store.create_payouts(key, &req, self.clock.now())
+    }
+
+    /// The payouts, newest first; optionally one partner's, one currency's, or those
+    /// in one status (`pending`, `paid`, `failed`).
+    pub fn payouts(
+        &self,
+        partner: Option<&str>,
+        currency: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<Payout>> {
+        let filter = PayoutFilter {
+            partner: partner.map(Code::new).transpose()?,
+            currency: currency.map(Currency::new).transpose()?,
+            status: status.map(str::parse).transpose()?,
+        };
+        self.store.payouts(&filter)
+    }
+
+    /// The payout `id`; `not_found` when there is none.
+    pub fn payout(&self, id: &str) -> Result<Payout> {
+        check_payout_id(id)?;
+        self.store
+            .payout(id)?
+            .ok_or_else(|| Error::NotFound(format!("payout {id:?}")))
+    }
+
+    /// A payout as the API shows it ([`Payout::to_json`]) with `items`: each entry it
+    /// settles, `{order_id, level, kind, amount}` (a clawback's amount negative).
+    pub fn payout_json(&self, payout: &Payout) -> Result<serde_json::Value> {
+        let mut items = Vec::with_capacity(payout.entries.len());
+        for order in crate::ledger::payout_orders(payout) {
+            let filter = EntryFilter {
+                order_id: Some(order),
+                ..EntryFilter::default()
+            };
+            for e in self.store.ledger_entries(&filter)? {
+                if payout.entries.contains(&e.id) {
+                    let amount = e.signed_minor();
+                    let text = format_minor(amount.unsigned_abs(), e.currency.exponent());
+                    items.push(serde_json::json!({
+                        "order_id": e.id.order_id,
+                        "level": e.id.level,
+                        "kind": e.id.kind,
+                        "amount": if amount < 0 { format!("-{text}") } else { text },
+                    }));
+                }
+            }
+        }
+        let mut json = payout.to_json();
+        json["items"] = serde_json::Value::Array(items);
+        Ok(json)
+    }
+
+    /// Marks a pending payout `paid` (its entries paid; conversions whose entries
+    /// are all paid read `paid`) or `failed` (its entries payable again). Anything
+    /// else is `invalid_transition` and changes nothing; an unknown payout `not_found`.
+    pub fn set_payout_status(&self, id: &str, status: &str) -> Result<Payout> {
+        check_payout_id(id)?;
+        let to: PayoutStatus = status.parse()?;
+        self.store
+            .set_payout_status(id, to, self.clock.now())?
+            .ok_or_else(|| Error::NotFound(format!("payout {id:?}")))
+    }
+
+    /// [`Tracker::payouts`] as CSV, with each partner's name and payout details
+    /// (columns [`PAYOUT_CSV_COLUMNS`](crate::PAYOUT_CSV_COLUMNS)).
+    pub fn payouts_csv(
+        &self,
+        partner: Option<&str>,
+        currency: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<String> {
+        let payouts = self.payouts(partner, currency, status)?;
+        let catalogue = self.read();
+        payouts_csv(&payouts, |code| {
+            catalogue
+                .partner(code.as_str())
+                .map_or_else(Default::default, |p| {
+                    (
+                        p.name.clone().unwrap_or_default(),
+                        p.payout_details.clone().unwrap_or_default(),
+                    )
+                })
+        })
+    }
+}
+
+/// A payout id from outside: at most 64 characters of `[A-Za-z0-9_]`, else
+/// `not_found` without a read.
+fn check_payout_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(Error::NotFound(format!("payout {id:?}")));
+    }
+    Ok(())
 }

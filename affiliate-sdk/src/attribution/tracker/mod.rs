@@ -6,18 +6,27 @@
 
 mod config;
 mod conversions;
+mod events;
 mod ledger;
+mod partner;
+mod partner_api;
+mod privacy;
 mod program;
 mod review;
+mod webhooks;
 
 pub use config::ConfigEntryError;
 pub(crate) use config::Managed;
+pub use events::{DeliveryRound, MAX_DELIVERY_PAGE, OutboundRequest, SendOutcome, Transport};
+pub use partner::PortalSession;
+pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::click::{ClickOutcome, ClickPlanner, Refusal};
 use super::decide::check_fresh_landing;
 use super::stats::{StatsPage, aggregate, page};
+use super::visitor::{Landing, Planned};
 use super::{Campaign, Catalogue, Partner, StatsQuery, StatsRow};
 use crate::click_id::ClickIdGenerator;
 use crate::clock::{Clock, SystemClock};
@@ -70,6 +79,13 @@ pub struct Tracker {
     loaded_version: std::sync::atomic::AtomicU64,
     /// The campaigns and partners the configuration file manages.
     managed: RwLock<Managed>,
+    /// The partner API keys, by the SHA-256 digest of the key.
+    partner_keys: RwLock<std::collections::HashMap<String, crate::portal::PartnerKey>>,
+    /// The webhook endpoints, and those the configuration file manages.
+    webhooks: RwLock<Vec<crate::outbound::Webhook>>,
+    managed_webhooks: RwLock<std::collections::HashSet<String>>,
+    /// Whether outbound events may go to inward addresses.
+    allow_private: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -96,6 +112,10 @@ impl Tracker {
             program: std::sync::Mutex::new(()),
             loaded_version: std::sync::atomic::AtomicU64::new(0),
             managed: RwLock::new(Managed::default()),
+            partner_keys: RwLock::default(),
+            webhooks: RwLock::default(),
+            managed_webhooks: RwLock::default(),
+            allow_private: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -289,16 +309,65 @@ impl Tracker {
         };
         match self.store.record_click(&plan.record) {
             Ok(()) => Ok(plan.outcome),
-            // The store failed: nothing is credited, the visitor still lands.
-            Err(error) => Err(
-                match self.read().campaign_by_code(&plan.record.link.campaign) {
-                    Some(campaign) => Refusal::landing_on(campaign, error),
-                    None => Refusal {
-                        error,
-                        fallback: None,
-                    },
+            Err(error) => Err(self.refusal_after(&plan.record.link, error)),
+        }
+    }
+
+    /// A visit of `url` by a client with this `User-Agent` (`None` when there is no
+    /// request to read one from): a bot ([`is_bot`](crate::is_bot)) lands on the
+    /// campaign's destination with no token or cookie and counts in `bot_clicks`;
+    /// anyone else's click is [`Tracker::land`]. What an HTTP click handler calls.
+    #[cfg(feature = "bots")]
+    pub fn visit(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> std::result::Result<Landing, Refusal> {
+        self.visit_as(url, prior_token, user_agent.is_some_and(crate::is_bot))
+    }
+
+    /// [`Tracker::visit`] with the bot decided by the caller (`bot`).
+    pub fn visit_as(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        bot: bool,
+    ) -> std::result::Result<Landing, Refusal> {
+        let planned = {
+            let catalogue = self.read();
+            self.planner(&catalogue)
+                .plan_visit(url, prior_token, bot, self.clock.now_millis())?
+        };
+        let (recorded, link, landing) = match planned {
+            Planned::Click(plan) => (
+                self.store.record_click(&plan.record),
+                plan.record.link,
+                Landing::Click(plan.outcome),
+            ),
+            Planned::Bot(bot) => (
+                self.store.record_bot_click(&bot.record),
+                bot.record.link,
+                Landing::Bot {
+                    location: bot.location,
                 },
             ),
+        };
+        match recorded {
+            Ok(()) => Ok(landing),
+            Err(error) => Err(self.refusal_after(&link, error)),
+        }
+    }
+
+    /// A click the store failed to record: nothing is credited, the visitor still
+    /// lands on the campaign's destination.
+    fn refusal_after(&self, link: &Link, error: Error) -> Refusal {
+        match self.read().campaign_by_code(&link.campaign) {
+            Some(campaign) => Refusal::landing_on(campaign, error),
+            None => Refusal {
+                error,
+                fallback: None,
+            },
         }
     }
 
@@ -340,6 +409,7 @@ impl Tracker {
             at: self.clock.now(),
             currency: campaign.currency(),
             per_mille_minor: campaign.impression_per_mille().minor(),
+            paid_cap: campaign.spec().daily_paid_impression_cap,
         })
     }
 

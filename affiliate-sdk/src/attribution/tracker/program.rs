@@ -23,7 +23,7 @@ use crate::store::RecordKind;
 pub(super) const MANAGED_KEY: &str = "managed_by_config";
 
 /// How a program record is written.
-enum Write {
+pub(super) enum Write {
     /// Created or replaced.
     Upsert,
     /// Created only if there is none.
@@ -146,8 +146,14 @@ impl Tracker {
             Some((key, json)) => serde_json::from_str(&json).map_err(|_| corrupt("meta", &key))?,
             None => Managed::default(),
         };
+        let keys = super::partner::keys_by_digest(self.store.records(RecordKind::PartnerKey)?)?;
+        self.load_webhooks()?;
         *self.write() = next;
         *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
+        *self
+            .partner_keys
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = keys;
         self.loaded_version.store(version, Ordering::Release);
         Ok(())
     }
@@ -155,7 +161,13 @@ impl Tracker {
     /// Writes a program record; the snapshot is then as new as the store. Returns
     /// whether it was written (`false`: created only if new and one exists, or swapped
     /// only if unchanged and it changed).
-    fn persist(&self, kind: RecordKind, key: &str, json: &str, how: &Write) -> Result<bool> {
+    pub(super) fn persist(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        json: &str,
+        how: &Write,
+    ) -> Result<bool> {
         let before = self.store.program_version()?;
         let written = match how {
             Write::Upsert => self.store.put_record(kind, key, json, false)?,
@@ -213,6 +225,7 @@ impl Tracker {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         // Checked first: nothing is stored for a partner that is refused.
         let partner = self.read().check_partner(spec)?;
+        self.check_postback_destination(spec)?;
         let record = PartnerSpec {
             coupons: Vec::new(),
             ..spec.clone()

@@ -2,10 +2,13 @@
 //! attempt means (retry or give up).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use r2d2_postgres::postgres::{self, error::SqlState};
+use r2d2_postgres::postgres::{self, Client, error::SqlState};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::rows::off_runtime;
+use super::{RETRY_BUDGET, RETRY_DELAYS_MS};
 use crate::error::{Error, Result};
 
 /// Why an attempt failed, and whether another may succeed.
@@ -113,4 +116,52 @@ pub(super) fn tls(ca_pem: Option<&str>) -> Result<MakeRustlsConnect> {
     .with_root_certificates(roots)
     .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
+}
+
+impl super::Inner {
+    /// Runs `f` on a pooled connection, retrying transient failures with backoff.
+    pub(super) fn attempt<T: Send>(
+        &self,
+        mut f: impl FnMut(&mut Client) -> Attempt<T> + Send,
+    ) -> Result<T> {
+        self.attempt_again(|c, _| f(c))
+    }
+
+    /// Like [`Inner::attempt`]; `f` is told whether an earlier attempt failed after
+    /// reaching the database (its write may have committed). Safe on any thread: inside
+    /// a Tokio runtime the work moves to a thread of its own (the synchronous client
+    /// runs a runtime of its own, which cannot start inside another).
+    pub(super) fn attempt_again<T: Send>(
+        &self,
+        f: impl FnMut(&mut Client, bool) -> Attempt<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| self.attempt_here(f))
+    }
+
+    fn attempt_here<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
+        let deadline = std::time::Instant::now() + RETRY_BUDGET;
+        let mut delays = RETRY_DELAYS_MS.iter().chain(std::iter::repeat(&400));
+        let mut reached = false;
+        loop {
+            let outcome = match self.pool.get() {
+                Ok(mut conn) => {
+                    let r = f(&mut conn, reached);
+                    reached = reached || r.is_err();
+                    r
+                }
+                Err(e) => Err(Failure::Pool(e)),
+            };
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) if e.transient() => {
+                    let pause = Duration::from_millis(*delays.next().unwrap_or(&400));
+                    if std::time::Instant::now() + pause > deadline {
+                        return Err(e.into_error());
+                    }
+                    std::thread::sleep(pause);
+                }
+                Err(e) => return Err(e.into_error()),
+            }
+        }
+    }
 }

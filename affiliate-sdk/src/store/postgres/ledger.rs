@@ -1,13 +1,19 @@
 //! The ledger in PostgreSQL (`affiliate_ledger`, migration 5): one row per entry,
-//! the entry as JSON with its key, beneficiary and currency as columns; written in the
-//! transactions of the conversion and of its status change. A database from before
+//! the entry as JSON with its key, beneficiary and currency as columns, and (migration
+//! 6) its state and amount as columns generated from the JSON, which balances sum and
+//! payout runs select on; written in the transactions of the conversion, of its status
+//! change and of payouts. A database from before
 //! the ledger gets its entries in the migration's transaction.
 
 use r2d2_postgres::postgres::GenericClient;
 
 use super::connect::{Attempt, Failure};
 use crate::attribution::Conversion;
-use crate::ledger::{Entry, EntryFilter, EntryKind, entries_of};
+use std::collections::BTreeMap;
+
+use crate::code::Code;
+use crate::ledger::{Balance, Entry, EntryFilter, EntryKind, EntryState, entries_of};
+use crate::money::Currency;
 
 fn kind(k: EntryKind) -> &'static str {
     match k {
@@ -16,25 +22,112 @@ fn kind(k: EntryKind) -> &'static str {
     }
 }
 
-/// Writes (or replaces) `entries`.
+/// Writes (or replaces) `entries`, in one statement.
 pub(super) fn write(c: &mut impl GenericClient, entries: &[Entry]) -> Attempt<()> {
-    for e in entries {
-        let record = serde_json::to_string(e).map_err(|_| Failure::Corrupt("ledger"))?;
-        c.execute(
-            "INSERT INTO affiliate_ledger (order_id, level, kind, partner, currency, record)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (order_id, level, kind) DO UPDATE SET record = EXCLUDED.record",
-            &[
-                &e.id.order_id,
-                &i16::from(e.id.level),
-                &kind(e.id.kind),
-                &e.partner.as_str(),
-                &e.currency.code(),
-                &record,
-            ],
-        )?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let mut order_ids = Vec::with_capacity(entries.len());
+    let mut levels = Vec::with_capacity(entries.len());
+    let mut kinds = Vec::with_capacity(entries.len());
+    let mut partners = Vec::with_capacity(entries.len());
+    let mut currencies = Vec::with_capacity(entries.len());
+    let mut records = Vec::with_capacity(entries.len());
+    for e in entries {
+        order_ids.push(e.id.order_id.as_str());
+        levels.push(i16::from(e.id.level));
+        kinds.push(kind(e.id.kind));
+        partners.push(e.partner.as_str());
+        currencies.push(e.currency.code());
+        records.push(serde_json::to_string(e).map_err(|_| Failure::Corrupt("ledger"))?);
+    }
+    c.execute(
+        "INSERT INTO affiliate_ledger (order_id, level, kind, partner, currency, record)
+         SELECT * FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[],
+                              $6::text[])
+         ON CONFLICT (order_id, level, kind) DO UPDATE SET record = EXCLUDED.record",
+        &[
+            &order_ids,
+            &levels,
+            &kinds,
+            &partners,
+            &currencies,
+            &records,
+        ],
+    )?;
     Ok(())
+}
+
+/// The entries of these orders, locked for the transaction in key order.
+pub(super) fn read_orders(c: &mut impl GenericClient, orders: &[String]) -> Attempt<Vec<Entry>> {
+    c.query(
+        "SELECT record FROM affiliate_ledger WHERE order_id = ANY($1)
+         ORDER BY order_id, level, kind FOR UPDATE",
+        &[&orders],
+    )?
+    .iter()
+    .map(|row| serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger")))
+    .collect()
+}
+
+/// The payable entries a payout run may take, locked for the transaction in key
+/// order (a row another run took meanwhile is no longer payable when the lock is
+/// granted, and is left out).
+pub(super) fn payable(
+    c: &mut impl GenericClient,
+    currency: Option<&str>,
+    partner: Option<&str>,
+) -> Attempt<Vec<Entry>> {
+    c.query(
+        "SELECT record FROM affiliate_ledger
+         WHERE state = 'payable' AND ($1::text IS NULL OR currency = $1)
+           AND ($2::text IS NULL OR partner = $2)
+         ORDER BY order_id, level, kind FOR UPDATE",
+        &[&currency, &partner],
+    )?
+    .iter()
+    .map(|row| serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger")))
+    .collect()
+}
+
+/// Balances summed by the database (`GROUP BY` over the columns migration 6 made).
+pub(super) fn balances(
+    c: &mut impl GenericClient,
+    filter: &EntryFilter,
+) -> Attempt<BTreeMap<(Code, Currency), Balance>> {
+    let partner = filter.partner.map(|p| p.to_string());
+    let currency = filter.currency.map(|c| c.code().to_owned());
+    let rows = c.query(
+        "SELECT partner, currency, kind, state, sum(amount)::text FROM affiliate_ledger
+         WHERE ($1::text IS NULL OR partner = $1) AND ($2::text IS NULL OR currency = $2)
+         GROUP BY partner, currency, kind, state",
+        &[&partner, &currency],
+    )?;
+    let mut out: BTreeMap<(Code, Currency), Balance> = BTreeMap::new();
+    for row in rows {
+        let bad = || Failure::Corrupt("ledger");
+        let partner = Code::new(row.get::<_, &str>(0)).map_err(|_| bad())?;
+        let currency = Currency::new(row.get::<_, &str>(1)).map_err(|_| bad())?;
+        let kind = match row.get::<_, &str>(2) {
+            "commission" => EntryKind::Commission,
+            "clawback" => EntryKind::Clawback,
+            _ => return Err(bad()),
+        };
+        let state: EntryState =
+            serde_json::from_value(serde_json::Value::String(row.get::<_, String>(3)))
+                .map_err(|_| bad())?;
+        let sum: i128 = row.get::<_, &str>(4).parse().map_err(|_| bad())?;
+        let signed = if kind == EntryKind::Clawback {
+            -sum
+        } else {
+            sum
+        };
+        out.entry((partner, currency))
+            .or_default()
+            .add(&Balance::of_parts(kind, state, signed), 1);
+    }
+    out.retain(|_, b| !b.is_zero());
+    Ok(out)
 }
 
 /// The entries of an order, locked for the transaction.

@@ -46,29 +46,32 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres;
 use r2d2_postgres::postgres::config::SslMode;
-use r2d2_postgres::postgres::{self, Client};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod connect;
+mod conversions;
+mod erase;
 mod ledger;
+mod outbox;
+mod payouts;
 mod program;
 mod rows;
 mod schema;
 #[cfg(test)]
 mod tests;
 
-use self::connect::{Attempt, Failure, LastConnectError, tls};
+use self::connect::{Failure, LastConnectError, tls};
 use self::rows::{
-    OffRuntimeDrop, last_replaced, off_runtime, parse_conversion, read_conversion, read_counters,
-    write_batch,
+    OffRuntimeDrop, off_runtime, parse_conversion, read_conversion, read_counters, write_batch,
 };
 use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::decode_click;
 use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
-    StatusChange, Store, StoreLimits, day_of, takes_binding,
+    StatusChange, Store, StoreLimits, day_of,
 };
 use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
@@ -225,49 +228,6 @@ impl PostgresStore {
 }
 
 impl Inner {
-    /// Runs `f` on a pooled connection, retrying transient failures with backoff.
-    fn attempt<T: Send>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T> + Send) -> Result<T> {
-        self.attempt_again(|c, _| f(c))
-    }
-
-    /// Like [`Inner::attempt`]; `f` is told whether an earlier attempt failed after
-    /// reaching the database (its write may have committed). Safe on any thread: inside
-    /// a Tokio runtime the work moves to a thread of its own (the synchronous client
-    /// runs a runtime of its own, which cannot start inside another).
-    fn attempt_again<T: Send>(
-        &self,
-        f: impl FnMut(&mut Client, bool) -> Attempt<T> + Send,
-    ) -> Result<T> {
-        off_runtime(|| self.attempt_here(f))
-    }
-
-    fn attempt_here<T>(&self, mut f: impl FnMut(&mut Client, bool) -> Attempt<T>) -> Result<T> {
-        let deadline = std::time::Instant::now() + RETRY_BUDGET;
-        let mut delays = RETRY_DELAYS_MS.iter().chain(std::iter::repeat(&400));
-        let mut reached = false;
-        loop {
-            let outcome = match self.pool.get() {
-                Ok(mut conn) => {
-                    let r = f(&mut conn, reached);
-                    reached = reached || r.is_err();
-                    r
-                }
-                Err(e) => Err(Failure::Pool(e)),
-            };
-            match outcome {
-                Ok(v) => return Ok(v),
-                Err(e) if e.transient() => {
-                    let pause = Duration::from_millis(*delays.next().unwrap_or(&400));
-                    if std::time::Instant::now() + pause > deadline {
-                        return Err(e.into_error());
-                    }
-                    std::thread::sleep(pause);
-                }
-                Err(e) => return Err(e.into_error()),
-            }
-        }
-    }
-
     fn write_out(&self) -> Result<()> {
         self.buffer
             .write_out(|batch| self.attempt(|c| write_batch(c, batch)))
@@ -289,6 +249,11 @@ impl Store for PostgresStore {
 
     fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
         self.inner.buffer.impression(i);
+        Ok(())
+    }
+
+    fn record_bot_click(&self, b: &crate::store::BotClickRecord) -> Result<()> {
+        self.inner.buffer.bot_click(b);
         Ok(())
     }
 
@@ -316,116 +281,7 @@ impl Store for PostgresStore {
         binding: Option<&Binding>,
         per_click_cap: Option<u32>,
     ) -> Result<Inserted> {
-        let text = serde_json::to_string(conversion).map_err(|e| Error::Store(e.to_string()))?;
-        let bind = match (binding, &conversion.customer_id) {
-            (Some(b), Some(customer)) => Some((
-                customer,
-                serde_json::to_string(b).map_err(|e| Error::Store(e.to_string()))?,
-            )),
-            _ => None,
-        };
-        let day = day_i32(day_of(conversion.converted_at));
-        let entries = crate::ledger::entries_of(conversion);
-        let click = conversion.click_id.map(|c| c.as_bytes().to_vec());
-        let cap = per_click_cap.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
-        self.inner.attempt_again(|c, retry| {
-            // A concurrent first writer of the same order id makes our insert a no-op:
-            // then the transaction starts again and finds its row.
-            loop {
-                // The conversion, its binding, its click's count and the record it
-                // replaces, in one transaction.
-                let mut tx = c.transaction()?;
-                let current = tx.query_opt(
-                    "SELECT record FROM affiliate_conversions WHERE order_id = $1 FOR UPDATE",
-                    &[&conversion.order_id],
-                )?;
-                let replaced = match current {
-                    // Our own write, committed by an attempt whose answer was lost.
-                    // (Only then: a concurrent writer of the same order may write the
-                    // same text.)
-                    Some(row) if retry && row.get::<_, &str>(0) == text => {
-                        return last_replaced(&mut tx, &conversion.order_id, conversion);
-                    }
-                    Some(row) => {
-                        let stored: &str = row.get(0);
-                        let old = parse_conversion(stored)?;
-                        if !old.replaceable_by(conversion) {
-                            return Ok(Inserted::Existing(Box::new(old)));
-                        }
-                        tx.execute(
-                            "INSERT INTO affiliate_replaced_conversions (order_id, record)
-                             VALUES ($1, $2)",
-                            &[&conversion.order_id, &stored],
-                        )?;
-                        ledger::remove_order(&mut tx, &conversion.order_id)?;
-                        tx.execute(
-                            "UPDATE affiliate_conversions SET day = $2, status = $3, record = $4
-                             WHERE order_id = $1",
-                            &[
-                                &conversion.order_id,
-                                &day,
-                                &conversion.status.as_str(),
-                                &text,
-                            ],
-                        )?;
-                        Some(old)
-                    }
-                    None => {
-                        if let (Some(cap), Some(click)) = (cap, &click) {
-                            let made: i32 = tx
-                                .query_one(
-                                    "INSERT INTO affiliate_conversions_per_click (click_id, made)
-                                     VALUES ($1, 1) ON CONFLICT (click_id) DO UPDATE
-                                     SET made = affiliate_conversions_per_click.made + 1
-                                     RETURNING made",
-                                    &[click],
-                                )?
-                                .get(0);
-                            if made > cap {
-                                return Ok(Inserted::CapReached);
-                            }
-                        }
-                        let inserted = tx.execute(
-                            "INSERT INTO affiliate_conversions (order_id, day, status, record)
-                             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
-                            &[
-                                &conversion.order_id,
-                                &day,
-                                &conversion.status.as_str(),
-                                &text,
-                            ],
-                        )?;
-                        if inserted == 0 {
-                            continue;
-                        }
-                        None
-                    }
-                };
-                ledger::write(&mut tx, &entries)?;
-                if let Some((customer, binding)) = &bind {
-                    let current = tx
-                        .query_opt(
-                            "SELECT record FROM affiliate_customers WHERE customer_id = $1
-                             FOR UPDATE",
-                            &[customer],
-                        )?
-                        .map(|row| {
-                            serde_json::from_str::<Binding>(row.get(0))
-                                .map_err(|_| Failure::Corrupt("customer"))
-                        })
-                        .transpose()?;
-                    if takes_binding(current.as_ref(), replaced.as_ref()) {
-                        tx.execute(
-                            "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
-                             ON CONFLICT (customer_id) DO UPDATE SET record = EXCLUDED.record",
-                            &[customer, binding],
-                        )?;
-                    }
-                }
-                tx.commit()?;
-                return Ok(replaced.map_or(Inserted::New, |old| Inserted::Replaced(Box::new(old))));
-            }
-        })
+        self.insert_conversion_in_db(conversion, binding, per_click_cap)
     }
 
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
@@ -453,40 +309,35 @@ impl Store for PostgresStore {
         to: Status,
         at: u64,
     ) -> Result<StatusChange> {
-        self.inner.attempt_again(|c, retry| {
-            let Some((_, mut conv)) = read_conversion(c, order_id)? else {
-                return Ok(StatusChange::Missing);
-            };
-            if conv.status != from {
-                return Ok(StatusChange::Unchanged(conv));
-            }
-            conv.status = to;
-            let text = serde_json::to_string(&conv).map_err(|_| Failure::Corrupt("conversion"))?;
-            // The status and the entries it moves, in one transaction.
+        self.set_status_in_db(order_id, from, to, at)
+    }
+
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        self.inner.attempt(|c| {
             let mut tx = c.transaction()?;
-            let changed = tx.execute(
-                "UPDATE affiliate_conversions SET status = $3, record = $4
-                 WHERE order_id = $1 AND status = $2",
-                &[&order_id, &from.as_str(), &to.as_str(), &text],
+            // The expired claims go first (an index range), so the table stays small.
+            tx.execute(
+                "DELETE FROM affiliate_claims WHERE expires <= $1",
+                &[&to_i64(now)],
             )?;
-            if changed == 1 {
-                let mut mine = ledger::read_order(&mut tx, order_id)?;
-                let clawbacks = crate::ledger::apply_status(&mut mine, to, at);
-                ledger::write(&mut tx, &mine)?;
-                ledger::write(&mut tx, &clawbacks)?;
-                tx.commit()?;
-                return Ok(StatusChange::Changed(conv));
-            }
-            drop(tx);
-            match read_conversion(c, order_id)? {
-                // Our own change, committed by an attempt whose answer was lost.
-                Some((stored, current)) if retry && stored == text => {
-                    Ok(StatusChange::Changed(current))
-                }
-                Some((_, current)) => Ok(StatusChange::Unchanged(current)),
-                None => Ok(StatusChange::Missing),
-            }
+            let fresh = tx.execute(
+                "INSERT INTO affiliate_claims (scope, key, expires) VALUES ($1, $2, $3)
+                 ON CONFLICT (scope, key) DO NOTHING",
+                &[&scope, &key, &to_i64(expires)],
+            )?;
+            tx.commit()?;
+            // A retry after a lost commit answer finds its own claim and answers
+            // `false`: the safe side (a sign-in link is refused, never used twice).
+            Ok(fresh == 1)
         })
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
+        self.erase_in_db(customer_id)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_clicks_in_db(before, max)
     }
 
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
@@ -560,6 +411,81 @@ impl Store for PostgresStore {
         filter: &crate::ledger::EntryFilter,
     ) -> Result<Vec<crate::ledger::Entry>> {
         self.inner.attempt(|c| ledger::entries(c, filter))
+    }
+
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.inner.attempt(|c| ledger::balances(c, filter))
+    }
+
+    fn create_payouts(
+        &self,
+        key: &str,
+        req: &crate::ledger::PayoutRequest,
+        now: u64,
+    ) -> Result<super::PayoutsMade> {
+        self.create_payouts_in_db(key, req, now)
+    }
+
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_db(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_db(id)
+    }
+
+    fn set_payout_status(
+        &self,
+        id: &str,
+        to: crate::ledger::PayoutStatus,
+        at: u64,
+    ) -> Result<Option<crate::ledger::Payout>> {
+        self.set_payout_status_in_db(id, to, at)
+    }
+
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
+        self.outbox_in_db(max)
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
+        self.fan_out_in_db(planned)
+    }
+
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
+        self.due_in_db(now, max)
+    }
+
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool> {
+        self.swap_delivery_in_db(expected, new)
+    }
+
+    fn swap_deliveries(
+        &self,
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
+    ) -> Result<Vec<bool>> {
+        self.swap_deliveries_in_db(swaps)
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_in_db(before, max)
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
+        self.delivery_in_db(id)
+    }
+
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>> {
+        self.deliveries_in_db(filter)
     }
 
     fn flush(&self) -> Result<()> {

@@ -8,6 +8,7 @@ use super::PostgresStore;
 use super::connect::Attempt;
 use super::to_u64;
 use crate::error::Result;
+use crate::outbound::{Event, EventKind, EventObject};
 use crate::store::RecordKind;
 
 /// Program writers take turns on the version row, so versions follow the order of
@@ -29,6 +30,18 @@ fn bump(tx: &mut Transaction<'_>) -> Attempt<()> {
     Ok(())
 }
 
+/// Takes the version row's lock (program writers take turns, so versions follow the
+/// order of the writes every server sees), then reads the record `kind`/`key`.
+fn locked_record(tx: &mut Transaction<'_>, kind: RecordKind, key: &str) -> Attempt<Option<String>> {
+    lock_version(tx)?;
+    Ok(tx
+        .query_opt(
+            "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
+            &[&kind.as_str(), &key],
+        )?
+        .map(|r| r.get(0)))
+}
+
 impl PostgresStore {
     pub(super) fn program_version_in_db(&self) -> Result<u64> {
         self.inner.attempt(|c| {
@@ -46,15 +59,7 @@ impl PostgresStore {
     ) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
-            // The version row first: program writers take turns, so versions follow
-            // the order of the writes every server sees.
-            lock_version(&mut tx)?;
-            let current: Option<String> = tx
-                .query_opt(
-                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
-                    &[&kind.as_str(), &key],
-                )?
-                .map(|r| r.get(0));
+            let current = locked_record(&mut tx, kind, key)?;
             if let Some(stored) = &current {
                 // The same record again (a config applied at every start, or our own
                 // write whose answer was lost): nothing to do.
@@ -71,6 +76,16 @@ impl PostgresStore {
                 &[&kind.as_str(), &key, &json],
             )?;
             bump(&mut tx)?;
+            if only_new && kind == RecordKind::Partner && current.is_none() {
+                super::outbox::push(
+                    &mut tx,
+                    &Event {
+                        kind: EventKind::PartnerCreated,
+                        at: crate::clock::Clock::now(&crate::clock::SystemClock),
+                        object: EventObject::Partner(json.to_owned()),
+                    },
+                )?;
+            }
             tx.commit()?;
             Ok(true)
         })
@@ -85,13 +100,7 @@ impl PostgresStore {
     ) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
-            lock_version(&mut tx)?;
-            let current: Option<String> = tx
-                .query_opt(
-                    "SELECT record FROM affiliate_program WHERE kind = $1 AND key = $2",
-                    &[&kind.as_str(), &key],
-                )?
-                .map(|r| r.get(0));
+            let current = locked_record(&mut tx, kind, key)?;
             // Already the new record: a retry whose first answer was lost, or the same
             // change made twice.
             if current.as_deref() == Some(json) {

@@ -11,6 +11,7 @@ use super::{day_i32, to_i64, to_u64};
 use crate::attribution::Conversion;
 use crate::code::Code;
 use crate::store::batch::Pending;
+use crate::store::caps;
 use crate::store::codec::{decode_parts, encode_click, encode_parts};
 use crate::store::{CounterKey, Counters, Inserted};
 
@@ -24,7 +25,7 @@ pub(super) fn read_counters(
     let mut out = BTreeMap::new();
     for row in c.query(
         "SELECT day, dims, clicks, unique_clicks, impressions, click_commission,
-                impression_milli
+                impression_milli, bot_clicks
          FROM affiliate_counters WHERE day BETWEEN $1 AND $2",
         &[&day_i32(from_day), &day_i32(to_day)],
     )? {
@@ -42,6 +43,7 @@ pub(super) fn read_counters(
                 impressions: to_u64(row.get(4)),
                 click_commission_minor: to_u64(row.get(5)),
                 impression_commission_milli: to_u64(row.get(6)),
+                bot_clicks: to_u64(row.get(7)),
             },
         );
     }
@@ -121,11 +123,35 @@ pub(super) fn write_batch(c: &mut Client, batch: &Pending) -> Attempt<()> {
             &[&ids, &records],
         )?;
     }
+    // The tallies' rows are locked until the commit, so trackers sharing the database
+    // pay at most the cap between them.
+    let earned = caps::settle(&batch.owed, |tally, cap, want| {
+        let key = tally.key();
+        tx.execute(
+            "INSERT INTO affiliate_paid_tallies (tally, paid) VALUES ($1, 0)
+             ON CONFLICT (tally) DO NOTHING",
+            &[&key],
+        )?;
+        let paid: i64 = tx
+            .query_one(
+                "SELECT paid FROM affiliate_paid_tallies WHERE tally = $1 FOR UPDATE",
+                &[&key],
+            )?
+            .get(0);
+        let granted = caps::grantable(to_u64(paid), cap, want);
+        if granted > 0 {
+            tx.execute(
+                "UPDATE affiliate_paid_tallies SET paid = paid + $2 WHERE tally = $1",
+                &[&key, &to_i64(granted)],
+            )?;
+        }
+        Ok::<_, Failure>(granted)
+    })?;
     if !batch.counters.is_empty() {
         let n = batch.counters.len();
         let (mut days, mut dims) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut v: [Vec<i64>; 5] = Default::default();
-        for (key, c) in &batch.counters {
+        let mut v: [Vec<i64>; 6] = Default::default();
+        for (key, c) in caps::with_earned(&batch.counters, &earned) {
             days.push(day_i32(key.day));
             let mut d = Vec::with_capacity(48);
             encode_parts(&key.link, key.currency, &mut d);
@@ -136,22 +162,25 @@ pub(super) fn write_batch(c: &mut Client, batch: &Pending) -> Attempt<()> {
                 c.impressions,
                 c.click_commission_minor,
                 c.impression_commission_milli,
+                c.bot_clicks,
             ]) {
                 col.push(to_i64(x));
             }
         }
         tx.execute(
             "INSERT INTO affiliate_counters
-                 (day, dims, clicks, unique_clicks, impressions, click_commission, impression_milli)
+                 (day, dims, clicks, unique_clicks, impressions, click_commission, impression_milli,
+                  bot_clicks)
              SELECT * FROM unnest($1::int4[], $2::bytea[], $3::int8[], $4::int8[], $5::int8[],
-                                  $6::int8[], $7::int8[])
+                                  $6::int8[], $7::int8[], $8::int8[])
              ON CONFLICT (day, dims) DO UPDATE SET
                  clicks = affiliate_counters.clicks + EXCLUDED.clicks,
                  unique_clicks = affiliate_counters.unique_clicks + EXCLUDED.unique_clicks,
                  impressions = affiliate_counters.impressions + EXCLUDED.impressions,
                  click_commission = affiliate_counters.click_commission + EXCLUDED.click_commission,
-                 impression_milli = affiliate_counters.impression_milli + EXCLUDED.impression_milli",
-            &[&days, &dims, &v[0], &v[1], &v[2], &v[3], &v[4]],
+                 impression_milli = affiliate_counters.impression_milli + EXCLUDED.impression_milli,
+                 bot_clicks = affiliate_counters.bot_clicks + EXCLUDED.bot_clicks",
+            &[&days, &dims, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]],
         )?;
     }
     tx.commit()?;

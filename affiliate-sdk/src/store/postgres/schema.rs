@@ -78,6 +78,62 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX affiliate_ledger_partner ON affiliate_ledger (partner, currency);
 ",
+    "
+    ALTER TABLE affiliate_ledger
+        ADD COLUMN state TEXT GENERATED ALWAYS AS (record::jsonb ->> 'state') STORED,
+        ADD COLUMN amount BIGINT
+            GENERATED ALWAYS AS ((record::jsonb ->> 'amount_minor')::bigint) STORED;
+    CREATE INDEX affiliate_ledger_payable ON affiliate_ledger (currency, partner)
+        WHERE state = 'payable';
+    CREATE TABLE affiliate_payouts (
+        id TEXT PRIMARY KEY,
+        partner TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX affiliate_payouts_partner ON affiliate_payouts (partner, currency);
+    CREATE TABLE affiliate_payout_runs (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        payouts TEXT[] NOT NULL DEFAULT '{}'
+    );
+",
+    "
+    CREATE TABLE affiliate_claims (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires BIGINT NOT NULL,
+        PRIMARY KEY (scope, key)
+    );
+    CREATE INDEX affiliate_claims_expires ON affiliate_claims (expires);
+",
+    "
+    CREATE TABLE affiliate_outbox (
+        seq BIGSERIAL PRIMARY KEY,
+        event TEXT NOT NULL
+    );
+    CREATE TABLE affiliate_deliveries (
+        id TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        due_at BIGINT,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX affiliate_deliveries_due ON affiliate_deliveries (due_at)
+        WHERE due_at IS NOT NULL;
+    CREATE INDEX affiliate_deliveries_target ON affiliate_deliveries (target, created, id);
+    CREATE INDEX affiliate_deliveries_over ON affiliate_deliveries (created)
+        WHERE due_at IS NULL;
+",
+    "
+    ALTER TABLE affiliate_counters ADD COLUMN bot_clicks BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE affiliate_paid_tallies (
+        tally BYTEA PRIMARY KEY,
+        paid BIGINT NOT NULL
+    );
+",
 ];
 
 /// The migration that made the ledger: the conversions stored before it get their

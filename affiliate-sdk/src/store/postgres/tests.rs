@@ -4,6 +4,7 @@
 use super::*;
 use crate::store::ClickRecord;
 use crate::{Code, Currency, Link};
+use r2d2_postgres::postgres::Client;
 
 /// Whether the server sees the connection as TLS.
 fn over_tls(c: &mut Client) -> bool {
@@ -86,6 +87,7 @@ fn a_batch_written_again_after_a_lost_answer_counts_once() {
                 unique: true,
                 currency: Currency::new("USD").unwrap(),
                 commission_minor: 5,
+                paid_cap: 0,
             })
             .unwrap();
     }

@@ -1,14 +1,22 @@
 //! The ledger in sled: tree `ledger`, one entry per key `order id, \0, level, kind`
-//! (order ids hold no `\0`, so an order's entries share a prefix), the entry as JSON.
-//! Entries are written in the transactions of the conversion and of its status
-//! change; a database from before the ledger gets its entries when it is opened.
+//! (order ids hold no `\0`, so an order's entries share a prefix), the entry as JSON;
+//! tree `ledger-sums`, each beneficiary's balance per currency (key `partner, \0,
+//! currency`, five 16-byte little-endian sums), changed by every entry written, so a
+//! balance read does not scan the ledger. Entries are written in the transactions of
+//! the conversion, of its status change and of payouts; a database from before the
+//! ledger gets its entries and sums when it is opened.
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{SledStore, corrupt, store_err};
+use super::{SledStore, corrupt, day_key, store_err};
 use crate::attribution::Conversion;
 use crate::error::Result;
-use crate::ledger::{Entry, EntryFilter, EntryId, EntryKind, entries_of};
+use crate::store::day_of;
+use std::collections::BTreeMap;
+
+use crate::code::Code;
+use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryKind, entries_of};
+use crate::money::Currency;
 
 /// The key of an entry.
 pub(super) fn entry_key(id: &EntryId) -> Vec<u8> {
@@ -25,6 +33,23 @@ pub(super) fn entry_key(id: &EntryId) -> Vec<u8> {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<&'static str>>;
 
+/// The trees an entry write changes, inside a transaction.
+pub(super) struct LedgerTx<'a> {
+    /// Tree `ledger`.
+    pub entries: &'a TransactionalTree,
+    /// Tree `ledger-sums`.
+    pub sums: &'a TransactionalTree,
+}
+
+fn decode(v: &[u8]) -> TxResult<Entry> {
+    serde_json::from_slice(v).map_err(|_| ConflictableTransactionError::Abort("ledger"))
+}
+
+/// Inside a transaction: the entry `id`.
+pub(super) fn read_entry(t: &TransactionalTree, id: &EntryId) -> TxResult<Option<Entry>> {
+    t.get(entry_key(id))?.map(|v| decode(&v)).transpose()
+}
+
 /// Inside a transaction: the entries of `conversion`'s order (its commission levels,
 /// both kinds).
 pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxResult<Vec<Entry>> {
@@ -36,30 +61,73 @@ pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxRe
                 level: c.level,
                 kind,
             };
-            if let Some(v) = t.get(entry_key(&id))? {
-                out.push(
-                    serde_json::from_slice(&v)
-                        .map_err(|_| ConflictableTransactionError::Abort("ledger"))?,
-                );
-            }
+            out.extend(read_entry(t, &id)?);
         }
     }
     Ok(out)
 }
 
-/// Inside a transaction: writes `entries`.
-pub(super) fn write(t: &TransactionalTree, entries: &[Entry]) -> TxResult<()> {
+fn sum_key(partner: Code, currency: Currency) -> Vec<u8> {
+    let mut k = partner.as_str().as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(currency.code().as_bytes());
+    k
+}
+
+fn encode_sum(b: &Balance) -> Vec<u8> {
+    [b.pending, b.payable, b.in_payout, b.paid, b.clawback]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
+}
+
+fn decode_sum(v: &[u8]) -> Option<Balance> {
+    let mut parts = v.chunks_exact(16).map(|c| {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(c);
+        i128::from_le_bytes(a)
+    });
+    let b = Balance {
+        pending: parts.next()?,
+        payable: parts.next()?,
+        in_payout: parts.next()?,
+        paid: parts.next()?,
+        clawback: parts.next()?,
+    };
+    (v.len() == 80).then_some(b)
+}
+
+/// Inside a transaction: adds `sign` times what `e` counts to its beneficiary's sum.
+fn add_sum(t: &TransactionalTree, e: &Entry, sign: i128) -> TxResult<()> {
+    let key = sum_key(e.partner, e.currency);
+    let mut b = match t.get(&key)? {
+        Some(v) => decode_sum(&v).ok_or(ConflictableTransactionError::Abort("ledger sum"))?,
+        None => Balance::default(),
+    };
+    b.add(&Balance::of_entry(e), sign);
+    t.insert(key, encode_sum(&b))?;
+    Ok(())
+}
+
+/// Inside a transaction: writes `entries`, and moves the sums by what they change.
+pub(super) fn write(l: &LedgerTx<'_>, entries: &[Entry]) -> TxResult<()> {
     for e in entries {
+        let key = entry_key(&e.id);
+        if let Some(old) = l.entries.get(&key)? {
+            add_sum(l.sums, &decode(&old)?, -1)?;
+        }
+        add_sum(l.sums, e, 1)?;
         let v = serde_json::to_vec(e).map_err(|_| ConflictableTransactionError::Abort("ledger"))?;
-        t.insert(entry_key(&e.id), v)?;
+        l.entries.insert(key, v)?;
     }
     Ok(())
 }
 
 /// Inside a transaction: removes the entries `old` (a replaced record) had.
-pub(super) fn remove_order(t: &TransactionalTree, old: &Conversion) -> TxResult<()> {
-    for e in read_order(t, old)? {
-        t.remove(entry_key(&e.id))?;
+pub(super) fn remove_order(l: &LedgerTx<'_>, old: &Conversion) -> TxResult<()> {
+    for e in read_order(l.entries, old)? {
+        add_sum(l.sums, &e, -1)?;
+        l.entries.remove(entry_key(&e.id))?;
     }
     Ok(())
 }
@@ -86,22 +154,94 @@ impl SledStore {
         Ok(out)
     }
 
-    /// Gives the conversions of a database written before the ledger their entries
+    /// The sums of `ledger-sums` the filter matches (its order id ignored), rows
+    /// that are all zero left out.
+    pub(super) fn balances_in_tree(
+        &self,
+        filter: &EntryFilter,
+    ) -> Result<BTreeMap<(Code, Currency), Balance>> {
+        let prefix = filter.partner.map(|p| {
+            let mut k = p.as_str().as_bytes().to_vec();
+            k.push(0);
+            k
+        });
+        let mut out = BTreeMap::new();
+        for kv in self.ledger_sums.scan_prefix(prefix.unwrap_or_default()) {
+            let (k, v) = kv.map_err(store_err)?;
+            let b = decode_sum(&v).ok_or_else(|| corrupt("ledger sum"))?;
+            let mut parts = k.splitn(2, |b| *b == 0);
+            let (Some(p), Some(c)) = (parts.next(), parts.next()) else {
+                return Err(corrupt("ledger sum"));
+            };
+            let partner = std::str::from_utf8(p)
+                .ok()
+                .and_then(|p| Code::new(p).ok())
+                .ok_or_else(|| corrupt("ledger sum"))?;
+            let currency = std::str::from_utf8(c)
+                .ok()
+                .and_then(|c| Currency::new(c).ok())
+                .ok_or_else(|| corrupt("ledger sum"))?;
+            if filter.currency.is_none_or(|f| f == currency) && !b.is_zero() {
+                out.insert((partner, currency), b);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Indexes by day the conversions of a database written before the index existed
     /// (once: a marker records that it is done).
-    pub(super) fn backfill_ledger(&self) -> Result<()> {
-        const DONE: &[u8] = b"ledger:v1";
+    pub(super) fn index_conversions_by_day(&self) -> Result<()> {
+        const DONE: &[u8] = b"conversions-by-day:v1";
         if self.db.contains_key(DONE).map_err(store_err)? {
             return Ok(());
         }
         for kv in &self.conversions {
-            let (_, v) = kv.map_err(store_err)?;
+            let (order_id, v) = kv.map_err(store_err)?;
             let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
-            for e in entries_of(&c) {
-                let v = serde_json::to_vec(&e).map_err(store_err)?;
-                self.ledger.insert(entry_key(&e.id), v).map_err(store_err)?;
-            }
+            self.conversions_by_day
+                .insert(day_key(day_of(c.converted_at), &order_id), &[])
+                .map_err(store_err)?;
         }
         self.db.insert(DONE, &[]).map_err(store_err)?;
+        self.db.flush().map_err(store_err)?;
+        Ok(())
+    }
+
+    /// Gives the conversions of a database written before the ledger their entries,
+    /// and a database written before the sums its sums (each once: a marker records
+    /// that it is done).
+    pub(super) fn backfill_ledger(&self) -> Result<()> {
+        const DONE: &[u8] = b"ledger:v1";
+        const SUMS_DONE: &[u8] = b"ledger-sums:v1";
+        if !self.db.contains_key(DONE).map_err(store_err)? {
+            for kv in &self.conversions {
+                let (_, v) = kv.map_err(store_err)?;
+                let c: Conversion =
+                    serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+                for e in entries_of(&c) {
+                    let v = serde_json::to_vec(&e).map_err(store_err)?;
+                    self.ledger.insert(entry_key(&e.id), v).map_err(store_err)?;
+                }
+            }
+            self.db.insert(DONE, &[]).map_err(store_err)?;
+        }
+        if !self.db.contains_key(SUMS_DONE).map_err(store_err)? {
+            self.ledger_sums.clear().map_err(store_err)?;
+            let mut sums: BTreeMap<(Code, Currency), Balance> = BTreeMap::new();
+            for kv in &self.ledger {
+                let (_, v) = kv.map_err(store_err)?;
+                let e: Entry = serde_json::from_slice(&v).map_err(|_| corrupt("ledger"))?;
+                sums.entry((e.partner, e.currency))
+                    .or_default()
+                    .add(&Balance::of_entry(&e), 1);
+            }
+            for ((p, c), b) in &sums {
+                self.ledger_sums
+                    .insert(sum_key(*p, *c), encode_sum(b))
+                    .map_err(store_err)?;
+            }
+            self.db.insert(SUMS_DONE, &[]).map_err(store_err)?;
+        }
         self.db.flush().map_err(store_err)?;
         Ok(())
     }

@@ -1,16 +1,15 @@
 //! The program's records in sled: the tree `program`, its version under a key no
 //! record key starts with, each change written and bumped in one transaction.
 
-use sled::transaction::TransactionError;
+use sled::transaction::{ConflictableTransactionResult, TransactionError, TransactionalTree};
 
-use super::{PROGRAM_VERSION, SledStore, corrupt, record_key, store_err};
+use super::{PROGRAM_VERSION, SledStore, corrupt, record_key, store_err, tx_err};
 use crate::error::Result;
+use crate::outbound::{Event, EventKind, EventObject};
 use crate::store::RecordKind;
 
 /// Inside a program transaction: the version moves by one.
-fn bump(
-    t: &sled::transaction::TransactionalTree,
-) -> sled::transaction::ConflictableTransactionResult<(), ()> {
+fn bump<E>(t: &TransactionalTree) -> ConflictableTransactionResult<(), E> {
     let version = t
         .get(PROGRAM_VERSION)?
         .and_then(|v| v.as_ref().try_into().ok())
@@ -20,6 +19,22 @@ fn bump(
 }
 
 impl SledStore {
+    /// Runs `f` as one transaction on the program tree, then waits until it is on disk.
+    fn program_write<T>(
+        &self,
+        f: impl Fn(&TransactionalTree) -> ConflictableTransactionResult<T, ()>,
+    ) -> Result<T> {
+        let out = self
+            .program
+            .transaction(f)
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => store_err(e),
+                TransactionError::Abort(()) => store_err("aborted"),
+            })?;
+        self.sync()?;
+        Ok(out)
+    }
+
     pub(super) fn program_version_in_tree(&self) -> Result<u64> {
         Ok(self
             .program
@@ -41,20 +56,39 @@ impl SledStore {
         if self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes()) {
             return Ok(true);
         }
-        let written = self
-            .program
-            .transaction(|t| {
-                if only_new && t.get(&rk)?.is_some() {
+        if only_new && kind == RecordKind::Partner {
+            return self.create_partner(&rk, json);
+        }
+        let written = self.program_write(|t| {
+            if only_new && t.get(&rk)?.is_some() {
+                return Ok(false);
+            }
+            t.insert(rk.as_slice(), json.as_bytes())?;
+            bump(t)?;
+            Ok(true)
+        })?;
+        Ok(written)
+    }
+
+    /// A new partner and its `partner.created` event, in one transaction.
+    fn create_partner(&self, rk: &[u8], json: &str) -> Result<bool> {
+        use sled::Transactional as _;
+        let event = Event {
+            kind: EventKind::PartnerCreated,
+            at: crate::clock::Clock::now(&crate::clock::SystemClock),
+            object: EventObject::Partner(json.to_owned()),
+        };
+        let written = (&self.program, &self.outbox)
+            .transaction(|(t, events)| {
+                if t.get(rk)?.is_some() {
                     return Ok(false);
                 }
-                t.insert(rk.as_slice(), json.as_bytes())?;
+                t.insert(rk, json.as_bytes())?;
                 bump(t)?;
+                super::outbox::push(events, &event)?;
                 Ok(true)
             })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
+            .map_err(tx_err)?;
         self.sync()?;
         Ok(written)
     }
@@ -67,44 +101,30 @@ impl SledStore {
         json: &str,
     ) -> Result<bool> {
         let rk = record_key(kind, key);
-        let swapped = self
-            .program
-            .transaction(|t| {
-                let current = t.get(&rk)?;
-                if current.as_deref() == Some(json.as_bytes()) {
-                    return Ok(true);
-                }
-                if current.as_deref() != Some(expected.as_bytes()) {
-                    return Ok(false);
-                }
-                t.insert(rk.as_slice(), json.as_bytes())?;
-                bump(t)?;
-                Ok(true)
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
+        let swapped = self.program_write(|t| {
+            let current = t.get(&rk)?;
+            if current.as_deref() == Some(json.as_bytes()) {
+                return Ok(true);
+            }
+            if current.as_deref() != Some(expected.as_bytes()) {
+                return Ok(false);
+            }
+            t.insert(rk.as_slice(), json.as_bytes())?;
+            bump(t)?;
+            Ok(true)
+        })?;
         Ok(swapped)
     }
 
     pub(super) fn delete_record_in_tree(&self, kind: RecordKind, key: &str) -> Result<bool> {
         let rk = record_key(kind, key);
-        let removed = self
-            .program
-            .transaction(|t| {
-                if t.remove(rk.as_slice())?.is_none() {
-                    return Ok(false);
-                }
-                bump(t)?;
-                Ok(true)
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
+        let removed = self.program_write(|t| {
+            if t.remove(rk.as_slice())?.is_none() {
+                return Ok(false);
+            }
+            bump(t)?;
+            Ok(true)
+        })?;
         Ok(removed)
     }
 
@@ -134,16 +154,7 @@ impl SledStore {
             }
         }
         self.program.apply_batch(batch).map_err(store_err)?;
-        self.program
-            .transaction(|t| {
-                bump(t)?;
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => store_err(e),
-                TransactionError::Abort(()) => store_err("aborted"),
-            })?;
-        self.sync()?;
+        self.program_write(bump::<()>)?;
         Ok(writes.len())
     }
 

@@ -19,6 +19,10 @@ _Day = Union[str, datetime.date]
 _StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
 #: A JSON value as the API shows it (campaigns, partners, coupons, ads, results).
 _Json = Union[None, bool, int, str, List[Any], Dict[str, Any]]
+#: A payout: ``id``, ``partner``, ``currency``, ``status`` (``str``), ``amount``
+#: (``Decimal``), ``entries`` (``int``), ``created`` / ``updated`` (``datetime``); with
+#: ``items`` from ``Tracker.payout``.
+_Payout = Dict[str, Any]
 #: A value for ``update_campaign`` / ``update_partner`` (``None`` resets a field).
 _Change = Union[None, bool, int, str, Decimal, Sequence[str]]
 
@@ -162,13 +166,19 @@ class Click:
     """What a click produced."""
 
     @property
-    def token(self) -> str: ...
+    def bot(self) -> bool:
+        """True for a bot's, crawler's or link preview's click: no token, no cookie, no commission."""
+        ...
     @property
-    def set_cookie(self) -> str: ...
+    def token(self) -> Optional[str]: ...
+    @property
+    def set_cookie(self) -> Optional[str]:
+        """None for a bot, and when the campaign waits for the visitor's consent."""
+        ...
     @property
     def location(self) -> str: ...
     @property
-    def click_id(self) -> str: ...
+    def click_id(self) -> Optional[str]: ...
     @property
     def unique(self) -> bool: ...
     @property
@@ -348,6 +358,83 @@ class Tracker:
     def approve_due(self) -> int:
         """Approves pending conversions past their campaign's ``approve_after_days``."""
         ...
+    def erase_customer(self, customer_id: str) -> Dict[str, int]:
+        """Erases a customer (GDPR Art. 17): its binding goes and the id leaves every
+        conversion, event and delivery; returns ``{"conversions", "bindings", "events"}`` counts."""
+        ...
+    def prune_clicks(self, retention_days: int = 400) -> int:
+        """Removes click records older than ``retention_days`` (at least the longest
+        campaign window); reports stay as they were. Returns how many were removed."""
+        ...
+    def create_payouts(
+        self,
+        currency: str,
+        *,
+        idempotency_key: str,
+        up_to: Optional[_Day] = None,
+        min_amount: Optional[_Amount] = None,
+        partner: Optional[str] = None,
+    ) -> List[_Payout]:
+        """One payout per partner owed at least ``min_amount``; the same key returns the same payouts."""
+        ...
+    def payouts(
+        self,
+        *,
+        partner: Optional[str] = None,
+        currency: Optional[str] = None,
+        status: Optional[str] = None,
+    ) -> List[_Payout]:
+        """The payouts, newest first."""
+        ...
+    def payout(self, id: str) -> _Payout:
+        """One payout with its ``items``."""
+        ...
+    def set_payout_status(self, id: str, status: str) -> _Payout:
+        """Marks a pending payout ``"paid"`` or ``"failed"``."""
+        ...
+    def portal_link(self, partner: str, *, ttl_secs: Optional[int] = None) -> str:
+        """A single-use portal sign-in link for the partner (default 15 minutes)."""
+        ...
+    def create_partner_key(self, partner: str) -> Dict[str, Any]:
+        """A new API key: ``{id, partner, created, key}``; ``key`` is shown this once."""
+        ...
+    def revoke_partner_key(self, partner: str, id: str) -> None: ...
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        id: Optional[str] = None,
+        events: Optional[List[str]] = None,
+        description: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """A webhook endpoint ``{id, url, events, description, created, secret}``;
+        ``secret`` (``whsec_…``) is shown this once."""
+        ...
+    def webhooks(self) -> List[Dict[str, Any]]:
+        """The webhook endpoints, never their secrets."""
+        ...
+    def delete_webhook(self, id: str) -> None: ...
+    def webhook_deliveries(
+        self, id: str, *, cursor: Optional[str] = None, limit: int = 100
+    ) -> Dict[str, Any]:
+        """A webhook's delivery log, newest first: ``{deliveries, next_cursor}``."""
+        ...
+    def retry_delivery(self, webhook: str, delivery: str) -> Dict[str, Any]:
+        """Sends a delivery again now, with another 3 days of retries."""
+        ...
+    def fan_out(self, max: int = 500) -> int:
+        """Fans the store's outbox out into deliveries; returns how many events it took."""
+        ...
+    def allow_private_destinations(self, allow: bool) -> None:
+        """Lets events go to loopback and private addresses (tests, intranets)."""
+        ...
+    def payouts_csv(
+        self,
+        *,
+        partner: Optional[str] = None,
+        currency: Optional[str] = None,
+        status: Optional[str] = None,
+    ) -> str: ...
     def set_statuses(self, order_ids: Sequence[str], status: str) -> List[Dict[str, _Json]]:
         """Each order on its own: ``{order_id, status}`` or ``{order_id, error}``."""
         ...
@@ -383,7 +470,9 @@ class Tracker:
     ) -> None:
         """Adds or replaces a partner, kept in the store; ``status`` is ``"active"`` or ``"suspended"``."""
         ...
-    def click(self, url: str, *, prior_token: Optional[str] = None) -> Click: ...
+    def click(
+        self, url: str, *, prior_token: Optional[str] = None, user_agent: Optional[str] = None
+    ) -> Click: ...
     def impression(self, url: str) -> None: ...
     def verify_token(self, token: str) -> Session: ...
     def set_cookie_for(self, token: str) -> str: ...

@@ -72,7 +72,8 @@ class NotAttributable(AffiliateError):
 
 
 class Conflict(AffiliateError):
-    """The order id was recorded before with another amount, currency or kind."""
+    """A conflicting write: an order id recorded before with another amount, currency or
+    kind, a code that exists, or an idempotency key used before with other arguments."""
 
     code = "conflict"
 

@@ -25,8 +25,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Conversion, Status};
 use crate::code::Code;
-use crate::error::{Error, Result};
-use crate::money::{Currency, Money, format_minor};
+use crate::money::{Currency, format_minor};
+
+mod payout;
+
+pub use payout::{
+    Payout, PayoutDraft, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
+    apply_payout_status, check_idempotency_key, key_reused, make_payouts, newest_first,
+    orders_paid, payout_orders, plan_payouts, settle,
+};
 
 /// A commission, or the clawback of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -195,131 +202,6 @@ pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Vec<Entry> {
     clawbacks
 }
 
-/// What a payout run asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PayoutRequest {
-    /// The currency paid.
-    pub currency: Option<Currency>,
-    /// Only entries payable on or before this time (Unix seconds); all when `None`.
-    pub up_to: Option<u64>,
-    /// A partner's net below this (minor units) waits for the next run.
-    pub min_minor: u64,
-    /// Only this partner.
-    pub partner: Option<Code>,
-}
-
-/// A payout about to be made: one partner, one currency, the entries it settles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayoutDraft {
-    /// The beneficiary.
-    pub partner: Code,
-    /// The currency.
-    pub currency: Currency,
-    /// Commissions minus clawbacks, positive.
-    pub amount_minor: u64,
-    /// The entries it takes.
-    pub entries: Vec<EntryId>,
-}
-
-/// The payouts a run makes over `entries` (every entry of the currency): per partner,
-/// its payable commissions (payable on or before `up_to`) and every outstanding
-/// clawback, when their net is positive and at least `min_minor`. By partner code.
-#[must_use]
-pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> {
-    let mut by_partner: BTreeMap<Code, (i128, Vec<EntryId>)> = BTreeMap::new();
-    for e in entries {
-        let takes = e.state == EntryState::Payable
-            && req.currency.is_none_or(|c| c == e.currency)
-            && req.partner.is_none_or(|p| p == e.partner)
-            && (e.id.kind == EntryKind::Clawback
-                || req
-                    .up_to
-                    .is_none_or(|t| e.payable_at.is_some_and(|at| at <= t)));
-        if takes {
-            let slot = by_partner.entry(e.partner).or_default();
-            slot.0 += e.signed_minor();
-            slot.1.push(e.id.clone());
-        }
-    }
-    by_partner
-        .into_iter()
-        .filter_map(|(partner, (net, ids))| {
-            let amount = u64::try_from(net)
-                .ok()
-                .filter(|n| *n > 0 && *n >= req.min_minor)?;
-            let currency = entries.iter().find(|e| e.partner == partner)?.currency;
-            Some(PayoutDraft {
-                partner,
-                currency: req.currency.unwrap_or(currency),
-                amount_minor: amount,
-                entries: ids,
-            })
-        })
-        .collect()
-}
-
-/// A payout's lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayoutStatus {
-    /// Made; its entries are held.
-    Pending,
-    /// The money went out: its entries are paid.
-    Paid,
-    /// It did not: its entries are payable again.
-    Failed,
-}
-
-impl std::str::FromStr for PayoutStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<PayoutStatus> {
-        match s {
-            "pending" => Ok(PayoutStatus::Pending),
-            "paid" => Ok(PayoutStatus::Paid),
-            "failed" => Ok(PayoutStatus::Failed),
-            _ => Err(Error::malformed(
-                "status",
-                "expected \"paid\" or \"failed\"",
-            )),
-        }
-    }
-}
-
-/// Moves a payout's entries (`entries`: those it holds) for its status change `from`
-/// → `to`. Only a pending payout moves: to `paid` (its entries paid) or `failed` (its
-/// entries payable again, outside any payout). Anything else is `invalid_transition`
-/// and changes nothing.
-pub fn apply_payout_status(
-    entries: &mut [Entry],
-    payout: &str,
-    from: PayoutStatus,
-    to: PayoutStatus,
-) -> Result<()> {
-    let name = |s: PayoutStatus| match s {
-        PayoutStatus::Pending => "pending",
-        PayoutStatus::Paid => "paid",
-        PayoutStatus::Failed => "failed",
-    };
-    if from != PayoutStatus::Pending || to == PayoutStatus::Pending {
-        return Err(Error::InvalidTransition {
-            from: name(from),
-            to: name(to),
-        });
-    }
-    for e in entries
-        .iter_mut()
-        .filter(|e| e.payout.as_deref() == Some(payout) && e.state == EntryState::InPayout)
-    {
-        if to == PayoutStatus::Paid {
-            e.state = EntryState::Paid;
-        } else {
-            e.state = EntryState::Payable;
-            e.payout = None;
-        }
-    }
-    Ok(())
-}
-
 /// What a partner has at every stage, in one currency (minor units; see the module
 /// documentation for what each counts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -336,28 +218,60 @@ pub struct Balance {
     pub clawback: i128,
 }
 
-/// Balances per beneficiary and currency, by partner code then currency.
+/// Balances per beneficiary and currency, by partner code then currency; a
+/// beneficiary whose every amount is zero (its entries all void) has no row.
 #[must_use]
 pub fn balances<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
 ) -> BTreeMap<(Code, Currency), Balance> {
     let mut out: BTreeMap<(Code, Currency), Balance> = BTreeMap::new();
     for e in entries {
-        let b = out.entry((e.partner, e.currency)).or_default();
-        let v = e.signed_minor();
-        match (e.id.kind, e.state) {
-            (_, EntryState::Void) => {}
-            (EntryKind::Commission, EntryState::Pending) => b.pending += v,
-            (EntryKind::Commission, EntryState::Payable) => b.payable += v,
-            (EntryKind::Clawback, EntryState::Payable | EntryState::Pending) => b.clawback -= v,
-            (_, EntryState::InPayout) => b.in_payout += v,
-            (_, EntryState::Paid) => b.paid += v,
-        }
+        out.entry((e.partner, e.currency))
+            .or_default()
+            .add(&Balance::of_entry(e), 1);
     }
+    out.retain(|_, b| !b.is_zero());
     out
 }
 
 impl Balance {
+    /// What one entry counts for its beneficiary.
+    #[must_use]
+    pub fn of_entry(e: &Entry) -> Balance {
+        Balance::of_parts(e.id.kind, e.state, e.signed_minor())
+    }
+
+    /// What entries of one kind and state count, `v` their signed sum (negative for
+    /// clawbacks).
+    #[must_use]
+    pub fn of_parts(kind: EntryKind, state: EntryState, v: i128) -> Balance {
+        let mut b = Balance::default();
+        match (kind, state) {
+            (_, EntryState::Void) => {}
+            (EntryKind::Commission, EntryState::Pending) => b.pending = v,
+            (EntryKind::Commission, EntryState::Payable) => b.payable = v,
+            (EntryKind::Clawback, EntryState::Payable | EntryState::Pending) => b.clawback = -v,
+            (_, EntryState::InPayout) => b.in_payout = v,
+            (_, EntryState::Paid) => b.paid = v,
+        }
+        b
+    }
+
+    /// Adds `sign` (1 or -1) times `other`, field by field.
+    pub fn add(&mut self, other: &Balance, sign: i128) {
+        self.pending += sign * other.pending;
+        self.payable += sign * other.payable;
+        self.in_payout += sign * other.in_payout;
+        self.paid += sign * other.paid;
+        self.clawback += sign * other.clawback;
+    }
+
+    /// Whether every amount is zero.
+    #[must_use]
+    pub fn is_zero(&self) -> bool {
+        *self == Balance::default()
+    }
+
     /// The row as the API shows it: amounts as decimal strings.
     #[must_use]
     pub fn to_json(&self, partner: Code, currency: Currency) -> serde_json::Value {
@@ -408,10 +322,4 @@ pub fn check_invariants(
         }
     }
     Ok(())
-}
-
-/// The amount of a draft as money.
-#[must_use]
-pub fn draft_amount(d: &PayoutDraft) -> Money {
-    Money::from_minor(d.amount_minor, d.currency)
 }

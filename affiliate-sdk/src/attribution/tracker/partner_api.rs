@@ -1,0 +1,322 @@
+//! What a signed-in partner may see and do, always within its subtree (itself and its
+//! descendants): its profile, links for itself or a descendant, its ads, reports and
+//! conversions of the subtree (with only the commissions of partners in it), its own
+//! balance and payouts. Every partner named in a request outside the subtree is
+//! `forbidden`; an ad, order or payout of another partner is `not_found`.
+
+use std::collections::HashMap;
+
+use super::Tracker;
+use crate::attribution::listing::{ConversionQuery, conversions_page};
+use crate::attribution::stats::{StatsPage, aggregate, page};
+use crate::attribution::{AdSpec, Catalogue, Conversion, StatsQuery, merge_patch};
+use crate::code::Code;
+use crate::error::{Error, Result};
+use crate::ledger::{Balance, Payout};
+use crate::money::{Currency, format_minor};
+
+/// The fields a partner may change on itself.
+const SELF_FIELDS: [&str; 3] = ["name", "payout_details", "postback_url"];
+
+/// Whether `partner` is `root` or one of its descendants, walking up from `partner`;
+/// `memo` keeps what earlier walks found.
+fn within(
+    catalogue: &Catalogue,
+    partner: Code,
+    root: Code,
+    memo: &mut HashMap<Code, bool>,
+) -> bool {
+    if let Some(known) = memo.get(&partner) {
+        return *known;
+    }
+    let mut at = Some(partner);
+    let mut steps = 0;
+    let mut found = false;
+    while let Some(p) = at {
+        if p == root {
+            found = true;
+            break;
+        }
+        if let Some(k) = memo.get(&p) {
+            found = *k;
+            break;
+        }
+        steps += 1;
+        if steps > 10_000 {
+            break;
+        }
+        at = catalogue.partner(p.as_str()).and_then(|x| x.parent);
+    }
+    memo.insert(partner, found);
+    found
+}
+
+fn outside(partner: &str) -> Error {
+    Error::Forbidden(format!(
+        "partner {partner} is not you or one of your descendants"
+    ))
+}
+
+impl Tracker {
+    /// Checks that `partner` is `caller` or one of its descendants.
+    pub fn check_in_subtree(&self, caller: Code, partner: &str) -> Result<Code> {
+        let code = Code::new(partner)?;
+        let catalogue = self.read();
+        if catalogue.partner(partner).is_none()
+            || !within(&catalogue, code, caller, &mut HashMap::new())
+        {
+            return Err(outside(partner));
+        }
+        Ok(code)
+    }
+
+    /// The caller's profile as its API shows it: code, name, parent, status, email,
+    /// payout details, postback URL, its children, and the active campaigns with
+    /// their plans.
+    pub fn partner_me(&self, caller: Code) -> Result<serde_json::Value> {
+        let catalogue = self.read();
+        let me = catalogue
+            .partner(caller.as_str())
+            .ok_or_else(|| Error::UnknownPartner(caller.to_string()))?;
+        let mut children: Vec<Code> = catalogue
+            .partner_refs()
+            .iter()
+            .filter(|p| p.parent == Some(caller))
+            .map(|p| p.code)
+            .collect();
+        children.sort_unstable();
+        let mut campaigns: Vec<serde_json::Value> = catalogue
+            .campaigns()
+            .iter()
+            .filter(|c| c.status() == crate::attribution::CampaignStatus::Active)
+            .map(|c| {
+                let mut plan = serde_json::to_value(c.spec()).unwrap_or_default();
+                if let Some(o) = plan.as_object_mut() {
+                    // The merchant's settings stay the merchant's.
+                    for k in ["status", "max_browser_amount", "browser_conversions"] {
+                        o.remove(k);
+                    }
+                }
+                plan
+            })
+            .collect();
+        campaigns.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+        Ok(serde_json::json!({
+            "code": me.code,
+            "name": me.name,
+            "parent": me.parent,
+            "status": me.status,
+            "email": me.email,
+            "payout_details": me.payout_details,
+            "postback_url": me.postback_url,
+            "children": children,
+            "campaigns": campaigns,
+        }))
+    }
+
+    /// Changes the caller's own `name`, `payout_details` or `postback_url` (a merge
+    /// patch); any other field is `forbidden`. Answers the profile.
+    pub fn update_partner_me(
+        &self,
+        caller: Code,
+        patch: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let fields = patch
+            .as_object()
+            .ok_or_else(|| Error::malformed("body", "expected a JSON object"))?;
+        if let Some(k) = fields.keys().find(|k| !SELF_FIELDS.contains(&k.as_str())) {
+            let shown: String = k.chars().take(40).collect();
+            return Err(Error::Forbidden(format!(
+                "a partner may change name, payout_details and postback_url, not {shown:?}"
+            )));
+        }
+        self.update_partner(caller.as_str(), patch)?;
+        self.partner_me(caller)
+    }
+
+    /// A signed link to `campaign` for `partner` (the caller when `None`, else one of
+    /// its descendants), with one of that partner's ads and a sid.
+    pub fn partner_link(
+        &self,
+        caller: Code,
+        campaign: &str,
+        partner: Option<&str>,
+        ad: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<String> {
+        let partner = match partner {
+            Some(p) => self.check_in_subtree(caller, p)?,
+            None => caller,
+        };
+        if let Some(ad) = ad {
+            let ads = self.ads(partner.as_str())?;
+            if !ads.iter().any(|a| a.code == ad) {
+                let shown: String = ad.chars().take(64).collect();
+                return Err(Error::NotFound(format!(
+                    "ad {shown:?} of partner {partner}"
+                )));
+            }
+        }
+        self.link(campaign, partner.as_str(), ad, sid)
+    }
+
+    /// The ads of the caller, or of `partner`, one of its descendants (to make links
+    /// for it), by code.
+    pub fn partner_ads(&self, caller: Code, partner: Option<&str>) -> Result<Vec<AdSpec>> {
+        let whose = match partner {
+            Some(p) => self.check_in_subtree(caller, p)?,
+            None => caller,
+        };
+        self.ads(whose.as_str())
+    }
+
+    /// Adds an ad of the caller's (`partner` in the spec, when given, must be the
+    /// caller); `conflict` when it has one with this code.
+    pub fn create_partner_ad(&self, caller: Code, mut ad: AdSpec) -> Result<AdSpec> {
+        if !ad.partner.is_empty() && ad.partner != caller.as_str() {
+            return Err(Error::Forbidden("an ad is made for yourself".into()));
+        }
+        ad.partner = caller.to_string();
+        let code = ad.check()?.0;
+        if self
+            .partner_ads(caller, None)?
+            .iter()
+            .any(|a| a.code == code.as_str())
+        {
+            return Err(Error::Exists(format!("ad {code}")));
+        }
+        self.add_ad(&ad)
+    }
+
+    /// Changes one of the caller's ads (a merge patch; its code and partner stay);
+    /// `not_found` for an ad it does not have.
+    pub fn update_partner_ad(
+        &self,
+        caller: Code,
+        code: &str,
+        patch: &serde_json::Value,
+    ) -> Result<AdSpec> {
+        let current = self
+            .partner_ads(caller, None)?
+            .into_iter()
+            .find(|a| a.code == code)
+            .ok_or_else(|| {
+                let shown: String = code.chars().take(64).collect();
+                Error::NotFound(format!("ad {shown:?}"))
+            })?;
+        if patch.get("code").is_some() || patch.get("partner").is_some() {
+            return Err(Error::malformed("body", "an ad's code and partner stay"));
+        }
+        let mut json = serde_json::to_value(&current).map_err(|e| Error::Store(e.to_string()))?;
+        merge_patch(&mut json, patch);
+        let ad: AdSpec =
+            serde_json::from_value(json).map_err(|e| Error::malformed("body", e.to_string()))?;
+        self.add_ad(&ad)
+    }
+
+    /// The merchant's report restricted to the caller's subtree: only its partners'
+    /// clicks and conversions, and of each conversion's commissions only those of
+    /// partners in the subtree (a child never sees its parent's override). A
+    /// `partner` filter outside the subtree is `forbidden`.
+    pub fn partner_stats(
+        &self,
+        caller: Code,
+        query: &StatsQuery,
+    ) -> Result<Vec<crate::attribution::StatsRow>> {
+        if let Some(p) = query.partner {
+            self.check_in_subtree(caller, p.as_str())?;
+        }
+        let (from, to) = self.day_range(query.from_day, query.to_day)?;
+        let mut counters = self.store.counters(from, to, query.campaign.as_ref())?;
+        let mut conversions = self.store.conversions(from, to)?;
+        {
+            let catalogue = self.read();
+            let mut memo = HashMap::new();
+            counters.retain(|k, _| within(&catalogue, k.link.partner, caller, &mut memo));
+            conversions.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
+            for c in &mut conversions {
+                c.commissions
+                    .retain(|k| within(&catalogue, k.partner, caller, &mut memo));
+            }
+        }
+        let mut q = query.clone();
+        q.from_day = Some(from);
+        q.to_day = Some(to);
+        Ok(aggregate(&q, &counters, &conversions))
+    }
+
+    /// One page of [`Tracker::partner_stats`].
+    pub fn partner_stats_page(
+        &self,
+        caller: Code,
+        query: &StatsQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<StatsPage> {
+        page(self.partner_stats(caller, query)?, limit, cursor)
+    }
+
+    /// One page of the subtree's conversions, newest first, as the partner API shows
+    /// them: order id, time, campaign, partner, ad, sid, kind, amount, currency,
+    /// status and `commission`, the caller's own commission on it. Never the customer.
+    /// A `partner` filter outside the subtree is `forbidden`.
+    pub fn partner_conversions_page(
+        &self,
+        caller: Code,
+        query: &ConversionQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<serde_json::Value>, Option<String>)> {
+        if let Some(p) = query.partner {
+            self.check_in_subtree(caller, p.as_str())?;
+        }
+        let (from, to) = self.day_range(query.from_day, query.to_day)?;
+        let mut all = self.store.conversions(from, to)?;
+        {
+            let catalogue = self.read();
+            let mut memo = HashMap::new();
+            all.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
+        }
+        let page = conversions_page(all, query, limit, cursor)?;
+        let rows = page
+            .conversions
+            .iter()
+            .map(|c| partner_row(c, caller))
+            .collect();
+        Ok((rows, page.next_cursor))
+    }
+
+    /// The caller's balance per currency.
+    pub fn partner_balance(&self, caller: Code) -> Result<Vec<(Code, Currency, Balance)>> {
+        self.balances(Some(caller.as_str()), None)
+    }
+
+    /// The caller's payouts, newest first.
+    pub fn partner_payouts(&self, caller: Code) -> Result<Vec<Payout>> {
+        self.payouts(Some(caller.as_str()), None, None)
+    }
+}
+
+/// A conversion as a partner sees it.
+fn partner_row(c: &Conversion, caller: Code) -> serde_json::Value {
+    let currency = c.amount.currency();
+    let mine: u128 = c
+        .commissions
+        .iter()
+        .filter(|k| k.partner == caller)
+        .map(|k| u128::from(k.amount.minor()))
+        .sum();
+    serde_json::json!({
+        "order_id": c.order_id,
+        "converted_at": c.converted_at,
+        "campaign": c.link.campaign,
+        "partner": c.link.partner,
+        "ad": c.link.ad,
+        "sid": c.link.sid,
+        "kind": c.kind.as_str(),
+        "amount": c.amount.to_string(),
+        "currency": currency.code(),
+        "status": c.status,
+        "commission": format_minor(mine, currency.exponent()),
+    })
+}

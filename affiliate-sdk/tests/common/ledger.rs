@@ -1,0 +1,131 @@
+//! What the ledger tests share: a 3-level partner tree, conversions over it, and the
+//! reference model of money they check balances against.
+
+use std::collections::HashMap;
+
+use affiliate_sdk::ledger::{Entry, EntryKind, EntryState};
+use affiliate_sdk::{
+    Channel, Code, Commission, Conversion, Currency, Evidence, Kind, Link, Money, Status,
+};
+use proptest::prelude::*;
+
+/// The tree: c (level 0) under b under a; overrides 10 % and 5 %.
+pub const PARTNERS: [&str; 3] = ["c", "b", "a"];
+
+pub fn conversion(
+    order: usize,
+    partner: usize,
+    cents: u64,
+    currency: Currency,
+    at: u64,
+) -> Conversion {
+    let code = |s: &str| Code::new(s).unwrap();
+    // A sale credited to PARTNERS[partner]; its ancestors above it earn overrides.
+    let mut commissions = vec![Commission {
+        partner: code(PARTNERS[partner]),
+        level: 0,
+        amount: Money::from_minor(cents / 10, currency),
+    }];
+    for (level, pct) in (1u8..).zip([10u64, 5]) {
+        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
+            break;
+        };
+        commissions.push(Commission {
+            partner: code(up),
+            level,
+            amount: Money::from_minor(cents / 10 * pct / 100, currency),
+        });
+    }
+    Conversion {
+        order_id: format!("O-{order}"),
+        kind: Kind::Sale,
+        amount: Money::from_minor(cents, currency),
+        link: Link::new(code("haircare"), code(PARTNERS[partner])),
+        click_id: None,
+        evidence: Evidence::Coupon,
+        customer_id: None,
+        status: Status::Pending,
+        converted_at: at,
+        commissions,
+        channel: Channel::default(),
+        duplicate: false,
+        replaced: false,
+    }
+}
+
+/// The model: per partner and currency, money by where it stands.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Money4 {
+    pub pending: i128,
+    pub due: i128,
+    pub in_payout: i128,
+    pub paid: i128,
+}
+
+/// Moves the model for an order's status change to `to`, from its entries as they
+/// were before it.
+pub fn model_status(model: &mut HashMap<(Code, Currency), Money4>, before: &[Entry], to: Status) {
+    for e in before.iter().filter(|e| e.id.kind == EntryKind::Commission) {
+        let m = model.entry((e.partner, e.currency)).or_default();
+        let x = i128::from(e.amount_minor);
+        match (to, e.state) {
+            (Status::Approved, EntryState::Pending) => {
+                m.pending -= x;
+                m.due += x;
+            }
+            (Status::Paid, EntryState::Payable) => {
+                m.due -= x;
+                m.paid += x;
+            }
+            (Status::Rejected | Status::Reversed, EntryState::Pending) => m.pending -= x,
+            // Payable, or paid or held: no longer due, or owed back.
+            (
+                Status::Rejected | Status::Reversed,
+                EntryState::Payable | EntryState::InPayout | EntryState::Paid,
+            ) => m.due -= x,
+            _ => {}
+        }
+    }
+}
+
+/// A step of a random ledger stream.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Convert {
+        partner: usize,
+        cents: u64,
+        currency: usize,
+    },
+    Status {
+        order: usize,
+        to: usize,
+    },
+    Payout {
+        currency: usize,
+        min: u64,
+        up_to_step: Option<usize>,
+        partner: Option<usize>,
+    },
+    Replay {
+        run: usize,
+        other_request: bool,
+    },
+    Settle {
+        payout: usize,
+        paid: bool,
+    },
+}
+
+/// A random step: conversions, status moves, payout runs, replays of a run's key
+/// (or its reuse with another request), payouts paid or failed.
+pub fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3usize, 1..50_000u64, 0..2usize)
+            .prop_map(|(partner, cents, currency)| Op::Convert { partner, cents, currency }),
+        5 => (0..30usize, 0..4usize).prop_map(|(order, to)| Op::Status { order, to }),
+        2 => (0..2usize, prop_oneof![Just(0u64), 0..20_000u64], proptest::option::of(0..60usize), prop_oneof![3 => Just(None), 1 => (0..3usize).prop_map(Some)])
+            .prop_map(|(currency, min, up_to_step, partner)| Op::Payout { currency, min, up_to_step, partner }),
+        1 => (0..8usize, any::<bool>()).prop_map(|(run, other_request)| Op::Replay { run, other_request }),
+        3 => (0..12usize, any::<bool>()).prop_map(|(payout, paid)| Op::Settle { payout, paid }),
+    ]
+}

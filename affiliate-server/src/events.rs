@@ -1,0 +1,224 @@
+//! Outbound events in the server: the `[events]` and `[[webhook]]` config sections, the
+//! HTTP client that sends deliveries (10 s timeout, no redirects, connecting only to
+//! addresses the destination guard allows), and the thread that delivers.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use affiliate_sdk::outbound::{Webhook, WebhookRequest, WebhookSecret, is_inward};
+use affiliate_sdk::{OutboundRequest, Transport};
+use serde::Deserialize;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+use crate::app::AppState;
+
+/// A request's whole time limit.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often an idle delivery thread looks at the outbox.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// How often deliveries over for 30 days are pruned.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How many threads send deliveries (each its own request at a time).
+pub const SENDERS: usize = 8;
+
+/// How many deliveries a sending thread leases per round.
+pub const PER_ROUND: usize = 4;
+
+/// `[events]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSection {
+    /// Lets events go to loopback, private, link-local and other inward addresses
+    /// (tests, intranets). Default `false`.
+    #[serde(default)]
+    pub allow_private_destinations: bool,
+}
+
+/// One `[[webhook]]` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    id: String,
+    url: String,
+    secret: String,
+    #[serde(default)]
+    events: Vec<String>,
+    #[serde(default)]
+    description: String,
+}
+
+impl std::fmt::Debug for WebhookSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSection")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookSection {
+    /// The endpoint, checked by the core (made at time 0: the file has no creation time).
+    pub fn webhook(&self) -> Result<Webhook, affiliate_sdk::Error> {
+        let req = WebhookRequest {
+            id: Some(self.id.clone()),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            description: Some(self.description.clone()),
+        };
+        Webhook::new(&req, WebhookSecret::parse(&self.secret)?, 0)
+    }
+}
+
+/// The default resolver, refusing names that resolve inward unless allowed: the
+/// address the request connects to is the one checked (a name that resolves outward
+/// when checked and inward when connecting is refused too).
+#[derive(Debug)]
+struct GuardResolver {
+    allow_private: bool,
+    inner: DefaultResolver,
+}
+
+impl Resolver for GuardResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let found = self.inner.resolve(uri, config, timeout)?;
+        if !self.allow_private && found.iter().any(|a| is_inward(a.ip())) {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the destination resolves to an inward address",
+            )));
+        }
+        Ok(found)
+    }
+}
+
+/// The HTTP client deliveries go through.
+pub struct HttpTransport {
+    agent: ureq::Agent,
+}
+
+impl HttpTransport {
+    /// A client that follows no redirect, gives up after [`SEND_TIMEOUT`] and, unless
+    /// `allow_private`, connects to no inward address.
+    #[must_use]
+    pub fn new(allow_private: bool) -> HttpTransport {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(SEND_TIMEOUT))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build();
+        let resolver = GuardResolver {
+            allow_private,
+            inner: DefaultResolver::default(),
+        };
+        HttpTransport {
+            agent: ureq::Agent::with_parts(config, DefaultConnector::default(), resolver),
+        }
+    }
+}
+
+impl Transport for HttpTransport {
+    // Concurrency comes from the sending threads: one request after another here.
+    fn run_all(
+        &self,
+        n: usize,
+        work: &(dyn Fn(usize) -> affiliate_sdk::SendOutcome + Sync),
+    ) -> Vec<affiliate_sdk::SendOutcome> {
+        (0..n).map(work).collect()
+    }
+
+    fn send(&self, req: &OutboundRequest) -> Result<u16, String> {
+        let answer = match &req.body {
+            Some(body) => {
+                let mut r = self.agent.post(&req.url);
+                for (k, v) in &req.headers {
+                    r = r.header(k.as_str(), v.as_str());
+                }
+                r.send(body.as_str())
+            }
+            None => {
+                let mut r = self.agent.get(&req.url);
+                for (k, v) in &req.headers {
+                    r = r.header(k.as_str(), v.as_str());
+                }
+                r.call()
+            }
+        };
+        match answer {
+            Ok(resp) => Ok(resp.status().as_u16()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Runs a delivery loop on this thread while `keep_going`: one loop (`fan_out`) also
+/// fans the outbox out; the others only send. Idle, each waits [`POLL`].
+pub fn delivery_loop(
+    tracker: &affiliate_sdk::Tracker,
+    transport: &HttpTransport,
+    fan_out: bool,
+    keep_going: impl Fn() -> bool,
+) {
+    while keep_going() {
+        let round = if fan_out {
+            tracker.deliver(transport, PER_ROUND)
+        } else {
+            tracker.send_due(transport, PER_ROUND)
+        };
+        match round {
+            Ok(r) if r.sent > 0 || r.fanned_out > 0 => {
+                if r.failed > 0 {
+                    tracing::warn!(
+                        failed = r.failed,
+                        "deliveries failed for good after 3 days of retries"
+                    );
+                }
+            }
+            Ok(_) => std::thread::sleep(POLL),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not deliver events");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Starts [`SENDERS`] delivery threads (one of them fans out, and prunes the log once
+/// an hour) while the server runs.
+pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Result<()> {
+    let transport = Arc::new(HttpTransport::new(allow_private));
+    for n in 0..SENDERS {
+        let (state, transport) = (state.clone(), transport.clone());
+        std::thread::Builder::new()
+            .name(format!("affiliate-events-{n}"))
+            .spawn(move || {
+                let mut pruned_at: Option<std::time::Instant> = None;
+                let alive = || state.strong_count() > 0;
+                while let Some(s) = state.upgrade() {
+                    if n == 0 && pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                        pruned_at = Some(std::time::Instant::now());
+                        match s.tracker.prune_deliveries(100_000) {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(removed = n, "old deliveries pruned"),
+                            Err(e) => tracing::warn!(error = %e, "could not prune old deliveries"),
+                        }
+                    }
+                    // A while of rounds, then let go of the state (so shutdown can
+                    // drop it) and look again.
+                    let until = std::time::Instant::now() + Duration::from_secs(1);
+                    delivery_loop(&s.tracker, &transport, n == 0, || {
+                        alive() && std::time::Instant::now() < until
+                    });
+                }
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! The partner API (`/v1/partner/…`): a partner signed in with its key
+//! (`Authorization: Bearer pk_…`) or the portal's session cookie works within its
+//! subtree. Cookie-authenticated writes must come from the portal itself (a same-origin
+//! `Origin`, or the `X-Affiliate-Portal` header a cross-site form cannot send).
+
+use affiliate_sdk::portal::SESSION_COOKIE;
+use affiliate_sdk::{AdSpec, Code, StatsQuery};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::program::LinkBody;
+use super::reports::{stats_query, strict_pairs};
+use super::review::conversion_query;
+use crate::http::{ApiError, ApiResult, Shared, blocking, cut, json_body_max};
+
+/// Partner bodies are small.
+const PARTNER_BODY_BYTES: usize = 16 * 1024;
+
+/// The partner a request is signed in as.
+pub struct Partner(pub Code);
+
+fn unauthorized(m: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+}
+
+/// The portal session in the `Cookie` headers, if any (the core's cookie parser).
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(|h| {
+            affiliate_sdk::parse_cookie_header(h, SESSION_COOKIE)
+                .ok()
+                .flatten()
+        })
+        .map(str::to_owned)
+}
+
+/// Whether a cookie-authenticated write comes from the portal: its `Origin` names
+/// this host, or it carries the portal's header.
+fn from_the_portal(parts: &Parts) -> bool {
+    if parts.headers.contains_key("x-affiliate-portal") {
+        return true;
+    }
+    let (Some(origin), Some(host)) = (parts.headers.get(ORIGIN), parts.headers.get(HOST)) else {
+        return false;
+    };
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+impl FromRequestParts<Shared> for Partner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Partner> {
+        let t = &state.tracker;
+        if let Some(given) = parts.headers.get(AUTHORIZATION) {
+            let key = given
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or_else(|| unauthorized("expected Authorization: Bearer pk_…"))?;
+            return match t.partner_for_key(key)? {
+                Some(p) => Ok(Partner(p)),
+                None => Err(unauthorized(
+                    "not a partner key of this program (or revoked)",
+                )),
+            };
+        }
+        let session = session_cookie(parts)
+            .ok_or_else(|| unauthorized("sign in: Authorization: Bearer pk_… or the portal"))?;
+        let partner = t
+            .partner_for_session(&session)?
+            .ok_or_else(|| unauthorized("the portal session expired; sign in again"))?;
+        let write = !matches!(parts.method, Method::GET | Method::HEAD);
+        if write && !from_the_portal(parts) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a write with the portal's cookie must come from the portal",
+            ));
+        }
+        Ok(Partner(partner))
+    }
+}
+
+/// On the partner API, a partner, ad or order of another subtree is 403 or 404:
+/// unknown ones are 404 too, so ids cannot be probed.
+fn hidden(e: ApiError) -> ApiError {
+    match e.code {
+        "unknown_partner" | "unknown_campaign" => ApiError {
+            status: StatusCode::NOT_FOUND,
+            ..e
+        },
+        _ => e,
+    }
+}
+
+pub async fn me(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(blocking(&state, move |t| t.partner_me(p)).await?))
+}
+
+pub async fn update_me(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let patch: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
+    let json = blocking(&state, move |t| t.update_partner_me(p, &patch)).await?;
+    tracing::info!(partner = %p, "partner changed its profile");
+    Ok(Json(json))
+}
+
+pub async fn link(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let b: LinkBody = json_body_max(body, PARTNER_BODY_BYTES).await?;
+    let url = blocking(&state, move |t| {
+        t.partner_link(
+            p,
+            &b.campaign,
+            b.partner.as_deref(),
+            b.ad.as_deref(),
+            b.sid.as_deref(),
+        )
+    })
+    .await
+    .map_err(hidden)?;
+    Ok(Json(serde_json::json!({ "url": url })))
+}
+
+/// `GET /v1/partner/ads[?partner=…]`: the caller's ads, or a descendant's.
+pub async fn ads(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mut whose = None;
+    for (name, value) in strict_pairs(query.as_deref().unwrap_or(""))? {
+        match name.as_str() {
+            "partner" => whose = Some(value),
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected partner",
+                    cut(other)
+                )));
+            }
+        }
+    }
+    let ads = blocking(&state, move |t| t.partner_ads(p, whose.as_deref()))
+        .await
+        .map_err(hidden)?;
+    Ok(Json(serde_json::json!({ "ads": ads })))
+}
+
+pub async fn create_ad(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    body: Body,
+) -> ApiResult<Response> {
+    let mut ad: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
+    if let Some(o) = ad.as_object_mut() {
+        o.entry("partner").or_insert_with(|| p.as_str().into());
+    }
+    let ad: AdSpec =
+        serde_json::from_value(ad).map_err(|e| ApiError::malformed(cut(&e.to_string())))?;
+    let ad = blocking(&state, move |t| t.create_partner_ad(p, ad)).await?;
+    Ok((StatusCode::CREATED, Json(ad)).into_response())
+}
+
+pub async fn update_ad(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    Path(code): Path<String>,
+    body: Body,
+) -> ApiResult<Json<AdSpec>> {
+    let patch: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
+    Ok(Json(
+        blocking(&state, move |t| t.update_partner_ad(p, &code, &patch)).await?,
+    ))
+}
+
+pub async fn stats(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (q, limit, cursor): (StatsQuery, usize, Option<String>) =
+        stats_query(query.as_deref().unwrap_or(""))?;
+    let page = blocking(&state, move |t| {
+        t.partner_stats_page(p, &q, limit, cursor.as_deref())
+    })
+    .await
+    .map_err(hidden)?;
+    Ok(Json(
+        serde_json::json!({ "rows": page.rows, "next_cursor": page.next_cursor }),
+    ))
+}
+
+pub async fn conversions(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
+    let (rows, next) = blocking(&state, move |t| {
+        t.partner_conversions_page(p, &q, limit, cursor.as_deref())
+    })
+    .await
+    .map_err(hidden)?;
+    Ok(Json(
+        serde_json::json!({ "conversions": rows, "next_cursor": next }),
+    ))
+}
+
+pub async fn balance(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+) -> ApiResult<Json<serde_json::Value>> {
+    let rows = blocking(&state, move |t| t.partner_balance(p)).await?;
+    let rows: Vec<_> = rows.iter().map(|(p, c, b)| b.to_json(*p, *c)).collect();
+    Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
+pub async fn payouts(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+) -> ApiResult<Json<serde_json::Value>> {
+    let list = blocking(&state, move |t| t.partner_payouts(p)).await?;
+    let list: Vec<_> = list.iter().map(|p| p.to_json()).collect();
+    Ok(Json(serde_json::json!({ "payouts": list })))
+}
+
+/// `GET /v1/partner/postbacks?cursor&limit`: the caller's own postbacks (its
+/// `postback_url` filled in for its conversions), newest first, with their attempts.
+pub async fn postbacks(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (cursor, limit) = super::webhooks::page_params(query.as_deref())?;
+    let (page, next) = blocking(&state, move |t| {
+        t.postback_deliveries(p, cursor.as_deref(), limit)
+    })
+    .await?;
+    let rows: Vec<_> = page.iter().map(|d| d.to_json()).collect();
+    Ok(Json(
+        serde_json::json!({ "postbacks": rows, "next_cursor": next }),
+    ))
+}

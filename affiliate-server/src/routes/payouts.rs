@@ -1,0 +1,146 @@
+//! Payouts through the merchant API: runs made under an `Idempotency-Key`
+//! (`POST /v1/payouts`), the list and its CSV, one payout with its items, and its
+//! status (`paid` or `failed`).
+
+use affiliate_sdk::Tracker;
+use affiliate_sdk::ledger::PayoutRunSpec;
+use affiliate_sdk::store::PayoutsMade;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::reports::{csv_response, strict_pairs};
+use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+
+/// A payout run's or a status change's body is small.
+const PAYOUT_BODY_BYTES: usize = 4 * 1024;
+
+/// `POST /v1/payouts` `{currency, up_to?, min_amount?, partner?}` with an
+/// `Idempotency-Key` header: 201 and the payouts made, or 200 and the payouts the key
+/// made before (header `Idempotent-Replayed: true`).
+pub async fn create(
+    State(state): State<Shared>,
+    _: Authorized,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            ApiError::malformed(
+                "the Idempotency-Key header is required: a retry with the same key answers \
+                 the payouts the first request made",
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
+        .to_owned();
+    let spec: PayoutRunSpec = json_body_max(body, PAYOUT_BODY_BYTES).await?;
+    let made = blocking(&state, move |t| t.create_payouts(&key, &spec)).await?;
+    let payouts: Vec<_> = made.payouts().iter().map(|p| p.to_json()).collect();
+    let body = Json(serde_json::json!({ "payouts": payouts }));
+    Ok(match made {
+        PayoutsMade::Created(p) => {
+            let total: u64 = p.iter().map(|p| p.amount_minor).sum();
+            tracing::info!(payouts = p.len(), total_minor = total, "payout run");
+            (StatusCode::CREATED, body).into_response()
+        }
+        PayoutsMade::Replayed(_) => ([("idempotent-replayed", "true")], body).into_response(),
+    })
+}
+
+/// The filters of the list and the CSV: `partner`, `currency`, `status`.
+fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
+    let mut out: [Option<String>; 3] = Default::default();
+    for (name, value) in strict_pairs(query.unwrap_or(""))? {
+        let slot = match name.as_str() {
+            "partner" => 0,
+            "currency" => 1,
+            "status" => 2,
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected partner, currency, status",
+                    cut(other)
+                )));
+            }
+        };
+        out[slot] = Some(value);
+    }
+    Ok(out)
+}
+
+/// `GET /v1/payouts?partner&currency&status`: newest first.
+pub async fn list(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let [partner, currency, status] = filters(query.as_deref())?;
+    let payouts = blocking(&state, move |t| {
+        t.payouts(partner.as_deref(), currency.as_deref(), status.as_deref())
+    })
+    .await?;
+    let payouts: Vec<_> = payouts.iter().map(|p| p.to_json()).collect();
+    Ok(Json(serde_json::json!({ "payouts": payouts })))
+}
+
+/// `GET /v1/payouts.csv?partner&currency&status`: the list with each partner's name
+/// and payout details, for a bank or payment provider upload.
+pub async fn csv(
+    State(state): State<Shared>,
+    _: Authorized,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let [partner, currency, status] = filters(query.as_deref())?;
+    let body = blocking(&state, move |t| {
+        t.payouts_csv(partner.as_deref(), currency.as_deref(), status.as_deref())
+    })
+    .await?;
+    Ok(csv_response("payouts.csv", body))
+}
+
+/// `GET /v1/payouts/{id}`: the payout and its items.
+pub async fn one(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let json = blocking(&state, move |t| t.payout_json(&t.payout(&id)?)).await?;
+    Ok(Json(json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+/// `POST /v1/payouts/{id}/status` `{status: "paid" | "failed"}`.
+pub async fn status(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let StatusBody { status } = json_body_max(body, PAYOUT_BODY_BYTES).await?;
+    let payout = blocking(&state, move |t| t.set_payout_status(&id, &status)).await?;
+    tracing::info!(payout = %payout.id, status = payout.status.as_str(), "payout status");
+    Ok(Json(payout.to_json()))
+}
+
+/// `POST /v1/conversions/approve-due`: approves now the pending conversions past their
+/// campaign's `approve_after_days` (the server also does it every minute); answers how
+/// many this call approved. With several servers each conversion is approved once.
+pub async fn approve_due(
+    State(state): State<Shared>,
+    _: Authorized,
+) -> ApiResult<Json<serde_json::Value>> {
+    let approved = blocking(&state, Tracker::approve_due).await?;
+    if approved > 0 {
+        tracing::info!(approved, "approved conversions past approve_after_days");
+    }
+    Ok(Json(serde_json::json!({ "approved": approved })))
+}

@@ -1,0 +1,160 @@
+//! The partner portal's pages and sign-in (`/portal`, `/portal/login`,
+//! `/portal/logout`), and the merchant's side of partner credentials: API keys
+//! (`/v1/partners/{code}/keys`) and sign-in links (`/v1/partners/{code}/portal-link`).
+
+use affiliate_sdk::portal::session_cookie;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
+};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::pages::PAGE_CSP;
+use super::reports::strict_pairs;
+use crate::assets;
+use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, json_body_max};
+
+/// On the merchant's key endpoints an unknown partner is 404.
+fn not_found(e: ApiError) -> ApiError {
+    match e.code {
+        "unknown_partner" => ApiError {
+            status: StatusCode::NOT_FOUND,
+            ..e
+        },
+        _ => e,
+    }
+}
+
+pub async fn page() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        assets::PORTAL_HTML,
+    )
+        .into_response()
+}
+
+pub async fn script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        assets::PORTAL_JS,
+    )
+        .into_response()
+}
+
+/// `GET /portal/login?t=…`: a sign-in link. Used: the session cookie is set and the
+/// browser goes to the portal. Refused (used before, expired, not ours): the portal
+/// with `?error=` and the reason's code, no cookie.
+pub async fn login(State(state): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let t = strict_pairs(query.as_deref().unwrap_or(""))
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(n, _)| n == "t").map(|(_, v)| v))
+        .unwrap_or_default();
+    let base = state.tracker.signer().base_url().to_owned();
+    let portal = format!("{}/portal", state.public_path);
+    let outcome = blocking(&state, move |tr| tr.portal_login(&t)).await;
+    let mut resp = match outcome {
+        Ok(s) => {
+            tracing::info!(partner = %s.partner, "portal sign-in");
+            let mut r = (StatusCode::SEE_OTHER, [(LOCATION, portal)]).into_response();
+            if let Ok(v) = session_cookie(&base, Some(&s.session)).parse() {
+                r.headers_mut().insert(SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) => {
+            tracing::info!(error = e.code, "portal sign-in refused");
+            let to = format!("{portal}?error={}", e.code);
+            (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert(CACHE_CONTROL, "no-store".parse().expect("static header"));
+    h.insert(
+        REFERRER_POLICY,
+        "no-referrer".parse().expect("static header"),
+    );
+    resp
+}
+
+/// `POST /portal/logout`: clears the session cookie.
+pub async fn logout(State(state): State<Shared>) -> Response {
+    let cookie = session_cookie(state.tracker.signer().base_url(), None);
+    (StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response()
+}
+
+/// `POST /v1/partners/{code}/keys`: a new API key for the partner, shown this once.
+pub async fn create_key(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
+    let (record, key) = blocking(&state, move |t| t.create_partner_key(&code))
+        .await
+        .map_err(not_found)?;
+    tracing::info!(partner = %record.partner, key_id = %record.id, "partner key created");
+    let mut json = record.to_json();
+    json["key"] = key.into();
+    Ok((
+        StatusCode::CREATED,
+        [(CACHE_CONTROL, "no-store")],
+        Json(json),
+    )
+        .into_response())
+}
+
+/// `GET /v1/partners/{code}/keys`: ids and times, never keys.
+pub async fn keys(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let keys = blocking(&state, move |t| t.partner_keys(&code))
+        .await
+        .map_err(not_found)?;
+    let keys: Vec<_> = keys.iter().map(|k| k.to_json()).collect();
+    Ok(Json(serde_json::json!({ "keys": keys })))
+}
+
+/// `DELETE /v1/partners/{code}/keys/{id}`: revokes the key.
+pub async fn revoke_key(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path((code, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    blocking(&state, move |t| t.revoke_partner_key(&code, &id))
+        .await
+        .map_err(not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    #[serde(default)]
+    ttl_secs: Option<u64>,
+}
+
+/// `POST /v1/partners/{code}/portal-link` `{ttl_secs?}`: a single-use sign-in link.
+pub async fn portal_link(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(code): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let b: LinkBody = json_body_max(body, 1024).await?;
+    let url = blocking(&state, move |t| t.portal_link(&code, b.ttl_secs))
+        .await
+        .map_err(not_found)?;
+    Ok(Json(serde_json::json!({ "url": url })))
+}

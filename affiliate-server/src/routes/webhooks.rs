@@ -1,0 +1,105 @@
+//! Merchant webhook endpoints and their delivery log through the merchant API:
+//! `POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`,
+//! `GET /v1/webhooks/{id}/deliveries?cursor&limit` and
+//! `POST /v1/webhooks/{id}/deliveries/{delivery}/retry`.
+
+use affiliate_sdk::WebhookRequest;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+
+use super::reports::strict_pairs;
+use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+
+/// A webhook's body is small.
+const WEBHOOK_BODY_BYTES: usize = 8 * 1024;
+
+/// Default page of the delivery log.
+const DEFAULT_DELIVERIES: usize = 100;
+
+/// `POST /v1/webhooks` `{id?, url, events?, description?}`: 201 and the endpoint with
+/// its `secret` (`whsec_…`), shown this once.
+pub async fn create(
+    State(state): State<Shared>,
+    _: Authorized,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let req: WebhookRequest = json_body_max(body, WEBHOOK_BODY_BYTES).await?;
+    let hook = blocking(&state, move |t| t.create_webhook(&req)).await?;
+    tracing::info!(webhook = %hook.id, "webhook created");
+    Ok((StatusCode::CREATED, Json(hook.to_json_with_secret())))
+}
+
+/// `GET /v1/webhooks`: the endpoints (never their secrets), with `managed_by_config`.
+pub async fn list(
+    State(state): State<Shared>,
+    _: Authorized,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = &state.tracker;
+    let hooks: Vec<_> = t.webhooks().iter().map(|w| t.webhook_json(w)).collect();
+    Ok(Json(serde_json::json!({ "webhooks": hooks })))
+}
+
+/// `DELETE /v1/webhooks/{id}`: 204.
+pub async fn delete(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    blocking(&state, move |t| t.delete_webhook(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/webhooks/{id}/deliveries?cursor&limit`: newest first, with each
+/// delivery's last attempts, and `next_cursor`.
+pub async fn deliveries(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (cursor, limit) = page_params(query.as_deref())?;
+    let (page, next) = blocking(&state, move |t| {
+        t.webhook_deliveries(&id, cursor.as_deref(), limit)
+    })
+    .await?;
+    let rows: Vec<_> = page.iter().map(|d| d.to_json()).collect();
+    Ok(Json(
+        serde_json::json!({ "deliveries": rows, "next_cursor": next }),
+    ))
+}
+
+/// `cursor` and `limit` of a delivery log's query (the webhooks' and the partners').
+pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
+    let mut cursor = None;
+    let mut limit = DEFAULT_DELIVERIES;
+    for (name, value) in strict_pairs(query.unwrap_or(""))? {
+        match name.as_str() {
+            "cursor" => cursor = Some(value),
+            "limit" => {
+                limit = value
+                    .parse()
+                    .map_err(|_| ApiError::malformed("limit: expected 1 to 1000"))?;
+            }
+            other => {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected cursor, limit",
+                    cut(other)
+                )));
+            }
+        }
+    }
+    Ok((cursor, limit))
+}
+
+/// `POST /v1/webhooks/{id}/deliveries/{delivery}/retry`: the delivery, due now.
+pub async fn retry(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path((id, delivery)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let d = blocking(&state, move |t| t.retry_delivery(&id, &delivery)).await?;
+    tracing::info!(delivery = %d.id, "delivery retried by hand");
+    Ok(Json(d.to_json()))
+}
