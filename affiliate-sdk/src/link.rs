@@ -84,6 +84,9 @@ pub struct ClickLink {
     pub link: Link,
     /// Why the partner's `sid` was dropped, if it was.
     pub dropped_sid: Option<Error>,
+    /// The link's first `to=` parameter, form-decoded and unchecked: a deep link's
+    /// target, which the campaign's `deep_link_hosts` decide on.
+    pub to: Option<String>,
 }
 
 /// Builds and verifies signed tracking links under one base URL.
@@ -267,7 +270,7 @@ impl LinkSigner {
     /// `[A-Za-z0-9._~-]` but one is present, that is an error. An absolute URL or a
     /// path with query (`/go/c/p?sig=…`) is accepted; the host is not checked.
     pub fn verify(&self, url: &str) -> Result<Link> {
-        let (parts, sid) = self.verify_url(url)?;
+        let (parts, sid, _) = self.verify_url(url)?;
         Ok(Link {
             sid: sid.transpose()?,
             ..parts.link()
@@ -277,7 +280,7 @@ impl LinkSigner {
     /// Verifies a link as a click does: the signed part must be intact, but a bad
     /// `sid` is dropped and reported instead of failing the click.
     pub fn verify_click(&self, url: &str) -> Result<ClickLink> {
-        let (parts, sid) = self.verify_url(url)?;
+        let (parts, sid, to) = self.verify_url(url)?;
         let mut link = parts.link();
         let mut dropped_sid = None;
         match sid {
@@ -285,7 +288,11 @@ impl LinkSigner {
             Some(Err(e)) => dropped_sid = Some(e),
             None => {}
         }
-        Ok(ClickLink { link, dropped_sid })
+        Ok(ClickLink {
+            link,
+            dropped_sid,
+            to: to.map(Cow::into_owned),
+        })
     }
 
     /// Validates the codes and checks `sig` (`<kid>.<tag>`) over them.
@@ -339,12 +346,16 @@ impl LinkSigner {
         Ok((rest, query))
     }
 
-    /// Checks the signed part; returns the codes and the `sid` kept: the first valid
-    /// one, else the error of the first invalid one, else none.
+    /// Checks the signed part; returns the codes, the `sid` kept (the first valid
+    /// one, else the error of the first invalid one, else none) and the first `to`.
     ///
     /// The URL is split with plain byte loops and at most one `memchr` per
     /// delimiter: its pieces are short, and a link is verified on every click.
-    fn verify_url<'u>(&self, url: &'u str) -> Result<(Parts<'u>, Option<Result<Sid>>)> {
+    #[allow(clippy::type_complexity)]
+    fn verify_url<'u>(
+        &self,
+        url: &'u str,
+    ) -> Result<(Parts<'u>, Option<Result<Sid>>, Option<Cow<'u, str>>)> {
         if url.len() > MAX_URL_LEN {
             return Err(Error::malformed("link", "longer than 65536 bytes"));
         }
@@ -376,6 +387,7 @@ impl LinkSigner {
 
         let mut sig: Option<Cow<'_, str>> = None;
         let mut sid: Option<Result<Sid>> = None;
+        let mut to: Option<Cow<'u, str>> = None;
         let mut pairs = Some(query);
         while let Some(rest) = pairs {
             let (pair, next) =
@@ -397,6 +409,7 @@ impl LinkSigner {
                         sid = Some(this);
                     }
                 }
+                "to" if to.is_none() => to = Some(form_decode(value)),
                 _ => {}
             }
         }
@@ -419,7 +432,7 @@ impl LinkSigner {
             ad,
         };
         self.check(&parts, &sig)?;
-        Ok((parts, sid))
+        Ok((parts, sid, to))
     }
 }
 

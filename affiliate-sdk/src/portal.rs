@@ -69,7 +69,7 @@ pub struct PortalClaims {
     pub nonce: String,
 }
 
-fn random_b64<const N: usize>() -> Result<String> {
+pub(crate) fn random_b64<const N: usize>() -> Result<String> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|_| Error::Store("no randomness".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))

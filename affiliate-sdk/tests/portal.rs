@@ -173,17 +173,17 @@ fn suite(store: Arc<dyn Store>) {
     );
     assert!(rows[0].get("customer_id").is_none());
     assert_eq!(
-        t.partner_link(abc, "haircare", Some("mid"), None, None)
+        t.partner_link(abc, "haircare", Some("mid"), None, None, None)
             .unwrap_err()
             .code(),
         "forbidden"
     );
     assert!(
-        t.partner_link(mid, "haircare", Some("abc123"), None, Some("kw"))
+        t.partner_link(mid, "haircare", Some("abc123"), None, Some("kw"), None)
             .is_ok()
     );
     assert_eq!(
-        t.partner_link(mid, "haircare", None, Some("nope"), None)
+        t.partner_link(mid, "haircare", None, Some("nope"), None, None)
             .unwrap_err()
             .code(),
         "not_found"

@@ -210,6 +210,7 @@
     if (f.partner.value && f.partner.value !== me.code) body.partner = f.partner.value;
     if (f.ad.value) body.ad = f.ad.value;
     if (f.sid.value.trim()) body.sid = f.sid.value.trim();
+    if (f.to.value.trim()) body.to = f.to.value.trim();
     api('POST', '/v1/partner/links', body).then(function (r) {
       $('link-out').textContent = r.url;
       $('link-copy').hidden = false;

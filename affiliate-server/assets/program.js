@@ -78,7 +78,9 @@
       }).className = 'add-coupon';
     }
     button(actions, 'Link', function () {
-      api('POST', '/v1/links', { campaign: $('link-campaign').value, partner: p.code })
+      var body = { campaign: $('link-campaign').value, partner: p.code };
+      if ($('link-to').value.trim()) body.to = $('link-to').value.trim();
+      api('POST', '/v1/links', body)
         .then(function (r) { $('link-out').textContent = r.url; say('program-status', 'Link for ' + p.code + ':'); })
         .catch(fail);
     }).className = 'make-link';

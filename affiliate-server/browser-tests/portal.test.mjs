@@ -36,6 +36,7 @@ destination = "https://shop.example/hair"
 currency = "USD"
 sale_percent = "10"
 override_percents = ["10"]
+deep_link_hosts = ["shop.example"]
 
 [[partner]]
 code = "pa"
@@ -112,23 +113,26 @@ test('a partner signs in with a link, makes a link for its child, and sees the s
   const session = cookies.find((c) => c.name === 'aff_portal');
   assert.ok(session && session.httpOnly && session.sameSite === 'Strict', JSON.stringify(cookies));
 
-  // A link for the child, with the child's ad and a sid.
+  // A link for the child, with the child's ad, a sid and a product page (a deep link).
   await page.selectOption('#link-campaign', 'haircare');
   await page.selectOption('#link-partner', 'kid1');
   await page.waitForFunction(() => Array.from(document.querySelectorAll('#link-ad option')).some((o) => o.value === 'banner7'));
   await page.selectOption('#link-ad', 'banner7');
   await page.fill('#link-form [name=sid]', 'kw7');
+  await page.fill('#link-form [name=to]', 'https://shop.example/p/7?color=red');
   await page.click('#link-form button[type=submit]');
   await page.waitForFunction(() => document.getElementById('link-out').textContent.length > 0);
   const made = new URL(await page.textContent('#link-out'));
   assert.equal(made.pathname, '/go/haircare/kid1/banner7');
   assert.equal(made.searchParams.get('sid'), 'kw7');
+  assert.equal(made.searchParams.get('to'), 'https://shop.example/p/7?color=red');
 
   // A visitor in another context clicks it; the shop reports the sale.
   const visitor = await browser.newContext();
   const click = await visitor.request.get(base + made.pathname + made.search, { maxRedirects: 0 });
   assert.equal(click.status(), 302);
   const token = /aff_token=([^;]+)/.exec(click.headers()['set-cookie'])[1];
+  assert.equal(click.headers().location, `https://shop.example/p/7?color=red&aff_token=${token}`);
   await visitor.close();
   const sale = await api('POST', '/v1/postback', { order_id: 'P-77', amount: '200.00', currency: 'USD', token });
   assert.equal(sale.status, 201);

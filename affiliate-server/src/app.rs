@@ -12,7 +12,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
 use crate::routes::{
-    clicks, conversions, pages, partner, payouts, portal, program, reports, review, webhooks,
+    clicks, conversions, pages, partner, payouts, portal, postback, program, reports, review,
+    webhooks,
 };
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
@@ -72,7 +73,15 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         )
         .route("/v1/conversions.csv", get(review::csv))
         .route("/v1/conversions/status", post(review::bulk_status))
-        .route("/v1/postback", post(conversions::postback))
+        .route(
+            "/v1/postback",
+            post(conversions::postback).get(postback::get),
+        )
+        .route(
+            "/v1/postback-keys",
+            get(postback::list).post(postback::create),
+        )
+        .route("/v1/postback-keys/{id}", delete(postback::revoke))
         .route(
             "/v1/customers/{customer_id}",
             delete(review::erase_customer),

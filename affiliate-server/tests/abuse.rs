@@ -19,6 +19,32 @@ use common::{API_KEY, BROWSER_UA, Http, Server, config, keyring};
 
 const REQUESTS: usize = 12_000;
 
+/// Deep-link targets: the campaign allows shop.example and its subdomains; every other
+/// one lands on the destination.
+const DEEP_LINKS: &[&str] = &[
+    "https://shop.example/p/42?c=red",
+    "https://www.shop.example:8443/p",
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "https:evil.example",
+    "https://shop.example@evil.example/",
+    "https://evil.example\\@shop.example/",
+    "ht\ttps://evil.example/",
+    "https://shop.example.evil.example/",
+    "https://evil.example%2f%2e.shop.example/",
+    "https://shоp.example/",
+    "https://shop.example./",
+    "javascript:alert(1)//shop.example",
+    "data:text/html,<script>alert(1)</script>",
+    "https://evil.example#.shop.example",
+    "https://127.0.0.1/",
+];
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// A generated request and the category it was drawn from.
 struct Attack {
     category: &'static str,
@@ -116,9 +142,57 @@ impl Gen {
             _ => headers.push(format!("User-Agent: {BROWSER_UA}")),
         }
         let mut body: Vec<u8> = Vec::new();
-        match self.rng.u8(..23) {
+        match self.rng.u8(..25) {
             0 => {
                 category = "random path";
+            }
+            23 | 24 => {
+                category = "GET postback and postback keys";
+                let key = match self.rng.u8(..4) {
+                    0 => format!(
+                        "pbk_{}",
+                        self.junk(43).replace([' ', '\r', '\n', '&', '#'], "")
+                    ),
+                    1 => self.pick(HOSTILE).replace([' ', '\r', '\n', '&', '#'], ""),
+                    2 => API_KEY.to_owned(),
+                    _ => String::new(),
+                };
+                (method, target) = match self.rng.u8(..5) {
+                    0 | 1 => (
+                        "GET".into(),
+                        format!(
+                            "/v1/postback?key={key}&order_id={}&amount={}&currency=USD&token={}&{}",
+                            self.junk(20).replace([' ', '\r', '\n', '&', '#'], ""),
+                            self.pick(&[
+                                "49.90",
+                                "-1",
+                                "1e309",
+                                "0x10",
+                                "",
+                                "99999999999999999999"
+                            ]),
+                            self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
+                            self.junk(60).replace([' ', '\r', '\n'], "")
+                        ),
+                    ),
+                    2 => ("GET".into(), "/v1/postback-keys".into()),
+                    3 => ("DELETE".into(), format!("/v1/postback-keys/{key}")),
+                    _ => ("POST".into(), "/v1/postback-keys".into()),
+                };
+                if self.rng.u8(..4) > 0 {
+                    headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                if method == "POST" {
+                    let hostile = self.pick(HOSTILE).replace(['"', '\\'], "");
+                    body = match self.rng.u8(..4) {
+                        0 => format!(r#"{{"label":"{hostile}"}}"#).into_bytes(),
+                        1 => format!(r#"{{"label":"{}"}}"#, "l".repeat(self.rng.usize(90..3000)))
+                            .into_bytes(),
+                        2 => "{\"label\":".repeat(self.rng.usize(10..3000)).into_bytes(),
+                        _ => self.junk(200).into_bytes(),
+                    };
+                    headers.push(format!("Content-Length: {}", body.len()));
+                }
             }
             21 | 22 => {
                 category = "webhook and erasure endpoints";
@@ -455,7 +529,15 @@ impl Gen {
             7 | 8 => {
                 category = "links with hostile extras";
                 let link = self.link();
-                target = match self.rng.u8(..5) {
+                target = match self.rng.u8(..6) {
+                    5 => {
+                        let to = self.pick(DEEP_LINKS);
+                        if self.rng.bool() {
+                            format!("{link}&to={}", form_encode(to))
+                        } else {
+                            format!("{link}&to={}", to.replace([' ', '\r', '\n'], ""))
+                        }
+                    }
                     0 => format!("{link}&sid={}", self.pick(HOSTILE)),
                     1 => format!("{link}&sid={}", "s".repeat(self.rng.usize(65..6000))),
                     2 => format!(
@@ -597,7 +679,11 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 #[ignore = "run by ./scripts/test with --ignored --nocapture, which prints the tally"]
 fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
-    let server = Server::start(&config(""));
+    let server = Server::start(&config("").replacen(
+        "override_percents = [\"10\", \"5\"]\n",
+        "override_percents = [\"10\", \"5\"]\ndeep_link_hosts = [\"shop.example\", \"*.shop.example\"]\n",
+        1,
+    ));
     let addr = server.base.trim_start_matches("http://").to_owned();
     let signer = affiliate_sdk::LinkSigner::new(keyring(), "http://t.shop.example/go").unwrap();
     let links = [
@@ -632,13 +718,25 @@ fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
         if lower.contains("\r\nx-injected") || lower.contains("evil=1") {
             failures.push(format!("injected header for {}", shown()));
         }
-        // Redirects go to the campaigns' destinations, or (sign-in links) to this
-        // host's portal page.
-        if let Some(loc) = lower.lines().find_map(|l| l.strip_prefix("location: "))
-            && !loc.starts_with("https://shop.example/")
-            && !(loc == "/portal" || loc.starts_with("/portal?error="))
-        {
-            failures.push(format!("redirect to {loc} for {}", shown()));
+        // Redirects go to the campaigns' destinations or deep-link hosts (shop.example
+        // and its subdomains, as a browser resolves the Location), or (sign-in links)
+        // to this host's portal page.
+        if let Some(loc) = head.lines().find_map(|l| {
+            l.get(..10)
+                .filter(|h| h.eq_ignore_ascii_case("location: "))
+                .map(|_| &l[10..])
+        }) {
+            let base = url::Url::parse("http://t.shop.example/").unwrap();
+            let host = base
+                .join(loc)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned));
+            let on_shop = host
+                .as_deref()
+                .is_some_and(|h| h == "shop.example" || h.ends_with(".shop.example"));
+            if !(on_shop || loc == "/portal" || loc.starts_with("/portal?error=")) {
+                failures.push(format!("redirect to {loc} for {}", shown()));
+            }
         }
         let cookies = lower
             .lines()

@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use affiliate_sdk::{
     BrowserConversion, BrowserConversions, Campaign, CampaignSpec, ClickId, ConversionRequest,
-    CookieConfig, FixedClock, Keyring, Kind, Link, LinkSigner, MAX_COOKIE_HEADER_LEN,
+    CookieConfig, DeepTarget, FixedClock, Keyring, Kind, Link, LinkSigner, MAX_COOKIE_HEADER_LEN,
     MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money, OrderFields, PartnerSpec, Percent,
     TokenClaims, TokenValidation, Tracker, UntrustedToken, parse_cookie_header,
+    parse_postback_query,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -95,6 +96,12 @@ pub fn link_verify(data: &[u8]) {
         assert_eq!(s.campaign_segment(url), Some(c.link.campaign.as_str()));
     }
     destination(url);
+    deep_link(url);
+    if let Ok(c) = &click
+        && let Some(to) = &c.to
+    {
+        deep_link(to);
+    }
     if let Ok(c) = click {
         let mut bare = c.link;
         bare.sid = None;
@@ -114,6 +121,34 @@ pub fn destination(text: &str) {
     let again = Campaign::with_normalized_destination(&spec(parsed.destination()))
         .expect("a serialised destination is accepted as normalised text");
     assert_eq!(again.destination(), parsed.destination());
+}
+
+/// A deep link's `to=` (run by `link_verify` on its input and on a verified link's
+/// `to`): a target that parses is accepted again from its serialisation (the JS
+/// package's path), its host is the one the `url` crate reads, and a campaign lets a
+/// click land there only on one of its `deep_link_hosts`.
+pub fn deep_link(text: &str) {
+    let Ok(target) = DeepTarget::parse(text) else {
+        return;
+    };
+    let again =
+        DeepTarget::from_href(target.href()).expect("a serialised target is accepted as text");
+    assert_eq!(again, target);
+    let url = url::Url::parse(target.href()).expect("a serialised target parses");
+    assert_eq!(url.as_str(), target.href(), "serialisation is stable");
+    let host = url.host().expect("a target has a host").to_string();
+    assert_eq!(target.host(), host);
+    assert!(matches!(url.scheme(), "http" | "https"));
+    assert!(url.username().is_empty() && url.password().is_none());
+    let mut spec = CampaignSpec::new("c", "https://shop.example/", "USD");
+    spec.deep_link_hosts = vec!["shop.example".into(), "*.cdn.example".into()];
+    let campaign = Campaign::new(&spec).expect("campaign");
+    if campaign.check_deep_link(&target).is_ok() {
+        assert!(
+            host == "shop.example" || host.ends_with(".cdn.example"),
+            "a deep link to {host} was allowed"
+        );
+    }
 }
 
 /// A token at a time taken from the input: what verifies is canonical (issuing its
@@ -238,6 +273,14 @@ fn tracker() -> Tracker {
 /// a recorded conversion replays as a duplicate with the same values.
 pub fn conversion_json(data: &[u8]) {
     let t = tracker();
+    // The GET postback's query: what parses is recorded (or refused) as the JSON body is.
+    if let Ok(query) = std::str::from_utf8(data)
+        && let Ok((_, req)) = parse_postback_query(query)
+        && let Ok(conv) = t.convert(&req)
+    {
+        assert_eq!(conv.order_id, req.order_id);
+        assert!(t.convert(&req).expect("a replay is answered").duplicate);
+    }
     if let Ok(req) = serde_json::from_slice::<ConversionRequest>(data)
         && let Ok(conv) = t.convert(&req)
     {

@@ -282,6 +282,7 @@ fn partner_api(t: &affiliate_sdk::Tracker, text: &str) {
         field("partner"),
         field("ad"),
         field("sid"),
+        field("to"),
     ) {
         assert!(
             url.contains("/abc123"),

@@ -38,7 +38,7 @@ pub fn config_parse(data: &[u8]) {
                 tracker.click(&url, None).expect("a configured link clicks");
                 // A bot lands on the campaign's destination without a token.
                 match tracker.visit(&url, None, Some("curl/8.5.0")) {
-                    Ok(affiliate_sdk::Landing::Bot { location }) => {
+                    Ok(affiliate_sdk::Landing::Bot { location, .. }) => {
                         assert_eq!(location, c.destination());
                     }
                     other => panic!("a bot's visit: {other:?}"),

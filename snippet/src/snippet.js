@@ -6,72 +6,79 @@
 // <script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};
 // affiliate('conversion', {orderId: 'A-1001', amount: '49.90', currency: 'USD', kind: 'sale',
 //   signature: '<osig from the shop backend>'});</script>
-(function (w, d) {
-  'use strict';
+((w, d) => {
   try {
-    var script = d.currentScript || {};
-    var data = function (name) {
-      return script.getAttribute ? script.getAttribute('data-' + name) : null;
-    };
+    // The snippet's own tag (classic scripts only: in a module it stops here).
+    var script = d.currentScript;
+    var data = (name) => script.getAttribute('data-' + name);
     var endpoint = (data('endpoint') || '').replace(/\/+$/, '');
     var param = data('param') || 'aff_token';
     var cookieDomain = data('cookie-domain');
-    var firstClick = data('attribution') === 'first';
-    var consent = data('require-consent') === null;
+    var firstClick = data('attribution') == 'first';
+    var consent = data('require-consent') == null;
+    // data-decorate="checkout.example,pay.example": the merchant's other sites (a hosted
+    // checkout) that links and forms carry the token to.
+    var hosts = (data('decorate') || '').match(/[^\s,]+/g) || [];
     var waiting = [];
     // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
     var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.(\d{1,12})\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
-    var now = function () { return Math.floor(Date.now() / 1000); };
+    var now = () => Math.floor(Date.now() / 1000);
     // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else null.
-    var read = function (t) {
+    var read = (t) => {
       var m = TOKEN.exec(t || '');
-      return m && +m[1] > now() ? [t, +m[1], m[3], +m[2]] : null;
+      return m && +m[1] > now() ? [t, +m[1], m[3], +m[2]] : 0;
     };
-    var current = function () {
-      var m = d.cookie.match(new RegExp('(?:^|; )' + param + '=([^;]*)'));
-      return read(m && m[1]);
+    var current = () => {
+      var m = d.cookie.match(new RegExp('(^|; )' + param + '=([^;]*)'));
+      return read(m && m[2]);
     };
 
-    var cookie = function (value, maxAge) {
+    var cookie = (value, maxAge) => {
       d.cookie = param + '=' + value + '; Max-Age=' + maxAge + '; Path=/; SameSite=Lax' +
-        (cookieDomain ? '; Domain=' + cookieDomain : '') + (w.location.protocol === 'https:' ? '; Secure' : '');
+        (cookieDomain ? '; Domain=' + cookieDomain : '') + (location.protocol == 'https:' ? '; Secure' : '');
+    };
+    // The URL `u` (absolute) when its host is one of data-decorate's, else false.
+    var listed = (u) => {
+      u = new URL(u);
+      return hosts.includes(u.hostname) && u;
     };
     // Landing: the token in the URL, only when it was issued in the last 10 minutes
-    // (60 s of clock skew allowed): a landing comes straight from a click, an older
-    // token is a shared or posted link. Read once, when the page loads, so consent
-    // given later on the page still stores it.
-    var landed = read(new URLSearchParams(w.location.search).get(param));
-    if (landed && (now() - landed[3] > 600 || landed[3] - now() > 60)) landed = null;
+    // (60 s of clock skew allowed: now - iat within [-60, 600]): a landing comes
+    // straight from a click, an older token is a shared or posted link. A token carried
+    // over from one of the merchant's decorated sites (the referrer) is not a shared
+    // link: any age before its expiry is accepted. Read once, when the page loads, so
+    // consent given later on the page still stores it.
+    var landed = read(new URLSearchParams(location.search).get(param));
+    if (landed && Math.abs(now() - landed[3] - 270) > 330 && !listed(d.referrer || 'x:')) landed = null;
     // Moves the landing token into a first-party cookie.
-    var land = function () {
+    var land = () => {
       if (!landed) return;
       var had = current();
-      if (!(firstClick && had && had[2] === landed[2])) cookie(landed[0], landed[1] - now());
+      if (!(firstClick && had && had[2] == landed[2])) cookie(landed[0], landed[1] - now());
       landed = null;
     };
 
-    var send = function (c) {
+    var send = (c) => {
       var had = current();
       var body = {
-        order_id: String(c.orderId), amount: String(c.amount), currency: String(c.currency),
-        kind: String(c.kind || 'sale'),
+        order_id: '' + c.orderId, amount: '' + c.amount, currency: '' + c.currency,
+        kind: '' + (c.kind || 'sale'),
       };
       if (had) body.token = had[0];
-      if (c.signature) body.osig = String(c.signature);
+      if (c.signature) body.osig = '' + c.signature;
       var url = endpoint + '/v1/conversions';
       var json = JSON.stringify(body);
       var nav = w.navigator;
-      if (nav.sendBeacon && nav.sendBeacon(url, json)) return;
-      if (w.fetch) {
-        w.fetch(url, { method: 'POST', body: json, keepalive: true, credentials: 'include' })['catch'](function () {});
-        return;
-      }
-      new w.Image().src = endpoint + '/px.gif?' + new URLSearchParams(body);
+      // The beacon, else fetch, else the image pixel.
+      (nav.sendBeacon && nav.sendBeacon(url, json)) ||
+        (w.fetch
+          ? w.fetch(url, { method: 'POST', body: json, keepalive: true, credentials: 'include' })['catch'](() => {})
+          : (new w.Image().src = endpoint + '/px.gif?' + new URLSearchParams(body)));
     };
 
-    var handle = function (args) {
+    var handle = (args) => {
       try {
-        if (args[0] === 'consent') {
+        if (args[0] == 'consent') {
           consent = args[1] !== false;
           if (consent) {
             land();
@@ -80,16 +87,31 @@
             // Consent refused or withdrawn: a stored token goes.
             cookie('', 0);
           }
-        } else if (args[0] === 'conversion' && args[1]) {
+        } else if (args[0] == 'conversion' && args[1]) {
           if (consent) send(args[1]);
           else waiting.push(args[1]);
         }
       } catch (e) { /* never into the host page */ }
     };
 
-    var queued = (w.affiliate && w.affiliate.q) || [];
+    // Links and forms to a decorated host get the current token when followed (on
+    // mousedown too, so "open in new tab" carries it). A GET form's fields replace the
+    // query of its action, so it gets a hidden field as well.
+    var decorate = (e) => {
+      try {
+        var t = current(), el = e.target.closest(e.type == 'submit' ? 'form' : 'a[href]'), k, u;
+        if (t && el && (u = listed(el[(k = el.href ? 'href' : 'action')]))) {
+          u.searchParams.set(param, t[0]);
+          el[k] = u.href;
+          if (el.method == 'get') el.insertAdjacentHTML('beforeend', '<input type=hidden name=' + param + ' value=' + t[0] + '>');
+        }
+      } catch (x) { /* never into the host page */ }
+    };
+    'mousedown click submit'.split(' ').forEach((type) => d.addEventListener(type, decorate, true));
+
+    var queued = (w.affiliate || 0).q || [];
     w.affiliate = function () { handle(arguments); };
     if (consent) land();
-    for (var i = 0; i < queued.length; i++) handle(queued[i]);
+    queued.forEach(handle);
   } catch (e) { /* never into the host page */ }
 })(window, document);

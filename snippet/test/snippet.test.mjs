@@ -1,6 +1,6 @@
 // The snippet in headless Chromium (Debian's /usr/bin/chromium, playwright-core): the
-// real affiliate-server on 127.0.0.1, the shop on localhost (another site), the whole
-// flow from a signed link to /v1/stats.
+// real affiliate-server on 127.0.0.1, the shop on localhost (another site), a hosted
+// checkout on 127.0.0.2 (a third site), the whole flow from a signed link to /v1/stats.
 //
 //   AFFILIATE_SERVER_BIN=target/debug/affiliate-server node --test   (in snippet/)
 import { test, before, after } from 'node:test';
@@ -42,16 +42,26 @@ function mintToken(partner, iat) {
   return signed + '.' + hmac16(Buffer.from(signed), Buffer.from('\0affiliate-sdk:token:v1'));
 }
 
-let dir, configFile, tracker, trackerUrl, shop, shopUrl, browser;
+let dir, configFile, tracker, trackerUrl, shop, shopUrl, checkout, checkoutUrl, browser;
 
 // The shop: any page loads the snippet; /thanks reports an order before the snippet
 // has loaded (the queue), signed by the shop. Query options: consent=require,
-// attr=first, order=<id>, unsigned=1.
+// attr=first, order=<id>, unsigned=1, decorate=<hosts> (the page also links and has a
+// GET and a POST form to the checkout, and a link to an unlisted host).
 function shopPage(url) {
   const q = new URL(url, 'http://x').searchParams;
   const attrs = [`data-endpoint="${trackerUrl}"`];
   if (q.get('consent') === 'require') attrs.push('data-require-consent');
   if (q.get('attr') === 'first') attrs.push('data-attribution="first"');
+  let links = '';
+  if (q.get('decorate')) {
+    attrs.push(`data-decorate="${q.get('decorate')}"`);
+    // The checkout's pages list the shop in their own data-decorate.
+    links = `<a id="pay" href="${checkoutUrl}/pay?cart=7&amp;note=a%20b&amp;decorate=localhost">checkout</a>
+<a id="elsewhere" href="http://127.0.0.3:9/pay?cart=7">elsewhere</a>
+<form id="get" method="get" action="${checkoutUrl}/pay?dropped=1"><input name="cart" value="8"><input type="hidden" name="decorate" value="localhost"><button>get</button></form>
+<form id="post" method="post" action="${checkoutUrl}/pay?cart=9&amp;decorate=localhost"><input name="qty" value="1"><button>post</button></form>`;
+  }
   const order = q.get('order');
   // The confirmation page reports the order its backend signed (unsigned=1: it does not).
   const signature = q.get('unsigned') ? '' : `, signature: ${JSON.stringify(osig(order || ''))}`;
@@ -60,18 +70,19 @@ function shopPage(url) {
     : '';
   return `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
 <h1>shop</h1>
+${links}
 <script>window.affiliate=window.affiliate||function(){(affiliate.q=affiliate.q||[]).push(arguments)};${conversion}</script>
 <script async src="${trackerUrl}/snippet.js" ${attrs.join(' ')}></script>
 </body></html>`;
 }
 
-function startShop() {
+function startShop(host) {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(shopPage(req.url));
     });
-    server.listen(0, () => resolve(server));
+    server.listen(0, host, () => resolve(server));
   });
 }
 
@@ -82,7 +93,7 @@ listen = "127.0.0.1:0"
 public_url = "http://127.0.0.1"
 data_dir = "data"
 api_keys = ["${API_KEY}"]
-allowed_origins = ["${shopOrigin}"]
+allowed_origins = ["${shopOrigin}", "${checkoutUrl}"]
 
 [keys]
 current = "k1"
@@ -136,6 +147,9 @@ async function visitor() {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'affiliate-snippet-'));
   shop = await startShop();
+  // The hosted checkout: another site again (127.0.0.2), the same pages.
+  checkout = await startShop('127.0.0.2');
+  checkoutUrl = `http://127.0.0.2:${checkout.address().port}`;
   // The shop is "localhost", the tracker "127.0.0.1": two sites, as a shop and its
   // tracker on another domain would be (cookies ignore ports).
   shopUrl = `http://localhost:${shop.address().port}`;
@@ -149,6 +163,7 @@ after(async () => {
   if (browser) await browser.close();
   if (tracker) tracker.kill();
   if (shop) shop.close();
+  if (checkout) checkout.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -327,6 +342,62 @@ test('landing tokens: one issued 11 minutes ago stores nothing, one issued now i
   await new Promise((ok) => setTimeout(ok, 500));
   const r = await fetch(`${trackerUrl}/v1/conversions/UNSIGNED-1`, { headers: { Authorization: 'Bearer ' + API_KEY } });
   assert.equal(r.status, 404, 'an unsigned order is not recorded');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('data-decorate: link → shop → click to the checkout on a third site → the token there → the checkout conversion attributed', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  await page.goto(link('abc123', ['--sid', 'xdomain']));
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  const token = (await shopCookie()).value;
+  await page.goto(`${shopUrl}/cart?decorate=127.0.0.2`);
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  // Pressing the button (mousedown) already decorates, so "open in new tab" carries it;
+  // a link to an unlisted host is left alone.
+  await page.dispatchEvent('#pay', 'mousedown');
+  await page.dispatchEvent('#elsewhere', 'mousedown');
+  assert.equal(await page.getAttribute('#elsewhere', 'href'), 'http://127.0.0.3:9/pay?cart=7');
+  const decorated = new URL(await page.getAttribute('#pay', 'href'));
+  assert.equal(decorated.searchParams.get('aff_token'), token);
+  assert.equal(decorated.searchParams.get('note'), 'a b', 'the link keeps its own query');
+  await Promise.all([page.waitForURL(`${checkoutUrl}/**`), page.click('#pay')]);
+  assert.equal(new URL(page.url()).searchParams.get('aff_token'), token, 'the token is on the checkout page');
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  assert.equal((await context.cookies(checkoutUrl)).find((c) => c.name === 'aff_token').value, token);
+  // The hosted checkout's confirmation page: its conversion goes to the partner.
+  await page.goto(`${checkoutUrl}/thanks?order=XDOMAIN-1`);
+  const c = await conversion('XDOMAIN-1');
+  assert.ok(c, 'the checkout conversion reached the tracker');
+  assert.deepEqual([c.partner, c.sid, c.evidence], ['abc123', 'xdomain', 'token']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('data-decorate: forms (GET gets a hidden field, POST its action); an old token carried from the shop is kept, the same token typed in is not', async () => {
+  const { context, page, errors } = await visitor();
+  // The visitor landed 20 minutes ago: the token is in the shop's cookie already.
+  const old = mintToken('solo', Math.floor(Date.now() / 1000) - 20 * 60);
+  await context.addCookies([{ name: 'aff_token', value: old, url: shopUrl }]);
+  const checkoutCookie = async () => (await context.cookies(checkoutUrl)).find((c) => c.name === 'aff_token');
+  // Typed in or shared (no referrer from a decorated site): an old token is refused.
+  await page.goto(`${checkoutUrl}/pay?aff_token=${old}&decorate=localhost`);
+  await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+  assert.equal(await checkoutCookie(), undefined, 'an old token without the shop as referrer is a shared link');
+
+  // Carried from the shop (the checkout lists it in its own data-decorate): kept.
+  for (const [form, query] of [['#get', { cart: '8', dropped: null }], ['#post', { cart: '9' }], ['#pay', { cart: '7' }]]) {
+    await page.goto(`${shopUrl}/cart?decorate=127.0.0.2`);
+    await page.waitForFunction(() => typeof window.affiliate === 'function' && !window.affiliate.q);
+    await Promise.all([page.waitForURL(`${checkoutUrl}/**`), page.click(form === '#pay' ? form : `${form} button`)]);
+    const landed = new URL(page.url());
+    assert.equal(landed.searchParams.get('aff_token'), old, form);
+    for (const [k, v] of Object.entries(query)) assert.equal(landed.searchParams.get(k), v, `${form} ${k}`);
+    assert.equal(await page.evaluate(() => document.referrer), `${shopUrl}/`);
+    await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+    assert.equal((await checkoutCookie()).value, old, form);
+    await context.clearCookies({ domain: '127.0.0.2' });
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::conversion::Kind;
+use super::deep_link::{DeepTarget, host_allowed};
 use super::program::{ClickCommission, CookieConsent, check_deep_link_hosts};
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -400,6 +401,21 @@ impl Campaign {
     #[must_use]
     pub fn destination(&self) -> &str {
         &self.destination
+    }
+    /// Whether a click may land on `target`, a link's `to=`: its host must be one of
+    /// the campaign's `deep_link_hosts` (on any port). `malformed` (field `to`) when not.
+    pub fn check_deep_link(&self, target: &DeepTarget) -> Result<()> {
+        if host_allowed(&self.spec.deep_link_hosts, target.host()) {
+            return Ok(());
+        }
+        let host: String = target.host().chars().take(100).collect();
+        Err(Error::malformed(
+            "to",
+            format!(
+                "host {host} is not one of campaign {}'s deep_link_hosts",
+                self.code
+            ),
+        ))
     }
     /// The attribution window in days.
     #[must_use]

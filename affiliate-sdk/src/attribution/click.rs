@@ -6,13 +6,14 @@
 //! worker hands it to whatever keeps its clicks.
 
 use super::decide::weigh_prior_token;
+use super::deep_link::DeepTarget;
 use super::redirect::Redirect;
 use super::visitor::{BotPlan, Planned};
 use super::{Campaign, Catalogue};
 use super::{ClickCommission, CookieConsent};
 use crate::click_id::{ClickId, ClickIdGenerator};
 use crate::cookie::CookieConfig;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::link::{ClickLink, LinkSigner};
 use crate::store::{BotClickRecord, ClickRecord};
 use crate::token::{TokenClaims, TokenValidation};
@@ -30,7 +31,9 @@ pub struct ClickOutcome {
     /// for the visitor's consent (`cookie_consent = "required"`): the token rides in
     /// the landing URL only, and the page stores it once consent is given.
     pub set_cookie: Option<String>,
-    /// The campaign's destination with `aff_token=<token>` added to its query.
+    /// Where the visitor lands: the link's `to=` target when the campaign allows its
+    /// host, else the campaign's destination; with `aff_token=<token>` added to its
+    /// query.
     pub location: String,
     /// Whether the click counted as unique.
     pub unique: bool,
@@ -38,6 +41,9 @@ pub struct ClickOutcome {
     pub kept_earlier: bool,
     /// Whether an invalid `sid` was dropped from the link.
     pub dropped_sid: bool,
+    /// Why the link's `to=` target was not followed (the visitor landed on the
+    /// destination instead), if it was not: worth logging.
+    pub refused_to: Option<Error>,
 }
 
 /// A click that credits its partner: what to record and what to answer.
@@ -116,13 +122,29 @@ impl ClickPlanner<'_> {
     /// token the visitor already carries (from its cookie), if any: an invalid one
     /// counts as none; a valid one decides uniqueness and, for first-click campaigns,
     /// is kept. A bad `sid` is dropped and the click still credits.
+    ///
+    /// A `to=` parameter lands the visitor there instead of the destination when the
+    /// campaign's `deep_link_hosts` allow its host, decided on the URL standard's parse
+    /// ([`DeepTarget::parse`]); else on the destination, with the reason in
+    /// [`ClickOutcome::refused_to`].
     pub fn plan(
         &self,
         url: &str,
         prior_token: Option<&str>,
         now_ms: u64,
     ) -> std::result::Result<ClickPlan, Refusal> {
+        self.plan_with(url, prior_token, now_ms, DeepTarget::parse)
+    }
+
+    fn plan_with(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        now_ms: u64,
+        parse_to: impl FnOnce(&str) -> Result<DeepTarget>,
+    ) -> std::result::Result<ClickPlan, Refusal> {
         let (clicked, campaign, redirect) = self.check(url)?;
+        let (target, refused_to) = deep_target(&clicked.to, campaign, parse_to);
         let link = clicked.link;
         let refuse = |error| Refusal::landing_on(campaign, error);
         let now = now_ms / 1000;
@@ -164,12 +186,17 @@ impl ClickPlanner<'_> {
             },
             outcome: ClickOutcome {
                 click_id,
-                location: redirect.location(&token),
+                location: match target {
+                    Some(t) => Redirect::new(t.href(), self.catalogue.param())
+                        .map_or_else(|_| redirect.location(&token), |r| r.location(&token)),
+                    None => redirect.location(&token),
+                },
                 token,
                 set_cookie,
                 unique: decision.unique,
                 kept_earlier: decision.keep_earlier,
                 dropped_sid: clicked.dropped_sid.is_some(),
+                refused_to,
             },
         })
     }
@@ -185,26 +212,62 @@ impl ClickPlanner<'_> {
         bot: bool,
         now_ms: u64,
     ) -> std::result::Result<Planned, Refusal> {
+        self.plan_visit_with(url, prior_token, bot, now_ms, DeepTarget::parse)
+    }
+
+    /// [`ClickPlanner::plan_visit`] with the link's `to=` read by `parse_to` instead
+    /// of [`DeepTarget::parse`]: the JS package passes its engine's WHATWG parse
+    /// through [`DeepTarget::from_href`], so the module carries no URL parser. The
+    /// campaign's `deep_link_hosts` decide on the result all the same.
+    pub fn plan_visit_with(
+        &self,
+        url: &str,
+        prior_token: Option<&str>,
+        bot: bool,
+        now_ms: u64,
+        parse_to: impl FnOnce(&str) -> Result<DeepTarget>,
+    ) -> std::result::Result<Planned, Refusal> {
         if !bot {
-            return self.plan(url, prior_token, now_ms).map(Planned::Click);
+            return self
+                .plan_with(url, prior_token, now_ms, parse_to)
+                .map(Planned::Click);
         }
         let (clicked, campaign, _) = self.check(url)?;
+        let (target, refused_to) = deep_target(&clicked.to, campaign, parse_to);
         Ok(Planned::Bot(BotPlan {
             record: BotClickRecord {
                 link: clicked.link,
                 at: now_ms / 1000,
                 currency: campaign.currency(),
             },
-            location: campaign.destination().to_owned(),
+            location: target.map_or_else(
+                || campaign.destination().to_owned(),
+                |t| t.href().to_owned(),
+            ),
+            refused_to,
         }))
     }
 
     /// Where a click on `url` would land, deciding as [`ClickPlanner::plan`] does but
-    /// issuing nothing: for a link that credits, the campaign's destination without a
-    /// token (what `HEAD` answers); otherwise the refusal.
+    /// issuing nothing: for a link that credits, its allowed `to=` target or the
+    /// campaign's destination, without a token (what `HEAD` answers); otherwise the
+    /// refusal.
     pub fn preview(&self, url: &str) -> std::result::Result<String, Refusal> {
-        self.check(url)
-            .map(|(_, campaign, _)| campaign.destination().to_owned())
+        self.preview_with(url, DeepTarget::parse)
+    }
+
+    /// [`ClickPlanner::preview`] with the link's `to=` read by `parse_to` (see
+    /// [`ClickPlanner::plan_visit_with`]).
+    pub fn preview_with(
+        &self,
+        url: &str,
+        parse_to: impl FnOnce(&str) -> Result<DeepTarget>,
+    ) -> std::result::Result<String, Refusal> {
+        let (clicked, campaign, _) = self.check(url)?;
+        Ok(deep_target(&clicked.to, campaign, parse_to).0.map_or_else(
+            || campaign.destination().to_owned(),
+            |t| t.href().to_owned(),
+        ))
     }
 
     /// Verifies the link and finds its campaign, partner and redirect. A link that
@@ -225,5 +288,20 @@ impl ClickPlanner<'_> {
         let clicked = verified.map_err(refuse)?;
         let (campaign, redirect) = self.catalogue.landing(&clicked.link).map_err(refuse)?;
         Ok((clicked, campaign, redirect))
+    }
+}
+
+/// The allowed target of a link's `to=` (none without one), or why it is refused.
+fn deep_target(
+    to: &Option<String>,
+    campaign: &Campaign,
+    parse_to: impl FnOnce(&str) -> Result<DeepTarget>,
+) -> (Option<DeepTarget>, Option<Error>) {
+    let Some(to) = to else {
+        return (None, None);
+    };
+    match parse_to(to).and_then(|t| campaign.check_deep_link(&t).map(|()| t)) {
+        Ok(t) => (Some(t), None),
+        Err(e) => (None, Some(e)),
     }
 }

@@ -9,6 +9,7 @@
 //! * `catalogue.rs`: the [`Catalogue`] of campaigns, partners and coupons;
 //! * `program.rs`: partner profiles, coupons, ads and the newer campaign settings;
 //! * `redirect.rs`: a campaign's landing URL with the token in its query;
+//! * `deep_link.rs`: a link's `to=` target and the hosts it may land on;
 //! * `click.rs`: the [`ClickPlanner`], one stateless step for a whole click;
 //! * `decide.rs`: the token decisions that need no store;
 //! * `visitor.rs`: bots, crawlers and link-preview agents;
@@ -43,6 +44,7 @@ mod click;
 mod conversion;
 mod days;
 mod decide;
+mod deep_link;
 mod export;
 mod listing;
 mod program;
@@ -67,6 +69,7 @@ pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
     check_min_time, decide_prior_token, weigh_prior_token,
 };
+pub use deep_link::{DeepTarget, MAX_DEEP_LINK_LEN};
 pub use export::{
     CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell, format_time,
     payouts_csv, stats_csv,
@@ -79,7 +82,8 @@ pub use program::{
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 pub use tracker::{
     ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, MAX_DELIVERY_PAGE,
-    OutboundRequest, PRUNE_CLICKS_MAX, PortalSession, SendOutcome, Tracker, Transport,
+    MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX, PortalSession, PostbackKey, SendOutcome,
+    Tracker, Transport, parse_postback_query,
 };
 #[cfg(feature = "bots")]
 pub use visitor::is_bot;

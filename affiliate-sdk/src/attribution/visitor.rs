@@ -36,8 +36,11 @@ pub fn is_bot(user_agent: &str) -> bool {
 pub struct BotPlan {
     /// What to add to the day's `bot_clicks`.
     pub record: BotClickRecord,
-    /// Where the bot lands.
+    /// Where the bot lands: the link's allowed `to=` target or the campaign's
+    /// destination, with no token.
     pub location: String,
+    /// Why the link's `to=` target was not followed, if it was not.
+    pub refused_to: Option<crate::Error>,
 }
 
 /// What a visit plans: a person's click, or a bot's.
@@ -56,8 +59,10 @@ pub enum Landing {
     Click(ClickOutcome),
     /// A bot: it lands on `location` with no token or cookie.
     Bot {
-        /// The campaign's destination.
+        /// The link's allowed `to=` target or the campaign's destination.
         location: String,
+        /// Why the link's `to=` target was not followed, if it was not.
+        refused_to: Option<crate::Error>,
     },
 }
 
@@ -67,7 +72,7 @@ impl Landing {
     pub fn location(&self) -> &str {
         match self {
             Landing::Click(c) => &c.location,
-            Landing::Bot { location } => location,
+            Landing::Bot { location, .. } => location,
         }
     }
 }

@@ -261,11 +261,14 @@ pub enum RecordKind {
     /// A merchant webhook endpoint ([`outbound::Webhook`](crate::outbound::Webhook)),
     /// keyed by its id.
     Webhook = 6,
+    /// A postback key ([`PostbackKey`](crate::PostbackKey): its digest, never the
+    /// key), keyed by its id.
+    PostbackKey = 7,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Campaign,
         RecordKind::Partner,
         RecordKind::Coupon,
@@ -273,6 +276,7 @@ impl RecordKind {
         RecordKind::Meta,
         RecordKind::PartnerKey,
         RecordKind::Webhook,
+        RecordKind::PostbackKey,
     ];
 
     /// `campaign`, `partner`, `coupon`, `ad` or `meta`: how stores name the kind.
@@ -286,6 +290,7 @@ impl RecordKind {
             RecordKind::Meta => "meta",
             RecordKind::PartnerKey => "partner_key",
             RecordKind::Webhook => "webhook",
+            RecordKind::PostbackKey => "postback_key",
         }
     }
 }

@@ -25,11 +25,18 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
         .get(USER_AGENT)
         .map_or("", |v| v.to_str().unwrap_or(""));
     match state.tracker.visit(&target, prior, Some(agent)) {
-        Ok(Landing::Bot { location }) => match HeaderValue::try_from(location) {
-            Ok(location) => redirect(location),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
+        Ok(Landing::Bot {
+            location,
+            refused_to,
+        }) => {
+            log_refused_to(refused_to.as_ref(), &target);
+            match HeaderValue::try_from(location) {
+                Ok(location) => redirect(location),
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
         Ok(Landing::Click(out)) => {
+            log_refused_to(out.refused_to.as_ref(), &target);
             if out.dropped_sid {
                 tracing::debug!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
             }
@@ -68,6 +75,18 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
             );
             refused(refusal)
         }
+    }
+}
+
+/// A deep link whose `to=` target the campaign does not allow: the visitor landed
+/// on the destination; the merchant sees why (and who sends such links) in the log.
+fn log_refused_to(refused: Option<&affiliate_sdk::Error>, target: &str) {
+    if let Some(error) = refused {
+        tracing::info!(
+            error = cut(&error.to_string()),
+            link = cut(target),
+            "deep link not followed: landed on the campaign's destination"
+        );
     }
 }
 

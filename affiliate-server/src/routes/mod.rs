@@ -7,6 +7,7 @@ pub mod pages;
 pub mod partner;
 pub mod payouts;
 pub mod portal;
+pub mod postback;
 pub mod program;
 pub mod reports;
 pub mod review;

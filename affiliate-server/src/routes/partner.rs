@@ -138,6 +138,7 @@ pub async fn link(
             b.partner.as_deref(),
             b.ad.as_deref(),
             b.sid.as_deref(),
+            b.to.as_deref(),
         )
     })
     .await

@@ -206,6 +206,8 @@ pub(crate) struct LinkBody {
     pub(crate) ad: Option<String>,
     #[serde(default)]
     pub(crate) sid: Option<String>,
+    #[serde(default)]
+    pub(crate) to: Option<String>,
 }
 
 pub async fn link(
@@ -219,7 +221,13 @@ pub async fn link(
         .ok_or_else(|| ApiError::malformed("missing field `partner`"))?;
     let url = state
         .tracker
-        .link(&b.campaign, &partner, b.ad.as_deref(), b.sid.as_deref())
+        .link(
+            &b.campaign,
+            &partner,
+            b.ad.as_deref(),
+            b.sid.as_deref(),
+            b.to.as_deref(),
+        )
         .map_err(|e| not_found(e.into()))?;
     Ok(Json(serde_json::json!({ "url": url })))
 }

@@ -237,16 +237,18 @@ impl Tracker {
             .collect::<PyResult<_>>()?)
     }
 
-    /// A signed link for a campaign and partner this tracker knows.
-    #[pyo3(signature = (campaign, partner, *, ad = None, sid = None))]
+    /// A signed link for a campaign and partner this tracker knows, with an optional
+    /// deep-link target `to` on one of the campaign's `deep_link_hosts`.
+    #[pyo3(signature = (campaign, partner, *, ad = None, sid = None, to = None))]
     fn link(
         &self,
         campaign: &str,
         partner: &str,
         ad: Option<&str>,
         sid: Option<&str>,
+        to: Option<&str>,
     ) -> Result<String> {
-        Ok(self.inner.link(campaign, partner, ad, sid)?)
+        Ok(self.inner.link(campaign, partner, ad, sid, to)?)
     }
 
     /// One page of conversions, newest first: `(conversions, next_cursor)`. `limit` is

@@ -19,7 +19,8 @@ pub(crate) struct Click {
     /// The `Set-Cookie` header value for the token (`None` for a bot, and when the
     /// campaign waits for the visitor's consent).
     pub(crate) set_cookie: Option<String>,
-    /// The destination with `aff_token=<token>` added (a bot's: without).
+    /// Where the visitor lands: the link's allowed `to=` target or the campaign's
+    /// destination, with `aff_token=<token>` added (a bot's: without).
     pub(crate) location: String,
     /// The recorded click's id (`None` for a bot).
     pub(crate) click_id: Option<String>,
@@ -29,6 +30,9 @@ pub(crate) struct Click {
     pub(crate) kept_earlier: bool,
     /// Whether an invalid `sid` was dropped from the link.
     pub(crate) dropped_sid: bool,
+    /// Why the link's `to=` target was not followed (the visitor landed on the
+    /// destination), if it was not.
+    pub(crate) refused_to: Option<String>,
 }
 
 #[pymethods]

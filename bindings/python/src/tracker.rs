@@ -347,8 +347,12 @@ impl Tracker {
                 unique: c.unique,
                 kept_earlier: c.kept_earlier,
                 dropped_sid: c.dropped_sid,
+                refused_to: c.refused_to.map(|e| e.to_string()),
             },
-            core::Landing::Bot { location } => Click {
+            core::Landing::Bot {
+                location,
+                refused_to,
+            } => Click {
                 bot: true,
                 click_id: None,
                 token: None,
@@ -357,6 +361,7 @@ impl Tracker {
                 unique: false,
                 kept_earlier: false,
                 dropped_sid: false,
+                refused_to: refused_to.map(|e| e.to_string()),
             },
         })
     }

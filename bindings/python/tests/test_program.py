@@ -188,3 +188,27 @@ def test_bad_payout_arguments_raise_and_change_nothing(tracker: Tracker) -> None
     with pytest.raises(sdk.Malformed):
         tracker.payouts(status="lost")
     assert tracker.balances() == before and tracker.payouts() == []
+
+
+def test_deep_links_land_on_allowed_hosts_only(tracker: Tracker) -> None:
+    from urllib.parse import quote
+
+    tracker.add_campaign("deep", destination="https://shop.example/home", currency="USD",
+                         sale_percent="10", deep_link_hosts=["shop.example", "*.cdn.example"])
+    tracker.add_partner("dee")
+    url = tracker.link("deep", "dee", to="https://Shop.Example/p/42?c=red")
+    assert "&to=https%3A%2F%2Fshop.example%2Fp%2F42%3Fc%3Dred" in url
+    click = tracker.click(url)
+    assert click.location.startswith("https://shop.example/p/42?c=red&aff_token=v1.")
+    assert click.refused_to is None
+    # A target off the list, however it is spelled, lands on the destination.
+    plain = tracker.link("deep", "dee")
+    for evil in ["https://evil.example/", "https://shop.example@evil.example/", "//evil.example",
+                 "https:\\\\evil.example", "javascript:alert(1)"]:
+        click = tracker.click(plain + "&to=" + quote(evil, safe=""))
+        assert click.location.startswith("https://shop.example/home?aff_token=v1."), evil
+        assert click.refused_to is not None and "to" in click.refused_to, evil
+    with pytest.raises(sdk.Malformed, match="deep_link_hosts"):
+        tracker.link("deep", "dee", to="https://evil.example/")
+    with pytest.raises(sdk.Malformed):
+        tracker.link("deep", "dee", to="not a url")

@@ -149,6 +149,8 @@ export interface CampaignSpec {
   impression_per_mille?: string;
   override_percents?: string[];
   recurring_months?: number;
+  /** Hosts a link's `to=` may land on: `"shop.example"`, `"*.shop.example"` (every subdomain). */
+  deep_link_hosts?: string[];
 }
 
 /** A partner as the config file writes it. */
@@ -186,9 +188,12 @@ export interface PlannedClick {
   token: string;
   /** Null when the campaign waits for the visitor's consent (the token rides in `location`). */
   setCookie: string | null;
+  /** The link's allowed `to=` target, else the campaign's destination; with the token. */
   location: string;
   keptEarlier: boolean;
   droppedSid: boolean;
+  /** Why the link's `to=` was not followed (the visitor lands on the destination), or null. */
+  refusedTo: AffiliateError | null;
 }
 
 /** A click that credits nobody: why, and the destination to land on (null: 404). */
@@ -204,8 +209,10 @@ export interface BotClick {
   credited: false;
   bot: true;
   botClick: { campaign: string; partner: string; ad: string | null; sid: string | null; at: number; currency: string };
-  /** The campaign's destination. */
+  /** The link's allowed `to=` target, else the campaign's destination; no token. */
   location: string;
+  /** Why the link's `to=` was not followed, or null. */
+  refusedTo: AffiliateError | null;
 }
 
 /** The whole click decision, exactly as affiliate-server makes it. */

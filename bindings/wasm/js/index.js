@@ -307,7 +307,7 @@ export class LinkSigner {
 const CAMPAIGN_FIELDS = [
   'code', 'destination', 'currency', 'cookie_days', 'attribution', 'min_seconds_to_convert',
   'sale_percent', 'sale_flat', 'lead_flat', 'click_flat', 'impression_per_mille',
-  'override_percents', 'recurring_months',
+  'override_percents', 'recurring_months', 'deep_link_hosts',
 ];
 const PARTNER_FIELDS = ['code', 'parent', 'coupons'];
 
@@ -370,6 +370,7 @@ export class Catalogue {
         ['sale_percent', 'sale_flat', 'lead_flat', 'click_flat', 'impression_per_mille'].map(amount),
         strings('override_percents', o.override_percents),
         o.recurring_months === undefined ? 0 : num('recurring_months', o.recurring_months),
+        strings('deep_link_hosts', o.deep_link_hosts),
       );
     } catch (e) {
       throw fail(e);
@@ -403,13 +404,17 @@ export class Catalogue {
  * token, cookie and landing URL. Options: `{priorToken?, nowMs?, cookieDomain?,
  * secure?, skewSecs?}`. Returns `{credited: true, click: {clickId, campaign, partner,
  * ad, sid, unique, at, currency, commission}, token, setCookie, location, keptEarlier,
- * droppedSid}` for a click to record, or `{credited: false, error: AffiliateError,
- * fallback}` where `fallback` is the campaign's destination (null: answer 404).
+ * droppedSid, refusedTo}` for a click to record, or `{credited: false, error: AffiliateError,
+ * fallback}` where `fallback` is the campaign's destination (null: answer 404). A
+ * link's `to=` (a deep link) is read with this engine's URL parser: `location` is that
+ * page when its host is one of the campaign's `deep_link_hosts`, else the destination,
+ * and `refusedTo` says why.
  */
 export function planClick(catalogue, signer, url, options) {
   const c = Catalogue.inner(catalogue);
   const s = LinkSigner.inner(signer);
   const o = opts('options', options);
+  const link = str('link', url);
   const prior = o.priorToken === undefined || o.priorToken === null ? '' : str('prior token', o.priorToken);
   const secure = o.secure === undefined ? false : o.secure;
   if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
@@ -419,13 +424,14 @@ export function planClick(catalogue, signer, url, options) {
   try {
     answer = c.planClick(
       s,
-      str('link', url),
+      link,
       prior,
       o.nowMs === undefined ? Date.now() : num('nowMs', o.nowMs),
       o.cookieDomain === undefined || o.cookieDomain === null ? '' : str('cookie domain', o.cookieDomain),
       secure,
       skew(o),
       bot,
+      deepTarget(link),
     );
   } catch (e) {
     throw fail(e);
@@ -439,7 +445,8 @@ export function planClick(catalogue, signer, url, options) {
       credited: false,
       bot: true,
       botClick: { campaign: f[1], partner: f[2], ad: f[3] === '' ? null : f[3], sid: f[4] === '' ? null : f[4], at: Number(f[5]), currency: f[6] },
-      location: f.slice(7).join(SEP),
+      refusedTo: f[7] === '' ? null : new AffiliateError(f[7], f[8]),
+      location: f.slice(9).join(SEP),
     };
   }
   return {
@@ -460,6 +467,7 @@ export function planClick(catalogue, signer, url, options) {
     token: f[9],
     setCookie: f[10] === '' ? null : f[10],
     location: f[11],
+    refusedTo: f[15] === '' ? null : new AffiliateError(f[15], f[16]),
   };
 }
 
@@ -469,9 +477,24 @@ export function planClick(catalogue, signer, url, options) {
  * destination, or `{credited: false, error, fallback}` as `planClick`.
  */
 export function previewClick(catalogue, signer, url) {
-  const f = Catalogue.inner(catalogue).previewClick(LinkSigner.inner(signer), str('link', url)).split(SEP);
+  const link = str('link', url);
+  const f = Catalogue.inner(catalogue).previewClick(LinkSigner.inner(signer), link, deepTarget(link)).split(SEP);
   if (f[0] === '1') return { credited: true, location: f.slice(1).join(SEP) };
   return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
+}
+
+/**
+ * A link's first `to=` as this engine's WHATWG URL parser serialises it (empty when it
+ * does not parse): the core decides on it with the campaign's `deep_link_hosts`, as the
+ * server does on its own parse, so the module carries no URL parser.
+ */
+function deepTarget(link) {
+  try {
+    const to = new URL(link, 'http://link.invalid').searchParams.get('to');
+    return to === null ? '' : new URL(to).href;
+  } catch {
+    return '';
+  }
 }
 
 /** Every error code of the SDK as the Rust core lists them (equal to ERROR_CODES). */

@@ -436,6 +436,7 @@ impl Catalogue {
         amounts: Vec<String>,
         override_percents: Vec<String>,
         recurring_months: f64,
+        deep_link_hosts: Vec<String>,
     ) -> Result<String> {
         let small = |field: &'static str, n: f64| -> Result<u32> {
             u32::try_from(secs(field, n)?).map_err(|_| malformed(field, "too large"))
@@ -463,6 +464,7 @@ impl Catalogue {
             impression_per_mille,
             override_percents,
             recurring_months: small("recurring_months", recurring_months)?,
+            deep_link_hosts,
             // Browser conversions are the server's: an edge worker plans clicks.
             ..core::CampaignSpec::default()
         };
@@ -512,6 +514,7 @@ impl Catalogue {
         secure: bool,
         skew_secs: f64,
         bot: bool,
+        to_href: &str,
     ) -> Result<String> {
         let cookie = core::CookieConfig::new()
             .name(self.inner.param())
@@ -525,9 +528,10 @@ impl Catalogue {
         let now_ms = secs("nowMs", now_ms)?;
         let flag = |b: bool| if b { "1" } else { "0" };
         Ok(self.with_planner(signer, &cookie, &validation, |planner| {
-            match planner.plan_visit(url, opt(prior), bot, now_ms) {
+            match planner.plan_visit_with(url, opt(prior), bot, now_ms, |_| deep_target(to_href)) {
                 Ok(core::Planned::Bot(b)) => {
                     let link = &b.record.link;
+                    let (to_code, to_message) = refused(b.refused_to.as_ref());
                     [
                         "2",
                         link.campaign.as_str(),
@@ -536,6 +540,8 @@ impl Catalogue {
                         link.sid.as_ref().map_or("", core::Sid::as_str),
                         &b.record.at.to_string(),
                         b.record.currency.code(),
+                        to_code,
+                        &to_message,
                         &b.location,
                     ]
                     .join(&SEP.to_string())
@@ -543,6 +549,7 @@ impl Catalogue {
                 Ok(core::Planned::Click(p)) => {
                     let r = &p.record;
                     let (o, link) = (&p.outcome, &r.link);
+                    let (to_code, to_message) = refused(o.refused_to.as_ref());
                     [
                         "1",
                         &o.click_id.to_string(),
@@ -559,6 +566,8 @@ impl Catalogue {
                         &r.at.to_string(),
                         r.currency.code(),
                         &core::format_minor(r.commission_minor.into(), r.currency.exponent()),
+                        to_code,
+                        &to_message,
                     ]
                     .join(&SEP.to_string())
                 }
@@ -570,10 +579,10 @@ impl Catalogue {
     /// Where a click on `url` would land, issuing and counting nothing (`HEAD`):
     /// `1` and the destination, or `0`, error code, message and fallback destination.
     #[wasm_bindgen(js_name = previewClick)]
-    pub fn preview_click(&self, signer: &LinkSigner, url: &str) -> String {
+    pub fn preview_click(&self, signer: &LinkSigner, url: &str, to_href: &str) -> String {
         let (cookie, validation) = (core::CookieConfig::new(), core::TokenValidation::default());
         self.with_planner(signer, &cookie, &validation, |planner| {
-            match planner.preview(url) {
+            match planner.preview_with(url, |_| deep_target(to_href)) {
                 Ok(destination) => format!("1{SEP}{destination}"),
                 Err(refusal) => refusal_answer(&refusal),
             }
@@ -600,6 +609,25 @@ impl Catalogue {
             })
         })
     }
+}
+
+/// A link's `to=` target as the engine's `URL` serialised it (`index.js`), empty when
+/// it did not parse; the core checks it as text and the campaign decides on its host.
+/// A refused deep link's error code and message, or two empty fields.
+fn refused(e: Option<&core::Error>) -> (&'static str, String) {
+    e.map_or(("", String::new()), |e| {
+        (e.code(), e.to_string().replace(SEP, " "))
+    })
+}
+
+fn deep_target(href: &str) -> core::Result<core::DeepTarget> {
+    if href.is_empty() {
+        return Err(core::Error::Malformed {
+            field: "to",
+            reason: "not an absolute URL".into(),
+        });
+    }
+    core::DeepTarget::from_href(href)
 }
 
 /// A refused click as `planClick` and `previewClick` answer it: `0`, the error's code

@@ -261,3 +261,31 @@ test('Catalogue refuses bad specs with typed errors and keeps what it had', () =
   const signer = new LinkSigner(keys, BASE);
   assert.equal(planClick(c, signer, signer.build('x', 'p')).error.code, 'unknown_campaign');
 });
+
+test('planClick and previewClick: deep links land on the campaign\'s deep_link_hosts only', () => {
+  const signer = new LinkSigner(Keyring.generate(), BASE);
+  const catalogue = new Catalogue();
+  catalogue.addCampaign({
+    code: 'deep', destination: 'https://shop.example/home', currency: 'USD',
+    deep_link_hosts: ['shop.example', '*.cdn.example'],
+  });
+  catalogue.addPartner({ code: 'abc123' });
+  const link = signer.build('deep', 'abc123');
+  const to = (target) => `${link}&to=${encodeURIComponent(target)}`;
+  const p = planClick(catalogue, signer, to('https://Shop.Example/p/42?c=red'), { nowMs: T0 * 1000 });
+  assert.equal(p.location, `https://shop.example/p/42?c=red&aff_token=${p.token}`);
+  assert.equal(p.refusedTo, null);
+  assert.equal(planClick(catalogue, signer, to('https://img.cdn.example/x'), { nowMs: T0 * 1000 }).refusedTo, null);
+  for (const evil of ['https://evil.example/', 'https://shop.example@evil.example/', '//evil.example',
+    'https:\\\\evil.example', '/\\evil.example', 'java\tscript:alert(1)', 'https://shop.example.evil.example/',
+    'https://evil.example%2f.shop.example/', 'https://shоp.example/', 'https://cdn.example/']) {
+    const r = planClick(catalogue, signer, to(evil), { nowMs: T0 * 1000 });
+    assert.equal(r.location, `https://shop.example/home?aff_token=${r.token}`, evil);
+    assert.equal(r.refusedTo.code, 'malformed', evil);
+    assert.deepEqual(previewClick(catalogue, signer, to(evil)), { credited: true, location: 'https://shop.example/home' }, evil);
+  }
+  // A bot lands on the allowed page too, without a token.
+  const bot = planClick(catalogue, signer, to('https://shop.example/p/1'), { nowMs: T0 * 1000, bot: true });
+  assert.deepEqual([bot.bot, bot.location, bot.refusedTo], [true, 'https://shop.example/p/1', null]);
+  assert.equal(previewClick(catalogue, signer, to('https://shop.example/p/1')).location, 'https://shop.example/p/1');
+});

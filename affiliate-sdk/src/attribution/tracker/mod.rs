@@ -10,6 +10,7 @@ mod events;
 mod ledger;
 mod partner;
 mod partner_api;
+mod postback_keys;
 mod privacy;
 mod program;
 mod review;
@@ -19,6 +20,7 @@ pub use config::ConfigEntryError;
 pub(crate) use config::Managed;
 pub use events::{DeliveryRound, MAX_DELIVERY_PAGE, OutboundRequest, SendOutcome, Transport};
 pub use partner::PortalSession;
+pub use postback_keys::{MAX_POSTBACK_KEYS, PostbackKey, parse_postback_query};
 pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
@@ -81,6 +83,8 @@ pub struct Tracker {
     managed: RwLock<Managed>,
     /// The partner API keys, by the SHA-256 digest of the key.
     partner_keys: RwLock<std::collections::HashMap<String, crate::portal::PartnerKey>>,
+    /// The postback keys, by the SHA-256 digest of the key.
+    postback_keys: RwLock<std::collections::HashMap<String, PostbackKey>>,
     /// The webhook endpoints, and those the configuration file manages.
     webhooks: RwLock<Vec<crate::outbound::Webhook>>,
     managed_webhooks: RwLock<std::collections::HashSet<String>>,
@@ -113,6 +117,7 @@ impl Tracker {
             loaded_version: std::sync::atomic::AtomicU64::new(0),
             managed: RwLock::new(Managed::default()),
             partner_keys: RwLock::default(),
+            postback_keys: RwLock::default(),
             webhooks: RwLock::default(),
             managed_webhooks: RwLock::default(),
             allow_private: std::sync::atomic::AtomicBool::new(false),
@@ -350,6 +355,7 @@ impl Tracker {
                 bot.record.link,
                 Landing::Bot {
                     location: bot.location,
+                    refused_to: bot.refused_to,
                 },
             ),
         };

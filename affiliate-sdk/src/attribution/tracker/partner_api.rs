@@ -135,7 +135,8 @@ impl Tracker {
     }
 
     /// A signed link to `campaign` for `partner` (the caller when `None`, else one of
-    /// its descendants), with one of that partner's ads and a sid.
+    /// its descendants), with one of that partner's ads, a sid and a deep-link target
+    /// `to` on one of the campaign's `deep_link_hosts` (see [`Tracker::link`]).
     pub fn partner_link(
         &self,
         caller: Code,
@@ -143,6 +144,7 @@ impl Tracker {
         partner: Option<&str>,
         ad: Option<&str>,
         sid: Option<&str>,
+        to: Option<&str>,
     ) -> Result<String> {
         let partner = match partner {
             Some(p) => self.check_in_subtree(caller, p)?,
@@ -157,7 +159,7 @@ impl Tracker {
                 )));
             }
         }
-        self.link(campaign, partner.as_str(), ad, sid)
+        self.link(campaign, partner.as_str(), ad, sid, to)
     }
 
     /// The ads of the caller, or of `partner`, one of its descendants (to make links

@@ -147,6 +147,8 @@ impl Tracker {
             None => Managed::default(),
         };
         let keys = super::partner::keys_by_digest(self.store.records(RecordKind::PartnerKey)?)?;
+        let postback_keys =
+            super::postback_keys::by_digest(self.store.records(RecordKind::PostbackKey)?)?;
         self.load_webhooks()?;
         *self.write() = next;
         *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
@@ -154,6 +156,10 @@ impl Tracker {
             .partner_keys
             .write()
             .unwrap_or_else(PoisonError::into_inner) = keys;
+        *self
+            .postback_keys
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = postback_keys;
         self.loaded_version.store(version, Ordering::Release);
         Ok(())
     }

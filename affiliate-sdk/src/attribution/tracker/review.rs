@@ -6,8 +6,8 @@ use super::Tracker;
 use crate::attribution::catalogue::rename;
 use crate::attribution::listing::{conversions_page, newest_first, partners_page};
 use crate::attribution::{
-    Campaign, Conversion, ConversionQuery, ConversionsPage, Partner, PartnerQuery, PartnersPage,
-    Status,
+    Campaign, Conversion, ConversionQuery, ConversionsPage, DeepTarget, Partner, PartnerQuery,
+    PartnersPage, Status,
 };
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -145,25 +145,56 @@ impl Tracker {
     }
 
     /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,
-    /// `unknown_partner` otherwise), with an optional ad and sid.
+    /// `unknown_partner` otherwise), with an optional ad and sid, and an optional deep
+    /// link target `to` (an absolute URL on one of the campaign's `deep_link_hosts`;
+    /// `malformed` with field `to` otherwise), added as the unsigned `&to=`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use affiliate_sdk::{CampaignSpec, Keyring, LinkSigner, MemoryStore, PartnerSpec, Tracker};
+    /// let signer = LinkSigner::new(Keyring::generate()?, "https://t.shop.example/go")?;
+    /// let tracker = Tracker::new(signer, Arc::new(MemoryStore::new()));
+    /// let mut spring = CampaignSpec::new("spring", "https://shop.example/", "USD");
+    /// spring.deep_link_hosts = vec!["shop.example".into()];
+    /// tracker.add_campaign(&spring)?;
+    /// tracker.add_partner(&PartnerSpec::new("ann"))?;
+    ///
+    /// let url = tracker.link("spring", "ann", None, None, Some("https://shop.example/p/42"))?;
+    /// assert!(url.ends_with("&to=https%3A%2F%2Fshop.example%2Fp%2F42"));
+    /// let click = tracker.click(&url, None).unwrap();
+    /// assert!(click.location.starts_with("https://shop.example/p/42?aff_token="));
+    ///
+    /// let err = tracker.link("spring", "ann", None, None, Some("https://evil.example/")).unwrap_err();
+    /// assert_eq!(err.code(), "malformed");
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
     pub fn link(
         &self,
         campaign: &str,
         partner: &str,
         ad: Option<&str>,
         sid: Option<&str>,
+        to: Option<&str>,
     ) -> Result<String> {
-        let url = self.signer.build(campaign, partner, ad, sid)?;
+        let mut url = self.signer.build(campaign, partner, ad, sid)?;
         let link = Link::new(
             Code::new(campaign).map_err(|e| rename(e, "campaign"))?,
             Code::new(partner).map_err(|e| rename(e, "partner"))?,
         );
         let catalogue = self.read();
-        if catalogue.campaign_by_code(&link.campaign).is_none() {
+        let Some(known) = catalogue.campaign_by_code(&link.campaign) else {
             return Err(Error::UnknownCampaign(campaign.to_owned()));
-        }
+        };
         if catalogue.partner(partner).is_none() {
             return Err(Error::UnknownPartner(partner.to_owned()));
+        }
+        if let Some(to) = to {
+            let target = DeepTarget::parse(to)?;
+            known.check_deep_link(&target)?;
+            url.push_str("&to=");
+            url.extend(url::form_urlencoded::byte_serialize(
+                target.href().as_bytes(),
+            ));
         }
         Ok(url)
     }

@@ -176,7 +176,9 @@ class Click:
         """None for a bot, and when the campaign waits for the visitor's consent."""
         ...
     @property
-    def location(self) -> str: ...
+    def location(self) -> str:
+        """The link's allowed ``to=`` target, else the campaign's destination; with the token (a bot's: without)."""
+        ...
     @property
     def click_id(self) -> Optional[str]: ...
     @property
@@ -185,6 +187,10 @@ class Click:
     def kept_earlier(self) -> bool: ...
     @property
     def dropped_sid(self) -> bool: ...
+    @property
+    def refused_to(self) -> Optional[str]:
+        """Why the link's ``to=`` target was not followed (the visitor landed on the destination), if it was not."""
+        ...
 
 @final
 class Commission:
@@ -335,8 +341,16 @@ class Tracker:
     ) -> Dict[str, _Json]: ...
     def ads(self, partner: str) -> List[Dict[str, _Json]]: ...
     def link(
-        self, campaign: str, partner: str, *, ad: Optional[str] = None, sid: Optional[str] = None
-    ) -> str: ...
+        self,
+        campaign: str,
+        partner: str,
+        *,
+        ad: Optional[str] = None,
+        sid: Optional[str] = None,
+        to: Optional[str] = None,
+    ) -> str:
+        """A signed link; ``to`` makes it a deep link to a page on one of the campaign's ``deep_link_hosts``."""
+        ...
     def list_conversions(
         self,
         *,
