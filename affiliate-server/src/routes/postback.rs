@@ -16,30 +16,29 @@ use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_b
 /// `GET /v1/postback?key=pbk_…&…`: 201 and the conversion (200 for a replay). A
 /// missing, wrong or revoked key is 401 and records nothing. The key is never logged.
 pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Response> {
-    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let query = query.unwrap_or_default();
-    // The key first: a caller without one learns nothing about the query's rules.
-    let key = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "key")
-        .map(|(_, key)| key.into_owned())
-        .ok_or_else(|| unauthorized("missing key=<postback key>"))?;
-    if !state.tracker.is_postback_key(&key) {
-        return Err(unauthorized("wrong or revoked postback key"));
-    }
-    let (_, req) = affiliate_sdk::parse_postback_query(&query)?;
-    let conv = blocking(&state, move |t| t.convert_with_postback_key(&key, &req)).await;
-    match &conv {
-        Ok(c) => tracing::info!(
-            order_id = %c.order_id, partner = %c.link.partner, duplicate = c.duplicate,
-            "conversion by GET postback"
-        ),
-        Err(e) => tracing::info!(
-            code = e.code,
-            message = cut(&e.message),
-            "GET postback refused"
-        ),
-    }
-    let c = conv?;
+    let conv = blocking(&state, move |t| Ok(t.convert_postback_query(&query))).await?;
+    let c = match conv {
+        Ok(c) => {
+            tracing::info!(
+                order_id = %c.order_id, partner = %c.link.partner, duplicate = c.duplicate,
+                "conversion by GET postback"
+            );
+            c
+        }
+        // No postback key: 401, as for a missing API key.
+        Err(affiliate_sdk::Error::Forbidden(m)) => {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", &m));
+        }
+        Err(e) => {
+            tracing::info!(
+                code = e.code(),
+                message = cut(&e.to_string()),
+                "GET postback refused"
+            );
+            return Err(e.into());
+        }
+    };
     let status = if c.duplicate {
         StatusCode::OK
     } else {

@@ -14,6 +14,7 @@ use pyo3::types::PyDict;
 mod events;
 mod partner;
 mod payouts;
+mod postback;
 mod privacy;
 mod program;
 mod records;

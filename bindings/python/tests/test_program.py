@@ -212,3 +212,31 @@ def test_deep_links_land_on_allowed_hosts_only(tracker: Tracker) -> None:
         tracker.link("deep", "dee", to="https://evil.example/")
     with pytest.raises(sdk.Malformed):
         tracker.link("deep", "dee", to="not a url")
+
+
+def test_postback_keys_record_a_hosted_carts_conversion_and_nothing_else(tracker: Tracker) -> None:
+    record, key = tracker.create_postback_key("Hosted cart")
+    assert key.startswith("pbk_") and record["id"].startswith("pbkid_")
+    assert record["label"] == "Hosted cart"
+    assert tracker.postback_keys() == [record]
+    assert key not in repr(tracker.postback_keys())
+
+    query = f"key={key}&order_id=CART-1&amount=49.90&currency=USD&coupon=ABC10"
+    conv = tracker.postback(query)
+    assert (conv.partner, str(conv.amount), conv.duplicate) == ("abc123", "49.90", False)
+    assert tracker.postback(query).duplicate
+    # The key first: without a valid one, even a malformed query is Forbidden.
+    for bad in ["order_id=CART-2&amount=1&currency=USD", "key=pbk_nope&order_id=CART-2&evil=1"]:
+        with pytest.raises(sdk.Forbidden):
+            tracker.postback(bad)
+    with pytest.raises(sdk.Malformed, match="more than once"):
+        tracker.postback(f"key={key}&order_id=CART-2&amount=1&amount=2&currency=USD")
+    tracker.revoke_postback_key(record["id"])
+    with pytest.raises(sdk.Forbidden):
+        tracker.postback(query.replace("CART-1", "CART-3"))
+    with pytest.raises(sdk.NotFound):
+        tracker.revoke_postback_key(record["id"])
+    assert tracker.postback_keys() == []
+    for order in ["CART-2", "CART-3"]:
+        with pytest.raises(sdk.NotFound):
+            tracker.conversion(order)

@@ -256,4 +256,41 @@ impl Tracker {
         }
         self.convert(req)
     }
+
+    /// A hosted cart's postback URL, whole (`GET /v1/postback?key=pbk_…&order_id=…`):
+    /// the query's `key` must be a postback key, checked before anything else in it
+    /// (`forbidden` when missing, wrong or revoked: a caller without a key learns
+    /// nothing of the query's rules); then the query is read by
+    /// [`parse_postback_query`] and the conversion recorded by [`Tracker::convert`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     Arc::new(MemoryStore::new()));
+    /// # let mut spec = CampaignSpec::new("spring", "https://shop.example/", "USD");
+    /// # spec.sale_percent = Some("10".into());
+    /// # tracker.add_campaign(&spec)?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// # tracker.add_coupon("abc123", "ABC10", None)?;
+    /// let (_, key) = tracker.create_postback_key("Hosted cart")?;
+    /// let conv = tracker.convert_postback_query(&format!(
+    ///     "key={key}&order_id=A-1&amount=49.90&currency=USD&coupon=ABC10"))?;
+    /// assert_eq!(conv.link.partner.as_str(), "abc123");
+    /// let refused = tracker.convert_postback_query("key=pbk_nope&order_id=A-2&amount=1&currency=USD");
+    /// assert_eq!(refused.unwrap_err().code(), "forbidden");
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn convert_postback_query(&self, query: &str) -> Result<Conversion> {
+        let key = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "key")
+            .map(|(_, key)| key.into_owned());
+        match key {
+            Some(key) if self.is_postback_key(&key) => {}
+            Some(_) => return Err(Error::Forbidden("wrong or revoked postback key".into())),
+            None => return Err(Error::Forbidden("missing key=<postback key>".into())),
+        }
+        let (_, req) = parse_postback_query(query)?;
+        self.convert(&req)
+    }
 }

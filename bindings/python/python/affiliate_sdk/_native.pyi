@@ -380,6 +380,18 @@ class Tracker:
         """Removes click records older than ``retention_days`` (at least the longest
         campaign window); reports stay as they were. Returns how many were removed."""
         ...
+    def create_postback_key(self, label: str = "") -> Tuple[Dict[str, _Json], str]:
+        """A postback key for a hosted cart: ``({"id", "label", "created"}, "pbk_…")``;
+        the key is shown this once, only its digest is stored."""
+        ...
+    def postback_keys(self) -> List[Dict[str, _Json]]:
+        """The postback keys' ids, labels and creation times (never the keys)."""
+        ...
+    def revoke_postback_key(self, id: str) -> None: ...
+    def postback(self, query: str) -> Conversion:
+        """Records a hosted cart's postback URL query (``key=pbk_…&order_id=…&amount=…&currency=…``);
+        ``Forbidden`` without a valid key, ``Malformed`` for a bad query."""
+        ...
     def create_payouts(
         self,
         currency: str,
