@@ -243,3 +243,15 @@ pub async fn blocking<T: Send + 'static>(
         })?
         .map_err(ApiError::from)
 }
+
+/// `201` with a new record's JSON and its secret as `key`, shown this once (a partner
+/// key, a postback key): never cached.
+pub fn created_with_secret(mut json: serde_json::Value, key: String) -> Response {
+    json["key"] = key.into();
+    (
+        StatusCode::CREATED,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(json),
+    )
+        .into_response()
+}

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use super::pages::PAGE_CSP;
 use super::reports::strict_pairs;
 use crate::assets;
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, json_body_max};
+use crate::http::{
+    ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, json_body_max,
+};
 
 /// On the merchant's key endpoints an unknown partner is 404.
 fn not_found(e: ApiError) -> ApiError {
@@ -103,14 +105,7 @@ pub async fn create_key(
         .await
         .map_err(not_found)?;
     tracing::info!(partner = %record.partner, key_id = %record.id, "partner key created");
-    let mut json = record.to_json();
-    json["key"] = key.into();
-    Ok((
-        StatusCode::CREATED,
-        [(CACHE_CONTROL, "no-store")],
-        Json(json),
-    )
-        .into_response())
+    Ok(created_with_secret(record.to_json(), key))
 }
 
 /// `GET /v1/partners/{code}/keys`: ids and times, never keys.

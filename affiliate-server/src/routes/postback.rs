@@ -11,7 +11,9 @@ use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+use crate::http::{
+    ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, cut, json_body_max,
+};
 
 /// `GET /v1/postback?key=pbk_…&…`: 201 and the conversion (200 for a replay). A
 /// missing, wrong or revoked key is 401 and records nothing. The key is never logged.
@@ -68,14 +70,7 @@ pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> A
     let b: KeyBody = json_body_max(body, 1024).await?;
     let (record, key) = blocking(&state, move |t| t.create_postback_key(&b.label)).await?;
     tracing::info!(key_id = %record.id, "postback key created");
-    let mut json = record.to_json();
-    json["key"] = key.into();
-    Ok((
-        StatusCode::CREATED,
-        [(CACHE_CONTROL, "no-store")],
-        Json(json),
-    )
-        .into_response())
+    Ok(created_with_secret(record.to_json(), key))
 }
 
 /// `GET /v1/postback-keys`: ids, labels and times, never keys.
