@@ -23,7 +23,7 @@
     // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
     var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.(\d{1,12})\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
     var now = () => Math.floor(Date.now() / 1000);
-    // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else null.
+    // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else 0.
     var read = (t) => {
       var m = TOKEN.exec(t || '');
       return m && +m[1] > now() ? [t, +m[1], m[3], +m[2]] : 0;
