@@ -135,3 +135,18 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// A directory another process (or another store in this one) holds is refused with an
+/// error that names it and says what to use instead.
+#[test]
+fn a_directory_in_use_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = affiliate_sdk::SledStore::open(dir.path()).unwrap();
+    let e = affiliate_sdk::SledStore::open(dir.path()).unwrap_err();
+    assert_eq!(e.code(), "store_unavailable");
+    let m = e.to_string();
+    assert!(
+        m.contains(&dir.path().display().to_string()) && m.contains("use PostgresStore"),
+        "{m}"
+    );
+}

@@ -124,6 +124,40 @@ fn store_err(e: impl std::fmt::Display) -> Error {
     Error::Store(e.to_string())
 }
 
+/// How long opening waits for a directory's lock: a store of this process that is
+/// closing (its writer thread finishing a batch, an `fsync` on a busy disk) or a
+/// process that is exiting lets go within moments.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Opens the sled database in `path`, waiting up to [`LOCK_WAIT`] for its lock. A
+/// directory another process holds is an error that says so, and what to do instead.
+fn open_db(path: &Path) -> Result<sled::Db> {
+    let locked = |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"));
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
+            // sled's page cache would otherwise grow to 1 GiB with the data.
+            .cache_capacity(SLED_CACHE_BYTES)
+            .open();
+        match opened {
+            Err(e) if locked(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) if locked(&e) => {
+                return Err(Error::Store(format!(
+                    "the SledStore directory {} is in use by another process: one process \
+                     at a time opens a sled directory; for several processes (gunicorn or \
+                     uWSGI workers, several servers) use PostgresStore",
+                    path.display()
+                )));
+            }
+            other => return other.map_err(store_err),
+        }
+    }
+}
+
 fn corrupt(what: &str) -> Error {
     Error::Store(format!("corrupt {what} record"))
 }
@@ -148,13 +182,7 @@ impl SledStore {
         let path = path.as_ref();
         // After an erasure the database is rewritten, so no file keeps an erased id.
         erase::compact_if_marked(path)?;
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(Some(CLICK_FLUSH_MS - CLICK_BATCH_MS))
-            // sled's page cache would otherwise grow to 1 GiB with the data.
-            .cache_capacity(SLED_CACHE_BYTES)
-            .open()
-            .map_err(store_err)?;
+        let db = open_db(path)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
         let clicks = tree("clicks-by-ms")?;
         let batch = Arc::new(SledBatch {

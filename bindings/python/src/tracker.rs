@@ -36,7 +36,8 @@ impl MemoryStore {
 }
 
 /// The embedded database in a directory (created when missing). One process opens a
-/// directory at a time; the store closes when the last object using it is gone.
+/// directory at a time (another gets a `StoreError` that says so: several processes
+/// share a `PostgresStore`); the store closes when the last object using it is gone.
 #[pyclass(frozen, module = "affiliate_sdk")]
 pub(crate) struct SledStore {
     inner: Arc<dyn core::Store>,
@@ -65,6 +66,39 @@ impl SledStore {
             "SledStore({})",
             repr_str(Some(&self.path.display().to_string()))
         )
+    }
+}
+
+/// A PostgreSQL database shared by any number of trackers, processes and servers
+/// (gunicorn or uWSGI workers, `affiliate-server`): the store for a shop that runs
+/// more than one process. `url` is a libpq URL
+/// (`postgres://user:password@host/db?sslmode=require`); with `ca_file`, a PEM file of
+/// the CA the server's certificate must chain to (then the URL must ask for TLS). The
+/// schema is created or migrated on open. The URL is never shown (`repr` hides it).
+#[pyclass(frozen, module = "affiliate_sdk")]
+pub(crate) struct PostgresStore {
+    inner: Arc<dyn core::Store>,
+}
+
+#[pymethods]
+impl PostgresStore {
+    #[new]
+    #[pyo3(signature = (url, ca_file = None))]
+    fn new(py: Python<'_>, url: &str, ca_file: Option<PathBuf>) -> Result<PostgresStore> {
+        let ca = match &ca_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                core::Error::Store(format!("cannot read ca_file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let store = py.detach(|| core::PostgresStore::open_with_ca(url, ca.as_deref()))?;
+        Ok(PostgresStore {
+            inner: Arc::new(store),
+        })
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "PostgresStore(…)"
     }
 }
 
@@ -120,9 +154,12 @@ fn store_of(store: &Bound<'_, PyAny>) -> Result<Arc<dyn core::Store>> {
     if let Ok(s) = store.cast::<SledStore>() {
         return Ok(s.get().inner.clone());
     }
+    if let Ok(s) = store.cast::<PostgresStore>() {
+        return Ok(s.get().inner.clone());
+    }
     let type_name = store.get_type().name()?;
     Err(PyTypeError::new_err(format!(
-        "store must be a MemoryStore or SledStore, not {type_name}"
+        "store must be a MemoryStore, SledStore or PostgresStore, not {type_name}"
     ))
     .into())
 }
@@ -525,6 +562,7 @@ impl Tracker {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MemoryStore>()?;
     m.add_class::<SledStore>()?;
+    m.add_class::<PostgresStore>()?;
     m.add_class::<FixedClock>()?;
     m.add_class::<Click>()?;
     m.add_class::<Commission>()?;

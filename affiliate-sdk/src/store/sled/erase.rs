@@ -215,7 +215,7 @@ pub(super) fn compact_if_marked(path: &Path) -> Result<()> {
         remove(&work)?;
     }
     {
-        let src = sled::Config::new().path(path).open().map_err(store_err)?;
+        let src = super::open_db(path)?;
         let dst = sled::Config::new().path(&work).open().map_err(store_err)?;
         copy_all(&src, &dst)?;
     }

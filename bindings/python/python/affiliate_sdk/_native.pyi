@@ -39,6 +39,7 @@ __all__ = [
     "Link",
     "LinkSigner",
     "MemoryStore",
+    "PostgresStore",
     "Session",
     "SledStore",
     "Tracker",
@@ -145,11 +146,21 @@ class MemoryStore:
 
 @final
 class SledStore:
-    """The embedded database in a directory (created when missing)."""
+    """The embedded database in a directory (created when missing); one process at a
+    time opens it (another gets a ``StoreError``: several processes share a ``PostgresStore``)."""
 
     def __new__(cls, path: Union[str, os.PathLike[str]]) -> SledStore: ...
     @property
     def path(self) -> os.PathLike[str]: ...
+
+@final
+class PostgresStore:
+    """A PostgreSQL database shared by any number of processes (gunicorn or uWSGI workers)
+    and servers; ``ca_file`` is the PEM CA the server's certificate must chain to."""
+
+    def __new__(
+        cls, url: str, ca_file: Optional[Union[str, os.PathLike[str]]] = None
+    ) -> PostgresStore: ...
 
 @final
 class FixedClock:
@@ -260,7 +271,7 @@ class Tracker:
         cls,
         keys: Keyring,
         *,
-        store: Union[MemoryStore, SledStore],
+        store: Union[MemoryStore, SledStore, PostgresStore],
         base_url: str,
         cookie_domain: Optional[str] = None,
         secure: Optional[bool] = None,
