@@ -7,10 +7,6 @@ use crate::Result;
 use crate::records::{Conversion, json_to_py};
 use crate::tracker::Tracker;
 
-fn key_dict<'py>(py: Python<'py>, k: &affiliate_sdk::PostbackKey) -> Result<Bound<'py, PyAny>> {
-    Ok(json_to_py(py, &k.to_json())?)
-}
-
 #[pymethods]
 impl Tracker {
     /// Makes a postback key labelled `label`: returns `(record, key)`, where `record`
@@ -23,13 +19,16 @@ impl Tracker {
         label: &str,
     ) -> Result<(Bound<'py, PyAny>, String)> {
         let (record, key) = py.detach(|| self.inner.create_postback_key(label))?;
-        Ok((key_dict(py, &record)?, key))
+        Ok((json_to_py(py, &record.to_json())?, key))
     }
 
     /// The postback keys: ids, labels and creation times, never the keys.
     fn postback_keys<'py>(&self, py: Python<'py>) -> Result<Vec<Bound<'py, PyAny>>> {
         let keys = py.detach(|| self.inner.postback_keys());
-        keys.iter().map(|k| key_dict(py, k)).collect()
+        Ok(keys
+            .iter()
+            .map(|k| json_to_py(py, &k.to_json()))
+            .collect::<PyResult<_>>()?)
     }
 
     /// Revokes a postback key by its id (`pbkid_…`): refused from now on, by every

@@ -528,7 +528,10 @@ impl Catalogue {
         let now_ms = secs("nowMs", now_ms)?;
         let flag = |b: bool| if b { "1" } else { "0" };
         Ok(self.with_planner(signer, &cookie, &validation, |planner| {
-            match planner.plan_visit_with(url, opt(prior), bot, now_ms, |_| deep_target(to_href)) {
+            // `to_href`: the link's `to=` as the engine's `URL` serialised it (`index.js`),
+            // empty when it did not parse; the core checks it as text.
+            let parse_to = |_: &str| core::DeepTarget::from_href(to_href);
+            match planner.plan_visit_with(url, opt(prior), bot, now_ms, parse_to) {
                 Ok(core::Planned::Bot(b)) => {
                     let link = &b.record.link;
                     let (to_code, to_message) = refused(b.refused_to.as_ref());
@@ -582,7 +585,7 @@ impl Catalogue {
     pub fn preview_click(&self, signer: &LinkSigner, url: &str, to_href: &str) -> String {
         let (cookie, validation) = (core::CookieConfig::new(), core::TokenValidation::default());
         self.with_planner(signer, &cookie, &validation, |planner| {
-            match planner.preview_with(url, |_| deep_target(to_href)) {
+            match planner.preview_with(url, |_| core::DeepTarget::from_href(to_href)) {
                 Ok(destination) => format!("1{SEP}{destination}"),
                 Err(refusal) => refusal_answer(&refusal),
             }
@@ -611,23 +614,11 @@ impl Catalogue {
     }
 }
 
-/// A link's `to=` target as the engine's `URL` serialised it (`index.js`), empty when
-/// it did not parse; the core checks it as text and the campaign decides on its host.
 /// A refused deep link's error code and message, or two empty fields.
 fn refused(e: Option<&core::Error>) -> (&'static str, String) {
     e.map_or(("", String::new()), |e| {
         (e.code(), e.to_string().replace(SEP, " "))
     })
-}
-
-fn deep_target(href: &str) -> core::Result<core::DeepTarget> {
-    if href.is_empty() {
-        return Err(core::Error::Malformed {
-            field: "to",
-            reason: "not an absolute URL".into(),
-        });
-    }
-    core::DeepTarget::from_href(href)
 }
 
 /// A refused click as `planClick` and `previewClick` answer it: `0`, the error's code

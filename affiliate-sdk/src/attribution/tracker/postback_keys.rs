@@ -243,20 +243,6 @@ impl Tracker {
         })
     }
 
-    /// Records a conversion reported by a hosted cart with a postback key (`GET
-    /// /v1/postback`): [`Tracker::convert`] when `key` is a postback key, else
-    /// `forbidden` and nothing recorded.
-    pub fn convert_with_postback_key(
-        &self,
-        key: &str,
-        req: &ConversionRequest,
-    ) -> Result<Conversion> {
-        if !self.is_postback_key(key) {
-            return Err(Error::Forbidden("not a postback key, or revoked".into()));
-        }
-        self.convert(req)
-    }
-
     /// A hosted cart's postback URL, whole (`GET /v1/postback?key=pbk_…&order_id=…`):
     /// the query's `key` must be a postback key, checked before anything else in it
     /// (`forbidden` when missing, wrong or revoked: a caller without a key learns
