@@ -304,6 +304,8 @@ test('payouts: a run for a currency, paid and failed, balances follow, the CSV',
   await page.waitForFunction(() => document.querySelector('#balances tr[data-partner="abc123"] .paid').textContent === '20.00');
   await page.click('#payouts tr[data-partner="boss1"] button.failed');
   await page.waitForFunction(() => document.querySelector('#payouts tr[data-partner="boss1"] .status').textContent === 'failed');
+  // The balances table is redrawn after the payouts table: wait for it, then check.
+  await page.waitForFunction(() => document.querySelector('#balances tr[data-partner="boss1"] .payable').textContent === '2.00', null, { timeout: 5000 }).catch(() => {});
   assert.equal(await cellOf('balances', 'boss1', 'payable'), '2.00', 'a failed payout returns its entries');
   assert.equal(await page.$('#payouts tr[data-partner="abc123"] button'), null, 'a paid payout has no actions');
   assert.equal((await apiGet('/v1/conversions/PO-1')).status, 'approved', "boss1's share is not paid yet");
@@ -384,6 +386,8 @@ test('webhooks: add one (its secret shown once), a failed delivery in the log, s
 
   await page.click(`#webhooks tr[data-webhook="${id}"] button.remove`);
   await page.waitForFunction(() => /removed/.test(document.getElementById('webhooks-status-line').textContent));
+  // The list is drawn again after the status line: wait for it, then check.
+  await page.waitForFunction(() => document.querySelectorAll('#webhooks tbody tr').length === 0, null, { timeout: 5000 }).catch(() => {});
   assert.equal(await page.$$eval('#webhooks tbody tr', (trs) => trs.length), 0);
   assert.ok(await page.$eval('#deliveries-view', (el) => el.hidden));
   // A refused destination is shown with the server's reason.
