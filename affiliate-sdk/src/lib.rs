@@ -128,9 +128,10 @@ pub use crate::attribution::{
     weigh_prior_token,
 };
 pub use crate::attribution::{
-    BotPlan, DEFAULT_CLICK_RETENTION_DAYS, DeepTarget, DeliveryRound, Landing, MAX_DEEP_LINK_LEN,
-    MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX, Planned, PostbackKey,
-    SendOutcome, Transport, parse_postback_query,
+    BotPlan, DEFAULT_CLICK_RETENTION_DAYS, DeepTarget, DeliveryRound, Landing, LandingRedirect,
+    MAX_DEEP_LINK_LEN, MAX_DELIVERY_PAGE, MAX_LANDING_TARGET_LEN, MAX_POSTBACK_KEYS,
+    OutboundRequest, PRUNE_CLICKS_MAX, Planned, PostbackKey, SendOutcome, Transport,
+    parse_postback_query,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};

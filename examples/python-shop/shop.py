@@ -4,29 +4,32 @@
   click is verified and counted, and the token cookie is set by this server on the
   shop's own domain before the redirect.
 * Any page with ``?aff_token=...`` — a landing from a tracker elsewhere (such as
-  ``affiliate-server``): the token is verified and the server sets the cookie, then
-  redirects to the clean URL. A cookie sent by the server in an HTTP response keeps its
-  full window in Safari, which caps cookies written by scripts at 7 days.
+  ``affiliate-server``): ``affiliate_sdk.wsgi.LandingMiddleware`` verifies the token,
+  sets the cookie from this server's response and redirects to the clean URL. A cookie
+  sent by the server in an HTTP response keeps its full window in Safari, which caps
+  cookies written by scripts at 7 days.
 * ``POST /checkout`` — the order is converted with the token from the cookie, exactly
   once per order id, so a double submit is harmless.
 
-Run it: ``python examples/python-shop/shop.py`` (data in ./shop-data, port 5000).
+Run it: ``python examples/python-shop/shop.py`` (data in ./shop-data, port 5000), or
+with several workers on PostgreSQL: ``gunicorn -w 4 'shop:from_env()'`` (see `from_env`).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import pathlib
 import uuid
 from decimal import Decimal
 from typing import Dict, Optional, Tuple, Union
-from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from affiliate_sdk import AffiliateError, Keyring, LinkSigner, SledStore, Tracker
+from affiliate_sdk import AffiliateError, Keyring, LinkSigner, PostgresStore, SledStore, Tracker
+from affiliate_sdk.wsgi import LandingMiddleware
 
 log = logging.getLogger("shop")
 
@@ -34,28 +37,15 @@ log = logging.getLogger("shop")
 PRICES: Dict[str, str] = {"shampoo": "12.90", "conditioner": "9.50", "brush": "24.00"}
 
 
-def create_app(tracker: Tracker) -> Flask:
-    """The shop, tracking through `tracker` (its campaigns and partners added)."""
+def create_app(tracker: Tracker, *, admin_token: Optional[str] = None) -> Flask:
+    """The shop, tracking through `tracker` (its campaigns and partners added).
+    `admin_token` turns on ``GET /admin/stats`` for requests that send it as
+    ``Authorization: Bearer …``."""
     app = Flask(__name__)
     param = tracker.cookie_name
-
-    @app.before_request
-    def landing() -> Optional[BaseResponse]:
-        """A landing with the token in the URL: set the cookie from the server."""
-        token = request.args.get(param)
-        if token is None or request.method != "GET":
-            return None
-        clean = request.base_url
-        rest = [(k, v) for k, v in request.args.items(multi=True) if k != param]
-        if rest:
-            clean += "?" + urlencode(rest)
-        response = redirect(clean, code=302)
-        try:
-            response.headers.add("Set-Cookie", tracker.set_cookie_for(token))
-        except AffiliateError as e:
-            # A forged, expired or mangled token credits nobody; the visitor lands anyway.
-            log.info("landing token refused: %s", e.code)
-        return response
+    # A landing with a fresh token in the URL: the cookie is set by this server's own
+    # response and the visitor goes on to the clean URL. Anything else passes through.
+    app.wsgi_app = LandingMiddleware(app.wsgi_app, tracker)  # type: ignore[method-assign]
 
     @app.get("/go/<campaign>/<partner>")
     @app.get("/go/<campaign>/<partner>/<ad>")
@@ -112,6 +102,58 @@ def create_app(tracker: Tracker) -> Flask:
                 affiliate = {"partner": None, "refused": e.code}
         return jsonify(order_id=order_id, total=str(total), affiliate=affiliate)
 
+    @app.get("/admin/stats")
+    def stats() -> Union[Response, Tuple[str, int]]:
+        """The report by partner, as this worker reads it from the shared store."""
+        given = request.headers.get("Authorization", "")
+        if admin_token is None or not hmac.compare_digest(given, f"Bearer {admin_token}"):
+            return "not found\n", 404
+        rows = [
+            {**row, "revenue": as_strings(row["revenue"]),
+             "commission": as_strings(row["commission"])}
+            for row in tracker.stats(["partner"])
+        ]
+        return jsonify(worker=os.getpid(), rows=rows)
+
+    return app
+
+
+def as_strings(amounts: Dict[str, Decimal]) -> Dict[str, str]:
+    """Money out of the shop: decimal strings, never floats."""
+    return {currency: str(amount) for currency, amount in amounts.items()}
+
+
+def add_program(tracker: Tracker, origin: str) -> None:
+    """The shop's one campaign and partner (kept in the store; adding again is harmless)."""
+    tracker.add_campaign("haircare", destination=f"{origin}/products/shampoo",
+                         currency="USD", cookie_days=28, sale_percent="10")
+    tracker.add_partner("abc123")
+
+
+def from_env() -> Flask:
+    """The shop for a process manager with several workers, configured from the
+    environment (``gunicorn -w 4 'shop:from_env()'``): every worker opens the same
+    PostgreSQL store, so a conversion is recorded once whichever worker takes it.
+
+    ``SHOP_DATABASE_URL`` (``postgres://…``), ``SHOP_KEY_FILE`` (the signing key, base64url),
+    ``SHOP_ORIGIN`` (``https://shop.example``), ``SHOP_ADMIN_TOKEN`` (optional: turns on
+    ``/admin/stats``)."""
+    key = pathlib.Path(os.environ["SHOP_KEY_FILE"]).read_text().strip()
+    origin = os.environ["SHOP_ORIGIN"].rstrip("/")
+    tracker = Tracker(Keyring({"k1": key}, current="k1"),
+                      store=PostgresStore(os.environ["SHOP_DATABASE_URL"]),
+                      base_url=f"{origin}/go")
+    add_program(tracker, origin)
+    logging.basicConfig(level=logging.WARNING)
+    app = create_app(tracker, admin_token=os.environ.get("SHOP_ADMIN_TOKEN"))
+    worker = str(os.getpid())
+
+    @app.after_request
+    def served_by(response: BaseResponse) -> BaseResponse:
+        # Which worker process answered (for operators and the load test).
+        response.headers["X-Shop-Worker"] = worker
+        return response
+
     return app
 
 
@@ -127,9 +169,7 @@ def main() -> None:
         key_file.chmod(0o600)
     base = "http://127.0.0.1:5000/go"
     tracker = Tracker(keys, store=SledStore(data / "sled"), base_url=base)
-    tracker.add_campaign("haircare", destination="http://127.0.0.1:5000/products/shampoo",
-                         currency="USD", cookie_days=28, sale_percent="10")
-    tracker.add_partner("abc123")
+    add_program(tracker, "http://127.0.0.1:5000")
     print("a tracking link:", LinkSigner(keys, base).build("haircare", "abc123", sid="kw1"))
     logging.basicConfig(level=logging.INFO)
     create_app(tracker).run(host="127.0.0.1", port=5000)

@@ -48,10 +48,10 @@ def test_a_click_on_the_shop_sets_the_cookie_and_checkout_credits_the_partner(
     assert r.headers["Location"].startswith("http://localhost/products/shampoo?aff_token=v1.")
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and max_age(cookie) == WINDOW
-    clock.advance(3600)
     # The landing page strips the token from the URL (the cookie is already set).
     landing = client.get(r.headers["Location"].removeprefix("http://localhost"))
-    assert landing.status_code == 302 and landing.headers["Location"].endswith("/products/shampoo")
+    assert landing.status_code == 302 and landing.headers["Location"] == "/products/shampoo"
+    clock.advance(3600)
     order = client.post("/checkout", data={"order_id": "A-1001", "sku": "shampoo"})
     assert order.get_json() == {
         "order_id": "A-1001",
@@ -75,7 +75,7 @@ def test_a_landing_from_another_tracker_gets_the_full_window_from_the_server(
     clock.advance(600)
     r = client.get(f"/products/shampoo?aff_token={token}&color=red")
     assert r.status_code == 302
-    assert r.headers["Location"] == "http://localhost/products/shampoo?color=red"
+    assert r.headers["Location"] == "/products/shampoo?color=red"
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith(f"aff_token={token};") and "HttpOnly" in cookie
     # The server's cookie runs to the token's expiry: the whole 28 days, not Safari's 7
@@ -95,8 +95,9 @@ def test_forged_tokens_and_links_credit_nobody_and_the_sale_still_stands(
     token = tracker.click(signer.build("haircare", "abc123")).token
     assert token is not None
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    # The page is served as asked, and no cookie is set.
     r = client.get(f"/products/shampoo?aff_token={forged}")
-    assert r.status_code == 302 and "Set-Cookie" not in r.headers
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
     tampered = signer.build("haircare", "abc123").replace("abc123", "abc124")
     assert client.get(tampered.removeprefix("http://localhost")).status_code == 404
     order = client.post("/checkout", data={"order_id": "C-1", "sku": "shampoo"})

@@ -97,6 +97,7 @@ pub fn link_verify(data: &[u8]) {
     }
     destination(url);
     deep_link(url);
+    landing(url);
     if let Ok(c) = &click
         && let Some(to) = &c.to
     {
@@ -108,6 +109,56 @@ pub fn link_verify(data: &[u8]) {
         let rebuilt = s.build_link(&bare);
         assert_eq!(s.verify(&rebuilt).expect("a rebuilt link verifies"), bare);
     }
+}
+
+/// A shop's landing request target (run by `link_verify` on its input; `@T` stands for
+/// a fresh, valid token): a landing's clean location stays on the shop's site (a
+/// path-absolute URL with no `\`, control, space or non-ASCII byte), holds no token
+/// any more, and the cookie is the token's.
+pub fn landing(text: &str) {
+    static LANDING: std::sync::OnceLock<(Tracker, String)> = std::sync::OnceLock::new();
+    let (tracker, token) = LANDING.get_or_init(|| {
+        let tracker = Tracker::new(signer(), Arc::new(MemoryStore::new()))
+            .with_clock(Arc::new(FixedClock::from_secs(NOW)));
+        tracker
+            .add_campaign(&CampaignSpec::new("c", "https://shop.example/", "USD"))
+            .expect("a valid campaign");
+        tracker
+            .add_partner(&PartnerSpec::new("p"))
+            .expect("a valid partner");
+        let url = signer().build("c", "p", None, None).expect("a link");
+        let token = tracker.click(&url, None).expect("a click").token;
+        (tracker, token)
+    });
+    let target = text.replace("@T", token);
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let Ok(Some(landing)) = tracker.landing("GET", path, query) else {
+        return;
+    };
+    let location = &landing.location;
+    assert!(
+        location.starts_with('/') && !location.starts_with("//"),
+        "{location}"
+    );
+    assert!(
+        !location
+            .bytes()
+            .any(|b| b <= b' ' || b >= 0x7f || b == b'\\' || b == b'#'),
+        "{location}"
+    );
+    let base = url::Url::parse("https://shop.example/").expect("a base URL");
+    let resolved = base.join(location).expect("a location resolves");
+    assert_eq!(resolved.host_str(), Some("shop.example"), "{location}");
+    let (path, query) = location.split_once('?').unwrap_or((location, ""));
+    assert!(
+        matches!(tracker.landing("GET", path, query), Ok(None)),
+        "a token stayed in {location}"
+    );
+    assert!(
+        landing
+            .set_cookie
+            .starts_with(&format!("aff_token={token};"))
+    );
 }
 
 /// A campaign destination (run by `link_verify` on its input): what the `url` crate

@@ -10,6 +10,7 @@
 //! * `program.rs`: partner profiles, coupons, ads and the newer campaign settings;
 //! * `redirect.rs`: a campaign's landing URL with the token in its query;
 //! * `deep_link.rs`: a link's `to=` target and the hosts it may land on;
+//! * `landing.rs`: a shop's landing step, the token taken out of the URL;
 //! * `click.rs`: the [`ClickPlanner`], one stateless step for a whole click;
 //! * `decide.rs`: the token decisions that need no store;
 //! * `visitor.rs`: bots, crawlers and link-preview agents;
@@ -46,6 +47,7 @@ mod days;
 mod decide;
 mod deep_link;
 mod export;
+mod landing;
 mod listing;
 mod program;
 mod redirect;
@@ -74,6 +76,7 @@ pub use export::{
     CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell, format_time,
     payouts_csv, stats_csv,
 };
+pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
 pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,

@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 mod events;
+mod landing;
 mod partner;
 mod payouts;
 mod postback;
@@ -123,5 +124,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", affiliate_sdk::ERROR_CODES.to_vec())?;
     signing::register(m)?;
     tracker::register(m)?;
+    landing::register(m)?;
     Ok(())
 }

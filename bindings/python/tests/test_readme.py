@@ -15,6 +15,8 @@ def run_python_blocks(page: pathlib.Path, at_least: int) -> None:
     assert len(blocks) >= at_least
     namespace: Dict[str, Any] = {}
     for i, block in enumerate(blocks):
+        if block.startswith("# file: "):
+            continue  # a file of the user's own project (a Django wsgi.py), not a step
         exec(compile(block, f"{page}:block{i}", "exec"), namespace)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Literal, Optional, Tuple, Union
 
 from typing_extensions import assert_type
 
 import affiliate_sdk as sdk
+from affiliate_sdk.types import ConversionStatus, StatsRow
 
 
 def tour(keys: sdk.Keyring, store: sdk.SledStore) -> None:
@@ -34,7 +35,18 @@ def tour(keys: sdk.Keyring, store: sdk.SledStore) -> None:
     assert_type(conv.commissions[0].amount, Decimal)
     assert_type(conv.to_dict(), Dict[str, object])
     rows = tracker.stats(["partner"], from_day=datetime.date(2026, 1, 1), to_day="2026-12-31")
-    assert_type(rows[0], Dict[str, Union[str, None, int, Dict[str, Decimal]]])
+    assert_type(rows[0], StatsRow)
+    assert_type(rows[0]["clicks"], int)
+    assert_type(rows[0]["revenue"], Dict[str, Decimal])
+    assert_type(conv.status, ConversionStatus)
+    if conv.status == "approved":  # a Literal narrows
+        assert_type(conv.status, Literal["approved"])
+    assert_type(conv.kind, Union[Literal["sale", "lead"], str])
+    landing = assert_type(tracker.landing("GET", "/hair", f"aff_token={click.token}"),
+                          Optional[sdk.LandingRedirect])
+    if landing is not None:
+        assert_type(landing.headers, List[Tuple[str, str]])
+        assert_type(landing.status, int)
     assert_type(sdk.parse_cookie_header("a=b"), Optional[str])
     assert_type(keys.export_keys(), Dict[str, str])
     try:

@@ -14,3 +14,10 @@ def misuse(tracker: sdk.Tracker, keys: sdk.Keyring) -> None:
     sdk.Tracker(keys, store="memory", base_url="https://t/go")  # E
     sdk.Tracker(keys, base_url="https://t/go")  # E
     tracker.click("https://t/go/c/p?sig=k1.x").token = "forged"  # E
+    tracker.set_status("o", "aproved")  # E
+    tracker.add_campaign("c", destination="https://x/", currency="USD", attribution="latest")  # E
+    tracker.stats(["partners"])  # E
+    tracker.list_conversions(status="canceled")  # E
+    row = tracker.stats()[0]
+    row["clicks"] = "12"  # E
+    tracker.landing("GET", "/")  # E

@@ -287,6 +287,53 @@ impl Tracker {
         Ok(self.cookie.build(token, v.expires_at().saturating_sub(now)))
     }
 
+    /// The landing step of a shop's own server, for one request: `method`, its `path`
+    /// and its raw `query` (no `?`). A `GET` or `HEAD` whose query carries a fresh,
+    /// valid token in the landing parameter (`aff_token`) gets
+    /// `Some(`[`LandingRedirect`]`)`: a `302` to the same path and query without the
+    /// token, with the `Set-Cookie` of [`Tracker::set_cookie_for`], so the cookie is
+    /// first-party and set by the shop's own response. `None` when there is no token
+    /// (or another method): the request goes on unchanged. An error (as
+    /// [`Tracker::set_cookie_for`]: a forged, stale or mangled token; `malformed` for a
+    /// path that does not start with `/`) changes nothing either: the shop serves the
+    /// page as asked and sets no cookie. Reads no store.
+    ///
+    /// ```
+    /// # use affiliate_sdk::*;
+    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
+    /// #     std::sync::Arc::new(MemoryStore::new()));
+    /// # tracker.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
+    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
+    /// # let token = tracker.click(&tracker.signer().build("haircare", "abc123", None, None)?, None)?.token;
+    /// let query = format!("color=red&aff_token={token}");
+    /// let landing = tracker.landing("GET", "/products/shampoo", &query)?.expect("a landing");
+    /// assert_eq!(landing.location, "/products/shampoo?color=red");
+    /// assert!(landing.set_cookie.starts_with("aff_token=v1.") && landing.set_cookie.contains("HttpOnly"));
+    /// assert!(tracker.landing("GET", "/products/shampoo", "color=red")?.is_none());
+    /// assert!(tracker.landing("GET", "/", "aff_token=v1.forged").is_err());
+    /// # Ok::<(), affiliate_sdk::Error>(())
+    /// ```
+    pub fn landing(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Result<Option<super::LandingRedirect>> {
+        if !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")) {
+            return Ok(None);
+        }
+        let Some((token, location)) =
+            super::landing::split_landing(self.cookie.cookie_name(), path, query)?
+        else {
+            return Ok(None);
+        };
+        let set_cookie = self.set_cookie_for(&token)?;
+        Ok(Some(super::LandingRedirect {
+            location,
+            set_cookie,
+        }))
+    }
+
     /// A visitor clicked `url`. Verifies the link (a bad `sid` is dropped, the click
     /// still counts), counts the click, and issues the token, cookie and redirect.
     /// `prior_token` is the token the visitor already carries (from its cookie), if

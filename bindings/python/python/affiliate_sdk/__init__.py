@@ -12,6 +12,10 @@ a thin binding.
 >>> link = signer.verify(url)
 >>> (link.campaign, link.partner, link.ad, link.sid)
 ('haircare', 'abc123', 'website2', 'kw1')
+
+Modules: ``affiliate_sdk.wsgi`` and ``affiliate_sdk.asgi`` (the landing middleware),
+``affiliate_sdk.errors`` (the exceptions), ``affiliate_sdk.types`` (the ``Literal``
+names of statuses and kinds, and ``StatsRow``).
 """
 
 from ._native import (
@@ -23,6 +27,7 @@ from ._native import (
     Conversion,
     FixedClock,
     Keyring,
+    LandingRedirect,
     Link,
     LinkSigner,
     MemoryStore,
@@ -65,6 +70,7 @@ __all__ = [
     "InvalidSignature",
     "InvalidTransition",
     "Keyring",
+    "LandingRedirect",
     "Link",
     "LinkSigner",
     "Malformed",

@@ -5,7 +5,23 @@ from __future__ import annotations
 import datetime
 import os
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+
+from .types import (
+    Attribution,
+    CampaignStatus,
+    Channel,
+    ClickCommission,
+    ConversionStatus,
+    CookieConsent,
+    Dimension,
+    Evidence,
+    Kind,
+    MediaType,
+    PartnerStatus,
+    PayoutStatus,
+    StatsRow,
+)
 
 #: A money amount or percentage: a decimal ``str`` (``"49.90"``) or a ``Decimal``.
 #: Floats are refused (``TypeError``): they cannot hold money exactly.
@@ -14,9 +30,6 @@ _Amount = Union[str, Decimal]
 _Instant = Union[int, datetime.datetime]
 #: A UTC day: a ``date`` or ``"YYYY-MM-DD"``.
 _Day = Union[str, datetime.date]
-#: A stats row: dimension values (``str`` or ``None``), counts (``int``), and
-#: ``revenue`` / ``commission`` as ``{currency: Decimal}``.
-_StatsRow = Dict[str, Union[str, None, int, Dict[str, Decimal]]]
 #: A JSON value as the API shows it (campaigns, partners, coupons, ads, results).
 _Json = Union[None, bool, int, str, List[Any], Dict[str, Any]]
 #: A payout: ``id``, ``partner``, ``currency``, ``status`` (``str``), ``amount``
@@ -36,6 +49,7 @@ __all__ = [
     "Conversion",
     "FixedClock",
     "Keyring",
+    "LandingRedirect",
     "Link",
     "LinkSigner",
     "MemoryStore",
@@ -204,6 +218,23 @@ class Click:
         ...
 
 @final
+class LandingRedirect:
+    """The answer to a landing with a fresh, valid token: a 302 to the clean URL with the cookie."""
+
+    @property
+    def location(self) -> str:
+        """The same path and query without the token (on the shop's own site)."""
+        ...
+    @property
+    def set_cookie(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> List[Tuple[str, str]]:
+        """``Location``, ``Set-Cookie`` and ``Cache-Control: no-store``."""
+        ...
+
+@final
 class Commission:
     """One partner's share of a conversion."""
 
@@ -223,7 +254,9 @@ class Conversion:
     @property
     def order_id(self) -> str: ...
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> Kind:
+        """``"sale"``, ``"lead"`` or a named action (``"signup"``)."""
+        ...
     @property
     def amount(self) -> Decimal: ...
     @property
@@ -239,7 +272,7 @@ class Conversion:
     @property
     def click_id(self) -> Optional[str]: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> ConversionStatus: ...
     @property
     def duplicate(self) -> bool: ...
     @property
@@ -247,11 +280,13 @@ class Conversion:
         """True when this answer replaced an earlier record of the order id."""
         ...
     @property
-    def channel(self) -> str:
+    def channel(self) -> Channel:
         """``browser``, ``signed_browser``, ``server`` or ``manual``."""
         ...
     @property
-    def evidence(self) -> str: ...
+    def evidence(self) -> Evidence:
+        """What attributed it: ``token``, ``click_id``, ``coupon``, ``customer`` or ``manual``."""
+        ...
     @property
     def customer_id(self) -> Optional[str]: ...
     @property
@@ -294,7 +329,7 @@ class Tracker:
         destination: str,
         currency: str,
         cookie_days: int = 30,
-        attribution: str = "last",
+        attribution: Attribution = "last",
         min_seconds_to_convert: int = 0,
         sale_percent: Optional[_Amount] = None,
         sale_flat: Optional[_Amount] = None,
@@ -303,13 +338,13 @@ class Tracker:
         impression_per_mille: Optional[_Amount] = None,
         override_percents: Sequence[_Amount] = ...,
         recurring_months: int = 0,
-        status: str = "active",
+        status: CampaignStatus = "active",
         approve_after_days: int = 0,
         deep_link_hosts: Sequence[str] = ...,
-        click_commission: str = "unique",
+        click_commission: ClickCommission = "unique",
         daily_paid_click_cap: int = 0,
         daily_paid_impression_cap: int = 0,
-        cookie_consent: str = "not_required",
+        cookie_consent: CookieConsent = "not_required",
     ) -> None:
         """Adds or replaces a campaign, kept in the store."""
         ...
@@ -328,7 +363,7 @@ class Tracker:
     def list_partners(
         self,
         *,
-        status: Optional[str] = None,
+        status: Optional[PartnerStatus] = None,
         parent: Optional[str] = None,
         limit: int = 100,
         cursor: Optional[str] = None,
@@ -347,7 +382,7 @@ class Tracker:
         *,
         name: str,
         description: Optional[str] = None,
-        media_type: str = "text",
+        media_type: MediaType = "text",
         starts_on: Optional[_Day] = None,
     ) -> Dict[str, _Json]: ...
     def ads(self, partner: str) -> List[Dict[str, _Json]]: ...
@@ -365,7 +400,7 @@ class Tracker:
     def list_conversions(
         self,
         *,
-        status: Optional[str] = None,
+        status: Optional[ConversionStatus] = None,
         partner: Optional[str] = None,
         campaign: Optional[str] = None,
         from_day: Optional[_Day] = None,
@@ -419,14 +454,14 @@ class Tracker:
         *,
         partner: Optional[str] = None,
         currency: Optional[str] = None,
-        status: Optional[str] = None,
+        status: Optional[PayoutStatus] = None,
     ) -> List[_Payout]:
         """The payouts, newest first."""
         ...
     def payout(self, id: str) -> _Payout:
         """One payout with its ``items``."""
         ...
-    def set_payout_status(self, id: str, status: str) -> _Payout:
+    def set_payout_status(self, id: str, status: Literal["paid", "failed"]) -> _Payout:
         """Marks a pending payout ``"paid"`` or ``"failed"``."""
         ...
     def portal_link(self, partner: str, *, ttl_secs: Optional[int] = None) -> str:
@@ -470,15 +505,15 @@ class Tracker:
         *,
         partner: Optional[str] = None,
         currency: Optional[str] = None,
-        status: Optional[str] = None,
+        status: Optional[PayoutStatus] = None,
     ) -> str: ...
-    def set_statuses(self, order_ids: Sequence[str], status: str) -> List[Dict[str, _Json]]:
+    def set_statuses(self, order_ids: Sequence[str], status: ConversionStatus) -> List[Dict[str, _Json]]:
         """Each order on its own: ``{order_id, status}`` or ``{order_id, error}``."""
         ...
     def conversions_csv(
         self,
         *,
-        status: Optional[str] = None,
+        status: Optional[ConversionStatus] = None,
         partner: Optional[str] = None,
         campaign: Optional[str] = None,
         from_day: Optional[_Day] = None,
@@ -486,7 +521,7 @@ class Tracker:
     ) -> str: ...
     def stats_csv(
         self,
-        group_by: Sequence[str] = ...,
+        group_by: Sequence[Dimension] = ...,
         *,
         from_day: Optional[_Day] = None,
         to_day: Optional[_Day] = None,
@@ -499,7 +534,7 @@ class Tracker:
         *,
         parent: Optional[str] = None,
         coupons: Sequence[str] = ...,
-        status: str = "active",
+        status: PartnerStatus = "active",
         name: Optional[str] = None,
         email: Optional[str] = None,
         payout_details: Optional[str] = None,
@@ -512,14 +547,21 @@ class Tracker:
     ) -> Click: ...
     def impression(self, url: str) -> None: ...
     def verify_token(self, token: str) -> Session: ...
-    def set_cookie_for(self, token: str) -> str: ...
+    def set_cookie_for(self, token: str) -> str:
+        """The ``Set-Cookie`` value keeping a landing token (issued at most 10 minutes ago) until its expiry."""
+        ...
+    def landing(self, method: str, path: str, query: str) -> Optional[LandingRedirect]:
+        """The landing step for one request (what ``affiliate_sdk.wsgi`` and ``.asgi``
+        call): a fresh, valid token in the query gives the redirect to send; ``None``
+        without a token; raises for a stale, forged or mangled one (serve the page as asked)."""
+        ...
     def convert(
         self,
         order_id: str,
         *,
         amount: Optional[_Amount] = None,
         currency: str,
-        kind: str = "sale",
+        kind: Kind = "sale",
         token: Optional[str] = None,
         click_id: Optional[str] = None,
         coupon: Optional[str] = None,
@@ -532,27 +574,32 @@ class Tracker:
         *,
         amount: Optional[_Amount] = None,
         currency: str,
-        kind: str = "sale",
+        kind: Kind = "sale",
         campaign: str,
         partner: str,
         ad: Optional[str] = None,
         sid: Optional[str] = None,
         customer_id: Optional[str] = None,
     ) -> Conversion: ...
-    def set_status(self, order_id: str, status: str) -> Conversion: ...
+    def set_status(self, order_id: str, status: ConversionStatus) -> Conversion:
+        """Moves a conversion: ``pending → approved → paid``, ``pending | approved →
+        rejected``, ``approved | paid → reversed``; ``InvalidTransition`` otherwise."""
+        ...
     def conversion(self, order_id: str) -> Conversion: ...
     def replaced_conversions(self, order_id: str) -> List[Conversion]:
         """The records an authenticated channel replaced under ``order_id``, oldest first."""
         ...
     def stats(
         self,
-        group_by: Sequence[str] = ...,
+        group_by: Sequence[Dimension] = ...,
         *,
         from_day: Optional[_Day] = None,
         to_day: Optional[_Day] = None,
         campaign: Optional[str] = None,
         partner: Optional[str] = None,
-    ) -> List[_StatsRow]: ...
+    ) -> List[StatsRow]:
+        """One row per group of ``group_by`` (none: one row of totals)."""
+        ...
     def flush(self) -> None: ...
 
 def parse_cookie_header(header: str, name: str = "aff_token") -> Optional[str]: ...
