@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from fastapi import FastAPI, Request  # at module level: FastAPI reads the annotations
@@ -42,13 +42,15 @@ def flask_app(tracker: Tracker) -> Get:
     return werkzeug_get(Client(app, use_cookies=False))
 
 
-def django_app(tracker: Tracker) -> Get:
+def django_setup() -> None:
+    """A one-view Django project, set up once per process."""
     import django
     from django.conf import settings
-    from django.core.wsgi import get_wsgi_application
     from django.http import HttpRequest, HttpResponse
     from django.urls import path as route
-    from werkzeug.test import Client
+
+    if settings.configured:
+        return
 
     def product(request: HttpRequest, sku: str) -> HttpResponse:
         return HttpResponse(page(request.path, request.META.get("QUERY_STRING", ""),
@@ -57,18 +59,31 @@ def django_app(tracker: Tracker) -> Get:
     urls = types.ModuleType("landing_test_urls")
     urls.urlpatterns = [route("products/<str:sku>", product)]  # type: ignore[attr-defined]
     sys.modules[urls.__name__] = urls
-    if not settings.configured:
-        settings.configure(SECRET_KEY="landing-test", ROOT_URLCONF=urls.__name__,
-                           ALLOWED_HOSTS=["localhost"], MIDDLEWARE=[], INSTALLED_APPS=[])
-        django.setup()
+    settings.configure(SECRET_KEY="landing-test", ROOT_URLCONF=urls.__name__,
+                       ALLOWED_HOSTS=["localhost"], MIDDLEWARE=[], INSTALLED_APPS=[])
+    django.setup()
+
+
+def django_app(tracker: Tracker) -> Get:
+    from django.core.wsgi import get_wsgi_application
+    from werkzeug.test import Client
+
+    django_setup()
     # Django's wsgi.py: the application, wrapped.
     application = affiliate_sdk.wsgi.LandingMiddleware(get_wsgi_application(), tracker)
     return werkzeug_get(Client(application, use_cookies=False))
 
 
+def django_asgi_app(tracker: Tracker) -> Get:
+    from django.core.asgi import get_asgi_application
+
+    django_setup()
+    # Django's asgi.py: the application, wrapped.
+    return asgi_get(affiliate_sdk.asgi.LandingMiddleware(get_asgi_application(), tracker))
+
+
 def fastapi_app(tracker: Tracker) -> Get:
     from fastapi.responses import PlainTextResponse
-    from fastapi.testclient import TestClient
 
     app = FastAPI()
 
@@ -78,6 +93,12 @@ def fastapi_app(tracker: Tracker) -> Get:
 
     # The one line a FastAPI shop adds.
     app.add_middleware(affiliate_sdk.asgi.LandingMiddleware, tracker=tracker)
+    return asgi_get(app)
+
+
+def asgi_get(app: Any) -> Get:
+    from fastapi.testclient import TestClient
+
     client = TestClient(app, base_url="http://localhost", follow_redirects=False)
 
     def get(target: str, cookie: Optional[str], method: str = "GET") -> Answer:
@@ -105,7 +126,12 @@ def werkzeug_get(client: "object") -> Get:
     return get
 
 
-FRAMEWORKS = {"flask": flask_app, "django": django_app, "fastapi": fastapi_app}
+FRAMEWORKS = {
+    "flask": flask_app,
+    "django": django_app,
+    "django-asgi": django_asgi_app,
+    "fastapi": fastapi_app,
+}
 
 
 @pytest.fixture(params=sorted(FRAMEWORKS))

@@ -28,6 +28,8 @@ def mypy(args: List[str], cache: pathlib.Path) -> subprocess.CompletedProcess[st
 
 def test_the_wheel_ships_its_stubs_and_marker() -> None:
     package = pathlib.Path(affiliate_sdk.__file__).parent
+    # The installed wheel is tested, not the source tree.
+    assert package.parent.name == "site-packages", package
     assert (package / "py.typed").exists()
     assert (package / "_native.pyi").exists()
 
