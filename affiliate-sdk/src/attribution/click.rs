@@ -187,6 +187,8 @@ impl ClickPlanner<'_> {
             outcome: ClickOutcome {
                 click_id,
                 location: match target {
+                    // The catalogue's landing parameter is never empty, the one thing
+                    // `Redirect::new` refuses: the fallback is never taken.
                     Some(t) => Redirect::new(t.href(), self.catalogue.param())
                         .map_or_else(|_| redirect.location(&token), |r| r.location(&token)),
                     None => redirect.location(&token),
@@ -240,10 +242,7 @@ impl ClickPlanner<'_> {
                 at: now_ms / 1000,
                 currency: campaign.currency(),
             },
-            location: target.map_or_else(
-                || campaign.destination().to_owned(),
-                |t| t.href().to_owned(),
-            ),
+            location: tokenless_location(target, campaign),
             refused_to,
         }))
     }
@@ -264,10 +263,8 @@ impl ClickPlanner<'_> {
         parse_to: impl FnOnce(&str) -> Result<DeepTarget>,
     ) -> std::result::Result<String, Refusal> {
         let (clicked, campaign, _) = self.check(url)?;
-        Ok(deep_target(&clicked.to, campaign, parse_to).0.map_or_else(
-            || campaign.destination().to_owned(),
-            |t| t.href().to_owned(),
-        ))
+        let (target, _) = deep_target(&clicked.to, campaign, parse_to);
+        Ok(tokenless_location(target, campaign))
     }
 
     /// Verifies the link and finds its campaign, partner and redirect. A link that
@@ -304,4 +301,13 @@ fn deep_target(
         Ok(t) => (Some(t), None),
         Err(e) => (None, Some(e)),
     }
+}
+
+/// Where a visit that gets no token lands (a bot's, a `HEAD` preview's): the link's
+/// allowed `to=` target, else the campaign's destination.
+fn tokenless_location(target: Option<DeepTarget>, campaign: &Campaign) -> String {
+    target.map_or_else(
+        || campaign.destination().to_owned(),
+        |t| t.href().to_owned(),
+    )
 }
