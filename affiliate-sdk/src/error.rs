@@ -105,6 +105,27 @@ impl Error {
         }
     }
 
+    /// The HTTP status for this error, as `affiliate-server` answers it: `400`
+    /// `malformed`; `409` `conflict`, `invalid_transition`, `managed_by_config`; `403`
+    /// `forbidden`; `404` `not_found`; `503` `store_unavailable`; `422` for the rest
+    /// (`invalid_signature`, `expired`, `unknown_campaign`, `unknown_partner`,
+    /// `not_attributable`: well formed, but it credits nobody).
+    ///
+    /// ```
+    /// assert_eq!(affiliate_sdk::Error::InvalidSignature.http_status(), 422);
+    /// ```
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self.code() {
+            "malformed" => 400,
+            "conflict" | "invalid_transition" | "managed_by_config" => 409,
+            "forbidden" => 403,
+            "not_found" => 404,
+            "store_unavailable" => 503,
+            _ => 422,
+        }
+    }
+
     pub(crate) fn malformed(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
         Error::Malformed {
             field,

@@ -71,6 +71,16 @@
 //!   (`default-features = false`) the crate has no file I/O and builds for
 //!   `wasm32-unknown-unknown`; [`MemoryStore`] is always there.
 //! * `postgres`: `PostgresStore`, many trackers on one PostgreSQL database.
+//! * `bots` (default): `is_bot` and `Tracker::visit` telling bots, crawlers and link
+//!   previews by `User-Agent`.
+//! * `axum`: the `axum` module, affiliate tracking inside an axum web app (the landing
+//!   layer, the visitor extractor, the `/go/…` click routes, `IntoResponse` for
+//!   [`Error`]).
+//!
+//! # Blocking
+//!
+//! Verifying links and tokens, the landing step, clicks and impressions never block;
+//! the [`Tracker`] methods that wait for the store say **Blocking** (see [`Tracker`]).
 //!
 //! # Attribution
 //!
@@ -82,11 +92,17 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The examples of docs/rust.md run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/rust.md")]
 struct DocsRust;
+
+// And the crate's README (its page on crates.io).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeRust;
 
 // And those of docs/events.md.
 #[cfg(doctest)]
@@ -94,6 +110,8 @@ struct DocsRust;
 struct DocsEvents;
 
 mod attribution;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod click_id;
 mod clock;
 mod code;

@@ -189,6 +189,14 @@ impl LinkSigner {
         &self.base
     }
 
+    /// The path of the base URL, without a trailing `/` (`/go` for
+    /// `https://t.example/go`; empty for a base URL at the root): where a server
+    /// receives its links.
+    #[must_use]
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
     /// The keyring in use.
     #[must_use]
     pub fn keyring(&self) -> &Keyring {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use affiliate_sdk::Tracker;
+use affiliate_sdk::axum::ClickRoutes;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
@@ -69,7 +70,9 @@ impl Refused {
 /// What every handler shares.
 pub struct AppState {
     /// The tracker that decides.
-    pub tracker: Tracker,
+    pub tracker: Arc<Tracker>,
+    /// The click routes (`GET`/`HEAD /go/…`): the core crate's, as any axum app's.
+    pub clicks: ClickRoutes,
     /// SHA-256 digests of the API keys, compared in constant time.
     api_keys: Vec<[u8; 32]>,
     /// The path of the public URL (`""` at the root), put back in front of request
@@ -84,7 +87,10 @@ pub struct AppState {
 impl AppState {
     /// State for `tracker` with these Bearer keys.
     pub fn new(tracker: Tracker, api_keys: &[String], public_path: &str, demo: bool) -> AppState {
+        let tracker = Arc::new(tracker);
         AppState {
+            // Links are `{public_url}/go/…`; a proxy may strip the public URL's path.
+            clicks: ClickRoutes::new(tracker.clone()).mounted_at("/go"),
             tracker,
             api_keys: api_keys.iter().map(|k| digest(k.as_bytes())).collect(),
             public_path: public_path.to_owned(),
@@ -125,18 +131,10 @@ impl ApiError {
 
 impl From<affiliate_sdk::Error> for ApiError {
     fn from(e: affiliate_sdk::Error) -> ApiError {
-        let code = e.code();
-        let status = match code {
-            "malformed" => StatusCode::BAD_REQUEST,
-            "conflict" | "invalid_transition" | "managed_by_config" => StatusCode::CONFLICT,
-            "forbidden" => StatusCode::FORBIDDEN,
-            "not_found" => StatusCode::NOT_FOUND,
-            "store_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-            // invalid_signature, expired, unknown_campaign, unknown_partner,
-            // not_attributable: well-formed, but it credits nobody.
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        ApiError::new(status, code, e.to_string())
+        // The core's mapping, as any axum app's `IntoResponse` for the error.
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, e.code(), e.to_string())
     }
 }
 

@@ -1,15 +1,16 @@
 //! Clicks and impressions: `GET` and `HEAD` on `/go/…` and `/imp/…`. The core decides
-//! everything ([`Tracker::land`](affiliate_sdk::Tracker::land)); these handlers turn
-//! its answer into a redirect, a GIF or a 404.
+//! everything; clicks are answered by the core crate's axum click routes
+//! ([`affiliate_sdk::axum::ClickRoutes`], what any Rust shop mounts), and these
+//! handlers count and log what happened. Impressions answer a GIF.
 
-use affiliate_sdk::{Landing, Refusal};
+use affiliate_sdk::axum::ClickEvent;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
-use crate::http::{ApiError, AppState, Refused, Shared, cookie_token, cut};
+use crate::http::{AppState, Refused, Shared, cut};
 
 /// `GET /go/…`: a credited click answers 302 to the destination with the token, and
 /// sets the cookie (unless the campaign waits for consent); a bot lands on the
@@ -17,65 +18,33 @@ use crate::http::{ApiError, AppState, Refused, Shared, cookie_token, cut};
 /// campaign's destination (or 404 for an unknown campaign), setting nothing.
 pub async fn click(State(state): State<Shared>, req: Request) -> Response {
     // The request by value: its URI and headers are read in place, not cloned.
-    let (uri, headers) = (req.uri(), req.headers());
-    let target = link_target(&state, uri, None);
-    let prior = cookie_token(&state.tracker, headers);
-    // A user agent that is not text is no browser's.
-    let agent = headers
-        .get(USER_AGENT)
-        .map_or("", |v| v.to_str().unwrap_or(""));
-    match state.tracker.visit(&target, prior, Some(agent)) {
-        Ok(Landing::Bot {
-            location,
+    let answer = state.clicks.click(req.uri(), req.headers());
+    match &answer.event {
+        ClickEvent::Bot { refused_to } => log_refused_to(refused_to.as_ref(), &answer.link),
+        ClickEvent::Click {
+            click_id,
+            unique,
+            dropped_sid,
             refused_to,
-        }) => {
-            log_refused_to(refused_to.as_ref(), &target);
-            match HeaderValue::try_from(location) {
-                Ok(location) => redirect(location),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        } => {
+            log_refused_to(refused_to.as_ref(), &answer.link);
+            if *dropped_sid {
+                tracing::debug!(click_id = %click_id, "click with an invalid sid: sid dropped");
             }
+            tracing::debug!(click_id = %click_id, unique = unique, "click");
         }
-        Ok(Landing::Click(out)) => {
-            log_refused_to(out.refused_to.as_ref(), &target);
-            if out.dropped_sid {
-                tracing::debug!(click_id = %out.click_id, "click with an invalid sid: sid dropped");
-            }
-            tracing::debug!(click_id = %out.click_id, unique = out.unique, "click");
-            // Both values are built by the core from validated parts; a failure here
-            // would be a bug.
-            match (
-                HeaderValue::try_from(out.location),
-                out.set_cookie.map(HeaderValue::try_from).transpose(),
-            ) {
-                (Ok(location), Ok(cookie)) => {
-                    let mut resp = redirect(location);
-                    if let Some(cookie) = cookie {
-                        resp.headers_mut().insert(SET_COOKIE, cookie);
-                    }
-                    resp
-                }
-                _ => {
-                    tracing::error!(click_id = %out.click_id, "unencodable redirect");
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "malformed",
-                        "unencodable redirect",
-                    )
-                    .into_response()
-                }
-            }
-        }
-        Err(refusal) => {
+        ClickEvent::Refused(error) => {
             Refused::count(&state.refused.clicks);
             tracing::debug!(
-                code = refusal.error.code(),
-                error = cut(&refusal.error.to_string()),
-                target = cut(&target),
+                code = error.code(),
+                error = cut(&error.to_string()),
+                target = cut(&answer.link),
                 "click credited nobody"
             );
-            refused(refusal)
         }
+        _ => {}
     }
+    answer.response
 }
 
 /// A deep link whose `to=` target the campaign does not allow: the visitor landed
@@ -94,53 +63,20 @@ fn log_refused_to(refused: Option<&affiliate_sdk::Error>, target: &str) {
 /// issues nothing, sets no cookie and counts nothing (link checkers and unfurlers use
 /// `HEAD`).
 pub async fn click_head(State(state): State<Shared>, uri: Uri) -> Response {
-    let target = link_target(&state, &uri, None);
-    match state.tracker.preview_click(&target) {
-        Ok(destination) => match HeaderValue::try_from(destination) {
-            Ok(location) => redirect(location),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        Err(refusal) => refused(refusal),
-    }
+    state.clicks.preview(&uri).response
 }
 
-/// A 302 to `location`, never cached.
-fn redirect(location: HeaderValue) -> Response {
-    let mut resp = StatusCode::FOUND.into_response();
-    let h = resp.headers_mut();
-    h.insert(LOCATION, location);
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-/// A click that credits nobody: the campaign's destination, or 404 for an unknown
-/// campaign.
-fn refused(refusal: Refusal) -> Response {
-    match refusal.fallback.map(HeaderValue::try_from) {
-        Some(Ok(destination)) => redirect(destination),
-        _ => {
-            let mut e = ApiError::from(refusal.error);
-            e.status = StatusCode::NOT_FOUND;
-            e.into_response()
-        }
-    }
-}
-
-/// The link URL the tracker verifies for a request: the public path (which a proxy may
-/// have stripped), then `/go/…` and the query. `imp` links are `/go` links served
-/// under another prefix.
-fn link_target(state: &AppState, uri: &Uri, replace_prefix: Option<&str>) -> String {
+/// The link URL the tracker verifies for an impression: `imp` links are `/go` links
+/// served under `/imp`; the public path (which a proxy may have stripped) in front.
+fn link_target(state: &AppState, uri: &Uri) -> String {
     let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let pq = match replace_prefix {
-        Some(prefix) => pq.strip_prefix(prefix).unwrap_or(pq),
-        None => pq.strip_prefix("/go").unwrap_or(pq),
-    };
+    let pq = pq.strip_prefix("/imp").unwrap_or(pq);
     format!("{}/go{pq}", state.public_path)
 }
 
 /// `GET /imp/…`: counts an impression; always the GIF.
 pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
-    let target = link_target(&state, &uri, Some("/imp"));
+    let target = link_target(&state, &uri);
     let result = state.tracker.impression(&target);
     if let Err(e) = &result {
         Refused::count(&state.refused.impressions);
@@ -155,7 +91,7 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
 
 /// `HEAD /imp/…`: what a `GET` would answer, counting nothing.
 pub async fn impression_head(State(state): State<Shared>, uri: Uri) -> Response {
-    let target = link_target(&state, &uri, Some("/imp"));
+    let target = link_target(&state, &uri);
     let result = state.tracker.check_impression(&target);
     gif(result.err().map_or("ok", |e| e.code()))
 }

@@ -53,6 +53,9 @@ impl Tracker {
     /// is checked before anything is written, then written in one durable write
     /// ([`Store::put_records`](crate::Store::put_records)); a refused entry changes
     /// nothing and is named in the error.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn apply_config(
         &self,
         campaigns: &[CampaignSpec],

@@ -41,6 +41,9 @@ impl Tracker {
     /// or rejected) is replaced, and so is a rejected record that credited another
     /// click or partner: the answer has `replaced` set and the old record is kept
     /// ([`Tracker::replaced_conversions`]).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn convert(&self, req: &ConversionRequest) -> Result<Conversion> {
         let order = parse_order(
             &req.order_id,
@@ -102,6 +105,9 @@ impl Tracker {
     /// assert_eq!((conv.link.partner.as_str(), conv.channel), ("abc123", Channel::SignedBrowser));
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn convert_browser(&self, req: &BrowserConversion) -> Result<Conversion> {
         let order = parse_order(&req.order_id, &req.amount, &req.currency, &req.kind, None)?;
         let now = self.clock.now();
@@ -142,6 +148,9 @@ impl Tracker {
 
     /// Records a conversion entered by hand for a named campaign and partner (an
     /// authenticated channel: it replaces records as [`Tracker::convert`] does).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn manual(&self, req: &ManualConversion) -> Result<Conversion> {
         let order = parse_order(
             &req.order_id,
@@ -173,6 +182,9 @@ impl Tracker {
     /// The records replaced under `order_id`, oldest first: what an unsigned browser
     /// report or a rejected attribution said before an authenticated channel replaced
     /// it.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         check_id("order_id", order_id)?;
         self.store.replaced_conversions(order_id)
@@ -347,6 +359,9 @@ impl Tracker {
     }
 
     /// Moves a conversion to `status` if the lifecycle allows it.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn set_status(&self, order_id: &str, status: Status) -> Result<Conversion> {
         check_id("order_id", order_id)?;
         // A concurrent change between the read and the swap is retried against the
@@ -401,6 +416,9 @@ impl Tracker {
     /// assert_eq!(tracker.conversion("A-1")?.status, Status::Approved);
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn approve_due(&self) -> Result<usize> {
         let periods: std::collections::HashMap<crate::code::Code, u64> = self
             .campaigns()
@@ -434,6 +452,9 @@ impl Tracker {
     }
 
     /// The conversion recorded under `order_id`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn conversion(&self, order_id: &str) -> Result<Conversion> {
         check_id("order_id", order_id)?;
         self.store

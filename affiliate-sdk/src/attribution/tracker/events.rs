@@ -142,6 +142,9 @@ impl Tracker {
 
     /// Fans out up to `max` events of the store's outbox into deliveries (see
     /// [`crate::outbound`]); returns how many events this tracker took.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn fan_out(&self, max: usize) -> Result<usize> {
         let events = self.store.outbox(max)?;
         if events.is_empty() {
@@ -159,6 +162,9 @@ impl Tracker {
     /// [`LEASE_SECS`](crate::outbound::LEASE_SECS): another tracker takes it over if
     /// this one dies), with what to send. A webhook is signed now; a delivery whose
     /// webhook was removed fails at once.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn lease_deliveries(&self, max: usize) -> Result<Vec<OutboundRequest>> {
         let now = self.clock.now();
         let swaps: Vec<(Delivery, Delivery)> = self
@@ -223,6 +229,9 @@ impl Tracker {
     /// Records the outcome of sending `req` (started at `at`, taking `duration_ms`):
     /// delivered on a 2xx, else retried later or failed. Returns the delivery as
     /// stored (unchanged when another tracker took it over meanwhile).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn finish_delivery(
         &self,
         req: &OutboundRequest,
@@ -243,6 +252,9 @@ impl Tracker {
 
     /// Sends `req` through `transport`, after checking its destination again (a
     /// refused one is a failed attempt), and records the outcome.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn send_delivery(
         &self,
         transport: &dyn Transport,
@@ -268,6 +280,9 @@ impl Tracker {
     /// One round of delivery: fans out the outbox, then sends up to `max` due
     /// deliveries at once through `transport` and records each outcome. Blocks for
     /// as long as the slowest request (at most the transport's timeout).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn deliver(&self, transport: &dyn Transport, max: usize) -> Result<DeliveryRound> {
         let fanned_out = self.fan_out(500)?;
         Ok(DeliveryRound {
@@ -279,6 +294,9 @@ impl Tracker {
     /// [`Tracker::deliver`] without the fan-out: sends up to `max` due deliveries. Several
     /// threads may call it at once (each delivery is leased by one), while one of them
     /// fans out.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn send_due(&self, transport: &dyn Transport, max: usize) -> Result<DeliveryRound> {
         let mut round = DeliveryRound::default();
         let reqs = self.lease_deliveries(max)?;
@@ -303,6 +321,9 @@ impl Tracker {
     /// Removes from the logs the deliveries that are over (delivered or failed) and
     /// older than [`DELIVERY_RETENTION_SECS`](crate::outbound::DELIVERY_RETENTION_SECS),
     /// up to `max` at a time; returns how many. Pending ones stay.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn prune_deliveries(&self, max: usize) -> Result<usize> {
         let before = self
             .clock
@@ -313,6 +334,9 @@ impl Tracker {
 
     /// The delivery log of webhook `id`, newest first: at most `limit` (1 to 1000)
     /// deliveries after `cursor` (from the previous page), and the next page's cursor.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn webhook_deliveries(
         &self,
         id: &str,
@@ -324,6 +348,9 @@ impl Tracker {
     }
 
     /// A partner's postback log, newest first, as [`Tracker::webhook_deliveries`].
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn postback_deliveries(
         &self,
         partner: crate::code::Code,
@@ -368,6 +395,9 @@ impl Tracker {
     /// Sends delivery `delivery` of webhook `webhook` again, now, and for another 3
     /// days of retries; `not_found` when it is not one of that webhook's, `conflict`
     /// while a tracker is sending it.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn retry_delivery(&self, webhook: &str, delivery: &str) -> Result<Delivery> {
         self.webhook(webhook)?;
         let missing = || Error::NotFound(format!("delivery {:?}", cut(delivery, 64)));

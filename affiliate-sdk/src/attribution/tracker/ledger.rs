@@ -38,6 +38,9 @@ impl Tracker {
     /// assert_eq!(payable, [("abc123".to_string(), 600), ("boss1".to_string(), 60)]);
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn balances(
         &self,
         partner: Option<&str>,
@@ -60,6 +63,9 @@ impl Tracker {
     /// end of that UTC day), `min_amount` a non-negative decimal in the currency, and
     /// `partner` a partner of the program. A bad field is `malformed` (an unknown
     /// partner `unknown_partner`).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn payout_request(&self, spec: &PayoutRunSpec) -> Result<PayoutRequest> {
         let currency = Currency::new(&spec.currency)?;
         let up_to = spec
@@ -118,6 +124,9 @@ impl Tracker {
     /// assert_eq!(tracker.conversion("A-1")?.status, Status::Paid);
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_payouts(&self, key: &str, spec: &PayoutRunSpec) -> Result<PayoutsMade> {
         check_idempotency_key(key)?;
         let req = self.payout_request(spec)?;
@@ -126,6 +135,9 @@ impl Tracker {
 
     /// The payouts, newest first; optionally one partner's, one currency's, or those
     /// in one status (`pending`, `paid`, `failed`).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn payouts(
         &self,
         partner: Option<&str>,
@@ -141,6 +153,9 @@ impl Tracker {
     }
 
     /// The payout `id`; `not_found` when there is none.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn payout(&self, id: &str) -> Result<Payout> {
         check_payout_id(id)?;
         self.store
@@ -150,6 +165,9 @@ impl Tracker {
 
     /// A payout as the API shows it ([`Payout::to_json`]) with `items`: each entry it
     /// settles, `{order_id, level, kind, amount}` (a clawback's amount negative).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn payout_json(&self, payout: &Payout) -> Result<serde_json::Value> {
         let mut items = Vec::with_capacity(payout.entries.len());
         for order in crate::ledger::payout_orders(payout) {
@@ -178,6 +196,9 @@ impl Tracker {
     /// Marks a pending payout `paid` (its entries paid; conversions whose entries
     /// are all paid read `paid`) or `failed` (its entries payable again). Anything
     /// else is `invalid_transition` and changes nothing; an unknown payout `not_found`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn set_payout_status(&self, id: &str, status: &str) -> Result<Payout> {
         check_payout_id(id)?;
         let to: PayoutStatus = status.parse()?;
@@ -188,6 +209,9 @@ impl Tracker {
 
     /// [`Tracker::payouts`] as CSV, with each partner's name and payout details
     /// (columns [`PAYOUT_CSV_COLUMNS`](crate::PAYOUT_CSV_COLUMNS)).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn payouts_csv(
         &self,
         partner: Option<&str>,

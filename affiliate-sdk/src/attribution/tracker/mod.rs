@@ -40,6 +40,17 @@ use crate::token::{TokenValidation, VerifiedToken};
 
 /// Verifies clicks, issues tokens and attributes conversions over a [`Store`].
 ///
+/// # Blocking
+///
+/// What a request's hot path calls does not block: verifying tokens and links, the
+/// landing step ([`Tracker::landing`], [`Tracker::set_cookie_for`]), clicks and
+/// impressions (their records go to the store's buffer; a background writer makes them
+/// durable), and reading the program ([`Tracker::campaign`], [`Tracker::partner`]).
+/// Every method whose docs say **Blocking** waits for the store (conversions, status
+/// changes, reports, payouts, events, the program's changes): from async code, call it
+/// through `tokio::task::spawn_blocking`, as the `affiliate_sdk::axum` docs show (feature
+/// `axum`). A `Tracker` is `Send + Sync`: share it in an `Arc`.
+///
 /// ```
 /// use std::sync::Arc;
 /// use affiliate_sdk::{
@@ -478,6 +489,9 @@ impl Tracker {
     }
 
     /// A report; see [`StatsQuery`].
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn stats(&self, query: &StatsQuery) -> Result<Vec<StatsRow>> {
         let (from, to) = self.day_range(query.from_day, query.to_day)?;
         let counters = self.store.counters(from, to, query.campaign.as_ref())?;
@@ -509,6 +523,9 @@ impl Tracker {
     /// assert_eq!((second.rows.len(), second.next_cursor), (1, None));
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn stats_page(
         &self,
         query: &StatsQuery,
@@ -519,6 +536,9 @@ impl Tracker {
     }
 
     /// Makes buffered clicks and impressions durable (call before shutting down).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn flush(&self) -> Result<()> {
         self.store.flush()
     }

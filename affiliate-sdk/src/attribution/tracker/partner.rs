@@ -63,6 +63,9 @@ impl Tracker {
 
     /// Makes an API key for `partner`: returns what the store keeps (its id) and the
     /// key itself, `pk_…`, which is shown this once and never again.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_partner_key(&self, partner: &str) -> Result<(PartnerKey, String)> {
         let code = Code::new(partner)?;
         if self.read().partner(partner).is_none() {
@@ -91,6 +94,9 @@ impl Tracker {
 
     /// The API keys of `partner` (ids and times, never keys), oldest first;
     /// `unknown_partner` when the program has no such partner.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_keys(&self, partner: &str) -> Result<Vec<PartnerKey>> {
         let code = Code::new(partner)?;
         if self.read().partner(partner).is_none() {
@@ -111,6 +117,9 @@ impl Tracker {
 
     /// Revokes the key `id` of `partner`: it signs in nobody from then on, on every
     /// tracker of the store within about a second. `not_found` when it has no such key.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn revoke_partner_key(&self, partner: &str, id: &str) -> Result<()> {
         let code = Code::new(partner)?;
         let owned = self
@@ -131,6 +140,9 @@ impl Tracker {
     /// The partner a presented API key signs in: `None` when it is no key of this
     /// program (or revoked); `forbidden` when its partner is suspended. The key is
     /// found by its SHA-256 digest and the digests compared in constant time.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_for_key(&self, key: &str) -> Result<Option<Code>> {
         if !looks_like_partner_key(key) {
             return Ok(None);
@@ -155,6 +167,9 @@ impl Tracker {
     /// is that of the link signer's base URL (`https://t.shop.example/go` →
     /// `https://t.shop.example/portal/login?t=…`). A merchant's own app may send a
     /// signed-in partner straight to the portal with it.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn portal_link(&self, partner: &str, ttl_secs: Option<u64>) -> Result<String> {
         let code = self.active_partner(Code::new(partner)?)?;
         portal_link_url(
@@ -171,6 +186,9 @@ impl Tracker {
     /// every tracker of the store); returns the session. Errors: `invalid_signature`
     /// or `malformed` for anything this tracker did not make, `expired`, `forbidden`
     /// for a used link or a suspended partner.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn portal_login(&self, t: &str) -> Result<PortalSession> {
         let now = self.clock.now();
         let claims = verify_link(self.signer.keyring(), t, now)?;
@@ -194,6 +212,9 @@ impl Tracker {
     /// The partner a portal session names: `None` when it is not a valid, unexpired
     /// session of this tracker's keys; `forbidden` when the partner was suspended
     /// since.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_for_session(&self, session: &str) -> Result<Option<Code>> {
         match verify_session(self.signer.keyring(), session, self.clock.now()) {
             Ok(claims) => self.active_partner(claims.partner).map(Some),

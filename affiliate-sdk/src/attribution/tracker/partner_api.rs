@@ -116,6 +116,9 @@ impl Tracker {
 
     /// Changes the caller's own `name`, `payout_details` or `postback_url` (a merge
     /// patch); any other field is `forbidden`. Answers the profile.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn update_partner_me(
         &self,
         caller: Code,
@@ -137,6 +140,9 @@ impl Tracker {
     /// A signed link to `campaign` for `partner` (the caller when `None`, else one of
     /// its descendants), with one of that partner's ads, a sid and a deep-link target
     /// `to` on one of the campaign's `deep_link_hosts` (see [`Tracker::link`]).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_link(
         &self,
         caller: Code,
@@ -164,6 +170,9 @@ impl Tracker {
 
     /// The ads of the caller, or of `partner`, one of its descendants (to make links
     /// for it), by code.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_ads(&self, caller: Code, partner: Option<&str>) -> Result<Vec<AdSpec>> {
         let whose = match partner {
             Some(p) => self.check_in_subtree(caller, p)?,
@@ -174,6 +183,9 @@ impl Tracker {
 
     /// Adds an ad of the caller's (`partner` in the spec, when given, must be the
     /// caller); `conflict` when it has one with this code.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_partner_ad(&self, caller: Code, mut ad: AdSpec) -> Result<AdSpec> {
         if !ad.partner.is_empty() && ad.partner != caller.as_str() {
             return Err(Error::Forbidden("an ad is made for yourself".into()));
@@ -192,6 +204,9 @@ impl Tracker {
 
     /// Changes one of the caller's ads (a merge patch; its code and partner stay);
     /// `not_found` for an ad it does not have.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn update_partner_ad(
         &self,
         caller: Code,
@@ -220,6 +235,9 @@ impl Tracker {
     /// clicks and conversions, and of each conversion's commissions only those of
     /// partners in the subtree (a child never sees its parent's override). A
     /// `partner` filter outside the subtree is `forbidden`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_stats(
         &self,
         caller: Code,
@@ -248,6 +266,9 @@ impl Tracker {
     }
 
     /// One page of [`Tracker::partner_stats`].
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_stats_page(
         &self,
         caller: Code,
@@ -262,6 +283,9 @@ impl Tracker {
     /// them: order id, time, campaign, partner, ad, sid, kind, amount, currency,
     /// status and `commission`, the caller's own commission on it. Never the customer.
     /// A `partner` filter outside the subtree is `forbidden`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_conversions_page(
         &self,
         caller: Code,
@@ -289,11 +313,17 @@ impl Tracker {
     }
 
     /// The caller's balance per currency.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_balance(&self, caller: Code) -> Result<Vec<(Code, Currency, Balance)>> {
         self.balances(Some(caller.as_str()), None)
     }
 
     /// The caller's payouts, newest first.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_payouts(&self, caller: Code) -> Result<Vec<Payout>> {
         self.payouts(Some(caller.as_str()), None, None)
     }

@@ -172,6 +172,9 @@ impl Tracker {
     /// assert!(!tracker.is_postback_key(&key));
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_postback_key(&self, label: &str) -> Result<(PostbackKey, String)> {
         if label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
             return Err(Error::malformed(
@@ -204,6 +207,9 @@ impl Tracker {
     }
 
     /// The postback keys (ids, labels and times, never keys), oldest first.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     #[must_use]
     pub fn postback_keys(&self) -> Vec<PostbackKey> {
         let keys = self
@@ -217,6 +223,9 @@ impl Tracker {
 
     /// Revokes the postback key `id`: it records nothing from then on, on every
     /// tracker of the store within about a second. `not_found` when there is none.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn revoke_postback_key(&self, id: &str) -> Result<()> {
         if !self.postback_keys().iter().any(|k| k.id == id) {
             let shown: String = id.chars().take(40).collect();
@@ -228,6 +237,9 @@ impl Tracker {
 
     /// Whether `key` is a postback key of this program (not revoked). Found by its
     /// SHA-256 digest, the digests compared in constant time.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     #[must_use]
     pub fn is_postback_key(&self, key: &str) -> bool {
         if !looks_like_postback_key(key) {
@@ -267,6 +279,9 @@ impl Tracker {
     /// assert_eq!(refused.unwrap_err().code(), "forbidden");
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn convert_postback_query(&self, query: &str) -> Result<Conversion> {
         let key = url::form_urlencoded::parse(query.as_bytes())
             .find(|(name, _)| name == "key")

@@ -41,6 +41,9 @@ impl Tracker {
     /// assert_eq!(tracker.conversion("A-1")?.customer_id, None);
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn erase_customer(&self, customer_id: &str) -> Result<Erased> {
         check_id("customer_id", customer_id)?;
         self.store.erase_customer(customer_id)
@@ -51,6 +54,9 @@ impl Tracker {
     /// longer (a click its token can still name is kept). The day counters, and so
     /// every report, stay. Returns how many were removed; call it again while it
     /// removes the maximum.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn prune_clicks(&self, retention_days: u32) -> Result<usize> {
         if retention_days == 0 {
             return Err(Error::malformed(

@@ -78,6 +78,9 @@ impl Tracker {
     /// assert!(second.partner("abc123").is_some() && second.campaign("haircare").is_some());
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn open(
         signer: crate::link::LinkSigner,
         store: std::sync::Arc<dyn crate::Store>,
@@ -91,6 +94,9 @@ impl Tracker {
     /// version moved); returns whether it did. A server calls this every second, so
     /// a change made through any server is in force on all of them within seconds.
     /// Blocks on the store.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn refresh(&self) -> Result<bool> {
         let version = self.store.program_version()?;
         if version == self.loaded_version.load(Ordering::Acquire) {
@@ -197,6 +203,9 @@ impl Tracker {
     /// Adds or replaces a campaign, in the store (durably; every tracker on the store
     /// takes it up at its next [`Tracker::refresh`]) and in this tracker's snapshot.
     /// Blocks on the store.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn add_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
         self.put_campaign(spec, &Write::Upsert)?
             .ok_or_else(|| Error::Store("campaign not written".into()))
@@ -221,6 +230,9 @@ impl Tracker {
     /// Adds or replaces a partner, in the store and in this tracker's snapshot. Its
     /// parent must exist and must not descend from it; its coupons must not belong to
     /// another partner, and are added to those it holds. Blocks on the store.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn add_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
         self.put_partner(spec, &Write::Upsert)?
             .ok_or_else(|| Error::Store("partner not written".into()))
@@ -287,6 +299,9 @@ impl Tracker {
     }
 
     /// Creates a campaign: `conflict` when the code exists (on any server).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
         if self.campaign(&spec.code).is_some() {
             return Err(Error::Exists(format!("campaign {} exists", spec.code)));
@@ -298,6 +313,9 @@ impl Tracker {
     /// Changes a campaign with a JSON merge patch of its spec (`{"status": "paused"}`).
     /// Recorded conversions keep the commissions they were recorded with. Errors:
     /// `unknown_campaign`, `managed_by_config`, `malformed`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn update_campaign(&self, code: &str, patch: &serde_json::Value) -> Result<Campaign> {
         self.updated(|t| {
             let current = t
@@ -325,6 +343,9 @@ impl Tracker {
     }
 
     /// Creates a partner: `conflict` when the code exists.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_partner(&self, spec: &PartnerSpec) -> Result<Partner> {
         if self.partner(&spec.code).is_some() {
             return Err(Error::Exists(format!("partner {} exists", spec.code)));
@@ -338,6 +359,9 @@ impl Tracker {
     /// [`Tracker::add_coupon`] and [`Tracker::remove_coupon`]. Errors:
     /// `unknown_partner`, `managed_by_config`, `malformed` (a parent that would make a
     /// cycle too).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn update_partner(&self, code: &str, patch: &serde_json::Value) -> Result<Partner> {
         if patch.get("coupons").is_some() {
             return Err(Error::malformed(
@@ -362,6 +386,9 @@ impl Tracker {
     /// Gives `partner` the coupon `code` (for `campaign` only, when given). Errors:
     /// `unknown_partner`, `unknown_campaign`, `managed_by_config` for a partner the
     /// configuration manages, `conflict` when another partner holds the code.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn add_coupon(&self, partner: &str, code: &str, campaign: Option<&str>) -> Result<Coupon> {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         let coupon = self.read().check_coupon(partner, code, campaign)?;
@@ -371,6 +398,9 @@ impl Tracker {
     }
 
     /// Takes a coupon away from its partner. Errors: `not_found`, `managed_by_config`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn remove_coupon(&self, code: &str) -> Result<Coupon> {
         let _program = self.program.lock().unwrap_or_else(PoisonError::into_inner);
         let key = coupon_code(code)?;
@@ -393,6 +423,9 @@ impl Tracker {
     }
 
     /// The coupons of `partner` (every coupon with `None`), by code.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     #[must_use]
     pub fn coupons(&self, partner: Option<&str>) -> Vec<Coupon> {
         match partner.map(Code::new) {
@@ -404,6 +437,9 @@ impl Tracker {
 
     /// Adds or replaces a partner's ad (its code is unique per partner). Errors:
     /// `malformed`, `unknown_partner`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn add_ad(&self, ad: &AdSpec) -> Result<AdSpec> {
         let (_, partner) = ad.check()?;
         if self.partner(partner.as_str()).is_none() {
@@ -415,6 +451,9 @@ impl Tracker {
     }
 
     /// The ads of `partner`, by code. Reads the store.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn ads(&self, partner: &str) -> Result<Vec<AdSpec>> {
         let partner = Code::new(partner).map_err(|e| rename(e, "partner code"))?;
         let prefix = format!("{partner}/");

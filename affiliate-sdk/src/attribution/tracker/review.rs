@@ -20,6 +20,9 @@ pub(crate) const MAX_BULK_STATUS: usize = 1000;
 impl Tracker {
     /// One page of partners by code, after `cursor` (the `next_cursor` of the page
     /// before), at most `limit` (1 to 1000).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn partners_page(
         &self,
         query: &PartnerQuery,
@@ -52,6 +55,9 @@ impl Tracker {
     /// assert_eq!(second.next_cursor, None);
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn conversions_page(
         &self,
         query: &ConversionQuery,
@@ -63,6 +69,9 @@ impl Tracker {
     }
 
     /// Every conversion the query matches, newest first (for a CSV file).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn conversions_matching(&self, query: &ConversionQuery) -> Result<Vec<Conversion>> {
         let (from, to) = self.day_range(query.from_day, query.to_day)?;
         let mut all = self.store.conversions(from, to)?;
@@ -73,6 +82,9 @@ impl Tracker {
 
     /// Sets the status of each order on its own (at most 1000): each answer is the
     /// conversion after the change or the error for that order id alone.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn set_statuses(
         &self,
         order_ids: &[String],
@@ -92,6 +104,9 @@ impl Tracker {
 
     /// [`Tracker::set_statuses`] as every API answers it: per order id, in the order
     /// given, `{"order_id", "status"}` or `{"order_id", "error": {"code", "message"}}`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn set_statuses_json(
         &self,
         order_ids: &[String],

@@ -46,6 +46,9 @@ impl Tracker {
     }
 
     /// The webhook endpoints, by id.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     #[must_use]
     pub fn webhooks(&self) -> Vec<Webhook> {
         self.webhooks
@@ -55,6 +58,9 @@ impl Tracker {
     }
 
     /// The webhook endpoint `id`; `not_found` when there is none.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn webhook(&self, id: &str) -> Result<Webhook> {
         self.webhooks()
             .into_iter()
@@ -63,6 +69,9 @@ impl Tracker {
     }
 
     /// A webhook as the API lists it: [`Webhook::to_json`] and `managed_by_config`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     #[must_use]
     pub fn webhook_json(&self, hook: &Webhook) -> serde_json::Value {
         let mut json = hook.to_json();
@@ -89,6 +98,9 @@ impl Tracker {
     /// Adds a webhook endpoint with a new secret, durably; the answer holds the secret
     /// ([`WebhookSecret::expose`]), shown this once. `conflict` when the id is taken,
     /// `malformed` or `forbidden` (an inward destination) when refused.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn create_webhook(&self, req: &WebhookRequest) -> Result<Webhook> {
         let hook = Webhook::new(req, WebhookSecret::generate()?, self.clock.now())?;
         self.check_hook_destination(&hook)?;
@@ -110,6 +122,9 @@ impl Tracker {
 
     /// Removes a webhook endpoint (its pending deliveries then fail at their next
     /// attempt); `not_found`, or `managed_by_config`.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn delete_webhook(&self, id: &str) -> Result<()> {
         check_webhook_id(id).map_err(|_| Error::NotFound(format!("webhook {:?}", cut(id, 64))))?;
         if self.webhook_managed_by_config(id) {
@@ -125,6 +140,9 @@ impl Tracker {
     /// url, events and secret): created or changed to match, and managed by the file
     /// (the API may not delete them). Webhooks the file managed before and no longer
     /// lists are removed. Checked first: a refused entry changes nothing.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
     pub fn apply_config_webhooks(
         &self,
         hooks: &[Webhook],
