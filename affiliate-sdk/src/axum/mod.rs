@@ -10,7 +10,8 @@
 //!   header (`Option<Visitor>` in a handler: `None` when there is none that verifies).
 //! * [`ClickRoutes`]: the `GET`/`HEAD /go/…` click handler, so the shop is its own
 //!   tracker: it verifies the link, counts the click, sets the cookie and redirects.
-//! * `IntoResponse` for [`Error`]: the status of [`Error::http_status`] and the JSON
+//! * `IntoResponse` for [`Error`](crate::Error): the status of
+//!   [`Error::http_status`](crate::Error::http_status) and the JSON
 //!   error body of the HTTP API, `{"error":{"code":"…","message":"…"}}`.
 //!
 //! **Blocking.** None of these blocks an async worker: the landing step and the

@@ -301,7 +301,7 @@ impl Tracker {
     /// The landing step of a shop's own server, for one request: `method`, its `path`
     /// and its raw `query` (no `?`). A `GET` or `HEAD` whose query carries a fresh,
     /// valid token in the landing parameter (`aff_token`) gets
-    /// `Some(`[`LandingRedirect`]`)`: a `302` to the same path and query without the
+    /// `Some(`[`LandingRedirect`](crate::LandingRedirect)`)`: a `302` to the same path and query without the
     /// token, with the `Set-Cookie` of [`Tracker::set_cookie_for`], so the cookie is
     /// first-party and set by the shop's own response. `None` when there is no token
     /// (or another method): the request goes on unchanged. An error (as
