@@ -149,7 +149,7 @@ pub use crate::attribution::{
     BotPlan, DEFAULT_CLICK_RETENTION_DAYS, DeepTarget, DeliveryRound, Landing, LandingRedirect,
     MAX_DEEP_LINK_LEN, MAX_DELIVERY_PAGE, MAX_LANDING_TARGET_LEN, MAX_POSTBACK_KEYS,
     OutboundRequest, PRUNE_CLICKS_MAX, Planned, PostbackKey, SendOutcome, Transport,
-    parse_postback_query,
+    decide_landing, parse_postback_query,
 };
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};

@@ -6,7 +6,12 @@
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+use super::decide::check_fresh_landing;
+use crate::cookie::CookieConfig;
 use crate::error::{Error, Result};
+use crate::key::Keyring;
+use crate::link::form_decode;
+use crate::token::TokenValidation;
 
 /// What a shop answers to a landing with a fresh, valid token: a `302` to
 /// [`location`](Self::location) with [`set_cookie`](Self::set_cookie), never cached.
@@ -42,6 +47,63 @@ impl std::fmt::Debug for LandingRedirect {
             .field("set_cookie", &"<redacted>")
             .finish()
     }
+}
+
+/// The landing step without a [`Tracker`](crate::Tracker) (an edge worker has only the
+/// keys): what [`Tracker::landing`](crate::Tracker::landing) decides, at `now`, with the
+/// cookie of `cookie` (its name is the landing parameter). `None` for another method
+/// than `GET`/`HEAD` or a query without the token; an error for a stale, forged or
+/// mangled token, which must change nothing.
+///
+/// ```
+/// use affiliate_sdk::{ClickIdGenerator, CookieConfig, Keyring, Link, TokenClaims, TokenValidation, decide_landing};
+/// let keys = Keyring::generate()?;
+/// let now = 1_700_000_000;
+/// let link = Link::parse("spring", "abc123", None, None)?;
+/// let id = ClickIdGenerator::new().next(now * 1000)?;
+/// let token = keys.issue_token(&TokenClaims::new(id, link, now, 28 * 86_400))?;
+/// let cookie = CookieConfig::new();
+/// let query = format!("aff_token={token}&color=red");
+/// let landing = decide_landing(&keys, &TokenValidation::default(), &cookie, now + 5, "GET", "/sale", &query)?
+///     .expect("a fresh token");
+/// assert_eq!(landing.location, "/sale?color=red");
+/// assert!(decide_landing(&keys, &TokenValidation::default(), &cookie, now + 3600, "GET", "/sale", &query).is_err());
+/// # Ok::<(), affiliate_sdk::Error>(())
+/// ```
+pub fn decide_landing(
+    keyring: &Keyring,
+    validation: &TokenValidation,
+    cookie: &CookieConfig,
+    now: u64,
+    method: &str,
+    path: &str,
+    query: &str,
+) -> Result<Option<LandingRedirect>> {
+    if !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")) {
+        return Ok(None);
+    }
+    let Some((token, location)) = split_landing(cookie.cookie_name(), path, query)? else {
+        return Ok(None);
+    };
+    let set_cookie = landing_cookie(keyring, validation, cookie, now, &token)?;
+    Ok(Some(LandingRedirect {
+        location,
+        set_cookie,
+    }))
+}
+
+/// The `Set-Cookie` keeping a landing `token` until its expiry: verified, and issued at
+/// most [`LANDING_SECS`](crate::LANDING_SECS) before `now`.
+pub(crate) fn landing_cookie(
+    keyring: &Keyring,
+    validation: &TokenValidation,
+    cookie: &CookieConfig,
+    now: u64,
+    token: &str,
+) -> Result<String> {
+    let v = keyring.verify_token_with(token, now, validation)?;
+    check_fresh_landing(&v, now)?;
+    Ok(cookie.build(token, v.expires_at().saturating_sub(now)))
 }
 
 /// Bytes written as `%XX` in the clean location's path: controls, space, non-ASCII and
@@ -88,16 +150,13 @@ pub(crate) fn split_landing(
 ) -> Result<Option<(String, String)>> {
     let mut token = None;
     let mut kept = Vec::new();
-    for piece in query.split('&') {
-        let mut pairs = url::form_urlencoded::parse(piece.as_bytes());
-        match pairs.next() {
-            Some((n, v)) if n == param => {
-                if token.is_none() {
-                    token = Some(v.into_owned());
-                }
-            }
-            _ if piece.is_empty() => {}
-            _ => kept.push(piece),
+    for piece in query.split('&').filter(|p| !p.is_empty()) {
+        // Names and values as a form decodes them (`+` is a space, `%XX` a byte).
+        let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+        if form_decode(name) != param {
+            kept.push(piece);
+        } else if token.is_none() {
+            token = Some(form_decode(value).into_owned());
         }
     }
     let Some(token) = token else {

@@ -76,7 +76,7 @@ pub use export::{
     CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell, format_time,
     payouts_csv, stats_csv,
 };
-pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN};
+pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN, decide_landing};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
 pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,

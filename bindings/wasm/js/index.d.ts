@@ -254,5 +254,39 @@ export function setCookieHeader(
   options?: { name?: string; domain?: string | null; secure?: boolean },
 ): string;
 
-/** Loads the module where it is not found next to index.js (some edge hosts). */
-export function initialize(source: WebAssembly.Module | BufferSource | URL | string): Promise<void>;
+/**
+ * Loads the module from `source` (default: the `.wasm` file next to the package's
+ * `index.js`, fetched). Needed only in browsers: Node, Bun and Deno read the module from
+ * disk on first use, and under the `workerd` condition it is imported as a module.
+ */
+export function initialize(source?: WebAssembly.Module | BufferSource | URL | string | Response): Promise<void>;
+/** Instantiates the module now from a `WebAssembly.Module` or its bytes. */
+export function initializeSync(source: WebAssembly.Module | BufferSource): void;
+
+/** Options of {@link landing}. */
+export interface LandingOptions {
+  /** Unix seconds (default: now). */
+  now?: number;
+  /** Clock skew allowed on a token's times (default 60). */
+  skewSecs?: number;
+  /** The landing parameter and cookie name (default "aff_token"). */
+  name?: string;
+  /** The cookie's `Domain` (default: none, the host only). */
+  domain?: string | null;
+  /** `Secure` cookie (default: whether the request URL is https). */
+  secure?: boolean;
+}
+
+/**
+ * The landing step for a `fetch` `Request`: a `GET`/`HEAD` whose URL carries a fresh,
+ * valid token gets a `302` to the same URL without it that sets the first-party
+ * `HttpOnly` cookie; anything else `null` (serve it as asked).
+ */
+export function landing(keys: Keyring, request: Request, options?: LandingOptions): Response | null;
+
+/** `handler` behind the landing step: landings are answered, everything else is `handler`'s. */
+export function withLanding<A extends unknown[], R>(
+  keys: Keyring,
+  handler: (request: Request, ...rest: A) => R,
+  options?: LandingOptions,
+): (request: Request, ...rest: A) => R | Response;

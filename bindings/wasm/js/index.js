@@ -20,7 +20,14 @@ import init, {
 } from './affiliate_sdk_wasm.js';
 
 const SEP = '\u001f';
-const WASM_URL = new URL('./affiliate_sdk_wasm_bg.wasm', import.meta.url);
+/** The `.wasm` file next to this one (null where the host gives modules no URL). */
+function wasmUrl() {
+  try {
+    return new URL('./affiliate_sdk_wasm_bg.wasm', import.meta.url);
+  } catch {
+    return null;
+  }
+}
 
 // The I/O buffer in the module's memory (see src/lib.rs): token and link text is
 // written at `io`, answers are read from `io + IO_OUT`.
@@ -178,6 +185,7 @@ export class Keyring {
 
   /** @param keys `{kid: base64url key}`, each key at least 32 bytes. */
   constructor(keys, current) {
+    load();
     if (keys instanceof WasmKeyring) {
       this.#inner = keys;
       return;
@@ -196,6 +204,7 @@ export class Keyring {
 
   /** A ring with one fresh random key under `kid` (default "k1"). */
   static generate(kid = 'k1') {
+    load();
     try {
       return new Keyring(WasmKeyring.generate(str('kid', kid)));
     } catch (e) {
@@ -338,6 +347,7 @@ export class Catalogue {
 
   /** @param options `{param?}`: the landing parameter and cookie name (default "aff_token"). */
   constructor(options) {
+    load();
     const o = opts('options', options);
     try {
       this.#inner = new WasmCatalogue(o.param === undefined ? 'aff_token' : str('param', o.param));
@@ -499,11 +509,13 @@ function deepTarget(link) {
 
 /** Every error code of the SDK as the Rust core lists them (equal to ERROR_CODES). */
 export function coreErrorCodes() {
+  load();
   return wasmErrorCodes();
 }
 
 /** A new 128-bit time-ordered click id (UUIDv7 text) at `nowMs` (default: now). */
 export function newClickId(nowMs) {
+  load();
   try {
     return wasmNewClickId(nowMs === undefined ? Date.now() : num('nowMs', nowMs));
   } catch (e) {
@@ -605,6 +617,7 @@ export function decideClick(keys, clicked, priorToken, options) {
 
 /** A token's expiry (Unix seconds), read without the key: to size a cookie. */
 export function tokenExpiry(token) {
+  load();
   try {
     return wasmTokenExpiry(str('token', token));
   } catch (e) {
@@ -614,6 +627,7 @@ export function tokenExpiry(token) {
 
 /** The cookie `name` (default "aff_token") in a `Cookie` request header, or null. */
 export function parseCookieHeader(header, name = 'aff_token') {
+  load();
   try {
     return wasmParseCookieHeader(str('cookie header', header), str('cookie name', name)) ?? null;
   } catch (e) {
@@ -629,6 +643,7 @@ export function setCookieHeader(token, maxAge, options) {
   const o = opts('options', options);
   const secure = o.secure === undefined ? false : o.secure;
   if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
+  load();
   try {
     return wasmSetCookieHeader(
       str('token', token),
@@ -643,19 +658,106 @@ export function setCookieHeader(token, maxAge, options) {
 }
 
 /**
- * Loads the module from `source` (a `WebAssembly.Module`, bytes or a URL) in hosts
- * where it is not found next to this file (workers that import `.wasm` files
- * themselves). Node, Deno and Bun load it on import.
+ * The landing step for a `fetch` `Request` (edge workers, Deno, Bun, Node's `fetch`
+ * servers): a `GET` or `HEAD` whose URL carries a fresh, valid token (`aff_token`,
+ * issued in the last 10 minutes) gets a `302` `Response` to the same URL without it,
+ * setting the token as a first-party `HttpOnly` cookie from the shop's own response;
+ * anything else gets `null` (serve it as asked: a stale, forged or missing token
+ * changes nothing). `options`: `{now?, skewSecs?, name?, domain?, secure?}` (`secure`
+ * defaults to whether the URL is https).
  */
-export async function initialize(source) {
-  attach(await init({ module_or_path: source }));
+export function landing(keys, request, options) {
+  const inner = Keyring.inner(keys);
+  if (request === null || typeof request !== 'object' || typeof request.url !== 'string') {
+    throw malformed('request', 'must be a Request');
+  }
+  const o = opts('options', options);
+  let url;
+  try {
+    url = new URL(request.url);
+  } catch {
+    throw malformed('request', 'its url is not a URL');
+  }
+  if (url.search.length <= 1) return null;
+  const secure = o.secure === undefined ? url.protocol === 'https:' : o.secure;
+  if (typeof secure !== 'boolean') throw malformed('secure', 'must be a boolean');
+  const now = o.now === undefined ? Math.floor(Date.now() / 1000) : num('now', o.now);
+  let answer;
+  try {
+    answer = inner.landing(
+      typeof request.method === 'string' ? request.method : 'GET',
+      url.pathname,
+      url.search.slice(1),
+      now,
+      o.skewSecs === undefined ? 60 : num('skewSecs', o.skewSecs),
+      o.name === undefined ? 'aff_token' : str('cookie name', o.name),
+      o.domain === undefined || o.domain === null ? '' : str('cookie domain', o.domain),
+      secure,
+    );
+  } catch (e) {
+    throw fail(e);
+  }
+  if (answer === undefined || answer.length !== 2) return null;
+  const [location, setCookie] = answer;
+  return new Response(null, {
+    status: 302,
+    headers: { Location: location, 'Set-Cookie': setCookie, 'Cache-Control': 'no-store' },
+  });
 }
 
-// Node and Bun read the module from disk; Deno and browsers fetch it. Elsewhere the
-// host calls initialize().
-if (globalThis.process?.versions?.node) {
-  const { readFileSync } = await import('node:fs');
-  attach(initSync({ module: readFileSync(WASM_URL) }));
-} else if (WASM_URL.protocol === 'file:' || WASM_URL.protocol.startsWith('http')) {
-  attach(await init({ module_or_path: WASM_URL }));
+/**
+ * `handler` (a `fetch(request, ...rest)` function) behind the landing step: a landing
+ * with a fresh token is answered by {@link landing}; every other request goes to
+ * `handler` unchanged.
+ */
+export function withLanding(keys, handler, options) {
+  Keyring.inner(keys);
+  if (typeof handler !== 'function') throw malformed('handler', 'must be a function');
+  opts('options', options);
+  return (request, ...rest) => landing(keys, request, options) ?? handler(request, ...rest);
+}
+
+/**
+ * Instantiates the module now, from `source` (a `WebAssembly.Module` or its bytes).
+ * Hosts that import `.wasm` files as modules use it; `affiliate-sdk` under the
+ * `workerd` condition does so itself.
+ */
+export function initializeSync(source) {
+  if (memory === null) attach(initSync({ module: source }));
+}
+
+/**
+ * Loads the module from `source` (a `WebAssembly.Module`, bytes, a URL or a `Response`;
+ * default: the `.wasm` file next to this one, fetched). Needed only where the module
+ * cannot be read synchronously on first use: browsers. Node, Bun and Deno read it from
+ * disk the first time the package is used.
+ */
+export async function initialize(source = wasmUrl()) {
+  if (memory === null) attach(await init({ module_or_path: source }));
+}
+
+/**
+ * Instantiates the module on first use (nothing happens at import, so importing the
+ * package, or `require()`-ing it, costs nothing and awaits nothing): read from disk
+ * next to this file in Node, Bun and Deno. Elsewhere `initialize()` must come first.
+ */
+function load() {
+  if (memory !== null) return;
+  const bytes = readModuleFile();
+  if (bytes === null) {
+    throw new Error(
+      'affiliate-sdk: the WebAssembly module cannot be read synchronously here: `await initialize()` first',
+    );
+  }
+  attach(initSync({ module: bytes }));
+}
+
+/** The module's bytes from disk, where this host can read a file synchronously. */
+function readModuleFile() {
+  const url = wasmUrl();
+  if (url?.protocol !== 'file:') return null;
+  const deno = globalThis.Deno;
+  if (typeof deno?.readFileSync === 'function') return deno.readFileSync(url);
+  const fs = globalThis.process?.getBuiltinModule?.('node:fs');
+  return fs ? fs.readFileSync(url) : null;
 }

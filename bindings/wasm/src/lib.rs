@@ -296,6 +296,42 @@ impl Answer<'_> {
 
 #[wasm_bindgen]
 impl Keyring {
+    /// The landing step (the core's `decide_landing`) for a request's method, path and
+    /// raw query at `now`: `undefined` when there is no token (or another method),
+    /// `[location, setCookie]` for a fresh, valid one, `[code]` for a refused one (a
+    /// refusal changes nothing). Bad options throw.
+    #[allow(clippy::too_many_arguments)] // the JS wrapper names them
+    pub fn landing(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        now: f64,
+        skew_secs: f64,
+        name: &str,
+        domain: &str,
+        secure: bool,
+    ) -> Result<Option<Vec<String>>> {
+        let validation = core::TokenValidation {
+            skew_secs: secs("skewSecs", skew_secs)?,
+        };
+        let cookie = core::CookieConfig::new()
+            .name(name)
+            .js()?
+            .domain(domain)
+            .js()?
+            .secure(secure);
+        let now = secs("now", now)?;
+        Ok(
+            match core::decide_landing(&self.inner, &validation, &cookie, now, method, path, query)
+            {
+                Ok(Some(l)) => Some(vec![l.location, l.set_cookie]),
+                Ok(None) => None,
+                Err(e) => Some(vec![e.code().to_owned()]),
+            },
+        )
+    }
+
     /// [`Keyring::verify_token`] over the I/O buffer: the answer is the click id's 36
     /// characters, issued-at and expires-at as f64, then campaign, partner, ad and
     /// sid as length-prefixed strings.

@@ -38,9 +38,9 @@ const claims = (extra = {}) => ({
 test('the package exports exactly its documented API', () => {
   assert.deepEqual(Object.keys(sdk).sort(), [
     'AffiliateError', 'Catalogue', 'ERROR_CODES', 'Keyring', 'LinkSigner', 'attributeToken',
-    'coreErrorCodes', 'decideClick', 'initialize', 'issueToken', 'newClickId',
+    'coreErrorCodes', 'decideClick', 'initialize', 'initializeSync', 'issueToken', 'landing', 'newClickId',
     'parseCookieHeader', 'planClick', 'previewClick', 'setCookieHeader', 'signOrder',
-    'tokenExpiry', 'verifyToken',
+    'tokenExpiry', 'verifyToken', 'withLanding',
   ]);
 });
 

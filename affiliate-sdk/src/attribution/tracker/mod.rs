@@ -26,7 +26,6 @@ pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::click::{ClickOutcome, ClickPlanner, Refusal};
-use super::decide::check_fresh_landing;
 use super::stats::{StatsPage, aggregate, page};
 use super::visitor::{Landing, Planned};
 use super::{Campaign, Catalogue, Partner, StatsQuery, StatsRow};
@@ -289,13 +288,13 @@ impl Tracker {
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
     pub fn set_cookie_for(&self, token: &str) -> Result<String> {
-        let now = self.clock.now();
-        let v = self
-            .signer
-            .keyring()
-            .verify_token_with(token, now, &self.validation)?;
-        check_fresh_landing(&v, now)?;
-        Ok(self.cookie.build(token, v.expires_at().saturating_sub(now)))
+        super::landing::landing_cookie(
+            self.signer.keyring(),
+            &self.validation,
+            &self.cookie,
+            self.clock.now(),
+            token,
+        )
     }
 
     /// The landing step of a shop's own server, for one request: `method`, its `path`
@@ -330,19 +329,15 @@ impl Tracker {
         path: &str,
         query: &str,
     ) -> Result<Option<super::LandingRedirect>> {
-        if !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")) {
-            return Ok(None);
-        }
-        let Some((token, location)) =
-            super::landing::split_landing(self.cookie.cookie_name(), path, query)?
-        else {
-            return Ok(None);
-        };
-        let set_cookie = self.set_cookie_for(&token)?;
-        Ok(Some(super::LandingRedirect {
-            location,
-            set_cookie,
-        }))
+        super::decide_landing(
+            self.signer.keyring(),
+            &self.validation,
+            &self.cookie,
+            self.clock.now(),
+            method,
+            path,
+            query,
+        )
     }
 
     /// A visitor clicked `url`. Verifies the link (a bad `sid` is dropped, the click
