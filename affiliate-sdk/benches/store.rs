@@ -406,9 +406,10 @@ fn main() {
         for i in 0..children {
             let code = format!("kid{i}");
             tracker
-                .add_partner(&PartnerSpec {
-                    parent: Some("parent".into()),
-                    ..PartnerSpec::new(&code)
+                .add_partner(&{
+                    let mut v = PartnerSpec::new(&code);
+                    v.parent = Some("parent".into());
+                    v
                 })
                 .unwrap();
             codes.push(code);

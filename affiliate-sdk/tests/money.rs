@@ -195,11 +195,12 @@ fn campaign_specs_name_the_bad_field() {
 fn partners_refuse_unknown_parents_cycles_and_shared_coupons() {
     let signer = LinkSigner::new(common::vector_keyring(), "https://t.example/go").unwrap();
     let t = Tracker::new(signer, Arc::new(MemoryStore::new()));
-    let spec = |code: &str, parent: Option<&str>, coupons: &[&str]| PartnerSpec {
-        code: code.into(),
-        parent: parent.map(Into::into),
-        coupons: coupons.iter().map(|c| (*c).into()).collect(),
-        ..PartnerSpec::default()
+    let spec = |code: &str, parent: Option<&str>, coupons: &[&str]| {
+        let mut v = PartnerSpec::default();
+        v.code = code.into();
+        v.parent = parent.map(Into::into);
+        v.coupons = coupons.iter().map(|c| (*c).into()).collect();
+        v
     };
     assert_eq!(
         t.add_partner(&spec("a", Some("ghost"), &[]))

@@ -16,9 +16,10 @@ fn trees(store: Arc<dyn Store>) -> (Tracker, Arc<affiliate_sdk::FixedClock>) {
     let (t, clock) = common::conformance::tracker(store);
     // A second tree beside boss ← mid ← abc123: other ← otherkid.
     t.add_partner(&PartnerSpec::new("other")).unwrap();
-    t.add_partner(&PartnerSpec {
-        parent: Some("other".into()),
-        ..PartnerSpec::new("otherkid")
+    t.add_partner(&{
+        let mut v = PartnerSpec::new("otherkid");
+        v.parent = Some("other".into());
+        v
     })
     .unwrap();
     (t, clock)
@@ -149,9 +150,10 @@ fn suite(store: Arc<dyn Store>) {
         "a child never sees its parent's override"
     );
     for outside in ["boss", "other", "otherkid", "nobody"] {
-        let q = StatsQuery {
-            partner: Code::new(outside).ok(),
-            ..by_partner.clone()
+        let q = {
+            let mut v = by_partner.clone();
+            v.partner = Code::new(outside).ok();
+            v
         };
         assert_eq!(
             t.partner_stats(mid, &q).unwrap_err().code(),

@@ -19,14 +19,15 @@ fn a_database_from_before_the_day_index_is_indexed_when_opened() {
         let (t, clock) = tracker(store.clone());
         for (i, days) in [0u64, 1, 1, 3].into_iter().enumerate() {
             clock.set_secs(T0 + days * DAY);
-            t.manual(&ManualConversion {
-                order_id: format!("o-{i}"),
-                amount: "10.00".into(),
-                currency: "USD".into(),
-                kind: "sale".into(),
-                campaign: "haircare".into(),
-                partner: "solo".into(),
-                ..Default::default()
+            t.manual(&{
+                let mut v = ManualConversion::default();
+                v.order_id = format!("o-{i}");
+                v.amount = "10.00".into();
+                v.currency = "USD".into();
+                v.kind = "sale".into();
+                v.campaign = "haircare".into();
+                v.partner = "solo".into();
+                v
             })
             .unwrap();
         }

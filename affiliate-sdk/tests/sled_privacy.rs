@@ -74,14 +74,15 @@ fn an_erased_customer_id_is_in_no_file_of_the_database() {
         .collect();
     assert!(!before.is_empty());
     clock.advance_secs(DAY);
-    t.manual(&affiliate_sdk::ManualConversion {
-        order_id: "after".into(),
-        amount: "1.00".into(),
-        currency: "USD".into(),
-        kind: "sale".into(),
-        campaign: "haircare".into(),
-        partner: "solo".into(),
-        ..Default::default()
+    t.manual(&{
+        let mut v = affiliate_sdk::ManualConversion::default();
+        v.order_id = "after".into();
+        v.amount = "1.00".into();
+        v.currency = "USD".into();
+        v.kind = "sale".into();
+        v.campaign = "haircare".into();
+        v.partner = "solo".into();
+        v
     })
     .unwrap();
     let after = store.outbox(1000).unwrap();

@@ -125,6 +125,7 @@ pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
 /// strings. [`Campaign::new`] validates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CampaignSpec {
     /// The campaign code.
     pub code: String,

@@ -45,6 +45,7 @@ impl std::str::FromStr for PartnerStatus {
 /// A partner as written in configuration or sent to the API.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PartnerSpec {
     /// The partner code.
     pub code: String,

@@ -397,6 +397,7 @@ impl Conversion {
 /// silently ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConversionRequest {
     /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
     /// backslashes.
@@ -448,6 +449,7 @@ impl ConversionRequest {
 /// order signature ([`Keyring::sign_order`](crate::Keyring::sign_order)). Unknown
 /// fields are ignored (a pixel URL may carry a cache-buster).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BrowserConversion {
     /// The merchant's order id.
     pub order_id: String,
@@ -469,6 +471,7 @@ pub struct BrowserConversion {
 /// A conversion entered by hand for a named campaign and partner.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ManualConversion {
     /// The merchant's order id.
     pub order_id: String,

@@ -15,6 +15,7 @@ pub const MAX_LIST_LIMIT: usize = 1000;
 
 /// Which conversions a listing holds; every filter set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConversionQuery {
     /// Only this status.
     pub status: Option<Status>,
@@ -106,6 +107,7 @@ pub(crate) fn newest_first(all: &mut [Conversion]) {
 
 /// Which partners a listing holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PartnerQuery {
     /// Only this status.
     pub status: Option<PartnerStatus>,

@@ -145,6 +145,7 @@ fn cut(s: &str) -> &str {
 /// (without one, a coupon credits the campaign the order names, or the only one).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CouponSpec {
     /// The coupon code (`[A-Za-z0-9_-]`, matched without regard to case).
     pub code: String,
@@ -242,6 +243,7 @@ impl FromStr for super::campaign::CampaignStatus {
 /// reports group by it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AdSpec {
     /// The ad code, unique per partner.
     pub code: String,

@@ -114,6 +114,7 @@ impl fmt::Display for Dimension {
 /// # Ok::<(), affiliate_sdk::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct StatsQuery {
     /// Dimensions of a row, in order; empty gives one row of totals.
     pub group_by: Vec<Dimension>,

@@ -435,7 +435,7 @@ macro_rules! store_conformance {
             fn a_conversion_is_inserted_once() {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());
-                let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                let c = t.manual(&ManualConversion::sale("o-1", "10.00", "USD", "haircare", "solo")).unwrap();
                 let mut other = c.clone();
                 other.amount = affiliate_sdk::Money::parse("99", "USD").unwrap();
                 match s.insert_conversion(&other, None, None).unwrap() {
@@ -450,7 +450,7 @@ macro_rules! store_conformance {
             fn conversions_are_read_by_day() {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());
-                let c = t.manual(&ManualConversion { order_id: "o-1".into(), amount: "10.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                let c = t.manual(&ManualConversion::sale("o-1", "10.00", "USD", "haircare", "solo")).unwrap();
                 let day = affiliate_sdk::store::day_of(c.converted_at);
                 let mut stored = vec![c.clone()];
                 // Three more on later days (out of order), each its own record.
@@ -490,7 +490,7 @@ macro_rules! store_conformance {
             fn status_is_compare_and_swap() {
                 let (s, _g) = store();
                 let (t, _) = tracker(s.clone());
-                t.manual(&ManualConversion { order_id: "o-1".into(), amount: "1".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                t.manual(&ManualConversion::sale("o-1", "1", "USD", "haircare", "solo")).unwrap();
                 assert!(matches!(s.set_status("o-1", Status::Approved, Status::Paid, T0).unwrap(), StatusChange::Unchanged(c) if c.status == Status::Pending));
                 assert!(matches!(s.set_status("o-1", Status::Pending, Status::Approved, T0).unwrap(), StatusChange::Changed(c) if c.status == Status::Approved));
                 assert_eq!(s.conversion("o-1").unwrap().unwrap().status, Status::Approved);
@@ -503,7 +503,7 @@ macro_rules! store_conformance {
                 let a = Binding { link: Link::parse("skincare", "abc123", None, None).unwrap(), bound_at: T0 };
                 let b = Binding { link: Link::parse("skincare", "solo", None, None).unwrap(), bound_at: T0 + 1 };
                 let (t, _) = tracker(s.clone());
-                let m = ManualConversion { order_id: "b-1".into(), amount: "10.00".into(), currency: "EUR".into(), kind: "sale".into(), campaign: "skincare".into(), partner: "abc123".into(), ..Default::default() };
+                let m = ManualConversion::sale("b-1", "10.00", "EUR", "skincare", "abc123");
                 let first = t.manual(&m).unwrap();
                 assert_eq!(s.customer("cust-1").unwrap(), None);
                 let of = |order: &str, customer: Option<&str>| Conversion { order_id: order.into(), customer_id: customer.map(Into::into), ..first.clone() };
@@ -790,7 +790,16 @@ macro_rules! store_conformance {
 
             /// A browser conversion of campaign `beauty` (open) with `token`.
             fn browser(order: &str, amount: &str, token: &str) -> BrowserConversion {
-                BrowserConversion { order_id: order.into(), amount: amount.into(), currency: "USD".into(), kind: "sale".into(), token: Some(token.into()), osig: None }
+                {
+                    let mut v = BrowserConversion::default();
+                    v.order_id = order.into();
+                    v.amount = amount.into();
+                    v.currency = "USD".into();
+                    v.kind = "sale".into();
+                    v.token = Some(token.into());
+                    v.osig = None;
+                    v
+                }
             }
 
             fn partners_credited(t: &affiliate_sdk::Tracker) -> Vec<(String, u64)> {
@@ -828,7 +837,7 @@ macro_rules! store_conformance {
                 assert_eq!(t.replaced_conversions("next-1").unwrap().len(), 1);
                 // A manual entry replaces a squatted order too.
                 t.convert_browser(&browser("next-2", "20.00", &squatter)).unwrap();
-                let m = t.manual(&ManualConversion { order_id: "next-2".into(), amount: "20.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "beauty".into(), partner: "abc123".into(), ..Default::default() }).unwrap();
+                let m = t.manual(&ManualConversion::sale("next-2", "20.00", "USD", "beauty", "abc123")).unwrap();
                 assert!(m.replaced);
                 // The same browser repeating its own order is a replay.
                 let mine = t.convert_browser(&browser("mine-1", "10.00", &right)).unwrap();
@@ -840,7 +849,11 @@ macro_rules! store_conformance {
             fn a_rejected_order_id_is_attributed_again_by_an_authenticated_channel() {
                 let (s, _g) = store();
                 let (t, clock) = tracker(s.clone());
-                let manual = |partner: &str| ManualConversion { order_id: "rj-1".into(), amount: "80.00".into(), currency: "EUR".into(), kind: "sale".into(), campaign: "skincare".into(), partner: partner.into(), customer_id: Some("cust-9".into()), ..Default::default() };
+                let manual = |partner: &str| {
+                    let mut v = ManualConversion::sale("rj-1", "80.00", "EUR", "skincare", partner);
+                    v.customer_id = Some("cust-9".into());
+                    v
+                };
                 t.manual(&manual("solo")).unwrap();
                 assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "solo");
                 t.set_status("rj-1", Status::Rejected).unwrap();
@@ -855,7 +868,12 @@ macro_rules! store_conformance {
                 assert_eq!(t.replaced_conversions("rj-1").unwrap()[0].status, Status::Rejected);
                 assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "abc123");
                 // So does a postback with a token of another click.
-                t.manual(&ManualConversion { customer_id: None, order_id: "rj-2".into(), ..manual("solo") }).unwrap();
+                t.manual(&{
+                    let mut v = manual("solo");
+                    v.customer_id = None;
+                    v.order_id = "rj-2".into();
+                    v
+                }).unwrap();
                 t.set_status("rj-2", Status::Rejected).unwrap();
                 let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
                 clock.advance_secs(120);
@@ -1001,7 +1019,7 @@ macro_rules! store_conformance {
                 let shares: Vec<(String, u8)> = c.commissions.iter().map(|x| (x.partner.to_string(), x.level)).collect();
                 assert_eq!(shares, [("abc123".to_string(), 0), ("boss".to_string(), 2)]);
                 // Its own new conversions are not attributable.
-                let m = ManualConversion { order_id: "SP-2".into(), amount: "1.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "mid".into(), ..Default::default() };
+                let m = ManualConversion::sale("SP-2", "1.00", "USD", "haircare", "mid");
                 assert_eq!(t.manual(&m).unwrap_err().code(), "not_attributable");
                 // A paused campaign: new clicks land uncredited, earlier tokens attribute.
                 let mut spec = affiliate_sdk::CampaignSpec::new("haircare", "https://shop.example/hair?ref=x", "USD");
@@ -1128,23 +1146,47 @@ macro_rules! store_conformance {
                 assert!(a.refresh().unwrap());
                 assert!(a.coupons(Some("solo")).iter().all(|c| c.code.as_str() != "SPRING-25"));
                 // Ads are records too.
-                let ad = affiliate_sdk::AdSpec { code: "banner1".into(), partner: "solo".into(), name: "Spring banner".into(), media_type: affiliate_sdk::MediaType::Image, starts_on: Some("2026-03-01".into()), ..Default::default() };
+                let ad = {
+                    let mut v = affiliate_sdk::AdSpec::default();
+                    v.code = "banner1".into();
+                    v.partner = "solo".into();
+                    v.name = "Spring banner".into();
+                    v.media_type = affiliate_sdk::MediaType::Image;
+                    v.starts_on = Some("2026-03-01".into());
+                    v
+                };
                 a.add_ad(&ad).unwrap();
                 assert_eq!(b.ads("solo").unwrap(), std::slice::from_ref(&ad));
                 assert!(b.ads("abc123").unwrap().is_empty());
-                let bad = affiliate_sdk::AdSpec { starts_on: Some("2026-02-30".into()), ..ad.clone() };
+                let bad = {
+                    let mut v = ad.clone();
+                    v.starts_on = Some("2026-02-30".into());
+                    v
+                };
                 assert_eq!(a.add_ad(&bad).unwrap_err().code(), "malformed");
-                let orphan = affiliate_sdk::AdSpec { partner: "ghost".into(), ..ad };
+                let orphan = {
+                    let mut v = ad;
+                    v.partner = "ghost".into();
+                    v
+                };
                 assert_eq!(a.add_ad(&orphan).unwrap_err().code(), "unknown_partner");
                 // What the configuration manages is refused to the API on every tracker.
                 let hair = a.campaign("haircare").unwrap().spec().clone();
-                let solo = affiliate_sdk::PartnerSpec { coupons: vec!["SOLO5".into()], ..a.partner("solo").unwrap().spec() };
+                let solo = {
+                    let mut v = a.partner("solo").unwrap().spec();
+                    v.coupons = vec!["SOLO5".into()];
+                    v
+                };
                 a.add_partner(&solo).unwrap();
                 a.add_coupon("solo", "EXTRA", None).unwrap();
                 a.apply_config(&[hair], &[solo]).unwrap();
                 // Applied again unchanged (every start), nothing moves.
                 let v = s.program_version().unwrap();
-                a.apply_config(&[a.campaign("haircare").unwrap().spec().clone()], &[affiliate_sdk::PartnerSpec { coupons: vec!["SOLO5".into()], ..a.partner("solo").unwrap().spec() }]).unwrap();
+                a.apply_config(&[a.campaign("haircare").unwrap().spec().clone()], &[{
+                    let mut v = a.partner("solo").unwrap().spec();
+                    v.coupons = vec!["SOLO5".into()];
+                    v
+                }]).unwrap();
                 assert_eq!(s.program_version().unwrap(), v);
                 // The configuration's coupon list is exact for the partners it manages.
                 let held: Vec<String> = a.coupons(Some("solo")).iter().map(|c| c.code.to_string()).collect();
@@ -1188,10 +1230,18 @@ macro_rules! store_conformance {
                 }
                 // L-3 and L-4 share a second: the tie goes by order id, descending.
                 assert_eq!(seen, ["L-6", "L-5", "L-4", "L-3", "L-2", "L-1", "L-0"]);
-                let q = affiliate_sdk::ConversionQuery { partner: Some(affiliate_sdk::Code::new("solo").unwrap()), ..Default::default() };
+                let q = {
+                    let mut v = affiliate_sdk::ConversionQuery::default();
+                    v.partner = Some(affiliate_sdk::Code::new("solo").unwrap());
+                    v
+                };
                 let ids: Vec<String> = t.conversions_page(&q, 1000, None).unwrap().conversions.into_iter().map(|c| c.order_id).collect();
                 assert_eq!(ids, ["L-5", "L-3", "L-1"]);
-                let q = affiliate_sdk::ConversionQuery { status: Some(affiliate_sdk::Status::Approved), ..Default::default() };
+                let q = {
+                    let mut v = affiliate_sdk::ConversionQuery::default();
+                    v.status = Some(affiliate_sdk::Status::Approved);
+                    v
+                };
                 assert_eq!(t.conversions_page(&q, 10, None).unwrap().conversions.len(), 1);
                 assert_eq!(t.conversions_page(&all, 0, None).unwrap_err().code(), "malformed");
                 assert_eq!(t.conversions_page(&all, 1001, None).unwrap_err().code(), "malformed");
@@ -1216,7 +1266,12 @@ macro_rules! store_conformance {
                     a.manual(&ManualConversion::sale(&format!("AD-{i}"), "10.00", "USD", "haircare", "solo")).unwrap();
                 }
                 // Another campaign without the period is left to the merchant.
-                let skin = ManualConversion { currency: "EUR".into(), campaign: "skincare".into(), ..ManualConversion::sale("AD-skin", "5.00", "EUR", "skincare", "solo") };
+                let skin = {
+                    let mut v = ManualConversion::sale("AD-skin", "5.00", "EUR", "skincare", "solo");
+                    v.currency = "EUR".into();
+                    v.campaign = "skincare".into();
+                    v
+                };
                 a.manual(&skin).unwrap();
                 a.set_status("AD-7", affiliate_sdk::Status::Rejected).unwrap();
                 let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap().with_clock(clock.clone());
@@ -1290,7 +1345,16 @@ macro_rules! store_conformance {
                     for to in all {
                         n += 1;
                         let id = format!("o-{n}");
-                        t.manual(&ManualConversion { order_id: id.clone(), amount: "20.00".into(), currency: "USD".into(), kind: "sale".into(), campaign: "haircare".into(), partner: "solo".into(), ..Default::default() }).unwrap();
+                        t.manual(&{
+                            let mut v = ManualConversion::default();
+                            v.order_id = id.clone();
+                            v.amount = "20.00".into();
+                            v.currency = "USD".into();
+                            v.kind = "sale".into();
+                            v.campaign = "haircare".into();
+                            v.partner = "solo".into();
+                            v
+                        }).unwrap();
                         for step in path_to(from) {
                             t.set_status(&id, step).unwrap();
                         }
@@ -1336,7 +1400,11 @@ macro_rules! store_conformance {
                 assert_eq!(t.stats(&q).unwrap().len(), 1);
                 q.partner = Some(Code::new("abc123").unwrap());
                 assert!(t.stats(&q).unwrap().is_empty());
-                let q = StatsQuery { campaign: Some(Code::new("skincare").unwrap()), ..StatsQuery::new(&[]) };
+                let q = {
+                    let mut v = StatsQuery::new(&[]);
+                    v.campaign = Some(Code::new("skincare").unwrap());
+                    v
+                };
                 assert!(t.stats(&q).unwrap().is_empty());
             }
 
@@ -1358,7 +1426,16 @@ macro_rules! store_conformance {
                 }
                 let rows = t.stats(&StatsQuery::new(&[])).unwrap();
                 assert_eq!((rows[0].sales, rows[0].leads), (0, 0));
-                let mut m = ManualConversion { order_id: "m".into(), amount: "1".into(), currency: "USD".into(), kind: "lead".into(), campaign: "haircare".into(), partner: "ghost".into(), ..Default::default() };
+                let mut m = {
+                    let mut v = ManualConversion::default();
+                    v.order_id = "m".into();
+                    v.amount = "1".into();
+                    v.currency = "USD".into();
+                    v.kind = "lead".into();
+                    v.campaign = "haircare".into();
+                    v.partner = "ghost".into();
+                    v
+                };
                 assert_eq!(t.manual(&m).unwrap_err().code(), "unknown_partner");
                 m.partner = "solo".into();
                 m.sid = Some("bad sid".into());

@@ -56,10 +56,7 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
         match name.as_str() {
             "group_by" => {
                 let dims: Vec<Dimension> = StatsQuery::parse_group_by(&value)?;
-                q = StatsQuery {
-                    group_by: StatsQuery::new(&dims).group_by,
-                    ..q
-                };
+                q.group_by = StatsQuery::new(&dims).group_by;
             }
             "from" => q.from_day = Some(affiliate_sdk::parse_day(&value)?),
             "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),

@@ -79,12 +79,14 @@ fn conversion_query(
     from_day: Option<&Bound<'_, PyAny>>,
     to_day: Option<&Bound<'_, PyAny>>,
 ) -> Result<core::ConversionQuery> {
-    Ok(core::ConversionQuery {
-        status: status.map(str::parse).transpose()?,
-        partner: code("partner", partner)?,
-        campaign: code("campaign", campaign)?,
-        from_day: from_day.map(|d| day("from_day", d)).transpose()?,
-        to_day: to_day.map(|d| day("to_day", d)).transpose()?,
+    Ok({
+        let mut v = core::ConversionQuery::default();
+        v.status = status.map(str::parse).transpose()?;
+        v.partner = code("partner", partner)?;
+        v.campaign = code("campaign", campaign)?;
+        v.from_day = from_day.map(|d| day("from_day", d)).transpose()?;
+        v.to_day = to_day.map(|d| day("to_day", d)).transpose()?;
+        v
     })
 }
 
@@ -146,9 +148,11 @@ impl Tracker {
         limit: i64,
         cursor: Option<&str>,
     ) -> Result<(Vec<Bound<'py, PyAny>>, Option<String>)> {
-        let query = core::PartnerQuery {
-            status: status.map(str::parse).transpose()?,
-            parent: code("parent", parent)?,
+        let query = {
+            let mut v = core::PartnerQuery::default();
+            v.status = status.map(str::parse).transpose()?;
+            v.parent = code("parent", parent)?;
+            v
         };
         let page = self
             .inner
@@ -213,13 +217,15 @@ impl Tracker {
         let starts_on = starts_on
             .map(|d| day("starts_on", d).map(core::format_day))
             .transpose()?;
-        let ad = core::AdSpec {
-            code,
-            partner,
-            name,
-            description,
-            media_type: media_type.parse()?,
-            starts_on,
+        let ad = {
+            let mut v = core::AdSpec::default();
+            v.code = code;
+            v.partner = partner;
+            v.name = name;
+            v.description = description;
+            v.media_type = media_type.parse()?;
+            v.starts_on = starts_on;
+            v
         };
         let ad = py.detach(|| self.inner.add_ad(&ad))?;
         Ok(json_to_py(

@@ -274,36 +274,36 @@ impl Tracker {
         daily_paid_impression_cap: i64,
         cookie_consent: &str,
     ) -> Result<()> {
-        let spec = core::CampaignSpec {
-            code,
-            destination,
-            cookie_days: count("cookie_days", cookie_days)?,
-            attribution: self::attribution(attribution)?,
-            min_seconds_to_convert: count("min_seconds_to_convert", min_seconds_to_convert)?,
-            currency,
-            sale_percent: opt_decimal_text("sale_percent", sale_percent)?,
-            sale_flat: opt_decimal_text("sale_flat", sale_flat)?,
-            lead_flat: opt_decimal_text("lead_flat", lead_flat)?,
-            click_flat: opt_decimal_text("click_flat", click_flat)?,
-            impression_per_mille: opt_decimal_text("impression_per_mille", impression_per_mille)?,
-            override_percents: override_percents
+        let spec = {
+            let mut v = core::CampaignSpec::default();
+            v.code = code;
+            v.destination = destination;
+            v.cookie_days = count("cookie_days", cookie_days)?;
+            v.attribution = self::attribution(attribution)?;
+            v.min_seconds_to_convert = count("min_seconds_to_convert", min_seconds_to_convert)?;
+            v.currency = currency;
+            v.sale_percent = opt_decimal_text("sale_percent", sale_percent)?;
+            v.sale_flat = opt_decimal_text("sale_flat", sale_flat)?;
+            v.lead_flat = opt_decimal_text("lead_flat", lead_flat)?;
+            v.click_flat = opt_decimal_text("click_flat", click_flat)?;
+            v.impression_per_mille =
+                opt_decimal_text("impression_per_mille", impression_per_mille)?;
+            v.override_percents = override_percents
                 .iter()
                 .map(|p| decimal_text("override_percents", p))
-                .collect::<Result<_>>()?,
-            recurring_months: count("recurring_months", recurring_months)?,
-            status: status.parse()?,
-            approve_after_days: count("approve_after_days", approve_after_days)?,
-            deep_link_hosts,
-            click_commission: click_commission.parse()?,
-            daily_paid_click_cap: count("daily_paid_click_cap", daily_paid_click_cap)?,
-            daily_paid_impression_cap: count(
-                "daily_paid_impression_cap",
-                daily_paid_impression_cap,
-            )?,
-            cookie_consent: cookie_consent.parse()?,
+                .collect::<Result<_>>()?;
+            v.recurring_months = count("recurring_months", recurring_months)?;
+            v.status = status.parse()?;
+            v.approve_after_days = count("approve_after_days", approve_after_days)?;
+            v.deep_link_hosts = deep_link_hosts;
+            v.click_commission = click_commission.parse()?;
+            v.daily_paid_click_cap = count("daily_paid_click_cap", daily_paid_click_cap)?;
+            v.daily_paid_impression_cap =
+                count("daily_paid_impression_cap", daily_paid_impression_cap)?;
+            v.cookie_consent = cookie_consent.parse()?;
             // Python's conversions come from the shop's backend (`convert`), an
             // authenticated channel: the browser rules are the HTTP server's.
-            ..core::CampaignSpec::default()
+            v
         };
         self.inner.add_campaign(&spec)?;
         Ok(())
@@ -326,15 +326,17 @@ impl Tracker {
         postback_url: Option<String>,
     ) -> Result<()> {
         let status: core::PartnerStatus = status.parse()?;
-        self.inner.add_partner(&core::PartnerSpec {
-            code,
-            parent,
-            coupons,
-            status,
-            name,
-            email,
-            payout_details,
-            postback_url,
+        self.inner.add_partner(&{
+            let mut v = core::PartnerSpec::default();
+            v.code = code;
+            v.parent = parent;
+            v.coupons = coupons;
+            v.status = status;
+            v.name = name;
+            v.email = email;
+            v.payout_details = payout_details;
+            v.postback_url = postback_url;
+            v
         })?;
         Ok(())
     }
@@ -443,16 +445,18 @@ impl Tracker {
         customer_id: Option<String>,
         campaign: Option<String>,
     ) -> Result<Conversion> {
-        let req = core::ConversionRequest {
-            order_id,
-            amount: opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into()),
-            currency,
-            kind: kind.to_owned(),
-            token,
-            click_id,
-            coupon,
-            customer_id,
-            campaign,
+        let req = {
+            let mut v = core::ConversionRequest::default();
+            v.order_id = order_id;
+            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into());
+            v.currency = currency;
+            v.kind = kind.to_owned();
+            v.token = token;
+            v.click_id = click_id;
+            v.coupon = coupon;
+            v.customer_id = customer_id;
+            v.campaign = campaign;
+            v
         };
         Ok(Conversion(py.detach(|| self.inner.convert(&req))?))
     }
@@ -474,16 +478,18 @@ impl Tracker {
         sid: Option<String>,
         customer_id: Option<String>,
     ) -> Result<Conversion> {
-        let req = core::ManualConversion {
-            order_id,
-            amount: opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into()),
-            currency,
-            kind: kind.to_owned(),
-            campaign,
-            partner,
-            ad,
-            sid,
-            customer_id,
+        let req = {
+            let mut v = core::ManualConversion::default();
+            v.order_id = order_id;
+            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into());
+            v.currency = currency;
+            v.kind = kind.to_owned();
+            v.campaign = campaign;
+            v.partner = partner;
+            v.ad = ad;
+            v.sid = sid;
+            v.customer_id = customer_id;
+            v
         };
         Ok(Conversion(py.detach(|| self.inner.manual(&req))?))
     }

@@ -486,24 +486,19 @@ impl Catalogue {
         ] = <[String; 5]>::try_from(amounts)
             .map_err(|_| malformed("amounts", "expected five amounts"))?
             .map(|a| (!a.is_empty()).then_some(a));
-        let spec = core::CampaignSpec {
-            code: code.to_owned(),
-            destination: destination.to_owned(),
-            cookie_days: small("cookie_days", cookie_days)?,
-            attribution: attribution.parse().js()?,
-            min_seconds_to_convert: secs("min_seconds_to_convert", min_seconds_to_convert)?,
-            currency: currency.to_owned(),
-            sale_percent,
-            sale_flat,
-            lead_flat,
-            click_flat,
-            impression_per_mille,
-            override_percents,
-            recurring_months: small("recurring_months", recurring_months)?,
-            deep_link_hosts,
-            // Browser conversions are the server's: an edge worker plans clicks.
-            ..core::CampaignSpec::default()
-        };
+        // Browser conversions are the server's: an edge worker plans clicks.
+        let mut spec = core::CampaignSpec::new(code, destination, currency);
+        spec.cookie_days = small("cookie_days", cookie_days)?;
+        spec.attribution = attribution.parse().js()?;
+        spec.min_seconds_to_convert = secs("min_seconds_to_convert", min_seconds_to_convert)?;
+        spec.sale_percent = sale_percent;
+        spec.sale_flat = sale_flat;
+        spec.lead_flat = lead_flat;
+        spec.click_flat = click_flat;
+        spec.impression_per_mille = impression_per_mille;
+        spec.override_percents = override_percents;
+        spec.recurring_months = small("recurring_months", recurring_months)?;
+        spec.deep_link_hosts = deep_link_hosts;
         Ok(self
             .inner
             .add_normalized_campaign(&spec)
@@ -520,12 +515,9 @@ impl Catalogue {
         parent: &str,
         coupons: Vec<String>,
     ) -> Result<String> {
-        let spec = core::PartnerSpec {
-            code: code.to_owned(),
-            parent: opt(parent).map(str::to_owned),
-            coupons,
-            ..core::PartnerSpec::default()
-        };
+        let mut spec = core::PartnerSpec::new(code);
+        spec.parent = opt(parent).map(str::to_owned);
+        spec.coupons = coupons;
         Ok(self.inner.add_partner(&spec).js()?.code.to_string())
     }
 
