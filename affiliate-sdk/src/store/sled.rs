@@ -173,11 +173,17 @@ fn tx_err(e: sled::transaction::TransactionError<&'static str>) -> Error {
 impl SledStore {
     /// Opens (creating if needed) the database in directory `path`, with the default
     /// [`StoreLimits`].
+    ///
+    /// **Blocking**: opens files or connects, and may wait (up to about 3 s) for the
+    /// database; from async code, call it off the runtime's workers.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore> {
         SledStore::open_with(path, &StoreLimits::default())
     }
 
     /// [`SledStore::open`] with these memory bounds.
+    ///
+    /// **Blocking**: opens files or connects, and may wait (up to about 3 s) for the
+    /// database; from async code, call it off the runtime's workers.
     pub fn open_with(path: impl AsRef<Path>, limits: &StoreLimits) -> Result<SledStore> {
         let path = path.as_ref();
         // After an erasure the database is rewritten, so no file keeps an erased id.

@@ -139,6 +139,9 @@ impl PostgresStore {
     /// Errors: `malformed` for a URL that is not one, `store_unavailable` when the
     /// database cannot be reached or migrated (a certificate that does not verify
     /// included).
+    ///
+    /// **Blocking**: opens files or connects, and may wait (up to about 3 s) for the
+    /// database; from async code, call it off the runtime's workers.
     pub fn open(url: &str) -> Result<PostgresStore> {
         PostgresStore::open_with_ca(url, None)
     }
@@ -150,11 +153,17 @@ impl PostgresStore {
     /// Errors: also `malformed` when `ca_pem` holds no certificate, or when a CA is
     /// given but the URL does not say `sslmode=require` (it would be ignored, and the
     /// connection in the clear).
+    ///
+    /// **Blocking**: opens files or connects, and may wait (up to about 3 s) for the
+    /// database; from async code, call it off the runtime's workers.
     pub fn open_with_ca(url: &str, ca_pem: Option<&str>) -> Result<PostgresStore> {
         PostgresStore::open_with(url, ca_pem, &StoreLimits::default())
     }
 
     /// [`PostgresStore::open_with_ca`] with these memory bounds.
+    ///
+    /// **Blocking**: opens files or connects, and may wait (up to about 3 s) for the
+    /// database; from async code, call it off the runtime's workers.
     pub fn open_with(
         url: &str,
         ca_pem: Option<&str>,
