@@ -83,6 +83,26 @@ impl PartnerSpec {
             ..PartnerSpec::default()
         }
     }
+
+    /// This spec with `parent` as the partner's parent.
+    ///
+    /// ```
+    /// use affiliate_sdk::PartnerSpec;
+    /// let spec = PartnerSpec::new("abc123").with_parent("boss1").with_coupons(&["ABC10"]);
+    /// assert_eq!((spec.parent.as_deref(), spec.coupons.len()), (Some("boss1"), 1));
+    /// ```
+    #[must_use]
+    pub fn with_parent(mut self, parent: &str) -> PartnerSpec {
+        self.parent = Some(parent.into());
+        self
+    }
+
+    /// This spec with these coupon codes.
+    #[must_use]
+    pub fn with_coupons(mut self, coupons: &[&str]) -> PartnerSpec {
+        self.coupons = coupons.iter().map(|c| (*c).to_owned()).collect();
+        self
+    }
 }
 
 /// A validated partner.
@@ -134,7 +154,7 @@ impl Partner {
 /// catalogue.add_campaign(&CampaignSpec::new("haircare", "https://shop.example/", "USD"))?;
 /// catalogue.add_partner(&PartnerSpec::new("abc123"))?;
 /// assert!(catalogue.campaign("haircare").is_some());
-/// assert_eq!(catalogue.add_partner(&PartnerSpec { parent: Some("nobody".into()), ..PartnerSpec::new("x") })
+/// assert_eq!(catalogue.add_partner(&PartnerSpec::new("x").with_parent("nobody"))
 ///     .unwrap_err().code(), "unknown_partner");
 /// # Ok::<(), affiliate_sdk::Error>(())
 /// ```

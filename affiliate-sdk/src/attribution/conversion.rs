@@ -468,6 +468,21 @@ pub struct BrowserConversion {
     pub osig: Option<String>,
 }
 
+impl BrowserConversion {
+    /// A sale of `amount` in `currency` reported by a browser, with no token or
+    /// signature yet.
+    #[must_use]
+    pub fn sale(order_id: &str, amount: &str, currency: &str) -> BrowserConversion {
+        BrowserConversion {
+            order_id: order_id.into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            kind: default_kind(),
+            ..BrowserConversion::default()
+        }
+    }
+}
+
 /// A conversion entered by hand for a named campaign and partner.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -94,10 +94,8 @@ impl Tracker {
     /// # tracker.add_campaign(&c)?;
     /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
     /// # let token = tracker.click(&tracker.signer().build("haircare", "abc123", None, None)?, None)?.token;
-    /// let mut order = BrowserConversion {
-    ///     order_id: "A-1".into(), amount: "49.90".into(), currency: "USD".into(),
-    ///     kind: "sale".into(), token: Some(token), osig: None,
-    /// };
+    /// let mut order = BrowserConversion::sale("A-1", "49.90", "USD");
+    /// order.token = Some(token);
     /// // The campaign takes signed orders only (the default).
     /// assert_eq!(tracker.convert_browser(&order).unwrap_err().code(), "not_attributable");
     /// order.osig = Some(tracker.signer().keyring().sign_order("A-1", "49.90", "USD", "sale")?);

@@ -29,7 +29,7 @@ impl Tracker {
     /// spec.override_percents = vec!["10".into()];
     /// tracker.add_campaign(&spec)?;
     /// tracker.add_partner(&PartnerSpec::new("boss1"))?;
-    /// tracker.add_partner(&PartnerSpec { parent: Some("boss1".into()), ..PartnerSpec::new("abc123") })?;
+    /// tracker.add_partner(&PartnerSpec::new("abc123").with_parent("boss1"))?;
     /// tracker.manual(&ManualConversion::sale("A-1", "60.00", "USD", "haircare", "abc123"))?;
     /// tracker.set_status("A-1", Status::Approved)?;
     /// let rows = tracker.balances(None, None)?;

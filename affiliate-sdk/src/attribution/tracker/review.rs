@@ -48,7 +48,8 @@ impl Tracker {
     /// for id in ["A-1", "A-2", "A-3"] {
     ///     tracker.manual(&ManualConversion::sale(id, "10.00", "USD", "haircare", "abc123"))?;
     /// }
-    /// let q = ConversionQuery { status: Some(Status::Pending), ..ConversionQuery::default() };
+    /// let mut q = ConversionQuery::default();
+    /// q.status = Some(Status::Pending);
     /// let first = tracker.conversions_page(&q, 2, None)?;
     /// let second = tracker.conversions_page(&q, 2, first.next_cursor.as_deref())?;
     /// assert_eq!((first.conversions.len(), second.conversions.len()), (2, 1));
