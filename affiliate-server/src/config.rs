@@ -79,7 +79,10 @@ struct ServerSection {
     public_url: String,
     #[serde(default = "default_data_dir")]
     data_dir: PathBuf,
+    #[serde(default)]
     api_keys: Vec<String>,
+    /// A file with more API keys, one per line.
+    api_keys_file: Option<PathBuf>,
     #[serde(default)]
     cookie_domain: String,
     #[serde(default)]
@@ -217,13 +220,24 @@ impl Config {
         let public_url = url.as_str().trim_end_matches('/').to_owned();
         let public_path = url.path().trim_end_matches('/').to_owned();
 
-        if s.api_keys.is_empty() {
+        let mut api_keys = s.api_keys;
+        if let Some(path) = &s.api_keys_file {
+            let text = crate::secrets::read(file, "server.api_keys_file", path)?;
+            api_keys.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if api_keys.is_empty() {
             return Err(err(
                 "server.api_keys",
-                &"at least one key is needed for /v1/*; `affiliate-server keygen` prints one",
+                &"at least one key is needed for /v1/* (api_keys or api_keys_file); \
+                  `affiliate-server keygen` prints one",
             ));
         }
-        for (i, k) in s.api_keys.iter().enumerate() {
+        for (i, k) in api_keys.iter().enumerate() {
             if k.len() < MIN_API_KEY_LEN
                 || k.len() > 256
                 || !k.bytes().all(|b| b.is_ascii_graphic())
@@ -262,8 +276,23 @@ impl Config {
             .keys
             .get("current")
             .ok_or_else(|| err("keys.current", &"missing: name the key id that signs"))?;
+        // `k1 = "…"` inline, or `k1_file = "path"` (container and systemd credentials).
+        let mut texts: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in raw.keys.iter().filter(|(k, _)| *k != "current") {
+            let field = format!("keys.{name}");
+            let (kid, text) = match name.strip_suffix("_file") {
+                Some(kid) => (kid, crate::secrets::read(file, &field, Path::new(value))?),
+                None => (name.as_str(), value.clone()),
+            };
+            if texts.insert(kid.to_owned(), text).is_some() {
+                return Err(err(
+                    &format!("keys.{kid}"),
+                    &format!("given twice: keep {kid} or {kid}_file"),
+                ));
+            }
+        }
         let mut keys = Vec::new();
-        for (kid, text) in raw.keys.iter().filter(|(k, _)| *k != "current") {
+        for (kid, text) in &texts {
             // Validate one by one so the error names the key id (never the key).
             Key::from_base64(text).map_err(|e| err(&format!("keys.{kid}"), &e))?;
             keys.push((kid.as_str(), text.as_str()));
@@ -301,9 +330,17 @@ impl Config {
         if !(1..=1_000_000).contains(&s.max_sids_per_day) {
             return Err(err("server.max_sids_per_day", &"must be 1 to 1000000"));
         }
-        let webhooks = (raw.webhook.iter().enumerate())
-            .map(|(i, w)| w.webhook().map_err(|e| err(&format!("webhook[{i}]"), &e)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut webhooks = Vec::new();
+        for (i, w) in raw.webhook.iter().enumerate() {
+            let field = format!("webhook[{i}].secret");
+            let secret =
+                crate::secrets::one_of(file, &field, w.secret.clone(), w.secret_file.as_deref())?
+                    .ok_or_else(|| err(&field, &"missing: secret or secret_file"))?;
+            webhooks.push(
+                w.webhook(&secret)
+                    .map_err(|e| err(&format!("webhook[{i}]"), &e))?,
+            );
+        }
         let config = Config {
             events: raw.events,
             webhooks,
@@ -318,7 +355,7 @@ impl Config {
             public_url,
             public_path,
             data_dir,
-            api_keys: s.api_keys,
+            api_keys,
             allowed_origins,
             store_url: store.url,
             store_ca: store.ca,

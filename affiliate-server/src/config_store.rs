@@ -15,6 +15,8 @@ pub struct StoreSection {
     /// `postgres://user:password@host:port/database`: many servers share it. Absent:
     /// the embedded store in `data_dir`.
     url: Option<String>,
+    /// A file holding the URL (it may carry the database password).
+    url_file: Option<PathBuf>,
     /// With `?sslmode=require` in `url`: a PEM file of the CA the database's
     /// certificate must chain to, instead of the public roots.
     ca_file: Option<PathBuf>,
@@ -54,7 +56,8 @@ pub fn parse(file: &Path, section: Option<StoreSection>) -> Result<Store, Config
             &"must be 1 to 36500 (days)",
         ));
     }
-    let Some(url_text) = st.url else {
+    let url_text = crate::secrets::one_of(file, "store.url", st.url, st.url_file.as_deref())?;
+    let Some(url_text) = url_text else {
         if st.ca_file.is_some() {
             return Err(err("store.ca_file", &"given without store.url"));
         }

@@ -44,7 +44,12 @@ pub struct EventsSection {
 pub struct WebhookSection {
     id: String,
     url: String,
-    secret: String,
+    /// The signing secret (`whsec_…`), or `secret_file`.
+    #[serde(default)]
+    pub(crate) secret: Option<String>,
+    /// A file holding the signing secret.
+    #[serde(default)]
+    pub(crate) secret_file: Option<std::path::PathBuf>,
     #[serde(default)]
     events: Vec<String>,
     #[serde(default)]
@@ -61,15 +66,16 @@ impl std::fmt::Debug for WebhookSection {
 }
 
 impl WebhookSection {
-    /// The endpoint, checked by the core (made at time 0: the file has no creation time).
-    pub fn webhook(&self) -> Result<Webhook, affiliate_sdk::Error> {
+    /// The endpoint with `secret` (from `secret` or `secret_file`), checked by the core
+    /// (made at time 0: the file has no creation time).
+    pub fn webhook(&self, secret: &str) -> Result<Webhook, affiliate_sdk::Error> {
         let req = WebhookRequest {
             id: Some(self.id.clone()),
             url: self.url.clone(),
             events: self.events.clone(),
             description: Some(self.description.clone()),
         };
-        Webhook::new(&req, WebhookSecret::parse(&self.secret)?, 0)
+        Webhook::new(&req, WebhookSecret::parse(secret)?, 0)
     }
 }
 

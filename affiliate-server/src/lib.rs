@@ -11,4 +11,5 @@ pub mod events;
 pub mod front;
 pub mod http;
 pub mod routes;
+pub mod secrets;
 pub mod serve;

@@ -24,6 +24,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text (default) or as one JSON object each (for log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "AFFILIATE_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -40,15 +49,15 @@ enum Command {
     },
     /// Serves the tracker a config file describes.
     Serve {
-        /// The TOML config file.
-        #[arg(long)]
+        /// The TOML config file (or the environment's AFFILIATE_CONFIG).
+        #[arg(long, env = "AFFILIATE_CONFIG")]
         config: PathBuf,
     },
     /// Prints a signed tracking link. Needs only the config: it works while a server
     /// runs.
     Link {
-        /// The TOML config file.
-        #[arg(long)]
+        /// The TOML config file (or the environment's AFFILIATE_CONFIG).
+        #[arg(long, env = "AFFILIATE_CONFIG")]
         config: PathBuf,
         /// Campaign code.
         #[arg(long)]
@@ -67,8 +76,8 @@ enum Command {
     /// (it works while a server runs); the server checks the partner when the link is
     /// used.
     PortalLink {
-        /// The TOML config file.
-        #[arg(long)]
+        /// The TOML config file (or the environment's AFFILIATE_CONFIG).
+        #[arg(long, env = "AFFILIATE_CONFIG")]
         config: PathBuf,
         /// Partner code.
         #[arg(long)]
@@ -87,14 +96,15 @@ const DEMO_LISTEN: &str = "127.0.0.1:8080";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(log_filter())
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -162,7 +172,7 @@ fn run(command: Command) -> Result<(), BoxError> {
             );
             Ok(())
         }
-        Command::Serve { config } => serve(Config::load(&config)?, false),
+        Command::Serve { config } => serve(with_env_listen(Config::load(&config)?)?, false),
         Command::Demo { listen, data } => {
             let file = data.join(DEMO_CONFIG);
             let first_run = !file.exists();
@@ -186,6 +196,43 @@ fn run(command: Command) -> Result<(), BoxError> {
             serve(config, true)
         }
     }
+}
+
+/// Crates whose debug and trace lines carry what the server keeps secret (the
+/// PostgreSQL driver logs statement parameters: webhook secrets, partner key digests;
+/// HTTP clients and servers log headers): held at `info` whatever `RUST_LOG` says.
+const QUIET_BELOW_INFO: [&str; 7] = [
+    "tokio_postgres",
+    "postgres",
+    "ureq",
+    "ureq_proto",
+    "hyper",
+    "hyper_util",
+    "rustls",
+];
+
+/// `RUST_LOG` (default `info`), with [`QUIET_BELOW_INFO`] held at `info`.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for target in QUIET_BELOW_INFO {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+/// The config with `server.listen` replaced by the environment's AFFILIATE_LISTEN, if
+/// set (a container or unit sets the address, the file the rest).
+fn with_env_listen(mut config: Config) -> Result<Config, BoxError> {
+    if let Some(listen) = std::env::var_os("AFFILIATE_LISTEN") {
+        let text = listen.to_string_lossy();
+        config.listen = text.parse().map_err(|_| {
+            format!("AFFILIATE_LISTEN: expected an address such as 0.0.0.0:8080, not {text:?}")
+        })?;
+    }
+    Ok(config)
 }
 
 fn write_demo_config(dir: &Path, file: &Path, listen: SocketAddr) -> Result<(), BoxError> {

@@ -167,7 +167,8 @@ impl Server {
         Server::spawn(dir, cmd)
     }
 
-    fn start_in(dir: tempfile::TempDir) -> Server {
+    /// Serves `affiliate.toml` of `dir` (written by the caller, with any files it names).
+    pub fn start_in(dir: tempfile::TempDir) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--config"])
             .arg(dir.path().join("affiliate.toml"))

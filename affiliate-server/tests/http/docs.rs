@@ -50,8 +50,11 @@ fn the_http_reference_names_every_route_and_error_code() {
 #[test]
 fn the_configuration_reference_names_every_field() {
     let doc = page("configuration.md");
-    let config =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/config.rs")).unwrap();
+    // The sections of config.rs, and those of `[store]` and `[[webhook]]`.
+    let config = ["/src/config.rs", "/src/config_store.rs", "/src/events.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(format!("{}{f}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        .collect::<String>();
     let core = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../affiliate-sdk/src/attribution/campaign.rs"
@@ -69,7 +72,9 @@ fn the_configuration_reference_names_every_field() {
         for block in text.split("#[serde(deny_unknown_fields)]").skip(1) {
             let body = &block[block.find('{').unwrap() + 1..block.find("\n}").unwrap()];
             for line in body.lines().map(str::trim) {
-                if let Some((name, _)) = line.strip_prefix("pub ").unwrap_or(line).split_once(": ")
+                let field = line.strip_prefix("pub(crate) ").unwrap_or(line);
+                if let Some((name, _)) =
+                    field.strip_prefix("pub ").unwrap_or(field).split_once(": ")
                     && !line.starts_with("//")
                     && !line.starts_with('#')
                 {

@@ -15,6 +15,7 @@ mod partner;
 mod payouts;
 mod postback;
 mod program;
+mod secrets;
 mod traffic;
 mod webhooks;
 
