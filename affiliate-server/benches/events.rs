@@ -153,7 +153,10 @@ fn delivery_loop(
             .map(|n| {
                 let (t, stop, transport) = (t.clone(), stop.clone(), transport.clone());
                 std::thread::spawn(move || {
-                    server_loop(&t, &transport, n == 0, || !stop.load(Ordering::Relaxed));
+                    let metrics = affiliate_server::metrics::Metrics::new();
+                    server_loop(&t, &metrics, &transport, n == 0, || {
+                        !stop.load(Ordering::Relaxed)
+                    });
                 })
             })
             .collect(),

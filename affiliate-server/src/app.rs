@@ -12,7 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
 use crate::routes::{
-    clicks, conversions, pages, partner, payouts, portal, postback, program, reports, review,
+    clicks, conversions, ops, pages, partner, payouts, portal, postback, program, reports, review,
     webhooks,
 };
 
@@ -151,7 +151,9 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/snippet.js", get(pages::snippet))
         .route("/dashboard", get(pages::dashboard))
         .route("/dashboard/{file}", get(pages::dashboard_asset))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
     if state.demo {
         app = app.merge(crate::demo::router());
     }

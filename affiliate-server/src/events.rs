@@ -169,6 +169,7 @@ impl Transport for HttpTransport {
 /// fans the outbox out; the others only send. Idle, each waits [`POLL`].
 pub fn delivery_loop(
     tracker: &affiliate_sdk::Tracker,
+    metrics: &crate::metrics::Metrics,
     transport: &HttpTransport,
     fan_out: bool,
     keep_going: impl Fn() -> bool,
@@ -179,6 +180,21 @@ pub fn delivery_loop(
         } else {
             tracker.send_due(transport, PER_ROUND)
         };
+        if let Ok(r) = &round {
+            let retrying = r.sent.saturating_sub(r.delivered + r.failed);
+            for (result, n) in [
+                ("delivered", r.delivered),
+                ("failed", r.failed),
+                ("retrying", retrying),
+            ] {
+                if n > 0 {
+                    metrics
+                        .deliveries
+                        .get_or_create(&crate::metrics::Outcome { result })
+                        .inc_by(n as u64);
+                }
+            }
+        }
         match round {
             Ok(r) if r.sent > 0 || r.fanned_out > 0 => {
                 if r.failed > 0 {
@@ -220,7 +236,7 @@ pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Re
                     // A while of rounds, then let go of the state (so shutdown can
                     // drop it) and look again.
                     let until = std::time::Instant::now() + Duration::from_secs(1);
-                    delivery_loop(&s.tracker, &transport, n == 0, || {
+                    delivery_loop(&s.tracker, &s.metrics, &transport, n == 0, || {
                         alive() && std::time::Instant::now() < until
                     });
                 }

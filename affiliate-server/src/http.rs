@@ -82,6 +82,10 @@ pub struct AppState {
     pub(crate) demo: bool,
     /// Refused public requests, for the minute's log line.
     pub refused: Refused,
+    /// What `/metrics` shows.
+    pub metrics: crate::metrics::Metrics,
+    /// A readiness probe of the store is running (`/readyz`).
+    pub(crate) probing: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -96,6 +100,8 @@ impl AppState {
             public_path: public_path.to_owned(),
             demo,
             refused: Refused::default(),
+            metrics: crate::metrics::Metrics::new(),
+            probing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

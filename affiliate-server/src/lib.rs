@@ -10,6 +10,7 @@ pub mod demo;
 pub mod events;
 pub mod front;
 pub mod http;
+pub mod metrics;
 pub mod routes;
 pub mod secrets;
 pub mod serve;

@@ -142,9 +142,32 @@ impl Gen {
             _ => headers.push(format!("User-Agent: {BROWSER_UA}")),
         }
         let mut body: Vec<u8> = Vec::new();
-        match self.rng.u8(..25) {
+        match self.rng.u8(..26) {
             0 => {
                 category = "random path";
+            }
+            25 => {
+                category = "readiness and metrics";
+                (method, target) = match self.rng.u8(..4) {
+                    0 => ("GET".into(), "/readyz".into()),
+                    1 => (
+                        "GET".into(),
+                        format!(
+                            "/metrics?{}",
+                            self.junk(40).replace([' ', '\r', '\n', '#'], "")
+                        ),
+                    ),
+                    2 => (
+                        self.pick(&["POST", "PUT", "DELETE", "HEAD"]).into(),
+                        "/metrics".into(),
+                    ),
+                    _ => ("GET".into(), "/metrics".into()),
+                };
+                match self.rng.u8(..3) {
+                    0 => headers.push(format!("Authorization: Bearer {API_KEY}")),
+                    1 => headers.push(format!("Authorization: Bearer {}", self.pick(HOSTILE))),
+                    _ => {}
+                }
             }
             23 | 24 => {
                 category = "GET postback and postback keys";

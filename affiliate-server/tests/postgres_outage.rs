@@ -374,3 +374,78 @@ fn the_postgres_store_works_inside_tokio_and_inside_an_axum_handler() {
         });
     }
 }
+
+/// The value of a sample line `name{labels} value` of `/metrics` (0 when absent).
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn readiness_is_503_while_the_database_is_down_and_the_failure_counters_rise() {
+    let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let db = fresh_database();
+    let server = Server::start(&config(&format!("\n[store]\nurl = \"{db}\"")));
+    let metrics = || {
+        let r = server.get("/metrics", &[common::AUTH]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    };
+    let link = common::path_of(
+        &affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go")
+            .unwrap()
+            .build("haircare", "abc123", None, None)
+            .unwrap(),
+    );
+    let click = || {
+        let r = server.get(&link, &[("user-agent", common::BROWSER_UA)]);
+        assert_eq!(r.status, 302, "a click always redirects");
+    };
+    let wait_for = |what: &str, f: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !f() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}"
+            );
+            click();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert_eq!(server.get("/readyz", &[]).status, 200);
+    wait_for("a batch written", &|| {
+        sample(&metrics(), "affiliate_store_writes_total{result=\"ok\"}") >= 1.0
+    });
+    assert_eq!(sample(&metrics(), "affiliate_ready"), 1.0);
+
+    cluster("kill");
+    wait_for("/readyz 503 and failed writes", &|| {
+        let m = metrics();
+        server.get("/readyz", &[]).status == 503
+            && sample(&m, "affiliate_store_writes_total{result=\"failed\"}") >= 1.0
+            && sample(&m, "affiliate_store_failing") == 1.0
+    });
+    let down = metrics();
+    assert_eq!(sample(&down, "affiliate_ready"), 0.0);
+    assert!(
+        sample(&down, "affiliate_click_buffer_bytes") > 0.0,
+        "clicks wait in the buffer"
+    );
+    // Liveness is not readiness: the process still answers.
+    assert_eq!(server.get("/healthz", &[]).status, 200);
+
+    cluster("restart");
+    wait_for("/readyz 200 again", &|| {
+        server.get("/readyz", &[]).status == 200
+            && sample(&metrics(), "affiliate_store_failing") == 0.0
+    });
+    let up = metrics();
+    assert!(
+        sample(&up, "affiliate_store_writes_total{result=\"ok\"}")
+            > sample(&down, "affiliate_store_writes_total{result=\"ok\"}")
+    );
+    // Failures are counted, never forgotten.
+    assert!(sample(&up, "affiliate_store_writes_total{result=\"failed\"}") >= 1.0);
+}

@@ -86,6 +86,10 @@ pub(crate) struct ClickBuffer {
     max_bytes: usize,
     dropped_clicks: AtomicU64,
     dropped_impressions: AtomicU64,
+    writes: AtomicU64,
+    failed_writes: AtomicU64,
+    write_micros: AtomicU64,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 struct BatchState {
@@ -131,6 +135,10 @@ impl ClickBuffer {
             max_bytes: limits.click_buffer_bytes,
             dropped_clicks: AtomicU64::new(0),
             dropped_impressions: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            failed_writes: AtomicU64::new(0),
+            write_micros: AtomicU64::new(0),
+            failing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -226,6 +234,18 @@ impl ClickBuffer {
         Some((st, key))
     }
 
+    /// What the writer has done since the buffer was made, and what waits.
+    pub(crate) fn stats(&self) -> super::WriterStats {
+        let buffered_bytes = self.lock().bytes() as u64;
+        super::WriterStats {
+            buffered_bytes,
+            writes: self.writes.load(Ordering::Relaxed),
+            failed_writes: self.failed_writes.load(Ordering::Relaxed),
+            write_micros: self.write_micros.load(Ordering::Relaxed),
+            failing: self.failing.load(Ordering::Relaxed),
+        }
+    }
+
     /// What was dropped since the buffer was made.
     pub(crate) fn dropped(&self) -> Dropped {
         Dropped {
@@ -264,13 +284,19 @@ impl ClickBuffer {
                 st.writing = batch.clone();
                 batch
             };
+            let started = std::time::Instant::now();
             let result = write(&batch);
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.write_micros.fetch_add(micros, Ordering::Relaxed);
+            self.failing.store(result.is_err(), Ordering::Relaxed);
             let mut st = self.lock();
             st.writing = Arc::default();
             if let Err(e) = result {
+                self.failed_writes.fetch_add(1, Ordering::Relaxed);
                 st.failed = Some(batch);
                 return Err(e);
             }
+            self.writes.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -390,6 +416,12 @@ mod tests {
             Err(Error::Store("down".into()))
         };
         assert!(buffer.write_out(down).is_err());
+        let stats = buffer.stats();
+        assert!(
+            stats.failing && stats.failed_writes == 1 && stats.writes == 0,
+            "{stats:?}"
+        );
+        assert!(stats.buffered_bytes > 0);
         buffer.click(&click(5000));
         assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);
         // Back: written, and recording resumes.
@@ -401,6 +433,12 @@ mod tests {
             })
             .unwrap();
         assert_eq!(written.load(Ordering::Relaxed) as u64, kept);
+        let stats = buffer.stats();
+        assert!(
+            !stats.failing && stats.failed_writes == 1 && stats.writes == 1,
+            "{stats:?}"
+        );
+        assert_eq!(stats.buffered_bytes, 0);
         buffer.click(&click(6000));
         assert!(buffer.find(click(6000).click_id).is_some());
         assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);

@@ -42,6 +42,24 @@ pub struct Dropped {
     pub impressions: u64,
 }
 
+/// What a store's background click writer has done since the store opened: what an
+/// operator watches (the server's `/metrics` and `/readyz`). All zero for stores that
+/// write at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct WriterStats {
+    /// Bytes of clicks, impressions and counters waiting to be written.
+    pub buffered_bytes: u64,
+    /// Batches written.
+    pub writes: u64,
+    /// Write attempts that failed (the batch is kept and written again).
+    pub failed_writes: u64,
+    /// Time spent writing batches, in microseconds (failed attempts included).
+    pub write_micros: u64,
+    /// The latest write attempt failed: a batch waits for the store.
+    pub failing: bool,
+}
+
 /// Bytes one sid costs in [`SidCap`] (the set entry and its share of the table).
 const SID_BYTES: usize = std::mem::size_of::<Sid>() + 16;
 

@@ -59,7 +59,9 @@ pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
 pub use erase::Erased;
-pub use limits::{DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits};
+pub use limits::{
+    DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits, WriterStats,
+};
 pub use memory::MemoryStore;
 
 /// One recorded click: kept so a server postback can attribute by click id, and
@@ -562,5 +564,11 @@ pub trait Store: Send + Sync {
     /// ([`StoreLimits::click_buffer_bytes`]). Stores without a buffer drop nothing.
     fn dropped(&self) -> Dropped {
         Dropped::default()
+    }
+
+    /// What the background click writer has done since the store opened (buffer depth,
+    /// writes, failures, time spent). Stores without one answer zeros.
+    fn writer_stats(&self) -> WriterStats {
+        WriterStats::default()
     }
 }

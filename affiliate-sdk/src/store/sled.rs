@@ -494,6 +494,10 @@ impl Store for SledStore {
         self.batch.buffer.dropped()
     }
 
+    fn writer_stats(&self) -> super::WriterStats {
+        self.batch.buffer.stats()
+    }
+
     fn program_version(&self) -> Result<u64> {
         self.program_version_in_tree()
     }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::assets;
 use crate::http::{AppState, Refused, Shared, cut};
+use crate::metrics::Outcome;
 
 /// `GET /go/…`: a credited click answers 302 to the destination with the token, and
 /// sets the cookie (unless the campaign waits for consent); a bot lands on the
@@ -19,6 +20,16 @@ use crate::http::{AppState, Refused, Shared, cut};
 pub async fn click(State(state): State<Shared>, req: Request) -> Response {
     // The request by value: its URI and headers are read in place, not cloned.
     let answer = state.clicks.click(req.uri(), req.headers());
+    let result = match &answer.event {
+        ClickEvent::Click { .. } => "click",
+        ClickEvent::Bot { .. } => "bot",
+        _ => "refused",
+    };
+    state
+        .metrics
+        .clicks
+        .get_or_create(&Outcome { result })
+        .inc();
     match &answer.event {
         ClickEvent::Bot { refused_to } => log_refused_to(refused_to.as_ref(), &answer.link),
         ClickEvent::Click {
@@ -35,6 +46,7 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
         }
         ClickEvent::Refused(error) => {
             Refused::count(&state.refused.clicks);
+            state.metrics.refused("click", error.code());
             tracing::debug!(
                 code = error.code(),
                 error = cut(&error.to_string()),
@@ -78,8 +90,15 @@ fn link_target(state: &AppState, uri: &Uri) -> String {
 pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
     let target = link_target(&state, &uri);
     let result = state.tracker.impression(&target);
+    let counted = if result.is_ok() { "counted" } else { "refused" };
+    state
+        .metrics
+        .impressions
+        .get_or_create(&Outcome { result: counted })
+        .inc();
     if let Err(e) = &result {
         Refused::count(&state.refused.impressions);
+        state.metrics.refused("impression", e.code());
         tracing::debug!(
             code = e.code(),
             error = cut(&e.to_string()),

@@ -26,18 +26,41 @@ fn with_cookie(
     req
 }
 
-fn logged(conv: &ApiResult<affiliate_sdk::Conversion>) {
+/// Logs a conversion's outcome and counts it for `/metrics`.
+pub(crate) fn logged(state: &Shared, conv: &ApiResult<affiliate_sdk::Conversion>) {
     match conv {
-        Ok(c) => tracing::info!(
-            order_id = %c.order_id, partner = %c.link.partner, channel = %c.channel,
-            duplicate = c.duplicate, replaced = c.replaced, "conversion"
-        ),
-        Err(e) => tracing::info!(
-            code = e.code,
-            message = cut(&e.message),
-            "conversion refused"
-        ),
+        Ok(c) => {
+            counted(state, c);
+            tracing::info!(
+                order_id = %c.order_id, partner = %c.link.partner, channel = %c.channel,
+                duplicate = c.duplicate, replaced = c.replaced, "conversion"
+            );
+        }
+        Err(e) => {
+            state.metrics.refused("conversion", e.code);
+            tracing::info!(
+                code = e.code,
+                message = cut(&e.message),
+                "conversion refused"
+            );
+        }
     }
+}
+
+/// `affiliate_conversions_total{channel,result}` of a recorded conversion.
+pub(crate) fn counted(state: &Shared, c: &affiliate_sdk::Conversion) {
+    let result = if c.duplicate {
+        "duplicate"
+    } else if c.replaced {
+        "replaced"
+    } else {
+        "created"
+    };
+    let labels = crate::metrics::ConversionLabels {
+        channel: c.channel.as_str(),
+        result,
+    };
+    state.metrics.conversions.get_or_create(&labels).inc();
 }
 
 /// A conversion from the browser: the core checks the token and the order signature
@@ -49,9 +72,10 @@ async fn convert_browser(
     let conv = blocking(state, move |t| t.convert_browser(&req)).await;
     // Public input: a refusal is counted and logged at debug only.
     match &conv {
-        Ok(_) => logged(&conv),
+        Ok(_) => logged(state, &conv),
         Err(e) => {
             Refused::count(&state.refused.conversions);
+            state.metrics.refused("conversion", e.code);
             tracing::debug!(
                 code = e.code,
                 message = cut(&e.message),
@@ -116,14 +140,14 @@ pub async fn postback(
 ) -> ApiResult<Response> {
     let req: ConversionRequest = json_body(body).await?;
     let conv = blocking(&state, move |t| t.convert(&req)).await;
-    logged(&conv);
+    logged(&state, &conv);
     Ok(conversion_response(&conv?))
 }
 
 pub async fn manual(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
     let req: ManualConversion = json_body(body).await?;
     let conv = blocking(&state, move |t| t.manual(&req)).await;
-    logged(&conv);
+    logged(&state, &conv);
     Ok(conversion_response(&conv?))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod clicks;
 pub mod conversions;
+pub mod ops;
 pub mod pages;
 pub mod partner;
 pub mod payouts;

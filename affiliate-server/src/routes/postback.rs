@@ -22,6 +22,7 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
     let conv = blocking(&state, move |t| Ok(t.convert_postback_query(&query))).await?;
     let c = match conv {
         Ok(c) => {
+            crate::routes::conversions::counted(&state, &c);
             tracing::info!(
                 order_id = %c.order_id, partner = %c.link.partner, duplicate = c.duplicate,
                 "conversion by GET postback"
@@ -30,9 +31,11 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
         }
         // No postback key: 401, as for a missing API key.
         Err(affiliate_sdk::Error::Forbidden(m)) => {
+            state.metrics.refused("conversion", "unauthorized");
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", &m));
         }
         Err(e) => {
+            state.metrics.refused("conversion", e.code());
             tracing::info!(
                 code = e.code(),
                 message = cut(&e.to_string()),

@@ -391,6 +391,10 @@ impl Store for PostgresStore {
         self.inner.buffer.dropped()
     }
 
+    fn writer_stats(&self) -> super::WriterStats {
+        self.inner.buffer.stats()
+    }
+
     fn program_version(&self) -> Result<u64> {
         self.program_version_in_db()
     }
