@@ -53,6 +53,7 @@ pub struct Metrics {
 /// The store's figures, brought up to date at each scrape.
 struct StoreMetrics {
     buffered_bytes: Gauge,
+    outbox_events: Gauge,
     dropped: Family<Outcome, Counter>,
     writes: Family<Outcome, Counter>,
     write_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
@@ -89,6 +90,7 @@ impl Metrics {
             ready: Gauge::default(),
             store: StoreMetrics {
                 buffered_bytes: Gauge::default(),
+                outbox_events: Gauge::default(),
                 dropped: Family::default(),
                 writes: Family::default(),
                 write_seconds: Counter::default(),
@@ -133,6 +135,11 @@ impl Metrics {
             m.store.buffered_bytes.clone(),
         );
         registry.register(
+            "outbox_events",
+            "Events in the outbox waiting to be fanned out into deliveries (-1: the store did not answer)",
+            m.store.outbox_events.clone(),
+        );
+        registry.register(
             "dropped",
             "Clicks and impressions not recorded because the buffer was full",
             m.store.dropped.clone(),
@@ -160,7 +167,8 @@ impl Metrics {
         self.refusals.get_or_create(&Refusal { kind, code }).inc();
     }
 
-    /// The text exposition, with the store's figures read now.
+    /// The text exposition, with the store's figures read now. **Blocking**: reads
+    /// the outbox's length from the store.
     pub fn render(&self, store: &dyn Store) -> String {
         self.sync_store(store);
         let mut out = String::new();
@@ -176,6 +184,11 @@ impl Metrics {
         s.buffered_bytes
             .set(i64::try_from(stats.buffered_bytes).unwrap_or(i64::MAX));
         s.failing.set(i64::from(stats.failing));
+        s.outbox_events.set(
+            store
+                .outbox_len()
+                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        );
         let mut seen = s
             .seen
             .lock()

@@ -509,6 +509,10 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn outbox_len(&self) -> Result<u64> {
+        Ok(self.lock().outbox.len() as u64)
+    }
+
     fn fan_out(&self, planned: &[(u64, Vec<Delivery>)]) -> Result<usize> {
         let mut g = self.lock();
         let mut taken = 0;

@@ -515,6 +515,12 @@ pub trait Store: Send + Sync {
     /// durable write ([`Event`](crate::outbound::Event)).
     fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>>;
 
+    /// How many events wait in the outbox to be fanned out: an operator's outbox depth.
+    /// The default reads them all; the stores count.
+    fn outbox_len(&self) -> Result<u64> {
+        Ok(self.outbox(usize::MAX)?.len() as u64)
+    }
+
     /// Fans out events read with [`Store::outbox`]: for each `(sequence, deliveries)`
     /// whose event is still in the outbox, removes the event and writes its
     /// deliveries, all in one durable write. With several trackers on the store, an

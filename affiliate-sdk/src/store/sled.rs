@@ -526,6 +526,11 @@ impl Store for SledStore {
         self.outbox_events(max)
     }
 
+    fn outbox_len(&self) -> Result<u64> {
+        // The outbox is drained within moments: counting its keys is cheap.
+        Ok(self.outbox.len() as u64)
+    }
+
     fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
         self.fan_out_in_trees(planned)
     }

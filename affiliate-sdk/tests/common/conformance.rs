@@ -1468,6 +1468,7 @@ macro_rules! store_conformance {
                 t.set_payout_status(&made.payouts()[0].id, "paid").unwrap();
                 t.create_partner(&affiliate_sdk::PartnerSpec::new("newbie")).unwrap();
                 let events = s.outbox(1000).unwrap();
+                assert_eq!(s.outbox_len().unwrap(), 5);
                 let got: Vec<EventKind> = events.iter().map(|(_, e)| e.kind).collect();
                 assert_eq!(got, [
                     EventKind::ConversionCreated,
@@ -1499,6 +1500,7 @@ macro_rules! store_conformance {
                 assert_eq!(s.fan_out(&planned).unwrap(), 3, "the first two are gone");
                 assert_eq!(s.fan_out(&planned).unwrap(), 0);
                 assert!(s.outbox(10).unwrap().is_empty());
+                assert_eq!(s.outbox_len().unwrap(), 0);
                 // Three deliveries, newest first, a page at a time.
                 let page = |before: Option<(u64, String)>, limit| s.deliveries(&DeliveryFilter { target: target.clone(), before, limit }).unwrap();
                 let all = page(None, 10);

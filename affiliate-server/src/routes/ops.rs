@@ -57,9 +57,16 @@ pub async fn readyz(State(state): State<Shared>) -> Response {
         .into_response()
 }
 
-/// `GET /metrics` (API key): the Prometheus text exposition.
+/// `GET /metrics` (API key): the OpenMetrics text exposition (it reads the store: off
+/// the async workers).
 pub async fn metrics(State(state): State<Shared>, _: Authorized) -> Response {
-    let text = state.metrics.render(state.tracker.store().as_ref());
+    let scrape = state.clone();
+    let Ok(text) =
+        tokio::task::spawn_blocking(move || scrape.metrics.render(scrape.tracker.store().as_ref()))
+            .await
+    else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     (
         [
             (

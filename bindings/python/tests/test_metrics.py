@@ -111,3 +111,6 @@ def test_metrics_parse_and_count_the_traffic_sent() -> None:
         assert got[("affiliate_ready", ())] == 1
         assert got[("affiliate_store_failing", ())] == 0
         assert ("affiliate_click_buffer_bytes", ()) in got
+        # The conversions' events wait in the outbox (no endpoint takes them here) or
+        # were fanned out already: never negative, never more than the events made.
+        assert 0 <= got[("affiliate_outbox_events", ())] <= 2

@@ -463,6 +463,10 @@ impl Store for PostgresStore {
         self.outbox_in_db(max)
     }
 
+    fn outbox_len(&self) -> Result<u64> {
+        self.outbox_len_in_db()
+    }
+
     fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
         self.fan_out_in_db(planned)
     }

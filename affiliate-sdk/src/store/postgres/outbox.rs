@@ -31,6 +31,15 @@ fn encode(d: &Delivery) -> Attempt<String> {
 }
 
 impl PostgresStore {
+    pub(super) fn outbox_len_in_db(&self) -> Result<u64> {
+        self.inner.attempt(|c| {
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM affiliate_outbox", &[])?
+                .get(0);
+            Ok(to_u64(n))
+        })
+    }
+
     pub(super) fn outbox_in_db(&self, max: usize) -> Result<Vec<(u64, Event)>> {
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         self.inner.attempt(|c| {
