@@ -135,7 +135,12 @@ async fn a_stale_forged_or_missing_landing_token_changes_nothing() {
     let app = shop(&tracker);
     let earlier = token_of(&tracker, "mid1");
     let token = token_of(&tracker, "abc123");
-    let forged = format!("{}AAAA", &token[..token.len() - 4]);
+    let tail = if token.ends_with("AAAA") {
+        "QQQQ"
+    } else {
+        "AAAA"
+    };
+    let forged = format!("{}{tail}", &token[..token.len() - 4]);
     let cookie = format!("aff_token={earlier}");
     for (method, query) in [
         (Method::GET, format!("aff_token={forged}&x=1")),
