@@ -9,9 +9,9 @@ use affiliate_sdk::axum::ClickRoutes;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
@@ -217,17 +217,8 @@ pub async fn json_body_max<T: serde::de::DeserializeOwned>(body: Body, max: usiz
         .map_err(|e| ApiError::malformed(format!("malformed JSON body: {e}")))
 }
 
-/// The visitor's token from the `Cookie` header(s): the first token cookie whose
-/// signature verifies (the core decides), so a sibling subdomain's cookie or a long
-/// header cannot hide it.
-pub fn cookie_token<'h>(tracker: &Tracker, headers: &'h HeaderMap) -> Option<&'h str> {
-    tracker.token_from_cookies(
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|h| h.to_str().ok()),
-    )
-}
+/// The visitor's token from the `Cookie` header(s), as any axum app reads it.
+pub use affiliate_sdk::axum::cookie_token;
 
 /// Runs blocking tracker work (conversions wait for the store's fsync) off the async
 /// workers.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -119,12 +119,7 @@ impl ClickRoutes {
     /// visitor's earlier token, its `User-Agent` tells bots). Counts the click.
     pub fn click(&self, uri: &Uri, headers: &HeaderMap) -> ClickAnswer {
         let link = self.link_target(uri);
-        let prior = self.tracker.token_from_cookies(
-            headers
-                .get_all(COOKIE)
-                .iter()
-                .filter_map(|h| h.to_str().ok()),
-        );
+        let prior = super::cookie_token(&self.tracker, headers);
         // A user agent that is not text is no browser's.
         let agent = headers
             .get(USER_AGENT)
@@ -143,10 +138,7 @@ impl ClickRoutes {
                     refused_to: out.refused_to,
                 },
             ),
-            Err(refusal) => {
-                let error = refusal.error.clone();
-                (refused(refusal), ClickEvent::Refused(error))
-            }
+            Err(refusal) => refused(refusal),
         };
         ClickAnswer {
             response,
@@ -162,10 +154,7 @@ impl ClickRoutes {
         let link = self.link_target(uri);
         let (response, event) = match self.tracker.preview_click(&link) {
             Ok(location) => (redirect(location, None), ClickEvent::Preview),
-            Err(refusal) => {
-                let error = refusal.error.clone();
-                (refused(refusal), ClickEvent::Refused(error))
-            }
+            Err(refusal) => refused(refusal),
         };
         ClickAnswer {
             response,
@@ -186,7 +175,7 @@ async fn head_click(State(routes): State<ClickRoutes>, uri: Uri) -> Response {
 /// A `302` to `location`, never cached, with the cookie if any. Both values are built
 /// by the core from validated parts; one that is not a header value would be a bug,
 /// answered `500`.
-fn redirect(location: String, cookie: Option<String>) -> Response {
+pub(super) fn redirect(location: String, cookie: Option<String>) -> Response {
     let (Ok(location), Ok(cookie)) = (
         HeaderValue::try_from(location),
         cookie.map(HeaderValue::try_from).transpose(),
@@ -204,14 +193,15 @@ fn redirect(location: String, cookie: Option<String>) -> Response {
 }
 
 /// A click that credits nobody: the campaign's destination, or 404 for an unknown
-/// campaign.
-pub(crate) fn refused(refusal: Refusal) -> Response {
-    match refusal.fallback {
+/// campaign; the event says why.
+fn refused(refusal: Refusal) -> (Response, ClickEvent) {
+    let response = match refusal.fallback {
         Some(destination) => redirect(destination, None),
         None => {
-            let mut resp = refusal.error.into_response();
+            let mut resp = refusal.error.clone().into_response();
             *resp.status_mut() = StatusCode::NOT_FOUND;
             resp
         }
-    }
+    };
+    (response, ClickEvent::Refused(refusal.error))
 }

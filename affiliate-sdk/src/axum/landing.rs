@@ -5,8 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
-use axum::http::{HeaderValue, Request, StatusCode};
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -98,20 +97,7 @@ where
     }
 }
 
-/// The `302` of a landing. Its values are built by the core (a path with every
-/// unsafe byte escaped, a cookie of validated parts): one that is not a header value
-/// would be a bug, answered `500`.
+/// The `302` of a landing: the click routes' redirect, with the landing's cookie.
 fn redirect(landing: LandingRedirect) -> Response {
-    let (Ok(location), Ok(cookie)) = (
-        HeaderValue::try_from(landing.location),
-        HeaderValue::try_from(landing.set_cookie),
-    ) else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let mut resp = StatusCode::FOUND.into_response();
-    let h = resp.headers_mut();
-    h.insert(LOCATION, location);
-    h.insert(SET_COOKIE, cookie);
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    super::click::redirect(landing.location, Some(landing.set_cookie))
 }

@@ -70,3 +70,15 @@ pub use landing::{LandingLayer, LandingService};
 pub use visitor::{Visitor, VisitorRejection};
 
 use crate::Tracker;
+
+/// The visitor's token from a request's `Cookie` header(s): the first token cookie
+/// whose signature verifies (the core decides, [`Tracker::token_from_cookies`]), so a
+/// sibling subdomain's cookie or a long header cannot hide it.
+pub fn cookie_token<'h>(tracker: &Tracker, headers: &'h axum::http::HeaderMap) -> Option<&'h str> {
+    tracker.token_from_cookies(
+        headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok()),
+    )
+}

@@ -2,7 +2,6 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -89,12 +88,7 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Visitor {
 impl Visitor {
     /// The session of a request's headers, verified by `tracker`, if any.
     pub fn from_headers(tracker: &Tracker, headers: &axum::http::HeaderMap) -> Option<Visitor> {
-        let token = tracker.token_from_cookies(
-            headers
-                .get_all(COOKIE)
-                .iter()
-                .filter_map(|h| h.to_str().ok()),
-        )?;
+        let token = super::cookie_token(tracker, headers)?;
         let claims = tracker.verify_token(token).ok()?.claims();
         Some(Visitor {
             token: token.to_owned(),
