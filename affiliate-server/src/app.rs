@@ -151,9 +151,10 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/snippet.js", get(pages::snippet))
         .route("/dashboard", get(pages::dashboard))
         .route("/dashboard/{file}", get(pages::dashboard_asset))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(crate::openapi::openapi_json));
     if state.demo {
         app = app.merge(crate::demo::router());
     }

@@ -11,6 +11,7 @@ pub mod events;
 pub mod front;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod serve;

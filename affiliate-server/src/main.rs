@@ -88,6 +88,9 @@ enum Command {
     },
     /// Prints a new random key (32 bytes, base64url): for `[keys]` or `api_keys`.
     Keygen,
+    /// Prints the OpenAPI 3.1 description of the HTTP API (what `GET /openapi.json`
+    /// answers).
+    Openapi,
 }
 
 /// The config file `demo` writes and reads inside its data directory.
@@ -118,6 +121,10 @@ fn run(command: Command) -> Result<(), BoxError> {
     match command {
         Command::Keygen => {
             println!("{}", Key::generate()?.to_base64());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", affiliate_server::openapi::description());
             Ok(())
         }
         Command::Link {

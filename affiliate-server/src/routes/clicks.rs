@@ -12,11 +12,31 @@ use axum::response::{IntoResponse, Response};
 use crate::assets;
 use crate::http::{AppState, Refused, Shared, cut};
 use crate::metrics::Outcome;
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// `GET /go/…`: a credited click answers 302 to the destination with the token, and
 /// sets the cookie (unless the campaign waits for consent); a bot lands on the
 /// destination with no token or cookie; a link that credits nobody lands on the
 /// campaign's destination (or 404 for an unknown campaign), setting nothing.
+#[utoipa::path(
+    get,
+    operation_id = "clicks_click",
+    path = "/go/{campaign}/{partner}",
+    tag = "clicks",
+    summary = "A click on a signed link",
+    params(
+        ("campaign" = String, Path, description = "The campaign code"),
+        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
+        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
+        ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
+        ("to" = Option<String>, Query, description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+    ),
+    responses(
+        (status = 302, description = "To the destination (or the allowed deep-link target) with `aff_token` in its query and the cookie; a bot, or a link that credits nobody, to the destination as configured", headers(("Location" = String, description = "Where the visitor lands"), ("Set-Cookie" = String, description = "`aff_token=…; HttpOnly; SameSite=Lax` for a credited click"))),
+        (status = 404, description = "No campaign of that code", body = ErrorBody)
+    )
+)]
 pub async fn click(State(state): State<Shared>, req: Request) -> Response {
     // The request by value: its URI and headers are read in place, not cloned.
     let answer = state.clicks.click(req.uri(), req.headers());
@@ -74,6 +94,24 @@ fn log_refused_to(refused: Option<&affiliate_sdk::Error>, target: &str) {
 /// `HEAD /go/…`: the status and `Location` a `GET` would get, without a token: it
 /// issues nothing, sets no cookie and counts nothing (link checkers and unfurlers use
 /// `HEAD`).
+#[utoipa::path(
+    head,
+    operation_id = "clicks_click_head",
+    path = "/go/{campaign}/{partner}",
+    tag = "clicks",
+    summary = "Where a click would land, counting nothing",
+    params(
+        ("campaign" = String, Path, description = "The campaign code"),
+        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
+        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
+        ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
+        ("to" = Option<String>, Query, description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+    ),
+    responses(
+        (status = 302, description = "The destination or allowed deep-link target, no token", headers(("Location" = String, description = "Where the visitor would land"))),
+        (status = 404, description = "No campaign of that code")
+    )
+)]
 pub async fn click_head(State(state): State<Shared>, uri: Uri) -> Response {
     state.clicks.preview(&uri).response
 }
@@ -87,6 +125,21 @@ fn link_target(state: &AppState, uri: &Uri) -> String {
 }
 
 /// `GET /imp/…`: counts an impression; always the GIF.
+#[utoipa::path(
+    get,
+    operation_id = "clicks_impression",
+    path = "/imp/{campaign}/{partner}",
+    tag = "clicks",
+    summary = "Counts an impression",
+    params(
+        ("campaign" = String, Path, description = "The campaign code"),
+        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
+        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`")
+    ),
+    responses(
+        (status = 200, description = "Always: a 1×1 GIF", body = String, content_type = "image/gif", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))
+    )
+)]
 pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
     let target = link_target(&state, &uri);
     let result = state.tracker.impression(&target);
@@ -109,6 +162,21 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
 }
 
 /// `HEAD /imp/…`: what a `GET` would answer, counting nothing.
+#[utoipa::path(
+    head,
+    operation_id = "clicks_impression_head",
+    path = "/imp/{campaign}/{partner}",
+    tag = "clicks",
+    summary = "The impression's headers, counting nothing",
+    params(
+        ("campaign" = String, Path, description = "The campaign code"),
+        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
+        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`")
+    ),
+    responses(
+        (status = 200, description = "Always", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))
+    )
+)]
 pub async fn impression_head(State(state): State<Shared>, uri: Uri) -> Response {
     let target = link_target(&state, &uri);
     let result = state.tracker.check_impression(&target);

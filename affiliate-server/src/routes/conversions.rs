@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 use super::clicks::gif;
 use crate::http::{ApiResult, Authorized, Refused, Shared, blocking, cookie_token, cut, json_body};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// The token from the request (body or query) or else the visitor's cookie.
 fn with_cookie(
@@ -86,6 +88,24 @@ async fn convert_browser(
     conv
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "conversions_pixel",
+    path = "/px.gif",
+    tag = "conversions",
+    summary = "The conversion pixel of a confirmation page",
+    params(
+        ("order_id" = String, Query, description = "The order id"),
+        ("amount" = String, Query, description = "Decimal string"),
+        ("currency" = String, Query, description = "ISO 4217"),
+        ("kind" = Option<String>, Query, description = "`sale` (default) or `lead`"),
+        ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
+        ("osig" = Option<String>, Query, description = "The merchant's order signature")
+    ),
+    responses(
+        (status = 200, description = "Always: a 1×1 GIF; `X-Affiliate-Result` is `created`, `duplicate`, `replaced` or the error code", body = String, content_type = "image/gif", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))
+    )
+)]
 pub async fn pixel(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -105,6 +125,20 @@ pub async fn pixel(
     }
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "conversions_beacon",
+    path = "/v1/conversions",
+    tag = "conversions",
+    summary = "The snippet's conversion beacon (public, CORS)",
+    request_body(content = BeaconRequest, description = "Any content type: `text/plain` beacons work", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded", body = BeaconAnswer),
+        (status = 200, description = "A replay of the same order", body = BeaconAnswer),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn beacon(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -133,6 +167,21 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
     (created_or_ok(c.duplicate), Json(c.to_json())).into_response()
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "conversions_postback",
+    path = "/v1/postback",
+    tag = "conversions",
+    summary = "A conversion from the merchant's server",
+    request_body(content = PostbackRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "Recorded now (durable)", body = Conversion),
+        (status = 200, description = "A replay of the same order (`duplicate: true`)", body = Conversion),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn postback(
     State(state): State<Shared>,
     _: Authorized,
@@ -144,6 +193,21 @@ pub async fn postback(
     Ok(conversion_response(&conv?))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "conversions_manual",
+    path = "/v1/conversions/manual",
+    tag = "conversions",
+    summary = "A conversion entered by hand",
+    request_body(content = ManualRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Conversion),
+        (status = 200, description = "A replay of the same order", body = Conversion),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn manual(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
     let req: ManualConversion = json_body(body).await?;
     let conv = blocking(&state, move |t| t.manual(&req)).await;
@@ -157,6 +221,23 @@ struct StatusBody {
     status: String,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "conversions_set_status",
+    path = "/v1/conversions/{order_id}/status",
+    tag = "review",
+    summary = "Moves a conversion in its lifecycle",
+    params(
+        ("order_id" = String, Path, description = "The order id")
+    ),
+    request_body(content = StatusRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The conversion", body = Conversion),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn set_status(
     State(state): State<Shared>,
     _: Authorized,
@@ -170,6 +251,22 @@ pub async fn set_status(
     Ok(Json(c.to_json()))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "conversions_conversion",
+    path = "/v1/conversions/{order_id}",
+    tag = "review",
+    summary = "One conversion and the records it replaced",
+    params(
+        ("order_id" = String, Path, description = "The order id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The conversion", body = ConversionWithHistory),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn conversion(
     State(state): State<Shared>,
     _: Authorized,

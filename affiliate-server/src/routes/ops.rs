@@ -11,13 +11,41 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::{Authorized, Shared};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// How long the store may take to answer a readiness check.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// `GET /healthz`: `ok`, the process answers (liveness).
+#[utoipa::path(
+    get,
+    operation_id = "ops_healthz",
+    path = "/healthz",
+    tag = "operations",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "`ok`: the process answers", body = String, content_type = "text/plain")
+    )
+)]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// `GET /readyz`: `200 ready` when the store answers within [`READY_TIMEOUT`] and the
 /// click writer's latest write succeeded; else `503` saying which. One check of the
 /// store runs at a time: while one is still waiting, the answer is `503`.
+#[utoipa::path(
+    get,
+    operation_id = "ops_readyz",
+    path = "/readyz",
+    tag = "operations",
+    summary = "Readiness, for a load balancer",
+    responses(
+        (status = 200, description = "`ready`: the store answers and the click writer's latest write succeeded", body = String, content_type = "text/plain"),
+        (status = 503, description = "`not ready: …` saying why", body = String, content_type = "text/plain")
+    )
+)]
 pub async fn readyz(State(state): State<Shared>) -> Response {
     let problem = if state.probing.swap(true, Ordering::AcqRel) {
         Some("the store has not answered the last check")
@@ -59,6 +87,18 @@ pub async fn readyz(State(state): State<Shared>) -> Response {
 
 /// `GET /metrics` (API key): the OpenMetrics text exposition (it reads the store: off
 /// the async workers).
+#[utoipa::path(
+    get,
+    operation_id = "ops_metrics",
+    path = "/metrics",
+    tag = "operations",
+    summary = "Metrics in the OpenMetrics text format",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody)
+    )
+)]
 pub async fn metrics(State(state): State<Shared>, _: Authorized) -> Response {
     let scrape = state.clone();
     let Ok(text) =

@@ -7,7 +7,19 @@ use axum::response::{IntoResponse, Response};
 
 use crate::assets;
 use crate::http::{ApiError, ApiResult};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
+#[utoipa::path(
+    get,
+    operation_id = "pages_snippet",
+    path = "/snippet.js",
+    tag = "pages",
+    summary = "The browser snippet",
+    responses(
+        (status = 200, description = "The script", body = String, content_type = "text/javascript")
+    )
+)]
 pub async fn snippet() -> Response {
     (
         [
@@ -21,6 +33,16 @@ pub async fn snippet() -> Response {
 
 pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
+#[utoipa::path(
+    get,
+    operation_id = "pages_dashboard",
+    path = "/dashboard",
+    tag = "pages",
+    summary = "The merchant dashboard",
+    responses(
+        (status = 200, description = "The page", body = String, content_type = "text/html")
+    )
+)]
 pub async fn dashboard() -> Response {
     (
         [
@@ -33,6 +55,20 @@ pub async fn dashboard() -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "pages_dashboard_asset",
+    path = "/dashboard/{file}",
+    tag = "pages",
+    summary = "The dashboard's scripts",
+    params(
+        ("file" = String, Path, description = "`dashboard.js`, `program.js` or `chart.umd.min.js`")
+    ),
+    responses(
+        (status = 200, description = "The script", body = String, content_type = "text/javascript"),
+        (status = 404, description = "No such file", body = ErrorBody)
+    )
+)]
 pub async fn dashboard_asset(Path(file): Path<String>) -> ApiResult<Response> {
     let body = match file.as_str() {
         "dashboard.js" => assets::DASHBOARD_JS,

@@ -17,6 +17,8 @@ use super::program::LinkBody;
 use super::reports::{stats_query, strict_pairs};
 use super::review::conversion_query;
 use crate::http::{ApiError, ApiResult, Shared, blocking, cut, json_body_max};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// Partner bodies are small.
 const PARTNER_BODY_BYTES: usize = 16 * 1024;
@@ -107,6 +109,19 @@ fn hidden(e: ApiError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_me",
+    path = "/v1/partner/me",
+    tag = "partner",
+    summary = "The caller's profile",
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The profile", body = PartnerMe),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn me(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -114,6 +129,20 @@ pub async fn me(
     Ok(Json(blocking(&state, move |t| t.partner_me(p)).await?))
 }
 
+#[utoipa::path(
+    patch,
+    operation_id = "partner_update_me",
+    path = "/v1/partner/me",
+    tag = "partner",
+    summary = "Changes the caller's name, payout details or postback URL",
+    request_body(content = PartnerMePatch, content_type = "application/merge-patch+json"),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The profile", body = PartnerMe),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn update_me(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -125,6 +154,20 @@ pub async fn update_me(
     Ok(Json(json))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "partner_link",
+    path = "/v1/partner/links",
+    tag = "partner",
+    summary = "A signed link for the caller or a descendant",
+    request_body(content = PartnerLinkRequest, content_type = "application/json"),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The link", body = Url),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn link(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -147,6 +190,22 @@ pub async fn link(
 }
 
 /// `GET /v1/partner/ads[?partner=…]`: the caller's ads, or a descendant's.
+#[utoipa::path(
+    get,
+    operation_id = "partner_ads",
+    path = "/v1/partner/ads",
+    tag = "partner",
+    summary = "The caller's ads, or a descendant's",
+    params(
+        ("partner" = Option<String>, Query, description = "A descendant")
+    ),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The ads", body = AdList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn ads(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -170,6 +229,20 @@ pub async fn ads(
     Ok(Json(serde_json::json!({ "ads": ads })))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "partner_create_ad",
+    path = "/v1/partner/ads",
+    tag = "partner",
+    summary = "A new ad of the caller",
+    request_body(content = Ad, content_type = "application/json"),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 201, description = "The ad", body = Ad),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create_ad(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -185,6 +258,23 @@ pub async fn create_ad(
     Ok((StatusCode::CREATED, Json(ad)).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    operation_id = "partner_update_ad",
+    path = "/v1/partner/ads/{code}",
+    tag = "partner",
+    summary = "Changes one of the caller's ads (a JSON merge patch)",
+    params(
+        ("code" = String, Path, description = "The ad code")
+    ),
+    request_body(content = MergePatch, content_type = "application/merge-patch+json"),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The ad", body = Ad),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn update_ad(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -197,6 +287,28 @@ pub async fn update_ad(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_stats",
+    path = "/v1/partner/stats",
+    tag = "partner",
+    summary = "Statistics of the caller's subtree",
+    params(
+        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, description = "Only this campaign"),
+        ("partner" = Option<String>, Query, description = "Only this partner"),
+        ("limit" = Option<u32>, Query, description = "1 to 10,000 (default 10,000)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "A page of rows", body = StatsPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn stats(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -214,6 +326,28 @@ pub async fn stats(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_conversions",
+    path = "/v1/partner/conversions",
+    tag = "partner",
+    summary = "The subtree's conversions, newest first",
+    params(
+        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, description = "The partner credited"),
+        ("campaign" = Option<String>, Query, description = "The campaign"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
+        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "A page", body = PartnerConversionPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn conversions(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -230,6 +364,19 @@ pub async fn conversions(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_balance",
+    path = "/v1/partner/balance",
+    tag = "partner",
+    summary = "The caller's balance rows",
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "Rows by currency", body = Balances),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn balance(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -239,6 +386,19 @@ pub async fn balance(
     Ok(Json(serde_json::json!({ "rows": rows })))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_payouts",
+    path = "/v1/partner/payouts",
+    tag = "partner",
+    summary = "The caller's payouts",
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The payouts", body = PayoutList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn payouts(
     State(state): State<Shared>,
     Partner(p): Partner,
@@ -250,6 +410,23 @@ pub async fn payouts(
 
 /// `GET /v1/partner/postbacks?cursor&limit`: the caller's own postbacks (its
 /// `postback_url` filled in for its conversions), newest first, with their attempts.
+#[utoipa::path(
+    get,
+    operation_id = "partner_postbacks",
+    path = "/v1/partner/postbacks",
+    tag = "partner",
+    summary = "The caller's own postbacks, newest first",
+    params(
+        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "A page", body = PostbackPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn postbacks(
     State(state): State<Shared>,
     Partner(p): Partner,

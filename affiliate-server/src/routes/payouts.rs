@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use super::reports::{csv_response, strict_pairs};
 use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// A payout run's or a status change's body is small.
 const PAYOUT_BODY_BYTES: usize = 4 * 1024;
@@ -21,6 +23,24 @@ const PAYOUT_BODY_BYTES: usize = 4 * 1024;
 /// `POST /v1/payouts` `{currency, up_to?, min_amount?, partner?}` with an
 /// `Idempotency-Key` header: 201 and the payouts made, or 200 and the payouts the key
 /// made before (header `Idempotent-Replayed: true`).
+#[utoipa::path(
+    post,
+    operation_id = "payouts_create",
+    path = "/v1/payouts",
+    tag = "payouts",
+    summary = "A payout run: a payout per partner owed enough",
+    params(
+        ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; makes the call safe to retry")
+    ),
+    request_body(content = PayoutRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The payouts made (none when nobody is owed enough)", body = PayoutList),
+        (status = 200, description = "A replay of the same Idempotency-Key and body: the payouts made then", body = PayoutList, headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<Shared>,
     _: Authorized,
@@ -73,6 +93,24 @@ fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
 }
 
 /// `GET /v1/payouts?partner&currency&status`: newest first.
+#[utoipa::path(
+    get,
+    operation_id = "payouts_list",
+    path = "/v1/payouts",
+    tag = "payouts",
+    summary = "Payouts, newest first",
+    params(
+        ("partner" = Option<String>, Query, description = "Only this partner"),
+        ("currency" = Option<String>, Query, description = "Only this currency"),
+        ("status" = Option<String>, Query, description = "`pending`, `paid` or `failed`")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The payouts", body = PayoutList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
@@ -89,6 +127,24 @@ pub async fn list(
 
 /// `GET /v1/payouts.csv?partner&currency&status`: the list with each partner's name
 /// and payout details, for a bank or payment provider upload.
+#[utoipa::path(
+    get,
+    operation_id = "payouts_csv",
+    path = "/v1/payouts.csv",
+    tag = "payouts",
+    summary = "Payouts as CSV with each partner's name and payout details",
+    params(
+        ("partner" = Option<String>, Query, description = "Only this partner"),
+        ("currency" = Option<String>, Query, description = "Only this currency"),
+        ("status" = Option<String>, Query, description = "`pending`, `paid` or `failed`")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn csv(
     State(state): State<Shared>,
     _: Authorized,
@@ -103,6 +159,22 @@ pub async fn csv(
 }
 
 /// `GET /v1/payouts/{id}`: the payout and its items.
+#[utoipa::path(
+    get,
+    operation_id = "payouts_one",
+    path = "/v1/payouts/{id}",
+    tag = "payouts",
+    summary = "A payout and the entries it settles",
+    params(
+        ("id" = String, Path, description = "The payout's id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The payout", body = PayoutWithItems),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn one(
     State(state): State<Shared>,
     _: Authorized,
@@ -119,6 +191,23 @@ struct StatusBody {
 }
 
 /// `POST /v1/payouts/{id}/status` `{status: "paid" | "failed"}`.
+#[utoipa::path(
+    post,
+    operation_id = "payouts_status",
+    path = "/v1/payouts/{id}/status",
+    tag = "payouts",
+    summary = "Marks a pending payout paid or failed",
+    params(
+        ("id" = String, Path, description = "The payout's id")
+    ),
+    request_body(content = StatusRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The payout", body = Payout),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn status(
     State(state): State<Shared>,
     _: Authorized,
@@ -134,6 +223,19 @@ pub async fn status(
 /// `POST /v1/conversions/approve-due`: approves now the pending conversions past their
 /// campaign's `approve_after_days` (the server also does it every minute); answers how
 /// many this call approved. With several servers each conversion is approved once.
+#[utoipa::path(
+    post,
+    operation_id = "payouts_approve_due",
+    path = "/v1/conversions/approve-due",
+    tag = "review",
+    summary = "Approves the pending conversions past their campaign's approval delay",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "How many this call approved", body = Approved),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn approve_due(
     State(state): State<Shared>,
     _: Authorized,

@@ -19,6 +19,8 @@ use crate::assets;
 use crate::http::{
     ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, json_body_max,
 };
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// On the merchant's key endpoints an unknown partner is 404.
 fn not_found(e: ApiError) -> ApiError {
@@ -31,6 +33,16 @@ fn not_found(e: ApiError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "portal_page",
+    path = "/portal",
+    tag = "pages",
+    summary = "The partner portal",
+    responses(
+        (status = 200, description = "The page", body = String, content_type = "text/html")
+    )
+)]
 pub async fn page() -> Response {
     (
         [
@@ -43,6 +55,16 @@ pub async fn page() -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "portal_script",
+    path = "/portal/portal.js",
+    tag = "pages",
+    summary = "The portal's script",
+    responses(
+        (status = 200, description = "The script", body = String, content_type = "text/javascript")
+    )
+)]
 pub async fn script() -> Response {
     (
         [
@@ -57,6 +79,19 @@ pub async fn script() -> Response {
 /// `GET /portal/login?t=…`: a sign-in link. Used: the session cookie is set and the
 /// browser goes to the portal. Refused (used before, expired, not ours): the portal
 /// with `?error=` and the reason's code, no cookie.
+#[utoipa::path(
+    get,
+    operation_id = "portal_login",
+    path = "/portal/login",
+    tag = "pages",
+    summary = "Signs a partner in with a sign-in link",
+    params(
+        ("t" = Option<String>, Query, description = "The sign-in link's token")
+    ),
+    responses(
+        (status = 303, description = "To the portal with the session cookie; refused: to `/portal?error=<code>`, no cookie", headers(("Location" = String, description = "The portal")))
+    )
+)]
 pub async fn login(State(state): State<Shared>, RawQuery(query): RawQuery) -> Response {
     let t = strict_pairs(query.as_deref().unwrap_or(""))
         .ok()
@@ -90,12 +125,38 @@ pub async fn login(State(state): State<Shared>, RawQuery(query): RawQuery) -> Re
 }
 
 /// `POST /portal/logout`: clears the session cookie.
+#[utoipa::path(
+    post,
+    operation_id = "portal_logout",
+    path = "/portal/logout",
+    tag = "pages",
+    summary = "Clears the portal session cookie",
+    responses(
+        (status = 204, description = "Signed out", headers(("Set-Cookie" = String, description = "The cleared `aff_portal` cookie")))
+    )
+)]
 pub async fn logout(State(state): State<Shared>) -> Response {
     let cookie = session_cookie(state.tracker.signer().base_url(), None);
     (StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response()
 }
 
 /// `POST /v1/partners/{code}/keys`: a new API key for the partner, shown this once.
+#[utoipa::path(
+    post,
+    operation_id = "portal_create_key",
+    path = "/v1/partners/{code}/keys",
+    tag = "partner keys",
+    summary = "A new partner key, shown this once",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The key and its record", body = PartnerKeyCreated),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create_key(
     State(state): State<Shared>,
     _: Authorized,
@@ -109,6 +170,22 @@ pub async fn create_key(
 }
 
 /// `GET /v1/partners/{code}/keys`: ids and times, never keys.
+#[utoipa::path(
+    get,
+    operation_id = "portal_keys",
+    path = "/v1/partners/{code}/keys",
+    tag = "partner keys",
+    summary = "A partner's keys (never a key)",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The records", body = PartnerKeyList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn keys(
     State(state): State<Shared>,
     _: Authorized,
@@ -122,6 +199,23 @@ pub async fn keys(
 }
 
 /// `DELETE /v1/partners/{code}/keys/{id}`: revokes the key.
+#[utoipa::path(
+    delete,
+    operation_id = "portal_revoke_key",
+    path = "/v1/partners/{code}/keys/{id}",
+    tag = "partner keys",
+    summary = "Revokes a partner key",
+    params(
+        ("code" = String, Path, description = "The partner code"),
+        ("id" = String, Path, description = "The key's id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn revoke_key(
     State(state): State<Shared>,
     _: Authorized,
@@ -141,6 +235,23 @@ struct LinkBody {
 }
 
 /// `POST /v1/partners/{code}/portal-link` `{ttl_secs?}`: a single-use sign-in link.
+#[utoipa::path(
+    post,
+    operation_id = "portal_portal_link",
+    path = "/v1/partners/{code}/portal-link",
+    tag = "partner keys",
+    summary = "A one-time portal sign-in link",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    request_body(content = PortalLinkRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The link", body = Url),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn portal_link(
     State(state): State<Shared>,
     _: Authorized,

@@ -14,9 +14,36 @@ use serde::Deserialize;
 use crate::http::{
     ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, cut, json_body_max,
 };
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// `GET /v1/postback?key=pbk_…&…`: 201 and the conversion (200 for a replay). A
 /// missing, wrong or revoked key is 401 and records nothing. The key is never logged.
+#[utoipa::path(
+    get,
+    operation_id = "postback_get",
+    path = "/v1/postback",
+    tag = "conversions",
+    summary = "A postback as a URL, for hosted carts",
+    params(
+        ("order_id" = String, Query, description = "The order id"),
+        ("amount" = String, Query, description = "Decimal string"),
+        ("currency" = String, Query, description = "ISO 4217"),
+        ("kind" = Option<String>, Query, description = "`sale` (default) or `lead`"),
+        ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
+        ("click_id" = Option<String>, Query, description = "The click id"),
+        ("coupon" = Option<String>, Query, description = "A coupon code"),
+        ("customer_id" = Option<String>, Query, description = "For recurring commissions"),
+        ("campaign" = Option<String>, Query, description = "Which campaign a coupon credits")
+    ),
+    security(("postback_key" = [])),
+    responses(
+        (status = 201, description = "Recorded now", body = Conversion),
+        (status = 200, description = "A replay of the same order", body = Conversion),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Response> {
     let query = query.unwrap_or_default();
     let conv = blocking(&state, move |t| Ok(t.convert_postback_query(&query))).await?;
@@ -69,6 +96,20 @@ struct KeyBody {
 
 /// `POST /v1/postback-keys` `{label?}`: 201 and `{id, label, created, key}`; the key
 /// (`pbk_…`) is shown this once.
+#[utoipa::path(
+    post,
+    operation_id = "postback_create",
+    path = "/v1/postback-keys",
+    tag = "conversions",
+    summary = "A new postback key, shown this once",
+    request_body(content = PostbackKeyRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The key and its record", body = PostbackKeyCreated),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
     let b: KeyBody = json_body_max(body, 1024).await?;
     let (record, key) = blocking(&state, move |t| t.create_postback_key(&b.label)).await?;
@@ -77,6 +118,19 @@ pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> A
 }
 
 /// `GET /v1/postback-keys`: ids, labels and times, never keys.
+#[utoipa::path(
+    get,
+    operation_id = "postback_list",
+    path = "/v1/postback-keys",
+    tag = "conversions",
+    summary = "The postback keys (never a key)",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The records", body = PostbackKeyList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
@@ -91,6 +145,22 @@ pub async fn list(
 }
 
 /// `DELETE /v1/postback-keys/{id}`: 204; the key records nothing from then on.
+#[utoipa::path(
+    delete,
+    operation_id = "postback_revoke",
+    path = "/v1/postback-keys/{id}",
+    tag = "conversions",
+    summary = "Revokes a postback key",
+    params(
+        ("id" = String, Path, description = "The key's id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn revoke(
     State(state): State<Shared>,
     _: Authorized,

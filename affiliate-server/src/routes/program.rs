@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, json_body_max};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// Program bodies may be larger than a conversion's: a campaign lists up to 100
 /// deep-link hosts.
@@ -31,12 +33,39 @@ fn created(json: serde_json::Value) -> Response {
     (StatusCode::CREATED, Json(json)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "program_campaigns",
+    path = "/v1/campaigns",
+    tag = "program",
+    summary = "The campaigns, by code",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The campaigns", body = CampaignList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde_json::Value> {
     let t = &state.tracker;
     let list: Vec<_> = t.campaigns().iter().map(|c| t.campaign_json(c)).collect();
     Json(serde_json::json!({ "campaigns": list }))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "program_create_campaign",
+    path = "/v1/campaigns",
+    tag = "program",
+    summary = "A new campaign",
+    request_body(content = Campaign, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The campaign", body = Campaign),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create_campaign(
     State(state): State<Shared>,
     _: Authorized,
@@ -53,6 +82,22 @@ pub async fn create_campaign(
     Ok(created(json))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "program_campaign",
+    path = "/v1/campaigns/{code}",
+    tag = "program",
+    summary = "A campaign",
+    params(
+        ("code" = String, Path, description = "The campaign code")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn campaign(
     State(state): State<Shared>,
     _: Authorized,
@@ -65,6 +110,23 @@ pub async fn campaign(
     Ok(Json(t.campaign_json(&c)))
 }
 
+#[utoipa::path(
+    patch,
+    operation_id = "program_update_campaign",
+    path = "/v1/campaigns/{code}",
+    tag = "program",
+    summary = "Changes a campaign (a JSON merge patch)",
+    params(
+        ("code" = String, Path, description = "The campaign code")
+    ),
+    request_body(content = MergePatch, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn update_campaign(
     State(state): State<Shared>,
     _: Authorized,
@@ -105,6 +167,25 @@ fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)
     Ok((q, limit, cursor))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "program_partners",
+    path = "/v1/partners",
+    tag = "program",
+    summary = "The partners, by code",
+    params(
+        ("status" = Option<String>, Query, description = "`active` or `suspended`"),
+        ("parent" = Option<String>, Query, description = "Only the children of this partner"),
+        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "A page", body = PartnerPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn partners(
     State(state): State<Shared>,
     _: Authorized,
@@ -119,6 +200,20 @@ pub async fn partners(
     ))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "program_create_partner",
+    path = "/v1/partners",
+    tag = "program",
+    summary = "A new partner",
+    request_body(content = PartnerRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The partner", body = Partner),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create_partner(
     State(state): State<Shared>,
     _: Authorized,
@@ -135,6 +230,22 @@ pub async fn create_partner(
     Ok(created(json))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "program_partner",
+    path = "/v1/partners/{code}",
+    tag = "program",
+    summary = "A partner",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The partner", body = Partner),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn partner(
     State(state): State<Shared>,
     _: Authorized,
@@ -147,6 +258,23 @@ pub async fn partner(
     Ok(Json(t.partner_json(&p)))
 }
 
+#[utoipa::path(
+    patch,
+    operation_id = "program_update_partner",
+    path = "/v1/partners/{code}",
+    tag = "program",
+    summary = "Changes a partner (a JSON merge patch)",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    request_body(content = MergePatch, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The partner", body = Partner),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn update_partner(
     State(state): State<Shared>,
     _: Authorized,
@@ -168,6 +296,23 @@ pub async fn update_partner(
     Ok(Json(json))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "program_add_coupon",
+    path = "/v1/partners/{code}/coupons",
+    tag = "program",
+    summary = "Gives a partner a coupon",
+    params(
+        ("code" = String, Path, description = "The partner code")
+    ),
+    request_body(content = CouponRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The coupon", body = Coupon),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn add_coupon(
     State(state): State<Shared>,
     _: Authorized,
@@ -184,6 +329,22 @@ pub async fn add_coupon(
     Ok(created(coupon.to_json()))
 }
 
+#[utoipa::path(
+    delete,
+    operation_id = "program_remove_coupon",
+    path = "/v1/coupons/{code}",
+    tag = "program",
+    summary = "Takes a coupon away",
+    params(
+        ("code" = String, Path, description = "The coupon code")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The coupon taken", body = Coupon),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn remove_coupon(
     State(state): State<Shared>,
     _: Authorized,
@@ -210,6 +371,20 @@ pub(crate) struct LinkBody {
     pub(crate) to: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "program_link",
+    path = "/v1/links",
+    tag = "program",
+    summary = "A signed link",
+    request_body(content = LinkRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The link", body = Url),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn link(
     State(state): State<Shared>,
     _: Authorized,

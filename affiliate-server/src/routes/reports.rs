@@ -8,7 +8,31 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
+#[utoipa::path(
+    get,
+    operation_id = "reports_stats",
+    path = "/v1/stats",
+    tag = "reports",
+    summary = "Statistics grouped by dimensions",
+    params(
+        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, description = "Only this campaign"),
+        ("partner" = Option<String>, Query, description = "Only this partner"),
+        ("limit" = Option<u32>, Query, description = "1 to 10,000 (default 10,000)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "A page of rows", body = StatsPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn stats(
     State(state): State<Shared>,
     _: Authorized,
@@ -82,6 +106,23 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
 }
 
 /// `GET /v1/balances?partner&currency`: what each beneficiary earns at every level.
+#[utoipa::path(
+    get,
+    operation_id = "reports_balances",
+    path = "/v1/balances",
+    tag = "reports",
+    summary = "What each partner earns as a beneficiary",
+    params(
+        ("partner" = Option<String>, Query, description = "Only this partner"),
+        ("currency" = Option<String>, Query, description = "Only this currency")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Rows by partner and currency", body = Balances),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn balances(
     State(state): State<Shared>,
     _: Authorized,
@@ -125,6 +166,26 @@ pub(crate) fn csv_response(name: &str, body: String) -> Response {
 }
 
 /// `GET /v1/stats.csv`: the report of `/v1/stats` (every row) as CSV.
+#[utoipa::path(
+    get,
+    operation_id = "reports_stats_csv",
+    path = "/v1/stats.csv",
+    tag = "reports",
+    summary = "Every statistics row as CSV, a line per currency",
+    params(
+        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, description = "Only this campaign"),
+        ("partner" = Option<String>, Query, description = "Only this partner")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn stats_csv(
     State(state): State<Shared>,
     _: Authorized,

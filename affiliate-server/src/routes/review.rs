@@ -10,6 +10,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::http::{ApiResult, Authorized, Shared, blocking, json_body_max};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 use crate::routes::reports::{csv_response, list_limit, strict_pairs};
 
 /// A bulk change of 1,000 order ids of up to 128 bytes each.
@@ -49,6 +51,28 @@ pub(crate) fn conversion_query(
     Ok((q, limit, cursor))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "review_list",
+    path = "/v1/conversions",
+    tag = "review",
+    summary = "Conversions, newest first",
+    params(
+        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, description = "The partner credited"),
+        ("campaign" = Option<String>, Query, description = "The campaign"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
+        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "A page", body = ConversionPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
@@ -69,6 +93,26 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "review_csv",
+    path = "/v1/conversions.csv",
+    tag = "review",
+    summary = "Every matching conversion as CSV",
+    params(
+        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, description = "The partner credited"),
+        ("campaign" = Option<String>, Query, description = "The campaign"),
+        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn csv(
     State(state): State<Shared>,
     _: Authorized,
@@ -89,6 +133,20 @@ struct BulkBody {
     status: String,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "review_bulk_status",
+    path = "/v1/conversions/status",
+    tag = "review",
+    summary = "Sets the status of several orders, each on its own",
+    request_body(content = BulkStatusRequest, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Each order's outcome, in the order given", body = BulkStatusAnswer),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn bulk_status(
     State(state): State<Shared>,
     _: Authorized,
@@ -105,6 +163,22 @@ pub async fn bulk_status(
 /// `DELETE /v1/customers/{customer_id}`: erasure (GDPR Art. 17). The id is removed
 /// from every conversion, binding, event and delivery; the answer counts what changed.
 /// The id itself is not logged.
+#[utoipa::path(
+    delete,
+    operation_id = "review_erase_customer",
+    path = "/v1/customers/{customer_id}",
+    tag = "review",
+    summary = "Erases a customer id (GDPR Art. 17)",
+    params(
+        ("customer_id" = String, Path, description = "The customer id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "What carried the id (all 0 when nothing did)", body = ErasedAnswer),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn erase_customer(
     State(state): State<Shared>,
     _: Authorized,

@@ -11,6 +11,8 @@ use axum::http::StatusCode;
 
 use super::reports::strict_pairs;
 use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+#[allow(unused_imports)]
+use crate::openapi::schemas::*;
 
 /// A webhook's body is small.
 const WEBHOOK_BODY_BYTES: usize = 8 * 1024;
@@ -20,6 +22,20 @@ const DEFAULT_DELIVERIES: usize = 100;
 
 /// `POST /v1/webhooks` `{id?, url, events?, description?}`: 201 and the endpoint with
 /// its `secret` (`whsec_…`), shown this once.
+#[utoipa::path(
+    post,
+    operation_id = "webhooks_create",
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    summary = "A new webhook endpoint and its secret, shown this once",
+    request_body(content = NewWebhook, content_type = "application/json"),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "The endpoint", body = WebhookCreated),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<Shared>,
     _: Authorized,
@@ -32,6 +48,19 @@ pub async fn create(
 }
 
 /// `GET /v1/webhooks`: the endpoints (never their secrets), with `managed_by_config`.
+#[utoipa::path(
+    get,
+    operation_id = "webhooks_list",
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    summary = "The webhook endpoints (never a secret)",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The endpoints", body = WebhookList),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
@@ -42,6 +71,22 @@ pub async fn list(
 }
 
 /// `DELETE /v1/webhooks/{id}`: 204.
+#[utoipa::path(
+    delete,
+    operation_id = "webhooks_delete",
+    path = "/v1/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Removes a webhook endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint's id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn delete(
     State(state): State<Shared>,
     _: Authorized,
@@ -53,6 +98,24 @@ pub async fn delete(
 
 /// `GET /v1/webhooks/{id}/deliveries?cursor&limit`: newest first, with each
 /// delivery's last attempts, and `next_cursor`.
+#[utoipa::path(
+    get,
+    operation_id = "webhooks_deliveries",
+    path = "/v1/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    summary = "An endpoint's deliveries, newest first",
+    params(
+        ("id" = String, Path, description = "The endpoint's id"),
+        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "A page", body = DeliveryPage),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn deliveries(
     State(state): State<Shared>,
     _: Authorized,
@@ -94,6 +157,23 @@ pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
 }
 
 /// `POST /v1/webhooks/{id}/deliveries/{delivery}/retry`: the delivery, due now.
+#[utoipa::path(
+    post,
+    operation_id = "webhooks_retry",
+    path = "/v1/webhooks/{id}/deliveries/{delivery}/retry",
+    tag = "webhooks",
+    summary = "Sends a delivery again now",
+    params(
+        ("id" = String, Path, description = "The endpoint's id"),
+        ("delivery" = String, Path, description = "The delivery's id")
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The delivery", body = Delivery),
+        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
+        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+    )
+)]
 pub async fn retry(
     State(state): State<Shared>,
     _: Authorized,
