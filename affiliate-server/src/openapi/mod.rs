@@ -48,6 +48,12 @@ use crate::routes::{
         pages::snippet, pages::dashboard, pages::dashboard_asset,
         ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
+    // Schemas only query parameters name (those of bodies are collected by themselves).
+    components(schemas(
+        schemas::ConversionStatus,
+        schemas::PartnerStatus,
+        schemas::PayoutStatus
+    )),
     modifiers(&Security),
     tags(
         (name = "clicks", description = "Signed links: clicks and impressions"),

@@ -34,7 +34,7 @@ pub struct ErrorDetail {
 /// A conversion's status.
 #[derive(ToSchema, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum ConversionStatus {
     Pending,
     Approved,
     Paid,
@@ -63,13 +63,10 @@ pub enum Evidence {
     Manual,
 }
 
-/// `sale` or `lead`.
+/// `sale`, `lead`, or a named action (`signup`, `trial`: reported and paid as a lead).
 #[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Sale,
-    Lead,
-}
+#[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "sale")]
+pub struct Kind(String);
 
 /// One level's commission on a conversion.
 #[derive(ToSchema, Serialize)]
@@ -95,7 +92,7 @@ pub struct Conversion {
     pub ad: Option<String>,
     pub sid: Option<String>,
     pub click_id: Option<String>,
-    pub status: Status,
+    pub status: ConversionStatus,
     /// A replay of an order id recorded before.
     pub duplicate: bool,
     /// This record replaced an earlier one of the order id.
@@ -127,7 +124,7 @@ pub struct ConversionPage {
 #[derive(ToSchema, Serialize)]
 pub struct BeaconAnswer {
     pub order_id: String,
-    pub status: Status,
+    pub status: ConversionStatus,
     pub duplicate: bool,
     pub replaced: bool,
 }
@@ -135,9 +132,11 @@ pub struct BeaconAnswer {
 /// The snippet's beacon (`POST /v1/conversions`), any content type.
 #[derive(ToSchema, Serialize)]
 pub struct BeaconRequest {
+    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
-    #[schema(example = "49.90")]
+    #[schema(pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$", example = "49.90")]
     pub amount: String,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub kind: Option<Kind>,
     /// The session token; else the `aff_token` cookie.
@@ -149,55 +148,87 @@ pub struct BeaconRequest {
 /// A server postback: the order and one or more pieces of evidence.
 #[derive(ToSchema, Serialize)]
 pub struct PostbackRequest {
+    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
-    #[schema(example = "49.90")]
+    #[schema(pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$", example = "49.90")]
     pub amount: String,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub kind: Option<Kind>,
     pub token: Option<String>,
     pub click_id: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "ABC10")]
     pub coupon: Option<String>,
     /// Which campaign a coupon credits, when several exist.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: Option<String>,
     /// For recurring commissions; erasable (`DELETE /v1/customers/{customer_id}`).
+    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "cus_42")]
     pub customer_id: Option<String>,
 }
 
 /// A conversion entered by hand.
 #[derive(ToSchema, Serialize)]
 pub struct ManualRequest {
+    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
-    #[schema(example = "49.90")]
+    #[schema(pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$", example = "49.90")]
     pub amount: String,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub kind: Option<Kind>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
     pub ad: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
+    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "cus_42")]
     pub customer_id: Option<String>,
 }
 
-/// A new status for a conversion (or a payout: `paid`, `failed`).
+/// A conversion's new status.
 #[derive(ToSchema, Serialize)]
 pub struct StatusRequest {
     #[schema(example = "approved")]
-    pub status: String,
+    pub status: ConversionStatus,
+}
+
+/// A payout's new state: `paid` once the money went out, `failed` when it did not.
+#[derive(ToSchema, Serialize)]
+pub struct PayoutStatusRequest {
+    #[schema(example = "paid")]
+    pub status: PayoutStatus,
+}
+
+/// What an ad is.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    Text,
+    Image,
+    Video,
+    Email,
+    Social,
+    Other,
 }
 
 /// Several orders to one status.
 #[derive(ToSchema, Serialize)]
 pub struct BulkStatusRequest {
     /// 1 to 1,000 order ids.
+    #[schema(min_items = 1, max_items = 1000, example = json!(["A-1001"]))]
     pub order_ids: Vec<String>,
-    pub status: Status,
+    pub status: ConversionStatus,
 }
 
 /// One order's outcome: its new status, or why not.
 #[derive(ToSchema, Serialize)]
 pub struct BulkStatusResult {
     pub order_id: String,
-    pub status: Option<Status>,
+    pub status: Option<ConversionStatus>,
     pub error: Option<ErrorDetail>,
 }
 
@@ -269,6 +300,14 @@ pub struct Balances {
     pub rows: Vec<BalanceRow>,
 }
 
+/// A partner's state.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerStatus {
+    Active,
+    Suspended,
+}
+
 /// A payout's state.
 #[derive(ToSchema, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -321,12 +360,16 @@ pub struct PayoutList {
 #[derive(ToSchema, Serialize)]
 pub struct PayoutRequest {
     /// ISO 4217: only entries in this currency.
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Only commissions approved on or before this UTC day (`YYYY-MM-DD`).
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-11-30")]
     pub up_to: Option<String>,
     /// A partner whose net is below it waits for a later run.
+    #[schema(pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$", example = "49.90")]
     pub min_amount: Option<String>,
     /// Only this partner.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: Option<String>,
 }
 
@@ -340,16 +383,17 @@ pub struct Approved {
 /// in answers, `managed_by_config`.
 #[derive(ToSchema, Serialize)]
 pub struct Campaign {
-    #[schema(example = "spring")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "spring")]
     pub code: String,
-    #[schema(example = "https://shop.example/spring")]
+    #[schema(pattern = "^https?://[^\\s]+$", example = "https://shop.example/spring")]
     pub destination: String,
-    #[schema(example = "USD")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub cookie_days: Option<u32>,
     /// `last` (default) or `first`.
     pub attribution: Option<String>,
     pub min_seconds_to_convert: Option<u64>,
+    #[schema(pattern = "^[0-9]{1,2}(\\.[0-9]{1,2})?$", example = "12")]
     pub sale_percent: Option<String>,
     pub sale_flat: Option<String>,
     pub lead_flat: Option<String>,
@@ -407,7 +451,9 @@ pub struct Partner {
 /// A new partner: the fields of a `[[partner]]` entry.
 #[derive(ToSchema, Serialize)]
 pub struct PartnerRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "newpartner")]
     pub code: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "boss1")]
     pub parent: Option<String>,
     pub coupons: Option<Vec<String>>,
     /// `active` (default) or `suspended`.
@@ -428,9 +474,10 @@ pub struct PartnerPage {
 /// A coupon to give a partner.
 #[derive(ToSchema, Serialize)]
 pub struct CouponRequest {
-    #[schema(example = "SPRING-25")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "SPRING-25")]
     pub code: String,
     /// The one campaign it credits; without one, the campaign the order names.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: Option<String>,
 }
 
@@ -445,9 +492,13 @@ pub struct Coupon {
 /// A link to sign.
 #[derive(ToSchema, Serialize)]
 pub struct LinkRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
     pub ad: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
     /// A deep-link target on one of the campaign's `deep_link_hosts`.
     pub to: Option<String>,
@@ -456,9 +507,13 @@ pub struct LinkRequest {
 /// A link a partner asks for: for itself (no `partner`) or a descendant.
 #[derive(ToSchema, Serialize)]
 pub struct PartnerLinkRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
     pub ad: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
     pub to: Option<String>,
 }
@@ -474,6 +529,7 @@ pub struct Url {
 #[derive(ToSchema, Serialize)]
 pub struct PortalLinkRequest {
     /// Seconds, default 900, at most 7 days.
+    #[schema(minimum = 1, maximum = 604800, example = 900)]
     pub ttl_secs: Option<u64>,
 }
 
@@ -528,6 +584,7 @@ pub struct PostbackKeyList {
 #[derive(ToSchema, Serialize)]
 pub struct PostbackKeyRequest {
     /// At most 100 characters.
+    #[schema(max_length = 100, example = "Hosted cart")]
     pub label: Option<String>,
 }
 
@@ -640,13 +697,13 @@ pub struct PartnerMePatch {
 /// An ad (a creative) of a partner.
 #[derive(ToSchema, Serialize)]
 pub struct Ad {
-    #[schema(example = "banner1")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
     pub code: String,
     pub partner: Option<String>,
     pub name: String,
     pub description: Option<String>,
-    /// `text`, `image`, `video`, `email`, `social` or `other`.
-    pub media_type: Option<String>,
+    pub media_type: Option<MediaType>,
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-11-30")]
     pub starts_on: Option<String>,
 }
 
@@ -669,7 +726,7 @@ pub struct PartnerConversion {
     pub kind: Kind,
     pub amount: String,
     pub currency: String,
-    pub status: Status,
+    pub status: ConversionStatus,
     pub commission: String,
 }
 

@@ -95,10 +95,10 @@ async fn convert_browser(
     tag = "conversions",
     summary = "The conversion pixel of a confirmation page",
     params(
-        ("order_id" = String, Query, description = "The order id"),
-        ("amount" = String, Query, description = "Decimal string"),
-        ("currency" = String, Query, description = "ISO 4217"),
-        ("kind" = Option<String>, Query, description = "`sale` (default) or `lead`"),
+        ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
+        ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),
+        ("currency" = String, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "ISO 4217"),
+        ("kind" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", example = "sale", description = "`sale` (default) or `lead`"),
         ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
         ("osig" = Option<String>, Query, description = "The merchant's order signature")
     ),

@@ -197,7 +197,7 @@ pub async fn link(
     tag = "partner",
     summary = "The caller's ads, or a descendant's",
     params(
-        ("partner" = Option<String>, Query, description = "A descendant")
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "A descendant")
     ),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
@@ -265,7 +265,7 @@ pub async fn create_ad(
     tag = "partner",
     summary = "Changes one of the caller's ads (a JSON merge patch)",
     params(
-        ("code" = String, Path, description = "The ad code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The ad code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("partner_key" = []), ("portal_session" = [])),
@@ -294,12 +294,12 @@ pub async fn update_ad(
     tag = "partner",
     summary = "Statistics of the caller's subtree",
     params(
-        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, description = "Only this campaign"),
-        ("partner" = Option<String>, Query, description = "Only this partner"),
-        ("limit" = Option<u32>, Query, description = "1 to 10,000 (default 10,000)"),
+        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "1 to 10,000 (default 10,000)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("partner_key" = []), ("portal_session" = [])),
@@ -333,12 +333,12 @@ pub async fn stats(
     tag = "partner",
     summary = "The subtree's conversions, newest first",
     params(
-        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, description = "The partner credited"),
-        ("campaign" = Option<String>, Query, description = "The campaign"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
-        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("partner_key" = []), ("portal_session" = [])),
@@ -417,7 +417,7 @@ pub async fn payouts(
     tag = "partner",
     summary = "The caller's own postbacks, newest first",
     params(
-        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("partner_key" = []), ("portal_session" = [])),

@@ -100,9 +100,9 @@ fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
     tag = "payouts",
     summary = "Payouts, newest first",
     params(
-        ("partner" = Option<String>, Query, description = "Only this partner"),
-        ("currency" = Option<String>, Query, description = "Only this currency"),
-        ("status" = Option<String>, Query, description = "`pending`, `paid` or `failed`")
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
+        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency"),
+        ("status" = Option<PayoutStatus>, Query, description = "`pending`, `paid` or `failed`")
     ),
     security(("api_key" = [])),
     responses(
@@ -134,9 +134,9 @@ pub async fn list(
     tag = "payouts",
     summary = "Payouts as CSV with each partner's name and payout details",
     params(
-        ("partner" = Option<String>, Query, description = "Only this partner"),
-        ("currency" = Option<String>, Query, description = "Only this currency"),
-        ("status" = Option<String>, Query, description = "`pending`, `paid` or `failed`")
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
+        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency"),
+        ("status" = Option<PayoutStatus>, Query, description = "`pending`, `paid` or `failed`")
     ),
     security(("api_key" = [])),
     responses(
@@ -200,7 +200,7 @@ struct StatusBody {
     params(
         ("id" = String, Path, description = "The payout's id")
     ),
-    request_body(content = StatusRequest, content_type = "application/json"),
+    request_body(content = PayoutStatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The payout", body = Payout),

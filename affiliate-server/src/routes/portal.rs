@@ -148,7 +148,7 @@ pub async fn logout(State(state): State<Shared>) -> Response {
     tag = "partner keys",
     summary = "A new partner key, shown this once",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
@@ -177,7 +177,7 @@ pub async fn create_key(
     tag = "partner keys",
     summary = "A partner's keys (never a key)",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
@@ -206,7 +206,7 @@ pub async fn keys(
     tag = "partner keys",
     summary = "Revokes a partner key",
     params(
-        ("code" = String, Path, description = "The partner code"),
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code"),
         ("id" = String, Path, description = "The key's id")
     ),
     security(("api_key" = [])),
@@ -242,7 +242,7 @@ struct LinkBody {
     tag = "partner keys",
     summary = "A one-time portal sign-in link",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     request_body(content = PortalLinkRequest, content_type = "application/json"),
     security(("api_key" = [])),

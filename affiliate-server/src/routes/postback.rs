@@ -26,15 +26,15 @@ use crate::openapi::schemas::*;
     tag = "conversions",
     summary = "A postback as a URL, for hosted carts",
     params(
-        ("order_id" = String, Query, description = "The order id"),
-        ("amount" = String, Query, description = "Decimal string"),
-        ("currency" = String, Query, description = "ISO 4217"),
-        ("kind" = Option<String>, Query, description = "`sale` (default) or `lead`"),
+        ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
+        ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),
+        ("currency" = String, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "ISO 4217"),
+        ("kind" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", example = "sale", description = "`sale` (default) or `lead`"),
         ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
         ("click_id" = Option<String>, Query, description = "The click id"),
-        ("coupon" = Option<String>, Query, description = "A coupon code"),
+        ("coupon" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "A coupon code"),
         ("customer_id" = Option<String>, Query, description = "For recurring commissions"),
-        ("campaign" = Option<String>, Query, description = "Which campaign a coupon credits")
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Which campaign a coupon credits")
     ),
     security(("postback_key" = [])),
     responses(

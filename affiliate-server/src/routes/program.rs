@@ -89,7 +89,7 @@ pub async fn create_campaign(
     tag = "program",
     summary = "A campaign",
     params(
-        ("code" = String, Path, description = "The campaign code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign code")
     ),
     security(("api_key" = [])),
     responses(
@@ -117,7 +117,7 @@ pub async fn campaign(
     tag = "program",
     summary = "Changes a campaign (a JSON merge patch)",
     params(
-        ("code" = String, Path, description = "The campaign code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
@@ -174,9 +174,9 @@ fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)
     tag = "program",
     summary = "The partners, by code",
     params(
-        ("status" = Option<String>, Query, description = "`active` or `suspended`"),
-        ("parent" = Option<String>, Query, description = "Only the children of this partner"),
-        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("status" = Option<PartnerStatus>, Query, description = "`active` or `suspended`"),
+        ("parent" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only the children of this partner"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("api_key" = [])),
@@ -237,7 +237,7 @@ pub async fn create_partner(
     tag = "program",
     summary = "A partner",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
@@ -265,7 +265,7 @@ pub async fn partner(
     tag = "program",
     summary = "Changes a partner (a JSON merge patch)",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
@@ -303,7 +303,7 @@ pub async fn update_partner(
     tag = "program",
     summary = "Gives a partner a coupon",
     params(
-        ("code" = String, Path, description = "The partner code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
     request_body(content = CouponRequest, content_type = "application/json"),
     security(("api_key" = [])),
@@ -336,7 +336,7 @@ pub async fn add_coupon(
     tag = "program",
     summary = "Takes a coupon away",
     params(
-        ("code" = String, Path, description = "The coupon code")
+        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The coupon code")
     ),
     security(("api_key" = [])),
     responses(

@@ -18,12 +18,12 @@ use crate::openapi::schemas::*;
     tag = "reports",
     summary = "Statistics grouped by dimensions",
     params(
-        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, description = "Only this campaign"),
-        ("partner" = Option<String>, Query, description = "Only this partner"),
-        ("limit" = Option<u32>, Query, description = "1 to 10,000 (default 10,000)"),
+        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "1 to 10,000 (default 10,000)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("api_key" = [])),
@@ -113,8 +113,8 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
     tag = "reports",
     summary = "What each partner earns as a beneficiary",
     params(
-        ("partner" = Option<String>, Query, description = "Only this partner"),
-        ("currency" = Option<String>, Query, description = "Only this currency")
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
+        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency")
     ),
     security(("api_key" = [])),
     responses(
@@ -173,11 +173,11 @@ pub(crate) fn csv_response(name: &str, body: String) -> Response {
     tag = "reports",
     summary = "Every statistics row as CSV, a line per currency",
     params(
-        ("group_by" = Option<String>, Query, description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, description = "Only this campaign"),
-        ("partner" = Option<String>, Query, description = "Only this partner")
+        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner")
     ),
     security(("api_key" = [])),
     responses(

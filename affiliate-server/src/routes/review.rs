@@ -58,12 +58,12 @@ pub(crate) fn conversion_query(
     tag = "review",
     summary = "Conversions, newest first",
     params(
-        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, description = "The partner credited"),
-        ("campaign" = Option<String>, Query, description = "The campaign"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`"),
-        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("api_key" = [])),
@@ -100,11 +100,11 @@ pub async fn list(
     tag = "review",
     summary = "Every matching conversion as CSV",
     params(
-        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, description = "The partner credited"),
-        ("campaign" = Option<String>, Query, description = "The campaign"),
-        ("from" = Option<String>, Query, description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, description = "Last UTC day, `YYYY-MM-DD`")
+        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
+        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
+        ("from" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "First UTC day, `YYYY-MM-DD`"),
+        ("to" = Option<String>, Query, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description = "Last UTC day, `YYYY-MM-DD`")
     ),
     security(("api_key" = [])),
     responses(

@@ -106,7 +106,7 @@ pub async fn delete(
     summary = "An endpoint's deliveries, newest first",
     params(
         ("id" = String, Path, description = "The endpoint's id"),
-        ("limit" = Option<u32>, Query, description = "1 to 1,000 (default 100)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
     ),
     security(("api_key" = [])),
