@@ -147,8 +147,16 @@ impl Gen {
                 category = "random path";
             }
             25 => {
-                category = "readiness and metrics";
-                (method, target) = match self.rng.u8(..4) {
+                category = "readiness, metrics and the OpenAPI description";
+                (method, target) = match self.rng.u8(..6) {
+                    4 => (
+                        self.pick(&["GET", "HEAD", "POST", "DELETE"]).into(),
+                        format!(
+                            "/openapi.json?{}",
+                            self.junk(40).replace([' ', '\r', '\n', '#'], "")
+                        ),
+                    ),
+                    5 => ("GET".into(), "/openapi.json".into()),
                     0 => ("GET".into(), "/readyz".into()),
                     1 => (
                         "GET".into(),

@@ -385,7 +385,10 @@ pub struct Approved {
 pub struct Campaign {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "spring")]
     pub code: String,
-    #[schema(pattern = "^https?://[^\\s]+$", example = "https://shop.example/spring")]
+    #[schema(
+        pattern = "^https?://[^\\s]+$",
+        example = "https://shop.example/spring"
+    )]
     pub destination: String,
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
