@@ -1,12 +1,14 @@
 //! What an operator watches: `GET /metrics` in the Prometheus text format
 //! (`prometheus-client`). Request counters are counted where requests are answered;
-//! the store's figures (buffer depth, dropped clicks, writes, failures, time spent
-//! writing) are read from the store at each scrape.
+//! the store's figures (buffer depth, dropped clicks, writes, failures, how long
+//! writes take) are read from the store at each scrape.
 
 use std::sync::Mutex;
 
 use affiliate_sdk::Store;
-use prometheus_client::encoding::EncodeLabelSet;
+use affiliate_sdk::store::{WRITE_BUCKET_MICROS, WriterStats};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -56,7 +58,7 @@ struct StoreMetrics {
     outbox_events: Gauge,
     dropped: Family<Outcome, Counter>,
     writes: Family<Outcome, Counter>,
-    write_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    write_seconds: std::sync::Arc<WriteLatency>,
     failing: Gauge,
     /// The store's totals at the last scrape: counters move by the difference.
     seen: Mutex<Seen>,
@@ -68,7 +70,6 @@ struct Seen {
     dropped_impressions: u64,
     writes: u64,
     failed_writes: u64,
-    write_micros: u64,
 }
 
 impl Default for Metrics {
@@ -93,7 +94,7 @@ impl Metrics {
                 outbox_events: Gauge::default(),
                 dropped: Family::default(),
                 writes: Family::default(),
-                write_seconds: Counter::default(),
+                write_seconds: std::sync::Arc::default(),
                 failing: Gauge::default(),
                 seen: Mutex::new(Seen::default()),
             },
@@ -149,11 +150,9 @@ impl Metrics {
             "Batch writes of the click writer, by result",
             m.store.writes.clone(),
         );
-        registry.register(
-            "store_write_seconds",
-            "Time the click writer spent writing batches",
+        registry.register_collector(Box::new(WriteLatencyCollector(
             m.store.write_seconds.clone(),
-        );
+        )));
         registry.register(
             "store_failing",
             "1 while the click writer's latest write failed",
@@ -219,10 +218,68 @@ impl Metrics {
             &mut seen.failed_writes,
             stats.failed_writes,
         );
-        let micros = stats.write_micros.saturating_sub(seen.write_micros);
-        seen.write_micros = seen.write_micros.max(stats.write_micros);
+        *s.write_seconds
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = stats;
+    }
+}
+
+/// The store's write latency as of the last scrape: `affiliate_store_write_seconds`,
+/// a histogram of the click writer's write attempts (failed ones included).
+#[derive(Debug, Default)]
+struct WriteLatency(Mutex<WriterStats>);
+
+#[derive(Debug)]
+struct WriteLatencyCollector(std::sync::Arc<WriteLatency>);
+
+impl Collector for WriteLatencyCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = *self
+            .0
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Metrics are not money: seconds as a float is the exposition's own unit.
         #[allow(clippy::cast_precision_loss)]
-        s.write_seconds.inc_by(micros as f64 / 1e6);
+        let seconds = |micros: u64| micros as f64 / 1e6;
+        let buckets: Vec<(f64, u64)> = WRITE_BUCKET_MICROS
+            .iter()
+            .map(|&b| seconds(b))
+            .chain([f64::INFINITY])
+            .zip(stats.write_buckets)
+            .collect();
+        let metric = encoder.encode_descriptor(
+            "store_write_seconds",
+            "How long the click writer's batch writes took (failed attempts included)",
+            None,
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        WriteHistogram {
+            sum: seconds(stats.write_micros),
+            count: stats.write_buckets.iter().sum(),
+            buckets,
+        }
+        .encode(metric)
+    }
+}
+
+/// A histogram read from the store, encoded as one.
+struct WriteHistogram {
+    sum: f64,
+    count: u64,
+    buckets: Vec<(f64, u64)>,
+}
+
+impl EncodeMetric for WriteHistogram {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::MetricEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
+    }
+
+    fn metric_type(&self) -> prometheus_client::metrics::MetricType {
+        prometheus_client::metrics::MetricType::Histogram
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use super::caps::{self, Owed, OwedKey};
-use super::limits::{Dropped, SidCap, StoreLimits};
+use super::limits::{Dropped, SidCap, StoreLimits, WRITE_BUCKET_MICROS, WriterStats};
 use super::{BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
@@ -89,6 +89,7 @@ pub(crate) struct ClickBuffer {
     writes: AtomicU64,
     failed_writes: AtomicU64,
     write_micros: AtomicU64,
+    write_buckets: [AtomicU64; WRITE_BUCKET_MICROS.len() + 1],
     failing: std::sync::atomic::AtomicBool,
 }
 
@@ -138,6 +139,7 @@ impl ClickBuffer {
             writes: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
             write_micros: AtomicU64::new(0),
+            write_buckets: Default::default(),
             failing: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -242,6 +244,7 @@ impl ClickBuffer {
             writes: self.writes.load(Ordering::Relaxed),
             failed_writes: self.failed_writes.load(Ordering::Relaxed),
             write_micros: self.write_micros.load(Ordering::Relaxed),
+            write_buckets: std::array::from_fn(|i| self.write_buckets[i].load(Ordering::Relaxed)),
             failing: self.failing.load(Ordering::Relaxed),
         }
     }
@@ -288,6 +291,7 @@ impl ClickBuffer {
             let result = write(&batch);
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.write_micros.fetch_add(micros, Ordering::Relaxed);
+            self.write_buckets[WriterStats::write_bucket(micros)].fetch_add(1, Ordering::Relaxed);
             self.failing.store(result.is_err(), Ordering::Relaxed);
             let mut st = self.lock();
             st.writing = Arc::default();
@@ -385,6 +389,23 @@ mod tests {
     }
 
     #[test]
+    fn a_write_counts_in_the_first_bucket_whose_bound_it_does_not_exceed() {
+        use super::super::limits::WRITE_BUCKET_MICROS;
+        assert_eq!(WriterStats::write_bucket(0), 0);
+        assert_eq!(WriterStats::write_bucket(1_000), 0);
+        assert_eq!(WriterStats::write_bucket(1_001), 1);
+        assert_eq!(
+            WriterStats::write_bucket(10_000_000),
+            WRITE_BUCKET_MICROS.len() - 1
+        );
+        assert_eq!(
+            WriterStats::write_bucket(u64::MAX),
+            WRITE_BUCKET_MICROS.len()
+        );
+        assert!(WRITE_BUCKET_MICROS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn a_stalled_store_fills_the_buffer_then_clicks_are_dropped_and_counted_never_written_inline() {
         let limits = StoreLimits {
             click_buffer_bytes: 100 * CLICK_BYTES,
@@ -439,6 +460,8 @@ mod tests {
             "{stats:?}"
         );
         assert_eq!(stats.buffered_bytes, 0);
+        // Every attempt, failed or not, is in one latency bucket.
+        assert_eq!(stats.write_buckets.iter().sum::<u64>(), 2, "{stats:?}");
         buffer.click(&click(6000));
         assert!(buffer.find(click(6000).click_id).is_some());
         assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);

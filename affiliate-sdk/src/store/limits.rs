@@ -56,8 +56,28 @@ pub struct WriterStats {
     pub failed_writes: u64,
     /// Time spent writing batches, in microseconds (failed attempts included).
     pub write_micros: u64,
+    /// How long each write attempt took: `write_buckets[i]` counts the attempts that
+    /// took at most [`WRITE_BUCKET_MICROS`]`[i]` and more than the bound before it; the
+    /// last counts those longer than every bound. Their sum is `writes + failed_writes`.
+    pub write_buckets: [u64; WRITE_BUCKET_MICROS.len() + 1],
     /// The latest write attempt failed: a batch waits for the store.
     pub failing: bool,
+}
+
+/// The upper bounds, in microseconds, of [`WriterStats::write_buckets`]: 1 ms to 10 s.
+pub const WRITE_BUCKET_MICROS: [u64; 10] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 500_000, 1_000_000, 10_000_000,
+];
+
+impl WriterStats {
+    /// The bucket of [`Self::write_buckets`] a write of `micros` counts in.
+    #[must_use]
+    pub fn write_bucket(micros: u64) -> usize {
+        WRITE_BUCKET_MICROS
+            .iter()
+            .position(|&bound| micros <= bound)
+            .unwrap_or(WRITE_BUCKET_MICROS.len())
+    }
 }
 
 /// Bytes one sid costs in [`SidCap`] (the set entry and its share of the table).

@@ -60,7 +60,8 @@ pub use self::postgres::PostgresStore;
 pub use self::sled::SledStore;
 pub use erase::Erased;
 pub use limits::{
-    DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits, WriterStats,
+    DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits,
+    WRITE_BUCKET_MICROS, WriterStats,
 };
 pub use memory::MemoryStore;
 

@@ -131,6 +131,7 @@ pub struct BeaconAnswer {
 
 /// The snippet's beacon (`POST /v1/conversions`), any content type.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct BeaconRequest {
     #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
@@ -138,15 +139,19 @@ pub struct BeaconRequest {
     pub amount: String,
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
+    #[schema(nullable = false)]
     pub kind: Option<Kind>,
     /// The session token; else the `aff_token` cookie.
+    #[schema(nullable = false)]
     pub token: Option<String>,
     /// The merchant's order signature, `<kid>.<tag>`.
+    #[schema(nullable = false)]
     pub osig: Option<String>,
 }
 
 /// A server postback: the order and one or more pieces of evidence.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PostbackRequest {
     #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
@@ -154,21 +159,33 @@ pub struct PostbackRequest {
     pub amount: String,
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
+    #[schema(nullable = false)]
     pub kind: Option<Kind>,
+    #[schema(nullable = false)]
     pub token: Option<String>,
+    #[schema(nullable = false)]
     pub click_id: Option<String>,
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "ABC10")]
+    #[schema(nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$", example = "ABC10")]
     pub coupon: Option<String>,
     /// Which campaign a coupon credits, when several exist.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "haircare"
+    )]
     pub campaign: Option<String>,
     /// For recurring commissions; erasable (`DELETE /v1/customers/{customer_id}`).
-    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "cus_42")]
+    #[schema(
+        nullable = false,
+        pattern = "^[!#-\\[\\]-~]{1,128}$",
+        example = "cus_42"
+    )]
     pub customer_id: Option<String>,
 }
 
 /// A conversion entered by hand.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManualRequest {
     #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "A-1001")]
     pub order_id: String,
@@ -176,21 +193,31 @@ pub struct ManualRequest {
     pub amount: String,
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
+    #[schema(nullable = false)]
     pub kind: Option<Kind>,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: String,
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "banner1"
+    )]
     pub ad: Option<String>,
-    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
+    #[schema(nullable = false, pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
-    #[schema(pattern = "^[!#-\\[\\]-~]{1,128}$", example = "cus_42")]
+    #[schema(
+        nullable = false,
+        pattern = "^[!#-\\[\\]-~]{1,128}$",
+        example = "cus_42"
+    )]
     pub customer_id: Option<String>,
 }
 
 /// A conversion's new status.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     #[schema(example = "approved")]
     pub status: ConversionStatus,
@@ -198,6 +225,7 @@ pub struct StatusRequest {
 
 /// A payout's new state: `paid` once the money went out, `failed` when it did not.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PayoutStatusRequest {
     #[schema(example = "paid")]
     pub status: PayoutStatus,
@@ -217,6 +245,7 @@ pub enum MediaType {
 
 /// Several orders to one status.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct BulkStatusRequest {
     /// 1 to 1,000 order ids.
     #[schema(min_items = 1, max_items = 1000, example = json!(["A-1001"]))]
@@ -358,18 +387,31 @@ pub struct PayoutList {
 
 /// A payout run.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PayoutRequest {
     /// ISO 4217: only entries in this currency.
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Only commissions approved on or before this UTC day (`YYYY-MM-DD`).
-    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-11-30")]
+    #[schema(
+        nullable = false,
+        pattern = "^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$",
+        example = "2026-11-30"
+    )]
     pub up_to: Option<String>,
     /// A partner whose net is below it waits for a later run.
-    #[schema(pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$", example = "49.90")]
+    #[schema(
+        nullable = false,
+        pattern = "^[0-9]{1,12}(\\.[0-9]{1,4})?$",
+        example = "49.90"
+    )]
     pub min_amount: Option<String>,
     /// Only this partner.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "abc123"
+    )]
     pub partner: Option<String>,
 }
 
@@ -377,6 +419,47 @@ pub struct PayoutRequest {
 #[derive(ToSchema, Serialize)]
 pub struct Approved {
     pub approved: u64,
+}
+
+/// Which click a conversion credits.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribution {
+    Last,
+    First,
+}
+
+/// Which browser conversions a campaign counts.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowserConversions {
+    Signed,
+    Open,
+    Off,
+}
+
+/// Whether a campaign runs.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStatus {
+    Active,
+    Paused,
+}
+
+/// Which clicks pay a per-click commission.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClickCommission {
+    Unique,
+    Every,
+}
+
+/// Whether the click's cookie waits for the visitor's consent.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieConsent {
+    NotRequired,
+    Required,
 }
 
 /// A campaign: the fields of a `[[campaign]]` entry (amounts as decimal strings) and,
@@ -392,9 +475,11 @@ pub struct Campaign {
     pub destination: String,
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
+    #[schema(nullable = false)]
     pub cookie_days: Option<u32>,
-    /// `last` (default) or `first`.
-    pub attribution: Option<String>,
+    #[schema(nullable = false)]
+    pub attribution: Option<Attribution>,
+    #[schema(nullable = false)]
     pub min_seconds_to_convert: Option<u64>,
     #[schema(pattern = "^[0-9]{1,2}(\\.[0-9]{1,2})?$", example = "12")]
     pub sale_percent: Option<String>,
@@ -402,23 +487,31 @@ pub struct Campaign {
     pub lead_flat: Option<String>,
     pub click_flat: Option<String>,
     pub impression_per_mille: Option<String>,
+    #[schema(nullable = false)]
     pub override_percents: Option<Vec<String>>,
+    #[schema(nullable = false)]
     pub recurring_months: Option<u32>,
-    /// `signed` (default), `open` or `off`.
-    pub browser_conversions: Option<String>,
+    #[schema(nullable = false)]
+    pub browser_conversions: Option<BrowserConversions>,
     pub max_browser_amount: Option<String>,
+    #[schema(nullable = false)]
     pub browser_conversions_per_click: Option<u32>,
-    /// `active` (default) or `paused`.
-    pub status: Option<String>,
+    #[schema(nullable = false)]
+    pub status: Option<CampaignStatus>,
+    #[schema(nullable = false)]
     pub approve_after_days: Option<u32>,
+    #[schema(nullable = false)]
     pub deep_link_hosts: Option<Vec<String>>,
-    /// `unique` (default) or `every`.
-    pub click_commission: Option<String>,
+    #[schema(nullable = false)]
+    pub click_commission: Option<ClickCommission>,
+    #[schema(nullable = false)]
     pub daily_paid_click_cap: Option<u32>,
+    #[schema(nullable = false)]
     pub daily_paid_impression_cap: Option<u32>,
-    /// `not_required` (default) or `required`.
-    pub cookie_consent: Option<String>,
+    #[schema(nullable = false)]
+    pub cookie_consent: Option<CookieConsent>,
     /// In answers: an entry of the configuration file, not changeable here.
+    #[schema(read_only, nullable = false)]
     pub managed_by_config: Option<bool>,
 }
 
@@ -453,13 +546,16 @@ pub struct Partner {
 
 /// A new partner: the fields of a `[[partner]]` entry.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PartnerRequest {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "newpartner")]
     pub code: String,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "boss1")]
     pub parent: Option<String>,
+    #[schema(nullable = false)]
     pub coupons: Option<Vec<String>>,
     /// `active` (default) or `suspended`.
+    #[schema(nullable = false)]
     pub status: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -476,11 +572,16 @@ pub struct PartnerPage {
 
 /// A coupon to give a partner.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct CouponRequest {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "SPRING-25")]
     pub code: String,
     /// The one campaign it credits; without one, the campaign the order names.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "haircare"
+    )]
     pub campaign: Option<String>,
 }
 
@@ -494,30 +595,55 @@ pub struct Coupon {
 
 /// A link to sign.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkRequest {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
     pub partner: String,
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "banner1"
+    )]
     pub ad: Option<String>,
-    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
+    #[schema(nullable = false, pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
     /// A deep-link target on one of the campaign's `deep_link_hosts`.
+    #[schema(
+        nullable = false,
+        pattern = "^https?://[^\\s]+$",
+        example = "https://shop.example/p/42"
+    )]
     pub to: Option<String>,
 }
 
 /// A link a partner asks for: for itself (no `partner`) or a descendant.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PartnerLinkRequest {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "haircare")]
     pub campaign: String,
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "abc123")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "abc123"
+    )]
     pub partner: Option<String>,
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
+    #[schema(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
+        example = "banner1"
+    )]
     pub ad: Option<String>,
-    #[schema(pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
+    #[schema(nullable = false, pattern = "^[A-Za-z0-9._~-]{1,64}$", example = "kw1")]
     pub sid: Option<String>,
+    /// A deep-link target on one of the campaign's `deep_link_hosts`.
+    #[schema(
+        nullable = false,
+        pattern = "^https?://[^\\s]+$",
+        example = "https://shop.example/p/42"
+    )]
     pub to: Option<String>,
 }
 
@@ -530,9 +656,10 @@ pub struct Url {
 
 /// How long a portal sign-in link works.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PortalLinkRequest {
     /// Seconds, default 900, at most 7 days.
-    #[schema(minimum = 1, maximum = 604800, example = 900)]
+    #[schema(nullable = false, minimum = 1, maximum = 604800, example = 900)]
     pub ttl_secs: Option<u64>,
 }
 
@@ -585,9 +712,10 @@ pub struct PostbackKeyList {
 
 /// A label for a new postback key.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PostbackKeyRequest {
     /// At most 100 characters.
-    #[schema(max_length = 100, example = "Hosted cart")]
+    #[schema(nullable = false, max_length = 100, example = "Hosted cart")]
     pub label: Option<String>,
 }
 
@@ -615,10 +743,14 @@ pub struct WebhookCreated {
 
 /// A webhook endpoint to add.
 #[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWebhook {
+    #[schema(nullable = false)]
     pub id: Option<String>,
     pub url: String,
+    #[schema(nullable = false)]
     pub events: Option<Vec<String>>,
+    #[schema(nullable = false)]
     pub description: Option<String>,
 }
 
@@ -702,11 +834,16 @@ pub struct PartnerMePatch {
 pub struct Ad {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "banner1")]
     pub code: String,
+    #[schema(nullable = false)]
     pub partner: Option<String>,
     pub name: String,
     pub description: Option<String>,
+    #[schema(nullable = false)]
     pub media_type: Option<MediaType>,
-    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-11-30")]
+    #[schema(
+        pattern = "^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$",
+        example = "2026-11-30"
+    )]
     pub starts_on: Option<String>,
 }
 

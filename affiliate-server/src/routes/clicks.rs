@@ -30,7 +30,7 @@ use crate::openapi::schemas::*;
         ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
         ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
         ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
-        ("to" = Option<String>, Query, description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+        ("to" = Option<String>, Query, pattern = r"^https?://[^\s]+$", description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
     ),
     responses(
         (status = 302, description = "To the destination (or the allowed deep-link target) with `aff_token` in its query and the cookie; a bot, or a link that credits nobody, to the destination as configured", headers(("Location" = String, description = "Where the visitor lands"), ("Set-Cookie" = String, description = "`aff_token=…; HttpOnly; SameSite=Lax` for a credited click"))),
@@ -105,7 +105,7 @@ fn log_refused_to(refused: Option<&affiliate_sdk::Error>, target: &str) {
         ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
         ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
         ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
-        ("to" = Option<String>, Query, description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+        ("to" = Option<String>, Query, pattern = r"^https?://[^\s]+$", description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
     ),
     responses(
         (status = 302, description = "The destination or allowed deep-link target, no token", headers(("Location" = String, description = "Where the visitor would land"))),

@@ -228,7 +228,7 @@ struct StatusBody {
     tag = "review",
     summary = "Moves a conversion in its lifecycle",
     params(
-        ("order_id" = String, Path, description = "The order id")
+        ("order_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id")
     ),
     request_body(content = StatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
@@ -258,7 +258,7 @@ pub async fn set_status(
     tag = "review",
     summary = "One conversion and the records it replaced",
     params(
-        ("order_id" = String, Path, description = "The order id")
+        ("order_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id")
     ),
     security(("api_key" = [])),
     responses(

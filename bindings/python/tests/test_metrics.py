@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Dict, Optional, Tuple
@@ -114,3 +115,22 @@ def test_metrics_parse_and_count_the_traffic_sent() -> None:
         # The conversions' events wait in the outbox (no endpoint takes them here) or
         # were fanned out already: never negative, never more than the events made.
         assert 0 <= got[("affiliate_outbox_events", ())] <= 2
+
+        # The click writer's batch writes: a histogram whose count is every attempt.
+        deadline = time.monotonic() + 10
+        while True:
+            got = samples(call(base, "/metrics", headers=auth)[2].decode())
+            writes = sum(v for (name, labels), v in got.items() if name == "affiliate_store_writes_total")
+            if writes >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert writes >= 1, "the clicks were never written"
+        assert got[("affiliate_store_write_seconds_count", ())] == writes
+        buckets = sorted(
+            (float(dict(labels)["le"]), v)
+            for (name, labels), v in got.items()
+            if name == "affiliate_store_write_seconds_bucket"
+        )
+        assert len(buckets) == 11 and buckets[-1] == (float("inf"), writes)
+        assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
+        assert 0 < got[("affiliate_store_write_seconds_sum", ())] < 10 * writes
