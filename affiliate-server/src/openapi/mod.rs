@@ -132,6 +132,8 @@ pub fn description() -> String {
     get,
     path = "/openapi.json",
     tag = "operations",
+    summary = "This OpenAPI 3.1 description",
+    description = "Generated from the server's handlers; the same as `docs/openapi.json` and the output of `affiliate-server openapi`.",
     responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json", body = Object))
 )]
 pub async fn openapi_json() -> Response {

@@ -25,6 +25,7 @@ use crate::openapi::schemas::*;
     path = "/go/{campaign}/{partner}",
     tag = "clicks",
     summary = "A click on a signed link",
+    description = "The hot path. A valid signed link of a known campaign and partner answers `302` to the destination (or the allowed deep-link target `to`) with the session token in `aff_token` and a first-party cookie (none when the campaign waits for consent), `Cache-Control: no-store`. A bot, crawler or link preview lands on the destination with no token and counts in `bot_clicks`. An altered or unsigned link, or an unknown partner, lands on the destination credited to nobody. Only the signed part can fail a link: `sid`, `to` and other parameters never do. A click never waits for the store.",
     params(
         ("campaign" = String, Path, description = "The campaign code"),
         ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
@@ -131,6 +132,7 @@ fn link_target(state: &AppState, uri: &Uri) -> String {
     path = "/imp/{campaign}/{partner}",
     tag = "clicks",
     summary = "Counts an impression",
+    description = "Counts an impression (and the campaign's per-mille commission). Always `200` and a 1×1 GIF; `X-Affiliate-Result` is `ok` or the error code.",
     params(
         ("campaign" = String, Path, description = "The campaign code"),
         ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),

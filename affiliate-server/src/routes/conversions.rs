@@ -94,6 +94,7 @@ async fn convert_browser(
     path = "/px.gif",
     tag = "conversions",
     summary = "The conversion pixel of a confirmation page",
+    description = "For a confirmation page. The token comes from `token` or the `aff_token` cookie; `osig` is the merchant's order signature, required by campaigns in `signed` mode (the default). Always `200` and the GIF, so the page never breaks; `X-Affiliate-Result` says `created`, `duplicate`, `replaced` or the error code.",
     params(
         ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
         ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),
@@ -131,6 +132,7 @@ pub async fn pixel(
     path = "/v1/conversions",
     tag = "conversions",
     summary = "The snippet's conversion beacon (public, CORS)",
+    description = "The snippet's beacon; public, so it shows only the order's status. The token comes from the body or the `aff_token` cookie. Without a valid token and (in `signed` mode) a valid order signature the answer depends on neither the order id nor what is recorded.",
     request_body(content = BeaconRequest, description = "Any content type: `text/plain` beacons work", content_type = "application/json"),
     responses(
         (status = 201, description = "Recorded", body = BeaconAnswer),
@@ -173,6 +175,7 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
     path = "/v1/postback",
     tag = "conversions",
     summary = "A conversion from the merchant's server",
+    description = "Server to server: exactly once per order id. `201` with the conversion when recorded now (durable), `200` with `duplicate: true` for a replay of the same order, `409 conflict` when the order id was recorded with another amount, currency or kind, `422` when the evidence credits nobody, `503` when nothing was recorded (retry). Unknown members are `400 malformed`.",
     request_body(content = PostbackRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(

@@ -41,6 +41,7 @@ pub async fn healthz() -> &'static str {
     path = "/readyz",
     tag = "operations",
     summary = "Readiness, for a load balancer",
+    description = "`200 ready` when the store answers a read within 2 s and the click writer's latest write succeeded; otherwise `503` saying which. One check of the store runs at a time.",
     responses(
         (status = 200, description = "`ready`: the store answers and the click writer's latest write succeeded", body = String, content_type = "text/plain"),
         (status = 503, description = "`not ready: …` saying why", body = String, content_type = "text/plain")
@@ -93,6 +94,7 @@ pub async fn readyz(State(state): State<Shared>) -> Response {
     path = "/metrics",
     tag = "operations",
     summary = "Metrics in the OpenMetrics text format",
+    description = "Every name prefixed `affiliate_`: clicks, impressions, refusals by kind and code, conversions by channel and result, deliveries, the click buffer's depth, the outbox's depth, dropped clicks, the click writer's writes, failures and write latency (a histogram).",
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text"),

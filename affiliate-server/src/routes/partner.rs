@@ -115,6 +115,7 @@ fn hidden(e: ApiError) -> ApiError {
     path = "/v1/partner/me",
     tag = "partner",
     summary = "The caller's profile",
+    description = "The partner API answers within the caller's subtree only: itself and the partners below it. A partner named outside it is `403`, an ad that is not the caller's `404`; a suspended partner's credentials are `403`.",
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The profile", body = PartnerMe),
@@ -160,6 +161,7 @@ pub async fn update_me(
     path = "/v1/partner/links",
     tag = "partner",
     summary = "A signed link for the caller or a descendant",
+    description = "`partner` is the caller (default) or one of its descendants; `ad` must be an ad of that partner; `to` a page on one of the campaign's `deep_link_hosts`.",
     request_body(content = PartnerLinkRequest, content_type = "application/json"),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
@@ -293,6 +295,7 @@ pub async fn update_ad(
     path = "/v1/partner/stats",
     tag = "partner",
     summary = "Statistics of the caller's subtree",
+    description = "`/v1/stats` restricted to the caller's subtree: of each conversion's commissions only those of partners in the subtree. `partner` outside the subtree is `403`.",
     params(
         ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
         ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
@@ -332,6 +335,7 @@ pub async fn stats(
     path = "/v1/partner/conversions",
     tag = "partner",
     summary = "The subtree's conversions, newest first",
+    description = "The subtree's conversions, newest first, with the caller's own commission on each; never the customer.",
     params(
         ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
         ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
@@ -416,6 +420,7 @@ pub async fn payouts(
     path = "/v1/partner/postbacks",
     tag = "partner",
     summary = "The caller's own postbacks, newest first",
+    description = "The caller's own postbacks (its `postback_url` filled in for its conversions' events), never its children's.",
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")

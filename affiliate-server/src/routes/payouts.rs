@@ -29,6 +29,7 @@ const PAYOUT_BODY_BYTES: usize = 4 * 1024;
     path = "/v1/payouts",
     tag = "payouts",
     summary = "A payout run: a payout per partner owed enough",
+    description = "Pays each partner what it is owed in one currency: per partner one payout holding its payable commissions and netting its clawbacks. The `Idempotency-Key` makes the call safe to retry: the same key with the same body answers `200` with the payouts made the first time and makes nothing new; with another body, `409`.",
     params(
         ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; makes the call safe to retry")
     ),
@@ -197,6 +198,7 @@ struct StatusBody {
     path = "/v1/payouts/{id}/status",
     tag = "payouts",
     summary = "Marks a pending payout paid or failed",
+    description = "`paid` once the money went out (its entries are paid); `failed` when it did not (its entries are payable again). Only a pending payout moves (`409 invalid_transition` otherwise).",
     params(
         ("id" = String, Path, description = "The payout's id")
     ),

@@ -147,6 +147,7 @@ pub async fn logout(State(state): State<Shared>) -> Response {
     path = "/v1/partners/{code}/keys",
     tag = "partner keys",
     summary = "A new partner key, shown this once",
+    description = "The key (`pk_…`) is in this answer only; the store keeps its SHA-256 digest. A partner key opens the partner API, never the merchant's.",
     params(
         ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
@@ -241,6 +242,7 @@ struct LinkBody {
     path = "/v1/partners/{code}/portal-link",
     tag = "partner keys",
     summary = "A one-time portal sign-in link",
+    description = "A sign-in link for the portal that works once, on any server of the store, until it expires (default 15 minutes, at most 7 days).",
     params(
         ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),

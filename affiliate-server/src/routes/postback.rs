@@ -25,6 +25,7 @@ use crate::openapi::schemas::*;
     path = "/v1/postback",
     tag = "conversions",
     summary = "A postback as a URL, for hosted carts",
+    description = "For hosted carts and checkout tools that can only call a URL on a sale. `key` is a postback key, never the merchant's API key; the other parameters are the members of `POST /v1/postback`, and any other parameter (or one given twice) is `400`. The key is checked first: without a valid one the answer is `401` whatever the query.",
     params(
         ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
         ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),

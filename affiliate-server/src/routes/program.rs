@@ -58,6 +58,7 @@ pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde
     path = "/v1/campaigns",
     tag = "program",
     summary = "A new campaign",
+    description = "Takes the fields of a `[[campaign]]` entry; unknown ones are `400`. `409 conflict` when the code exists. In force on every server sharing the store within 2 s.",
     request_body(content = Campaign, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
@@ -116,6 +117,7 @@ pub async fn campaign(
     path = "/v1/campaigns/{code}",
     tag = "program",
     summary = "Changes a campaign (a JSON merge patch)",
+    description = "A JSON merge patch (RFC 7396): the members named are replaced, `null` resets one to its default; `{\"status\": \"paused\"}` pauses the campaign. The code cannot change. Entries of the configuration file answer `409 managed_by_config`.",
     params(
         ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign code")
     ),
@@ -264,6 +266,7 @@ pub async fn partner(
     path = "/v1/partners/{code}",
     tag = "program",
     summary = "Changes a partner (a JSON merge patch)",
+    description = "A JSON merge patch: `{\"status\": \"suspended\"}` suspends the partner (its clicks land uncredited at once on every server), `{\"parent\": null}` detaches it; a parent that would make a cycle is `400`; coupons change through the coupon endpoints.",
     params(
         ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
     ),
@@ -377,6 +380,7 @@ pub(crate) struct LinkBody {
     path = "/v1/links",
     tag = "program",
     summary = "A signed link",
+    description = "A signed link for a campaign and partner that exist. `to` makes a deep link: an absolute URL whose host the campaign's `deep_link_hosts` allow, else `400 malformed` naming `to`.",
     request_body(content = LinkRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(

@@ -17,6 +17,7 @@ use crate::openapi::schemas::*;
     path = "/v1/stats",
     tag = "reports",
     summary = "Statistics grouped by dimensions",
+    description = "Counts and money grouped by `group_by` (none: one total row), rows in the order of their dimension values, at most `limit` per answer. `revenue` and `commission` are per currency; `commission` is the total commission cost, every level included. `bot_clicks` are not in `clicks`.",
     params(
         ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
         ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
@@ -112,6 +113,7 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
     path = "/v1/balances",
     tag = "reports",
     summary = "What each partner earns as a beneficiary",
+    description = "What each partner earns as a beneficiary, at every level, per currency: `pending`, `payable`, `in_payout`, `paid` and `clawback`. What the next payout pays a partner is `payable - clawback`.",
     params(
         ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
         ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency")

@@ -57,6 +57,7 @@ pub(crate) fn conversion_query(
     path = "/v1/conversions",
     tag = "review",
     summary = "Conversions, newest first",
+    description = "Conversions newest first (ties by order id), filtered; pass `next_cursor` back as `cursor` for the next page (`null` on the last). Any other parameter, or one given twice, is `400`.",
     params(
         ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
         ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
@@ -139,6 +140,7 @@ struct BulkBody {
     path = "/v1/conversions/status",
     tag = "review",
     summary = "Sets the status of several orders, each on its own",
+    description = "Sets each order on its own, in the order given; one order's refusal does not stop the others.",
     request_body(content = BulkStatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
@@ -169,6 +171,7 @@ pub async fn bulk_status(
     path = "/v1/customers/{customer_id}",
     tag = "review",
     summary = "Erases a customer id (GDPR Art. 17)",
+    description = "Erasure (GDPR Art. 17): the customer's recurring-commission binding is removed and `customer_id` becomes `null` in every conversion, replaced record, outbound event and delivery that carried it. The conversions and their commissions stay.",
     params(
         ("customer_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "cus_42", description = "The customer id")
     ),

@@ -28,6 +28,7 @@ const DEFAULT_DELIVERIES: usize = 100;
     path = "/v1/webhooks",
     tag = "webhooks",
     summary = "A new webhook endpoint and its secret, shown this once",
+    description = "`secret` (`whsec_…`) is in this answer only; deliveries are signed per Standard Webhooks. `403` for a destination that is or resolves to a private address (unless the config allows private destinations), `409` when the id exists or 100 endpoints exist.",
     request_body(content = NewWebhook, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
@@ -163,6 +164,7 @@ pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
     path = "/v1/webhooks/{id}/deliveries/{delivery}/retry",
     tag = "webhooks",
     summary = "Sends a delivery again now",
+    description = "Sends the delivery again now with another 3 days of retries (a delivered one is sent once more). `409 conflict` while a server is sending it.",
     params(
         ("id" = String, Path, description = "The endpoint's id"),
         ("delivery" = String, Path, description = "The delivery's id")
