@@ -3,12 +3,13 @@
 //! the store's figures (buffer depth, dropped clicks, writes, failures, how long
 //! writes take) are read from the store at each scrape.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use affiliate_sdk::Store;
 use affiliate_sdk::store::{WRITE_BUCKET_MICROS, WriterStats};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, NoLabelSet};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, NoLabelSet};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -58,7 +59,7 @@ struct StoreMetrics {
     outbox_events: Gauge,
     dropped: Family<Outcome, Counter>,
     writes: Family<Outcome, Counter>,
-    write_seconds: std::sync::Arc<WriteLatency>,
+    write_seconds: Arc<Mutex<WriterStats>>,
     failing: Gauge,
     /// The store's totals at the last scrape: counters move by the difference.
     seen: Mutex<Seen>,
@@ -94,7 +95,7 @@ impl Metrics {
                 outbox_events: Gauge::default(),
                 dropped: Family::default(),
                 writes: Family::default(),
-                write_seconds: std::sync::Arc::default(),
+                write_seconds: Arc::default(),
                 failing: Gauge::default(),
                 seen: Mutex::new(Seen::default()),
             },
@@ -150,9 +151,7 @@ impl Metrics {
             "Batch writes of the click writer, by result",
             m.store.writes.clone(),
         );
-        registry.register_collector(Box::new(WriteLatencyCollector(
-            m.store.write_seconds.clone(),
-        )));
+        registry.register_collector(Box::new(WriteLatency(m.store.write_seconds.clone())));
         registry.register(
             "store_failing",
             "1 while the click writer's latest write failed",
@@ -188,10 +187,7 @@ impl Metrics {
                 .outbox_len()
                 .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
         );
-        let mut seen = s
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = s.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let grow = |counter: &Counter, last: &mut u64, now: u64| {
             counter.inc_by(now.saturating_sub(*last));
             *last = (*last).max(now);
@@ -219,27 +215,19 @@ impl Metrics {
             stats.failed_writes,
         );
         *s.write_seconds
-            .0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = stats;
+            .unwrap_or_else(PoisonError::into_inner) = stats;
     }
 }
 
-/// The store's write latency as of the last scrape: `affiliate_store_write_seconds`,
-/// a histogram of the click writer's write attempts (failed ones included).
-#[derive(Debug, Default)]
-struct WriteLatency(Mutex<WriterStats>);
-
+/// `affiliate_store_write_seconds`: a histogram of the click writer's write attempts
+/// (failed ones included), from the store's figures at the last scrape.
 #[derive(Debug)]
-struct WriteLatencyCollector(std::sync::Arc<WriteLatency>);
+struct WriteLatency(Arc<Mutex<WriterStats>>);
 
-impl Collector for WriteLatencyCollector {
+impl Collector for WriteLatency {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = *self
-            .0
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stats = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
         // Metrics are not money: seconds as a float is the exposition's own unit.
         #[allow(clippy::cast_precision_loss)]
         let seconds = |micros: u64| micros as f64 / 1e6;
@@ -249,37 +237,18 @@ impl Collector for WriteLatencyCollector {
             .chain([f64::INFINITY])
             .zip(stats.write_buckets)
             .collect();
-        let metric = encoder.encode_descriptor(
-            "store_write_seconds",
-            "How long the click writer's batch writes took (failed attempts included)",
-            None,
-            prometheus_client::metrics::MetricType::Histogram,
-        )?;
-        WriteHistogram {
-            sum: seconds(stats.write_micros),
-            count: stats.write_buckets.iter().sum(),
-            buckets,
-        }
-        .encode(metric)
-    }
-}
-
-/// A histogram read from the store, encoded as one.
-struct WriteHistogram {
-    sum: f64,
-    count: u64,
-    buckets: Vec<(f64, u64)>,
-}
-
-impl EncodeMetric for WriteHistogram {
-    fn encode(
-        &self,
-        mut encoder: prometheus_client::encoding::MetricEncoder,
-    ) -> Result<(), std::fmt::Error> {
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
-    }
-
-    fn metric_type(&self) -> prometheus_client::metrics::MetricType {
-        prometheus_client::metrics::MetricType::Histogram
+        encoder
+            .encode_descriptor(
+                "store_write_seconds",
+                "How long the click writer's batch writes took (failed attempts included)",
+                None,
+                MetricType::Histogram,
+            )?
+            .encode_histogram::<NoLabelSet>(
+                seconds(stats.write_micros),
+                stats.write_buckets.iter().sum(),
+                &buckets,
+                None,
+            )
     }
 }

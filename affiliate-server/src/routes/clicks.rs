@@ -27,11 +27,8 @@ use crate::openapi::schemas::*;
     summary = "A click on a signed link",
     description = "The hot path. A valid signed link of a known campaign and partner answers `302` to the destination (or the allowed deep-link target `to`) with the session token in `aff_token` and a first-party cookie (none when the campaign waits for consent), `Cache-Control: no-store`. A bot, crawler or link preview lands on the destination with no token and counts in `bot_clicks`. An altered or unsigned link, or an unknown partner, lands on the destination credited to nobody. Only the signed part can fail a link: `sid`, `to` and other parameters never do. A click never waits for the store.",
     params(
-        ("campaign" = String, Path, description = "The campaign code"),
-        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
-        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
-        ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
-        ("to" = Option<String>, Query, pattern = r"^https?://[^\s]+$", description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+        LinkPath,
+        LinkQuery
     ),
     responses(
         (status = 302, description = "To the destination (or the allowed deep-link target) with `aff_token` in its query and the cookie; a bot, or a link that credits nobody, to the destination as configured", headers(("Location" = String, description = "Where the visitor lands"), ("Set-Cookie" = String, description = "`aff_token=…; HttpOnly; SameSite=Lax` for a credited click"))),
@@ -102,11 +99,8 @@ fn log_refused_to(refused: Option<&affiliate_sdk::Error>, target: &str) {
     tag = "clicks",
     summary = "Where a click would land, counting nothing",
     params(
-        ("campaign" = String, Path, description = "The campaign code"),
-        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
-        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`"),
-        ("sid" = Option<String>, Query, description = "A sub-id (unsigned): the partner's own tracking"),
-        ("to" = Option<String>, Query, pattern = r"^https?://[^\s]+$", description = "A deep-link target (unsigned, percent-encoded) on one of the campaign's `deep_link_hosts`")
+        LinkPath,
+        LinkQuery
     ),
     responses(
         (status = 302, description = "The destination or allowed deep-link target, no token", headers(("Location" = String, description = "Where the visitor would land"))),
@@ -134,9 +128,8 @@ fn link_target(state: &AppState, uri: &Uri) -> String {
     summary = "Counts an impression",
     description = "Counts an impression (and the campaign's per-mille commission). Always `200` and a 1×1 GIF; `X-Affiliate-Result` is `ok` or the error code.",
     params(
-        ("campaign" = String, Path, description = "The campaign code"),
-        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
-        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`")
+        LinkPath,
+        ImpressionQuery
     ),
     responses(
         (status = 200, description = "Always: a 1×1 GIF", body = String, content_type = "image/gif", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))
@@ -171,9 +164,8 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
     tag = "clicks",
     summary = "The impression's headers, counting nothing",
     params(
-        ("campaign" = String, Path, description = "The campaign code"),
-        ("partner" = String, Path, description = "The partner code; an ad may follow as a third segment"),
-        ("sig" = String, Query, description = "The link's signature, `<kid>.<tag>`")
+        LinkPath,
+        ImpressionQuery
     ),
     responses(
         (status = 200, description = "Always", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))

@@ -96,12 +96,8 @@ async fn convert_browser(
     summary = "The conversion pixel of a confirmation page",
     description = "For a confirmation page. The token comes from `token` or the `aff_token` cookie; `osig` is the merchant's order signature, required by campaigns in `signed` mode (the default). Always `200` and the GIF, so the page never breaks; `X-Affiliate-Result` says `created`, `duplicate`, `replaced` or the error code.",
     params(
-        ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
-        ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),
-        ("currency" = String, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "ISO 4217"),
-        ("kind" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", example = "sale", description = "`sale` (default) or `lead`"),
-        ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
-        ("osig" = Option<String>, Query, description = "The merchant's order signature")
+        OrderQuery,
+        OrderSignature
     ),
     responses(
         (status = 200, description = "Always: a 1×1 GIF; `X-Affiliate-Result` is `created`, `duplicate`, `replaced` or the error code", body = String, content_type = "image/gif", headers(("X-Affiliate-Result" = String, description = "`ok` or the error code")))
@@ -137,8 +133,7 @@ pub async fn pixel(
     responses(
         (status = 201, description = "Recorded", body = BeaconAnswer),
         (status = 200, description = "A replay of the same order", body = BeaconAnswer),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn beacon(
@@ -176,13 +171,12 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
     tag = "conversions",
     summary = "A conversion from the merchant's server",
     description = "Server to server: exactly once per order id. `201` with the conversion when recorded now (durable), `200` with `duplicate: true` for a replay of the same order, `409 conflict` when the order id was recorded with another amount, currency or kind, `422` when the evidence credits nobody, `503` when nothing was recorded (retry). Unknown members are `400 malformed`.",
-    request_body(content = PostbackRequest, content_type = "application/json"),
+    request_body(content = PostbackRequest, content_type = "application/json", example = json!({"order_id": "A-1001", "amount": "49.90", "currency": "USD", "coupon": "ABC10", "campaign": "haircare"})),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "Recorded now (durable)", body = Conversion),
         (status = 200, description = "A replay of the same order (`duplicate: true`)", body = Conversion),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn postback(
@@ -202,13 +196,12 @@ pub async fn postback(
     path = "/v1/conversions/manual",
     tag = "conversions",
     summary = "A conversion entered by hand",
-    request_body(content = ManualRequest, content_type = "application/json"),
+    request_body(content = ManualRequest, content_type = "application/json", example = json!({"order_id": "M-1001", "amount": "49.90", "currency": "USD", "campaign": "haircare", "partner": "abc123", "sid": "kw1"})),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "Recorded", body = Conversion),
         (status = 200, description = "A replay of the same order", body = Conversion),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn manual(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
@@ -231,14 +224,13 @@ struct StatusBody {
     tag = "review",
     summary = "Moves a conversion in its lifecycle",
     params(
-        ("order_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id")
+        ("order_id" = Id, Path, description = "The order id")
     ),
     request_body(content = StatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The conversion", body = Conversion),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn set_status(
@@ -261,13 +253,12 @@ pub async fn set_status(
     tag = "review",
     summary = "One conversion and the records it replaced",
     params(
-        ("order_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id")
+        ("order_id" = Id, Path, description = "The order id")
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The conversion", body = ConversionWithHistory),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn conversion(

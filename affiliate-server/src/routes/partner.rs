@@ -119,8 +119,7 @@ fn hidden(e: ApiError) -> ApiError {
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The profile", body = PartnerMe),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn me(
@@ -140,8 +139,7 @@ pub async fn me(
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The profile", body = PartnerMe),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn update_me(
@@ -162,12 +160,11 @@ pub async fn update_me(
     tag = "partner",
     summary = "A signed link for the caller or a descendant",
     description = "`partner` is the caller (default) or one of its descendants; `ad` must be an ad of that partner; `to` a page on one of the campaign's `deep_link_hosts`.",
-    request_body(content = PartnerLinkRequest, content_type = "application/json"),
+    request_body(content = PartnerLinkRequest, content_type = "application/json", example = json!({"campaign": "haircare", "sid": "kw1"})),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The link", body = Url),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn link(
@@ -199,13 +196,12 @@ pub async fn link(
     tag = "partner",
     summary = "The caller's ads, or a descendant's",
     params(
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "A descendant")
+        ("partner" = Option<CodeText>, Query, description = "A descendant")
     ),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The ads", body = AdList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn ads(
@@ -241,8 +237,7 @@ pub async fn ads(
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 201, description = "The ad", body = Ad),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn create_ad(
@@ -267,14 +262,13 @@ pub async fn create_ad(
     tag = "partner",
     summary = "Changes one of the caller's ads (a JSON merge patch)",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The ad code")
+        ("code" = CodeText, Path, description = "The ad code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The ad", body = Ad),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn update_ad(
@@ -297,19 +291,13 @@ pub async fn update_ad(
     summary = "Statistics of the caller's subtree",
     description = "`/v1/stats` restricted to the caller's subtree: of each conversion's commissions only those of partners in the subtree. `partner` outside the subtree is `403`.",
     params(
-        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "1 to 10,000 (default 10,000)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        StatsFilters,
+        StatsPaging
     ),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page of rows", body = StatsPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn stats(
@@ -337,19 +325,13 @@ pub async fn stats(
     summary = "The subtree's conversions, newest first",
     description = "The subtree's conversions, newest first, with the caller's own commission on each; never the customer.",
     params(
-        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        ConversionFilters,
+        Page
     ),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page", body = PartnerConversionPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn conversions(
@@ -377,8 +359,7 @@ pub async fn conversions(
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "Rows by currency", body = Balances),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn balance(
@@ -399,8 +380,7 @@ pub async fn balance(
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The payouts", body = PayoutList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn payouts(
@@ -422,14 +402,12 @@ pub async fn payouts(
     summary = "The caller's own postbacks, newest first",
     description = "The caller's own postbacks (its `postback_url` filled in for its conversions' events), never its children's.",
     params(
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        Page
     ),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page", body = PostbackPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn postbacks(

@@ -33,13 +33,12 @@ const PAYOUT_BODY_BYTES: usize = 4 * 1024;
     params(
         ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters; makes the call safe to retry")
     ),
-    request_body(content = PayoutRequest, content_type = "application/json"),
+    request_body(content = PayoutRequest, content_type = "application/json", example = json!({"currency": "USD", "up_to": "2026-11-30", "min_amount": "50.00"})),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The payouts made (none when nobody is owed enough)", body = PayoutList),
         (status = 200, description = "A replay of the same Idempotency-Key and body: the payouts made then", body = PayoutList, headers(("Idempotent-Replayed" = String, description = "`true`"))),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn create(
@@ -101,15 +100,13 @@ fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
     tag = "payouts",
     summary = "Payouts, newest first",
     params(
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
-        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency"),
-        ("status" = Option<PayoutStatus>, Query, description = "`pending`, `paid` or `failed`")
+        LedgerFilters,
+        PayoutFilter
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The payouts", body = PayoutList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn list(
@@ -135,15 +132,13 @@ pub async fn list(
     tag = "payouts",
     summary = "Payouts as CSV with each partner's name and payout details",
     params(
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
-        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency"),
-        ("status" = Option<PayoutStatus>, Query, description = "`pending`, `paid` or `failed`")
+        LedgerFilters,
+        PayoutFilter
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn csv(
@@ -172,8 +167,7 @@ pub async fn csv(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The payout", body = PayoutWithItems),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn one(
@@ -206,8 +200,7 @@ struct StatusBody {
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The payout", body = Payout),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn status(
@@ -234,8 +227,7 @@ pub async fn status(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "How many this call approved", body = Approved),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn approve_due(

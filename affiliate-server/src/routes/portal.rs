@@ -149,13 +149,12 @@ pub async fn logout(State(state): State<Shared>) -> Response {
     summary = "A new partner key, shown this once",
     description = "The key (`pk_…`) is in this answer only; the store keeps its SHA-256 digest. A partner key opens the partner API, never the merchant's.",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "The key and its record", body = PartnerKeyCreated),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        (status = 201, description = "The key and its record", body = KeyCreated),
+        Refusals
     )
 )]
 pub async fn create_key(
@@ -178,13 +177,12 @@ pub async fn create_key(
     tag = "partner keys",
     summary = "A partner's keys (never a key)",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The records", body = PartnerKeyList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        (status = 200, description = "The records", body = KeyList),
+        Refusals
     )
 )]
 pub async fn keys(
@@ -207,14 +205,13 @@ pub async fn keys(
     tag = "partner keys",
     summary = "Revokes a partner key",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code"),
+        ("code" = CodeText, Path, description = "The partner code"),
         ("id" = String, Path, description = "The key's id")
     ),
     security(("api_key" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn revoke_key(
@@ -244,14 +241,13 @@ struct LinkBody {
     summary = "A one-time portal sign-in link",
     description = "A sign-in link for the portal that works once, on any server of the store, until it expires (default 15 minutes, at most 7 days).",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
     request_body(content = PortalLinkRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The link", body = Url),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn portal_link(

@@ -27,22 +27,14 @@ use crate::openapi::schemas::*;
     summary = "A postback as a URL, for hosted carts",
     description = "For hosted carts and checkout tools that can only call a URL on a sale. `key` is a postback key, never the merchant's API key; the other parameters are the members of `POST /v1/postback`, and any other parameter (or one given twice) is `400`. The key is checked first: without a valid one the answer is `401` whatever the query.",
     params(
-        ("order_id" = String, Query, pattern = r"^[!#-\[\]-~]{1,128}$", example = "A-1001", description = "The order id"),
-        ("amount" = String, Query, pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$", example = "49.90", description = "Decimal string"),
-        ("currency" = String, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "ISO 4217"),
-        ("kind" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", example = "sale", description = "`sale` (default) or `lead`"),
-        ("token" = Option<String>, Query, description = "The session token; else the `aff_token` cookie"),
-        ("click_id" = Option<String>, Query, description = "The click id"),
-        ("coupon" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "A coupon code"),
-        ("customer_id" = Option<String>, Query, description = "For recurring commissions"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Which campaign a coupon credits")
+        OrderQuery,
+        PostbackEvidence
     ),
     security(("postback_key" = [])),
     responses(
         (status = 201, description = "Recorded now", body = Conversion),
         (status = 200, description = "A replay of the same order", body = Conversion),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Response> {
@@ -106,9 +98,8 @@ struct KeyBody {
     request_body(content = PostbackKeyRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "The key and its record", body = PostbackKeyCreated),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        (status = 201, description = "The key and its record", body = KeyCreated),
+        Refusals
     )
 )]
 pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
@@ -127,9 +118,8 @@ pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> A
     summary = "The postback keys (never a key)",
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The records", body = PostbackKeyList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        (status = 200, description = "The records", body = KeyList),
+        Refusals
     )
 )]
 pub async fn list(
@@ -158,8 +148,7 @@ pub async fn list(
     security(("api_key" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn revoke(

@@ -42,8 +42,7 @@ fn created(json: serde_json::Value) -> Response {
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The campaigns", body = CampaignList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde_json::Value> {
@@ -63,8 +62,7 @@ pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The campaign", body = Campaign),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn create_campaign(
@@ -90,13 +88,12 @@ pub async fn create_campaign(
     tag = "program",
     summary = "A campaign",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign code")
+        ("code" = CodeText, Path, description = "The campaign code")
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn campaign(
@@ -119,14 +116,13 @@ pub async fn campaign(
     summary = "Changes a campaign (a JSON merge patch)",
     description = "A JSON merge patch (RFC 7396): the members named are replaced, `null` resets one to its default; `{\"status\": \"paused\"}` pauses the campaign. The code cannot change. Entries of the configuration file answer `409 managed_by_config`.",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign code")
+        ("code" = CodeText, Path, description = "The campaign code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn update_campaign(
@@ -177,15 +173,13 @@ fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)
     summary = "The partners, by code",
     params(
         ("status" = Option<PartnerStatus>, Query, description = "`active` or `suspended`"),
-        ("parent" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only the children of this partner"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        ("parent" = Option<CodeText>, Query, description = "Only the children of this partner"),
+        Page
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page", body = PartnerPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn partners(
@@ -212,8 +206,7 @@ pub async fn partners(
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The partner", body = Partner),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn create_partner(
@@ -239,13 +232,12 @@ pub async fn create_partner(
     tag = "program",
     summary = "A partner",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The partner", body = Partner),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn partner(
@@ -268,14 +260,13 @@ pub async fn partner(
     summary = "Changes a partner (a JSON merge patch)",
     description = "A JSON merge patch: `{\"status\": \"suspended\"}` suspends the partner (its clicks land uncredited at once on every server), `{\"parent\": null}` detaches it; a parent that would make a cycle is `400`; coupons change through the coupon endpoints.",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The partner", body = Partner),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn update_partner(
@@ -306,14 +297,13 @@ pub async fn update_partner(
     tag = "program",
     summary = "Gives a partner a coupon",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner code")
+        ("code" = CodeText, Path, description = "The partner code")
     ),
-    request_body(content = CouponRequest, content_type = "application/json"),
+    request_body(content = CouponRequest, content_type = "application/json", example = json!({"code": "SPRING-25", "campaign": "haircare"})),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The coupon", body = Coupon),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn add_coupon(
@@ -339,13 +329,12 @@ pub async fn add_coupon(
     tag = "program",
     summary = "Takes a coupon away",
     params(
-        ("code" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The coupon code")
+        ("code" = CodeText, Path, description = "The coupon code")
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The coupon taken", body = Coupon),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn remove_coupon(
@@ -381,12 +370,11 @@ pub(crate) struct LinkBody {
     tag = "program",
     summary = "A signed link",
     description = "A signed link for a campaign and partner that exist. `to` makes a deep link: an absolute URL whose host the campaign's `deep_link_hosts` allow, else `400 malformed` naming `to`.",
-    request_body(content = LinkRequest, content_type = "application/json"),
+    request_body(content = LinkRequest, content_type = "application/json", example = json!({"campaign": "haircare", "partner": "abc123", "sid": "kw1"})),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The link", body = Url),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn link(

@@ -19,19 +19,13 @@ use crate::openapi::schemas::*;
     summary = "Statistics grouped by dimensions",
     description = "Counts and money grouped by `group_by` (none: one total row), rows in the order of their dimension values, at most `limit` per answer. `revenue` and `commission` are per currency; `commission` is the total commission cost, every level included. `bot_clicks` are not in `clicks`.",
     params(
-        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "1 to 10,000 (default 10,000)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        StatsFilters,
+        StatsPaging
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page of rows", body = StatsPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn stats(
@@ -115,14 +109,12 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
     summary = "What each partner earns as a beneficiary",
     description = "What each partner earns as a beneficiary, at every level, per currency: `pending`, `payable`, `in_payout`, `paid` and `clawback`. What the next payout pays a partner is `payable - clawback`.",
     params(
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner"),
-        ("currency" = Option<String>, Query, pattern = r"^[A-Z]{3}$", example = "USD", description = "Only this currency")
+        LedgerFilters
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "Rows by partner and currency", body = Balances),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn balances(
@@ -175,17 +167,12 @@ pub(crate) fn csv_response(name: &str, body: String) -> Response {
     tag = "reports",
     summary = "Every statistics row as CSV, a line per currency",
     params(
-        ("group_by" = Option<String>, Query, pattern = r"^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$", description = "Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this campaign"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "Only this partner")
+        StatsFilters
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn stats_csv(

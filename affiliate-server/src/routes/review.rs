@@ -59,19 +59,13 @@ pub(crate) fn conversion_query(
     summary = "Conversions, newest first",
     description = "Conversions newest first (ties by order id), filtered; pass `next_cursor` back as `cursor` for the next page (`null` on the last). Any other parameter, or one given twice, is `400`.",
     params(
-        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        ConversionFilters,
+        Page
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page", body = ConversionPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn list(
@@ -101,17 +95,12 @@ pub async fn list(
     tag = "review",
     summary = "Every matching conversion as CSV",
     params(
-        ("status" = Option<ConversionStatus>, Query, description = "`pending`, `approved`, `rejected`, `paid` or `reversed`"),
-        ("partner" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The partner credited"),
-        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_-]{1,64}$", description = "The campaign"),
-        ("from" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "First UTC day, `YYYY-MM-DD`"),
-        ("to" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", description = "Last UTC day, `YYYY-MM-DD`")
+        ConversionFilters
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn csv(
@@ -141,12 +130,11 @@ struct BulkBody {
     tag = "review",
     summary = "Sets the status of several orders, each on its own",
     description = "Sets each order on its own, in the order given; one order's refusal does not stop the others.",
-    request_body(content = BulkStatusRequest, content_type = "application/json"),
+    request_body(content = BulkStatusRequest, content_type = "application/json", example = json!({"order_ids": ["A-1001", "M-1001"], "status": "approved"})),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "Each order's outcome, in the order given", body = BulkStatusAnswer),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn bulk_status(
@@ -173,13 +161,12 @@ pub async fn bulk_status(
     summary = "Erases a customer id (GDPR Art. 17)",
     description = "Erasure (GDPR Art. 17): the customer's recurring-commission binding is removed and `customer_id` becomes `null` in every conversion, replaced record, outbound event and delivery that carried it. The conversions and their commissions stay.",
     params(
-        ("customer_id" = String, Path, pattern = r"^[!#-\[\]-~]{1,128}$", example = "cus_42", description = "The customer id")
+        ("customer_id" = Id, Path, description = "The customer id")
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "What carried the id (all 0 when nothing did)", body = ErasedAnswer),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn erase_customer(

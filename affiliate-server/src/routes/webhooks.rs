@@ -33,8 +33,7 @@ const DEFAULT_DELIVERIES: usize = 100;
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The endpoint", body = WebhookCreated),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn create(
@@ -58,8 +57,7 @@ pub async fn create(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The endpoints", body = WebhookList),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn list(
@@ -84,8 +82,7 @@ pub async fn list(
     security(("api_key" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn delete(
@@ -107,14 +104,12 @@ pub async fn delete(
     summary = "An endpoint's deliveries, newest first",
     params(
         ("id" = String, Path, description = "The endpoint's id"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1,000 (default 100)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before")
+        Page
     ),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page", body = DeliveryPage),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn deliveries(
@@ -172,8 +167,7 @@ pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The delivery", body = Delivery),
-        (status = "4XX", description = "Refused; the code says why", body = ErrorBody),
-        (status = 503, description = "The store did not answer; nothing changed: retry", body = ErrorBody)
+        Refusals
     )
 )]
 pub async fn retry(

@@ -1,0 +1,133 @@
+//! Statistics, balances and payouts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Amount, CodeText, Currency, Day};
+
+/// One row of the statistics: the `group_by` dimensions it has, its counts and its
+/// money per currency.
+#[derive(ToSchema, Serialize)]
+pub struct StatsRow {
+    pub campaign: Option<String>,
+    pub partner: Option<String>,
+    pub ad: Option<String>,
+    pub sid: Option<String>,
+    #[schema(example = "2026-11-30")]
+    pub day: Option<String>,
+    pub clicks: u64,
+    pub unique_clicks: u64,
+    pub bot_clicks: u64,
+    pub impressions: u64,
+    pub leads: u64,
+    pub sales: u64,
+    /// Currency code → decimal string.
+    pub revenue: BTreeMap<String, String>,
+    /// Currency code → decimal string: the commission cost, every level.
+    pub commission: BTreeMap<String, String>,
+}
+
+/// A page of statistics rows.
+#[derive(ToSchema, Serialize)]
+pub struct StatsPage {
+    pub rows: Vec<StatsRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a partner earns as a beneficiary, in one currency (decimal strings).
+#[derive(ToSchema, Serialize)]
+pub struct BalanceRow {
+    pub partner: String,
+    pub currency: String,
+    pub pending: String,
+    pub payable: String,
+    pub in_payout: String,
+    pub paid: String,
+    pub clawback: String,
+}
+
+/// Balance rows by partner code.
+#[derive(ToSchema, Serialize)]
+pub struct Balances {
+    pub rows: Vec<BalanceRow>,
+}
+
+/// A payout's state.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    Pending,
+    Paid,
+    Failed,
+}
+
+/// A payout: what one partner is paid in one currency.
+#[derive(ToSchema, Serialize)]
+pub struct Payout {
+    #[schema(example = "po_3f1c…")]
+    pub id: String,
+    pub partner: String,
+    pub currency: String,
+    pub amount: String,
+    /// How many ledger entries it settles.
+    pub entries: u64,
+    pub status: PayoutStatus,
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// One ledger entry a payout settles.
+#[derive(ToSchema, Serialize)]
+pub struct PayoutItem {
+    pub order_id: String,
+    pub level: u32,
+    /// `commission` or `clawback` (a negative amount).
+    pub kind: String,
+    pub amount: String,
+}
+
+/// A payout with its entries.
+#[derive(ToSchema, Serialize)]
+pub struct PayoutWithItems {
+    #[serde(flatten)]
+    pub payout: Payout,
+    pub items: Vec<PayoutItem>,
+}
+
+/// Payouts, newest first (or those a run made).
+#[derive(ToSchema, Serialize)]
+pub struct PayoutList {
+    pub payouts: Vec<Payout>,
+}
+
+/// A payout run.
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutRequest {
+    /// Only entries in this currency.
+    pub currency: Currency,
+    /// Only commissions approved on or before this UTC day.
+    #[schema(nullable = false)]
+    pub up_to: Option<Day>,
+    /// A partner whose net is below it waits for a later run.
+    #[schema(nullable = false)]
+    pub min_amount: Option<Amount>,
+    /// Only this partner.
+    #[schema(nullable = false)]
+    pub partner: Option<CodeText>,
+}
+
+/// A payout's new state: `paid` once the money went out, `failed` when it did not.
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutStatusRequest {
+    pub status: PayoutStatus,
+}
+
+/// How many pending conversions this call approved.
+#[derive(ToSchema, Serialize)]
+pub struct Approved {
+    pub approved: u64,
+}
