@@ -20,6 +20,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use affiliate_sdk::StoreWrites as _;
 use affiliate_sdk::store::{ClickRecord, Inserted};
 use affiliate_sdk::{
     CampaignSpec, ClickId, ClickIdGenerator, Conversion, Currency, Dimension, Evidence, Keyring,

@@ -126,6 +126,7 @@ pub mod outbound;
 pub mod portal;
 pub mod store;
 mod token;
+pub mod writes;
 
 #[cfg(feature = "bots")]
 pub use crate::attribution::is_bot;
@@ -172,3 +173,4 @@ pub use crate::store::{MemoryStore, Store};
 pub use crate::token::{
     DEFAULT_SKEW_SECS, MAX_TOKEN_LEN, TokenClaims, TokenValidation, UntrustedToken, VerifiedToken,
 };
+pub use crate::writes::StoreWrites;

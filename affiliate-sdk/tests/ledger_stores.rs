@@ -17,7 +17,7 @@ use affiliate_sdk::ledger::{
     balances, check_invariants,
 };
 use affiliate_sdk::store::{Inserted, PayoutsMade, StatusChange};
-use affiliate_sdk::{Code, Currency, MemoryStore, SledStore, Status, Store};
+use affiliate_sdk::{Code, Currency, MemoryStore, SledStore, Status, Store, StoreWrites};
 use common::ledger::{Money4, Op, PARTNERS, conversion, model_status, op};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -6,21 +6,222 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::caps;
 use super::erase::{Erased, erase_json};
 use super::limits::{SidCap, StoreLimits};
+use super::tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use super::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted,
-    PayoutsMade, RecordKind, StatusChange, Store, day_of, takes_binding,
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
+    Store, day_of,
 };
-use crate::attribution::{Conversion, Status};
+use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
-use crate::ledger::{
-    Entry, EntryFilter, EntryState, Payout, PayoutFilter, PayoutRequest, PayoutStatus,
-    apply_status, entries_of, key_reused, make_payouts, newest_first, payout_orders, settle,
-};
+use crate::ledger::{Entry, EntryFilter, EntryState, Payout, PayoutFilter, newest_first};
 use crate::link::Link;
 use crate::money::Currency;
 use crate::outbound::{Delivery, DeliveryFilter, Event, EventKind, EventObject};
+
+/// One change a [`MemoryTx`] made, with what it changed (undone in reverse order when
+/// the transaction fails).
+#[derive(Debug)]
+enum Undo {
+    Conversion(String, Option<Conversion>),
+    Replaced(String),
+    PerClick(ClickId, Option<u32>),
+    Customer(String, Option<Binding>),
+    Ledger(String, Option<Vec<Entry>>),
+    Payout(String, Option<Payout>),
+    Run(String, Option<PayoutRun>),
+    Outbox(u64),
+}
+
+/// The memory store's transaction: its lock, and an undo log so that a failed
+/// transaction leaves nothing behind.
+struct MemoryTx<'a> {
+    g: &'a mut Inner,
+    undo: Vec<Undo>,
+}
+
+impl MemoryTx<'_> {
+    fn roll_back(&mut self) {
+        let g = &mut *self.g;
+        while let Some(u) = self.undo.pop() {
+            match u {
+                Undo::Conversion(k, v) => restore(&mut g.conversions, k, v),
+                Undo::Replaced(k) => {
+                    if let Some(list) = g.replaced.get_mut(&k) {
+                        list.pop();
+                        if list.is_empty() {
+                            g.replaced.remove(&k);
+                        }
+                    }
+                }
+                Undo::PerClick(k, v) => restore(&mut g.per_click, k, v),
+                Undo::Customer(k, v) => restore(&mut g.customers, k, v),
+                Undo::Ledger(k, v) => restore(&mut g.ledger, k, v),
+                Undo::Payout(k, v) => restore(&mut g.payouts, k, v),
+                Undo::Run(k, v) => restore(&mut g.payout_runs, k, v),
+                Undo::Outbox(seq) => {
+                    g.outbox.remove(&seq);
+                    g.outbox_seq = seq - 1;
+                }
+            }
+        }
+    }
+
+    fn save_order(&mut self, order_id: &str) {
+        self.undo.push(Undo::Ledger(
+            order_id.to_owned(),
+            self.g.ledger.get(order_id).cloned(),
+        ));
+    }
+}
+
+fn restore<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: Option<V>) {
+    match v {
+        Some(v) => map.insert(k, v),
+        None => map.remove(&k),
+    };
+}
+
+impl Tx for MemoryTx<'_> {
+    fn conversion(&mut self, order_id: &str) -> Result<Option<Conversion>> {
+        Ok(self.g.conversions.get(order_id).cloned())
+    }
+
+    fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
+        self.update_conversion(row)
+    }
+
+    fn update_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
+        let c = row.record.clone();
+        let old = self.g.conversions.insert(c.order_id.clone(), c);
+        self.undo
+            .push(Undo::Conversion(row.record.order_id.clone(), old));
+        Ok(())
+    }
+
+    fn keep_replaced(&mut self, old: &Conversion) -> Result<()> {
+        self.g
+            .replaced
+            .entry(old.order_id.clone())
+            .or_default()
+            .push(old.clone());
+        self.undo.push(Undo::Replaced(old.order_id.clone()));
+        Ok(())
+    }
+
+    fn last_replaced(&mut self, order_id: &str) -> Result<Option<Conversion>> {
+        Ok(self
+            .g
+            .replaced
+            .get(order_id)
+            .and_then(|l| l.last().cloned()))
+    }
+
+    fn count_click_conversion(&mut self, click: ClickId, cap: u32) -> Result<bool> {
+        let made = self.g.per_click.get(&click).copied();
+        if made.unwrap_or(0) >= cap {
+            return Ok(false);
+        }
+        self.g.per_click.insert(click, made.unwrap_or(0) + 1);
+        self.undo.push(Undo::PerClick(click, made));
+        Ok(true)
+    }
+
+    fn customer(&mut self, customer_id: &str) -> Result<Option<Binding>> {
+        Ok(self.g.customers.get(customer_id).copied())
+    }
+
+    fn put_customer(&mut self, customer_id: &str, binding: &Binding) -> Result<()> {
+        let old = self.g.customers.insert(customer_id.to_owned(), *binding);
+        self.undo.push(Undo::Customer(customer_id.to_owned(), old));
+        Ok(())
+    }
+
+    fn order_entries(&mut self, conversion: &Conversion) -> Result<Vec<Entry>> {
+        Ok(self
+            .g
+            .ledger
+            .get(&conversion.order_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn remove_order_entries(&mut self, conversion: &Conversion) -> Result<()> {
+        let old = self.g.ledger.remove(&conversion.order_id);
+        self.undo
+            .push(Undo::Ledger(conversion.order_id.clone(), old));
+        Ok(())
+    }
+
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<()> {
+        for e in entries {
+            self.save_order(&e.id.order_id);
+            let mine = self.g.ledger.entry(e.id.order_id.clone()).or_default();
+            match mine.iter_mut().find(|x| x.id == e.id) {
+                Some(slot) => *slot = e.clone(),
+                None => mine.push(e.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    fn payable_entries(
+        &mut self,
+        partner: Option<Code>,
+        currency: Option<Currency>,
+    ) -> Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = self
+            .g
+            .ledger
+            .values()
+            .flatten()
+            .filter(|e| {
+                e.state == EntryState::Payable
+                    && partner.is_none_or(|p| e.partner == p)
+                    && currency.is_none_or(|c| e.currency == c)
+            })
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    fn claim_payout_run(&mut self, key: &str, fingerprint: &str) -> Result<Option<PayoutRun>> {
+        if let Some(run) = self.g.payout_runs.get(key) {
+            return Ok(Some(run.clone()));
+        }
+        let run = PayoutRun {
+            fingerprint: fingerprint.to_owned(),
+            payouts: Vec::new(),
+        };
+        self.g.payout_runs.insert(key.to_owned(), run);
+        self.undo.push(Undo::Run(key.to_owned(), None));
+        Ok(None)
+    }
+
+    fn finish_payout_run(&mut self, key: &str, run: &PayoutRun) -> Result<()> {
+        let old = self.g.payout_runs.insert(key.to_owned(), run.clone());
+        self.undo.push(Undo::Run(key.to_owned(), old));
+        Ok(())
+    }
+
+    fn payout(&mut self, id: &str) -> Result<Option<Payout>> {
+        Ok(self.g.payouts.get(id).cloned())
+    }
+
+    fn put_payout(&mut self, payout: &Payout) -> Result<()> {
+        let old = self.g.payouts.insert(payout.id.clone(), payout.clone());
+        self.undo.push(Undo::Payout(payout.id.clone(), old));
+        Ok(())
+    }
+
+    fn push_event(&mut self, event: EventRow<'_>) -> Result<()> {
+        self.g.push(event.event.clone());
+        self.undo.push(Undo::Outbox(self.g.outbox_seq));
+        Ok(())
+    }
+}
 
 /// A [`Store`] in memory, for tests, wasm and short-lived tools. "Durable" here means
 /// "recorded in this process": a restart loses everything. It has no buffer (so drops
@@ -46,8 +247,8 @@ struct Inner {
     /// Each order's ledger entries.
     ledger: HashMap<String, Vec<Entry>>,
     payouts: HashMap<String, Payout>,
-    /// Each idempotency key's request fingerprint and payout ids.
-    payout_runs: HashMap<String, (String, Vec<String>)>,
+    /// Each idempotency key's run.
+    payout_runs: HashMap<String, PayoutRun>,
     /// Claims made once (`claim_once`), with when they may be forgotten.
     claims: HashMap<(String, String), u64>,
     /// The outbox, by sequence number, and the last number given.
@@ -117,6 +318,19 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn transact(&self, f: &mut TxFn<'_>) -> Result<()> {
+        let mut g = self.lock();
+        let mut tx = MemoryTx {
+            g: &mut g,
+            undo: Vec::new(),
+        };
+        let done = f(&mut tx);
+        if done.is_err() {
+            tx.roll_back();
+        }
+        done
+    }
+
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         let mut g = self.lock();
         g.clicks.insert(click.click_id, *click);
@@ -153,55 +367,6 @@ impl Store for MemoryStore {
         Ok(self.lock().clicks.get(&id).copied())
     }
 
-    fn insert_conversion(
-        &self,
-        conversion: &Conversion,
-        binding: Option<&Binding>,
-        per_click_cap: Option<u32>,
-    ) -> Result<Inserted> {
-        let mut g = self.lock();
-        // Under one lock: every write or none.
-        let replaced = match g.conversions.get(&conversion.order_id) {
-            Some(existing) if existing.replaceable_by(conversion) => Some(existing.clone()),
-            Some(existing) => return Ok(Inserted::Existing(Box::new(existing.clone()))),
-            None => None,
-        };
-        if let (None, Some(cap), Some(click)) = (&replaced, per_click_cap, conversion.click_id) {
-            let made = g.per_click.entry(click).or_default();
-            if *made >= cap {
-                return Ok(Inserted::CapReached);
-            }
-            *made += 1;
-        }
-        if let (Some(b), Some(customer)) = (binding, &conversion.customer_id)
-            && takes_binding(g.customers.get(customer), replaced.as_ref())
-        {
-            g.customers.insert(customer.clone(), *b);
-        }
-        let mut c = conversion.clone();
-        c.duplicate = false;
-        c.replaced = false;
-        // The ledger with it: a replaced record's entries go with the record.
-        g.ledger.insert(c.order_id.clone(), entries_of(&c));
-        let kind = if replaced.is_some() {
-            EventKind::ConversionUpdated
-        } else {
-            EventKind::ConversionCreated
-        };
-        g.push(Event::conversion(kind, &c, c.converted_at));
-        g.conversions.insert(c.order_id.clone(), c);
-        Ok(match replaced {
-            Some(old) => {
-                g.replaced
-                    .entry(old.order_id.clone())
-                    .or_default()
-                    .push(old.clone());
-                Inserted::Replaced(Box::new(old))
-            }
-            None => Inserted::New,
-        })
-    }
-
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         Ok(self
             .lock()
@@ -215,33 +380,6 @@ impl Store for MemoryStore {
         Ok(self.lock().conversions.get(order_id).cloned())
     }
 
-    fn set_status(
-        &self,
-        order_id: &str,
-        from: Status,
-        to: Status,
-        at: u64,
-    ) -> Result<StatusChange> {
-        let mut g = self.lock();
-        let changed = match g.conversions.get_mut(order_id) {
-            None => return Ok(StatusChange::Missing),
-            Some(c) if c.status == from => {
-                c.status = to;
-                c.clone()
-            }
-            Some(c) => return Ok(StatusChange::Unchanged(c.clone())),
-        };
-        let mine = g.ledger.entry(order_id.to_owned()).or_default();
-        let clawbacks = apply_status(mine, to, at);
-        mine.extend(clawbacks);
-        g.push(Event::conversion(
-            EventKind::ConversionUpdated,
-            &changed,
-            at,
-        ));
-        Ok(StatusChange::Changed(changed))
-    }
-
     fn ledger_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>> {
         let g = self.lock();
         let mut out: Vec<Entry> = match &filter.order_id {
@@ -251,43 +389,6 @@ impl Store for MemoryStore {
         out.retain(|e| filter.matches(e));
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
-    }
-
-    fn create_payouts(&self, key: &str, req: &PayoutRequest, now: u64) -> Result<PayoutsMade> {
-        let mut g = self.lock();
-        if let Some((fingerprint, ids)) = g.payout_runs.get(key) {
-            if *fingerprint != req.fingerprint() {
-                return Err(key_reused(key));
-            }
-            let made = ids.iter().filter_map(|id| g.payouts.get(id).cloned());
-            return Ok(PayoutsMade::Replayed(made.collect()));
-        }
-        let mut candidates: Vec<Entry> = g
-            .ledger
-            .values()
-            .flatten()
-            .filter(|e| e.state == EntryState::Payable)
-            .cloned()
-            .collect();
-        candidates.sort_by(|a, b| a.id.cmp(&b.id));
-        let (payouts, held) = make_payouts(&candidates, req, key, now);
-        for e in held {
-            if let Some(slot) = g
-                .ledger
-                .get_mut(&e.id.order_id)
-                .and_then(|mine| mine.iter_mut().find(|x| x.id == e.id))
-            {
-                *slot = e;
-            }
-        }
-        let ids = payouts.iter().map(|p| p.id.clone()).collect();
-        g.payout_runs
-            .insert(key.to_owned(), (req.fingerprint(), ids));
-        for p in &payouts {
-            g.payouts.insert(p.id.clone(), p.clone());
-            g.push(Event::payout(EventKind::PayoutCreated, p, now));
-        }
-        Ok(PayoutsMade::Created(payouts))
     }
 
     fn payouts(&self, filter: &PayoutFilter) -> Result<Vec<Payout>> {
@@ -304,42 +405,6 @@ impl Store for MemoryStore {
 
     fn payout(&self, id: &str) -> Result<Option<Payout>> {
         Ok(self.lock().payouts.get(id).cloned())
-    }
-
-    fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>> {
-        let mut g = self.lock();
-        let Some(mut payout) = g.payouts.get(id).cloned() else {
-            return Ok(None);
-        };
-        let orders = payout_orders(&payout);
-        let mut mine: Vec<Entry> = orders
-            .iter()
-            .flat_map(|o| g.ledger.get(o).cloned().unwrap_or_default())
-            .collect();
-        let paid = settle(&mut payout, &mut mine, to, at)?;
-        for o in &orders {
-            g.ledger.insert(
-                o.clone(),
-                mine.iter()
-                    .filter(|e| e.id.order_id == *o)
-                    .cloned()
-                    .collect(),
-            );
-        }
-        for o in paid {
-            if let Some(c) = g
-                .conversions
-                .get_mut(&o)
-                .filter(|c| c.status == Status::Approved)
-            {
-                c.status = Status::Paid;
-                let event = Event::conversion(EventKind::ConversionUpdated, c, at);
-                g.push(event);
-            }
-        }
-        g.payouts.insert(payout.id.clone(), payout.clone());
-        g.push(Event::payout(EventKind::PayoutUpdated, &payout, at));
-        Ok(Some(payout))
     }
 
     fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {

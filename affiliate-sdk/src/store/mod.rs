@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::{Conversion, Status};
+use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
@@ -53,6 +53,7 @@ mod memory;
 pub mod postgres;
 #[cfg(feature = "sled")]
 pub mod sled;
+mod tx;
 
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresStore;
@@ -64,6 +65,7 @@ pub use limits::{
     WRITE_BUCKET_MICROS, WriterStats,
 };
 pub use memory::MemoryStore;
+pub use tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn, run};
 
 /// One recorded click: kept so a server postback can attribute by click id, and
 /// added to its day's counters.
@@ -216,7 +218,7 @@ pub struct Binding {
     pub bound_at: u64,
 }
 
-/// What [`Store::insert_conversion`] did.
+/// What [`StoreWrites::insert_conversion`](crate::writes::StoreWrites::insert_conversion) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
     /// The conversion is new and now durable.
@@ -230,18 +232,6 @@ pub enum Inserted {
     Replaced(Box<Conversion>),
     /// The conversion's click has made its quota of conversions; nothing was written.
     CapReached,
-}
-
-/// Whether a new record's customer binding is written over `current`, the customer's
-/// binding now: the first binding wins, except over a binding that `replaced` (the
-/// record the new one replaces) made itself.
-pub(crate) fn takes_binding(current: Option<&Binding>, replaced: Option<&Conversion>) -> bool {
-    match current {
-        None => true,
-        Some(b) => replaced.is_some_and(|old| {
-            old.customer_id.is_some() && b.link == old.link && b.bound_at == old.converted_at
-        }),
-    }
 }
 
 /// A kind of program record ([`Store::put_record`]).
@@ -298,7 +288,7 @@ impl RecordKind {
     }
 }
 
-/// What [`Store::create_payouts`] did.
+/// What [`StoreWrites::create_payouts`](crate::writes::StoreWrites::create_payouts) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayoutsMade {
     /// The payouts are new and durable (none when nobody was due).
@@ -317,7 +307,7 @@ impl PayoutsMade {
     }
 }
 
-/// What [`Store::set_status`] did.
+/// What [`StoreWrites::set_status`](crate::writes::StoreWrites::set_status) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusChange {
     /// The status was `from` and is now the new one; the record after the change.
@@ -331,6 +321,12 @@ pub enum StatusChange {
 /// What the [`Tracker`](crate::Tracker) needs from storage. Implementations are safe to
 /// share between threads; each method is atomic on its own.
 pub trait Store: Send + Sync {
+    /// Runs `f` in one transaction over the [`Tx`] port (see [`tx`](self::Tx) for the
+    /// contract): all it writes is durable before this returns `Ok`, and none of it is
+    /// kept when `f` or the store fails. `f` may run more than once. The money writes
+    /// ([`StoreWrites`](crate::writes::StoreWrites)) are sequences over this.
+    fn transact(&self, f: &mut TxFn<'_>) -> Result<()>;
+
     /// Records a click (for click-id attribution and the day's counters). May be
     /// buffered; see the backend's bound on what a power cut can lose.
     fn record_click(&self, click: &ClickRecord) -> Result<()>;
@@ -344,37 +340,12 @@ pub trait Store: Send + Sync {
     /// The click with this id, buffered ones included.
     fn click(&self, id: ClickId) -> Result<Option<ClickRecord>>;
 
-    /// Records `conversion` unless its order id exists, or replaces the existing record
-    /// when [`Conversion::replaceable_by`] says so (the old record moves to the audit
-    /// trail of [`Store::replaced_conversions`]). With `binding`, the conversion's
-    /// `customer_id` is bound to it in the same atomic write, unless that customer is
-    /// bound already (the first binding wins, except over a binding the replaced record
-    /// made): after a crash, all of it is there or none. With `per_click_cap`, a new
-    /// conversion is written only while its click has made fewer than that many
-    /// conversions under a cap (`CapReached` otherwise), counted in the same write.
-    /// Durable before it returns (one fsync or one transaction), in every outcome; a
-    /// replay (`Existing`) writes nothing.
-    fn insert_conversion(
-        &self,
-        conversion: &Conversion,
-        binding: Option<&Binding>,
-        per_click_cap: Option<u32>,
-    ) -> Result<Inserted>;
-
     /// The records replaced under `order_id`, oldest first (see
-    /// [`Store::insert_conversion`]).
+    /// [`StoreWrites::insert_conversion`](crate::writes::StoreWrites::insert_conversion)).
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>>;
 
     /// The conversion recorded under `order_id`.
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;
-
-    /// Sets the status of `order_id` to `to` if it is `from` (compare and swap), at
-    /// Unix time `at`, and moves its ledger entries in the same write
-    /// ([`ledger::apply_status`](crate::ledger::apply_status): approved entries become
-    /// payable at `at`, a reversal of a paid one writes its clawback). Durable before
-    /// it returns.
-    fn set_status(&self, order_id: &str, from: Status, to: Status, at: u64)
-    -> Result<StatusChange>;
 
     /// The ledger entries the filter matches (commissions and clawbacks), by order id,
     /// level and kind. Every recorded conversion has its entries
@@ -399,35 +370,11 @@ pub trait Store: Send + Sync {
         Ok(crate::ledger::balances(&self.ledger_entries(&filter)?))
     }
 
-    /// Makes the payouts of a run ([`ledger::make_payouts`](crate::ledger::make_payouts)
-    /// over the payable entries now) under the idempotency `key`, in one durable write
-    /// with the entries they hold and the key. A key used before answers the payouts it
-    /// made (`Replayed`), or `conflict` when it came with another request
-    /// ([`PayoutRequest::fingerprint`](crate::ledger::PayoutRequest::fingerprint)). With
-    /// several writers at once, no entry is taken by two payouts.
-    fn create_payouts(
-        &self,
-        key: &str,
-        req: &crate::ledger::PayoutRequest,
-        now: u64,
-    ) -> Result<PayoutsMade>;
-
     /// The payouts the filter matches, newest first.
     fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>>;
 
     /// The payout `id`.
     fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>>;
-
-    /// Moves a pending payout to `paid` or `failed` at `at` with its entries
-    /// ([`ledger::settle`](crate::ledger::settle)), and sets `paid` the approved
-    /// conversions whose entries are now all paid, in one durable write. `None` when no
-    /// such payout; `invalid_transition` (nothing changed) when it is not pending.
-    fn set_payout_status(
-        &self,
-        id: &str,
-        to: crate::ledger::PayoutStatus,
-        at: u64,
-    ) -> Result<Option<crate::ledger::Payout>>;
 
     /// Claims `key` in `scope` once, durably: `true` the first time, `false` for every
     /// later claim (from any tracker on the store). A claim may be forgotten once

@@ -31,22 +31,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod clicks;
-mod conversions;
 mod erase;
 mod ledger;
 mod outbox;
 mod payouts;
 mod program;
+mod tx;
 
 use self::clicks::SledBatch;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
 use super::group_commit::GroupCommit;
 use super::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted,
-    RecordKind, StatusChange, Store, StoreLimits, day_of,
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
+    Store, StoreLimits, day_of,
 };
-use crate::attribution::{Conversion, Status};
+use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -254,6 +254,10 @@ impl Drop for SledStore {
 }
 
 impl Store for SledStore {
+    fn transact(&self, f: &mut super::TxFn<'_>) -> Result<()> {
+        self.transact_in_trees(f)
+    }
+
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         self.batch.buffer.click(click);
         Ok(())
@@ -292,15 +296,6 @@ impl Store for SledStore {
         Ok(None)
     }
 
-    fn insert_conversion(
-        &self,
-        conversion: &Conversion,
-        binding: Option<&Binding>,
-        per_click_cap: Option<u32>,
-    ) -> Result<Inserted> {
-        self.insert_conversion_in_trees(conversion, binding, per_click_cap)
-    }
-
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         let mut prefix = order_id.as_bytes().to_vec();
         prefix.push(0);
@@ -326,16 +321,6 @@ impl Store for SledStore {
         }
     }
 
-    fn set_status(
-        &self,
-        order_id: &str,
-        from: Status,
-        to: Status,
-        at: u64,
-    ) -> Result<StatusChange> {
-        self.set_status_in_trees(order_id, from, to, at)
-    }
-
     fn ledger_entries(
         &self,
         filter: &crate::ledger::EntryFilter,
@@ -350,30 +335,12 @@ impl Store for SledStore {
         self.balances_in_tree(filter)
     }
 
-    fn create_payouts(
-        &self,
-        key: &str,
-        req: &crate::ledger::PayoutRequest,
-        now: u64,
-    ) -> Result<super::PayoutsMade> {
-        self.create_payouts_in_trees(key, req, now)
-    }
-
     fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
         self.payouts_in_tree(filter)
     }
 
     fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
         self.payout_in_tree(id)
-    }
-
-    fn set_payout_status(
-        &self,
-        id: &str,
-        to: crate::ledger::PayoutStatus,
-        at: u64,
-    ) -> Result<Option<crate::ledger::Payout>> {
-        self.set_payout_status_in_trees(id, to, at)
     }
 
     fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {

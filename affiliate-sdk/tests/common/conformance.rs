@@ -7,9 +7,7 @@
 
 use std::sync::Arc;
 
-use affiliate_sdk::store::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, StatusChange,
-};
+use affiliate_sdk::store::{Binding, ClickRecord, CounterKey, Counters, ImpressionRecord};
 use affiliate_sdk::{CampaignSpec, Clock, FixedClock, LinkSigner, PartnerSpec, Store, Tracker};
 
 pub const T0: u64 = 1_700_000_000;
@@ -100,15 +98,6 @@ impl Store for CrashAfterWrites {
     fn click(&self, id: affiliate_sdk::ClickId) -> affiliate_sdk::Result<Option<ClickRecord>> {
         self.inner.click(id)
     }
-    fn insert_conversion(
-        &self,
-        c: &affiliate_sdk::Conversion,
-        binding: Option<&Binding>,
-        per_click_cap: Option<u32>,
-    ) -> affiliate_sdk::Result<Inserted> {
-        self.write()?;
-        self.inner.insert_conversion(c, binding, per_click_cap)
-    }
     fn replaced_conversions(
         &self,
         order_id: &str,
@@ -156,30 +145,11 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<Option<affiliate_sdk::Conversion>> {
         self.inner.conversion(order_id)
     }
-    fn set_status(
-        &self,
-        order_id: &str,
-        from: affiliate_sdk::Status,
-        to: affiliate_sdk::Status,
-        at: u64,
-    ) -> affiliate_sdk::Result<StatusChange> {
-        self.write()?;
-        self.inner.set_status(order_id, from, to, at)
-    }
     fn ledger_entries(
         &self,
         filter: &affiliate_sdk::ledger::EntryFilter,
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Entry>> {
         self.inner.ledger_entries(filter)
-    }
-    fn create_payouts(
-        &self,
-        key: &str,
-        req: &affiliate_sdk::ledger::PayoutRequest,
-        now: u64,
-    ) -> affiliate_sdk::Result<affiliate_sdk::store::PayoutsMade> {
-        self.write()?;
-        self.inner.create_payouts(key, req, now)
     }
     fn payouts(
         &self,
@@ -190,14 +160,10 @@ impl Store for CrashAfterWrites {
     fn payout(&self, id: &str) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
         self.inner.payout(id)
     }
-    fn set_payout_status(
-        &self,
-        id: &str,
-        to: affiliate_sdk::ledger::PayoutStatus,
-        at: u64,
-    ) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
+    fn transact(&self, f: &mut affiliate_sdk::store::TxFn<'_>) -> affiliate_sdk::Result<()> {
+        // One money write (a conversion, a status change, a payout run or settlement).
         self.write()?;
-        self.inner.set_payout_status(id, to, at)
+        self.inner.transact(f)
     }
     fn claim_once(
         &self,
@@ -285,7 +251,7 @@ macro_rules! store_conformance {
             use affiliate_sdk::store::{Binding, ClickRecord, ImpressionRecord, Inserted, StatusChange};
             use affiliate_sdk::{
                 BrowserConversion, Channel, ClickId, Code, Conversion, ConversionRequest, Currency,
-                Dimension, Evidence, Link, ManualConversion, StatsQuery, Status, Store,
+                Dimension, Evidence, Link, ManualConversion, StatsQuery, Status, Store, StoreWrites,
             };
 
             use $crate::common::conformance::{tracker, DAY, T0};

@@ -17,6 +17,7 @@ use crate::link::Link;
 use crate::money::Money;
 use crate::order::OrderFields;
 use crate::store::{Binding, Inserted, StatusChange};
+use crate::writes::StoreWrites as _;
 
 /// Who a conversion credits and on what evidence.
 struct Attributed {

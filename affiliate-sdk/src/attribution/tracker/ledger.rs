@@ -12,6 +12,7 @@ use crate::ledger::{
 };
 use crate::money::{Currency, Money, format_minor};
 use crate::store::PayoutsMade;
+use crate::writes::StoreWrites as _;
 
 impl Tracker {
     /// What each beneficiary earns at every level, per currency, by partner code:

@@ -58,18 +58,6 @@ pub(super) fn write(c: &mut impl GenericClient, entries: &[Entry]) -> Attempt<()
     Ok(())
 }
 
-/// The entries of these orders, locked for the transaction in key order.
-pub(super) fn read_orders(c: &mut impl GenericClient, orders: &[String]) -> Attempt<Vec<Entry>> {
-    c.query(
-        "SELECT record FROM affiliate_ledger WHERE order_id = ANY($1)
-         ORDER BY order_id, level, kind FOR UPDATE",
-        &[&orders],
-    )?
-    .iter()
-    .map(|row| serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger")))
-    .collect()
-}
-
 /// The payable entries a payout run may take, locked for the transaction in key
 /// order (a row another run took meanwhile is no longer payable when the lock is
 /// granted, and is left out).

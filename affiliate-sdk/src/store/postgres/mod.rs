@@ -51,7 +51,6 @@ use r2d2_postgres::postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod connect;
-mod conversions;
 mod erase;
 mod ledger;
 mod outbox;
@@ -61,6 +60,7 @@ mod rows;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod tx;
 
 use self::connect::{Failure, LastConnectError, tls};
 use self::rows::{
@@ -70,10 +70,10 @@ use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::decode_click;
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, RecordKind,
-    StatusChange, Store, StoreLimits, day_of,
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind, Store, StoreLimits,
+    day_of,
 };
-use crate::attribution::{Conversion, Status};
+use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -251,6 +251,10 @@ impl Drop for PostgresStore {
 }
 
 impl Store for PostgresStore {
+    fn transact(&self, f: &mut super::TxFn<'_>) -> Result<()> {
+        self.transact_in_db(f)
+    }
+
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         self.inner.buffer.click(click);
         Ok(())
@@ -284,15 +288,6 @@ impl Store for PostgresStore {
         })
     }
 
-    fn insert_conversion(
-        &self,
-        conversion: &Conversion,
-        binding: Option<&Binding>,
-        per_click_cap: Option<u32>,
-    ) -> Result<Inserted> {
-        self.insert_conversion_in_db(conversion, binding, per_click_cap)
-    }
-
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         self.inner.attempt(|c| {
             c.query(
@@ -309,16 +304,6 @@ impl Store for PostgresStore {
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
         self.inner
             .attempt(|c| Ok(read_conversion(c, order_id)?.map(|(_, conv)| conv)))
-    }
-
-    fn set_status(
-        &self,
-        order_id: &str,
-        from: Status,
-        to: Status,
-        at: u64,
-    ) -> Result<StatusChange> {
-        self.set_status_in_db(order_id, from, to, at)
     }
 
     fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
@@ -433,30 +418,12 @@ impl Store for PostgresStore {
         self.inner.attempt(|c| ledger::balances(c, filter))
     }
 
-    fn create_payouts(
-        &self,
-        key: &str,
-        req: &crate::ledger::PayoutRequest,
-        now: u64,
-    ) -> Result<super::PayoutsMade> {
-        self.create_payouts_in_db(key, req, now)
-    }
-
     fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
         self.payouts_in_db(filter)
     }
 
     fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
         self.payout_in_db(id)
-    }
-
-    fn set_payout_status(
-        &self,
-        id: &str,
-        to: crate::ledger::PayoutStatus,
-        at: u64,
-    ) -> Result<Option<crate::ledger::Payout>> {
-        self.set_payout_status_in_db(id, to, at)
     }
 
     fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use r2d2_postgres::postgres::{self, Client};
+use r2d2_postgres::postgres::Client;
 
 use super::connect::{Attempt, Failure};
 use super::schema::BATCH_ID_KEPT;
@@ -13,7 +13,7 @@ use crate::code::Code;
 use crate::store::batch::Pending;
 use crate::store::caps;
 use crate::store::codec::{decode_parts, encode_click, encode_parts};
-use crate::store::{CounterKey, Counters, Inserted};
+use crate::store::{CounterKey, Counters};
 
 /// The stored counters of the days `from_day..=to_day` (the caller filters by campaign).
 pub(super) fn read_counters(
@@ -193,29 +193,6 @@ pub(super) fn parse_conversion(text: &str) -> Attempt<Conversion> {
 
 /// What an insert whose commit answer was lost did: a replacement if the order's last
 /// replaced record is one `new` replaces, else a new record.
-pub(super) fn last_replaced(
-    tx: &mut postgres::Transaction<'_>,
-    order_id: &str,
-    new: &Conversion,
-) -> Attempt<Inserted> {
-    let last = tx.query_opt(
-        "SELECT record FROM affiliate_replaced_conversions WHERE order_id = $1
-         ORDER BY seq DESC LIMIT 1",
-        &[&order_id],
-    )?;
-    match last {
-        Some(row) => {
-            let old = parse_conversion(row.get(0))?;
-            Ok(if old.replaceable_by(new) {
-                Inserted::Replaced(Box::new(old))
-            } else {
-                Inserted::New
-            })
-        }
-        None => Ok(Inserted::New),
-    }
-}
-
 pub(super) fn read_conversion(
     c: &mut Client,
     order_id: &str,

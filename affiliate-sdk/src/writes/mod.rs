@@ -1,0 +1,87 @@
+//! The money writes, each written once over the store's transactional port
+//! ([`Tx`](crate::store::Tx)): recording a conversion, changing its status, making a
+//! payout run and settling a payout. Every backend runs the same sequence inside its
+//! own transaction, so they cannot differ in what they decide; the pure decisions
+//! (`ledger::entries_of`, `Conversion::replaceable_by`, `ledger::make_payouts`,
+//! `ledger::settle`) are called from here and nowhere in a backend.
+//!
+//! [`StoreWrites`] puts the four on every [`Store`]: `store.insert_conversion(…)`,
+//! `store.set_status(…)`, `store.create_payouts(…)`, `store.set_payout_status(…)`.
+
+mod conversion;
+mod payout;
+
+use crate::attribution::{Conversion, Status};
+use crate::error::Result;
+use crate::ledger::{Payout, PayoutRequest, PayoutStatus};
+use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
+
+/// The money writes on any [`Store`] (see the [module docs](self)).
+pub trait StoreWrites {
+    /// Records `conversion` unless its order id exists, or replaces the existing record
+    /// when [`Conversion::replaceable_by`] says so (the old record moves to the audit
+    /// trail of [`Store::replaced_conversions`]). With `binding`, the conversion's
+    /// `customer_id` is bound to it in the same transaction, unless that customer is
+    /// bound already (the first binding wins, except over a binding the replaced record
+    /// made). With `per_click_cap`, a new conversion is written only while its click
+    /// has made fewer than that many conversions under a cap (`CapReached` otherwise).
+    /// The conversion's ledger entries ([`ledger::entries_of`](crate::ledger::entries_of))
+    /// and its event are written with it. Durable before it returns, in every outcome.
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
+    ) -> Result<Inserted>;
+
+    /// Sets the status of `order_id` to `to` if it is `from` (compare and swap), at
+    /// Unix time `at`, and moves its ledger entries in the same transaction
+    /// ([`ledger::apply_status`](crate::ledger::apply_status): approved entries become
+    /// payable at `at`, a reversal of a paid one writes its clawback). Durable before
+    /// it returns.
+    fn set_status(&self, order_id: &str, from: Status, to: Status, at: u64)
+    -> Result<StatusChange>;
+
+    /// Makes the payouts of a run ([`ledger::make_payouts`](crate::ledger::make_payouts)
+    /// over the payable entries now) under the idempotency `key`, in one transaction
+    /// with the entries they hold and the key. A key used before answers the payouts it
+    /// made (`Replayed`), or `conflict` when it came with another request
+    /// ([`PayoutRequest::fingerprint`]). With several writers at once, no entry is
+    /// taken by two payouts.
+    fn create_payouts(&self, key: &str, req: &PayoutRequest, now: u64) -> Result<PayoutsMade>;
+
+    /// Moves a pending payout to `paid` or `failed` at `at` with its entries
+    /// ([`ledger::settle`](crate::ledger::settle)), and sets `paid` the approved
+    /// conversions whose entries are now all paid, in one transaction. `None` when no
+    /// such payout; `invalid_transition` (nothing changed) when it is not pending.
+    fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>>;
+}
+
+impl<S: Store + ?Sized> StoreWrites for S {
+    fn insert_conversion(
+        &self,
+        conversion: &Conversion,
+        binding: Option<&Binding>,
+        per_click_cap: Option<u32>,
+    ) -> Result<Inserted> {
+        conversion::record(self, conversion, binding, per_click_cap)
+    }
+
+    fn set_status(
+        &self,
+        order_id: &str,
+        from: Status,
+        to: Status,
+        at: u64,
+    ) -> Result<StatusChange> {
+        conversion::change_status(self, order_id, from, to, at)
+    }
+
+    fn create_payouts(&self, key: &str, req: &PayoutRequest, now: u64) -> Result<PayoutsMade> {
+        payout::make_run(self, key, req, now)
+    }
+
+    fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>> {
+        payout::settle_payout(self, id, to, at)
+    }
+}
