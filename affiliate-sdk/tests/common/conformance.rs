@@ -7,8 +7,13 @@
 
 use std::sync::Arc;
 
-use affiliate_sdk::store::{Binding, ClickRecord, CounterKey, Counters, ImpressionRecord};
+use affiliate_sdk::ledger::{Entry, Payout};
+use affiliate_sdk::store::{
+    Binding, ClickRecord, ConversionRow, CounterKey, Counters, EventRow, ImpressionRecord,
+    PayoutRun, Tx,
+};
 use affiliate_sdk::{CampaignSpec, Clock, FixedClock, LinkSigner, PartnerSpec, Store, Tracker};
+use affiliate_sdk::{ClickId, Conversion};
 
 pub const T0: u64 = 1_700_000_000;
 pub const DAY: u64 = 86_400;
@@ -63,6 +68,103 @@ pub fn tracker(store: Arc<dyn Store>) -> (Tracker, Arc<FixedClock>) {
 pub struct CrashAfterWrites {
     pub inner: Arc<dyn Store>,
     pub writes: std::sync::atomic::AtomicUsize,
+    /// How many operations of the port a transaction may do before the next one fails
+    /// (a failure injected between two operations); `usize::MAX`: never.
+    pub ops: std::sync::atomic::AtomicUsize,
+}
+
+/// The port of an inner transaction whose operations fail once `left` runs out.
+struct FailingTx<'a> {
+    inner: &'a mut dyn Tx,
+    left: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl FailingTx<'_> {
+    fn tick(&self) -> affiliate_sdk::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.left
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .map(|_| ())
+            .map_err(|_| affiliate_sdk::Error::Store("failed between two operations".into()))
+    }
+}
+
+impl Tx for FailingTx<'_> {
+    fn retrying(&self) -> bool {
+        self.inner.retrying()
+    }
+    fn conversion(&mut self, o: &str) -> affiliate_sdk::Result<Option<Conversion>> {
+        self.tick()?;
+        self.inner.conversion(o)
+    }
+    fn insert_conversion(&mut self, row: ConversionRow<'_>) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.insert_conversion(row)
+    }
+    fn update_conversion(&mut self, row: ConversionRow<'_>) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.update_conversion(row)
+    }
+    fn keep_replaced(&mut self, old: &Conversion) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.keep_replaced(old)
+    }
+    fn last_replaced(&mut self, o: &str) -> affiliate_sdk::Result<Option<Conversion>> {
+        self.tick()?;
+        self.inner.last_replaced(o)
+    }
+    fn count_click_conversion(&mut self, click: ClickId, cap: u32) -> affiliate_sdk::Result<bool> {
+        self.tick()?;
+        self.inner.count_click_conversion(click, cap)
+    }
+    fn customer(&mut self, id: &str) -> affiliate_sdk::Result<Option<Binding>> {
+        self.tick()?;
+        self.inner.customer(id)
+    }
+    fn put_customer(&mut self, id: &str, b: &Binding) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.put_customer(id, b)
+    }
+    fn order_entries(&mut self, c: &Conversion) -> affiliate_sdk::Result<Vec<Entry>> {
+        self.tick()?;
+        self.inner.order_entries(c)
+    }
+    fn remove_order_entries(&mut self, c: &Conversion) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.remove_order_entries(c)
+    }
+    fn put_entries(&mut self, e: &[Entry]) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.put_entries(e)
+    }
+    fn payable_entries(
+        &mut self,
+        p: Option<affiliate_sdk::Code>,
+        c: Option<affiliate_sdk::Currency>,
+    ) -> affiliate_sdk::Result<Vec<Entry>> {
+        self.tick()?;
+        self.inner.payable_entries(p, c)
+    }
+    fn claim_payout_run(&mut self, k: &str, f: &str) -> affiliate_sdk::Result<Option<PayoutRun>> {
+        self.tick()?;
+        self.inner.claim_payout_run(k, f)
+    }
+    fn finish_payout_run(&mut self, k: &str, r: &PayoutRun) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.finish_payout_run(k, r)
+    }
+    fn payout(&mut self, id: &str) -> affiliate_sdk::Result<Option<Payout>> {
+        self.tick()?;
+        self.inner.payout(id)
+    }
+    fn put_payout(&mut self, p: &Payout) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.put_payout(p)
+    }
+    fn push_event(&mut self, e: EventRow<'_>) -> affiliate_sdk::Result<()> {
+        self.tick()?;
+        self.inner.push_event(e)
+    }
 }
 
 impl CrashAfterWrites {
@@ -163,7 +265,9 @@ impl Store for CrashAfterWrites {
     fn transact(&self, f: &mut affiliate_sdk::store::TxFn<'_>) -> affiliate_sdk::Result<()> {
         // One money write (a conversion, a status change, a payout run or settlement).
         self.write()?;
-        self.inner.transact(f)
+        let left = &self.ops;
+        self.inner
+            .transact(&mut |tx| f(&mut FailingTx { inner: tx, left }))
     }
     fn claim_once(
         &self,
@@ -728,7 +832,7 @@ macro_rules! store_conformance {
                 // so the retry (or the renewal) finds the customer bound.
                 use $crate::common::conformance::CrashAfterWrites;
                 let (s, _g) = store();
-                let crashing = Arc::new(CrashAfterWrites { inner: s.clone(), writes: 1.into() });
+                let crashing = Arc::new(CrashAfterWrites { inner: s.clone(), writes: 1.into(), ops: usize::MAX.into() });
                 let (t, clock) = tracker(crashing);
                 let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
                 clock.advance_secs(120);
@@ -752,6 +856,96 @@ macro_rules! store_conformance {
                 renew.customer_id = Some("cust-7".into());
                 let c = t.convert(&renew).unwrap();
                 assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+            }
+
+            /// What a money write may change, as the store answers it.
+            fn money_state(s: &Arc<dyn Store>, order: &str) -> String {
+                let all = affiliate_sdk::ledger::EntryFilter::default();
+                format!(
+                    "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                    s.conversion(order).unwrap(),
+                    s.replaced_conversions(order).unwrap(),
+                    s.ledger_entries(&all).unwrap(),
+                    s.balances(&all).unwrap(),
+                    s.customer("cust-a").unwrap(),
+                    s.payouts(&affiliate_sdk::ledger::PayoutFilter::default()).unwrap(),
+                    s.outbox_len().unwrap(),
+                )
+            }
+
+            /// Runs `write` through a store that fails after 0, 1, 2, … operations of
+            /// the port, until it goes through: each failed run must leave the store as
+            /// it was. Returns the answer of the run that went through and how many
+            /// operations it took.
+            fn fails_atomically<T: std::fmt::Debug>(
+                s: &Arc<dyn Store>,
+                order: &str,
+                write: impl Fn(&dyn Store) -> affiliate_sdk::Result<T>,
+            ) -> (T, usize) {
+                use std::sync::atomic::Ordering::SeqCst;
+                use $crate::common::conformance::CrashAfterWrites;
+                let failing = CrashAfterWrites { inner: s.clone(), writes: usize::MAX.into(), ops: 0.into() };
+                for n in 0..64 {
+                    failing.ops.store(n, SeqCst);
+                    let before = money_state(s, order);
+                    match write(&failing) {
+                        Ok(done) => {
+                            assert_ne!(money_state(s, order), before, "the write changed nothing");
+                            return (done, n);
+                        }
+                        Err(e) => assert_eq!(
+                            money_state(s, order),
+                            before,
+                            "a failure after {n} operations left a trace ({e})"
+                        ),
+                    }
+                }
+                panic!("the write never went through");
+            }
+
+            #[test]
+            fn a_failure_between_two_operations_of_a_money_write_keeps_none_of_it() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s.clone());
+                let manual = t.manual(&ManualConversion::sale("m-1", "50.00", "USD", "haircare", "abc123")).unwrap();
+                // A browser report squatting order b-1, replaced by the server's report of
+                // it, which binds its customer: the longest sequence.
+                let mut squat = manual.clone();
+                squat.order_id = "b-1".into();
+                squat.channel = Channel::Browser;
+                squat.link = Link::parse("haircare", "solo", None, None).unwrap();
+                assert_eq!(s.insert_conversion(&squat, None, None).unwrap(), Inserted::New);
+                let mut server = manual.clone();
+                server.order_id = "b-1".into();
+                server.channel = Channel::Server;
+                server.customer_id = Some("cust-a".into());
+                let binding = Binding { link: server.link, bound_at: server.converted_at };
+                let (done, ops) = fails_atomically(&s, "b-1", |f| f.insert_conversion(&server, Some(&binding), None));
+                assert!(matches!(done, Inserted::Replaced(_)), "{done:?}");
+                assert!(ops >= 6, "a replacement is several operations: {ops}");
+                // A new conversion counted against its click's cap: a failed run must
+                // not count it, or the run that goes through would find the cap reached.
+                let mut capped = manual.clone();
+                capped.order_id = "c-1".into();
+                capped.channel = Channel::Browser;
+                capped.click_id = Some(ClickId::from_bytes([9; 16]));
+                let (done, _) = fails_atomically(&s, "c-1", |f| f.insert_conversion(&capped, None, Some(1)));
+                assert_eq!(done, Inserted::New);
+                // A status change that moves entries.
+                let (done, _) = fails_atomically(&s, "m-1", |f| f.set_status("m-1", Status::Pending, Status::Approved, T0 + 10));
+                assert!(matches!(done, StatusChange::Changed(_)), "{done:?}");
+                // A payout run, then its settlement (which marks m-1 paid).
+                let req = affiliate_sdk::ledger::PayoutRequest { currency: Some(usd()), ..Default::default() };
+                let (made, _) = fails_atomically(&s, "m-1", |f| f.create_payouts("run-1", &req, T0 + 20));
+                let made = made.payouts().to_vec();
+                assert!(!made.is_empty());
+                for p in &made {
+                    let (settled, _) = fails_atomically(&s, "m-1", |f| f.set_payout_status(&p.id, affiliate_sdk::ledger::PayoutStatus::Paid, T0 + 30));
+                    assert_eq!(settled.unwrap().status, affiliate_sdk::ledger::PayoutStatus::Paid);
+                }
+                assert_eq!(s.conversion("m-1").unwrap().unwrap().status, Status::Paid);
+                let paid: Vec<(String, u64)> = made.iter().map(|p| (p.id.clone(), p.amount_minor)).collect();
+                affiliate_sdk::ledger::check_invariants(&s.ledger_entries(&Default::default()).unwrap(), &paid).unwrap();
             }
 
             /// A browser conversion of campaign `beauty` (open) with `token`.
