@@ -89,10 +89,14 @@ impl Tx for MemoryTx<'_> {
     }
 
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
-        self.update_conversion(row)
+        let c = row.record.clone();
+        let old = self.g.conversions.insert(c.order_id.clone(), c);
+        self.undo
+            .push(Undo::Conversion(row.record.order_id.clone(), old));
+        Ok(())
     }
 
-    fn update_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
+    fn update_conversion(&mut self, _old: &Conversion, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record.clone();
         let old = self.g.conversions.insert(c.order_id.clone(), c);
         self.undo
@@ -503,6 +507,24 @@ impl Store for MemoryStore {
             .filter(|c| (from_day..=to_day).contains(&day_of(c.converted_at)))
             .cloned()
             .collect())
+    }
+
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+        // A scan: the memory store holds what a test or a short-lived tool makes.
+        let mut due: Vec<Conversion> = self
+            .lock()
+            .conversions
+            .values()
+            .filter(|c| {
+                c.status == crate::attribution::Status::Pending
+                    && c.link.campaign == *campaign
+                    && c.converted_at <= made_by
+            })
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.converted_at, &a.order_id).cmp(&(b.converted_at, &b.order_id)));
+        due.truncate(max);
+        Ok(due)
     }
 
     fn flush(&self) -> Result<()> {

@@ -408,6 +408,11 @@ pub trait Store: Send + Sync {
     /// Conversions made in the days `from_day..=to_day`.
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>>;
 
+    /// Up to `max` pending conversions of `campaign` made at or before `made_by` (Unix
+    /// seconds), oldest first: what approval finds due. Read by an index of pending
+    /// conversions (sled, PostgreSQL), so it costs what is due, not the history.
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>>;
+
     /// Makes everything buffered durable.
     fn flush(&self) -> Result<()>;
 

@@ -46,7 +46,7 @@ use super::{
     Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
     Store, StoreLimits, day_of,
 };
-use crate::attribution::Conversion;
+use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -78,6 +78,9 @@ pub struct SledStore {
     conversions: sled::Tree,
     /// Keys: [`day_key`] (day, then order id); values empty.
     conversions_by_day: sled::Tree,
+    /// Pending conversions: keys [`pending_key`] (campaign, `\0`, time, order id);
+    /// values empty.
+    pending: sled::Tree,
     customers: sled::Tree,
     /// Keys: order id, `\0`, a sequence number (8, big-endian); values: the replaced
     /// record.
@@ -118,6 +121,19 @@ impl std::fmt::Debug for SledStore {
 /// by day), then the order id.
 fn day_key(day: u32, order_id: &[u8]) -> Vec<u8> {
     [&day.to_be_bytes()[..], order_id].concat()
+}
+
+/// The key of a pending conversion in `conversions-pending`: its campaign, `\0`, its
+/// time (8, big-endian, so a campaign's keys sort oldest first), its order id.
+fn pending_key(c: &Conversion) -> Vec<u8> {
+    let campaign = c.link.campaign;
+    let campaign = campaign.as_str().as_bytes();
+    let mut k = Vec::with_capacity(campaign.len() + 9 + c.order_id.len());
+    k.extend_from_slice(campaign);
+    k.push(0);
+    k.extend_from_slice(&c.converted_at.to_be_bytes());
+    k.extend_from_slice(c.order_id.as_bytes());
+    k
 }
 
 fn store_err(e: impl std::fmt::Display) -> Error {
@@ -208,6 +224,7 @@ impl SledStore {
             clicks,
             conversions: tree("conversions")?,
             conversions_by_day: tree("conversions-by-day")?,
+            pending: tree("conversions-pending")?,
             customers: tree("customers")?,
             replaced: tree("replaced-conversions")?,
             per_click: tree("conversions-per-click")?,
@@ -229,6 +246,7 @@ impl SledStore {
             batch,
         };
         store.index_conversions_by_day()?;
+        store.index_pending()?;
         store.backfill_ledger()?;
         // The sids already counted today and yesterday keep their places under the cap.
         let today = day_of(crate::clock::Clock::now(&crate::clock::SystemClock));
@@ -451,6 +469,34 @@ impl Store for SledStore {
             // An entry of another day (a replay or conflict that carried another time)
             // is not this record's.
             if day_of(c.converted_at) == day {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+        let mut prefix = campaign.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.pending.scan_prefix(&prefix) {
+            if out.len() >= max {
+                break;
+            }
+            let (key, _) = kv.map_err(store_err)?;
+            let rest = &key[prefix.len()..];
+            let (at, order_id) = rest
+                .split_first_chunk::<8>()
+                .ok_or_else(|| corrupt("index"))?;
+            if u64::from_be_bytes(*at) > made_by {
+                break;
+            }
+            let Some(v) = self.conversions.get(order_id).map_err(store_err)? else {
+                continue;
+            };
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            // The entry and the record are written in one transaction; checked anyway.
+            if c.status == Status::Pending && c.link.campaign == *campaign {
                 out.push(c);
             }
         }

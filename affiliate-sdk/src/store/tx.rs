@@ -77,8 +77,9 @@ pub trait Tx {
     /// written the order id since runs the transaction again.
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()>;
 
-    /// Writes a conversion over the record its order id has.
-    fn update_conversion(&mut self, row: ConversionRow<'_>) -> Result<()>;
+    /// Writes a conversion over `old`, the record its order id has (as
+    /// [`Tx::conversion`] read it).
+    fn update_conversion(&mut self, old: &Conversion, row: ConversionRow<'_>) -> Result<()>;
 
     /// Keeps `old`, a record being replaced, in its order id's audit trail.
     fn keep_replaced(&mut self, old: &Conversion) -> Result<()>;

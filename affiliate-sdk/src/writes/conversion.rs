@@ -62,7 +62,7 @@ pub(super) fn record<S: Store + ?Sized>(
                 tx.keep_replaced(old)?;
                 // The ledger with it: a replaced record's entries go with the record.
                 tx.remove_order_entries(old)?;
-                tx.update_conversion(row)?;
+                tx.update_conversion(old, row)?;
             }
             None => {
                 if let (Some(cap), Some(click)) = (per_click_cap, new.click_id)
@@ -113,9 +113,10 @@ pub(super) fn change_status<S: Store + ?Sized>(
     // a lost answer finds its own change.
     let mut planned: Option<Conversion> = None;
     run(store, |tx| {
-        let Some(mut c) = tx.conversion(order_id)? else {
+        let Some(old) = tx.conversion(order_id)? else {
             return Ok(StatusChange::Missing);
         };
+        let mut c = old.clone();
         if c.status != from {
             if tx.retrying() && planned.as_ref() == Some(&c) {
                 return Ok(StatusChange::Changed(c));
@@ -125,10 +126,13 @@ pub(super) fn change_status<S: Store + ?Sized>(
         c.status = to;
         planned = Some(c.clone());
         let text = json(&c)?;
-        tx.update_conversion(ConversionRow {
-            record: &c,
-            json: &text,
-        })?;
+        tx.update_conversion(
+            &old,
+            ConversionRow {
+                record: &c,
+                json: &text,
+            },
+        )?;
         let mut mine = tx.order_entries(&c)?;
         let clawbacks = apply_status(&mut mine, to, at);
         tx.put_entries(&mine)?;

@@ -95,12 +95,16 @@ pub(super) fn settle_payout<S: Store + ?Sized>(
             .iter_mut()
             .filter(|c| c.status == Status::Approved && paid.contains(&c.order_id))
         {
+            let old = c.clone();
             c.status = Status::Paid;
             let text = serde_json::to_string(&*c).map_err(|e| Error::Store(e.to_string()))?;
-            tx.update_conversion(ConversionRow {
-                record: c,
-                json: &text,
-            })?;
+            tx.update_conversion(
+                &old,
+                ConversionRow {
+                    record: c,
+                    json: &text,
+                },
+            )?;
             push(tx, &Event::conversion(EventKind::ConversionUpdated, c, at))?;
         }
         tx.put_payout(&payout)?;

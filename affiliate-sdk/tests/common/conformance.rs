@@ -101,9 +101,13 @@ impl Tx for FailingTx<'_> {
         self.tick()?;
         self.inner.insert_conversion(row)
     }
-    fn update_conversion(&mut self, row: ConversionRow<'_>) -> affiliate_sdk::Result<()> {
+    fn update_conversion(
+        &mut self,
+        old: &Conversion,
+        row: ConversionRow<'_>,
+    ) -> affiliate_sdk::Result<()> {
         self.tick()?;
-        self.inner.update_conversion(row)
+        self.inner.update_conversion(old, row)
     }
     fn keep_replaced(&mut self, old: &Conversion) -> affiliate_sdk::Result<()> {
         self.tick()?;
@@ -296,6 +300,14 @@ impl Store for CrashAfterWrites {
         to_day: u32,
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
         self.inner.conversions(from_day, to_day)
+    }
+    fn pending_due(
+        &self,
+        campaign: &affiliate_sdk::Code,
+        made_by: u64,
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<Conversion>> {
+        self.inner.pending_due(campaign, made_by, max)
     }
     fn outbox(
         &self,
@@ -856,6 +868,45 @@ macro_rules! store_conformance {
                 renew.customer_id = Some("cust-7".into());
                 let c = t.convert(&renew).unwrap();
                 assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+            }
+
+            #[test]
+            fn pending_conversions_are_found_due_by_campaign_and_time() {
+                let (s, _g) = store();
+                let (t, _) = tracker(s.clone());
+                let first = t.manual(&ManualConversion::sale("p-1", "10.00", "USD", "haircare", "solo")).unwrap();
+                assert_eq!(first.status, Status::Pending);
+                let at = first.converted_at;
+                let put = |order: &str, campaign: &str, later: u64, channel: Channel| {
+                    let mut c = first.clone();
+                    c.order_id = order.into();
+                    c.converted_at = at + later;
+                    c.link = Link::parse(campaign, "solo", None, None).unwrap();
+                    c.channel = channel;
+                    s.insert_conversion(&c, None, None).unwrap()
+                };
+                // Out of order, on two campaigns.
+                put("p-3", "haircare", 200, Channel::Manual);
+                put("p-2", "haircare", 100, Channel::Manual);
+                put("k-1", "skincare", 0, Channel::Manual);
+                put("b-1", "haircare", 50, Channel::Browser);
+                let hair = Code::new("haircare").unwrap();
+                let skin = Code::new("skincare").unwrap();
+                let due = |campaign: &Code, made_by: u64, max: usize| -> Vec<String> {
+                    s.pending_due(campaign, made_by, max).unwrap().into_iter().map(|c| c.order_id).collect()
+                };
+                assert_eq!(due(&hair, at + 150, 10), ["p-1", "b-1", "p-2"], "oldest first, up to the time");
+                assert_eq!(due(&hair, at + 1_000, 2), ["p-1", "b-1"], "at most max");
+                assert_eq!(due(&skin, at + 1_000, 10), ["k-1"]);
+                // A status change takes a conversion out; a replacement moves it.
+                s.set_status("p-1", Status::Pending, Status::Approved, at).unwrap();
+                assert!(matches!(put("b-1", "skincare", 500, Channel::Server), Inserted::Replaced(_)));
+                assert_eq!(due(&hair, at + 1_000, 10), ["p-2", "p-3"]);
+                assert_eq!(due(&skin, at + 1_000, 10), ["k-1", "b-1"]);
+                assert_eq!(due(&skin, at + 499, 10), ["k-1"]);
+                // Approval approves what is due, whatever the history holds.
+                s.set_status("p-2", Status::Pending, Status::Rejected, at).unwrap();
+                assert_eq!(due(&hair, at + 1_000, 10), ["p-3"]);
             }
 
             /// What a money write may change, as the store answers it.

@@ -419,31 +419,34 @@ impl Tracker {
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
     pub fn approve_due(&self) -> Result<usize> {
-        let periods: std::collections::HashMap<crate::code::Code, u64> = self
-            .campaigns()
-            .iter()
-            .filter(|c| c.spec().approve_after_days > 0)
-            .map(|c| (c.code(), u64::from(c.spec().approve_after_days) * 86_400))
-            .collect();
-        let Some(shortest) = periods.values().min().copied() else {
-            return Ok(0);
-        };
+        /// Due conversions read at a time.
+        const BATCH: usize = 1_000;
         let now = self.clock.now();
-        let Some(latest) = now.checked_sub(shortest) else {
-            return Ok(0);
-        };
         let mut approved = 0;
-        for c in self.store.conversions(0, crate::store::day_of(latest))? {
-            let due = periods
-                .get(&c.link.campaign)
-                .is_some_and(|p| c.converted_at.saturating_add(*p) <= now);
-            if c.status == Status::Pending && due {
-                // Another tracker may have approved (or someone rejected) it meanwhile.
-                if let StatusChange::Changed(_) =
-                    self.store
-                        .set_status(&c.order_id, Status::Pending, Status::Approved, now)?
-                {
-                    approved += 1;
+        for campaign in self.campaigns() {
+            let period = u64::from(campaign.spec().approve_after_days) * 86_400;
+            let Some(made_by) = now.checked_sub(period).filter(|_| period > 0) else {
+                continue;
+            };
+            // The store's index of pending conversions: what is due, not the history.
+            loop {
+                let due = self.store.pending_due(&campaign.code(), made_by, BATCH)?;
+                let mut changed = 0;
+                for c in &due {
+                    // Another tracker may have approved (or someone rejected) it meanwhile.
+                    if let StatusChange::Changed(_) = self.store.set_status(
+                        &c.order_id,
+                        Status::Pending,
+                        Status::Approved,
+                        now,
+                    )? {
+                        changed += 1;
+                    }
+                }
+                approved += changed;
+                // A full batch that changed nothing would be read again: stop there.
+                if due.len() < BATCH || changed == 0 {
+                    break;
                 }
             }
         }

@@ -472,6 +472,21 @@ impl Store for PostgresStore {
         self.deliveries_in_db(filter)
     }
 
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.inner.attempt(|c| {
+            c.query(
+                "SELECT record FROM affiliate_conversions
+                 WHERE status = 'pending' AND campaign = $1 AND converted_at <= $2
+                 ORDER BY converted_at, order_id LIMIT $3",
+                &[&campaign.as_str(), &to_i64(made_by), &max],
+            )?
+            .iter()
+            .map(|row| parse_conversion(row.get(0)))
+            .collect()
+        })
+    }
+
     fn flush(&self) -> Result<()> {
         self.inner.write_out()
     }

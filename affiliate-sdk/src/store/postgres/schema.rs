@@ -134,6 +134,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         paid BIGINT NOT NULL
     );
 ",
+    // Pending conversions by campaign and time: approval reads what is due, not the
+    // history.
+    "
+    ALTER TABLE affiliate_conversions ADD COLUMN campaign TEXT, ADD COLUMN converted_at BIGINT;
+    UPDATE affiliate_conversions
+        SET campaign = record::jsonb -> 'link' ->> 'campaign',
+            converted_at = (record::jsonb ->> 'converted_at')::bigint;
+    CREATE INDEX affiliate_conversions_pending ON affiliate_conversions (campaign, converted_at)
+        WHERE status = 'pending';
+",
 ];
 
 /// The migration that made the ledger: the conversions stored before it get their

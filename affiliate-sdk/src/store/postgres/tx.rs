@@ -9,7 +9,7 @@ use r2d2_postgres::postgres::Transaction;
 
 use super::connect::{Attempt, Failure};
 use super::rows::parse_conversion;
-use super::{PostgresStore, day_i32, ledger, payouts};
+use super::{PostgresStore, day_i32, ledger, payouts, to_i64};
 use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
@@ -85,13 +85,16 @@ impl Tx for PgTx<'_, '_> {
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record;
         let inserted = self.execute(
-            "INSERT INTO affiliate_conversions (order_id, day, status, record)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+            "INSERT INTO affiliate_conversions
+                 (order_id, day, status, record, campaign, converted_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
             &[
                 &c.order_id,
                 &day_i32(day_of(c.converted_at)),
                 &c.status.as_str(),
                 &row.json,
+                &c.link.campaign.as_str(),
+                &to_i64(c.converted_at),
             ],
         )?;
         if inserted == 0 {
@@ -103,16 +106,19 @@ impl Tx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn update_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
+    fn update_conversion(&mut self, _old: &Conversion, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record;
         self.execute(
-            "UPDATE affiliate_conversions SET day = $2, status = $3, record = $4
+            "UPDATE affiliate_conversions
+             SET day = $2, status = $3, record = $4, campaign = $5, converted_at = $6
              WHERE order_id = $1",
             &[
                 &c.order_id,
                 &day_i32(day_of(c.converted_at)),
                 &c.status.as_str(),
                 &row.json,
+                &c.link.campaign.as_str(),
+                &to_i64(c.converted_at),
             ],
         )?;
         Ok(())

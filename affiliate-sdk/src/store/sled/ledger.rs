@@ -207,6 +207,27 @@ impl SledStore {
         Ok(())
     }
 
+    /// Indexes the pending conversions of a database written before the index existed
+    /// (once: a marker records that it is done).
+    pub(super) fn index_pending(&self) -> Result<()> {
+        const DONE: &[u8] = b"conversions-pending:v1";
+        if self.db.contains_key(DONE).map_err(store_err)? {
+            return Ok(());
+        }
+        for kv in &self.conversions {
+            let (_, v) = kv.map_err(store_err)?;
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            if c.status == crate::attribution::Status::Pending {
+                self.pending
+                    .insert(super::pending_key(&c), &[])
+                    .map_err(store_err)?;
+            }
+        }
+        self.db.insert(DONE, &[]).map_err(store_err)?;
+        self.db.flush().map_err(store_err)?;
+        Ok(())
+    }
+
     /// Gives the conversions of a database written before the ledger their entries,
     /// and a database written before the sums its sums (each once: a marker records
     /// that it is done).

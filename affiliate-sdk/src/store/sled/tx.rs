@@ -1,7 +1,7 @@
 //! The transactional port over a sled transaction ([`SledTx`]): one transaction over
 //! the trees a money write touches (`conversions`, `conversions-by-day`, `customers`,
 //! `conversions-per-click`, `replaced-conversions`, `ledger`, `ledger-sums`, `payouts`,
-//! `payout-runs`, `outbox`), flushed (group commit) before [`Store::transact`] returns.
+//! `payout-runs`, `outbox`, `conversions-pending`), flushed (group commit) before [`Store::transact`] returns.
 //!
 //! sled holds its global write lock while a transaction's closure runs, so nothing
 //! inside may scan a tree. The one operation that must, [`Tx::payable_entries`], is
@@ -17,8 +17,8 @@ use sled::transaction::{
 };
 
 use super::ledger::{self, LedgerTx};
-use super::{SledStore, corrupt, day_key, outbox, store_err};
-use crate::attribution::Conversion;
+use super::{SledStore, corrupt, day_key, outbox, pending_key, store_err};
+use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -40,6 +40,7 @@ const SUMS: usize = 6;
 const PAYOUTS: usize = 7;
 const RUNS: usize = 8;
 const OUTBOX: usize = 9;
+const PENDING: usize = 10;
 
 /// The suffix of the copy of an order's last replaced record (`order id, \x01`): the
 /// audit trail's own keys are `order id, \0, sequence`, which a transaction cannot scan.
@@ -105,13 +106,31 @@ impl SledTx<'_> {
         }
     }
 
-    fn write_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
+    fn remove(&mut self, tree: usize, key: &[u8]) -> Result<()> {
+        let r = self.t[tree].remove(key).map(drop).map_err(Into::into);
+        self.ok(r)
+    }
+
+    /// Writes a record over `old` (none for a new order id), with its index entries:
+    /// by day, and (while pending) by campaign and time.
+    fn write_conversion(&mut self, old: Option<&Conversion>, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record;
-        self.insert(
-            BY_DAY,
-            &day_key(day_of(c.converted_at), c.order_id.as_bytes()),
-            &[],
-        )?;
+        let day = day_of(c.converted_at);
+        if let Some(old) = old {
+            if day_of(old.converted_at) != day {
+                self.remove(
+                    BY_DAY,
+                    &day_key(day_of(old.converted_at), old.order_id.as_bytes()),
+                )?;
+            }
+            if old.status == Status::Pending {
+                self.remove(PENDING, &pending_key(old))?;
+            }
+        }
+        self.insert(BY_DAY, &day_key(day, c.order_id.as_bytes()), &[])?;
+        if c.status == Status::Pending {
+            self.insert(PENDING, &pending_key(c), &[])?;
+        }
         self.insert(CONVERSIONS, c.order_id.as_bytes(), row.json.as_bytes())
     }
 }
@@ -132,11 +151,11 @@ impl Tx for SledTx<'_> {
     }
 
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
-        self.write_conversion(row)
+        self.write_conversion(None, row)
     }
 
-    fn update_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
-        self.write_conversion(row)
+    fn update_conversion(&mut self, old: &Conversion, row: ConversionRow<'_>) -> Result<()> {
+        self.write_conversion(Some(old), row)
     }
 
     fn keep_replaced(&mut self, old: &Conversion) -> Result<()> {
@@ -252,7 +271,7 @@ impl Tx for SledTx<'_> {
 }
 
 impl SledStore {
-    fn tx_trees(&self) -> [&sled::Tree; 10] {
+    fn tx_trees(&self) -> [&sled::Tree; 11] {
         [
             &self.conversions,
             &self.conversions_by_day,
@@ -264,6 +283,7 @@ impl SledStore {
             &self.payouts,
             &self.payout_runs,
             &self.outbox,
+            &self.pending,
         ]
     }
 
