@@ -152,6 +152,7 @@ pub use crate::attribution::{
     OutboundRequest, PRUNE_CLICKS_MAX, Planned, PostbackKey, SendOutcome, Transport,
     decide_landing, parse_postback_query,
 };
+pub use crate::attribution::{Chore, ChoresDone, Housekeeping, HousekeepingSchedule};
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::code::{Code, MAX_CODE_LEN, Sid};

@@ -213,8 +213,8 @@ pub fn delivery_loop(
     }
 }
 
-/// Starts [`SENDERS`] delivery threads (one of them fans out, and prunes the log once
-/// an hour) while the server runs.
+/// Starts [`SENDERS`] delivery threads (one of them fans out) while the server runs;
+/// the core's housekeeping prunes the log.
 pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Result<()> {
     let transport = Arc::new(HttpTransport::new(allow_private));
     for n in 0..SENDERS {
@@ -222,17 +222,8 @@ pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Re
         std::thread::Builder::new()
             .name(format!("affiliate-events-{n}"))
             .spawn(move || {
-                let mut pruned_at: Option<std::time::Instant> = None;
                 let alive = || state.strong_count() > 0;
                 while let Some(s) = state.upgrade() {
-                    if n == 0 && pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-                        pruned_at = Some(std::time::Instant::now());
-                        match s.tracker.prune_deliveries(100_000) {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(removed = n, "old deliveries pruned"),
-                            Err(e) => tracing::warn!(error = %e, "could not prune old deliveries"),
-                        }
-                    }
                     // A while of rounds, then let go of the state (so shutdown can
                     // drop it) and look again.
                     let until = std::time::Instant::now() + Duration::from_secs(1);

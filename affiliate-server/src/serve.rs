@@ -40,18 +40,26 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         demo,
     ));
     let service = app::service(state.clone(), config.allowed_origins.clone());
-    // Changes made through another server on the same store are taken up within a
-    // second: the click path reads only the snapshot.
+    // The core's housekeeping, ticked every second: changes made through another
+    // server on the same store are taken up within a second (the click path reads only
+    // the snapshot); pending conversions past their campaign's `approve_after_days` are
+    // approved every minute (with several servers each tries, and each conversion is
+    // approved once: a compare-and-swap in the store); click records older than
+    // `click_retention_days` and old delivery logs are pruned at start and then once an
+    // hour. Events are sent by the delivery threads below.
     {
         let state = Arc::downgrade(&state);
+        let mut schedule = affiliate_sdk::HousekeepingSchedule::default();
+        schedule.approve_every = std::time::Duration::from_secs(APPROVE_EVERY_SECS);
+        schedule.prune_every = crate::events::PRUNE_EVERY;
+        schedule.click_retention_days = config.click_retention_days;
+        let mut chores = affiliate_sdk::Housekeeping::new(schedule)?;
         std::thread::Builder::new()
-            .name("affiliate-program".into())
+            .name("affiliate-housekeeping".into())
             .spawn(move || {
-                while let Some(state) = state.upgrade() {
-                    if let Err(e) = state.tracker.refresh() {
-                        tracing::warn!(error = %e, "could not reload campaigns and partners");
-                    }
-                    drop(state);
+                while let Some(live) = state.upgrade() {
+                    log_chores(&chores.tick(&live.tracker, None), chores.schedule());
+                    drop(live);
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }
             })?;
@@ -62,37 +70,6 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         Arc::downgrade(&state),
         config.events.allow_private_destinations,
     )?;
-    // Pending conversions past their campaign's `approve_after_days` are approved
-    // every minute; with several servers each tries, and each conversion is approved
-    // once (a compare-and-swap in the store). Click records older than
-    // `click_retention_days` are pruned at start and then once an hour.
-    {
-        let state = Arc::downgrade(&state);
-        let retention = config.click_retention_days;
-        std::thread::Builder::new()
-            .name("affiliate-maintenance".into())
-            .spawn(move || {
-                let mut pruned_at: Option<std::time::Instant> = None;
-                loop {
-                    let Some(live) = state.upgrade() else { break };
-                    if pruned_at.is_none_or(|t| t.elapsed() >= crate::events::PRUNE_EVERY) {
-                        pruned_at = Some(std::time::Instant::now());
-                        prune_clicks(&live.tracker, retention);
-                    }
-                    drop(live);
-                    std::thread::sleep(std::time::Duration::from_secs(APPROVE_EVERY_SECS));
-                    let Some(live) = state.upgrade() else { break };
-                    match live.tracker.approve_due() {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(
-                            approved = n,
-                            "approved conversions past approve_after_days"
-                        ),
-                        Err(e) => tracing::warn!(error = %e, "could not approve due conversions"),
-                    }
-                }
-            })?;
-    }
     // One single-threaded runtime per core, each with its own listening socket on the
     // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker
     // model: a request never hops threads.
@@ -249,27 +226,25 @@ async fn shutdown_signal() {
 }
 
 /// Prunes click records past the retention, a batch at a time.
-fn prune_clicks(tracker: &affiliate_sdk::Tracker, retention_days: u32) {
-    let mut removed = 0;
-    loop {
-        match tracker.prune_clicks(retention_days) {
-            Ok(n) => {
-                removed += n;
-                if n < affiliate_sdk::PRUNE_CLICKS_MAX {
-                    break;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not prune old clicks");
-                break;
-            }
-        }
-    }
-    if removed > 0 {
+/// Logs what a housekeeping tick did, when it did anything.
+fn log_chores(done: &affiliate_sdk::ChoresDone, schedule: &affiliate_sdk::HousekeepingSchedule) {
+    if done.approved > 0 {
         tracing::info!(
-            removed,
-            retention_days,
+            approved = done.approved,
+            "approved conversions past approve_after_days"
+        );
+    }
+    if done.clicks_pruned > 0 {
+        tracing::info!(
+            removed = done.clicks_pruned,
+            retention_days = schedule.click_retention_days,
             "click records past the retention pruned"
         );
+    }
+    if done.deliveries_pruned > 0 {
+        tracing::info!(removed = done.deliveries_pruned, "old deliveries pruned");
+    }
+    for (chore, e) in &done.failed {
+        tracing::warn!(chore = chore.as_str(), error = %e, "a housekeeping chore failed");
     }
 }

@@ -84,9 +84,9 @@ pub use program::{
 };
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 pub use tracker::{
-    ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, MAX_DELIVERY_PAGE,
-    MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX, PortalSession, PostbackKey, SendOutcome,
-    Tracker, Transport, parse_postback_query,
+    Chore, ChoresDone, ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, Housekeeping,
+    HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
+    PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
 };
 #[cfg(feature = "bots")]
 pub use visitor::is_bot;

@@ -67,3 +67,30 @@ def test_pruned_clicks_leave_the_reports_as_they_were(
     assert tracker.stats(["sid"]) == before
     with pytest.raises(sdk.Malformed):
         tracker.prune_clicks(0)
+
+
+def test_housekeeping_approves_due_conversions_and_prunes_old_clicks(
+    tracker: Tracker, signer: LinkSigner, clock: FixedClock
+) -> None:
+    tracker.add_campaign(
+        "slow",
+        destination="https://shop.example/slow",
+        currency="USD",
+        sale_percent="10",
+        approve_after_days=30,
+    )
+    tracker.click(signer.build("haircare", "abc123"))
+    tracker.manual("H-1", amount="20.00", currency="USD", campaign="slow", partner="abc123")
+    clock.advance(31 * DAY)
+    done = tracker.run_housekeeping(30)
+    assert done == {
+        "refreshed": False,
+        "approved": 1,
+        "clicks_pruned": 1,
+        "deliveries_pruned": 0,
+        "failed": [],
+    }
+    assert tracker.conversion("H-1").status == "approved"
+    assert tracker.run_housekeeping()["approved"] == 0
+    with pytest.raises(sdk.Malformed):
+        tracker.run_housekeeping(0)

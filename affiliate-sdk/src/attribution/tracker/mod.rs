@@ -7,6 +7,7 @@
 mod config;
 mod conversions;
 mod events;
+mod housekeeping;
 mod ledger;
 mod partner;
 mod partner_api;
@@ -19,6 +20,7 @@ mod webhooks;
 pub use config::ConfigEntryError;
 pub(crate) use config::Managed;
 pub use events::{DeliveryRound, MAX_DELIVERY_PAGE, OutboundRequest, SendOutcome, Transport};
+pub use housekeeping::{Chore, ChoresDone, Housekeeping, HousekeepingSchedule};
 pub use partner::PortalSession;
 pub use postback_keys::{MAX_POSTBACK_KEYS, PostbackKey, parse_postback_query};
 pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};

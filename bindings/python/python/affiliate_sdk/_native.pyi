@@ -426,6 +426,11 @@ class Tracker:
         """Removes click records older than ``retention_days`` (at least the longest
         campaign window); reports stay as they were. Returns how many were removed."""
         ...
+    def run_housekeeping(self, retention_days: int = 400) -> Dict[str, Any]:
+        """Runs every housekeeping chore once now (reload, approve due, prune clicks and
+        delivery logs): ``{"refreshed", "approved", "clicks_pruned", "deliveries_pruned",
+        "failed": [{"chore", "error"}]}``."""
+        ...
     def create_postback_key(self, label: str = "") -> Tuple[Dict[str, _Json], str]:
         """A postback key for a hosted cart: ``({"id", "label", "created"}, "pbk_…")``;
         the key is shown this once, only its digest is stored."""
