@@ -58,6 +58,23 @@ impl PgTx<'_, '_> {
         self.ok(r)
     }
 
+    /// Runs `sql` (an insert or an update of a conversion row) with the row's columns
+    /// as `$1`..`$6`: order id, day, status, record, campaign, time.
+    fn write_conversion(&mut self, sql: &str, row: ConversionRow<'_>) -> Result<u64> {
+        let c = row.record;
+        self.execute(
+            sql,
+            &[
+                &c.order_id,
+                &day_i32(day_of(c.converted_at)),
+                &c.status.as_str(),
+                &row.json,
+                &c.link.campaign.as_str(),
+                &to_i64(c.converted_at),
+            ],
+        )
+    }
+
     fn parse<T: serde::de::DeserializeOwned>(
         &mut self,
         text: &str,
@@ -83,19 +100,11 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
-        let c = row.record;
-        let inserted = self.execute(
+        let inserted = self.write_conversion(
             "INSERT INTO affiliate_conversions
                  (order_id, day, status, record, campaign, converted_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
-            &[
-                &c.order_id,
-                &day_i32(day_of(c.converted_at)),
-                &c.status.as_str(),
-                &row.json,
-                &c.link.campaign.as_str(),
-                &to_i64(c.converted_at),
-            ],
+            row,
         )?;
         if inserted == 0 {
             // A concurrent first writer of the same order id: the transaction starts
@@ -107,19 +116,11 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn update_conversion(&mut self, _old: &Conversion, row: ConversionRow<'_>) -> Result<()> {
-        let c = row.record;
-        self.execute(
+        self.write_conversion(
             "UPDATE affiliate_conversions
              SET day = $2, status = $3, record = $4, campaign = $5, converted_at = $6
              WHERE order_id = $1",
-            &[
-                &c.order_id,
-                &day_i32(day_of(c.converted_at)),
-                &c.status.as_str(),
-                &row.json,
-                &c.link.campaign.as_str(),
-                &to_i64(c.converted_at),
-            ],
+            row,
         )?;
         Ok(())
     }
