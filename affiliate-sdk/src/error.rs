@@ -10,8 +10,6 @@
 
 use std::borrow::Cow;
 
-use crate::money::MoneyError;
-
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -258,5 +256,60 @@ mod tests {
                 "{code} is listed but no error has it"
             );
         }
+    }
+}
+
+/// Why an amount, currency or percentage was refused (error code `malformed`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MoneyError {
+    /// Not a plain decimal number (`"49.90"`, `"5"`): signs, exponents, spaces,
+    /// separators and empty parts are refused.
+    #[error("amount is not a decimal number such as \"49.90\"")]
+    Syntax,
+    /// A minus sign: amounts are never negative.
+    #[error("amount is negative")]
+    Negative,
+    /// More decimals than the currency's minor unit has.
+    #[error("{currency} allows at most {max} decimals")]
+    TooManyDecimals {
+        /// The currency code.
+        currency: &'static str,
+        /// Its ISO 4217 exponent.
+        max: u8,
+    },
+    /// The amount does not fit in 64 bits of minor units.
+    #[error("amount too large")]
+    Overflow,
+    /// Not an active ISO 4217 currency with a minor unit (codes are upper case).
+    #[error("unknown currency {0:?}")]
+    UnknownCurrency(String),
+    /// A percentage that is not a decimal between 0 and 100 with at most 4 decimals.
+    #[error("percentage must be a decimal between 0 and 100 with at most 4 decimals")]
+    Percent,
+    /// Two amounts in different currencies were combined.
+    #[error("currency mismatch: {0} and {1}")]
+    CurrencyMismatch(&'static str, &'static str),
+}
+
+/// Names the spec field in a validation error.
+pub(crate) fn field<T>(name: &'static str, r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::Malformed { reason, .. } => Error::Malformed {
+            field: name,
+            reason,
+        },
+        other => Error::Malformed {
+            field: name,
+            reason: other.to_string().into(),
+        },
+    })
+}
+
+/// Names the field of a malformed-input error.
+pub(crate) fn rename(e: Error, field: &'static str) -> Error {
+    match e {
+        Error::Malformed { reason, .. } => Error::Malformed { field, reason },
+        other => other,
     }
 }

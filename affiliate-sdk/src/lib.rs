@@ -124,35 +124,34 @@ mod money;
 mod order;
 pub mod outbound;
 pub mod portal;
+mod records;
 pub mod store;
 mod token;
+mod tracker;
 pub mod writes;
 
 #[cfg(feature = "bots")]
 pub use crate::attribution::is_bot;
 pub use crate::attribution::{
-    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConfigEntryError, ConversionQuery,
-    ConversionsPage, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT,
-    MediaType, PAYOUT_CSV_COLUMNS, PartnerQuery, PartnersPage, conversions_csv, csv_cell,
-    format_time, merge_patch, payouts_csv, stats_csv,
+    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConversionQuery, ConversionsPage,
+    CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT, MediaType,
+    PAYOUT_CSV_COLUMNS, PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time,
+    merge_patch, payouts_csv, stats_csv,
 };
 pub use crate::attribution::{
     Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,
     CampaignStatus, Catalogue, Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission,
     Conversion, ConversionRequest, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
     Dimension, Evidence, Kind, LANDING_SECS, MAX_ID_LEN, MAX_STATS_LIMIT, ManualConversion,
-    Partner, PartnerSpec, PartnerStatus, PortalSession, PriorToken, Refusal, SaleCommission,
-    StatsPage, StatsQuery, StatsRow, Status, Tracker, UNIQUE_CLICK_SECS, attribute_token,
-    check_fresh_landing, check_min_time, decide_prior_token, format_day, parse_day,
-    weigh_prior_token,
+    Partner, PartnerSpec, PartnerStatus, PriorToken, Refusal, SaleCommission, StatsPage,
+    StatsQuery, StatsRow, Status, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
+    check_min_time, decide_prior_token, format_day, parse_day, weigh_prior_token,
 };
 pub use crate::attribution::{
-    BotPlan, DEFAULT_CLICK_RETENTION_DAYS, DeepTarget, DeliveryRound, Landing, LandingRedirect,
-    MAX_DEEP_LINK_LEN, MAX_DELIVERY_PAGE, MAX_LANDING_TARGET_LEN, MAX_POSTBACK_KEYS,
-    OutboundRequest, PRUNE_CLICKS_MAX, Planned, PostbackKey, SendOutcome, Transport,
-    decide_landing, parse_postback_query,
+    BotPlan, DeepTarget, Landing, LandingRedirect, MAX_DEEP_LINK_LEN, MAX_LANDING_TARGET_LEN,
+    Planned, decide_landing,
 };
-pub use crate::attribution::{Chore, ChoresDone, Housekeeping, HousekeepingSchedule};
+
 pub use crate::click_id::{ClickId, ClickIdGenerator};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::code::{Code, MAX_CODE_LEN, Sid};
@@ -173,5 +172,10 @@ pub use crate::store::SledStore;
 pub use crate::store::{MemoryStore, Store};
 pub use crate::token::{
     DEFAULT_SKEW_SECS, MAX_TOKEN_LEN, TokenClaims, TokenValidation, UntrustedToken, VerifiedToken,
+};
+pub use crate::tracker::{
+    Chore, ChoresDone, ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, Housekeeping,
+    HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
+    PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
 };
 pub use crate::writes::StoreWrites;

@@ -23,40 +23,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use crate::error::MoneyError;
 use crate::error::{Error, Result};
-
-/// Why an amount, currency or percentage was refused (error code `malformed`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MoneyError {
-    /// Not a plain decimal number (`"49.90"`, `"5"`): signs, exponents, spaces,
-    /// separators and empty parts are refused.
-    #[error("amount is not a decimal number such as \"49.90\"")]
-    Syntax,
-    /// A minus sign: amounts are never negative.
-    #[error("amount is negative")]
-    Negative,
-    /// More decimals than the currency's minor unit has.
-    #[error("{currency} allows at most {max} decimals")]
-    TooManyDecimals {
-        /// The currency code.
-        currency: &'static str,
-        /// Its ISO 4217 exponent.
-        max: u8,
-    },
-    /// The amount does not fit in 64 bits of minor units.
-    #[error("amount too large")]
-    Overflow,
-    /// Not an active ISO 4217 currency with a minor unit (codes are upper case).
-    #[error("unknown currency {0:?}")]
-    UnknownCurrency(String),
-    /// A percentage that is not a decimal between 0 and 100 with at most 4 decimals.
-    #[error("percentage must be a decimal between 0 and 100 with at most 4 decimals")]
-    Percent,
-    /// Two amounts in different currencies were combined.
-    #[error("currency mismatch: {0} and {1}")]
-    CurrencyMismatch(&'static str, &'static str),
-}
 
 /// An active ISO 4217 currency, with its exponent (digits after the decimal point).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -15,10 +15,10 @@
 
 use hmac::Mac;
 
-use crate::attribution::{Kind, check_id};
 use crate::error::{Error, Result};
 use crate::key::{HmacSha256, Keyring, Purpose, TAG_B64_LEN, encode_tag, tag, verify_tag};
 use crate::money::Money;
+use crate::records::{Kind, check_id};
 
 /// Longest order signature: a 16-byte kid, a dot and a 22-character tag.
 pub const MAX_ORDER_SIGNATURE_LEN: usize = 16 + 1 + TAG_B64_LEN;

@@ -6,12 +6,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::conversion::Kind;
 use super::deep_link::{DeepTarget, host_allowed};
 use super::program::{ClickCommission, CookieConsent, check_deep_link_hosts};
 use crate::code::Code;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, field};
 use crate::money::{Currency, Money, Percent};
+use crate::records::Kind;
 
 /// Default attribution window, in days (30).
 pub const DEFAULT_COOKIE_DAYS: u32 = 30;
@@ -286,20 +286,6 @@ pub struct Campaign {
     spec: Box<CampaignSpec>,
 }
 
-/// Names the spec field in a validation error.
-pub(crate) fn field<T>(name: &'static str, r: Result<T>) -> Result<T> {
-    r.map_err(|e| match e {
-        Error::Malformed { reason, .. } => Error::Malformed {
-            field: name,
-            reason,
-        },
-        other => Error::Malformed {
-            field: name,
-            reason: other.to_string().into(),
-        },
-    })
-}
-
 impl Campaign {
     /// Validates a spec. Errors name the field (`sale_percent`, `destination`, …).
     pub fn new(spec: &CampaignSpec) -> Result<Campaign> {
@@ -570,4 +556,18 @@ fn check_text(s: &str) -> Result<()> {
 
 fn not_absolute() -> Error {
     Error::malformed("destination", "must be an absolute http or https URL")
+}
+
+impl FromStr for CampaignStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "paused" => Ok(Self::Paused),
+            _ => Err(Error::malformed(
+                "status",
+                "expected \"active\" or \"paused\"",
+            )),
+        }
+    }
 }

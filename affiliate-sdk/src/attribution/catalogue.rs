@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::campaign::{Campaign, CampaignSpec, CampaignStatus};
-use super::conversion::{Commission, Kind};
-use super::program::{Coupon, check_profile, coupon_code};
+use super::program::{Coupon, coupon_code};
 use super::redirect::Redirect;
 use crate::code::Code;
+use crate::error::rename;
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::money::Money;
+use crate::records::{Commission, Kind};
 
 /// Whether a partner is credited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -544,10 +545,43 @@ fn check_param(param: &str) -> Result<()> {
     Ok(())
 }
 
-/// Names the field of a malformed-input error.
-pub(crate) fn rename(e: Error, field: &'static str) -> Error {
-    match e {
-        Error::Malformed { reason, .. } => Error::Malformed { field, reason },
-        other => other,
+/// Checks a partner's profile fields (name, email, payout details, postback URL).
+pub(crate) fn check_profile(spec: &PartnerSpec) -> Result<()> {
+    let text = |name: &'static str, v: &Option<String>, max: usize| -> Result<()> {
+        match v {
+            Some(s) if s.len() > max => {
+                Err(Error::malformed(name, format!("longer than {max} bytes")))
+            }
+            Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
+                Err(Error::malformed(name, "contains control characters"))
+            }
+            _ => Ok(()),
+        }
+    };
+    text("name", &spec.name, 200)?;
+    text("payout_details", &spec.payout_details, 1024)?;
+    if spec.name.as_deref().is_some_and(|n| n.contains('\n')) {
+        return Err(Error::malformed("name", "contains control characters"));
     }
+    if let Some(email) = &spec.email {
+        let ok = email.len() <= 254
+            && email
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"<>()[]\\,;:\"".contains(&b))
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !ok {
+            return Err(Error::malformed("email", "expected local@domain.tld"));
+        }
+    }
+    if let Some(u) = &spec.postback_url {
+        // A postback template: an http(s) URL whose macros are known, none in the host.
+        crate::outbound::PostbackTemplate::parse(u)?;
+    }
+    Ok(())
 }

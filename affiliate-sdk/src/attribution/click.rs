@@ -8,7 +8,6 @@
 use super::decide::weigh_prior_token;
 use super::deep_link::DeepTarget;
 use super::redirect::Redirect;
-use super::visitor::{BotPlan, Planned};
 use super::{Campaign, Catalogue};
 use super::{ClickCommission, CookieConsent};
 use crate::click_id::{ClickId, ClickIdGenerator};
@@ -310,4 +309,50 @@ fn tokenless_location(target: Option<DeepTarget>, campaign: &Campaign) -> String
         || campaign.destination().to_owned(),
         |t| t.href().to_owned(),
     )
+}
+/// A bot's click: what to count and where it lands (the campaign's destination, with
+/// no token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotPlan {
+    /// What to add to the day's `bot_clicks`.
+    pub record: BotClickRecord,
+    /// Where the bot lands: the link's allowed `to=` target or the campaign's
+    /// destination, with no token.
+    pub location: String,
+    /// Why the link's `to=` target was not followed, if it was not.
+    pub refused_to: Option<crate::Error>,
+}
+
+/// What a visit plans: a person's click, or a bot's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planned {
+    /// A person's click: counted, credited, with its token.
+    Click(ClickPlan),
+    /// A bot's click: counted in `bot_clicks`, no token.
+    Bot(BotPlan),
+}
+
+/// Where a visitor lands, once the visit is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Landing {
+    /// A person's click, with its token, cookie and redirect.
+    Click(ClickOutcome),
+    /// A bot: it lands on `location` with no token or cookie.
+    Bot {
+        /// The link's allowed `to=` target or the campaign's destination.
+        location: String,
+        /// Why the link's `to=` target was not followed, if it was not.
+        refused_to: Option<crate::Error>,
+    },
+}
+
+impl Landing {
+    /// Where the visitor is redirected.
+    #[must_use]
+    pub fn location(&self) -> &str {
+        match self {
+            Landing::Click(c) => &c.location,
+            Landing::Bot { location, .. } => location,
+        }
+    }
 }

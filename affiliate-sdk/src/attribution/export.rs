@@ -3,11 +3,11 @@
 //! with a leading `'`, so a spreadsheet shows it as text instead of running it as a
 //! formula (an order id such as `=1+2`, a partner name, a sid a visitor typed).
 
-use super::conversion::Conversion;
 use super::days::format_day;
 use super::stats::{Dimension, StatsRow};
 use crate::error::{Error, Result};
 use crate::money::format_minor;
+use crate::records::Conversion;
 
 /// The columns of [`conversions_csv`].
 pub const CONVERSION_CSV_COLUMNS: [&str; 16] = [

@@ -5,9 +5,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::catalogue::{Partner, PartnerStatus};
-use super::conversion::{Conversion, Status};
 use crate::code::Code;
 use crate::error::{Error, Result};
+use crate::records::{Conversion, Status};
 use crate::store::day_of;
 
 /// Most conversions or partners one page holds.

@@ -38,34 +38,31 @@
 //!   `approved | paid → reversed`. Reports count every conversion but leave the revenue
 //!   and commission of rejected and reversed ones out (the commission is clawed back).
 
-mod browser;
-mod campaign;
-mod catalogue;
-mod click;
-mod conversion;
-mod days;
-mod decide;
-mod deep_link;
-mod export;
-mod landing;
-mod listing;
-mod program;
-mod redirect;
-mod stats;
-mod tracker;
-mod visitor;
+pub(crate) mod browser;
+pub(crate) mod campaign;
+pub(crate) mod catalogue;
+pub(crate) mod click;
+pub(crate) mod days;
+pub(crate) mod decide;
+pub(crate) mod deep_link;
+pub(crate) mod export;
+pub(crate) mod landing;
+pub(crate) mod listing;
+pub(crate) mod program;
+pub(crate) mod redirect;
+pub(crate) mod requests;
+pub(crate) mod stats;
+pub(crate) mod visitor;
 
+pub(crate) use crate::records::check_id;
+pub use crate::records::{Channel, Commission, Conversion, Evidence, Kind, MAX_ID_LEN, Status};
 pub use campaign::{
     Attribution, BrowserConversions, Campaign, CampaignSpec, CampaignStatus,
     DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, SaleCommission,
 };
 pub use catalogue::{Catalogue, Partner, PartnerSpec, PartnerStatus};
+pub use click::{BotPlan, Landing, Planned};
 pub use click::{ClickOutcome, ClickPlan, ClickPlanner, Refusal};
-pub(crate) use conversion::check_id;
-pub use conversion::{
-    BrowserConversion, Channel, Commission, Conversion, ConversionRequest, Evidence, Kind,
-    MAX_ID_LEN, ManualConversion, Status,
-};
 pub use days::{format_day, parse_day};
 pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
@@ -82,12 +79,7 @@ pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
     merge_patch,
 };
+pub use requests::{BrowserConversion, ConversionRequest, ManualConversion};
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
-pub use tracker::{
-    Chore, ChoresDone, ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, Housekeeping,
-    HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
-    PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
-};
 #[cfg(feature = "bots")]
 pub use visitor::is_bot;
-pub use visitor::{BotPlan, Landing, Planned};

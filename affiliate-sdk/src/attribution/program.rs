@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::PartnerSpec;
 use crate::code::Code;
 use crate::error::{Error, Result};
 
@@ -225,20 +224,6 @@ impl FromStr for MediaType {
     }
 }
 
-impl FromStr for super::campaign::CampaignStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "active" => Ok(Self::Active),
-            "paused" => Ok(Self::Paused),
-            _ => Err(Error::malformed(
-                "status",
-                "expected \"active\" or \"paused\"",
-            )),
-        }
-    }
-}
-
 /// A partner's ad (a creative): links name it (`/go/{campaign}/{partner}/{ad}`) and
 /// reports group by it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -265,16 +250,16 @@ pub struct AdSpec {
 impl AdSpec {
     /// Checks the ad; errors name the field.
     pub fn check(&self) -> Result<(Code, Code)> {
-        let code = Code::new(&self.code).map_err(|e| super::catalogue::rename(e, "ad code"))?;
+        let code = Code::new(&self.code).map_err(|e| crate::error::rename(e, "ad code"))?;
         let partner =
-            Code::new(&self.partner).map_err(|e| super::catalogue::rename(e, "partner code"))?;
+            Code::new(&self.partner).map_err(|e| crate::error::rename(e, "partner code"))?;
         if self.name.trim().is_empty() {
             return Err(Error::malformed("name", "must not be empty"));
         }
         text("name", Some(&self.name), 200, false)?;
         text("description", self.description.as_deref(), 2000, true)?;
         if let Some(d) = &self.starts_on {
-            super::days::parse_day(d).map_err(|e| super::catalogue::rename(e, "starts_on"))?;
+            super::days::parse_day(d).map_err(|e| crate::error::rename(e, "starts_on"))?;
         }
         Ok((code, partner))
     }
@@ -321,51 +306,10 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-/// Checks a partner's profile fields (name, email, payout details, postback URL).
-pub(crate) fn check_profile(spec: &PartnerSpec) -> Result<()> {
-    let text = |name: &'static str, v: &Option<String>, max: usize| -> Result<()> {
-        match v {
-            Some(s) if s.len() > max => {
-                Err(Error::malformed(name, format!("longer than {max} bytes")))
-            }
-            Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
-                Err(Error::malformed(name, "contains control characters"))
-            }
-            _ => Ok(()),
-        }
-    };
-    text("name", &spec.name, 200)?;
-    text("payout_details", &spec.payout_details, 1024)?;
-    if spec.name.as_deref().is_some_and(|n| n.contains('\n')) {
-        return Err(Error::malformed("name", "contains control characters"));
-    }
-    if let Some(email) = &spec.email {
-        let ok = email.len() <= 254
-            && email
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"<>()[]\\,;:\"".contains(&b))
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
-        if !ok {
-            return Err(Error::malformed("email", "expected local@domain.tld"));
-        }
-    }
-    if let Some(u) = &spec.postback_url {
-        // A postback template: an http(s) URL whose macros are known, none in the host.
-        crate::outbound::PostbackTemplate::parse(u)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribution::{Catalogue, PartnerStatus};
+    use crate::attribution::{Catalogue, PartnerSpec, PartnerStatus};
 
     #[test]
     fn partner_profiles_are_validated_and_a_refused_one_changes_nothing() {

@@ -6,9 +6,6 @@
 //! `regex` crate: feature `bots` (default); the WASM package leaves it out and takes
 //! the decision from JS.
 
-use super::click::{ClickOutcome, ClickPlan};
-use crate::store::BotClickRecord;
-
 #[cfg(feature = "bots")]
 static BOTS: std::sync::LazyLock<isbot::Bots> = std::sync::LazyLock::new(isbot::Bots::default);
 
@@ -28,51 +25,4 @@ static BOTS: std::sync::LazyLock<isbot::Bots> = std::sync::LazyLock::new(isbot::
 #[must_use]
 pub fn is_bot(user_agent: &str) -> bool {
     user_agent.trim().is_empty() || BOTS.is_bot(user_agent)
-}
-
-/// A bot's click: what to count and where it lands (the campaign's destination, with
-/// no token).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BotPlan {
-    /// What to add to the day's `bot_clicks`.
-    pub record: BotClickRecord,
-    /// Where the bot lands: the link's allowed `to=` target or the campaign's
-    /// destination, with no token.
-    pub location: String,
-    /// Why the link's `to=` target was not followed, if it was not.
-    pub refused_to: Option<crate::Error>,
-}
-
-/// What a visit plans: a person's click, or a bot's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Planned {
-    /// A person's click: counted, credited, with its token.
-    Click(ClickPlan),
-    /// A bot's click: counted in `bot_clicks`, no token.
-    Bot(BotPlan),
-}
-
-/// Where a visitor lands, once the visit is recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Landing {
-    /// A person's click, with its token, cookie and redirect.
-    Click(ClickOutcome),
-    /// A bot: it lands on `location` with no token or cookie.
-    Bot {
-        /// The link's allowed `to=` target or the campaign's destination.
-        location: String,
-        /// Why the link's `to=` target was not followed, if it was not.
-        refused_to: Option<crate::Error>,
-    },
-}
-
-impl Landing {
-    /// Where the visitor is redirected.
-    #[must_use]
-    pub fn location(&self) -> &str {
-        match self {
-            Landing::Click(c) => &c.location,
-            Landing::Bot { location, .. } => location,
-        }
-    }
 }

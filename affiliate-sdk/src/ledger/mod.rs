@@ -23,9 +23,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::{Conversion, Status};
 use crate::code::Code;
 use crate::money::{Currency, format_minor};
+use crate::records::{Conversion, Status};
 
 mod payout;
 

@@ -11,10 +11,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::Conversion;
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::Payout;
+use crate::records::Conversion;
 
 /// How long a delivery is retried: 3 days.
 pub const RETRY_WINDOW_SECS: u64 = 3 * 86_400;

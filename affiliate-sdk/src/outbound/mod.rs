@@ -35,8 +35,8 @@ pub use webhook::{
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::attribution::Conversion;
 use crate::error::{Error, Result};
+use crate::records::Conversion;
 
 /// The macros a postback template may hold.
 pub const MACROS: [&str; 12] = [

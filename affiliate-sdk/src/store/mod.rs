@@ -32,12 +32,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
 use crate::link::Link;
 use crate::money::Currency;
+use crate::records::Conversion;
 
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod batch;

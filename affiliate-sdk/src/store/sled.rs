@@ -31,7 +31,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod clicks;
+mod compact;
 mod erase;
+mod fail;
+mod leases;
 mod ledger;
 mod outbox;
 mod payouts;
@@ -39,6 +42,7 @@ mod program;
 mod tx;
 
 use self::clicks::SledBatch;
+use self::fail::{corrupt, store_err};
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
 use super::group_commit::GroupCommit;
@@ -46,10 +50,10 @@ use super::{
     Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
     Store, StoreLimits, day_of,
 };
-use crate::attribution::{Conversion, Status};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
+use crate::records::{Conversion, Status};
 
 /// The most a power cut can lose of clicks and impressions, in milliseconds.
 pub const CLICK_FLUSH_MS: u64 = 500;
@@ -106,7 +110,7 @@ pub struct SledStore {
     deliveries_by_target: sled::Tree,
     delivery_requests: sled::Tree,
     /// The deliveries' leases, in memory (see `outbox.rs`).
-    leases: outbox::Leases,
+    leases: leases::Leases,
     commit: GroupCommit,
     batch: Arc<SledBatch>,
 }
@@ -134,10 +138,6 @@ fn pending_key(c: &Conversion) -> Vec<u8> {
     k.extend_from_slice(&c.converted_at.to_be_bytes());
     k.extend_from_slice(c.order_id.as_bytes());
     k
-}
-
-fn store_err(e: impl std::fmt::Display) -> Error {
-    Error::Store(e.to_string())
 }
 
 /// How long opening waits for a directory's lock: a store of this process that is
@@ -174,18 +174,6 @@ fn open_db(path: &Path) -> Result<sled::Db> {
     }
 }
 
-fn corrupt(what: &str) -> Error {
-    Error::Store(format!("corrupt {what} record"))
-}
-
-/// The error of a transaction that failed in storage or aborted on a corrupt record.
-fn tx_err(e: sled::transaction::TransactionError<&'static str>) -> Error {
-    match e {
-        sled::transaction::TransactionError::Storage(e) => store_err(e),
-        sled::transaction::TransactionError::Abort(what) => corrupt(what),
-    }
-}
-
 impl SledStore {
     /// Opens (creating if needed) the database in directory `path`, with the default
     /// [`StoreLimits`].
@@ -203,7 +191,7 @@ impl SledStore {
     pub fn open_with(path: impl AsRef<Path>, limits: &StoreLimits) -> Result<SledStore> {
         let path = path.as_ref();
         // After an erasure the database is rewritten, so no file keeps an erased id.
-        erase::compact_if_marked(path)?;
+        compact::compact_if_marked(path, open_db)?;
         let db = open_db(path)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
         let clicks = tree("clicks-by-ms")?;
@@ -239,7 +227,7 @@ impl SledStore {
             deliveries_due: tree("deliveries-due")?,
             deliveries_by_target: tree("deliveries-by-target")?,
             delivery_requests: tree("delivery-requests")?,
-            leases: outbox::Leases::default(),
+            leases: leases::Leases::default(),
             db,
             path: path.to_owned(),
             commit: GroupCommit::default(),

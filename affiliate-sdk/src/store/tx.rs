@@ -21,13 +21,13 @@
 //!   decides whether to run the closure again.
 
 use super::Binding;
-use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
 use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
 use crate::outbound::Event;
+use crate::records::Conversion;
 
 /// An idempotency key's payout run: the fingerprint of the request that made it and the
 /// payouts it made.

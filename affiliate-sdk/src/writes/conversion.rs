@@ -1,9 +1,9 @@
 //! Recording a conversion and changing its status, over the transactional port.
 
-use crate::attribution::{Conversion, Status};
 use crate::error::{Error, Result};
 use crate::ledger::{apply_status, entries_of};
 use crate::outbound::{Event, EventKind};
+use crate::records::{Conversion, Status};
 use crate::store::{Binding, ConversionRow, EventRow, Inserted, StatusChange, Store, run};
 
 fn json(c: &Conversion) -> Result<String> {

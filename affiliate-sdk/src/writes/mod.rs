@@ -11,9 +11,9 @@
 mod conversion;
 mod payout;
 
-use crate::attribution::{Conversion, Status};
 use crate::error::Result;
 use crate::ledger::{Payout, PayoutRequest, PayoutStatus};
+use crate::records::{Conversion, Status};
 use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
 
 /// The money writes on any [`Store`] (see the [module docs](self)).

@@ -1,11 +1,11 @@
 //! Making a payout run and settling a payout, over the transactional port.
 
-use crate::attribution::Status;
 use crate::error::{Error, Result};
 use crate::ledger::{
     Payout, PayoutRequest, PayoutStatus, key_reused, make_payouts, payout_orders, settle,
 };
 use crate::outbound::{Event, EventKind};
+use crate::records::Status;
 use crate::store::{ConversionRow, EventRow, PayoutRun, PayoutsMade, Store, Tx, run};
 
 fn push(tx: &mut dyn Tx, event: &Event) -> Result<()> {

@@ -7,8 +7,6 @@ use std::time::Duration;
 use r2d2_postgres::postgres::{self, Client, error::SqlState};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::rows::off_runtime;
-use super::{RETRY_BUDGET, RETRY_DELAYS_MS};
 use crate::error::{Error, Result};
 
 /// Why an attempt failed, and whether another may succeed.
@@ -118,7 +116,17 @@ pub(super) fn tls(ca_pem: Option<&str>) -> Result<MakeRustlsConnect> {
     Ok(MakeRustlsConnect::new(config))
 }
 
-impl super::Inner {
+/// What a store shares between its handles and its click writer: the connection pool
+/// and the click buffer.
+pub(super) struct Inner {
+    pub(super) pool: OffRuntimeDrop<Pool>,
+    pub(super) buffer: crate::store::batch::ClickBuffer,
+}
+
+pub(super) type Pool =
+    r2d2::Pool<r2d2_postgres::PostgresConnectionManager<tokio_postgres_rustls::MakeRustlsConnect>>;
+
+impl Inner {
     /// Runs `f` on a pooled connection, retrying transient failures with backoff.
     pub(super) fn attempt<T: Send>(
         &self,
@@ -164,4 +172,47 @@ impl super::Inner {
             }
         }
     }
+}
+
+/// Backoff between attempts: 50, 100, 200, 400 ms, then 400 ms …
+const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
+
+/// No attempt starts later than this after the first: a call fails within about
+/// `RETRY_BUDGET` + the 0.5 s connection timeout when the database is gone.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
+
+/// A value whose drop runs off any Tokio runtime: the pool's connections close by
+/// blocking on the driver's own runtime.
+pub(super) struct OffRuntimeDrop<T: Send>(pub(super) Option<T>);
+
+impl<T: Send> std::ops::Deref for OffRuntimeDrop<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // Present until dropped.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T: Send> Drop for OffRuntimeDrop<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            off_runtime(move || drop(v));
+        }
+    }
+}
+
+/// Runs `f` here, or on a scoped thread of its own when this thread is inside a Tokio
+/// runtime (the synchronous PostgreSQL client blocks on a runtime of its own, which
+/// Tokio refuses to start inside another).
+pub(super) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }

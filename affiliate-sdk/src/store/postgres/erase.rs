@@ -1,7 +1,8 @@
 //! Erasing a customer and pruning old clicks in PostgreSQL.
 
+use super::PostgresStore;
 use super::connect::Failure;
-use super::{PostgresStore, to_i64};
+use super::rows::to_i64;
 use crate::error::Result;
 use crate::outbound::Delivery;
 use crate::store::erase::{Erased, erase_json};

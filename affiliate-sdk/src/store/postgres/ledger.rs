@@ -8,7 +8,7 @@
 use r2d2_postgres::postgres::GenericClient;
 
 use super::connect::{Attempt, Failure};
-use crate::attribution::Conversion;
+use crate::records::Conversion;
 use std::collections::BTreeMap;
 
 use crate::code::Code;

@@ -48,7 +48,6 @@ use std::time::Duration;
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres;
 use r2d2_postgres::postgres::config::SslMode;
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 mod connect;
 mod erase;
@@ -62,9 +61,10 @@ mod schema;
 mod tests;
 mod tx;
 
-use self::connect::{Failure, LastConnectError, tls};
+pub use self::connect::RETRY_BUDGET;
+use self::connect::{Failure, Inner, LastConnectError, OffRuntimeDrop, off_runtime, tls};
 use self::rows::{
-    OffRuntimeDrop, off_runtime, parse_conversion, read_conversion, read_counters, write_batch,
+    day_i32, parse_conversion, read_conversion, read_counters, to_i64, to_u64, write_batch,
 };
 use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
@@ -73,10 +73,10 @@ use super::{
     Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind, Store, StoreLimits,
     day_of,
 };
-use crate::attribution::Conversion;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
+use crate::records::Conversion;
 
 /// How often buffered clicks and impressions are written, in milliseconds.
 pub const CLICK_BATCH_MS: u64 = 100;
@@ -87,17 +87,8 @@ pub const POOL_SIZE: u32 = 16;
 /// How long a call waits for a connection (and a new connection for the server).
 const CONNECTION_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Backoff between attempts: 50, 100, 200, 400 ms, then 400 ms …
-const RETRY_DELAYS_MS: [u64; 4] = [50, 100, 200, 400];
-
 /// The longest a statement may run before the database cancels it.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// No attempt starts later than this after the first: a call fails within about
-/// [`RETRY_BUDGET`] + the 0.5 s connection timeout when the database is gone.
-pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
-
-type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// A [`Store`] in a PostgreSQL database, shared by any number of trackers. Cheap to
 /// share: wrap it in an `Arc`.
@@ -105,28 +96,11 @@ pub struct PostgresStore {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    pool: OffRuntimeDrop<Pool>,
-    buffer: ClickBuffer,
-}
-
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may hold a password.
         f.debug_struct("PostgresStore").finish_non_exhaustive()
     }
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn day_i32(day: u32) -> i32 {
-    i32::try_from(day).unwrap_or(i32::MAX)
 }
 
 impl PostgresStore {

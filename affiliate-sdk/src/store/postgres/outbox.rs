@@ -10,8 +10,9 @@
 
 use r2d2_postgres::postgres::GenericClient;
 
+use super::PostgresStore;
 use super::connect::{Attempt, Failure};
-use super::{PostgresStore, to_i64, to_u64};
+use super::rows::{to_i64, to_u64};
 use crate::error::Result;
 use crate::outbound::{Delivery, DeliveryFilter, Event};
 

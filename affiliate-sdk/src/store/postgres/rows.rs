@@ -7,9 +7,8 @@ use r2d2_postgres::postgres::Client;
 
 use super::connect::{Attempt, Failure};
 use super::schema::BATCH_ID_KEPT;
-use super::{day_i32, to_i64, to_u64};
-use crate::attribution::Conversion;
 use crate::code::Code;
+use crate::records::Conversion;
 use crate::store::batch::Pending;
 use crate::store::caps;
 use crate::store::codec::{decode_parts, encode_click, encode_parts};
@@ -48,42 +47,6 @@ pub(super) fn read_counters(
         );
     }
     Ok(out)
-}
-
-/// A value whose drop runs off any Tokio runtime: the pool's connections close by
-/// blocking on the driver's own runtime.
-pub(super) struct OffRuntimeDrop<T: Send>(pub(super) Option<T>);
-
-impl<T: Send> std::ops::Deref for OffRuntimeDrop<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // Present until dropped.
-        self.0
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T: Send> Drop for OffRuntimeDrop<T> {
-    fn drop(&mut self) {
-        if let Some(v) = self.0.take() {
-            off_runtime(move || drop(v));
-        }
-    }
-}
-
-/// Runs `f` here, or on a scoped thread of its own when this thread is inside a Tokio
-/// runtime (the synchronous PostgreSQL client blocks on a runtime of its own, which
-/// Tokio refuses to start inside another).
-pub(super) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return f();
-    }
-    std::thread::scope(|s| {
-        s.spawn(f)
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
 }
 
 /// Writes one batch of clicks and counters in one transaction, once: the batch's id
@@ -208,4 +171,16 @@ pub(super) fn read_conversion(
             Ok(Some((text, conv)))
         }
     }
+}
+
+pub(super) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(super) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+pub(super) fn day_i32(day: u32) -> i32 {
+    i32::try_from(day).unwrap_or(i32::MAX)
 }

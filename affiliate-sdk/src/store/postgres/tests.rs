@@ -135,7 +135,7 @@ fn a_batch_written_again_after_a_lost_answer_counts_once() {
 /// stored) opens, migrates to the current version and keeps its conversions.
 #[test]
 fn an_older_schema_migrates_and_keeps_its_data() {
-    use crate::attribution::{Channel, Commission, Evidence, Kind, Status};
+    use crate::records::{Channel, Commission, Evidence, Kind, Status};
     let url = std::env::var("AFFILIATE_TEST_POSTGRES_URL")
         .expect("AFFILIATE_TEST_POSTGRES_URL must name a database (./scripts/test starts one)");
     let schema = format!("old_{}", std::process::id());

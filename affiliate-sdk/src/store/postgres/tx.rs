@@ -9,13 +9,14 @@ use r2d2_postgres::postgres::Transaction;
 
 use super::connect::{Attempt, Failure};
 use super::rows::parse_conversion;
-use super::{PostgresStore, day_i32, ledger, payouts, to_i64};
-use crate::attribution::Conversion;
+use super::rows::{day_i32, to_i64};
+use super::{PostgresStore, ledger, payouts};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
+use crate::records::Conversion;
 use crate::store::tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::store::{Binding, day_of};
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::store_err;
+use super::fail::store_err;
 use crate::error::Result;
 use crate::store::batch::{ClickBuffer, Pending};
 use crate::store::caps::{self, with_earned};

@@ -8,9 +8,10 @@
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{SledStore, corrupt, day_key, store_err};
-use crate::attribution::Conversion;
+use super::fail::{corrupt, store_err};
+use super::{SledStore, day_key};
 use crate::error::Result;
+use crate::records::Conversion;
 use crate::store::day_of;
 use std::collections::BTreeMap;
 
@@ -217,7 +218,7 @@ impl SledStore {
         for kv in &self.conversions {
             let (_, v) = kv.map_err(store_err)?;
             let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
-            if c.status == crate::attribution::Status::Pending {
+            if c.status == crate::records::Status::Pending {
                 self.pending
                     .insert(super::pending_key(&c), &[])
                     .map_err(store_err)?;

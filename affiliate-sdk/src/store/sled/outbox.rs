@@ -39,7 +39,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{SledStore, corrupt, store_err};
+use super::SledStore;
+use super::fail::{corrupt, store_err};
 use crate::error::Result;
 use crate::outbound::{Delivery, DeliveryFilter, Event};
 
@@ -58,14 +59,6 @@ pub(super) fn push(outbox: &TransactionalTree, event: &Event) -> TxResult<()> {
 pub(super) fn push_encoded(outbox: &TransactionalTree, event: &[u8]) -> TxResult<()> {
     outbox.insert(&outbox.generate_id()?.to_be_bytes(), event)?;
     Ok(())
-}
-
-/// What the outbox keeps in memory: the leases, and the lock that makes fan-outs and
-/// swaps one at a time.
-#[derive(Default)]
-pub(super) struct Leases {
-    until: Mutex<HashMap<String, u64>>,
-    fan_out: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -2,7 +2,8 @@
 //! (idempotency key → the request's fingerprint and the payout ids), both written in the
 //! transactions of the port (`tx.rs`).
 
-use super::{SledStore, corrupt, store_err};
+use super::SledStore;
+use super::fail::{corrupt, store_err};
 use crate::error::Result;
 use crate::ledger::{Payout, PayoutFilter, newest_first};
 

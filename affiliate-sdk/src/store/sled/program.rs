@@ -3,7 +3,8 @@
 
 use sled::transaction::{ConflictableTransactionResult, TransactionError, TransactionalTree};
 
-use super::{PROGRAM_VERSION, SledStore, corrupt, record_key, store_err, tx_err};
+use super::fail::{corrupt, store_err, tx_err};
+use super::{PROGRAM_VERSION, SledStore, record_key};
 use crate::error::Result;
 use crate::outbound::{Event, EventKind, EventObject};
 use crate::store::RecordKind;

@@ -16,14 +16,15 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional as _, TransactionalTree,
 };
 
+use super::fail::{corrupt, store_err};
 use super::ledger::{self, LedgerTx};
-use super::{SledStore, corrupt, day_key, outbox, pending_key, store_err};
-use crate::attribution::{Conversion, Status};
+use super::{SledStore, day_key, outbox, pending_key};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, EntryFilter, EntryId, EntryState, Payout};
 use crate::money::Currency;
+use crate::records::{Conversion, Status};
 use crate::store::tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::store::{Binding, day_of};
 

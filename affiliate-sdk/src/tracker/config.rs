@@ -8,7 +8,8 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::Tracker;
-use super::program::{MANAGED_KEY, to_json};
+use super::program::MANAGED_KEY;
+use super::record::to_json;
 use crate::attribution::program::{CouponRecord, coupon_code};
 use crate::attribution::{CampaignSpec, PartnerSpec};
 use crate::code::Code;

@@ -14,6 +14,7 @@ mod partner_api;
 mod postback_keys;
 mod privacy;
 mod program;
+mod record;
 mod review;
 mod webhooks;
 
@@ -27,10 +28,10 @@ pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
-use super::click::{ClickOutcome, ClickPlanner, Refusal};
-use super::stats::{StatsPage, aggregate, page};
-use super::visitor::{Landing, Planned};
-use super::{Campaign, Catalogue, Partner, StatsQuery, StatsRow};
+use crate::attribution::click::{ClickOutcome, ClickPlanner, Refusal};
+use crate::attribution::click::{Landing, Planned};
+use crate::attribution::stats::{StatsPage, aggregate, page};
+use crate::attribution::{Campaign, Catalogue, Partner, StatsQuery, StatsRow};
 use crate::click_id::ClickIdGenerator;
 use crate::clock::{Clock, SystemClock};
 use crate::cookie::{CookieConfig, DEFAULT_COOKIE_NAME};
@@ -290,7 +291,7 @@ impl Tracker {
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
     pub fn set_cookie_for(&self, token: &str) -> Result<String> {
-        super::landing::landing_cookie(
+        crate::attribution::landing::landing_cookie(
             self.signer.keyring(),
             &self.validation,
             &self.cookie,
@@ -330,8 +331,8 @@ impl Tracker {
         method: &str,
         path: &str,
         query: &str,
-    ) -> Result<Option<super::LandingRedirect>> {
-        super::decide_landing(
+    ) -> Result<Option<crate::attribution::LandingRedirect>> {
+        crate::attribution::decide_landing(
             self.signer.keyring(),
             &self.validation,
             &self.cookie,

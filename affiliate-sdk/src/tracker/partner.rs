@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::PoisonError;
 
 use super::Tracker;
-use super::program::{Write, to_json};
+use super::record::{Write, to_json};
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::portal::{

@@ -3,13 +3,13 @@
 //! partners, and links for known codes.
 
 use super::Tracker;
-use crate::attribution::catalogue::rename;
 use crate::attribution::listing::{conversions_page, newest_first, partners_page};
 use crate::attribution::{
     Campaign, Conversion, ConversionQuery, ConversionsPage, DeepTarget, Partner, PartnerQuery,
     PartnersPage, Status,
 };
 use crate::code::Code;
+use crate::error::rename;
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::store::RecordKind;

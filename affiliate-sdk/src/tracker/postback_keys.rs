@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::PoisonError;
 
 use super::Tracker;
-use super::program::Write;
+use super::record::Write;
 use crate::attribution::Conversion;
 use crate::attribution::ConversionRequest;
 use crate::error::{Error, Result};

@@ -10,34 +10,21 @@ use serde::Serialize;
 
 use super::Managed;
 use super::Tracker;
-use crate::attribution::catalogue::rename;
+use super::record::{Write, to_json};
 use crate::attribution::program::{CouponRecord, coupon_code};
 use crate::attribution::{
     AdSpec, Campaign, CampaignSpec, Catalogue, Coupon, Partner, PartnerSpec, merge_patch,
 };
 use crate::code::Code;
+use crate::error::rename;
 use crate::error::{Error, Result};
 use crate::store::RecordKind;
 
 /// The key of the record that lists what the configuration file manages.
 pub(super) const MANAGED_KEY: &str = "managed_by_config";
 
-/// How a program record is written.
-pub(super) enum Write {
-    /// Created or replaced.
-    Upsert,
-    /// Created only if there is none.
-    Create,
-    /// Replaced only if it is exactly this now.
-    Swap(String),
-}
-
 fn corrupt(what: &str, key: &str) -> Error {
     Error::Store(format!("corrupt {what} record {key:?}"))
-}
-
-pub(super) fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))
 }
 
 /// A spec with `patch` merged in (RFC 7396); the code may not change.
