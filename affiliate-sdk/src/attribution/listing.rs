@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::catalogue::{Partner, PartnerStatus};
+use super::partner::{Partner, PartnerStatus};
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::records::{Conversion, Status};

@@ -40,6 +40,7 @@
 
 pub(crate) mod browser;
 pub(crate) mod campaign;
+pub(crate) mod campaign_spec;
 pub(crate) mod catalogue;
 pub(crate) mod click;
 pub(crate) mod days;
@@ -48,6 +49,7 @@ pub(crate) mod deep_link;
 pub(crate) mod export;
 pub(crate) mod landing;
 pub(crate) mod listing;
+pub(crate) mod partner;
 pub(crate) mod program;
 pub(crate) mod redirect;
 pub(crate) mod requests;
@@ -56,11 +58,12 @@ pub(crate) mod visitor;
 
 pub(crate) use crate::records::check_id;
 pub use crate::records::{Channel, Commission, Conversion, Evidence, Kind, MAX_ID_LEN, Status};
-pub use campaign::{
-    Attribution, BrowserConversions, Campaign, CampaignSpec, CampaignStatus,
-    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, SaleCommission,
+pub use campaign::{Campaign, SaleCommission};
+pub use campaign_spec::{
+    Attribution, BrowserConversions, CampaignSpec, CampaignStatus,
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
 };
-pub use catalogue::{Catalogue, Partner, PartnerSpec, PartnerStatus};
+pub use catalogue::Catalogue;
 pub use click::{BotPlan, Landing, Planned};
 pub use click::{ClickOutcome, ClickPlan, ClickPlanner, Refusal};
 pub use days::{format_day, parse_day};
@@ -75,6 +78,7 @@ pub use export::{
 };
 pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN, decide_landing};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
+pub use partner::{Partner, PartnerSpec, PartnerStatus};
 pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
     merge_patch,

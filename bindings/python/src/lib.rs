@@ -20,6 +20,7 @@ mod privacy;
 mod program;
 mod records;
 mod signing;
+mod stores;
 mod tracker;
 mod values;
 
@@ -123,6 +124,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_SKEW_SECS", affiliate_sdk::DEFAULT_SKEW_SECS)?;
     m.add("ERROR_CODES", affiliate_sdk::ERROR_CODES.to_vec())?;
     signing::register(m)?;
+    stores::register(m)?;
     tracker::register(m)?;
     landing::register(m)?;
     Ok(())

@@ -1,0 +1,261 @@
+//! A campaign as the merchant writes it ([`CampaignSpec`]) with its choices:
+//! attribution model, browser conversions, status. `Campaign::new` checks it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::program::{ClickCommission, CookieConsent};
+use crate::error::{Error, Result};
+
+/// Default attribution window, in days (30).
+pub const DEFAULT_COOKIE_DAYS: u32 = 30;
+
+/// Which click a campaign credits when a visitor clicked several links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Attribution {
+    /// The latest click replaces the earlier one (the default).
+    #[default]
+    Last,
+    /// The earliest unexpired click of the campaign is kept.
+    First,
+}
+
+impl Attribution {
+    /// `last` or `first`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribution::Last => "last",
+            Attribution::First => "first",
+        }
+    }
+}
+
+impl FromStr for Attribution {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Attribution> {
+        match s {
+            "last" => Ok(Attribution::Last),
+            "first" => Ok(Attribution::First),
+            _ => Err(Error::malformed(
+                "attribution",
+                "expected \"last\" or \"first\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Attribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a campaign accepts from the browser (the public pixel and beacon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrowserConversions {
+    /// Only orders signed by the merchant's backend (`osig`); the default.
+    #[default]
+    Signed,
+    /// Unsigned orders too, within limits: the campaign's currency, kinds `sale` and
+    /// `lead`, at most `max_browser_amount`, at most `browser_conversions_per_click`
+    /// per click. A signed order is never limited.
+    Open,
+    /// None: server postbacks and manual entries only.
+    Off,
+}
+
+impl BrowserConversions {
+    /// `signed`, `open` or `off`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrowserConversions::Signed => "signed",
+            BrowserConversions::Open => "open",
+            BrowserConversions::Off => "off",
+        }
+    }
+}
+
+impl FromStr for BrowserConversions {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<BrowserConversions> {
+        match s {
+            "signed" => Ok(BrowserConversions::Signed),
+            "open" => Ok(BrowserConversions::Open),
+            "off" => Ok(BrowserConversions::Off),
+            _ => Err(Error::malformed(
+                "browser_conversions",
+                "expected \"signed\", \"open\" or \"off\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for BrowserConversions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a campaign takes new clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignStatus {
+    /// Clicks are credited (the default).
+    #[default]
+    Active,
+    /// New clicks and impressions land on the destination uncredited; tokens issued
+    /// before still attribute their conversions.
+    Paused,
+}
+
+/// Default [`CampaignSpec::browser_conversions_per_click`]: 3.
+pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
+
+/// A campaign as written in configuration: amounts and percentages as decimal
+/// strings. [`Campaign::new`] validates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CampaignSpec {
+    /// The campaign code.
+    pub code: String,
+    /// Where a click lands: an absolute `http` or `https` URL.
+    pub destination: String,
+    /// The attribution window in days (default 30, at most 3650).
+    #[serde(default = "default_cookie_days")]
+    pub cookie_days: u32,
+    /// First or last click (default last).
+    #[serde(default)]
+    pub attribution: Attribution,
+    /// Conversions sooner than this after the click attribute nothing (anti-bot).
+    #[serde(default)]
+    pub min_seconds_to_convert: u64,
+    /// The currency of the flat amounts (`"USD"`).
+    pub currency: String,
+    /// Commission per sale as a percentage of its amount.
+    #[serde(default)]
+    pub sale_percent: Option<String>,
+    /// Commission per sale as a flat amount (instead of `sale_percent`).
+    #[serde(default)]
+    pub sale_flat: Option<String>,
+    /// Commission per lead or named action.
+    #[serde(default)]
+    pub lead_flat: Option<String>,
+    /// Commission per click.
+    #[serde(default)]
+    pub click_flat: Option<String>,
+    /// Commission per thousand impressions.
+    #[serde(default)]
+    pub impression_per_mille: Option<String>,
+    /// Percentages of the partner's commission paid to its parent, grandparent, ….
+    #[serde(default)]
+    pub override_percents: Vec<String>,
+    /// Months a customer's later sales stay with the partner of its first sale (0: none).
+    #[serde(default)]
+    pub recurring_months: u32,
+    /// What the public pixel and beacon may report (default `signed`).
+    #[serde(default)]
+    pub browser_conversions: BrowserConversions,
+    /// The largest amount an unsigned browser conversion may carry, in the campaign's
+    /// currency. Required when `browser_conversions` is `open`.
+    #[serde(default)]
+    pub max_browser_amount: Option<String>,
+    /// Unsigned browser conversions one click may make (default 3, 1 to 1000).
+    #[serde(default = "default_per_click")]
+    pub browser_conversions_per_click: u32,
+    /// Active (the default) or paused.
+    #[serde(default)]
+    pub status: CampaignStatus,
+    /// Pending conversions older than this many days are approved by the tracker
+    /// (0, the default: approve by hand; at most 3650).
+    #[serde(default)]
+    pub approve_after_days: u32,
+    /// Hosts a link's `to=` may land on (`"shop.example"`, `"*.shop.example"`).
+    #[serde(default)]
+    pub deep_link_hosts: Vec<String>,
+    /// Which clicks earn `click_flat` (default `unique`).
+    #[serde(default)]
+    pub click_commission: ClickCommission,
+    /// Paid clicks per partner per UTC day (0, the default: no cap).
+    #[serde(default)]
+    pub daily_paid_click_cap: u32,
+    /// Paid impressions per partner per UTC day (0, the default: no cap).
+    #[serde(default)]
+    pub daily_paid_impression_cap: u32,
+    /// Whether the cookie waits for consent (default `not_required`).
+    #[serde(default)]
+    pub cookie_consent: CookieConsent,
+}
+
+fn default_per_click() -> u32 {
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK
+}
+
+fn default_cookie_days() -> u32 {
+    DEFAULT_COOKIE_DAYS
+}
+
+impl CampaignSpec {
+    /// A spec with the defaults: 30-day window, last click, no commissions, signed
+    /// browser conversions only.
+    #[must_use]
+    pub fn new(code: &str, destination: &str, currency: &str) -> CampaignSpec {
+        CampaignSpec {
+            code: code.into(),
+            destination: destination.into(),
+            currency: currency.into(),
+            ..CampaignSpec::default()
+        }
+    }
+}
+
+impl Default for CampaignSpec {
+    /// Empty code, destination and currency (to be filled in) and every default.
+    fn default() -> CampaignSpec {
+        CampaignSpec {
+            code: String::new(),
+            destination: String::new(),
+            cookie_days: DEFAULT_COOKIE_DAYS,
+            attribution: Attribution::default(),
+            min_seconds_to_convert: 0,
+            currency: String::new(),
+            sale_percent: None,
+            sale_flat: None,
+            lead_flat: None,
+            click_flat: None,
+            impression_per_mille: None,
+            override_percents: Vec::new(),
+            recurring_months: 0,
+            browser_conversions: BrowserConversions::default(),
+            max_browser_amount: None,
+            browser_conversions_per_click: DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
+            status: CampaignStatus::Active,
+            approve_after_days: 0,
+            deep_link_hosts: Vec::new(),
+            click_commission: ClickCommission::Unique,
+            daily_paid_click_cap: 0,
+            daily_paid_impression_cap: 0,
+            cookie_consent: CookieConsent::NotRequired,
+        }
+    }
+}
+
+impl FromStr for CampaignStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "paused" => Ok(Self::Paused),
+            _ => Err(Error::malformed(
+                "status",
+                "expected \"active\" or \"paused\"",
+            )),
+        }
+    }
+}

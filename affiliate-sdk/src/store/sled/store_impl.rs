@@ -1,0 +1,333 @@
+//! The [`Store`] trait over the sled trees: reads and writes that are not money writes
+//! (those are sequences over the transactional port, `tx.rs`).
+
+use std::collections::BTreeMap;
+
+use super::SledStore;
+use super::fail::{corrupt, store_err};
+use crate::click_id::ClickId;
+use crate::code::Code;
+use crate::error::Result;
+use crate::records::{Conversion, Status};
+use crate::store::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
+use crate::store::{
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
+    Store, day_of,
+};
+
+impl Store for SledStore {
+    fn transact(&self, f: &mut crate::store::TxFn<'_>) -> Result<()> {
+        self.transact_in_trees(f)
+    }
+
+    fn record_click(&self, click: &ClickRecord) -> Result<()> {
+        self.batch.buffer.click(click);
+        Ok(())
+    }
+
+    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
+        self.batch.buffer.impression(i);
+        Ok(())
+    }
+
+    fn record_bot_click(&self, b: &BotClickRecord) -> Result<()> {
+        self.batch.buffer.bot_click(b);
+        Ok(())
+    }
+
+    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
+        if let Some(c) = self.batch.buffer.find(id) {
+            return Ok(Some(c));
+        }
+        // Not buffered: written before the lock was taken, or never recorded.
+        for entry in self.clicks.scan_prefix(ms_prefix(&id)) {
+            let (_, records) = entry.map_err(store_err)?;
+            let mut rest: &[u8] = &records;
+            while !rest.is_empty() {
+                let (head, tail) = rest.split_at_checked(18).ok_or_else(|| corrupt("click"))?;
+                let len = usize::from(u16::from_le_bytes([head[16], head[17]]));
+                let (record, tail) = tail.split_at_checked(len).ok_or_else(|| corrupt("click"))?;
+                if head[..16] == id.as_bytes()[..] {
+                    return decode_click(id, record)
+                        .map(Some)
+                        .ok_or_else(|| corrupt("click"));
+                }
+                rest = tail;
+            }
+        }
+        Ok(None)
+    }
+
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        let mut prefix = order_id.as_bytes().to_vec();
+        prefix.push(0);
+        self.replaced
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (_, v) = kv.map_err(store_err)?;
+                serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))
+            })
+            .collect()
+    }
+
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
+        match self
+            .conversions
+            .get(order_id.as_bytes())
+            .map_err(store_err)?
+        {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| corrupt("conversion")),
+        }
+    }
+
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.ledger_entries_in_tree(filter)
+    }
+
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.balances_in_tree(filter)
+    }
+
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_tree(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_tree(id)
+    }
+
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        let mut k = scope.as_bytes().to_vec();
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        let fresh = self
+            .claims
+            .compare_and_swap(&k, None as Option<&[u8]>, Some(&expires.to_be_bytes()[..]))
+            .map_err(store_err)?
+            .is_ok();
+        if fresh {
+            self.sync()?;
+            // Now and then (one claim in 1024), forget the claims that expired.
+            if self
+                .db
+                .generate_id()
+                .map_err(store_err)?
+                .is_multiple_of(1024)
+            {
+                for kv in &self.claims {
+                    let (k, v) = kv.map_err(store_err)?;
+                    let until = v.first_chunk::<8>().map_or(0, |b| u64::from_be_bytes(*b));
+                    if until <= now {
+                        self.claims.remove(k).map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
+        self.erase(customer_id)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune(before, max)
+    }
+
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+        match self
+            .customers
+            .get(customer_id.as_bytes())
+            .map_err(store_err)?
+        {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| corrupt("customer")),
+        }
+    }
+
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        self.batch.buffer.counters(from_day, to_day, campaign, || {
+            let mut out = BTreeMap::new();
+            let start = from_day.to_be_bytes();
+            let range = match to_day.checked_add(1) {
+                Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
+                None => self.batch.counters.range(start..),
+            };
+            for kv in range {
+                let (k, v) = kv.map_err(store_err)?;
+                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
+                out.insert(key, decode_counters(&v));
+            }
+            Ok(out)
+        })
+    }
+
+    fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
+        let mut out = Vec::new();
+        let day_at = |entry: Option<(sled::IVec, sled::IVec)>| {
+            entry.and_then(|(k, _)| k.first_chunk::<4>().map(|d| u32::from_be_bytes(*d)))
+        };
+        let first = day_at(self.conversions_by_day.first().map_err(store_err)?);
+        let last = day_at(self.conversions_by_day.last().map_err(store_err)?);
+        if first.is_some_and(|f| from_day <= f) && last.is_some_and(|l| to_day >= l) {
+            // Every day there is: one pass over the records beats a lookup per entry.
+            for kv in &self.conversions {
+                let (_, v) = kv.map_err(store_err)?;
+                let c: Conversion =
+                    serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+                if (from_day..=to_day).contains(&day_of(c.converted_at)) {
+                    out.push(c);
+                }
+            }
+            return Ok(out);
+        }
+        for kv in self.conversions_by_day.range(from_day.to_be_bytes()..) {
+            let (key, _) = kv.map_err(store_err)?;
+            let (day, order_id) = key
+                .split_first_chunk::<4>()
+                .ok_or_else(|| corrupt("index"))?;
+            let day = u32::from_be_bytes(*day);
+            if day > to_day {
+                break;
+            }
+            let Some(v) = self.conversions.get(order_id).map_err(store_err)? else {
+                continue; // a crash came between the entry and the record
+            };
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            // An entry of another day (a replay or conflict that carried another time)
+            // is not this record's.
+            if day_of(c.converted_at) == day {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+        let mut prefix = campaign.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.pending.scan_prefix(&prefix) {
+            if out.len() >= max {
+                break;
+            }
+            let (key, _) = kv.map_err(store_err)?;
+            let rest = &key[prefix.len()..];
+            let (at, order_id) = rest
+                .split_first_chunk::<8>()
+                .ok_or_else(|| corrupt("index"))?;
+            if u64::from_be_bytes(*at) > made_by {
+                break;
+            }
+            let Some(v) = self.conversions.get(order_id).map_err(store_err)? else {
+                continue;
+            };
+            let c: Conversion = serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
+            // The entry and the record are written in one transaction; checked anyway.
+            if c.status == Status::Pending && c.link.campaign == *campaign {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn dropped(&self) -> crate::store::Dropped {
+        self.batch.buffer.dropped()
+    }
+
+    fn writer_stats(&self) -> crate::store::WriterStats {
+        self.batch.buffer.stats()
+    }
+
+    fn program_version(&self) -> Result<u64> {
+        self.program_version_in_tree()
+    }
+
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        self.put_record_in_tree(kind, key, json, only_new)
+    }
+
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
+        self.swap_record_in_tree(kind, key, expected, json)
+    }
+
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
+        self.delete_record_in_tree(kind, key)
+    }
+
+    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
+        self.put_records_in_tree(records)
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+        self.records_in_tree(kind)
+    }
+
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
+        self.outbox_events(max)
+    }
+
+    fn outbox_len(&self) -> Result<u64> {
+        // The outbox is drained within moments: counting its keys is cheap.
+        Ok(self.outbox.len() as u64)
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
+        self.fan_out_in_trees(planned)
+    }
+
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
+        self.due_in_trees(now, max)
+    }
+
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool> {
+        Ok(self.swap_deliveries_in_trees(&[(expected.clone(), new.clone())])?[0])
+    }
+
+    fn swap_deliveries(
+        &self,
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
+    ) -> Result<Vec<bool>> {
+        self.swap_deliveries_in_trees(swaps)
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_in_trees(before, max)
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
+        self.delivery_in_tree(id)
+    }
+
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>> {
+        self.deliveries_in_tree(filter)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.batch.write_out()?;
+        self.sync()
+    }
+}
