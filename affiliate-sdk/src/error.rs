@@ -103,25 +103,28 @@ impl Error {
         }
     }
 
-    /// The HTTP status for this error, as `affiliate-server` answers it: `400`
-    /// `malformed`; `409` `conflict`, `invalid_transition`, `managed_by_config`; `403`
-    /// `forbidden`; `404` `not_found`; `503` `store_unavailable`; `422` for the rest
-    /// (`invalid_signature`, `expired`, `unknown_campaign`, `unknown_partner`,
-    /// `not_attributable`: well formed, but it credits nobody).
+    /// The HTTP status for this error, as `affiliate-server` answers it on a request
+    /// that refers to program records ([`Addressed::Request`]; see [`http_status`]).
     ///
     /// ```
     /// assert_eq!(affiliate_sdk::Error::InvalidSignature.http_status(), 422);
     /// ```
     #[must_use]
     pub fn http_status(&self) -> u16 {
-        match self.code() {
-            "malformed" => 400,
-            "conflict" | "invalid_transition" | "managed_by_config" => 409,
-            "forbidden" => 403,
-            "not_found" => 404,
-            "store_unavailable" => 503,
-            _ => 422,
-        }
+        http_status(self.code(), Addressed::Request)
+    }
+
+    /// The HTTP status for this error where it is answered: see [`http_status`].
+    ///
+    /// ```
+    /// use affiliate_sdk::{Addressed, Error};
+    /// let e = Error::UnknownPartner("ann".into());
+    /// assert_eq!(e.http_status_in(Addressed::Request), 422);
+    /// assert_eq!(e.http_status_in(Addressed::Resource), 404);
+    /// ```
+    #[must_use]
+    pub fn http_status_in(&self, at: Addressed) -> u16 {
+        http_status(self.code(), at)
     }
 
     pub(crate) fn malformed(field: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
@@ -129,6 +132,40 @@ impl Error {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+/// Where an error is answered, which decides its HTTP status ([`http_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Addressed {
+    /// A request that refers to program records by code (a conversion, a click, a
+    /// payout run): an unknown campaign or partner is well formed but credits nobody.
+    Request,
+    /// A request for a program record addressed by its code (the merchant's campaign,
+    /// partner and key endpoints, a partner's own records): an unknown campaign or
+    /// partner is not found, and the partner API cannot tell another subtree's
+    /// records from records that do not exist.
+    Resource,
+}
+
+/// The HTTP status of an error `code` (one of [`ERROR_CODES`]) where it is answered,
+/// decided here for every skin: `400` `malformed`; `401` `unauthorized`; `403`
+/// `forbidden`; `404` `not_found`, and `unknown_campaign`/`unknown_partner` on a
+/// [`Addressed::Resource`]; `409` `conflict`, `invalid_transition`,
+/// `managed_by_config`; `503` `store_unavailable`; `422` for the rest
+/// (`invalid_signature`, `expired`, `unknown_campaign`, `unknown_partner`,
+/// `not_attributable`: well formed, but it credits nobody).
+#[must_use]
+pub fn http_status(code: &str, at: Addressed) -> u16 {
+    match (code, at) {
+        ("malformed", _) => 400,
+        ("unauthorized", _) => 401,
+        ("forbidden", _) => 403,
+        ("not_found", _) | ("unknown_campaign" | "unknown_partner", Addressed::Resource) => 404,
+        ("conflict" | "invalid_transition" | "managed_by_config", _) => 409,
+        ("store_unavailable", _) => 503,
+        _ => 422,
     }
 }
 

@@ -159,7 +159,7 @@ pub use crate::cookie::{
     CookieConfig, DEFAULT_COOKIE_NAME, MAX_COOKIE_CANDIDATES, MAX_COOKIE_HEADER_LEN,
     parse_cookie_header,
 };
-pub use crate::error::{ClaimsError, ERROR_CODES, Error, KeyError, Result};
+pub use crate::error::{Addressed, ClaimsError, ERROR_CODES, Error, KeyError, Result, http_status};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN, MAX_URL_LEN};
 pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};

@@ -144,6 +144,27 @@ impl From<affiliate_sdk::Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The error as an endpoint that addresses a program record by its code answers
+    /// it (the core decides: an unknown campaign or partner is 404 there).
+    pub(crate) fn on_resource(self) -> ApiError {
+        let at = affiliate_sdk::Addressed::Resource;
+        let status = StatusCode::from_u16(affiliate_sdk::http_status(self.code, at))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError { status, ..self }
+    }
+}
+
+/// `201 Created` for a conversion recorded now, `200 OK` for a replay of one recorded
+/// before (`duplicate`).
+pub(crate) fn created_or_ok(duplicate: bool) -> StatusCode {
+    if duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});

@@ -7,12 +7,14 @@ use affiliate_sdk::{BrowserConversion, ConversionRequest, ManualConversion, Stat
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::clicks::gif;
-use crate::http::{ApiResult, Authorized, Refused, Shared, blocking, cookie_token, cut, json_body};
+use crate::http::{
+    ApiResult, Authorized, Refused, Shared, blocking, cookie_token, created_or_ok, cut, json_body,
+};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -150,14 +152,6 @@ pub async fn beacon(
         "replaced": c.replaced,
     });
     Ok((created_or_ok(c.duplicate), Json(answer)).into_response())
-}
-
-fn created_or_ok(duplicate: bool) -> StatusCode {
-    if duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    }
 }
 
 fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {

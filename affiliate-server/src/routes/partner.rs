@@ -97,18 +97,6 @@ impl FromRequestParts<Shared> for Partner {
     }
 }
 
-/// On the partner API, a partner, ad or order of another subtree is 403 or 404:
-/// unknown ones are 404 too, so ids cannot be probed.
-fn hidden(e: ApiError) -> ApiError {
-    match e.code {
-        "unknown_partner" | "unknown_campaign" => ApiError {
-            status: StatusCode::NOT_FOUND,
-            ..e
-        },
-        _ => e,
-    }
-}
-
 #[utoipa::path(
     get,
     operation_id = "partner_me",
@@ -184,7 +172,7 @@ pub async fn link(
         )
     })
     .await
-    .map_err(hidden)?;
+    .map_err(ApiError::on_resource)?;
     Ok(Json(serde_json::json!({ "url": url })))
 }
 
@@ -223,7 +211,7 @@ pub async fn ads(
     }
     let ads = blocking(&state, move |t| t.partner_ads(p, whose.as_deref()))
         .await
-        .map_err(hidden)?;
+        .map_err(ApiError::on_resource)?;
     Ok(Json(serde_json::json!({ "ads": ads })))
 }
 
@@ -311,7 +299,7 @@ pub async fn stats(
         t.partner_stats_page(p, &q, limit, cursor.as_deref())
     })
     .await
-    .map_err(hidden)?;
+    .map_err(ApiError::on_resource)?;
     Ok(Json(
         serde_json::json!({ "rows": page.rows, "next_cursor": page.next_cursor }),
     ))
@@ -344,7 +332,7 @@ pub async fn conversions(
         t.partner_conversions_page(p, &q, limit, cursor.as_deref())
     })
     .await
-    .map_err(hidden)?;
+    .map_err(ApiError::on_resource)?;
     Ok(Json(
         serde_json::json!({ "conversions": rows, "next_cursor": next }),
     ))

@@ -22,17 +22,6 @@ use crate::http::{
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
-/// On the merchant's key endpoints an unknown partner is 404.
-fn not_found(e: ApiError) -> ApiError {
-    match e.code {
-        "unknown_partner" => ApiError {
-            status: StatusCode::NOT_FOUND,
-            ..e
-        },
-        _ => e,
-    }
-}
-
 #[utoipa::path(
     get,
     operation_id = "portal_page",
@@ -164,7 +153,7 @@ pub async fn create_key(
 ) -> ApiResult<Response> {
     let (record, key) = blocking(&state, move |t| t.create_partner_key(&code))
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::on_resource)?;
     tracing::info!(partner = %record.partner, key_id = %record.id, "partner key created");
     Ok(created_with_secret(record.to_json(), key))
 }
@@ -192,7 +181,7 @@ pub async fn keys(
 ) -> ApiResult<Json<serde_json::Value>> {
     let keys = blocking(&state, move |t| t.partner_keys(&code))
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::on_resource)?;
     let keys: Vec<_> = keys.iter().map(|k| k.to_json()).collect();
     Ok(Json(serde_json::json!({ "keys": keys })))
 }
@@ -221,7 +210,7 @@ pub async fn revoke_key(
 ) -> ApiResult<StatusCode> {
     blocking(&state, move |t| t.revoke_partner_key(&code, &id))
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::on_resource)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,6 +248,6 @@ pub async fn portal_link(
     let b: LinkBody = json_body_max(body, 1024).await?;
     let url = blocking(&state, move |t| t.portal_link(&code, b.ttl_secs))
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::on_resource)?;
     Ok(Json(serde_json::json!({ "url": url })))
 }

@@ -64,11 +64,7 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
             return Err(e.into());
         }
     };
-    let status = if c.duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = crate::http::created_or_ok(c.duplicate);
     Ok((
         status,
         [

@@ -17,18 +17,6 @@ use crate::openapi::schemas::*;
 /// deep-link hosts.
 const PROGRAM_BODY_BYTES: usize = 64 * 1024;
 
-/// On the merchant API's program endpoints an unknown campaign or partner, in the
-/// path or the body, is 404.
-fn not_found(e: ApiError) -> ApiError {
-    match e.code {
-        "unknown_campaign" | "unknown_partner" => ApiError {
-            status: StatusCode::NOT_FOUND,
-            ..e
-        },
-        _ => e,
-    }
-}
-
 fn created(json: serde_json::Value) -> Response {
     (StatusCode::CREATED, Json(json)).into_response()
 }
@@ -76,7 +64,7 @@ pub async fn create_campaign(
         Ok(t.campaign_json(&c))
     })
     .await
-    .map_err(not_found)?;
+    .map_err(ApiError::on_resource)?;
     tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign created");
     Ok(created(json))
 }
@@ -104,7 +92,7 @@ pub async fn campaign(
     let t = &state.tracker;
     let c = t
         .campaign(&code)
-        .ok_or_else(|| not_found(affiliate_sdk::Error::UnknownCampaign(code).into()))?;
+        .ok_or_else(|| ApiError::on_resource(affiliate_sdk::Error::UnknownCampaign(code).into()))?;
     Ok(Json(t.campaign_json(&c)))
 }
 
@@ -137,7 +125,7 @@ pub async fn update_campaign(
         Ok(t.campaign_json(&c))
     })
     .await
-    .map_err(not_found)?;
+    .map_err(ApiError::on_resource)?;
     tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign changed");
     Ok(Json(json))
 }
@@ -220,7 +208,7 @@ pub async fn create_partner(
         Ok(t.partner_json(&p))
     })
     .await
-    .map_err(not_found)?;
+    .map_err(ApiError::on_resource)?;
     tracing::info!(partner = %json["code"].as_str().unwrap_or_default(), "partner created");
     Ok(created(json))
 }
@@ -248,7 +236,7 @@ pub async fn partner(
     let t = &state.tracker;
     let p = t
         .partner(&code)
-        .ok_or_else(|| not_found(affiliate_sdk::Error::UnknownPartner(code).into()))?;
+        .ok_or_else(|| ApiError::on_resource(affiliate_sdk::Error::UnknownPartner(code).into()))?;
     Ok(Json(t.partner_json(&p)))
 }
 
@@ -281,7 +269,7 @@ pub async fn update_partner(
         Ok(t.partner_json(&p))
     })
     .await
-    .map_err(not_found)?;
+    .map_err(ApiError::on_resource)?;
     tracing::info!(
         partner = %json["code"].as_str().unwrap_or_default(),
         status = %json["status"].as_str().unwrap_or_default(),
@@ -317,7 +305,7 @@ pub async fn add_coupon(
         t.add_coupon(&partner, &spec.code, spec.campaign.as_deref())
     })
     .await
-    .map_err(not_found)?;
+    .map_err(ApiError::on_resource)?;
     tracing::info!(coupon = %coupon.code, partner = %coupon.partner, "coupon added");
     Ok(created(coupon.to_json()))
 }
@@ -395,6 +383,6 @@ pub async fn link(
             b.sid.as_deref(),
             b.to.as_deref(),
         )
-        .map_err(|e| not_found(e.into()))?;
+        .map_err(|e| ApiError::from(e).on_resource())?;
     Ok(Json(serde_json::json!({ "url": url })))
 }
