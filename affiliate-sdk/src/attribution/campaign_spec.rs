@@ -118,7 +118,7 @@ pub enum CampaignStatus {
 pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
 
 /// A campaign as written in configuration: amounts and percentages as decimal
-/// strings. [`Campaign::new`] validates it.
+/// strings. [`Campaign::new`](super::Campaign::new) validates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

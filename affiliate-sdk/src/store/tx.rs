@@ -6,19 +6,6 @@
 //! payout run, settle a payout — live once in the core
 //! ([`StoreWrites`](crate::writes::StoreWrites)); a backend only reads and writes what
 //! it is told, and never decides.
-//!
-//! # The contract
-//!
-//! * [`Store::transact`](super::Store::transact) runs the closure in one transaction:
-//!   when it returns `Ok`, everything it wrote is durable before `transact` returns;
-//!   when it returns `Err` (or a store operation failed), nothing it wrote is kept.
-//! * The closure may run more than once (a sled conflict, a PostgreSQL serialization
-//!   failure or lost connection): it must start from scratch each time. Reads inside
-//!   see the transaction's own writes.
-//! * A read of a record that the transaction may then change locks it (PostgreSQL's
-//!   `FOR UPDATE`), so two writers of one order or one payout run one after the other.
-//! * An operation's error must be passed on (`?`): the backend keeps its own cause and
-//!   decides whether to run the closure again.
 
 use super::Binding;
 use crate::click_id::ClickId;
@@ -60,7 +47,20 @@ pub struct EventRow<'a> {
     pub encoded: &'a str,
 }
 
-/// The operations of one transaction (see the [module docs](self)).
+/// The operations of one transaction, which a backend implements over its own.
+///
+/// # The contract
+///
+/// * [`Store::transact`](super::Store::transact) runs the closure in one transaction:
+///   when it returns `Ok`, everything it wrote is durable before `transact` returns;
+///   when it returns `Err` (or a store operation failed), nothing it wrote is kept.
+/// * The closure may run more than once (a sled conflict, a PostgreSQL serialization
+///   failure or lost connection): it must start from scratch each time. Reads inside
+///   see the transaction's own writes.
+/// * A read of a record that the transaction may then change locks it (PostgreSQL's
+///   `FOR UPDATE`), so two writers of one order or one payout run one after the other.
+/// * An operation's error must be passed on (`?`): the backend keeps its own cause and
+///   decides whether to run the closure again.
 pub trait Tx {
     /// Whether an earlier run of this transaction failed after reaching the store, so
     /// that its commit may have gone through with its answer lost (PostgreSQL). A

@@ -92,7 +92,7 @@ pub struct ChoresDone {
     pub failed: Vec<(Chore, Error)>,
 }
 
-/// The housekeeping of one tracker (see the [module docs](self)). Several servers on
+/// The housekeeping of one tracker: reload, approve, prune, deliver. Several servers on
 /// one store may each run it: every chore is safe to run twice at once (an approval is
 /// a compare-and-swap, a delivery is leased).
 ///
