@@ -37,7 +37,7 @@ mod leases;
 mod ledger;
 mod outbox;
 mod payouts;
-mod program;
+mod program_records;
 mod store_impl;
 mod tx;
 

@@ -54,7 +54,7 @@ mod erase;
 mod ledger;
 mod outbox;
 mod payouts;
-mod program;
+mod program_records;
 mod rows;
 mod schema;
 #[cfg(test)]
