@@ -100,7 +100,7 @@ pub trait Store: Send + Sync {
 
     /// The ledger entries the filter matches (commissions and clawbacks), by order id,
     /// level and kind. Every recorded conversion has its entries
-    /// ([`ledger::entries_of`](crate::ledger::entries_of)), written in the same write
+    /// (made by [`StoreWrites`](crate::writes::StoreWrites)), written in the same write
     /// as the conversion; a replaced record's entries are replaced with it.
     fn ledger_entries(
         &self,

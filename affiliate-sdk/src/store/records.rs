@@ -169,7 +169,7 @@ pub enum Inserted {
     /// returned unchanged.
     Existing(Box<Conversion>),
     /// The order id's record was one the new conversion replaces
-    /// ([`Conversion::replaceable_by`]): the new one is durable in its place, and the
+    /// (the replacement rule of [`StoreWrites::insert_conversion`](crate::writes::StoreWrites::insert_conversion)): the new one is durable in its place, and the
     /// old one, returned here, is kept for audit ([`Store::replaced_conversions`](super::Store::replaced_conversions)).
     Replaced(Box<Conversion>),
     /// The conversion's click has made its quota of conversions; nothing was written.
