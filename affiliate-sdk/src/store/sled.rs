@@ -163,9 +163,33 @@ fn open_db(path: &Path) -> Result<sled::Db> {
                     path.display()
                 )));
             }
+            Err(sled::Error::Corruption { .. }) if remove_cut_snapshots(path)? => {}
             other => return other.map_err(store_err),
         }
     }
+}
+
+/// Removes the snapshots a killed process left half-written (`snap.*.generating`),
+/// answering whether there were any.
+///
+/// sled writes a snapshot to `snap.N.generating`, syncs it, then renames it to
+/// `snap.N`, and removes older snapshots only after the rename. A process killed while
+/// writing one (sled writes a snapshot as it opens) leaves the `.generating` file
+/// beside the complete snapshot it was replacing, and sled 0.34 then picks the cut
+/// file and refuses to open. Called only after sled answered "corrupted", which it
+/// does after it took the directory's lock: no other process is writing the file.
+fn remove_cut_snapshots(path: &Path) -> Result<bool> {
+    let mut removed = false;
+    for entry in std::fs::read_dir(path).map_err(store_err)? {
+        let entry = entry.map_err(store_err)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(store_err)?;
+            removed = true;
+        }
+    }
+    Ok(removed)
 }
 
 impl SledStore {
