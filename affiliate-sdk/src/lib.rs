@@ -76,6 +76,8 @@
 //! * `axum`: the `axum` module, affiliate tracking inside an axum web app (the landing
 //!   layer, the visitor extractor, the `/go/…` click routes, `IntoResponse` for
 //!   [`Error`]).
+//! * `openapi`: the [`answers`] describe themselves for an OpenAPI document
+//!   (`utoipa::ToSchema`), as the server's is made.
 //!
 //! # Blocking
 //!
@@ -109,6 +111,7 @@ struct ReadmeRust;
 #[doc = include_str!("../../docs/events.md")]
 struct DocsEvents;
 
+pub mod answers;
 mod attribution;
 #[cfg(feature = "axum")]
 pub mod axum;

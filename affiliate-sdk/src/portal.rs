@@ -50,14 +50,6 @@ pub struct PartnerKey {
     pub created: u64,
 }
 
-impl PartnerKey {
-    /// The key as the API lists it: `{id, partner, created}` (the digest stays inside).
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"id": self.id, "partner": self.partner, "created": self.created})
-    }
-}
-
 /// What a verified sign-in link or session says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalClaims {

@@ -73,6 +73,7 @@ impl<'de> Deserialize<'de> for Kind {
 
 /// Where a conversion is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ConversionStatus))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Recorded, not yet reviewed (every new conversion).
@@ -147,6 +148,7 @@ impl fmt::Display for Status {
 
 /// What credited the partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
     /// A session token.
@@ -208,6 +210,7 @@ impl fmt::Display for Evidence {
 
 /// How a conversion reached the tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The public pixel or beacon, unsigned (a campaign in `open` mode). An
@@ -297,56 +300,6 @@ pub struct Conversion {
 
 impl Conversion {
     /// The conversion as every API shows it (the HTTP server's JSON, the bindings):
-    /// `order_id, kind, amount, currency, campaign, partner, ad, sid, click_id, status,
-    /// duplicate, commissions: [{partner, level, amount}]`, plus `replaced`, `channel`,
-    /// `evidence`, `customer_id` and `converted_at` (Unix seconds). Amounts are decimal
-    /// strings.
-    ///
-    /// ```
-    /// # use affiliate_sdk::*;
-    /// # use std::sync::Arc;
-    /// # let tracker = Tracker::new(LinkSigner::new(Keyring::generate()?, "https://t.example/go")?,
-    /// #     Arc::new(MemoryStore::new()));
-    /// # let mut c = CampaignSpec::new("haircare", "https://shop.example/", "USD");
-    /// # c.sale_percent = Some("10".into());
-    /// # tracker.add_campaign(&c)?;
-    /// # tracker.add_partner(&PartnerSpec::new("abc123"))?;
-    /// let mut m = ManualConversion::default();
-    /// (m.order_id, m.amount, m.currency, m.kind) = ("A-1".into(), "49.90".into(), "USD".into(), "sale".into());
-    /// (m.campaign, m.partner) = ("haircare".into(), "abc123".into());
-    /// let json = tracker.manual(&m)?.to_json();
-    /// assert_eq!(json["amount"], "49.90");
-    /// assert_eq!(json["commissions"][0]["amount"], "4.99");
-    /// assert_eq!(json["ad"], serde_json::Value::Null);
-    /// # Ok::<(), affiliate_sdk::Error>(())
-    /// ```
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "order_id": self.order_id,
-            "kind": self.kind.as_str(),
-            "amount": self.amount.to_string(),
-            "currency": self.amount.currency(),
-            "campaign": self.link.campaign,
-            "partner": self.link.partner,
-            "ad": self.link.ad,
-            "sid": self.link.sid,
-            "click_id": self.click_id,
-            "status": self.status,
-            "duplicate": self.duplicate,
-            "replaced": self.replaced,
-            "commissions": self.commissions.iter().map(|c| serde_json::json!({
-                "partner": c.partner,
-                "level": c.level,
-                "amount": c.amount.to_string(),
-            })).collect::<Vec<_>>(),
-            "channel": self.channel,
-            "evidence": self.evidence,
-            "customer_id": self.customer_id,
-            "converted_at": self.converted_at,
-        })
-    }
-
     /// Whether `new`, arriving under this record's order id, replaces it (the record
     /// is kept for audit) instead of being a replay or a conflict:
     ///

@@ -11,7 +11,7 @@ use affiliate_sdk::{
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower::ServiceExt as _;
@@ -259,6 +259,70 @@ async fn links_that_credit_nobody_and_bots_get_no_cookie() {
     assert!(resp.headers().get(header::SET_COOKIE).is_none());
     let rows = tracker.stats(&StatsQuery::default()).unwrap();
     assert_eq!((rows[0].clicks, rows[0].bot_clicks), (0, 1));
+}
+
+#[tokio::test]
+async fn the_impression_routes_count_and_always_answer_the_gif() {
+    let (tracker, _) = tracker();
+    let app = shop(&tracker);
+    let link = tracker
+        .signer()
+        .build("spring", "abc123", None, None)
+        .unwrap();
+    // The same signed link, served under /imp beside /go.
+    let imp = link.replace("https://shop.example/go/", "/imp/");
+    let head = send(&app, Method::HEAD, &imp, None).await;
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        header(&head, HeaderName::from_static("x-affiliate-result")),
+        Some("ok")
+    );
+    let resp = send(&app, Method::GET, &imp, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, header::CONTENT_TYPE), Some("image/gif"));
+    assert_eq!(header(&resp, header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(
+        header(&resp, HeaderName::from_static("x-affiliate-result")),
+        Some("ok")
+    );
+    assert!(resp.headers().get(header::SET_COOKIE).is_none());
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 10)
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], affiliate_sdk::axum::PIXEL_GIF);
+    assert_eq!(&bytes[..6], b"GIF89a");
+    assert_eq!(&bytes[6..10], &[1, 0, 1, 0], "1×1");
+    // A forged link: still the GIF, its error code, nothing counted.
+    let last = if imp.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!("{}{last}", &imp[..imp.len() - 1]);
+    let resp = send(&app, Method::GET, &forged, None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, HeaderName::from_static("x-affiliate-result")),
+        Some("invalid_signature")
+    );
+    let rows = tracker.stats(&StatsQuery::default()).unwrap();
+    assert_eq!(
+        rows[0].impressions, 1,
+        "the HEAD and the forged one count nothing"
+    );
+    // Mounted elsewhere by hand.
+    let app: Router = ClickRoutes::new(tracker.clone())
+        .impressions_at("/views/")
+        .router();
+    let resp = send(
+        &app,
+        Method::GET,
+        &imp.replacen("/imp/", "/views/", 1),
+        None,
+    )
+    .await;
+    assert_eq!(
+        header(&resp, HeaderName::from_static("x-affiliate-result")),
+        Some("ok")
+    );
+    let rows = tracker.stats(&StatsQuery::default()).unwrap();
+    assert_eq!(rows[0].impressions, 2);
 }
 
 #[tokio::test]

@@ -165,9 +165,11 @@ fn suite(store: Arc<dyn Store>) {
             "forbidden"
         );
     }
-    let (rows, _) = t
+    let page = t
         .partner_conversions_page(mid, &affiliate_sdk::ConversionQuery::default(), 100, None)
         .unwrap();
+    let rows = serde_json::to_value(&page.conversions).unwrap();
+    let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (rows[0]["order_id"].as_str(), rows[0]["commission"].as_str()),
@@ -199,6 +201,7 @@ fn suite(store: Arc<dyn Store>) {
     let me = t
         .update_partner_me(mid, &serde_json::json!({"name": "Mid Media"}))
         .unwrap();
+    let me = serde_json::to_value(&me).unwrap();
     assert_eq!(
         (me["name"].as_str(), me["children"].clone()),
         (Some("Mid Media"), serde_json::json!(["abc123"]))

@@ -262,12 +262,11 @@ pub async fn blocking<T: Send + 'static>(
 
 /// `201` with a new record's JSON and its secret as `key`, shown this once (a partner
 /// key, a postback key): never cached.
-pub fn created_with_secret(mut json: serde_json::Value, key: String) -> Response {
-    json["key"] = key.into();
+pub fn created_with_secret(record: affiliate_sdk::answers::KeyRecord, key: String) -> Response {
     (
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
-        Json(json),
+        Json(affiliate_sdk::answers::KeyCreated { record, key }),
     )
         .into_response()
 }

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 
 /// Whether a partner is credited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PartnerStatus {
     /// Credited (the default).

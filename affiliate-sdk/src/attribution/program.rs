@@ -164,14 +164,6 @@ pub struct Coupon {
     pub campaign: Option<Code>,
 }
 
-impl Coupon {
-    /// The coupon as the API shows it: `{code, partner, campaign}`.
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"code": self.code, "partner": self.partner, "campaign": self.campaign})
-    }
-}
-
 /// How a coupon is stored: its partner with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

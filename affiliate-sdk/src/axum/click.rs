@@ -20,19 +20,32 @@ use crate::{ClickId, Error, Landing, Refusal};
 /// `HEAD` answers where a `GET` would land and counts nothing. Never cached; nothing
 /// blocks (the click goes to the store's buffer).
 ///
-/// [`ClickRoutes::router`] mounts them; [`ClickRoutes::click`] and
-/// [`ClickRoutes::preview`] answer one request for a router of your own (as
-/// `affiliate-server` does, to count and log what happened).
+/// The impression routes beside them (`/imp/…` for links served at `/go/…`) count an
+/// impression of the same signed link and always answer a 1×1 GIF.
+///
+/// [`ClickRoutes::router`] mounts both; [`ClickRoutes::click`],
+/// [`ClickRoutes::preview`], [`ClickRoutes::impression`] and
+/// [`ClickRoutes::impression_preview`] answer one request for a router of your own
+/// (as `affiliate-server` does, to count and log what happened).
 #[derive(Clone)]
 pub struct ClickRoutes {
-    tracker: Arc<Tracker>,
+    pub(super) tracker: Arc<Tracker>,
     mount: Arc<str>,
+    pub(super) impressions: Arc<str>,
+}
+
+/// The impression mount beside a click mount: its last segment becomes `imp`
+/// (`/go` → `/imp`, `/track/go` → `/track/imp`, the root → `/imp`).
+fn impressions_beside(mount: &str) -> Arc<str> {
+    let parent = mount.rsplit_once('/').map_or("", |(p, _)| p);
+    format!("{parent}/imp").into()
 }
 
 impl std::fmt::Debug for ClickRoutes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClickRoutes")
             .field("mount", &self.mount)
+            .field("impressions", &self.impressions)
             .finish_non_exhaustive()
     }
 }
@@ -77,33 +90,48 @@ pub enum ClickEvent {
 
 impl ClickRoutes {
     /// The click routes of `tracker`, mounted at the path of its links' base URL
-    /// (`/go` for links `https://shop.example/go/…`).
+    /// (`/go` for links `https://shop.example/go/…`), and the impression routes beside
+    /// them (`/imp`).
     #[must_use]
     pub fn new(tracker: Arc<Tracker>) -> ClickRoutes {
-        let mount = tracker.signer().base_path().into();
-        ClickRoutes { tracker, mount }
+        let mount: Arc<str> = tracker.signer().base_path().into();
+        let impressions = impressions_beside(&mount);
+        ClickRoutes {
+            tracker,
+            mount,
+            impressions,
+        }
     }
 
     /// Serves the links at `mount` instead: for an app behind a proxy that strips a
     /// prefix of the public URL (links `https://t.example/track/go/…` reach the app as
-    /// `/go/…`: `mounted_at("/go")`). A trailing `/` is ignored; `/` is added in front
-    /// when missing.
+    /// `/go/…`: `mounted_at("/go")`), the impressions beside it (`/imp`). A trailing
+    /// `/` is ignored; `/` is added in front when missing.
     #[must_use]
     pub fn mounted_at(mut self, mount: &str) -> ClickRoutes {
-        let mount = mount.trim_end_matches('/');
-        self.mount = if mount.is_empty() || mount.starts_with('/') {
-            mount.into()
-        } else {
-            format!("/{mount}").into()
-        };
+        self.mount = normalise(mount);
+        self.impressions = impressions_beside(&self.mount);
         self
     }
 
-    /// A router with `GET` and `HEAD` on `{mount}/{*link}`, to merge into the app's.
+    /// Serves the impression links at `mount` instead of beside the click mount.
+    #[must_use]
+    pub fn impressions_at(mut self, mount: &str) -> ClickRoutes {
+        self.impressions = normalise(mount);
+        self
+    }
+
+    /// A router with `GET` and `HEAD` on `{mount}/{*link}` (clicks) and
+    /// `{impressions}/{*link}` (impressions), to merge into the app's.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
-        let path = format!("{}/{{*link}}", self.mount);
+        let clicks = format!("{}/{{*link}}", self.mount);
+        let impressions = format!("{}/{{*link}}", self.impressions);
         Router::new()
-            .route(&path, get(get_click).head(head_click))
+            .route(&clicks, get(get_click).head(head_click))
+            .route(
+                &impressions,
+                get(super::pixel::get_impression).head(super::pixel::head_impression),
+            )
             .with_state(self)
     }
 
@@ -161,6 +189,16 @@ impl ClickRoutes {
             event,
             link,
         }
+    }
+}
+
+/// A mount path: no trailing `/`, one in front.
+fn normalise(mount: &str) -> Arc<str> {
+    let mount = mount.trim_end_matches('/');
+    if mount.is_empty() || mount.starts_with('/') {
+        mount.into()
+    } else {
+        format!("/{mount}").into()
     }
 }
 

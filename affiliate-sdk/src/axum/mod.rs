@@ -63,10 +63,12 @@
 mod click;
 mod error;
 mod landing;
+mod pixel;
 mod visitor;
 
 pub use click::{ClickAnswer, ClickEvent, ClickRoutes};
 pub use landing::{LandingLayer, LandingService};
+pub use pixel::{ImpressionAnswer, PIXEL_GIF, pixel};
 pub use visitor::{Visitor, VisitorRejection};
 
 use crate::Tracker;

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
-use crate::money::{Currency, format_minor};
+use crate::money::Currency;
 use crate::records::{Conversion, Status};
 
 mod payout;
@@ -270,24 +270,6 @@ impl Balance {
     #[must_use]
     pub fn is_zero(&self) -> bool {
         *self == Balance::default()
-    }
-
-    /// The row as the API shows it: amounts as decimal strings.
-    #[must_use]
-    pub fn to_json(&self, partner: Code, currency: Currency) -> serde_json::Value {
-        let d = |v: i128| {
-            let text = format_minor(v.unsigned_abs(), currency.exponent());
-            if v < 0 { format!("-{text}") } else { text }
-        };
-        serde_json::json!({
-            "partner": partner,
-            "currency": currency.code(),
-            "pending": d(self.pending),
-            "payable": d(self.payable),
-            "in_payout": d(self.in_payout),
-            "paid": d(self.paid),
-            "clawback": d(self.clawback),
-        })
     }
 }
 

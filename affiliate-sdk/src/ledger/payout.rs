@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{Entry, EntryId, EntryKind, EntryState};
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::money::{Currency, Money, format_minor};
+use crate::money::{Currency, Money};
 
 /// What a payout run asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -97,6 +97,7 @@ pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> 
 
 /// A payout's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutStatus {
     /// Made; its entries are held.
@@ -227,23 +228,6 @@ pub struct Payout {
 }
 
 impl Payout {
-    /// The payout as the API shows it: `{id, partner, currency, amount, entries,
-    /// status, created, updated}`, the amount a decimal string, `entries` the number
-    /// of entries it settles, times Unix seconds.
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "partner": self.partner,
-            "currency": self.currency.code(),
-            "amount": format_minor(u128::from(self.amount_minor), self.currency.exponent()),
-            "entries": self.entries.len(),
-            "status": self.status.as_str(),
-            "created": self.created,
-            "updated": self.updated,
-        })
-    }
-
     /// The amount as money.
     #[must_use]
     pub fn amount(&self) -> Money {

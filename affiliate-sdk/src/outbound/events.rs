@@ -327,29 +327,6 @@ impl Delivery {
             ..self.clone()
         }
     }
-
-    /// The delivery as the API shows it: `{id, message_id, event, target: {kind, id},
-    /// state, attempts, created, next_at, retry_until, last_attempts: [{at, status,
-    /// error, duration_ms}]}`, times Unix seconds; for a postback also its `url`.
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut json = serde_json::json!({
-            "id": self.id,
-            "message_id": self.message_id,
-            "event": self.event.as_str(),
-            "target": self.target,
-            "state": self.state.as_str(),
-            "attempts": self.attempts,
-            "created": self.created,
-            "next_at": (self.state == DeliveryState::Pending).then_some(self.next_at),
-            "retry_until": self.retry_until,
-            "last_attempts": self.last_attempts,
-        });
-        if matches!(self.target, Target::Postback(_)) {
-            json["url"] = self.request.clone().into();
-        }
-        json
-    }
 }
 
 /// The wait after attempt number `attempts` (1 = the first) failed: 5 s doubled each

@@ -181,32 +181,6 @@ impl Webhook {
         }
         Ok(())
     }
-
-    /// The endpoint as the API shows it: `{id, url, events, description, created}`
-    /// (never the secret).
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "url": self.url,
-            "events": if self.events.is_empty() {
-                EventKind::ALL.to_vec()
-            } else {
-                self.events.clone()
-            },
-            "description": self.description,
-            "created": self.created,
-        })
-    }
-
-    /// The endpoint as the answer that made it shows it: [`Webhook::to_json`] and its
-    /// `secret`, the only time the secret is shown.
-    #[must_use]
-    pub fn to_json_with_secret(&self) -> serde_json::Value {
-        let mut json = self.to_json();
-        json["secret"] = self.secret.expose().into();
-        json
-    }
 }
 
 /// A webhook id: 1 to 64 of `a-z 0-9 _ -`.

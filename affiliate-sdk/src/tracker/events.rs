@@ -94,7 +94,7 @@ impl Tracker {
             EventObject::Partner(record) => {
                 let spec: Option<PartnerSpec> = serde_json::from_str(record).ok();
                 match spec.and_then(|s| self.partner(&s.code)) {
-                    Some(p) => self.partner_json(&p),
+                    Some(p) => crate::answers::to_value(&self.partner_answer(&p)),
                     None => serde_json::from_str(record).unwrap_or_default(),
                 }
             }

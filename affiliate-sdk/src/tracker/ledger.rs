@@ -2,6 +2,7 @@
 //! payouts paid or failed, and their CSV.
 
 use super::Tracker;
+use crate::answers::{PayoutItem, PayoutWithItems};
 use crate::attribution::days::parse_day;
 use crate::attribution::export::payouts_csv;
 use crate::code::Code;
@@ -10,7 +11,7 @@ use crate::ledger::{
     Balance, EntryFilter, Payout, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
     check_idempotency_key,
 };
-use crate::money::{Currency, Money, format_minor};
+use crate::money::{Currency, Money};
 use crate::store::PayoutsMade;
 use crate::writes::StoreWrites as _;
 
@@ -164,12 +165,12 @@ impl Tracker {
             .ok_or_else(|| Error::NotFound(format!("payout {id:?}")))
     }
 
-    /// A payout as the API shows it ([`Payout::to_json`]) with `items`: each entry it
+    /// A payout as the API shows it ([`Payout::answer`]) with `items`: each entry it
     /// settles, `{order_id, level, kind, amount}` (a clawback's amount negative).
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
-    pub fn payout_json(&self, payout: &Payout) -> Result<serde_json::Value> {
+    pub fn payout_with_items(&self, payout: &Payout) -> Result<PayoutWithItems> {
         let mut items = Vec::with_capacity(payout.entries.len());
         for order in crate::ledger::payout_orders(payout) {
             let filter = EntryFilter {
@@ -178,20 +179,14 @@ impl Tracker {
             };
             for e in self.store.ledger_entries(&filter)? {
                 if payout.entries.contains(&e.id) {
-                    let amount = e.signed_minor();
-                    let text = format_minor(amount.unsigned_abs(), e.currency.exponent());
-                    items.push(serde_json::json!({
-                        "order_id": e.id.order_id,
-                        "level": e.id.level,
-                        "kind": e.id.kind,
-                        "amount": if amount < 0 { format!("-{text}") } else { text },
-                    }));
+                    items.push(PayoutItem::from(&e));
                 }
             }
         }
-        let mut json = payout.to_json();
-        json["items"] = serde_json::Value::Array(items);
-        Ok(json)
+        Ok(PayoutWithItems {
+            payout: payout.answer(),
+            items,
+        })
     }
 
     /// Marks a pending payout `paid` (its entries paid; conversions whose entries

@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 
 use super::Tracker;
+use crate::answers::{PartnerConversion, PartnerConversionPage, PartnerMe};
 use crate::attribution::listing::{ConversionQuery, conversions_page};
 use crate::attribution::stats::{StatsPage, aggregate, page};
-use crate::attribution::{AdSpec, Catalogue, Conversion, StatsQuery, merge_patch};
+use crate::attribution::{AdSpec, Catalogue, StatsQuery, merge_patch};
 use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{Balance, Payout};
-use crate::money::{Currency, format_minor};
+use crate::money::Currency;
 
 /// The fields a partner may change on itself.
 const SELF_FIELDS: [&str; 3] = ["name", "payout_details", "postback_url"];
@@ -73,7 +74,7 @@ impl Tracker {
     /// The caller's profile as its API shows it: code, name, parent, status, email,
     /// payout details, postback URL, its children, and the active campaigns with
     /// their plans.
-    pub fn partner_me(&self, caller: Code) -> Result<serde_json::Value> {
+    pub fn partner_me(&self, caller: Code) -> Result<PartnerMe> {
         let catalogue = self.read();
         let me = catalogue
             .partner(caller.as_str())
@@ -101,17 +102,17 @@ impl Tracker {
             })
             .collect();
         campaigns.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
-        Ok(serde_json::json!({
-            "code": me.code,
-            "name": me.name,
-            "parent": me.parent,
-            "status": me.status,
-            "email": me.email,
-            "payout_details": me.payout_details,
-            "postback_url": me.postback_url,
-            "children": children,
-            "campaigns": campaigns,
-        }))
+        Ok(PartnerMe {
+            code: me.code,
+            name: me.name.clone(),
+            parent: me.parent,
+            status: me.status,
+            email: me.email.clone(),
+            payout_details: me.payout_details.clone(),
+            postback_url: me.postback_url.clone(),
+            children,
+            campaigns,
+        })
     }
 
     /// Changes the caller's own `name`, `payout_details` or `postback_url` (a merge
@@ -119,11 +120,7 @@ impl Tracker {
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
-    pub fn update_partner_me(
-        &self,
-        caller: Code,
-        patch: &serde_json::Value,
-    ) -> Result<serde_json::Value> {
+    pub fn update_partner_me(&self, caller: Code, patch: &serde_json::Value) -> Result<PartnerMe> {
         let fields = patch
             .as_object()
             .ok_or_else(|| Error::malformed("body", "expected a JSON object"))?;
@@ -292,7 +289,7 @@ impl Tracker {
         query: &ConversionQuery,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<(Vec<serde_json::Value>, Option<String>)> {
+    ) -> Result<PartnerConversionPage> {
         if let Some(p) = query.partner {
             self.check_in_subtree(caller, p.as_str())?;
         }
@@ -304,12 +301,14 @@ impl Tracker {
             all.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
         }
         let page = conversions_page(all, query, limit, cursor)?;
-        let rows = page
-            .conversions
-            .iter()
-            .map(|c| partner_row(c, caller))
-            .collect();
-        Ok((rows, page.next_cursor))
+        Ok(PartnerConversionPage {
+            conversions: page
+                .conversions
+                .iter()
+                .map(|c| PartnerConversion::new(c, caller))
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// The caller's balance per currency.
@@ -327,28 +326,4 @@ impl Tracker {
     pub fn partner_payouts(&self, caller: Code) -> Result<Vec<Payout>> {
         self.payouts(Some(caller.as_str()), None, None)
     }
-}
-
-/// A conversion as a partner sees it.
-fn partner_row(c: &Conversion, caller: Code) -> serde_json::Value {
-    let currency = c.amount.currency();
-    let mine: u128 = c
-        .commissions
-        .iter()
-        .filter(|k| k.partner == caller)
-        .map(|k| u128::from(k.amount.minor()))
-        .sum();
-    serde_json::json!({
-        "order_id": c.order_id,
-        "converted_at": c.converted_at,
-        "campaign": c.link.campaign,
-        "partner": c.link.partner,
-        "ad": c.link.ad,
-        "sid": c.link.sid,
-        "kind": c.kind.as_str(),
-        "amount": c.amount.to_string(),
-        "currency": currency.code(),
-        "status": c.status,
-        "commission": format_minor(mine, currency.exponent()),
-    })
 }

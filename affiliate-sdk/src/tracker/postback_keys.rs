@@ -47,8 +47,19 @@ impl std::fmt::Debug for PostbackKey {
 impl PostbackKey {
     /// The key as the API lists it: `{id, label, created}` (the digest stays inside).
     #[must_use]
+    pub fn answer(&self) -> crate::answers::KeyRecord {
+        crate::answers::KeyRecord {
+            id: self.id.clone(),
+            partner: None,
+            label: Some(self.label.clone()),
+            created: self.created,
+        }
+    }
+
+    /// [`PostbackKey::answer`] as JSON.
+    #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"id": self.id, "label": self.label, "created": self.created})
+        crate::answers::to_value(&self.answer())
     }
 }
 
@@ -257,7 +268,7 @@ impl Tracker {
 
     /// A hosted cart's postback URL, whole (`GET /v1/postback?key=pbk_…&order_id=…`):
     /// the query's `key` must be a postback key, checked before anything else in it
-    /// (`forbidden` when missing, wrong or revoked: a caller without a key learns
+    /// (`unauthorized` when missing, wrong or revoked: a caller without a key learns
     /// nothing of the query's rules); then the query is read by
     /// [`parse_postback_query`] and the conversion recorded by [`Tracker::convert`].
     ///
@@ -276,7 +287,7 @@ impl Tracker {
     ///     "key={key}&order_id=A-1&amount=49.90&currency=USD&coupon=ABC10"))?;
     /// assert_eq!(conv.link.partner.as_str(), "abc123");
     /// let refused = tracker.convert_postback_query("key=pbk_nope&order_id=A-2&amount=1&currency=USD");
-    /// assert_eq!(refused.unwrap_err().code(), "forbidden");
+    /// assert_eq!(refused.unwrap_err().code(), "unauthorized");
     /// # Ok::<(), affiliate_sdk::Error>(())
     /// ```
     ///
@@ -288,8 +299,8 @@ impl Tracker {
             .map(|(_, key)| key.into_owned());
         match key {
             Some(key) if self.is_postback_key(&key) => {}
-            Some(_) => return Err(Error::Forbidden("wrong or revoked postback key".into())),
-            None => return Err(Error::Forbidden("missing key=<postback key>".into())),
+            Some(_) => return Err(Error::Unauthorized("wrong or revoked postback key".into())),
+            None => return Err(Error::Unauthorized("missing key=<postback key>".into())),
         }
         let (_, req) = parse_postback_query(query)?;
         self.convert(&req)

@@ -3,6 +3,9 @@
 //! partners, and links for known codes.
 
 use super::Tracker;
+use crate::answers::{
+    BulkStatusAnswer, BulkStatusResult, CampaignAnswer, ErrorDetail, PartnerAnswer,
+};
 use crate::attribution::listing::{conversions_page, newest_first, partners_page};
 use crate::attribution::{
     Campaign, Conversion, ConversionQuery, ConversionsPage, DeepTarget, Partner, PartnerQuery,
@@ -103,61 +106,57 @@ impl Tracker {
             .collect())
     }
 
-    /// [`Tracker::set_statuses`] as every API answers it: per order id, in the order
-    /// given, `{"order_id", "status"}` or `{"order_id", "error": {"code", "message"}}`.
+    /// [`Tracker::set_statuses`] as every API answers it ([`BulkStatusAnswer`]): per
+    /// order id, in the order given, `{"order_id", "status"}` or `{"order_id",
+    /// "error": {"code", "message"}}`.
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
-    pub fn set_statuses_json(
+    pub fn set_statuses_answer(
         &self,
         order_ids: &[String],
         status: Status,
-    ) -> Result<Vec<serde_json::Value>> {
-        Ok(self
+    ) -> Result<BulkStatusAnswer> {
+        let results = self
             .set_statuses(order_ids, status)?
             .into_iter()
             .map(|(order_id, r)| match r {
-                Ok(c) => serde_json::json!({"order_id": order_id, "status": c.status}),
-                Err(e) => serde_json::json!({
-                    "order_id": order_id,
-                    "error": {"code": e.code(), "message": e.to_string()},
-                }),
+                Ok(c) => BulkStatusResult {
+                    order_id,
+                    status: Some(c.status),
+                    error: None,
+                },
+                Err(e) => BulkStatusResult {
+                    order_id,
+                    status: None,
+                    error: Some(ErrorDetail::from(&e)),
+                },
             })
-            .collect())
-    }
-
-    /// A campaign as the API shows it: its spec (amounts as decimal strings) and
-    /// `managed_by_config`.
-    #[must_use]
-    pub fn campaign_json(&self, campaign: &Campaign) -> serde_json::Value {
-        let mut json = serde_json::to_value(campaign.spec()).unwrap_or_default();
-        json["managed_by_config"] = self
-            .managed_by_config(RecordKind::Campaign, campaign.code().as_str())
-            .into();
-        json
-    }
-
-    /// A partner as the API shows it: code, parent, status, profile, its coupons as
-    /// `{code, campaign}` and `managed_by_config`.
-    #[must_use]
-    pub fn partner_json(&self, partner: &Partner) -> serde_json::Value {
-        let coupons: Vec<serde_json::Value> = self
-            .read()
-            .coupons(Some(&partner.code))
-            .iter()
-            .map(|c| serde_json::json!({"code": c.code, "campaign": c.campaign}))
             .collect();
-        serde_json::json!({
-            "code": partner.code,
-            "parent": partner.parent,
-            "status": partner.status,
-            "name": partner.name,
-            "email": partner.email,
-            "payout_details": partner.payout_details,
-            "postback_url": partner.postback_url,
-            "coupons": coupons,
-            "managed_by_config": self.managed_by_config(RecordKind::Partner, partner.code.as_str()),
-        })
+        Ok(BulkStatusAnswer { results })
+    }
+
+    /// A campaign as the API shows it ([`CampaignAnswer`]): its spec (amounts as
+    /// decimal strings) and `managed_by_config`.
+    #[must_use]
+    pub fn campaign_answer(&self, campaign: &Campaign) -> CampaignAnswer {
+        CampaignAnswer {
+            spec: campaign.spec().clone(),
+            managed_by_config: self
+                .managed_by_config(RecordKind::Campaign, campaign.code().as_str()),
+        }
+    }
+
+    /// A partner as the API shows it ([`PartnerAnswer`]): code, parent, status,
+    /// profile, its coupons as `{code, campaign}` and `managed_by_config`.
+    #[must_use]
+    pub fn partner_answer(&self, partner: &Partner) -> PartnerAnswer {
+        let coupons = self.read().coupons(Some(&partner.code));
+        PartnerAnswer::new(
+            partner,
+            &coupons,
+            self.managed_by_config(RecordKind::Partner, partner.code.as_str()),
+        )
     }
 
     /// A signed link for a campaign and partner this tracker knows (`unknown_campaign`,

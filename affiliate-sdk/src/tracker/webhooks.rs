@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::Tracker;
 use super::config::ConfigEntryError;
+use crate::answers::WebhookAnswer;
 use crate::attribution::PartnerSpec;
 use crate::error::{Error, Result, cut};
 use crate::outbound::{
@@ -68,15 +69,13 @@ impl Tracker {
             .ok_or_else(|| Error::NotFound(format!("webhook {:?}", cut(id, 64))))
     }
 
-    /// A webhook as the API lists it: [`Webhook::to_json`] and `managed_by_config`.
-    ///
-    /// **Blocking**: waits for the store; from async code, call it off the runtime's
-    /// workers (`tokio::task::spawn_blocking`).
+    /// A webhook as the API lists it: [`Webhook::answer`] and `managed_by_config`.
     #[must_use]
-    pub fn webhook_json(&self, hook: &Webhook) -> serde_json::Value {
-        let mut json = hook.to_json();
-        json["managed_by_config"] = self.webhook_managed_by_config(&hook.id).into();
-        json
+    pub fn webhook_answer(&self, hook: &Webhook) -> WebhookAnswer {
+        WebhookAnswer {
+            managed_by_config: Some(self.webhook_managed_by_config(&hook.id)),
+            ..hook.answer()
+        }
     }
 
     /// Whether the configuration file manages the webhook `id`.

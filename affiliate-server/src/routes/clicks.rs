@@ -1,16 +1,14 @@
 //! Clicks and impressions: `GET` and `HEAD` on `/go/…` and `/imp/…`. The core decides
 //! everything; clicks are answered by the core crate's axum click routes
 //! ([`affiliate_sdk::axum::ClickRoutes`], what any Rust shop mounts), and these
-//! handlers count and log what happened. Impressions answer a GIF.
-
-use affiliate_sdk::axum::ClickEvent;
+//! handlers count and log what happened. Impressions, by the same routes, answer a
+//! GIF.
+use affiliate_sdk::axum::{ClickEvent, ImpressionAnswer};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderName, HeaderValue, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
+use axum::response::Response;
 
-use crate::assets;
-use crate::http::{AppState, Refused, Shared, cut};
+use crate::http::{Refused, Shared, cut};
 use crate::metrics::Outcome;
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
@@ -111,14 +109,6 @@ pub async fn click_head(State(state): State<Shared>, uri: Uri) -> Response {
     state.clicks.preview(&uri).response
 }
 
-/// The link URL the tracker verifies for an impression: `imp` links are `/go` links
-/// served under `/imp`; the public path (which a proxy may have stripped) in front.
-fn link_target(state: &AppState, uri: &Uri) -> String {
-    let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let pq = pq.strip_prefix("/imp").unwrap_or(pq);
-    format!("{}/go{pq}", state.public_path)
-}
-
 /// `GET /imp/…`: counts an impression; always the GIF.
 #[utoipa::path(
     get,
@@ -136,8 +126,9 @@ fn link_target(state: &AppState, uri: &Uri) -> String {
     )
 )]
 pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
-    let target = link_target(&state, &uri);
-    let result = state.tracker.impression(&target);
+    let ImpressionAnswer {
+        response, result, ..
+    } = state.clicks.impression(&uri);
     let counted = if result.is_ok() { "counted" } else { "refused" };
     state
         .metrics
@@ -153,7 +144,7 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
             "impression credited nobody"
         );
     }
-    gif(result.err().map_or("ok", |e| e.code()))
+    response
 }
 
 /// `HEAD /imp/…`: what a `GET` would answer, counting nothing.
@@ -172,24 +163,5 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
     )
 )]
 pub async fn impression_head(State(state): State<Shared>, uri: Uri) -> Response {
-    let target = link_target(&state, &uri);
-    let result = state.tracker.check_impression(&target);
-    gif(result.err().map_or("ok", |e| e.code()))
-}
-
-/// The 1×1 transparent GIF, never cached. `X-Affiliate-Result` says what happened
-/// (`ok`, `created`, `duplicate` or an error code) for whoever debugs a pixel.
-pub fn gif(result: &'static str) -> Response {
-    (
-        [
-            (CONTENT_TYPE, HeaderValue::from_static("image/gif")),
-            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (
-                HeaderName::from_static("x-affiliate-result"),
-                HeaderValue::from_static(result),
-            ),
-        ],
-        assets::GIF,
-    )
-        .into_response()
+    state.clicks.impression_preview(&uri).response
 }

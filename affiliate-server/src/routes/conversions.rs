@@ -11,12 +11,12 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::clicks::gif;
 use crate::http::{
     ApiResult, Authorized, Refused, Shared, blocking, cookie_token, created_or_ok, cut, json_body,
 };
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
+use affiliate_sdk::axum::pixel as gif;
 
 /// The token from the request (body or query) or else the visitor's cookie.
 fn with_cookie(
@@ -147,15 +147,12 @@ pub async fn beacon(
     let req = with_cookie(req, &headers, &state);
     let c = convert_browser(&state, req).await?;
     // The browser learns only that it was recorded, not the commission.
-    let answer = serde_json::json!({
-        "order_id": c.order_id, "status": c.status, "duplicate": c.duplicate,
-        "replaced": c.replaced,
-    });
+    let answer = BeaconAnswer::from(&c);
     Ok((created_or_ok(c.duplicate), Json(answer)).into_response())
 }
 
 fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
-    (created_or_ok(c.duplicate), Json(c.to_json())).into_response()
+    (created_or_ok(c.duplicate), Json(c.answer())).into_response()
 }
 
 #[utoipa::path(
@@ -168,8 +165,8 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
     request_body(content = PostbackRequest, content_type = "application/json", example = json!({"order_id": "A-1001", "amount": "49.90", "currency": "USD", "coupon": "ABC10", "campaign": "haircare"})),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "Recorded now (durable)", body = Conversion),
-        (status = 200, description = "A replay of the same order (`duplicate: true`)", body = Conversion),
+        (status = 201, description = "Recorded now (durable)", body = ConversionAnswer),
+        (status = 200, description = "A replay of the same order (`duplicate: true`)", body = ConversionAnswer),
         Refusals
     )
 )]
@@ -193,8 +190,8 @@ pub async fn postback(
     request_body(content = ManualRequest, content_type = "application/json", example = json!({"order_id": "M-1001", "amount": "49.90", "currency": "USD", "campaign": "haircare", "partner": "abc123", "sid": "kw1"})),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "Recorded", body = Conversion),
-        (status = 200, description = "A replay of the same order", body = Conversion),
+        (status = 201, description = "Recorded", body = ConversionAnswer),
+        (status = 200, description = "A replay of the same order", body = ConversionAnswer),
         Refusals
     )
 )]
@@ -223,7 +220,7 @@ struct StatusBody {
     request_body(content = StatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The conversion", body = Conversion),
+        (status = 200, description = "The conversion", body = ConversionAnswer),
         Refusals
     )
 )]
@@ -232,12 +229,12 @@ pub async fn set_status(
     _: Authorized,
     Path(order_id): Path<String>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ConversionAnswer>> {
     let StatusBody { status } = json_body(body).await?;
     let status: Status = status.parse()?;
     let c = blocking(&state, move |t| t.set_status(&order_id, status)).await?;
     tracing::info!(order_id = %c.order_id, status = %c.status.as_str(), "status");
-    Ok(Json(c.to_json()))
+    Ok(Json(c.answer()))
 }
 
 #[utoipa::path(
@@ -259,16 +256,14 @@ pub async fn conversion(
     State(state): State<Shared>,
     _: Authorized,
     Path(order_id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ConversionWithHistory>> {
     let (c, replaced) = blocking(&state, move |t| {
         Ok((t.conversion(&order_id)?, t.replaced_conversions(&order_id)?))
     })
     .await?;
-    let mut json = c.to_json();
     // The records an authenticated channel replaced, oldest first, kept for audit.
-    json["replaced_records"] = replaced
-        .iter()
-        .map(affiliate_sdk::Conversion::to_json)
-        .collect();
-    Ok(Json(json))
+    Ok(Json(ConversionWithHistory {
+        conversion: c.answer(),
+        replaced_records: replaced.iter().map(ConversionAnswer::from).collect(),
+    }))
 }

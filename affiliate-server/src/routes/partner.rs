@@ -110,10 +110,7 @@ impl FromRequestParts<Shared> for Partner {
         Refusals
     )
 )]
-pub async fn me(
-    State(state): State<Shared>,
-    Partner(p): Partner,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn me(State(state): State<Shared>, Partner(p): Partner) -> ApiResult<Json<PartnerMe>> {
     Ok(Json(blocking(&state, move |t| t.partner_me(p)).await?))
 }
 
@@ -134,11 +131,11 @@ pub async fn update_me(
     State(state): State<Shared>,
     Partner(p): Partner,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PartnerMe>> {
     let patch: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
-    let json = blocking(&state, move |t| t.update_partner_me(p, &patch)).await?;
+    let me = blocking(&state, move |t| t.update_partner_me(p, &patch)).await?;
     tracing::info!(partner = %p, "partner changed its profile");
-    Ok(Json(json))
+    Ok(Json(me))
 }
 
 #[utoipa::path(
@@ -326,16 +323,14 @@ pub async fn conversions(
     State(state): State<Shared>,
     Partner(p): Partner,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PartnerConversionPage>> {
     let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
-    let (rows, next) = blocking(&state, move |t| {
+    let page = blocking(&state, move |t| {
         t.partner_conversions_page(p, &q, limit, cursor.as_deref())
     })
     .await
     .map_err(ApiError::on_resource)?;
-    Ok(Json(
-        serde_json::json!({ "conversions": rows, "next_cursor": next }),
-    ))
+    Ok(Json(page))
 }
 
 #[utoipa::path(
@@ -353,10 +348,9 @@ pub async fn conversions(
 pub async fn balance(
     State(state): State<Shared>,
     Partner(p): Partner,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Balances>> {
     let rows = blocking(&state, move |t| t.partner_balance(p)).await?;
-    let rows: Vec<_> = rows.iter().map(|(p, c, b)| b.to_json(*p, *c)).collect();
-    Ok(Json(serde_json::json!({ "rows": rows })))
+    Ok(Json(Balances::new(&rows)))
 }
 
 #[utoipa::path(
@@ -374,10 +368,9 @@ pub async fn balance(
 pub async fn payouts(
     State(state): State<Shared>,
     Partner(p): Partner,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PayoutList>> {
     let list = blocking(&state, move |t| t.partner_payouts(p)).await?;
-    let list: Vec<_> = list.iter().map(|p| p.to_json()).collect();
-    Ok(Json(serde_json::json!({ "payouts": list })))
+    Ok(Json(PayoutList::new(&list)))
 }
 
 /// `GET /v1/partner/postbacks?cursor&limit`: the caller's own postbacks (its
@@ -402,14 +395,14 @@ pub async fn postbacks(
     State(state): State<Shared>,
     Partner(p): Partner,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PostbackPage>> {
     let (cursor, limit) = super::webhooks::page_params(query.as_deref())?;
-    let (page, next) = blocking(&state, move |t| {
+    let (page, next_cursor) = blocking(&state, move |t| {
         t.postback_deliveries(p, cursor.as_deref(), limit)
     })
     .await?;
-    let rows: Vec<_> = page.iter().map(|d| d.to_json()).collect();
-    Ok(Json(
-        serde_json::json!({ "postbacks": rows, "next_cursor": next }),
-    ))
+    Ok(Json(PostbackPage {
+        postbacks: page.iter().map(DeliveryAnswer::from).collect(),
+        next_cursor,
+    }))
 }

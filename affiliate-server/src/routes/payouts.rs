@@ -60,8 +60,7 @@ pub async fn create(
         .to_owned();
     let spec: PayoutRunSpec = json_body_max(body, PAYOUT_BODY_BYTES).await?;
     let made = blocking(&state, move |t| t.create_payouts(&key, &spec)).await?;
-    let payouts: Vec<_> = made.payouts().iter().map(|p| p.to_json()).collect();
-    let body = Json(serde_json::json!({ "payouts": payouts }));
+    let body = Json(PayoutList::new(made.payouts()));
     Ok(match made {
         PayoutsMade::Created(p) => {
             let total: u64 = p.iter().map(|p| p.amount_minor).sum();
@@ -113,14 +112,13 @@ pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PayoutList>> {
     let [partner, currency, status] = filters(query.as_deref())?;
     let payouts = blocking(&state, move |t| {
         t.payouts(partner.as_deref(), currency.as_deref(), status.as_deref())
     })
     .await?;
-    let payouts: Vec<_> = payouts.iter().map(|p| p.to_json()).collect();
-    Ok(Json(serde_json::json!({ "payouts": payouts })))
+    Ok(Json(PayoutList::new(&payouts)))
 }
 
 /// `GET /v1/payouts.csv?partner&currency&status`: the list with each partner's name
@@ -174,9 +172,9 @@ pub async fn one(
     State(state): State<Shared>,
     _: Authorized,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let json = blocking(&state, move |t| t.payout_json(&t.payout(&id)?)).await?;
-    Ok(Json(json))
+) -> ApiResult<Json<PayoutWithItems>> {
+    let payout = blocking(&state, move |t| t.payout_with_items(&t.payout(&id)?)).await?;
+    Ok(Json(payout))
 }
 
 #[derive(Deserialize)]
@@ -199,7 +197,7 @@ struct StatusBody {
     request_body(content = PayoutStatusRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The payout", body = Payout),
+        (status = 200, description = "The payout", body = PayoutAnswer),
         Refusals
     )
 )]
@@ -208,11 +206,11 @@ pub async fn status(
     _: Authorized,
     Path(id): Path<String>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PayoutAnswer>> {
     let StatusBody { status } = json_body_max(body, PAYOUT_BODY_BYTES).await?;
     let payout = blocking(&state, move |t| t.set_payout_status(&id, &status)).await?;
     tracing::info!(payout = %payout.id, status = payout.status.as_str(), "payout status");
-    Ok(Json(payout.to_json()))
+    Ok(Json(payout.answer()))
 }
 
 /// `POST /v1/conversions/approve-due`: approves now the pending conversions past their
@@ -230,13 +228,12 @@ pub async fn status(
         Refusals
     )
 )]
-pub async fn approve_due(
-    State(state): State<Shared>,
-    _: Authorized,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn approve_due(State(state): State<Shared>, _: Authorized) -> ApiResult<Json<Approved>> {
     let approved = blocking(&state, Tracker::approve_due).await?;
     if approved > 0 {
         tracing::info!(approved, "approved conversions past approve_after_days");
     }
-    Ok(Json(serde_json::json!({ "approved": approved })))
+    Ok(Json(Approved {
+        approved: approved as u64,
+    }))
 }

@@ -155,7 +155,7 @@ pub async fn create_key(
         .await
         .map_err(ApiError::on_resource)?;
     tracing::info!(partner = %record.partner, key_id = %record.id, "partner key created");
-    Ok(created_with_secret(record.to_json(), key))
+    Ok(created_with_secret(record.answer(), key))
 }
 
 /// `GET /v1/partners/{code}/keys`: ids and times, never keys.
@@ -178,12 +178,16 @@ pub async fn keys(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeyList>> {
     let keys = blocking(&state, move |t| t.partner_keys(&code))
         .await
         .map_err(ApiError::on_resource)?;
-    let keys: Vec<_> = keys.iter().map(|k| k.to_json()).collect();
-    Ok(Json(serde_json::json!({ "keys": keys })))
+    Ok(Json(KeyList {
+        keys: keys
+            .iter()
+            .map(affiliate_sdk::portal::PartnerKey::answer)
+            .collect(),
+    }))
 }
 
 /// `DELETE /v1/partners/{code}/keys/{id}`: revokes the key.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::{
-    ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, cut, json_body_max,
+    ApiResult, Authorized, Shared, blocking, created_with_secret, cut, json_body_max,
 };
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
@@ -32,8 +32,8 @@ use crate::openapi::schemas::*;
     ),
     security(("postback_key" = [])),
     responses(
-        (status = 201, description = "Recorded now", body = Conversion),
-        (status = 200, description = "A replay of the same order", body = Conversion),
+        (status = 201, description = "Recorded now", body = ConversionAnswer),
+        (status = 200, description = "A replay of the same order", body = ConversionAnswer),
         Refusals
     )
 )]
@@ -48,11 +48,6 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
                 "conversion by GET postback"
             );
             c
-        }
-        // No postback key: 401, as for a missing API key.
-        Err(affiliate_sdk::Error::Forbidden(m)) => {
-            state.metrics.refused("conversion", "unauthorized");
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", &m));
         }
         Err(e) => {
             state.metrics.refused("conversion", e.code());
@@ -71,7 +66,7 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
             (CACHE_CONTROL, "no-store"),
             (REFERRER_POLICY, "no-referrer"),
         ],
-        Json(c.to_json()),
+        Json(c.answer()),
     )
         .into_response())
 }
@@ -102,7 +97,7 @@ pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> A
     let b: KeyBody = json_body_max(body, 1024).await?;
     let (record, key) = blocking(&state, move |t| t.create_postback_key(&b.label)).await?;
     tracing::info!(key_id = %record.id, "postback key created");
-    Ok(created_with_secret(record.to_json(), key))
+    Ok(created_with_secret(record.answer(), key))
 }
 
 /// `GET /v1/postback-keys`: ids, labels and times, never keys.
@@ -118,17 +113,14 @@ pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> A
         Refusals
     )
 )]
-pub async fn list(
-    State(state): State<Shared>,
-    _: Authorized,
-) -> ApiResult<Json<serde_json::Value>> {
-    let keys: Vec<_> = state
-        .tracker
-        .postback_keys()
-        .iter()
-        .map(affiliate_sdk::PostbackKey::to_json)
-        .collect();
-    Ok(Json(serde_json::json!({ "keys": keys })))
+pub async fn list(State(state): State<Shared>, _: Authorized) -> ApiResult<Json<KeyList>> {
+    let keys = state.tracker.postback_keys();
+    Ok(Json(KeyList {
+        keys: keys
+            .iter()
+            .map(affiliate_sdk::PostbackKey::answer)
+            .collect(),
+    }))
 }
 
 /// `DELETE /v1/postback-keys/{id}`: 204; the key records nothing from then on.

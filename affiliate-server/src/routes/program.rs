@@ -17,8 +17,8 @@ use crate::openapi::schemas::*;
 /// deep-link hosts.
 const PROGRAM_BODY_BYTES: usize = 64 * 1024;
 
-fn created(json: serde_json::Value) -> Response {
-    (StatusCode::CREATED, Json(json)).into_response()
+fn created(answer: impl serde::Serialize) -> Response {
+    (StatusCode::CREATED, Json(answer)).into_response()
 }
 
 #[utoipa::path(
@@ -35,7 +35,7 @@ fn created(json: serde_json::Value) -> Response {
 )]
 pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde_json::Value> {
     let t = &state.tracker;
-    let list: Vec<_> = t.campaigns().iter().map(|c| t.campaign_json(c)).collect();
+    let list: Vec<_> = t.campaigns().iter().map(|c| t.campaign_answer(c)).collect();
     Json(serde_json::json!({ "campaigns": list }))
 }
 
@@ -61,11 +61,11 @@ pub async fn create_campaign(
     let spec: CampaignSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let c = t.create_campaign(&spec)?;
-        Ok(t.campaign_json(&c))
+        Ok(t.campaign_answer(&c))
     })
     .await
     .map_err(ApiError::on_resource)?;
-    tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign created");
+    tracing::info!(campaign = %json.spec.code, "campaign created");
     Ok(created(json))
 }
 
@@ -88,12 +88,12 @@ pub async fn campaign(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<affiliate_sdk::answers::CampaignAnswer>> {
     let t = &state.tracker;
     let c = t
         .campaign(&code)
         .ok_or_else(|| ApiError::on_resource(affiliate_sdk::Error::UnknownCampaign(code).into()))?;
-    Ok(Json(t.campaign_json(&c)))
+    Ok(Json(t.campaign_answer(&c)))
 }
 
 #[utoipa::path(
@@ -118,15 +118,15 @@ pub async fn update_campaign(
     _: Authorized,
     Path(code): Path<String>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<affiliate_sdk::answers::CampaignAnswer>> {
     let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let c = t.update_campaign(&code, &patch)?;
-        Ok(t.campaign_json(&c))
+        Ok(t.campaign_answer(&c))
     })
     .await
     .map_err(ApiError::on_resource)?;
-    tracing::info!(campaign = %json["code"].as_str().unwrap_or_default(), "campaign changed");
+    tracing::info!(campaign = %json.spec.code, "campaign changed");
     Ok(Json(json))
 }
 
@@ -174,14 +174,14 @@ pub async fn partners(
     State(state): State<Shared>,
     _: Authorized,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PartnerPage>> {
     let (q, limit, cursor) = partner_query(query.as_deref().unwrap_or(""))?;
     let t = &state.tracker;
     let page = t.partners_page(&q, limit, cursor.as_deref())?;
-    let list: Vec<_> = page.partners.iter().map(|p| t.partner_json(p)).collect();
-    Ok(Json(
-        serde_json::json!({ "partners": list, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(PartnerPage {
+        partners: page.partners.iter().map(|p| t.partner_answer(p)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[utoipa::path(
@@ -193,7 +193,7 @@ pub async fn partners(
     request_body(content = PartnerRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "The partner", body = Partner),
+        (status = 201, description = "The partner", body = PartnerAnswer),
         Refusals
     )
 )]
@@ -205,11 +205,11 @@ pub async fn create_partner(
     let spec: PartnerSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let p = t.create_partner(&spec)?;
-        Ok(t.partner_json(&p))
+        Ok(t.partner_answer(&p))
     })
     .await
     .map_err(ApiError::on_resource)?;
-    tracing::info!(partner = %json["code"].as_str().unwrap_or_default(), "partner created");
+    tracing::info!(partner = %json.code, "partner created");
     Ok(created(json))
 }
 
@@ -224,7 +224,7 @@ pub async fn create_partner(
     ),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The partner", body = Partner),
+        (status = 200, description = "The partner", body = PartnerAnswer),
         Refusals
     )
 )]
@@ -232,12 +232,12 @@ pub async fn partner(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PartnerAnswer>> {
     let t = &state.tracker;
     let p = t
         .partner(&code)
         .ok_or_else(|| ApiError::on_resource(affiliate_sdk::Error::UnknownPartner(code).into()))?;
-    Ok(Json(t.partner_json(&p)))
+    Ok(Json(t.partner_answer(&p)))
 }
 
 #[utoipa::path(
@@ -253,7 +253,7 @@ pub async fn partner(
     request_body(content = MergePatch, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The partner", body = Partner),
+        (status = 200, description = "The partner", body = PartnerAnswer),
         Refusals
     )
 )]
@@ -262,17 +262,17 @@ pub async fn update_partner(
     _: Authorized,
     Path(code): Path<String>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PartnerAnswer>> {
     let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let p = t.update_partner(&code, &patch)?;
-        Ok(t.partner_json(&p))
+        Ok(t.partner_answer(&p))
     })
     .await
     .map_err(ApiError::on_resource)?;
     tracing::info!(
-        partner = %json["code"].as_str().unwrap_or_default(),
-        status = %json["status"].as_str().unwrap_or_default(),
+        partner = %json.code,
+        status = ?json.status,
         "partner changed"
     );
     Ok(Json(json))
@@ -290,7 +290,7 @@ pub async fn update_partner(
     request_body(content = CouponRequest, content_type = "application/json", example = json!({"code": "SPRING-25", "campaign": "haircare"})),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "The coupon", body = Coupon),
+        (status = 201, description = "The coupon", body = CouponAnswer),
         Refusals
     )
 )]
@@ -307,7 +307,7 @@ pub async fn add_coupon(
     .await
     .map_err(ApiError::on_resource)?;
     tracing::info!(coupon = %coupon.code, partner = %coupon.partner, "coupon added");
-    Ok(created(coupon.to_json()))
+    Ok(created(coupon.answer()))
 }
 
 #[utoipa::path(
@@ -321,7 +321,7 @@ pub async fn add_coupon(
     ),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The coupon taken", body = Coupon),
+        (status = 200, description = "The coupon taken", body = CouponAnswer),
         Refusals
     )
 )]
@@ -329,10 +329,10 @@ pub async fn remove_coupon(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CouponAnswer>> {
     let coupon = blocking(&state, move |t| t.remove_coupon(&code)).await?;
     tracing::info!(coupon = %coupon.code, partner = %coupon.partner, "coupon removed");
-    Ok(Json(coupon.to_json()))
+    Ok(Json(coupon.answer()))
 }
 
 /// A link request, merchant's or partner's: `partner` is required of the merchant and

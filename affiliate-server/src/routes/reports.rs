@@ -121,7 +121,7 @@ pub async fn balances(
     State(state): State<Shared>,
     _: Authorized,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Balances>> {
     let (mut partner, mut currency) = (None, None);
     for (name, value) in strict_pairs(query.as_deref().unwrap_or(""))? {
         match name.as_str() {
@@ -139,8 +139,7 @@ pub async fn balances(
         t.balances(partner.as_deref(), currency.as_deref())
     })
     .await?;
-    let rows: Vec<_> = rows.iter().map(|(p, c, b)| b.to_json(*p, *c)).collect();
-    Ok(Json(serde_json::json!({ "rows": rows })))
+    Ok(Json(Balances::new(&rows)))
 }
 
 /// A CSV answer, downloaded as `name`.

@@ -72,20 +72,20 @@ pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ConversionPage>> {
     let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
     let page = blocking(&state, move |t| {
         t.conversions_page(&q, limit, cursor.as_deref())
     })
     .await?;
-    let list: Vec<_> = page
-        .conversions
-        .iter()
-        .map(affiliate_sdk::Conversion::to_json)
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "conversions": list, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(ConversionPage {
+        conversions: page
+            .conversions
+            .iter()
+            .map(ConversionAnswer::from)
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[utoipa::path(
@@ -141,13 +141,14 @@ pub async fn bulk_status(
     State(state): State<Shared>,
     _: Authorized,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<BulkStatusAnswer>> {
     let BulkBody { order_ids, status } = json_body_max(body, BULK_BODY_BYTES).await?;
     let status: Status = status.parse()?;
-    let results = blocking(&state, move |t| t.set_statuses_json(&order_ids, status)).await?;
-    let changed = results.iter().filter(|r| r.get("error").is_none()).count();
-    tracing::info!(status = %status.as_str(), changed, asked = results.len(), "bulk status");
-    Ok(Json(serde_json::json!({ "results": results })))
+    let answer = blocking(&state, move |t| t.set_statuses_answer(&order_ids, status)).await?;
+    let changed = answer.results.iter().filter(|r| r.error.is_none()).count();
+    let asked = answer.results.len();
+    tracing::info!(status = %status.as_str(), changed, asked, "bulk status");
+    Ok(Json(answer))
 }
 
 /// `DELETE /v1/customers/{customer_id}`: erasure (GDPR Art. 17). The id is removed

@@ -40,11 +40,11 @@ pub async fn create(
     State(state): State<Shared>,
     _: Authorized,
     body: Body,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<WebhookCreated>)> {
     let req: WebhookRequest = json_body_max(body, WEBHOOK_BODY_BYTES).await?;
     let hook = blocking(&state, move |t| t.create_webhook(&req)).await?;
     tracing::info!(webhook = %hook.id, "webhook created");
-    Ok((StatusCode::CREATED, Json(hook.to_json_with_secret())))
+    Ok((StatusCode::CREATED, Json(hook.created_answer())))
 }
 
 /// `GET /v1/webhooks`: the endpoints (never their secrets), with `managed_by_config`.
@@ -60,13 +60,11 @@ pub async fn create(
         Refusals
     )
 )]
-pub async fn list(
-    State(state): State<Shared>,
-    _: Authorized,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn list(State(state): State<Shared>, _: Authorized) -> ApiResult<Json<WebhookList>> {
     let t = &state.tracker;
-    let hooks: Vec<_> = t.webhooks().iter().map(|w| t.webhook_json(w)).collect();
-    Ok(Json(serde_json::json!({ "webhooks": hooks })))
+    Ok(Json(WebhookList {
+        webhooks: t.webhooks().iter().map(|w| t.webhook_answer(w)).collect(),
+    }))
 }
 
 /// `DELETE /v1/webhooks/{id}`: 204.
@@ -117,16 +115,16 @@ pub async fn deliveries(
     _: Authorized,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DeliveryPage>> {
     let (cursor, limit) = page_params(query.as_deref())?;
-    let (page, next) = blocking(&state, move |t| {
+    let (page, next_cursor) = blocking(&state, move |t| {
         t.webhook_deliveries(&id, cursor.as_deref(), limit)
     })
     .await?;
-    let rows: Vec<_> = page.iter().map(|d| d.to_json()).collect();
-    Ok(Json(
-        serde_json::json!({ "deliveries": rows, "next_cursor": next }),
-    ))
+    Ok(Json(DeliveryPage {
+        deliveries: page.iter().map(DeliveryAnswer::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// `cursor` and `limit` of a delivery log's query (the webhooks' and the partners').
@@ -166,7 +164,7 @@ pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
     ),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "The delivery", body = Delivery),
+        (status = 200, description = "The delivery", body = DeliveryAnswer),
         Refusals
     )
 )]
@@ -174,8 +172,8 @@ pub async fn retry(
     State(state): State<Shared>,
     _: Authorized,
     Path((id, delivery)): Path<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DeliveryAnswer>> {
     let d = blocking(&state, move |t| t.retry_delivery(&id, &delivery)).await?;
     tracing::info!(delivery = %d.id, "delivery retried by hand");
-    Ok(Json(d.to_json()))
+    Ok(Json(d.answer()))
 }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::Result;
-use crate::records::json_to_py;
+use crate::records::{answer_to_py, json_to_py};
 use crate::tracker::Tracker;
 
 #[pymethods]
@@ -42,7 +42,7 @@ impl Tracker {
         let t = &self.inner;
         Ok(t.webhooks()
             .iter()
-            .map(|w| json_to_py(py, &t.webhook_json(w)))
+            .map(|w| answer_to_py(py, &t.webhook_answer(w)))
             .collect::<PyResult<_>>()?)
     }
 

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::Result;
-use crate::records::json_to_py;
+use crate::records::answer_to_py;
 use crate::tracker::Tracker;
 use crate::values::{datetime, day, decimal, opt_decimal_text};
 
@@ -84,15 +84,14 @@ impl Tracker {
     fn payout<'py>(&self, py: Python<'py>, id: &str) -> Result<Bound<'py, PyDict>> {
         let (payout, json) = py.detach(|| {
             let p = self.inner.payout(id)?;
-            let json = self.inner.payout_json(&p)?;
-            Ok::<_, core::Error>((p, json))
+            let with_items = self.inner.payout_with_items(&p)?;
+            Ok::<_, core::Error>((p, with_items))
         })?;
         let d = payout_dict(py, &payout)?;
         let items = pyo3::types::PyList::empty(py);
-        for item in json["items"].as_array().into_iter().flatten() {
-            let row = json_to_py(py, item)?;
-            let amount = item["amount"].as_str().unwrap_or("0");
-            row.set_item("amount", decimal(py, amount)?)?;
+        for item in &json.items {
+            let row = answer_to_py(py, item)?;
+            row.set_item("amount", decimal(py, &item.amount)?)?;
             items.append(row)?;
         }
         d.set_item("items", items)?;

@@ -39,7 +39,7 @@ impl Tracker {
 
     /// Records the conversion of a hosted cart's postback URL, given its query string
     /// (`key=pbk_…&order_id=…&amount=…&currency=…[&kind&token|click_id&coupon…]`):
-    /// `Forbidden` when the key is missing, wrong or revoked (checked first),
+    /// `Unauthorized` when the key is missing, wrong or revoked (checked first),
     /// `Malformed` for an unknown, repeated or missing parameter, then as `convert`.
     fn postback(&self, py: Python<'_>, query: &str) -> Result<Conversion> {
         Ok(Conversion(

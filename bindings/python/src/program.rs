@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::Result;
-use crate::records::{Conversion, json_to_py};
+use crate::records::{Conversion, answer_to_py, json_to_py};
 use crate::tracker::Tracker;
 use crate::values::{count, day};
 
@@ -96,7 +96,7 @@ impl Tracker {
     fn campaign<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.inner
             .campaign(code)
-            .map(|c| json_to_py(py, &self.inner.campaign_json(&c)))
+            .map(|c| answer_to_py(py, &self.inner.campaign_answer(&c)))
             .transpose()
     }
 
@@ -111,7 +111,7 @@ impl Tracker {
     ) -> Result<Bound<'py, PyAny>> {
         let patch = patch_of(changes)?;
         let c = py.detach(|| self.inner.update_campaign(code, &patch))?;
-        Ok(json_to_py(py, &self.inner.campaign_json(&c))?)
+        Ok(answer_to_py(py, &self.inner.campaign_answer(&c))?)
     }
 
     /// The partner as a dict (code, parent, status, profile, coupons,
@@ -119,7 +119,7 @@ impl Tracker {
     fn partner<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.inner
             .partner(code)
-            .map(|p| json_to_py(py, &self.inner.partner_json(&p)))
+            .map(|p| answer_to_py(py, &self.inner.partner_answer(&p)))
             .transpose()
     }
 
@@ -134,7 +134,7 @@ impl Tracker {
     ) -> Result<Bound<'py, PyAny>> {
         let patch = patch_of(changes)?;
         let p = py.detach(|| self.inner.update_partner(code, &patch))?;
-        Ok(json_to_py(py, &self.inner.partner_json(&p))?)
+        Ok(answer_to_py(py, &self.inner.partner_answer(&p))?)
     }
 
     /// One page of partners by code: `(partners, next_cursor)`; pass `next_cursor`
@@ -160,7 +160,7 @@ impl Tracker {
         let list = page
             .partners
             .iter()
-            .map(|p| json_to_py(py, &self.inner.partner_json(p)))
+            .map(|p| answer_to_py(py, &self.inner.partner_answer(p)))
             .collect::<PyResult<_>>()?;
         Ok((list, page.next_cursor))
     }
@@ -291,10 +291,11 @@ impl Tracker {
         status: &str,
     ) -> Result<Vec<Bound<'py, PyAny>>> {
         let status: core::Status = status.parse()?;
-        let results = py.detach(|| self.inner.set_statuses_json(&order_ids, status))?;
-        Ok(results
+        let answer = py.detach(|| self.inner.set_statuses_answer(&order_ids, status))?;
+        Ok(answer
+            .results
             .iter()
-            .map(|json| json_to_py(py, json))
+            .map(|r| answer_to_py(py, r))
             .collect::<PyResult<_>>()?)
     }
 
@@ -313,7 +314,9 @@ impl Tracker {
             let d = PyDict::new(py);
             d.set_item("partner", p.as_str())?;
             d.set_item("currency", c.code())?;
-            let json = b.to_json(p, c);
+            let row = core::answers::BalanceRow::new(p, c, &b);
+            let json = serde_json::to_value(&row)
+                .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
             for k in ["pending", "payable", "in_payout", "paid", "clawback"] {
                 d.set_item(
                     k,

@@ -186,6 +186,16 @@ impl Conversion {
     }
 }
 
+/// One of the core's answers (`affiliate_sdk::answers`) as Python values.
+pub(crate) fn answer_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    answer: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(answer)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    json_to_py(py, &json)
+}
+
 pub(crate) fn json_to_py<'py>(
     py: Python<'py>,
     v: &serde_json::Value,

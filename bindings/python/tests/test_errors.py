@@ -26,6 +26,7 @@ HIERARCHY = {
     sdk.NotFound: ("not_found", (LookupError,)),
     sdk.StoreError: ("store_unavailable", ()),
     sdk.Forbidden: ("forbidden", (PermissionError,)),
+    sdk.Unauthorized: ("unauthorized", (sdk.Forbidden, PermissionError)),
     sdk.ManagedByConfig: ("managed_by_config", ()),
 }
 
@@ -34,8 +35,8 @@ def test_the_error_codes_are_the_cores() -> None:
     from affiliate_sdk import _native
 
     assert sdk.errors.ERROR_CODES == tuple(_native.ERROR_CODES)
-    # Every code but the HTTP server's own has its exception, and nothing else does.
-    assert set(sdk.errors.BY_CODE) == set(sdk.errors.ERROR_CODES) - {"unauthorized"}
+    # Every code has its exception, and nothing else does.
+    assert set(sdk.errors.BY_CODE) == set(sdk.errors.ERROR_CODES)
 
 
 def test_the_hierarchy_and_codes() -> None:

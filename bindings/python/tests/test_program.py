@@ -229,6 +229,9 @@ def test_postback_keys_record_a_hosted_carts_conversion_and_nothing_else(tracker
     for bad in ["order_id=CART-2&amount=1&currency=USD", "key=pbk_nope&order_id=CART-2&evil=1"]:
         with pytest.raises(sdk.Forbidden):
             tracker.postback(bad)
+    # Its own code since the core decides the HTTP answer (401): still a Forbidden.
+    with pytest.raises(sdk.Unauthorized, match="missing key"):
+        tracker.postback("order_id=CART-2&amount=1&currency=USD")
     with pytest.raises(sdk.Malformed, match="more than once"):
         tracker.postback(f"key={key}&order_id=CART-2&amount=1&amount=2&currency=USD")
     tracker.revoke_postback_key(record["id"])

@@ -4,100 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, CodeText, Currency, ErrorDetail, Id, Kind, Sid};
-
-/// A conversion's status.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConversionStatus {
-    Pending,
-    Approved,
-    Paid,
-    Rejected,
-    Reversed,
-}
-
-/// How a conversion arrived.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Browser,
-    SignedBrowser,
-    Server,
-    Manual,
-}
-
-/// What credited a conversion.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Evidence {
-    Token,
-    ClickId,
-    Coupon,
-    Customer,
-    Manual,
-}
-
-/// One level's commission on a conversion.
-#[derive(ToSchema, Serialize)]
-pub struct Commission {
-    pub partner: String,
-    /// 0 for the partner credited, 1 for its parent's override, …
-    pub level: u32,
-    #[schema(example = "4.99")]
-    pub amount: String,
-}
-
-/// A conversion as every endpoint shows it.
-#[derive(ToSchema, Serialize)]
-pub struct Conversion {
-    pub order_id: String,
-    pub kind: Kind,
-    #[schema(example = "49.90")]
-    pub amount: String,
-    #[schema(example = "USD")]
-    pub currency: String,
-    pub campaign: String,
-    pub partner: String,
-    pub ad: Option<String>,
-    pub sid: Option<String>,
-    pub click_id: Option<String>,
-    pub status: ConversionStatus,
-    /// A replay of an order id recorded before.
-    pub duplicate: bool,
-    /// This record replaced an earlier one of the order id.
-    pub replaced: bool,
-    pub commissions: Vec<Commission>,
-    pub channel: Channel,
-    pub evidence: Option<Evidence>,
-    pub customer_id: Option<String>,
-    pub converted_at: u64,
-}
-
-/// A conversion with the records it replaced, oldest first.
-#[derive(ToSchema, Serialize)]
-pub struct ConversionWithHistory {
-    #[serde(flatten)]
-    pub conversion: Conversion,
-    pub replaced_records: Vec<Conversion>,
-}
-
-/// A page of conversions, newest first.
-#[derive(ToSchema, Serialize)]
-pub struct ConversionPage {
-    pub conversions: Vec<Conversion>,
-    /// Pass as `cursor` for the next page; `null` on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// The beacon's short answer (the public endpoint shows nothing more).
-#[derive(ToSchema, Serialize)]
-pub struct BeaconAnswer {
-    pub order_id: String,
-    pub status: ConversionStatus,
-    pub duplicate: bool,
-    pub replaced: bool,
-}
+use super::{Amount, CodeText, ConversionStatus, Currency, Id, Kind, Sid};
 
 /// The snippet's beacon (`POST /v1/conversions`), any content type.
 #[derive(ToSchema, Serialize)]
@@ -173,20 +80,6 @@ pub struct BulkStatusRequest {
     #[schema(min_items = 1, max_items = 1000)]
     pub order_ids: Vec<Id>,
     pub status: ConversionStatus,
-}
-
-/// One order's outcome: its new status, or why not.
-#[derive(ToSchema, Serialize)]
-pub struct BulkStatusResult {
-    pub order_id: String,
-    pub status: Option<ConversionStatus>,
-    pub error: Option<ErrorDetail>,
-}
-
-/// The outcomes, in the order given.
-#[derive(ToSchema, Serialize)]
-pub struct BulkStatusAnswer {
-    pub results: Vec<BulkStatusResult>,
 }
 
 /// What an erasure changed.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, CodeText, Currency, Day};
+use super::{Amount, CodeText, Currency, Day, PayoutStatus};
 
 /// One row of the statistics: the `group_by` dimensions it has, its counts and its
 /// money per currency.
@@ -36,72 +36,6 @@ pub struct StatsPage {
     pub next_cursor: Option<String>,
 }
 
-/// What a partner earns as a beneficiary, in one currency (decimal strings).
-#[derive(ToSchema, Serialize)]
-pub struct BalanceRow {
-    pub partner: String,
-    pub currency: String,
-    pub pending: String,
-    pub payable: String,
-    pub in_payout: String,
-    pub paid: String,
-    pub clawback: String,
-}
-
-/// Balance rows by partner code.
-#[derive(ToSchema, Serialize)]
-pub struct Balances {
-    pub rows: Vec<BalanceRow>,
-}
-
-/// A payout's state.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayoutStatus {
-    Pending,
-    Paid,
-    Failed,
-}
-
-/// A payout: what one partner is paid in one currency.
-#[derive(ToSchema, Serialize)]
-pub struct Payout {
-    #[schema(example = "po_3f1c…")]
-    pub id: String,
-    pub partner: String,
-    pub currency: String,
-    pub amount: String,
-    /// How many ledger entries it settles.
-    pub entries: u64,
-    pub status: PayoutStatus,
-    pub created: u64,
-    pub updated: u64,
-}
-
-/// One ledger entry a payout settles.
-#[derive(ToSchema, Serialize)]
-pub struct PayoutItem {
-    pub order_id: String,
-    pub level: u32,
-    /// `commission` or `clawback` (a negative amount).
-    pub kind: String,
-    pub amount: String,
-}
-
-/// A payout with its entries.
-#[derive(ToSchema, Serialize)]
-pub struct PayoutWithItems {
-    #[serde(flatten)]
-    pub payout: Payout,
-    pub items: Vec<PayoutItem>,
-}
-
-/// Payouts, newest first (or those a run made).
-#[derive(ToSchema, Serialize)]
-pub struct PayoutList {
-    pub payouts: Vec<Payout>,
-}
-
 /// A payout run.
 #[derive(ToSchema, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -124,10 +58,4 @@ pub struct PayoutRequest {
 #[serde(deny_unknown_fields)]
 pub struct PayoutStatusRequest {
     pub status: PayoutStatus,
-}
-
-/// How many pending conversions this call approved.
-#[derive(ToSchema, Serialize)]
-pub struct Approved {
-    pub approved: u64,
 }

@@ -3,23 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Campaign, CodeText, ConversionStatus, Day, HttpUrl, Kind, PartnerStatus, Sid};
-
-/// A partner's own profile.
-#[derive(ToSchema, Serialize)]
-pub struct PartnerMe {
-    pub code: String,
-    pub name: Option<String>,
-    pub parent: Option<String>,
-    pub status: PartnerStatus,
-    pub email: Option<String>,
-    pub payout_details: Option<String>,
-    pub postback_url: Option<String>,
-    /// Its direct children's codes.
-    pub children: Vec<String>,
-    /// The active campaigns and their commission plans.
-    pub campaigns: Vec<Campaign>,
-}
+use super::{CodeText, Day, HttpUrl, Sid};
 
 /// What a partner may change of its profile (a JSON merge patch).
 #[derive(ToSchema, Serialize)]
@@ -73,28 +57,4 @@ pub struct Ad {
 #[derive(ToSchema, Serialize)]
 pub struct AdList {
     pub ads: Vec<Ad>,
-}
-
-/// A conversion as a partner sees it: never the customer; `commission` is the
-/// caller's own.
-#[derive(ToSchema, Serialize)]
-pub struct PartnerConversion {
-    pub order_id: String,
-    pub converted_at: u64,
-    pub campaign: String,
-    pub partner: String,
-    pub ad: Option<String>,
-    pub sid: Option<String>,
-    pub kind: Kind,
-    pub amount: String,
-    pub currency: String,
-    pub status: ConversionStatus,
-    pub commission: String,
-}
-
-/// A page of the subtree's conversions, newest first.
-#[derive(ToSchema, Serialize)]
-pub struct PartnerConversionPage {
-    pub conversions: Vec<PartnerConversion>,
-    pub next_cursor: Option<String>,
 }

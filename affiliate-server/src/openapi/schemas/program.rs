@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, CodeText, Currency, HttpUrl, Sid};
+use super::{Amount, CodeText, Currency, HttpUrl, PartnerStatus, Sid};
 
 /// Which click a conversion credits.
 #[derive(ToSchema, Serialize)]
@@ -44,14 +44,6 @@ pub enum ClickCommission {
 pub enum CookieConsent {
     NotRequired,
     Required,
-}
-
-/// A partner's state.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerStatus {
-    Active,
-    Suspended,
 }
 
 /// A campaign: the fields of a `[[campaign]]` entry (amounts as decimal strings) and,
@@ -107,28 +99,6 @@ pub struct CampaignList {
     pub campaigns: Vec<Campaign>,
 }
 
-/// A coupon as a partner's record shows it.
-#[derive(ToSchema, Serialize)]
-pub struct PartnerCoupon {
-    pub code: String,
-    pub campaign: Option<String>,
-}
-
-/// A partner.
-#[derive(ToSchema, Serialize)]
-pub struct Partner {
-    #[schema(example = "abc123")]
-    pub code: String,
-    pub parent: Option<String>,
-    pub status: PartnerStatus,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub payout_details: Option<String>,
-    pub postback_url: Option<String>,
-    pub coupons: Vec<PartnerCoupon>,
-    pub managed_by_config: bool,
-}
-
 /// A new partner: the fields of a `[[partner]]` entry.
 #[derive(ToSchema, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -145,13 +115,6 @@ pub struct PartnerRequest {
     pub postback_url: Option<String>,
 }
 
-/// A page of partners by code.
-#[derive(ToSchema, Serialize)]
-pub struct PartnerPage {
-    pub partners: Vec<Partner>,
-    pub next_cursor: Option<String>,
-}
-
 /// A coupon to give a partner.
 #[derive(ToSchema, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -160,14 +123,6 @@ pub struct CouponRequest {
     /// The one campaign it credits; without one, the campaign the order names.
     #[schema(nullable = false)]
     pub campaign: Option<CodeText>,
-}
-
-/// A partner's coupon.
-#[derive(ToSchema, Serialize)]
-pub struct Coupon {
-    pub code: String,
-    pub partner: String,
-    pub campaign: Option<String>,
 }
 
 /// A link to sign. `to` makes a deep link to a page on one of the campaign's
@@ -192,33 +147,6 @@ pub struct PortalLinkRequest {
     /// Seconds, default 900, at most 7 days.
     #[schema(nullable = false, minimum = 1, maximum = 604800, example = 900)]
     pub ttl_secs: Option<u64>,
-}
-
-/// A key's record (a partner key's or a postback key's): never the key.
-#[derive(ToSchema, Serialize)]
-pub struct KeyRecord {
-    #[schema(example = "pkid_…")]
-    pub id: String,
-    /// A partner key's partner.
-    pub partner: Option<String>,
-    /// A postback key's label.
-    pub label: Option<String>,
-    pub created: u64,
-}
-
-/// A new key (`pk_…` or `pbk_…`): shown in this answer only.
-#[derive(ToSchema, Serialize)]
-pub struct KeyCreated {
-    #[serde(flatten)]
-    pub record: KeyRecord,
-    #[schema(example = "pk_…")]
-    pub key: String,
-}
-
-/// Key records.
-#[derive(ToSchema, Serialize)]
-pub struct KeyList {
-    pub keys: Vec<KeyRecord>,
 }
 
 /// A label for a new postback key.

@@ -441,7 +441,7 @@ class Tracker:
     def revoke_postback_key(self, id: str) -> None: ...
     def postback(self, query: str) -> Conversion:
         """Records a hosted cart's postback URL query (``key=pbk_…&order_id=…&amount=…&currency=…``);
-        ``Forbidden`` without a valid key, ``Malformed`` for a bad query."""
+        ``Unauthorized`` without a valid key, ``Malformed`` for a bad query."""
         ...
     def create_payouts(
         self,

@@ -102,14 +102,21 @@ class Forbidden(AffiliateError, PermissionError):
     code = "forbidden"
 
 
+class Unauthorized(Forbidden):
+    """No valid credential came with the call (a missing, wrong or revoked postback
+    key); nothing was read or changed. A ``Forbidden``, as it was before it had its
+    own code, so ``except Forbidden`` still catches it."""
+
+    code = "unauthorized"
+
+
 class ManagedByConfig(AffiliateError):
     """The campaign or partner is an entry of the server's configuration file."""
 
     code = "managed_by_config"
 
 
-#: Every error code of the SDK and its HTTP API, in the Rust core's order
-#: (``unauthorized`` is answered by the HTTP server only: no exception has it).
+#: Every error code of the SDK and its HTTP API, in the Rust core's order.
 ERROR_CODES: Tuple[str, ...] = (
     "malformed",
     "invalid_signature",
@@ -141,6 +148,7 @@ BY_CODE: Dict[str, Type[AffiliateError]] = {
         NotFound,
         StoreError,
         Forbidden,
+        Unauthorized,
         ManagedByConfig,
     )
 }

@@ -1,0 +1,169 @@
+//! Balances and payouts as every API shows them.
+
+use serde::Serialize;
+
+use crate::code::Code;
+use crate::ledger::{Balance, Entry, EntryKind, Payout, PayoutStatus};
+use crate::money::{Currency, format_minor};
+
+/// Minor units as a decimal string, negative ones with a leading `-`.
+fn signed(v: i128, currency: Currency) -> String {
+    let text = format_minor(v.unsigned_abs(), currency.exponent());
+    if v < 0 { format!("-{text}") } else { text }
+}
+
+/// What a partner earns as a beneficiary, in one currency (decimal strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BalanceRow {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub partner: Code,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    pub pending: String,
+    pub payable: String,
+    pub in_payout: String,
+    pub paid: String,
+    pub clawback: String,
+}
+
+impl BalanceRow {
+    /// The row of `partner`'s `balance` in `currency`.
+    #[must_use]
+    pub fn new(partner: Code, currency: Currency, balance: &Balance) -> BalanceRow {
+        BalanceRow {
+            partner,
+            currency,
+            pending: signed(balance.pending, currency),
+            payable: signed(balance.payable, currency),
+            in_payout: signed(balance.in_payout, currency),
+            paid: signed(balance.paid, currency),
+            clawback: signed(balance.clawback, currency),
+        }
+    }
+}
+
+/// Balance rows by partner code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Balances {
+    pub rows: Vec<BalanceRow>,
+}
+
+impl Balances {
+    /// The rows of [`Tracker::balances`](crate::Tracker::balances).
+    #[must_use]
+    pub fn new(rows: &[(Code, Currency, Balance)]) -> Balances {
+        Balances {
+            rows: rows
+                .iter()
+                .map(|(p, c, b)| BalanceRow::new(*p, *c, b))
+                .collect(),
+        }
+    }
+}
+
+/// A payout: what one partner is paid in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Payout))]
+pub struct PayoutAnswer {
+    #[cfg_attr(feature = "openapi", schema(example = "po_3f1c…"))]
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub partner: Code,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    pub amount: String,
+    /// How many ledger entries it settles.
+    pub entries: u64,
+    pub status: PayoutStatus,
+    pub created: u64,
+    pub updated: u64,
+}
+
+impl From<&Payout> for PayoutAnswer {
+    fn from(p: &Payout) -> PayoutAnswer {
+        PayoutAnswer {
+            id: p.id.clone(),
+            partner: p.partner,
+            currency: p.currency,
+            amount: format_minor(u128::from(p.amount_minor), p.currency.exponent()),
+            entries: p.entries.len() as u64,
+            status: p.status,
+            created: p.created,
+            updated: p.updated,
+        }
+    }
+}
+
+impl Payout {
+    /// The payout as the API shows it ([`PayoutAnswer`]): `{id, partner, currency,
+    /// amount, entries, status, created, updated}`, the amount a decimal string,
+    /// `entries` the number of entries it settles, times Unix seconds.
+    #[must_use]
+    pub fn answer(&self) -> PayoutAnswer {
+        PayoutAnswer::from(self)
+    }
+
+    /// [`Payout::answer`] as JSON.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        super::to_value(&self.answer())
+    }
+}
+
+/// One ledger entry a payout settles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutItem {
+    pub order_id: String,
+    pub level: u32,
+    /// `commission` or `clawback` (a negative amount).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: EntryKind,
+    pub amount: String,
+}
+
+impl From<&Entry> for PayoutItem {
+    fn from(e: &Entry) -> PayoutItem {
+        PayoutItem {
+            order_id: e.id.order_id.clone(),
+            level: e.id.level.into(),
+            kind: e.id.kind,
+            amount: signed(e.signed_minor(), e.currency),
+        }
+    }
+}
+
+/// A payout with its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutWithItems {
+    #[serde(flatten)]
+    pub payout: PayoutAnswer,
+    pub items: Vec<PayoutItem>,
+}
+
+/// Payouts, newest first (or those a run made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutList {
+    pub payouts: Vec<PayoutAnswer>,
+}
+
+impl PayoutList {
+    /// The list of `payouts`, in their order.
+    #[must_use]
+    pub fn new(payouts: &[Payout]) -> PayoutList {
+        PayoutList {
+            payouts: payouts.iter().map(PayoutAnswer::from).collect(),
+        }
+    }
+}
+
+/// How many pending conversions this call approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Approved {
+    pub approved: u64,
+}
