@@ -293,10 +293,7 @@ mod tests {
         }
         for code in ERROR_CODES {
             assert_eq!(ERROR_CODES.iter().filter(|c| **c == code).count(), 1);
-            assert!(
-                used.contains(&code),
-                "{code} is listed but no error has it"
-            );
+            assert!(used.contains(&code), "{code} is listed but no error has it");
         }
     }
 }

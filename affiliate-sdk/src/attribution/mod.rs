@@ -83,7 +83,7 @@ pub use program::{
     AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
     merge_patch,
 };
-pub use requests::{BrowserConversion, ConversionRequest, ManualConversion};
+pub use requests::{BrowserConversion, ConversionRequest, ManualConversion, order_amount};
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 #[cfg(feature = "bots")]
 pub use visitor::is_bot;

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::records::Kind;
+
 /// The evidence is one or more of `token`, `click_id` and `coupon`. As JSON (the
 /// postback body) an unknown field is an error, so a misspelt evidence field is not
 /// silently ignored.
@@ -14,7 +18,8 @@ pub struct ConversionRequest {
     /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
     /// backslashes.
     pub order_id: String,
-    /// Decimal amount (`"49.90"`); `"0"` for a lead without value.
+    /// Decimal amount (`"49.90"`). Empty (left out): 0 for a lead or a named
+    /// action, `malformed` for a sale.
     pub amount: String,
     /// ISO 4217 code.
     pub currency: String,
@@ -65,7 +70,8 @@ impl ConversionRequest {
 pub struct BrowserConversion {
     /// The merchant's order id.
     pub order_id: String,
-    /// Decimal amount.
+    /// Decimal amount. Empty (left out): 0 for a lead or a named action,
+    /// `malformed` for a sale.
     pub amount: String,
     /// ISO 4217 code.
     pub currency: String,
@@ -102,7 +108,8 @@ impl BrowserConversion {
 pub struct ManualConversion {
     /// The merchant's order id.
     pub order_id: String,
-    /// Decimal amount.
+    /// Decimal amount. Empty (left out): 0 for a lead or a named action,
+    /// `malformed` for a sale.
     pub amount: String,
     /// ISO 4217 code.
     pub currency: String,
@@ -143,5 +150,37 @@ impl ManualConversion {
             partner: partner.into(),
             ..ManualConversion::default()
         }
+    }
+}
+
+/// An order's amount: `amount` in `currency`; left out (empty), 0 for a lead or a named
+/// action and `malformed` for a sale. Every skin leaves the decision here.
+pub fn order_amount(amount: &str, currency: &str, kind: &Kind) -> Result<Money> {
+    match (amount, kind) {
+        ("", Kind::Sale) => Err(Error::malformed(
+            "amount",
+            "required for a sale (a lead or a named action may leave it out: 0)",
+        )),
+        ("", _) => Money::parse("0", currency),
+        (text, _) => Money::parse(text, currency),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_left_out_amount_is_zero_for_a_lead_or_an_action_and_refused_for_a_sale() {
+        assert_eq!(order_amount("", "USD", &Kind::Lead).unwrap().minor(), 0);
+        let signup = Kind::Action(crate::code::Code::new("signup").unwrap());
+        assert_eq!(order_amount("", "USD", &signup).unwrap().minor(), 0);
+        let e = order_amount("", "USD", &Kind::Sale).unwrap_err();
+        assert_eq!(e.code(), "malformed");
+        assert!(e.to_string().contains("required for a sale"), "{e}");
+        assert_eq!(
+            order_amount("49.90", "USD", &Kind::Sale).unwrap().minor(),
+            4990
+        );
     }
 }

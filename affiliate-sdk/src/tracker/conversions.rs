@@ -474,8 +474,8 @@ fn parse_order(
     customer_id: Option<&str>,
 ) -> Result<Order> {
     check_id("order_id", order_id)?;
-    let amount = Money::parse(amount, currency)?;
     let kind: Kind = kind.parse()?;
+    let amount = crate::attribution::order_amount(amount, currency, &kind)?;
     if let Some(c) = customer_id {
         check_id("customer_id", c)?;
     }

@@ -302,7 +302,8 @@ impl Tracker {
         let req = {
             let mut v = core::ConversionRequest::default();
             v.order_id = order_id;
-            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into());
+            // Left out: the core's rule (a lead or an action is 0, a sale must say).
+            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_default();
             v.currency = currency;
             v.kind = kind.to_owned();
             v.token = token;
@@ -335,7 +336,8 @@ impl Tracker {
         let req = {
             let mut v = core::ManualConversion::default();
             v.order_id = order_id;
-            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_else(|| "0".into());
+            // Left out: the core's rule (a lead or an action is 0, a sale must say).
+            v.amount = opt_decimal_text("amount", amount)?.unwrap_or_default();
             v.currency = currency;
             v.kind = kind.to_owned();
             v.campaign = campaign;

@@ -131,8 +131,10 @@ def test_malformed_names_the_field(tracker: Tracker, signer: LinkSigner) -> None
 
 @pytest.mark.parametrize("amount", [49.9, 50, True, b"49.90", None])
 def test_amounts_must_be_str_or_decimal(tracker: Tracker, amount: Any) -> None:
-    if amount is None:  # None means "0": fine for a lead, refused for nothing
+    if amount is None:  # Left out: 0 for a lead, refused for a sale (the core's rule)
         assert tracker.convert("L-1", currency="USD", kind="lead", coupon="ABC10").kind == "lead"
+        with pytest.raises(sdk.Malformed, match="required for a sale"):
+            tracker.convert("O-1", currency="USD", coupon="ABC10")
         return
     with pytest.raises(TypeError) as e:
         tracker.convert("O-1", amount=amount, currency="USD", coupon="ABC10")
