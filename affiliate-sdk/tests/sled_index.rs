@@ -151,3 +151,63 @@ fn a_directory_in_use_is_refused_with_what_to_do() {
         "{m}"
     );
 }
+
+/// A database written before the ledger (no entries, no sums, no markers) gets each
+/// conversion's entries and the sums when it is opened, through the core's sequence
+/// over the transactional port: the balances are what they were.
+#[test]
+fn a_database_from_before_the_ledger_gets_its_entries_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let orders = 2_500; // more than one batch of the backfill
+    let before = {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&path).unwrap());
+        let (t, _) = tracker(store.clone());
+        for i in 0..orders {
+            let mut v = ManualConversion::default();
+            v.order_id = format!("o-{i}");
+            v.amount = "10.00".into();
+            v.currency = "USD".into();
+            v.kind = "sale".into();
+            v.campaign = "haircare".into();
+            v.partner = "solo".into();
+            t.manual(&v).unwrap();
+        }
+        let balances = store
+            .balances(&affiliate_sdk::ledger::EntryFilter::default())
+            .unwrap();
+        assert!(!balances.is_empty());
+        balances
+    };
+    {
+        let db = sled::open(&path).unwrap();
+        for tree in ["ledger", "ledger-sums"] {
+            assert!(db.drop_tree(tree).unwrap(), "{tree}");
+        }
+        for marker in ["ledger:v1", "ledger-sums:v1"] {
+            assert!(db.remove(marker).unwrap().is_some(), "{marker}");
+        }
+        db.flush().unwrap();
+    }
+    {
+        let store = SledStore::open(&path).unwrap();
+        assert!(
+            store
+                .balances(&affiliate_sdk::ledger::EntryFilter::default())
+                .unwrap()
+                == before
+        );
+        let entries = store
+            .ledger_entries(&affiliate_sdk::ledger::EntryFilter::default())
+            .unwrap();
+        assert_eq!(entries.len(), orders);
+    }
+    // Once: opening again changes nothing.
+    let store = SledStore::open(&path).unwrap();
+    assert!(
+        store
+            .balances(&affiliate_sdk::ledger::EntryFilter::default())
+            .unwrap()
+            == before
+    );
+}

@@ -37,6 +37,7 @@ use crate::money::Currency;
 use crate::records::Conversion;
 
 #[cfg(any(feature = "sled", feature = "postgres"))]
+mod backfill;
 mod batch;
 pub(crate) mod caps;
 #[cfg(any(feature = "sled", feature = "postgres"))]

@@ -8,11 +8,11 @@
 use r2d2_postgres::postgres::GenericClient;
 
 use super::connect::{Attempt, Failure};
-use crate::records::Conversion;
+
 use std::collections::BTreeMap;
 
 use crate::code::Code;
-use crate::ledger::{Balance, Entry, EntryFilter, EntryKind, EntryState, entries_of};
+use crate::ledger::{Balance, Entry, EntryFilter, EntryKind, EntryState};
 use crate::money::Currency;
 
 fn kind(k: EntryKind) -> &'static str {
@@ -152,15 +152,4 @@ pub(super) fn entries(c: &mut impl GenericClient, filter: &EntryFilter) -> Attem
     .iter()
     .map(|row| serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger")))
     .collect()
-}
-
-/// Gives every stored conversion its entries (the migration that made the table).
-pub(super) fn backfill(c: &mut impl GenericClient) -> Attempt<()> {
-    let rows = c.query("SELECT record FROM affiliate_conversions", &[])?;
-    for row in rows {
-        let conv: Conversion =
-            serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("conversion"))?;
-        write(c, &entries_of(&conv))?;
-    }
-    Ok(())
 }

@@ -172,7 +172,7 @@ pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
         if version > current {
             tx.batch_execute(sql)?;
             if version == LEDGER_MIGRATION {
-                super::ledger::backfill(&mut tx)?;
+                super::tx::backfill(&mut tx)?;
             }
             tx.execute(
                 "INSERT INTO affiliate_schema (version) VALUES ($1)",

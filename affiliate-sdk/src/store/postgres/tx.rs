@@ -263,6 +263,26 @@ impl Tx for PgTx<'_, '_> {
     }
 }
 
+/// Gives every stored conversion its ledger entries, in the transaction of the
+/// migration that made the ledger table.
+pub(super) fn backfill(tx: &mut Transaction<'_>) -> Attempt<()> {
+    let rows = tx.query("SELECT record FROM affiliate_conversions", &[])?;
+    let mut port = PgTx {
+        tx,
+        retrying: false,
+        failure: None,
+        restart: false,
+    };
+    for row in rows {
+        let c: Conversion =
+            serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("conversion"))?;
+        if crate::store::backfill::give_entries(&mut port, &c).is_err() {
+            return Err(port.failure.take().unwrap_or(Failure::Corrupt("ledger")));
+        }
+    }
+    Ok(())
+}
+
 impl PostgresStore {
     pub(super) fn transact_in_db(&self, f: &mut TxFn<'_>) -> Result<()> {
         self.inner.attempt_again(|c, retrying| {

@@ -16,7 +16,7 @@ use crate::store::day_of;
 use std::collections::BTreeMap;
 
 use crate::code::Code;
-use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryKind, entries_of};
+use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryKind};
 use crate::money::Currency;
 
 /// The key of an entry.
@@ -235,15 +235,28 @@ impl SledStore {
     pub(super) fn backfill_ledger(&self) -> Result<()> {
         const DONE: &[u8] = b"ledger:v1";
         const SUMS_DONE: &[u8] = b"ledger-sums:v1";
+        /// Conversions given their entries per transaction.
+        const BATCH: usize = 1_000;
         if !self.db.contains_key(DONE).map_err(store_err)? {
-            for kv in &self.conversions {
-                let (_, v) = kv.map_err(store_err)?;
-                let c: Conversion =
-                    serde_json::from_slice(&v).map_err(|_| corrupt("conversion"))?;
-                for e in entries_of(&c) {
-                    let v = serde_json::to_vec(&e).map_err(store_err)?;
-                    self.ledger.insert(entry_key(&e.id), v).map_err(store_err)?;
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut conversions = self.conversions.iter();
+            loop {
+                batch.clear();
+                for kv in conversions.by_ref().take(BATCH) {
+                    let (_, v) = kv.map_err(store_err)?;
+                    batch.push(
+                        serde_json::from_slice::<Conversion>(&v)
+                            .map_err(|_| corrupt("conversion"))?,
+                    );
                 }
+                if batch.is_empty() {
+                    break;
+                }
+                self.transact_in_trees(&mut |tx| {
+                    batch
+                        .iter()
+                        .try_for_each(|c| crate::store::backfill::give_entries(tx, c))
+                })?;
             }
             self.db.insert(DONE, &[]).map_err(store_err)?;
         }
