@@ -17,6 +17,7 @@
 //! It prints operations per second and the ratios. Under `cargo test --benches` it runs
 //! a few operations of each, to check that it works.
 
+use affiliate_sdk::store::{ClickSink, LedgerReads};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ use affiliate_sdk::StoreWrites as _;
 use affiliate_sdk::store::{ClickRecord, Inserted};
 use affiliate_sdk::{
     CampaignSpec, ClickId, ClickIdGenerator, Conversion, Currency, Dimension, Evidence, Keyring,
-    Kind, Link, LinkSigner, Money, PartnerSpec, SledStore, StatsQuery, Status, Store, Tracker,
+    Kind, Link, LinkSigner, Money, PartnerSpec, SledStore, StatsQuery, Status, Tracker,
 };
 use rusqlite::{Connection, params};
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+use affiliate_sdk::store::ConversionReads;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, BufReader, Write};
@@ -11,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use affiliate_sdk::{ConversionRequest, SledStore, Store};
+use affiliate_sdk::{ConversionRequest, SledStore};
 
 const CHILD_ENV: &str = "AFFILIATE_SDK_CRASH_CHILD_DIR";
 const CYCLES: u64 = 200;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use affiliate_sdk::store::{ConversionReads, LedgerReads};
 use std::sync::Arc;
 
 use affiliate_sdk::store::day_of;

@@ -361,7 +361,7 @@ pub fn new_message_id() -> Result<String> {
     Ok(format!("msg_{}", random_hex::<12>()?))
 }
 
-/// Which deliveries [`Store::deliveries`](crate::Store::deliveries) lists: one
+/// Which deliveries [`Outbox::deliveries`](crate::store::Outbox::deliveries) lists: one
 /// target's, newest first, before a cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryFilter {

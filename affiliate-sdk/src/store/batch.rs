@@ -361,7 +361,7 @@ pub(crate) fn spawn_writer<T: Send + Sync + 'static>(
                 std::thread::sleep(every);
                 let Some(o) = owner.upgrade() else { return };
                 // An error keeps the batch; it is retried next time, and
-                // `Store::flush` reports it.
+                // `ClickSink::flush` reports it.
                 let _ = write_out(&o);
             }
         })

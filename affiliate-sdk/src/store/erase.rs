@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-/// What [`Store::erase_customer`](super::Store::erase_customer) removed.
+/// What [`Maintenance::erase_customer`](super::Maintenance::erase_customer) removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Erased {
     /// Conversions (and their replaced records) that carried the customer id.

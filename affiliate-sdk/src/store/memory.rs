@@ -3,6 +3,7 @@
 mod inner;
 mod tx;
 
+use crate::store::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -70,7 +71,9 @@ impl Store for MemoryStore {
         }
         done
     }
+}
 
+impl ClickSink for MemoryStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         let mut g = self.lock();
         g.clicks.insert(click.click_id, *click);
@@ -107,116 +110,6 @@ impl Store for MemoryStore {
         Ok(self.lock().clicks.get(&id).copied())
     }
 
-    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
-        Ok(self
-            .lock()
-            .replaced
-            .get(order_id)
-            .cloned()
-            .unwrap_or_default())
-    }
-
-    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
-        Ok(self.lock().conversions.get(order_id).cloned())
-    }
-
-    fn ledger_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>> {
-        let g = self.lock();
-        let mut out: Vec<Entry> = match &filter.order_id {
-            Some(o) => g.ledger.get(o).cloned().unwrap_or_default(),
-            None => g.ledger.values().flatten().cloned().collect(),
-        };
-        out.retain(|e| filter.matches(e));
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
-    }
-
-    fn payouts(&self, filter: &PayoutFilter) -> Result<Vec<Payout>> {
-        let g = self.lock();
-        let mut out: Vec<Payout> = g
-            .payouts
-            .values()
-            .filter(|p| filter.matches(p))
-            .cloned()
-            .collect();
-        newest_first(&mut out);
-        Ok(out)
-    }
-
-    fn payout(&self, id: &str) -> Result<Option<Payout>> {
-        Ok(self.lock().payouts.get(id).cloned())
-    }
-
-    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
-        let mut g = self.lock();
-        if g.claims.len() >= 1024 && g.claims.len().is_power_of_two() {
-            g.claims.retain(|_, until| *until > now);
-        }
-        let slot = (scope.to_owned(), key.to_owned());
-        if g.claims.contains_key(&slot) {
-            return Ok(false);
-        }
-        g.claims.insert(slot, expires);
-        Ok(true)
-    }
-
-    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
-        Ok(self.lock().customers.get(customer_id).copied())
-    }
-
-    fn erase_customer(&self, customer_id: &str) -> Result<Erased> {
-        let mut g = self.lock();
-        let mut erased = Erased {
-            bindings: usize::from(g.customers.remove(customer_id).is_some()),
-            ..Erased::default()
-        };
-        let inner = &mut *g;
-        let records = inner
-            .conversions
-            .values_mut()
-            .chain(inner.replaced.values_mut().flatten());
-        for c in records {
-            if c.customer_id.as_deref() == Some(customer_id) {
-                c.customer_id = None;
-                erased.conversions += 1;
-            }
-        }
-        for event in inner.outbox.values_mut() {
-            if let EventObject::Conversion(c) = &mut event.object
-                && c.customer_id.as_deref() == Some(customer_id)
-            {
-                c.customer_id = None;
-                erased.events += 1;
-            }
-        }
-        for d in inner.deliveries.values_mut() {
-            if let Some(body) = erase_json(d.request.as_bytes(), customer_id) {
-                d.request = String::from_utf8(body).unwrap_or_default();
-                erased.events += 1;
-            }
-        }
-        Ok(erased)
-    }
-
-    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
-        let mut g = self.lock();
-        let old: Vec<ClickId> = g
-            .clicks
-            .values()
-            .filter(|c| c.at < before)
-            .map(|c| c.click_id)
-            .take(max)
-            .collect();
-        for id in &old {
-            g.clicks.remove(id);
-        }
-        let before_ms = before.saturating_mul(1000);
-        g.per_click.retain(|id, _| id.unix_millis() >= before_ms);
-        let day = day_of(before);
-        g.tallies.retain(|t, _| t.day >= day);
-        Ok(old.len())
-    }
-
     fn counters(
         &self,
         from_day: u32,
@@ -233,6 +126,29 @@ impl Store for MemoryStore {
             })
             .map(|(k, v)| (*k, *v))
             .collect())
+    }
+
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ConversionReads for MemoryStore {
+    fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
+        Ok(self
+            .lock()
+            .replaced
+            .get(order_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn conversion(&self, order_id: &str) -> Result<Option<Conversion>> {
+        Ok(self.lock().conversions.get(order_id).cloned())
+    }
+
+    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+        Ok(self.lock().customers.get(customer_id).copied())
     }
 
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
@@ -262,11 +178,38 @@ impl Store for MemoryStore {
         due.truncate(max);
         Ok(due)
     }
+}
 
-    fn flush(&self) -> Result<()> {
-        Ok(())
+impl LedgerReads for MemoryStore {
+    fn ledger_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>> {
+        let g = self.lock();
+        let mut out: Vec<Entry> = match &filter.order_id {
+            Some(o) => g.ledger.get(o).cloned().unwrap_or_default(),
+            None => g.ledger.values().flatten().cloned().collect(),
+        };
+        out.retain(|e| filter.matches(e));
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
+    fn payouts(&self, filter: &PayoutFilter) -> Result<Vec<Payout>> {
+        let g = self.lock();
+        let mut out: Vec<Payout> = g
+            .payouts
+            .values()
+            .filter(|p| filter.matches(p))
+            .cloned()
+            .collect();
+        newest_first(&mut out);
+        Ok(out)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<Payout>> {
+        Ok(self.lock().payouts.get(id).cloned())
+    }
+}
+
+impl ProgramRecords for MemoryStore {
     fn program_version(&self) -> Result<u64> {
         Ok(self.lock().program_version)
     }
@@ -322,7 +265,9 @@ impl Store for MemoryStore {
             .map(|((_, key), json)| (key.clone(), json.clone()))
             .collect())
     }
+}
 
+impl Outbox for MemoryStore {
     fn outbox(&self, max: usize) -> Result<Vec<(u64, Event)>> {
         let g = self.lock();
         Ok(g.outbox
@@ -374,21 +319,6 @@ impl Store for MemoryStore {
         }
     }
 
-    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
-        let mut g = self.lock();
-        let over: Vec<String> = g
-            .deliveries
-            .values()
-            .filter(|d| d.due_at().is_none() && d.created < before)
-            .take(max)
-            .map(|d| d.id.clone())
-            .collect();
-        for id in &over {
-            g.deliveries.remove(id);
-        }
-        Ok(over.len())
-    }
-
     fn delivery(&self, id: &str) -> Result<Option<Delivery>> {
         Ok(self.lock().deliveries.get(id).cloned())
     }
@@ -404,5 +334,88 @@ impl Store for MemoryStore {
         crate::outbound::newest_first(&mut out);
         out.truncate(filter.limit);
         Ok(out)
+    }
+}
+
+impl Maintenance for MemoryStore {
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        let mut g = self.lock();
+        if g.claims.len() >= 1024 && g.claims.len().is_power_of_two() {
+            g.claims.retain(|_, until| *until > now);
+        }
+        let slot = (scope.to_owned(), key.to_owned());
+        if g.claims.contains_key(&slot) {
+            return Ok(false);
+        }
+        g.claims.insert(slot, expires);
+        Ok(true)
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<Erased> {
+        let mut g = self.lock();
+        let mut erased = Erased {
+            bindings: usize::from(g.customers.remove(customer_id).is_some()),
+            ..Erased::default()
+        };
+        let inner = &mut *g;
+        let records = inner
+            .conversions
+            .values_mut()
+            .chain(inner.replaced.values_mut().flatten());
+        for c in records {
+            if c.customer_id.as_deref() == Some(customer_id) {
+                c.customer_id = None;
+                erased.conversions += 1;
+            }
+        }
+        for event in inner.outbox.values_mut() {
+            if let EventObject::Conversion(c) = &mut event.object
+                && c.customer_id.as_deref() == Some(customer_id)
+            {
+                c.customer_id = None;
+                erased.events += 1;
+            }
+        }
+        for d in inner.deliveries.values_mut() {
+            if let Some(body) = erase_json(d.request.as_bytes(), customer_id) {
+                d.request = String::from_utf8(body).unwrap_or_default();
+                erased.events += 1;
+            }
+        }
+        Ok(erased)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        let mut g = self.lock();
+        let old: Vec<ClickId> = g
+            .clicks
+            .values()
+            .filter(|c| c.at < before)
+            .map(|c| c.click_id)
+            .take(max)
+            .collect();
+        for id in &old {
+            g.clicks.remove(id);
+        }
+        let before_ms = before.saturating_mul(1000);
+        g.per_click.retain(|id, _| id.unix_millis() >= before_ms);
+        let day = day_of(before);
+        g.tallies.retain(|t, _| t.day >= day);
+        Ok(old.len())
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        let mut g = self.lock();
+        let over: Vec<String> = g
+            .deliveries
+            .values()
+            .filter(|d| d.due_at().is_none() && d.created < before)
+            .take(max)
+            .map(|d| d.id.clone())
+            .collect();
+        for id in &over {
+            g.deliveries.remove(id);
+        }
+        Ok(over.len())
     }
 }

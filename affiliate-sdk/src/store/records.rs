@@ -170,13 +170,13 @@ pub enum Inserted {
     Existing(Box<Conversion>),
     /// The order id's record was one the new conversion replaces
     /// (the replacement rule of [`StoreWrites::insert_conversion`](crate::writes::StoreWrites::insert_conversion)): the new one is durable in its place, and the
-    /// old one, returned here, is kept for audit ([`Store::replaced_conversions`](super::Store::replaced_conversions)).
+    /// old one, returned here, is kept for audit ([`ConversionReads::replaced_conversions`](super::ConversionReads::replaced_conversions)).
     Replaced(Box<Conversion>),
     /// The conversion's click has made its quota of conversions; nothing was written.
     CapReached,
 }
 
-/// A kind of program record ([`Store::put_record`](super::Store::put_record)).
+/// A kind of program record ([`ProgramRecords::put_record`](super::ProgramRecords::put_record)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
     /// A campaign: its spec as JSON, keyed by code.

@@ -14,7 +14,7 @@
 //!   flushed to disk by sled every [`CLICK_FLUSH_MS`] − [`CLICK_BATCH_MS`]
 //!   milliseconds, or earlier by any conversion's flush. A power cut or `SIGKILL` loses
 //!   at most the clicks and impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a
-//!   clean shutdown ([`Store::flush`] or drop) loses none.
+//!   clean shutdown ([`ClickSink::flush`](crate::store::ClickSink::flush) or drop) loses none.
 //!
 //! # Reports
 //!
@@ -45,7 +45,7 @@ use self::clicks::SledBatch;
 use self::fail::store_err;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::group_commit::GroupCommit;
-use super::{RecordKind, Store, StoreLimits, day_of};
+use super::{RecordKind, StoreLimits, day_of};
 use crate::error::{Error, Result};
 use crate::records::Conversion;
 
@@ -67,7 +67,7 @@ pub const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// How often buffered clicks and impressions are written to sled, in milliseconds.
 pub const CLICK_BATCH_MS: u64 = 100;
 
-/// A [`Store`] in a sled database directory. Cheap to share: wrap it in an `Arc`.
+/// A [`Store`](super::Store) in a sled database directory. Cheap to share: wrap it in an `Arc`.
 pub struct SledStore {
     db: sled::Db,
     /// The database directory (an erasure marks it for compaction at the next open).
@@ -256,7 +256,7 @@ impl SledStore {
         store.backfill_ledger()?;
         // The sids already counted today and yesterday keep their places under the cap.
         let today = day_of(crate::clock::Clock::now(&crate::clock::SystemClock));
-        let stored = store.counters(today.saturating_sub(1), today, None)?;
+        let stored = super::ClickSink::counters(&store, today.saturating_sub(1), today, None)?;
         store.batch.buffer.seed_sids(stored.keys());
         Ok(store)
     }

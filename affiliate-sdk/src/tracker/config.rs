@@ -52,7 +52,7 @@ impl Tracker {
     /// config* from now on (the API's changes are refused with `managed_by_config`).
     /// Entries managed before and not listed now become the API's to manage. Everything
     /// is checked before anything is written, then written in one durable write
-    /// ([`Store::put_records`](crate::Store::put_records)); a refused entry changes
+    /// ([`ProgramRecords::put_records`](crate::store::ProgramRecords::put_records)); a refused entry changes
     /// nothing and is named in the error.
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's

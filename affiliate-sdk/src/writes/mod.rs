@@ -20,7 +20,7 @@ use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
 pub trait StoreWrites {
     /// Records `conversion` unless its order id exists, or replaces the existing record
     /// when [`Conversion::replaceable_by`] says so (the old record moves to the audit
-    /// trail of [`Store::replaced_conversions`]). With `binding`, the conversion's
+    /// trail of [`ConversionReads::replaced_conversions`](crate::store::ConversionReads::replaced_conversions)). With `binding`, the conversion's
     /// `customer_id` is bound to it in the same transaction, unless that customer is
     /// bound already (the first binding wins, except over a binding the replaced record
     /// made). With `per_click_cap`, a new conversion is written only while its click

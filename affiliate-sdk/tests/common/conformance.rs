@@ -5,6 +5,9 @@
 //! `(Arc<dyn Store>, guard)` where the guard keeps the backing resources (a temporary
 //! directory, a database) alive for the test.
 
+use affiliate_sdk::store::{
+    ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords,
+};
 use std::sync::Arc;
 
 use affiliate_sdk::ledger::{Entry, Payout};
@@ -182,37 +185,111 @@ impl CrashAfterWrites {
 }
 
 impl Store for CrashAfterWrites {
+    fn transact(&self, f: &mut affiliate_sdk::store::TxFn<'_>) -> affiliate_sdk::Result<()> {
+        // One money write (a conversion, a status change, a payout run or settlement).
+        self.write()?;
+        let left = &self.ops;
+        self.inner
+            .transact(&mut |tx| f(&mut FailingTx { inner: tx, left }))
+    }
+}
+
+impl ClickSink for CrashAfterWrites {
     fn record_click(&self, c: &ClickRecord) -> affiliate_sdk::Result<()> {
         self.inner.record_click(c)
     }
+
     fn record_impression(&self, i: &ImpressionRecord) -> affiliate_sdk::Result<()> {
         self.inner.record_impression(i)
     }
+
     fn record_bot_click(
         &self,
         b: &affiliate_sdk::store::BotClickRecord,
     ) -> affiliate_sdk::Result<()> {
         self.inner.record_bot_click(b)
     }
-    fn erase_customer(&self, id: &str) -> affiliate_sdk::Result<affiliate_sdk::store::Erased> {
-        self.write()?;
-        self.inner.erase_customer(id)
-    }
-    fn prune_clicks(&self, before: u64, max: usize) -> affiliate_sdk::Result<usize> {
-        self.inner.prune_clicks(before, max)
-    }
+
     fn click(&self, id: affiliate_sdk::ClickId) -> affiliate_sdk::Result<Option<ClickRecord>> {
         self.inner.click(id)
     }
+
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&affiliate_sdk::Code>,
+    ) -> affiliate_sdk::Result<std::collections::BTreeMap<CounterKey, Counters>> {
+        self.inner.counters(from_day, to_day, campaign)
+    }
+
+    fn flush(&self) -> affiliate_sdk::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl ConversionReads for CrashAfterWrites {
     fn replaced_conversions(
         &self,
         order_id: &str,
     ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
         self.inner.replaced_conversions(order_id)
     }
+
+    fn conversion(
+        &self,
+        order_id: &str,
+    ) -> affiliate_sdk::Result<Option<affiliate_sdk::Conversion>> {
+        self.inner.conversion(order_id)
+    }
+
+    fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
+        self.inner.customer(customer_id)
+    }
+
+    fn conversions(
+        &self,
+        from_day: u32,
+        to_day: u32,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
+        self.inner.conversions(from_day, to_day)
+    }
+
+    fn pending_due(
+        &self,
+        campaign: &affiliate_sdk::Code,
+        made_by: u64,
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<Conversion>> {
+        self.inner.pending_due(campaign, made_by, max)
+    }
+}
+
+impl LedgerReads for CrashAfterWrites {
+    fn ledger_entries(
+        &self,
+        filter: &affiliate_sdk::ledger::EntryFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Entry>> {
+        self.inner.ledger_entries(filter)
+    }
+
+    fn payouts(
+        &self,
+        filter: &affiliate_sdk::ledger::PayoutFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Payout>> {
+        self.inner.payouts(filter)
+    }
+
+    fn payout(&self, id: &str) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
+        self.inner.payout(id)
+    }
+}
+
+impl ProgramRecords for CrashAfterWrites {
     fn program_version(&self) -> affiliate_sdk::Result<u64> {
         self.inner.program_version()
     }
+
     fn put_record(
         &self,
         kind: affiliate_sdk::store::RecordKind,
@@ -223,12 +300,14 @@ impl Store for CrashAfterWrites {
         // The program is set up before the crash under test: not counted.
         self.inner.put_record(kind, key, json, only_new)
     }
+
     fn records(
         &self,
         kind: affiliate_sdk::store::RecordKind,
     ) -> affiliate_sdk::Result<Vec<(String, String)>> {
         self.inner.records(kind)
     }
+
     fn delete_record(
         &self,
         kind: affiliate_sdk::store::RecordKind,
@@ -236,6 +315,7 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<bool> {
         self.inner.delete_record(kind, key)
     }
+
     fn swap_record(
         &self,
         kind: affiliate_sdk::store::RecordKind,
@@ -245,34 +325,64 @@ impl Store for CrashAfterWrites {
     ) -> affiliate_sdk::Result<bool> {
         self.inner.swap_record(kind, key, expected, json)
     }
-    fn conversion(
+}
+
+impl Outbox for CrashAfterWrites {
+    fn outbox(
         &self,
-        order_id: &str,
-    ) -> affiliate_sdk::Result<Option<affiliate_sdk::Conversion>> {
-        self.inner.conversion(order_id)
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<(u64, affiliate_sdk::outbound::Event)>> {
+        self.inner.outbox(max)
     }
-    fn ledger_entries(
+
+    fn fan_out(
         &self,
-        filter: &affiliate_sdk::ledger::EntryFilter,
-    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Entry>> {
-        self.inner.ledger_entries(filter)
+        planned: &[(u64, Vec<affiliate_sdk::outbound::Delivery>)],
+    ) -> affiliate_sdk::Result<usize> {
+        self.inner.fan_out(planned)
     }
-    fn payouts(
+
+    fn due_deliveries(
         &self,
-        filter: &affiliate_sdk::ledger::PayoutFilter,
-    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::ledger::Payout>> {
-        self.inner.payouts(filter)
+        now: u64,
+        max: usize,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
+        self.inner.due_deliveries(now, max)
     }
-    fn payout(&self, id: &str) -> affiliate_sdk::Result<Option<affiliate_sdk::ledger::Payout>> {
-        self.inner.payout(id)
+
+    fn swap_delivery(
+        &self,
+        expected: &affiliate_sdk::outbound::Delivery,
+        new: &affiliate_sdk::outbound::Delivery,
+    ) -> affiliate_sdk::Result<bool> {
+        self.inner.swap_delivery(expected, new)
     }
-    fn transact(&self, f: &mut affiliate_sdk::store::TxFn<'_>) -> affiliate_sdk::Result<()> {
-        // One money write (a conversion, a status change, a payout run or settlement).
+
+    fn delivery(
+        &self,
+        id: &str,
+    ) -> affiliate_sdk::Result<Option<affiliate_sdk::outbound::Delivery>> {
+        self.inner.delivery(id)
+    }
+
+    fn deliveries(
+        &self,
+        filter: &affiliate_sdk::outbound::DeliveryFilter,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
+        self.inner.deliveries(filter)
+    }
+}
+
+impl Maintenance for CrashAfterWrites {
+    fn erase_customer(&self, id: &str) -> affiliate_sdk::Result<affiliate_sdk::store::Erased> {
         self.write()?;
-        let left = &self.ops;
-        self.inner
-            .transact(&mut |tx| f(&mut FailingTx { inner: tx, left }))
+        self.inner.erase_customer(id)
     }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> affiliate_sdk::Result<usize> {
+        self.inner.prune_clicks(before, max)
+    }
+
     fn claim_once(
         &self,
         scope: &str,
@@ -283,75 +393,9 @@ impl Store for CrashAfterWrites {
         self.write()?;
         self.inner.claim_once(scope, key, expires, now)
     }
-    fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
-        self.inner.customer(customer_id)
-    }
-    fn counters(
-        &self,
-        from_day: u32,
-        to_day: u32,
-        campaign: Option<&affiliate_sdk::Code>,
-    ) -> affiliate_sdk::Result<std::collections::BTreeMap<CounterKey, Counters>> {
-        self.inner.counters(from_day, to_day, campaign)
-    }
-    fn conversions(
-        &self,
-        from_day: u32,
-        to_day: u32,
-    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::Conversion>> {
-        self.inner.conversions(from_day, to_day)
-    }
-    fn pending_due(
-        &self,
-        campaign: &affiliate_sdk::Code,
-        made_by: u64,
-        max: usize,
-    ) -> affiliate_sdk::Result<Vec<Conversion>> {
-        self.inner.pending_due(campaign, made_by, max)
-    }
-    fn outbox(
-        &self,
-        max: usize,
-    ) -> affiliate_sdk::Result<Vec<(u64, affiliate_sdk::outbound::Event)>> {
-        self.inner.outbox(max)
-    }
-    fn fan_out(
-        &self,
-        planned: &[(u64, Vec<affiliate_sdk::outbound::Delivery>)],
-    ) -> affiliate_sdk::Result<usize> {
-        self.inner.fan_out(planned)
-    }
-    fn due_deliveries(
-        &self,
-        now: u64,
-        max: usize,
-    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
-        self.inner.due_deliveries(now, max)
-    }
-    fn swap_delivery(
-        &self,
-        expected: &affiliate_sdk::outbound::Delivery,
-        new: &affiliate_sdk::outbound::Delivery,
-    ) -> affiliate_sdk::Result<bool> {
-        self.inner.swap_delivery(expected, new)
-    }
+
     fn prune_deliveries(&self, before: u64, max: usize) -> affiliate_sdk::Result<usize> {
         self.inner.prune_deliveries(before, max)
-    }
-    fn delivery(
-        &self,
-        id: &str,
-    ) -> affiliate_sdk::Result<Option<affiliate_sdk::outbound::Delivery>> {
-        self.inner.delivery(id)
-    }
-    fn deliveries(
-        &self,
-        filter: &affiliate_sdk::outbound::DeliveryFilter,
-    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
-        self.inner.deliveries(filter)
-    }
-    fn flush(&self) -> affiliate_sdk::Result<()> {
-        self.inner.flush()
     }
 }
 

@@ -17,7 +17,7 @@
 //!   (`unnest` arrays, `ON CONFLICT DO NOTHING`) and one counter upsert per link and
 //!   day (`ON CONFLICT (day, dims) DO UPDATE SET clicks = clicks + …`). Another
 //!   tracker sees them once written. A crash of the process loses at most the buffered
-//!   batch; a clean shutdown ([`Store::flush`] or drop) loses none.
+//!   batch; a clean shutdown ([`ClickSink::flush`] or drop) loses none.
 //! * **Failures**: connections come from an `r2d2` pool (at most [`POOL_SIZE`],
 //!   0.5 s to get one). A connection error, an administrator shutdown, a serialization
 //!   failure or a deadlock is retried with backoff for up to [`RETRY_BUDGET`] (2 s);
@@ -41,6 +41,7 @@
 //!   connection is plain TCP (libpq's default `prefer` gives no protection either): use
 //!   that on a private network or a loopback address only.
 
+use crate::store::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -228,7 +229,9 @@ impl Store for PostgresStore {
     fn transact(&self, f: &mut super::TxFn<'_>) -> Result<()> {
         self.transact_in_db(f)
     }
+}
 
+impl ClickSink for PostgresStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         self.inner.buffer.click(click);
         Ok(())
@@ -262,6 +265,32 @@ impl Store for PostgresStore {
         })
     }
 
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        self.inner.buffer.counters(from_day, to_day, campaign, || {
+            self.inner
+                .attempt(|c| read_counters(c, from_day, to_day, campaign))
+        })
+    }
+
+    fn dropped(&self) -> super::Dropped {
+        self.inner.buffer.dropped()
+    }
+
+    fn writer_stats(&self) -> super::WriterStats {
+        self.inner.buffer.stats()
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.inner.write_out()
+    }
+}
+
+impl ConversionReads for PostgresStore {
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         self.inner.attempt(|c| {
             c.query(
@@ -280,34 +309,6 @@ impl Store for PostgresStore {
             .attempt(|c| Ok(read_conversion(c, order_id)?.map(|(_, conv)| conv)))
     }
 
-    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
-        self.inner.attempt(|c| {
-            let mut tx = c.transaction()?;
-            // The expired claims go first (an index range), so the table stays small.
-            tx.execute(
-                "DELETE FROM affiliate_claims WHERE expires <= $1",
-                &[&to_i64(now)],
-            )?;
-            let fresh = tx.execute(
-                "INSERT INTO affiliate_claims (scope, key, expires) VALUES ($1, $2, $3)
-                 ON CONFLICT (scope, key) DO NOTHING",
-                &[&scope, &key, &to_i64(expires)],
-            )?;
-            tx.commit()?;
-            // A retry after a lost commit answer finds its own claim and answers
-            // `false`: the safe side (a sign-in link is refused, never used twice).
-            Ok(fresh == 1)
-        })
-    }
-
-    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
-        self.erase_in_db(customer_id)
-    }
-
-    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
-        self.prune_clicks_in_db(before, max)
-    }
-
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
         self.inner.attempt(|c| {
             match c.query_opt(
@@ -319,18 +320,6 @@ impl Store for PostgresStore {
                     .map(Some)
                     .map_err(|_| Failure::Corrupt("customer")),
             }
-        })
-    }
-
-    fn counters(
-        &self,
-        from_day: u32,
-        to_day: u32,
-        campaign: Option<&Code>,
-    ) -> Result<BTreeMap<CounterKey, Counters>> {
-        self.inner.buffer.counters(from_day, to_day, campaign, || {
-            self.inner
-                .attempt(|c| read_counters(c, from_day, to_day, campaign))
         })
     }
 
@@ -346,14 +335,47 @@ impl Store for PostgresStore {
         })
     }
 
-    fn dropped(&self) -> super::Dropped {
-        self.inner.buffer.dropped()
+    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.inner.attempt(|c| {
+            c.query(
+                "SELECT record FROM affiliate_conversions
+                 WHERE status = 'pending' AND campaign = $1 AND converted_at <= $2
+                 ORDER BY converted_at, order_id LIMIT $3",
+                &[&campaign.as_str(), &to_i64(made_by), &max],
+            )?
+            .iter()
+            .map(|row| parse_conversion(row.get(0)))
+            .collect()
+        })
+    }
+}
+
+impl LedgerReads for PostgresStore {
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.inner.attempt(|c| ledger::entries(c, filter))
     }
 
-    fn writer_stats(&self) -> super::WriterStats {
-        self.inner.buffer.stats()
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.inner.attempt(|c| ledger::balances(c, filter))
     }
 
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_db(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_db(id)
+    }
+}
+
+impl ProgramRecords for PostgresStore {
     fn program_version(&self) -> Result<u64> {
         self.program_version_in_db()
     }
@@ -377,29 +399,9 @@ impl Store for PostgresStore {
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.records_in_db(kind)
     }
+}
 
-    fn ledger_entries(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<Vec<crate::ledger::Entry>> {
-        self.inner.attempt(|c| ledger::entries(c, filter))
-    }
-
-    fn balances(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
-        self.inner.attempt(|c| ledger::balances(c, filter))
-    }
-
-    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
-        self.payouts_in_db(filter)
-    }
-
-    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
-        self.payout_in_db(id)
-    }
-
+impl Outbox for PostgresStore {
     fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
         self.outbox_in_db(max)
     }
@@ -431,10 +433,6 @@ impl Store for PostgresStore {
         self.swap_deliveries_in_db(swaps)
     }
 
-    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
-        self.prune_in_db(before, max)
-    }
-
     fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
         self.delivery_in_db(id)
     }
@@ -445,23 +443,38 @@ impl Store for PostgresStore {
     ) -> Result<Vec<crate::outbound::Delivery>> {
         self.deliveries_in_db(filter)
     }
+}
 
-    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
-        let max = i64::try_from(max).unwrap_or(i64::MAX);
+impl Maintenance for PostgresStore {
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
         self.inner.attempt(|c| {
-            c.query(
-                "SELECT record FROM affiliate_conversions
-                 WHERE status = 'pending' AND campaign = $1 AND converted_at <= $2
-                 ORDER BY converted_at, order_id LIMIT $3",
-                &[&campaign.as_str(), &to_i64(made_by), &max],
-            )?
-            .iter()
-            .map(|row| parse_conversion(row.get(0)))
-            .collect()
+            let mut tx = c.transaction()?;
+            // The expired claims go first (an index range), so the table stays small.
+            tx.execute(
+                "DELETE FROM affiliate_claims WHERE expires <= $1",
+                &[&to_i64(now)],
+            )?;
+            let fresh = tx.execute(
+                "INSERT INTO affiliate_claims (scope, key, expires) VALUES ($1, $2, $3)
+                 ON CONFLICT (scope, key) DO NOTHING",
+                &[&scope, &key, &to_i64(expires)],
+            )?;
+            tx.commit()?;
+            // A retry after a lost commit answer finds its own claim and answers
+            // `false`: the safe side (a sign-in link is refused, never used twice).
+            Ok(fresh == 1)
         })
     }
 
-    fn flush(&self) -> Result<()> {
-        self.inner.write_out()
+    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
+        self.erase_in_db(customer_id)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_clicks_in_db(before, max)
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_in_db(before, max)
     }
 }

@@ -1,6 +1,7 @@
 //! The [`Store`] trait over the sled trees: reads and writes that are not money writes
 //! (those are sequences over the transactional port, `tx.rs`).
 
+use crate::store::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
 use std::collections::BTreeMap;
 
 use super::SledStore;
@@ -19,7 +20,9 @@ impl Store for SledStore {
     fn transact(&self, f: &mut crate::store::TxFn<'_>) -> Result<()> {
         self.transact_in_trees(f)
     }
+}
 
+impl ClickSink for SledStore {
     fn record_click(&self, click: &ClickRecord) -> Result<()> {
         self.batch.buffer.click(click);
         Ok(())
@@ -58,6 +61,43 @@ impl Store for SledStore {
         Ok(None)
     }
 
+    fn counters(
+        &self,
+        from_day: u32,
+        to_day: u32,
+        campaign: Option<&Code>,
+    ) -> Result<BTreeMap<CounterKey, Counters>> {
+        self.batch.buffer.counters(from_day, to_day, campaign, || {
+            let mut out = BTreeMap::new();
+            let start = from_day.to_be_bytes();
+            let range = match to_day.checked_add(1) {
+                Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
+                None => self.batch.counters.range(start..),
+            };
+            for kv in range {
+                let (k, v) = kv.map_err(store_err)?;
+                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
+                out.insert(key, decode_counters(&v));
+            }
+            Ok(out)
+        })
+    }
+
+    fn dropped(&self) -> crate::store::Dropped {
+        self.batch.buffer.dropped()
+    }
+
+    fn writer_stats(&self) -> crate::store::WriterStats {
+        self.batch.buffer.stats()
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.batch.write_out()?;
+        self.sync()
+    }
+}
+
+impl ConversionReads for SledStore {
     fn replaced_conversions(&self, order_id: &str) -> Result<Vec<Conversion>> {
         let mut prefix = order_id.as_bytes().to_vec();
         prefix.push(0);
@@ -83,66 +123,6 @@ impl Store for SledStore {
         }
     }
 
-    fn ledger_entries(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<Vec<crate::ledger::Entry>> {
-        self.ledger_entries_in_tree(filter)
-    }
-
-    fn balances(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
-        self.balances_in_tree(filter)
-    }
-
-    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
-        self.payouts_in_tree(filter)
-    }
-
-    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
-        self.payout_in_tree(id)
-    }
-
-    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
-        let mut k = scope.as_bytes().to_vec();
-        k.push(0);
-        k.extend_from_slice(key.as_bytes());
-        let fresh = self
-            .claims
-            .compare_and_swap(&k, None as Option<&[u8]>, Some(&expires.to_be_bytes()[..]))
-            .map_err(store_err)?
-            .is_ok();
-        if fresh {
-            self.sync()?;
-            // Now and then (one claim in 1024), forget the claims that expired.
-            if self
-                .db
-                .generate_id()
-                .map_err(store_err)?
-                .is_multiple_of(1024)
-            {
-                for kv in &self.claims {
-                    let (k, v) = kv.map_err(store_err)?;
-                    let until = v.first_chunk::<8>().map_or(0, |b| u64::from_be_bytes(*b));
-                    if until <= now {
-                        self.claims.remove(k).map_err(store_err)?;
-                    }
-                }
-            }
-        }
-        Ok(fresh)
-    }
-
-    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
-        self.erase(customer_id)
-    }
-
-    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
-        self.prune(before, max)
-    }
-
     fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
         match self
             .customers
@@ -154,28 +134,6 @@ impl Store for SledStore {
                 .map(Some)
                 .map_err(|_| corrupt("customer")),
         }
-    }
-
-    fn counters(
-        &self,
-        from_day: u32,
-        to_day: u32,
-        campaign: Option<&Code>,
-    ) -> Result<BTreeMap<CounterKey, Counters>> {
-        self.batch.buffer.counters(from_day, to_day, campaign, || {
-            let mut out = BTreeMap::new();
-            let start = from_day.to_be_bytes();
-            let range = match to_day.checked_add(1) {
-                Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
-                None => self.batch.counters.range(start..),
-            };
-            for kv in range {
-                let (k, v) = kv.map_err(store_err)?;
-                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
-                out.insert(key, decode_counters(&v));
-            }
-            Ok(out)
-        })
     }
 
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
@@ -246,15 +204,33 @@ impl Store for SledStore {
         }
         Ok(out)
     }
+}
 
-    fn dropped(&self) -> crate::store::Dropped {
-        self.batch.buffer.dropped()
+impl LedgerReads for SledStore {
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.ledger_entries_in_tree(filter)
     }
 
-    fn writer_stats(&self) -> crate::store::WriterStats {
-        self.batch.buffer.stats()
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.balances_in_tree(filter)
     }
 
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_tree(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_tree(id)
+    }
+}
+
+impl ProgramRecords for SledStore {
     fn program_version(&self) -> Result<u64> {
         self.program_version_in_tree()
     }
@@ -278,7 +254,9 @@ impl Store for SledStore {
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.records_in_tree(kind)
     }
+}
 
+impl Outbox for SledStore {
     fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
         self.outbox_events(max)
     }
@@ -311,10 +289,6 @@ impl Store for SledStore {
         self.swap_deliveries_in_trees(swaps)
     }
 
-    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
-        self.prune_in_trees(before, max)
-    }
-
     fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
         self.delivery_in_tree(id)
     }
@@ -325,9 +299,48 @@ impl Store for SledStore {
     ) -> Result<Vec<crate::outbound::Delivery>> {
         self.deliveries_in_tree(filter)
     }
+}
 
-    fn flush(&self) -> Result<()> {
-        self.batch.write_out()?;
-        self.sync()
+impl Maintenance for SledStore {
+    fn claim_once(&self, scope: &str, key: &str, expires: u64, now: u64) -> Result<bool> {
+        let mut k = scope.as_bytes().to_vec();
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        let fresh = self
+            .claims
+            .compare_and_swap(&k, None as Option<&[u8]>, Some(&expires.to_be_bytes()[..]))
+            .map_err(store_err)?
+            .is_ok();
+        if fresh {
+            self.sync()?;
+            // Now and then (one claim in 1024), forget the claims that expired.
+            if self
+                .db
+                .generate_id()
+                .map_err(store_err)?
+                .is_multiple_of(1024)
+            {
+                for kv in &self.claims {
+                    let (k, v) = kv.map_err(store_err)?;
+                    let until = v.first_chunk::<8>().map_or(0, |b| u64::from_be_bytes(*b));
+                    if until <= now {
+                        self.claims.remove(k).map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    fn erase_customer(&self, customer_id: &str) -> Result<crate::store::Erased> {
+        self.erase(customer_id)
+    }
+
+    fn prune_clicks(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune(before, max)
+    }
+
+    fn prune_deliveries(&self, before: u64, max: usize) -> Result<usize> {
+        self.prune_in_trees(before, max)
     }
 }
