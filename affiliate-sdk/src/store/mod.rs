@@ -32,6 +32,7 @@ use crate::error::Result;
 
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod backfill;
+#[cfg(any(feature = "sled", feature = "postgres"))]
 mod batch;
 pub(crate) mod caps;
 #[cfg(any(feature = "sled", feature = "postgres"))]

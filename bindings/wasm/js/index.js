@@ -446,39 +446,38 @@ export function planClick(catalogue, signer, url, options) {
   } catch (e) {
     throw fail(e);
   }
-  const f = answer.split(SEP);
-  if (f[0] === '0') {
-    return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
-  }
-  if (f[0] === '2') {
+  return clickPlan(answer);
+}
+
+/** A `ClickPlan` of the module as the object `planClick` answers; frees it. */
+function clickPlan(p) {
+  try {
+    const refusedTo = p.errorCode === '' ? null : new AffiliateError(p.errorCode, p.errorMessage);
+    if (p.kind === 0) return { credited: false, error: refusedTo, fallback: p.fallback ?? null };
+    const link = { campaign: p.campaign, partner: p.partner, ad: p.ad ?? null, sid: p.sid ?? null };
+    if (p.kind === 2) {
+      return {
+        credited: false,
+        bot: true,
+        botClick: { ...link, at: p.at, currency: p.currency },
+        refusedTo,
+        location: p.location,
+      };
+    }
+    if (p.token === '') return { credited: true, location: p.location }; // a preview
     return {
-      credited: false,
-      bot: true,
-      botClick: { campaign: f[1], partner: f[2], ad: f[3] === '' ? null : f[3], sid: f[4] === '' ? null : f[4], at: Number(f[5]), currency: f[6] },
-      refusedTo: f[7] === '' ? null : new AffiliateError(f[7], f[8]),
-      location: f.slice(9).join(SEP),
+      credited: true,
+      click: { clickId: p.clickId, ...link, unique: p.unique, at: p.at, currency: p.currency, commission: p.commission },
+      keptEarlier: p.keptEarlier,
+      droppedSid: p.droppedSid,
+      token: p.token,
+      setCookie: p.setCookie ?? null,
+      location: p.location,
+      refusedTo,
     };
+  } finally {
+    p.free();
   }
-  return {
-    credited: true,
-    click: {
-      clickId: f[1],
-      campaign: f[2],
-      partner: f[3],
-      ad: f[4] === '' ? null : f[4],
-      sid: f[5] === '' ? null : f[5],
-      unique: f[6] === '1',
-      at: Number(f[12]),
-      currency: f[13],
-      commission: f[14],
-    },
-    keptEarlier: f[7] === '1',
-    droppedSid: f[8] === '1',
-    token: f[9],
-    setCookie: f[10] === '' ? null : f[10],
-    location: f[11],
-    refusedTo: f[15] === '' ? null : new AffiliateError(f[15], f[16]),
-  };
 }
 
 /**
@@ -488,9 +487,7 @@ export function planClick(catalogue, signer, url, options) {
  */
 export function previewClick(catalogue, signer, url) {
   const link = str('link', url);
-  const f = Catalogue.inner(catalogue).previewClick(LinkSigner.inner(signer), link, deepTarget(link)).split(SEP);
-  if (f[0] === '1') return { credited: true, location: f.slice(1).join(SEP) };
-  return { credited: false, error: new AffiliateError(f[1], f[2]), fallback: f[3] === '' ? null : f[3] };
+  return clickPlan(Catalogue.inner(catalogue).previewClick(LinkSigner.inner(signer), link, deepTarget(link)));
 }
 
 /**

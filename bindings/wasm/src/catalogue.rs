@@ -1,10 +1,10 @@
 //! The catalogue and the click plan of an edge worker: campaigns and partners without a
-//! store, and the click decision joined in one string.
+//! store, and the click decision as a `ClickPlan`.
 
 use affiliate_sdk as core;
 use wasm_bindgen::prelude::*;
 
-use crate::{CLICK_IDS, LinkSigner, OrJs, Result, SEP, malformed, opt, secs};
+use crate::{CLICK_IDS, LinkSigner, OrJs, Result, malformed, opt, secs};
 
 /// The campaigns and partners an edge worker knows, and the click plan over them: the
 /// core's `Catalogue` and `ClickPlanner`, so a worker decides a click exactly as the
@@ -92,13 +92,8 @@ impl Catalogue {
 
     /// Plans a click on `url` (see `ClickPlanner::plan`). `prior` is the visitor's
     /// token (empty when none); the cookie gets `domain` (empty for none) and `Secure`
-    /// when `secure`. The answer's fields are joined by `\u{1f}`: `1`, click id,
-    /// campaign, partner, ad, sid, unique, kept earlier, dropped sid (flags `1`/`0`),
-    /// token, `Set-Cookie` (empty when the campaign waits for consent), location, at
-    /// (Unix seconds), currency, click commission; for a `bot`'s click (decided by the
-    /// caller: the user-agent patterns are left out of this module to keep it small):
-    /// `2`, campaign, partner, ad, sid, at, currency, location; or for a click that
-    /// credits nobody: `0`, error code, message, fallback destination (empty: 404).
+    /// when `secure`. `bot` is decided by the caller (the user-agent patterns are left
+    /// out of this module to keep it small). The answer is a [`ClickPlan`].
     #[wasm_bindgen(js_name = planClick)]
     #[allow(clippy::too_many_arguments)]
     pub fn plan_click(
@@ -112,7 +107,7 @@ impl Catalogue {
         skew_secs: f64,
         bot: bool,
         to_href: &str,
-    ) -> Result<String> {
+    ) -> Result<ClickPlan> {
         let cookie = core::CookieConfig::new()
             .name(self.inner.param())
             .js()?
@@ -123,70 +118,124 @@ impl Catalogue {
             skew_secs: secs("skewSecs", skew_secs)?,
         };
         let now_ms = secs("nowMs", now_ms)?;
-        let flag = |b: bool| if b { "1" } else { "0" };
         Ok(self.with_planner(signer, &cookie, &validation, |planner| {
             // `to_href`: the link's `to=` as the engine's `URL` serialised it (`index.js`),
             // empty when it did not parse; the core checks it as text.
             let parse_to = |_: &str| core::DeepTarget::from_href(to_href);
             match planner.plan_visit_with(url, opt(prior), bot, now_ms, parse_to) {
                 Ok(core::Planned::Bot(b)) => {
-                    let link = &b.record.link;
-                    let (to_code, to_message) = refused(b.refused_to.as_ref());
-                    [
-                        "2",
-                        link.campaign.as_str(),
-                        link.partner.as_str(),
-                        link.ad.as_ref().map_or("", core::Code::as_str),
-                        link.sid.as_ref().map_or("", core::Sid::as_str),
-                        &b.record.at.to_string(),
-                        b.record.currency.code(),
-                        to_code,
-                        &to_message,
-                        &b.location,
-                    ]
-                    .join(&SEP.to_string())
+                    let r = &b.record;
+                    ClickPlan {
+                        kind: 2,
+                        location: b.location,
+                        at: r.at as f64,
+                        currency: r.currency.code().to_owned(),
+                        ..ClickPlan::of(&r.link, b.refused_to.as_ref())
+                    }
                 }
                 Ok(core::Planned::Click(p)) => {
-                    let r = &p.record;
-                    let (o, link) = (&p.outcome, &r.link);
-                    let (to_code, to_message) = refused(o.refused_to.as_ref());
-                    [
-                        "1",
-                        &o.click_id.to_string(),
-                        link.campaign.as_str(),
-                        link.partner.as_str(),
-                        link.ad.as_ref().map_or("", core::Code::as_str),
-                        link.sid.as_ref().map_or("", core::Sid::as_str),
-                        flag(o.unique),
-                        flag(o.kept_earlier),
-                        flag(o.dropped_sid),
-                        &o.token,
-                        o.set_cookie.as_deref().unwrap_or(""),
-                        &o.location,
-                        &r.at.to_string(),
-                        r.currency.code(),
-                        &core::format_minor(r.commission_minor.into(), r.currency.exponent()),
-                        to_code,
-                        &to_message,
-                    ]
-                    .join(&SEP.to_string())
+                    let (o, r) = (p.outcome, &p.record);
+                    ClickPlan {
+                        kind: 1,
+                        click_id: o.click_id.to_string(),
+                        unique: o.unique,
+                        kept_earlier: o.kept_earlier,
+                        dropped_sid: o.dropped_sid,
+                        token: o.token,
+                        set_cookie: o.set_cookie,
+                        location: o.location,
+                        at: r.at as f64,
+                        currency: r.currency.code().to_owned(),
+                        commission: core::format_minor(
+                            r.commission_minor.into(),
+                            r.currency.exponent(),
+                        ),
+                        ..ClickPlan::of(&r.link, o.refused_to.as_ref())
+                    }
                 }
-                Err(refusal) => refusal_answer(&refusal),
+                Err(refusal) => ClickPlan::refused(refusal),
             }
         }))
     }
 
-    /// Where a click on `url` would land, issuing and counting nothing (`HEAD`):
-    /// `1` and the destination, or `0`, error code, message and fallback destination.
+    /// Where a click on `url` would land, issuing and counting nothing (`HEAD`): a
+    /// [`ClickPlan`] of kind 1 with only its `location`, or of kind 0.
     #[wasm_bindgen(js_name = previewClick)]
-    pub fn preview_click(&self, signer: &LinkSigner, url: &str, to_href: &str) -> String {
+    pub fn preview_click(&self, signer: &LinkSigner, url: &str, to_href: &str) -> ClickPlan {
         let (cookie, validation) = (core::CookieConfig::new(), core::TokenValidation::default());
         self.with_planner(signer, &cookie, &validation, |planner| {
             match planner.preview_with(url, |_| core::DeepTarget::from_href(to_href)) {
-                Ok(destination) => format!("1{SEP}{destination}"),
-                Err(refusal) => refusal_answer(&refusal),
+                Ok(location) => ClickPlan {
+                    kind: 1,
+                    location,
+                    ..ClickPlan::default()
+                },
+                Err(refusal) => ClickPlan::refused(refusal),
             }
         })
+    }
+}
+
+/// A click as the core's planner decided it. `kind`: 1, a person's click (a token and
+/// the click's record); 2, a bot's click (its record, no token); 0, a click that
+/// credits nobody (`errorCode`, `errorMessage`, and the `fallback` destination, or
+/// none: 404). For kinds 1 and 2, `errorCode` and `errorMessage` say why the link's
+/// `to=` page was not followed (empty when it was, or there was none). Fields that do
+/// not apply to a kind are empty (or `false`, `0`).
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Default)]
+pub struct ClickPlan {
+    pub kind: u8,
+    #[wasm_bindgen(js_name = clickId)]
+    pub click_id: String,
+    pub campaign: String,
+    pub partner: String,
+    pub ad: Option<String>,
+    pub sid: Option<String>,
+    pub unique: bool,
+    #[wasm_bindgen(js_name = keptEarlier)]
+    pub kept_earlier: bool,
+    #[wasm_bindgen(js_name = droppedSid)]
+    pub dropped_sid: bool,
+    pub token: String,
+    #[wasm_bindgen(js_name = setCookie)]
+    pub set_cookie: Option<String>,
+    pub location: String,
+    /// Unix seconds.
+    pub at: f64,
+    pub currency: String,
+    /// The click's commission, a decimal string.
+    pub commission: String,
+    #[wasm_bindgen(js_name = errorCode)]
+    pub error_code: String,
+    #[wasm_bindgen(js_name = errorMessage)]
+    pub error_message: String,
+    pub fallback: Option<String>,
+}
+
+impl ClickPlan {
+    /// The link's codes and a refused deep link's error (kinds 1 and 2).
+    fn of(link: &core::Link, refused_to: Option<&core::Error>) -> ClickPlan {
+        ClickPlan {
+            campaign: link.campaign.to_string(),
+            partner: link.partner.to_string(),
+            ad: link.ad.map(|a| a.to_string()),
+            sid: link.sid.map(|s| s.to_string()),
+            error_code: refused_to.map_or("", core::Error::code).to_owned(),
+            error_message: refused_to.map(ToString::to_string).unwrap_or_default(),
+            ..ClickPlan::default()
+        }
+    }
+
+    /// A click that credits nobody: kind 0.
+    fn refused(refusal: core::Refusal) -> ClickPlan {
+        ClickPlan {
+            kind: 0,
+            error_code: refusal.error.code().to_owned(),
+            error_message: refusal.error.to_string(),
+            fallback: refusal.fallback,
+            ..ClickPlan::default()
+        }
     }
 }
 
@@ -209,23 +258,4 @@ impl Catalogue {
             })
         })
     }
-}
-
-/// A refused deep link's error code and message, or two empty fields.
-fn refused(e: Option<&core::Error>) -> (&'static str, String) {
-    e.map_or(("", String::new()), |e| {
-        (e.code(), e.to_string().replace(SEP, " "))
-    })
-}
-
-/// A refused click as `planClick` and `previewClick` answer it: `0`, the error's code
-/// and message, and the fallback destination (empty: 404).
-fn refusal_answer(refusal: &core::Refusal) -> String {
-    [
-        "0",
-        refusal.error.code(),
-        &refusal.error.to_string(),
-        refusal.fallback.as_deref().unwrap_or(""),
-    ]
-    .join(&SEP.to_string())
 }
