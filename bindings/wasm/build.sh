@@ -29,6 +29,6 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
   pkg/affiliate_sdk_wasm_bg.wasm -o pkg/affiliate_sdk_wasm_bg.wasm
 rm -f pkg/.gitignore pkg/affiliate_sdk_wasm_bg.wasm.d.ts
-cp js/index.js js/index.d.ts js/workerd.js js/package.json README.md pkg/
+cp js/*.js js/index.d.ts js/package.json README.md pkg/
 printf 'built pkg/: affiliate_sdk_wasm_bg.wasm %s bytes, %s gzip -9\n' \
   "$(wc -c < pkg/affiliate_sdk_wasm_bg.wasm)" "$(gzip -9c pkg/affiliate_sdk_wasm_bg.wasm | wc -c)"
