@@ -37,18 +37,23 @@ impl std::str::FromStr for PartnerStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PartnerRequest, description = "A new partner: the fields of a `[[partner]]` entry."))]
 pub struct PartnerSpec {
     /// The partner code.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
     pub code: String,
     /// The parent partner, which must exist already.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>))]
     pub parent: Option<String>,
     /// Personal coupon codes (`[A-Za-z0-9_-]`, matched without regard to case),
     /// unique across partners.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::answers::formats::CodeText>))]
     pub coupons: Vec<String>,
     /// Active (the default) or suspended.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub status: PartnerStatus,
     /// A display name, at most 200 characters, no control characters.
     #[serde(default)]

@@ -14,32 +14,42 @@ use crate::records::Kind;
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PostbackRequest, description = "A server postback: the order and one or more pieces of evidence (`token`, `click_id`, `coupon`); an unknown member is refused."))]
 pub struct ConversionRequest {
     /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
     /// backslashes.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
     pub order_id: String,
     /// Decimal amount (`"49.90"`). Empty (left out): 0 for a lead or a named
     /// action, `malformed` for a sale.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
     pub kind: String,
     /// A session token.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub token: Option<String>,
     /// A click id.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub click_id: Option<String>,
     /// A coupon code.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
     pub coupon: Option<String>,
     /// The merchant's customer id, for recurring commissions.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Id>, nullable = false))]
     pub customer_id: Option<String>,
     /// The campaign, needed with coupon evidence when several campaigns exist.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
     pub campaign: Option<String>,
 }
 
@@ -67,22 +77,29 @@ impl ConversionRequest {
 /// fields are ignored (a pixel URL may carry a cache-buster).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = BeaconRequest, description = "The snippet's beacon (`POST /v1/conversions`), any content type; unknown members are ignored (a pixel URL may carry a cache-buster)."))]
 pub struct BrowserConversion {
     /// The merchant's order id.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
     pub order_id: String,
     /// Decimal amount. Empty (left out): 0 for a lead or a named action,
     /// `malformed` for a sale.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
     pub kind: String,
     /// The session token (from the body, the query or the visitor's cookie).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub token: Option<String>,
     /// The merchant's order signature, `<kid>.<tag>`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub osig: Option<String>,
 }
 
@@ -105,29 +122,39 @@ impl BrowserConversion {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ManualRequest, description = "A conversion entered by hand for a named campaign and partner."))]
 pub struct ManualConversion {
     /// The merchant's order id.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
     pub order_id: String,
     /// Decimal amount. Empty (left out): 0 for a lead or a named action,
     /// `malformed` for a sale.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
     pub kind: String,
     /// The campaign credited.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
     pub campaign: String,
     /// The partner credited.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
     pub partner: String,
     /// The ad, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
     pub ad: Option<String>,
     /// The sid, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Sid>, nullable = false))]
     pub sid: Option<String>,
     /// The merchant's customer id.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Id>, nullable = false))]
     pub customer_id: Option<String>,
 }
 

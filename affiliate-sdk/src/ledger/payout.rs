@@ -30,18 +30,23 @@ pub struct PayoutRequest {
 /// by [`Tracker::payout_request`](crate::Tracker::payout_request).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PayoutRequest, description = "A payout run."))]
 pub struct PayoutRunSpec {
     /// The currency paid (ISO 4217), required.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
     pub currency: String,
     /// Only commissions payable on or before this UTC day, `YYYY-MM-DD` (inclusive);
     /// all when absent. Clawbacks are always netted.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Day>, nullable = false))]
     pub up_to: Option<String>,
     /// A partner's net below this decimal amount waits for a later run; default 0.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Amount>, nullable = false))]
     pub min_amount: Option<String>,
     /// Only this partner.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
     pub partner: Option<String>,
 }
 

@@ -123,17 +123,21 @@ pub struct Webhook {
 /// A new webhook endpoint, as the API takes it (`POST /v1/webhooks`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewWebhook, description = "A webhook endpoint to add."))]
 pub struct WebhookRequest {
     /// Its id (1 to 64 of `a-z 0-9 _ -`); made when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub id: Option<String>,
     /// Where events are sent: an absolute http(s) URL.
     pub url: String,
     /// The event kinds it receives (`conversion.created`, …); absent or empty: all.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub events: Vec<String>,
     /// A note, at most 256 bytes.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub description: Option<String>,
 }
 

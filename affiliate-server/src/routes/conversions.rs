@@ -5,14 +5,13 @@
 
 use affiliate_sdk::{BrowserConversion, ConversionRequest, ManualConversion, Status};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::{
-    ApiResult, Authorized, Refused, Shared, blocking, cookie_token, created_or_ok, cut, json_body,
+    ApiResult, Authorized, JsonBody, Refused, Shared, blocking, cookie_token, created_or_ok, cut,
 };
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
@@ -141,9 +140,8 @@ pub async fn pixel(
 pub async fn beacon(
     State(state): State<Shared>,
     headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<BrowserConversion>,
 ) -> ApiResult<Response> {
-    let req: BrowserConversion = json_body(body).await?;
     let req = with_cookie(req, &headers, &state);
     let c = convert_browser(&state, req).await?;
     // The browser learns only that it was recorded, not the commission.
@@ -173,9 +171,8 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
 pub async fn postback(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(req): JsonBody<ConversionRequest>,
 ) -> ApiResult<Response> {
-    let req: ConversionRequest = json_body(body).await?;
     let conv = blocking(&state, move |t| t.convert(&req)).await;
     logged(&state, &conv);
     Ok(conversion_response(&conv?))
@@ -195,17 +192,22 @@ pub async fn postback(
         Refusals
     )
 )]
-pub async fn manual(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
-    let req: ManualConversion = json_body(body).await?;
+pub async fn manual(
+    State(state): State<Shared>,
+    _: Authorized,
+    JsonBody(req): JsonBody<ManualConversion>,
+) -> ApiResult<Response> {
     let conv = blocking(&state, move |t| t.manual(&req)).await;
     logged(&state, &conv);
     Ok(conversion_response(&conv?))
 }
 
-#[derive(Deserialize)]
+/// A conversion's new status.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusBody {
-    status: String,
+pub struct StatusRequest {
+    #[schema(value_type = ConversionStatus)]
+    pub status: String,
 }
 
 #[utoipa::path(
@@ -228,9 +230,8 @@ pub async fn set_status(
     State(state): State<Shared>,
     _: Authorized,
     Path(order_id): Path<String>,
-    body: Body,
+    JsonBody(StatusRequest { status }): JsonBody<StatusRequest>,
 ) -> ApiResult<Json<ConversionAnswer>> {
-    let StatusBody { status } = json_body(body).await?;
     let status: Status = status.parse()?;
     let c = blocking(&state, move |t| t.set_status(&order_id, status)).await?;
     tracing::info!(order_id = %c.order_id, status = %c.status.as_str(), "status");

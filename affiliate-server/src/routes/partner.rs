@@ -6,7 +6,6 @@
 use affiliate_sdk::portal::SESSION_COOKIE;
 use affiliate_sdk::{AdSpec, Code, StatsQuery};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
@@ -16,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::program::LinkBody;
 use super::reports::{stats_query, strict_pairs};
 use super::review::conversion_query;
-use crate::http::{ApiError, ApiResult, Shared, blocking, cut, json_body_max};
+use crate::http::{ApiError, ApiResult, JsonBody, Shared, blocking, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -130,9 +129,8 @@ pub async fn me(State(state): State<Shared>, Partner(p): Partner) -> ApiResult<J
 pub async fn update_me(
     State(state): State<Shared>,
     Partner(p): Partner,
-    body: Body,
+    JsonBody(patch): JsonBody<serde_json::Value, PARTNER_BODY_BYTES>,
 ) -> ApiResult<Json<PartnerMe>> {
-    let patch: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
     let me = blocking(&state, move |t| t.update_partner_me(p, &patch)).await?;
     tracing::info!(partner = %p, "partner changed its profile");
     Ok(Json(me))
@@ -155,9 +153,8 @@ pub async fn update_me(
 pub async fn link(
     State(state): State<Shared>,
     Partner(p): Partner,
-    body: Body,
+    JsonBody(b): JsonBody<LinkBody, PARTNER_BODY_BYTES>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let b: LinkBody = json_body_max(body, PARTNER_BODY_BYTES).await?;
     let url = blocking(&state, move |t| {
         t.partner_link(
             p,
@@ -228,9 +225,8 @@ pub async fn ads(
 pub async fn create_ad(
     State(state): State<Shared>,
     Partner(p): Partner,
-    body: Body,
+    JsonBody(mut ad): JsonBody<serde_json::Value, PARTNER_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let mut ad: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
     if let Some(o) = ad.as_object_mut() {
         o.entry("partner").or_insert_with(|| p.as_str().into());
     }
@@ -260,9 +256,8 @@ pub async fn update_ad(
     State(state): State<Shared>,
     Partner(p): Partner,
     Path(code): Path<String>,
-    body: Body,
+    JsonBody(patch): JsonBody<serde_json::Value, PARTNER_BODY_BYTES>,
 ) -> ApiResult<Json<AdSpec>> {
-    let patch: serde_json::Value = json_body_max(body, PARTNER_BODY_BYTES).await?;
     Ok(Json(
         blocking(&state, move |t| t.update_partner_ad(p, &code, &patch)).await?,
     ))

@@ -6,14 +6,13 @@ use affiliate_sdk::Tracker;
 use affiliate_sdk::ledger::PayoutRunSpec;
 use affiliate_sdk::store::PayoutsMade;
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::reports::{csv_response, strict_pairs};
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -45,7 +44,7 @@ pub async fn create(
     State(state): State<Shared>,
     _: Authorized,
     headers: HeaderMap,
-    body: Body,
+    JsonBody(spec): JsonBody<PayoutRunSpec, PAYOUT_BODY_BYTES>,
 ) -> ApiResult<Response> {
     let key = headers
         .get("idempotency-key")
@@ -58,7 +57,6 @@ pub async fn create(
         .to_str()
         .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
         .to_owned();
-    let spec: PayoutRunSpec = json_body_max(body, PAYOUT_BODY_BYTES).await?;
     let made = blocking(&state, move |t| t.create_payouts(&key, &spec)).await?;
     let body = Json(PayoutList::new(made.payouts()));
     Ok(match made {
@@ -177,10 +175,12 @@ pub async fn one(
     Ok(Json(payout))
 }
 
-#[derive(Deserialize)]
+/// A payout's new state: `paid` once the money went out, `failed` when it did not.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusBody {
-    status: String,
+pub struct PayoutStatusRequest {
+    #[schema(value_type = PayoutStatus)]
+    pub status: String,
 }
 
 /// `POST /v1/payouts/{id}/status` `{status: "paid" | "failed"}`.
@@ -205,9 +205,8 @@ pub async fn status(
     State(state): State<Shared>,
     _: Authorized,
     Path(id): Path<String>,
-    body: Body,
+    JsonBody(PayoutStatusRequest { status }): JsonBody<PayoutStatusRequest, PAYOUT_BODY_BYTES>,
 ) -> ApiResult<Json<PayoutAnswer>> {
-    let StatusBody { status } = json_body_max(body, PAYOUT_BODY_BYTES).await?;
     let payout = blocking(&state, move |t| t.set_payout_status(&id, &status)).await?;
     tracing::info!(payout = %payout.id, status = payout.status.as_str(), "payout status");
     Ok(Json(payout.answer()))

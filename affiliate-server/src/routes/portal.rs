@@ -4,7 +4,6 @@
 
 use affiliate_sdk::portal::session_cookie;
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{
@@ -17,7 +16,7 @@ use super::pages::PAGE_CSP;
 use super::reports::strict_pairs;
 use crate::assets;
 use crate::http::{
-    ApiError, ApiResult, Authorized, Shared, blocking, created_with_secret, json_body_max,
+    ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, created_with_secret,
 };
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
@@ -218,11 +217,14 @@ pub async fn revoke_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+/// How long a portal sign-in link works.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LinkBody {
+pub struct PortalLinkRequest {
+    /// Seconds, default 900, at most 7 days.
     #[serde(default)]
-    ttl_secs: Option<u64>,
+    #[schema(nullable = false, minimum = 1, maximum = 604800, example = 900)]
+    pub ttl_secs: Option<u64>,
 }
 
 /// `POST /v1/partners/{code}/portal-link` `{ttl_secs?}`: a single-use sign-in link.
@@ -247,9 +249,8 @@ pub async fn portal_link(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-    body: Body,
+    JsonBody(b): JsonBody<PortalLinkRequest, 1024>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let b: LinkBody = json_body_max(body, 1024).await?;
     let url = blocking(&state, move |t| t.portal_link(&code, b.ttl_secs))
         .await
         .map_err(ApiError::on_resource)?;

@@ -4,16 +4,13 @@
 //! `POST/GET /v1/postback-keys`, `DELETE /v1/postback-keys/{id}`.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::http::{
-    ApiResult, Authorized, Shared, blocking, created_with_secret, cut, json_body_max,
-};
+use crate::http::{ApiResult, Authorized, JsonBody, Shared, blocking, created_with_secret, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -71,11 +68,14 @@ pub async fn get(State(state): State<Shared>, RawQuery(query): RawQuery) -> ApiR
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// A label for a new postback key.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct KeyBody {
+pub struct PostbackKeyRequest {
+    /// At most 100 characters.
     #[serde(default)]
-    label: String,
+    #[schema(max_length = 100, example = "Hosted cart")]
+    pub label: String,
 }
 
 /// `POST /v1/postback-keys` `{label?}`: 201 and `{id, label, created, key}`; the key
@@ -93,8 +93,11 @@ struct KeyBody {
         Refusals
     )
 )]
-pub async fn create(State(state): State<Shared>, _: Authorized, body: Body) -> ApiResult<Response> {
-    let b: KeyBody = json_body_max(body, 1024).await?;
+pub async fn create(
+    State(state): State<Shared>,
+    _: Authorized,
+    JsonBody(b): JsonBody<PostbackKeyRequest, 1024>,
+) -> ApiResult<Response> {
     let (record, key) = blocking(&state, move |t| t.create_postback_key(&b.label)).await?;
     tracing::info!(key_id = %record.id, "postback key created");
     Ok(created_with_secret(record.answer(), key))

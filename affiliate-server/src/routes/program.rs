@@ -3,13 +3,12 @@
 
 use affiliate_sdk::{CampaignSpec, Code, CouponSpec, PartnerQuery, PartnerSpec};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, json_body_max};
+use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -56,9 +55,8 @@ pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde
 pub async fn create_campaign(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(spec): JsonBody<CampaignSpec, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let spec: CampaignSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let c = t.create_campaign(&spec)?;
         Ok(t.campaign_answer(&c))
@@ -117,9 +115,8 @@ pub async fn update_campaign(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-    body: Body,
+    JsonBody(patch): JsonBody<serde_json::Value, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Json<affiliate_sdk::answers::CampaignAnswer>> {
-    let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let c = t.update_campaign(&code, &patch)?;
         Ok(t.campaign_answer(&c))
@@ -200,9 +197,8 @@ pub async fn partners(
 pub async fn create_partner(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(spec): JsonBody<PartnerSpec, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let spec: PartnerSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let p = t.create_partner(&spec)?;
         Ok(t.partner_answer(&p))
@@ -261,9 +257,8 @@ pub async fn update_partner(
     State(state): State<Shared>,
     _: Authorized,
     Path(code): Path<String>,
-    body: Body,
+    JsonBody(patch): JsonBody<serde_json::Value, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Json<PartnerAnswer>> {
-    let patch: serde_json::Value = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let json = blocking(&state, move |t| {
         let p = t.update_partner(&code, &patch)?;
         Ok(t.partner_answer(&p))
@@ -298,9 +293,8 @@ pub async fn add_coupon(
     State(state): State<Shared>,
     _: Authorized,
     Path(partner): Path<String>,
-    body: Body,
+    JsonBody(spec): JsonBody<CouponSpec, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let spec: CouponSpec = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let coupon = blocking(&state, move |t| {
         t.add_coupon(&partner, &spec.code, spec.campaign.as_deref())
     })
@@ -339,7 +333,7 @@ pub async fn remove_coupon(
 /// defaults to the caller for a partner.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LinkBody {
+pub struct LinkBody {
     pub(crate) campaign: String,
     #[serde(default)]
     pub(crate) partner: Option<String>,
@@ -368,9 +362,8 @@ pub(crate) struct LinkBody {
 pub async fn link(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(b): JsonBody<LinkBody, PROGRAM_BODY_BYTES>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let b: LinkBody = json_body_max(body, PROGRAM_BODY_BYTES).await?;
     let partner = b
         .partner
         .ok_or_else(|| ApiError::malformed("missing field `partner`"))?;

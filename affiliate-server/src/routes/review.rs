@@ -4,12 +4,11 @@
 
 use affiliate_sdk::{Code, ConversionQuery, Status};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::http::{ApiResult, Authorized, Shared, blocking, json_body_max};
+use crate::http::{ApiResult, Authorized, JsonBody, Shared, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 use crate::routes::reports::{csv_response, list_limit, strict_pairs};
@@ -116,11 +115,15 @@ pub async fn csv(
     Ok(csv_response("conversions.csv", csv))
 }
 
-#[derive(Deserialize)]
+/// Several orders to one status.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BulkBody {
-    order_ids: Vec<String>,
-    status: String,
+pub struct BulkStatusRequest {
+    /// 1 to 1,000 order ids.
+    #[schema(value_type = Vec<Id>, min_items = 1, max_items = 1000)]
+    pub order_ids: Vec<String>,
+    #[schema(value_type = ConversionStatus)]
+    pub status: String,
 }
 
 #[utoipa::path(
@@ -140,9 +143,8 @@ struct BulkBody {
 pub async fn bulk_status(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(BulkStatusRequest { order_ids, status }): JsonBody<BulkStatusRequest, BULK_BODY_BYTES>,
 ) -> ApiResult<Json<BulkStatusAnswer>> {
-    let BulkBody { order_ids, status } = json_body_max(body, BULK_BODY_BYTES).await?;
     let status: Status = status.parse()?;
     let answer = blocking(&state, move |t| t.set_statuses_answer(&order_ids, status)).await?;
     let changed = answer.results.iter().filter(|r| r.error.is_none()).count();

@@ -5,12 +5,11 @@
 
 use affiliate_sdk::WebhookRequest;
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 
 use super::reports::strict_pairs;
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking, cut, json_body_max};
+use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -39,9 +38,8 @@ const DEFAULT_DELIVERIES: usize = 100;
 pub async fn create(
     State(state): State<Shared>,
     _: Authorized,
-    body: Body,
+    JsonBody(req): JsonBody<WebhookRequest, WEBHOOK_BODY_BYTES>,
 ) -> ApiResult<(StatusCode, Json<WebhookCreated>)> {
-    let req: WebhookRequest = json_body_max(body, WEBHOOK_BODY_BYTES).await?;
     let hook = blocking(&state, move |t| t.create_webhook(&req)).await?;
     tracing::info!(webhook = %hook.id, "webhook created");
     Ok((StatusCode::CREATED, Json(hook.created_answer())))

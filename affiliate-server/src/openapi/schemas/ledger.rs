@@ -1,11 +1,9 @@
-//! Statistics, balances and payouts.
+//! Statistics rows (balances and payouts are the core's answers).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use super::{Amount, CodeText, Currency, Day, PayoutStatus};
 
 /// One row of the statistics: the `group_by` dimensions it has, its counts and its
 /// money per currency.
@@ -34,28 +32,4 @@ pub struct StatsRow {
 pub struct StatsPage {
     pub rows: Vec<StatsRow>,
     pub next_cursor: Option<String>,
-}
-
-/// A payout run.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PayoutRequest {
-    /// Only entries in this currency.
-    pub currency: Currency,
-    /// Only commissions approved on or before this UTC day.
-    #[schema(nullable = false)]
-    pub up_to: Option<Day>,
-    /// A partner whose net is below it waits for a later run.
-    #[schema(nullable = false)]
-    pub min_amount: Option<Amount>,
-    /// Only this partner.
-    #[schema(nullable = false)]
-    pub partner: Option<CodeText>,
-}
-
-/// A payout's new state: `paid` once the money went out, `failed` when it did not.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PayoutStatusRequest {
-    pub status: PayoutStatus,
 }

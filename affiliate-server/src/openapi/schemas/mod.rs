@@ -11,14 +11,12 @@
 #![allow(dead_code)] // Described, never built: the answers are the core's JSON.
 
 mod conversions;
-mod events;
 mod ledger;
 mod params;
 mod partner;
 mod program;
 
 pub use conversions::*;
-pub use events::*;
 pub use ledger::*;
 pub use params::*;
 pub use partner::*;
@@ -29,8 +27,13 @@ use utoipa::{IntoResponses, ToSchema};
 
 pub use affiliate_sdk::answers::formats::*;
 pub use affiliate_sdk::answers::*;
-pub use affiliate_sdk::ledger::PayoutStatus;
-pub use affiliate_sdk::{Channel, Evidence, PartnerStatus, Status as ConversionStatus};
+pub use affiliate_sdk::ledger::{PayoutRunSpec as PayoutRequest, PayoutStatus};
+pub use affiliate_sdk::outbound::WebhookRequest as NewWebhook;
+pub use affiliate_sdk::{
+    BrowserConversion as BeaconRequest, Channel, ConversionRequest as PostbackRequest,
+    CouponSpec as CouponRequest, Evidence, ManualConversion as ManualRequest,
+    PartnerSpec as PartnerRequest, PartnerStatus, Status as ConversionStatus,
+};
 
 /// Every refusal: `{"error": {"code", "message"}}`, the code from docs/errors.md.
 #[derive(ToSchema, Serialize)]

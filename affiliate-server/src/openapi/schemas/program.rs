@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, CodeText, Currency, HttpUrl, PartnerStatus, Sid};
+use super::{Amount, CodeText, Currency, HttpUrl, Sid};
 
 /// Which click a conversion credits.
 #[derive(ToSchema, Serialize)]
@@ -99,32 +99,6 @@ pub struct CampaignList {
     pub campaigns: Vec<Campaign>,
 }
 
-/// A new partner: the fields of a `[[partner]]` entry.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PartnerRequest {
-    pub code: CodeText,
-    pub parent: Option<CodeText>,
-    #[schema(nullable = false)]
-    pub coupons: Option<Vec<CodeText>>,
-    #[schema(nullable = false)]
-    pub status: Option<PartnerStatus>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub payout_details: Option<String>,
-    pub postback_url: Option<String>,
-}
-
-/// A coupon to give a partner.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CouponRequest {
-    pub code: CodeText,
-    /// The one campaign it credits; without one, the campaign the order names.
-    #[schema(nullable = false)]
-    pub campaign: Option<CodeText>,
-}
-
 /// A link to sign. `to` makes a deep link to a page on one of the campaign's
 /// `deep_link_hosts`.
 #[derive(ToSchema, Serialize)]
@@ -138,22 +112,4 @@ pub struct LinkRequest {
     pub sid: Option<Sid>,
     #[schema(nullable = false)]
     pub to: Option<HttpUrl>,
-}
-
-/// How long a portal sign-in link works.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalLinkRequest {
-    /// Seconds, default 900, at most 7 days.
-    #[schema(nullable = false, minimum = 1, maximum = 604800, example = 900)]
-    pub ttl_secs: Option<u64>,
-}
-
-/// A label for a new postback key.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostbackKeyRequest {
-    /// At most 100 characters.
-    #[schema(nullable = false, max_length = 100, example = "Hosted cart")]
-    pub label: Option<String>,
 }
