@@ -15,12 +15,12 @@ mod conversions;
 pub mod formats;
 mod ledger;
 mod outbound;
-mod program;
+mod partners;
 
 pub use conversions::*;
 pub use ledger::*;
 pub use outbound::*;
-pub use program::*;
+pub use partners::*;
 
 /// An answer as JSON. The answers are structs with string keys: serialising one does
 /// not fail.

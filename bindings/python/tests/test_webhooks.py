@@ -174,3 +174,57 @@ def test_webhook_endpoints_from_python() -> None:
     with pytest.raises(sdk.NotFound):
         tracker.delete_webhook("crm")
     assert tracker.webhooks() == []
+
+
+def test_a_python_tracker_delivers_its_webhooks_through_its_own_http_client() -> None:
+    """No server: `run_housekeeping(send=…)` fans out the outbox and sends each webhook
+    through the shop's own HTTP client (urllib here), signed per Standard Webhooks."""
+    import affiliate_sdk as sdk
+
+    Receiver.got = []
+    rx = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=rx.serve_forever, daemon=True).start()
+    try:
+        keys = sdk.Keyring({"k1": SIGNING_KEY}, current="k1")
+        tracker = sdk.Tracker(keys, store=sdk.MemoryStore(), base_url="https://t.shop.example/go")
+        tracker.add_campaign("haircare", destination="https://shop.example/", currency="USD", sale_percent="10")
+        tracker.add_partner("abc123")
+        tracker.allow_private_destinations(True)
+        hook = tracker.create_webhook(f"http://127.0.0.1:{rx.server_address[1]}/hooks", events=["conversion.created"])
+        tracker.manual("PY-1", amount="49.90", currency="USD", campaign="haircare", partner="abc123")
+
+        calls: List[Tuple[str, str]] = []
+
+        def send(method: str, url: str, headers: List[Tuple[str, str]], body: object) -> int:
+            calls.append((method, url))
+            data = body.encode() if isinstance(body, str) else None
+            req = urllib.request.Request(url, data=data, method=method, headers=dict(headers))
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return int(r.status)
+
+        done = tracker.run_housekeeping(send=send)
+        assert (done["fanned_out"], done["sent"], done["delivered"], done["failed"]) == (1, 1, 1, [])
+        assert calls == [("POST", hook["url"])]
+        method, path, headers, body = Receiver.got[0]
+        assert (method, path) == ("POST", "/hooks")
+        event = Webhook(hook["secret"]).verify(body, headers)
+        assert event["type"] == "conversion.created" and event["data"]["order_id"] == "PY-1"
+        # Sent once: the next round finds nothing due.
+        again = tracker.run_housekeeping(send=send)
+        assert (again["sent"], len(Receiver.got)) == (0, 1)
+
+        # A client that answers no status, or raises, is an attempt that failed.
+        tracker.manual("PY-2", amount="10.00", currency="USD", campaign="haircare", partner="abc123")
+
+        def broken(method: str, url: str, headers: List[Tuple[str, str]], body: object) -> int:
+            raise OSError("no route to host")
+
+        done = tracker.run_housekeeping(send=broken)
+        assert (done["sent"], done["delivered"]) == (1, 0)
+        log = tracker.webhook_deliveries(hook["id"])["deliveries"]
+        failed = [d for d in log if d["state"] == "pending" and d["attempts"] == 1]
+        assert failed and "no route to host" in failed[0]["last_attempts"][0]["error"]
+        with pytest.raises(TypeError, match="callable"):
+            tracker.run_housekeeping(send="http://example")  # type: ignore[arg-type]
+    finally:
+        rx.shutdown()

@@ -10,17 +10,17 @@
 
 #![allow(dead_code)] // Described, never built: the answers are the core's JSON.
 
-mod conversions;
-mod ledger;
+mod campaigns;
+mod erasure;
 mod params;
 mod partner;
-mod program;
+mod stats;
 
-pub use conversions::*;
-pub use ledger::*;
+pub use campaigns::*;
+pub use erasure::*;
 pub use params::*;
 pub use partner::*;
-pub use program::*;
+pub use stats::*;
 
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from decimal import Decimal
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 from .types import (
     Attribution,
@@ -426,10 +426,20 @@ class Tracker:
         """Removes click records older than ``retention_days`` (at least the longest
         campaign window); reports stay as they were. Returns how many were removed."""
         ...
-    def run_housekeeping(self, retention_days: int = 400) -> Dict[str, Any]:
+    def run_housekeeping(
+        self,
+        retention_days: int = 400,
+        *,
+        send: Optional[
+            Callable[[str, str, List[Tuple[str, str]], Optional[str]], int]
+        ] = None,
+    ) -> Dict[str, Any]:
         """Runs every housekeeping chore once now (reload, approve due, prune clicks and
-        delivery logs): ``{"refreshed", "approved", "clicks_pruned", "deliveries_pruned",
-        "failed": [{"chore", "error"}]}``."""
+        delivery logs; with ``send``, the shop's HTTP client ``send(method, url,
+        headers, body) -> status``, also fan out the outbox and send the due webhook
+        and postback deliveries): ``{"refreshed", "approved", "clicks_pruned",
+        "deliveries_pruned", "failed": [{"chore", "error"}]}``, with ``send`` also
+        ``"fanned_out"``, ``"sent"``, ``"delivered"``."""
         ...
     def create_postback_key(self, label: str = "") -> Tuple[Dict[str, _Json], str]:
         """A postback key for a hosted cart: ``({"id", "label", "created"}, "pbk_…")``;
