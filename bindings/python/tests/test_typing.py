@@ -1,4 +1,5 @@
-"""The stubs: they match the native module (mypy.stubtest), they type a real program
+"""The stubs: they match the Rust signatures (stubcheck.py) and the native module
+(mypy.stubtest), they type a real program
 under `mypy --strict` (typing_check.py and the Flask shop), and they refuse what the
 package refuses (typing_misuse.py)."""
 
@@ -32,6 +33,17 @@ def test_the_wheel_ships_its_stubs_and_marker() -> None:
     assert package.parent.name == "site-packages", package
     assert (package / "py.typed").exists()
     assert (package / "_native.pyi").exists()
+
+
+def test_the_stubs_match_the_rust_signatures() -> None:
+    """Every class, method, property and function of `src/*.rs` has its stub with the
+    same parameters, keyword-only ones and defaults (`stubcheck.py`, read from the
+    source: it names the Rust line to fix)."""
+    r = subprocess.run(
+        [sys.executable, str(HERE.parent / "stubcheck.py")], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stubs match the Rust source" in r.stdout
 
 
 def test_stubs_match_the_native_module(tmp_path: pathlib.Path) -> None:
