@@ -120,6 +120,8 @@ mod clock;
 mod code;
 mod cookie;
 mod error;
+#[cfg(feature = "openapi")]
+pub mod formats;
 mod key;
 pub mod ledger;
 mod link;

@@ -24,7 +24,7 @@ pub struct CommissionAnswer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Conversion))]
 pub struct ConversionAnswer {
     pub order_id: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = super::formats::Kind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Kind))]
     pub kind: String,
     #[cfg_attr(feature = "openapi", schema(example = "49.90"))]
     pub amount: String,

@@ -4,15 +4,14 @@
 //!
 //! With the `openapi` feature each answer also describes itself
 //! (`utoipa::ToSchema`), so the server's OpenAPI document is generated from the very
-//! types it sends; [`formats`] are the checked formats that answers and requests name.
+//! types it sends; `affiliate_sdk::formats` are the checked formats that answers and
+//! requests name.
 
 // The members are listed in each answer's docs and described in docs/http-api.md; a
 // doc comment on a member would also become its description in the OpenAPI document.
 #![allow(missing_docs)]
 
 mod conversions;
-#[cfg(feature = "openapi")]
-pub mod formats;
 mod ledger;
 mod outbound;
 mod partners;

@@ -190,7 +190,7 @@ pub struct PartnerConversion {
     pub ad: Option<Code>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub sid: Option<Sid>,
-    #[cfg_attr(feature = "openapi", schema(value_type = super::formats::Kind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Kind))]
     pub kind: String,
     pub amount: String,
     pub currency: String,

@@ -40,16 +40,16 @@ impl std::str::FromStr for PartnerStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PartnerRequest, description = "A new partner: the fields of a `[[partner]]` entry."))]
 pub struct PartnerSpec {
     /// The partner code.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::CodeText))]
     pub code: String,
     /// The parent partner, which must exist already.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>))]
     pub parent: Option<String>,
     /// Personal coupon codes (`[A-Za-z0-9_-]`, matched without regard to case),
     /// unique across partners.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::answers::formats::CodeText>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::formats::CodeText>))]
     pub coupons: Vec<String>,
     /// Active (the default) or suspended.
     #[serde(default)]

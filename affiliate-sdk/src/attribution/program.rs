@@ -148,11 +148,11 @@ fn cut(s: &str) -> &str {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CouponRequest, description = "A coupon to give a partner."))]
 pub struct CouponSpec {
     /// The coupon code (`[A-Za-z0-9_-]`, matched without regard to case).
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::CodeText))]
     pub code: String,
     /// The campaign it credits, if only one.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>, nullable = false))]
     pub campaign: Option<String>,
 }
 

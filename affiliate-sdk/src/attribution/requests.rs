@@ -18,18 +18,18 @@ use crate::records::Kind;
 pub struct ConversionRequest {
     /// The merchant's order id: 1–128 printable ASCII characters, no spaces, quotes or
     /// backslashes.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Id))]
     pub order_id: String,
     /// Decimal amount (`"49.90"`). Empty (left out): 0 for a lead or a named
     /// action, `malformed` for a sale.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Kind))]
     pub kind: String,
     /// A session token.
     #[serde(default)]
@@ -41,15 +41,15 @@ pub struct ConversionRequest {
     pub click_id: Option<String>,
     /// A coupon code.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>, nullable = false))]
     pub coupon: Option<String>,
     /// The merchant's customer id, for recurring commissions.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Id>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Id>, nullable = false))]
     pub customer_id: Option<String>,
     /// The campaign, needed with coupon evidence when several campaigns exist.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>, nullable = false))]
     pub campaign: Option<String>,
 }
 
@@ -80,18 +80,18 @@ impl ConversionRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = BeaconRequest, description = "The snippet's beacon (`POST /v1/conversions`), any content type; unknown members are ignored (a pixel URL may carry a cache-buster)."))]
 pub struct BrowserConversion {
     /// The merchant's order id.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Id))]
     pub order_id: String,
     /// Decimal amount. Empty (left out): 0 for a lead or a named action,
     /// `malformed` for a sale.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Kind))]
     pub kind: String,
     /// The session token (from the body, the query or the visitor's cookie).
     #[serde(default)]
@@ -125,36 +125,36 @@ impl BrowserConversion {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ManualRequest, description = "A conversion entered by hand for a named campaign and partner."))]
 pub struct ManualConversion {
     /// The merchant's order id.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Id))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Id))]
     pub order_id: String,
     /// Decimal amount. Empty (left out): 0 for a lead or a named action,
     /// `malformed` for a sale.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Amount))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Amount))]
     pub amount: String,
     /// ISO 4217 code.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Currency))]
     pub currency: String,
     /// `sale`, `lead` or an action name.
     #[serde(default = "default_kind")]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Kind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Kind))]
     pub kind: String,
     /// The campaign credited.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::CodeText))]
     pub campaign: String,
     /// The partner credited.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::CodeText))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::CodeText))]
     pub partner: String,
     /// The ad, if any.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>, nullable = false))]
     pub ad: Option<String>,
     /// The sid, if any.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Sid>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Sid>, nullable = false))]
     pub sid: Option<String>,
     /// The merchant's customer id.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Id>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Id>, nullable = false))]
     pub customer_id: Option<String>,
 }
 

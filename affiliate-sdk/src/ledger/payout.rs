@@ -33,20 +33,20 @@ pub struct PayoutRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PayoutRequest, description = "A payout run."))]
 pub struct PayoutRunSpec {
     /// The currency paid (ISO 4217), required.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::answers::formats::Currency))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Currency))]
     pub currency: String,
     /// Only commissions payable on or before this UTC day, `YYYY-MM-DD` (inclusive);
     /// all when absent. Clawbacks are always netted.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Day>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Day>, nullable = false))]
     pub up_to: Option<String>,
     /// A partner's net below this decimal amount waits for a later run; default 0.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::Amount>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>, nullable = false))]
     pub min_amount: Option<String>,
     /// Only this partner.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::answers::formats::CodeText>, nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::CodeText>, nullable = false))]
     pub partner: Option<String>,
 }
 

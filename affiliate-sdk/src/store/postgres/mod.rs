@@ -41,7 +41,7 @@
 //!   connection is plain TCP (libpq's default `prefer` gives no protection either): use
 //!   that on a private network or a loopback address only.
 
-use crate::store::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
+use crate::store::{ClickSink, ConversionReads, Maintenance};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,8 +71,7 @@ use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::decode_click;
 use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind, Store, StoreLimits,
-    day_of,
+    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Store, StoreLimits, day_of,
 };
 use crate::click_id::ClickId;
 use crate::code::Code;
@@ -348,100 +347,6 @@ impl ConversionReads for PostgresStore {
             .map(|row| parse_conversion(row.get(0)))
             .collect()
         })
-    }
-}
-
-impl LedgerReads for PostgresStore {
-    fn ledger_entries(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<Vec<crate::ledger::Entry>> {
-        self.inner.attempt(|c| ledger::entries(c, filter))
-    }
-
-    fn balances(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
-        self.inner.attempt(|c| ledger::balances(c, filter))
-    }
-
-    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
-        self.payouts_in_db(filter)
-    }
-
-    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
-        self.payout_in_db(id)
-    }
-}
-
-impl ProgramRecords for PostgresStore {
-    fn program_version(&self) -> Result<u64> {
-        self.program_version_in_db()
-    }
-
-    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
-        self.put_record_in_db(kind, key, json, only_new)
-    }
-
-    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
-        self.swap_record_in_db(kind, key, expected, json)
-    }
-
-    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
-        self.delete_record_in_db(kind, key)
-    }
-
-    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
-        self.put_records_in_db(records)
-    }
-
-    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        self.records_in_db(kind)
-    }
-}
-
-impl Outbox for PostgresStore {
-    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
-        self.outbox_in_db(max)
-    }
-
-    fn outbox_len(&self) -> Result<u64> {
-        self.outbox_len_in_db()
-    }
-
-    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
-        self.fan_out_in_db(planned)
-    }
-
-    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
-        self.due_in_db(now, max)
-    }
-
-    fn swap_delivery(
-        &self,
-        expected: &crate::outbound::Delivery,
-        new: &crate::outbound::Delivery,
-    ) -> Result<bool> {
-        self.swap_delivery_in_db(expected, new)
-    }
-
-    fn swap_deliveries(
-        &self,
-        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
-    ) -> Result<Vec<bool>> {
-        self.swap_deliveries_in_db(swaps)
-    }
-
-    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
-        self.delivery_in_db(id)
-    }
-
-    fn deliveries(
-        &self,
-        filter: &crate::outbound::DeliveryFilter,
-    ) -> Result<Vec<crate::outbound::Delivery>> {
-        self.deliveries_in_db(filter)
     }
 }
 

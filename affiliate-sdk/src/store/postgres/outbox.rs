@@ -8,13 +8,14 @@
 //! swap is an `UPDATE … WHERE record = expected`, so of two servers leasing one
 //! delivery, one wins.
 
+use crate::store::Outbox;
 use r2d2_postgres::postgres::GenericClient;
 
 use super::PostgresStore;
 use super::connect::{Attempt, Failure};
 use super::rows::{to_i64, to_u64};
 use crate::error::Result;
-use crate::outbound::{Delivery, DeliveryFilter, Event};
+use crate::outbound::{Delivery, Event};
 
 /// Adds `event` to the outbox, inside the caller's transaction.
 pub(super) fn push(c: &mut impl GenericClient, event: &Event) -> Attempt<()> {
@@ -32,16 +33,22 @@ fn encode(d: &Delivery) -> Attempt<String> {
 }
 
 impl PostgresStore {
-    pub(super) fn outbox_len_in_db(&self) -> Result<u64> {
+    pub(super) fn prune_in_db(&self, before: u64, max: usize) -> Result<usize> {
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
         self.inner.attempt(|c| {
-            let n: i64 = c
-                .query_one("SELECT count(*) FROM affiliate_outbox", &[])?
-                .get(0);
-            Ok(to_u64(n))
+            let n = c.execute(
+                "DELETE FROM affiliate_deliveries WHERE id IN (
+                   SELECT id FROM affiliate_deliveries
+                   WHERE due_at IS NULL AND created < $1 LIMIT $2)",
+                &[&to_i64(before), &limit],
+            )?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
     }
+}
 
-    pub(super) fn outbox_in_db(&self, max: usize) -> Result<Vec<(u64, Event)>> {
+impl Outbox for PostgresStore {
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         self.inner.attempt(|c| {
             c.query(
@@ -57,7 +64,16 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn fan_out_in_db(&self, planned: &[(u64, Vec<Delivery>)]) -> Result<usize> {
+    fn outbox_len(&self) -> Result<u64> {
+        self.inner.attempt(|c| {
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM affiliate_outbox", &[])?
+                .get(0);
+            Ok(to_u64(n))
+        })
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
         let seqs: Vec<i64> = planned.iter().map(|(s, _)| to_i64(*s)).collect();
         self.inner.attempt(|c| {
             let mut tx = c.transaction()?;
@@ -92,7 +108,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn due_in_db(&self, now: u64, max: usize) -> Result<Vec<Delivery>> {
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         self.inner.attempt(|c| {
             c.query(
@@ -106,7 +122,11 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn swap_delivery_in_db(&self, expected: &Delivery, new: &Delivery) -> Result<bool> {
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool> {
         if expected.id != new.id {
             return Ok(false);
         }
@@ -130,10 +150,9 @@ impl PostgresStore {
         })
     }
 
-    /// Many swaps in one transaction (one commit for a round's leases or outcomes).
-    pub(super) fn swap_deliveries_in_db(
+    fn swap_deliveries(
         &self,
-        swaps: &[(Delivery, Delivery)],
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
     ) -> Result<Vec<bool>> {
         let encoded: Vec<Option<(String, String, Option<i64>)>> = swaps
             .iter()
@@ -173,20 +192,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn prune_in_db(&self, before: u64, max: usize) -> Result<usize> {
-        let limit = i64::try_from(max).unwrap_or(i64::MAX);
-        self.inner.attempt(|c| {
-            let n = c.execute(
-                "DELETE FROM affiliate_deliveries WHERE id IN (
-                   SELECT id FROM affiliate_deliveries
-                   WHERE due_at IS NULL AND created < $1 LIMIT $2)",
-                &[&to_i64(before), &limit],
-            )?;
-            Ok(usize::try_from(n).unwrap_or(usize::MAX))
-        })
-    }
-
-    pub(super) fn delivery_in_db(&self, id: &str) -> Result<Option<Delivery>> {
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
         self.inner.attempt(|c| {
             c.query_opt(
                 "SELECT record FROM affiliate_deliveries WHERE id = $1",
@@ -197,7 +203,10 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn deliveries_in_db(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>> {
         let (created, id) = filter
             .before
             .clone()

@@ -8,12 +8,16 @@
 //! order; settling locks the payout, then each order's conversion and its entries in
 //! order id order, as a status change does, so the two cannot deadlock.
 
+use super::ledger;
+use crate::code::Code;
+use crate::store::LedgerReads;
 use r2d2_postgres::postgres::GenericClient;
+use std::collections::BTreeMap;
 
 use super::PostgresStore;
 use super::connect::{Attempt, Failure};
 use crate::error::Result;
-use crate::ledger::{Payout, PayoutFilter, PayoutStatus, newest_first};
+use crate::ledger::{Payout, PayoutStatus, newest_first};
 
 fn parse(text: &str) -> Attempt<Payout> {
     serde_json::from_str(text).map_err(|_| Failure::Corrupt("payout"))
@@ -39,8 +43,24 @@ pub(super) fn write(c: &mut impl GenericClient, payouts: &[Payout]) -> Attempt<(
     Ok(())
 }
 
-impl PostgresStore {
-    pub(super) fn payouts_in_db(&self, filter: &PayoutFilter) -> Result<Vec<Payout>> {
+impl PostgresStore {}
+
+impl LedgerReads for PostgresStore {
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        self.inner.attempt(|c| ledger::entries(c, filter))
+    }
+
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        self.inner.attempt(|c| ledger::balances(c, filter))
+    }
+
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
         let partner = filter.partner.map(|p| p.to_string());
         let currency = filter.currency.map(|c| c.code().to_owned());
         let status = filter.status.map(PayoutStatus::as_str);
@@ -59,7 +79,7 @@ impl PostgresStore {
         Ok(out)
     }
 
-    pub(super) fn payout_in_db(&self, id: &str) -> Result<Option<Payout>> {
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
         self.inner.attempt(|c| {
             c.query_opt("SELECT record FROM affiliate_payouts WHERE id = $1", &[&id])?
                 .map(|r| parse(r.get(0)))

@@ -2,6 +2,7 @@
 //! change takes the version row's lock first, so versions follow the order of the
 //! writes every server sees.
 
+use crate::store::ProgramRecords;
 use r2d2_postgres::postgres::Transaction;
 
 use super::PostgresStore;
@@ -42,21 +43,17 @@ fn locked_record(tx: &mut Transaction<'_>, kind: RecordKind, key: &str) -> Attem
         .map(|r| r.get(0)))
 }
 
-impl PostgresStore {
-    pub(super) fn program_version_in_db(&self) -> Result<u64> {
+impl PostgresStore {}
+
+impl ProgramRecords for PostgresStore {
+    fn program_version(&self) -> Result<u64> {
         self.inner.attempt(|c| {
             let row = c.query_one("SELECT version FROM affiliate_program_version", &[])?;
             Ok(to_u64(row.get(0)))
         })
     }
 
-    pub(super) fn put_record_in_db(
-        &self,
-        kind: RecordKind,
-        key: &str,
-        json: &str,
-        only_new: bool,
-    ) -> Result<bool> {
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
             let current = locked_record(&mut tx, kind, key)?;
@@ -91,13 +88,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn swap_record_in_db(
-        &self,
-        kind: RecordKind,
-        key: &str,
-        expected: &str,
-        json: &str,
-    ) -> Result<bool> {
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
             let current = locked_record(&mut tx, kind, key)?;
@@ -119,7 +110,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn delete_record_in_db(&self, kind: RecordKind, key: &str) -> Result<bool> {
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
         self.inner.attempt_again(|c, _retry| {
             let mut tx = c.transaction()?;
             lock_version(&mut tx)?;
@@ -138,10 +129,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn put_records_in_db(
-        &self,
-        records: &[(RecordKind, String, Option<String>)],
-    ) -> Result<usize> {
+    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
         let (mut kinds, mut keys, mut jsons) = (Vec::new(), Vec::new(), Vec::new());
         let (mut gone_kinds, mut gone_keys) = (Vec::new(), Vec::new());
         for (kind, key, json) in records {
@@ -186,7 +174,7 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn records_in_db(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.inner.attempt(|c| {
             Ok(c.query(
                 "SELECT key, record FROM affiliate_program WHERE kind = $1 ORDER BY key",

@@ -6,6 +6,7 @@
 //! the conversion, of its status change and of payouts; a database from before the
 //! ledger gets its entries and sums when it is opened.
 
+use crate::store::LedgerReads;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::fail::{corrupt, store_err};
@@ -16,7 +17,7 @@ use crate::store::day_of;
 use std::collections::BTreeMap;
 
 use crate::code::Code;
-use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryKind};
+use crate::ledger::{Balance, Entry, EntryId, EntryKind};
 use crate::money::Currency;
 
 /// The key of an entry.
@@ -134,61 +135,6 @@ pub(super) fn remove_order(l: &LedgerTx<'_>, old: &Conversion) -> TxResult<()> {
 }
 
 impl SledStore {
-    pub(super) fn ledger_entries_in_tree(&self, filter: &EntryFilter) -> Result<Vec<Entry>> {
-        let prefix = filter.order_id.as_ref().map(|o| {
-            let mut p = o.as_bytes().to_vec();
-            p.push(0);
-            p
-        });
-        let iter = match &prefix {
-            Some(p) => self.ledger.scan_prefix(p),
-            None => self.ledger.iter(),
-        };
-        let mut out = Vec::new();
-        for kv in iter {
-            let (_, v) = kv.map_err(store_err)?;
-            let e: Entry = serde_json::from_slice(&v).map_err(|_| corrupt("ledger"))?;
-            if filter.matches(&e) {
-                out.push(e);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The sums of `ledger-sums` the filter matches (its order id ignored), rows
-    /// that are all zero left out.
-    pub(super) fn balances_in_tree(
-        &self,
-        filter: &EntryFilter,
-    ) -> Result<BTreeMap<(Code, Currency), Balance>> {
-        let prefix = filter.partner.map(|p| {
-            let mut k = p.as_str().as_bytes().to_vec();
-            k.push(0);
-            k
-        });
-        let mut out = BTreeMap::new();
-        for kv in self.ledger_sums.scan_prefix(prefix.unwrap_or_default()) {
-            let (k, v) = kv.map_err(store_err)?;
-            let b = decode_sum(&v).ok_or_else(|| corrupt("ledger sum"))?;
-            let mut parts = k.splitn(2, |b| *b == 0);
-            let (Some(p), Some(c)) = (parts.next(), parts.next()) else {
-                return Err(corrupt("ledger sum"));
-            };
-            let partner = std::str::from_utf8(p)
-                .ok()
-                .and_then(|p| Code::new(p).ok())
-                .ok_or_else(|| corrupt("ledger sum"))?;
-            let currency = std::str::from_utf8(c)
-                .ok()
-                .and_then(|c| Currency::new(c).ok())
-                .ok_or_else(|| corrupt("ledger sum"))?;
-            if filter.currency.is_none_or(|f| f == currency) && !b.is_zero() {
-                out.insert((partner, currency), b);
-            }
-        }
-        Ok(out)
-    }
-
     /// Indexes by day the conversions of a database written before the index existed
     /// (once: a marker records that it is done).
     pub(super) fn index_conversions_by_day(&self) -> Result<()> {
@@ -279,5 +225,71 @@ impl SledStore {
         }
         self.db.flush().map_err(store_err)?;
         Ok(())
+    }
+}
+
+impl LedgerReads for SledStore {
+    fn ledger_entries(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<Vec<crate::ledger::Entry>> {
+        let prefix = filter.order_id.as_ref().map(|o| {
+            let mut p = o.as_bytes().to_vec();
+            p.push(0);
+            p
+        });
+        let iter = match &prefix {
+            Some(p) => self.ledger.scan_prefix(p),
+            None => self.ledger.iter(),
+        };
+        let mut out = Vec::new();
+        for kv in iter {
+            let (_, v) = kv.map_err(store_err)?;
+            let e: Entry = serde_json::from_slice(&v).map_err(|_| corrupt("ledger"))?;
+            if filter.matches(&e) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    fn balances(
+        &self,
+        filter: &crate::ledger::EntryFilter,
+    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
+        let prefix = filter.partner.map(|p| {
+            let mut k = p.as_str().as_bytes().to_vec();
+            k.push(0);
+            k
+        });
+        let mut out = BTreeMap::new();
+        for kv in self.ledger_sums.scan_prefix(prefix.unwrap_or_default()) {
+            let (k, v) = kv.map_err(store_err)?;
+            let b = decode_sum(&v).ok_or_else(|| corrupt("ledger sum"))?;
+            let mut parts = k.splitn(2, |b| *b == 0);
+            let (Some(p), Some(c)) = (parts.next(), parts.next()) else {
+                return Err(corrupt("ledger sum"));
+            };
+            let partner = std::str::from_utf8(p)
+                .ok()
+                .and_then(|p| Code::new(p).ok())
+                .ok_or_else(|| corrupt("ledger sum"))?;
+            let currency = std::str::from_utf8(c)
+                .ok()
+                .and_then(|c| Currency::new(c).ok())
+                .ok_or_else(|| corrupt("ledger sum"))?;
+            if filter.currency.is_none_or(|f| f == currency) && !b.is_zero() {
+                out.insert((partner, currency), b);
+            }
+        }
+        Ok(out)
+    }
+
+    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
+        self.payouts_in_tree(filter)
+    }
+
+    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
+        self.payout_in_tree(id)
     }
 }

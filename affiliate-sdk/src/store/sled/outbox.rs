@@ -34,6 +34,7 @@
 //! allows. The events themselves are flushed with the conversions, payouts and partners
 //! that cause them.
 
+use crate::store::Outbox;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -42,7 +43,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::SledStore;
 use super::fail::{corrupt, store_err};
 use crate::error::Result;
-use crate::outbound::{Delivery, DeliveryFilter, Event};
+use crate::outbound::{Delivery, Event};
 
 type TxResult<T> = std::result::Result<T, ConflictableTransactionError<&'static str>>;
 
@@ -94,90 +95,6 @@ fn target_key(d: &Delivery) -> Vec<u8> {
 }
 
 impl SledStore {
-    pub(super) fn outbox_events(&self, max: usize) -> Result<Vec<(u64, Event)>> {
-        let mut out = Vec::new();
-        for kv in self.outbox.iter().take(max) {
-            let (k, v) = kv.map_err(store_err)?;
-            let seq = k
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| corrupt("event"))?;
-            let text = std::str::from_utf8(&v).map_err(|_| corrupt("event"))?;
-            out.push((seq, Event::decode(text)?));
-        }
-        Ok(out)
-    }
-
-    pub(super) fn fan_out_in_trees(&self, planned: &[(u64, Vec<Delivery>)]) -> Result<usize> {
-        let mut batches: [sled::Batch; 5] = Default::default();
-        let [requests, states, by_target, due, events] = &mut batches;
-        let _one_at_a_time = lock(&self.leases.fan_out);
-        let mut taken = 0;
-        for (seq, ds) in planned {
-            let key = seq.to_be_bytes();
-            if !self.outbox.contains_key(key).map_err(store_err)? {
-                continue; // taken before
-            }
-            taken += 1;
-            events.remove(&key);
-            for d in ds {
-                requests.insert(d.id.as_bytes(), d.request.as_bytes());
-                states.insert(d.id.as_bytes(), state_bytes(d)?);
-                by_target.insert(target_key(d), &[]);
-                if let Some(k) = due_key_of(d) {
-                    due.insert(k, &[]);
-                }
-            }
-        }
-        let [requests, states, by_target, due, events] = batches;
-        self.delivery_requests
-            .apply_batch(requests)
-            .map_err(store_err)?;
-        self.deliveries.apply_batch(states).map_err(store_err)?;
-        self.deliveries_by_target
-            .apply_batch(by_target)
-            .map_err(store_err)?;
-        self.deliveries_due.apply_batch(due).map_err(store_err)?;
-        self.outbox.apply_batch(events).map_err(store_err)?;
-        Ok(taken)
-    }
-
-    pub(super) fn due_in_trees(&self, now: u64, max: usize) -> Result<Vec<Delivery>> {
-        let mut out = Vec::new();
-        for kv in self
-            .deliveries_due
-            .range(..due_key(now.saturating_add(1), ""))
-        {
-            if out.len() >= max {
-                break;
-            }
-            let (k, _) = kv.map_err(store_err)?;
-            let id = std::str::from_utf8(k.get(8..).unwrap_or_default())
-                .map_err(|_| corrupt("delivery"))?;
-            match self.delivery_in_tree(id)? {
-                Some(d) if d.due_at().is_some_and(|at| at <= now) => out.push(d),
-                // A stale key: the delivery has another due time, or none.
-                Some(d) if due_key_of(&d).as_deref() != Some(&k[..]) => {
-                    self.deliveries_due.remove(&k).map_err(store_err)?;
-                }
-                _ => {} // leased
-            }
-        }
-        Ok(out)
-    }
-
-    pub(super) fn swap_deliveries_in_trees(
-        &self,
-        swaps: &[(Delivery, Delivery)],
-    ) -> Result<Vec<bool>> {
-        let mut leases = lock(&self.leases.until);
-        swaps
-            .iter()
-            .map(|(e, n)| self.swap_one(&mut leases, e, n))
-            .collect()
-    }
-
     fn swap_one(
         &self,
         leases: &mut HashMap<String, u64>,
@@ -279,8 +196,107 @@ impl SledStore {
         let text = std::str::from_utf8(&state).map_err(|_| corrupt("delivery"))?;
         Delivery::decode(text).map(Some)
     }
+}
 
-    pub(super) fn delivery_in_tree(&self, id: &str) -> Result<Option<Delivery>> {
+impl Outbox for SledStore {
+    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
+        let mut out = Vec::new();
+        for kv in self.outbox.iter().take(max) {
+            let (k, v) = kv.map_err(store_err)?;
+            let seq = k
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| corrupt("event"))?;
+            let text = std::str::from_utf8(&v).map_err(|_| corrupt("event"))?;
+            out.push((seq, Event::decode(text)?));
+        }
+        Ok(out)
+    }
+
+    fn outbox_len(&self) -> Result<u64> {
+        // The outbox is drained within moments: counting its keys is cheap.
+        Ok(self.outbox.len() as u64)
+    }
+
+    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
+        let mut batches: [sled::Batch; 5] = Default::default();
+        let [requests, states, by_target, due, events] = &mut batches;
+        let _one_at_a_time = lock(&self.leases.fan_out);
+        let mut taken = 0;
+        for (seq, ds) in planned {
+            let key = seq.to_be_bytes();
+            if !self.outbox.contains_key(key).map_err(store_err)? {
+                continue; // taken before
+            }
+            taken += 1;
+            events.remove(&key);
+            for d in ds {
+                requests.insert(d.id.as_bytes(), d.request.as_bytes());
+                states.insert(d.id.as_bytes(), state_bytes(d)?);
+                by_target.insert(target_key(d), &[]);
+                if let Some(k) = due_key_of(d) {
+                    due.insert(k, &[]);
+                }
+            }
+        }
+        let [requests, states, by_target, due, events] = batches;
+        self.delivery_requests
+            .apply_batch(requests)
+            .map_err(store_err)?;
+        self.deliveries.apply_batch(states).map_err(store_err)?;
+        self.deliveries_by_target
+            .apply_batch(by_target)
+            .map_err(store_err)?;
+        self.deliveries_due.apply_batch(due).map_err(store_err)?;
+        self.outbox.apply_batch(events).map_err(store_err)?;
+        Ok(taken)
+    }
+
+    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
+        let mut out = Vec::new();
+        for kv in self
+            .deliveries_due
+            .range(..due_key(now.saturating_add(1), ""))
+        {
+            if out.len() >= max {
+                break;
+            }
+            let (k, _) = kv.map_err(store_err)?;
+            let id = std::str::from_utf8(k.get(8..).unwrap_or_default())
+                .map_err(|_| corrupt("delivery"))?;
+            match self.delivery(id)? {
+                Some(d) if d.due_at().is_some_and(|at| at <= now) => out.push(d),
+                // A stale key: the delivery has another due time, or none.
+                Some(d) if due_key_of(&d).as_deref() != Some(&k[..]) => {
+                    self.deliveries_due.remove(&k).map_err(store_err)?;
+                }
+                _ => {} // leased
+            }
+        }
+        Ok(out)
+    }
+
+    fn swap_delivery(
+        &self,
+        expected: &crate::outbound::Delivery,
+        new: &crate::outbound::Delivery,
+    ) -> Result<bool> {
+        Ok(self.swap_deliveries(&[(expected.clone(), new.clone())])?[0])
+    }
+
+    fn swap_deliveries(
+        &self,
+        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
+    ) -> Result<Vec<bool>> {
+        let mut leases = lock(&self.leases.until);
+        swaps
+            .iter()
+            .map(|(e, n)| self.swap_one(&mut leases, e, n))
+            .collect()
+    }
+
+    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
         let Some(mut d) = self.delivery_state(id)? else {
             return Ok(None);
         };
@@ -294,7 +310,10 @@ impl SledStore {
         Ok(Some(d))
     }
 
-    pub(super) fn deliveries_in_tree(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
+    fn deliveries(
+        &self,
+        filter: &crate::outbound::DeliveryFilter,
+    ) -> Result<Vec<crate::outbound::Delivery>> {
         let mut prefix = filter.target.key().into_bytes();
         prefix.push(0);
         let mut out = Vec::new();
@@ -305,7 +324,7 @@ impl SledStore {
             let (k, _) = kv.map_err(store_err)?;
             let id = std::str::from_utf8(k.get(prefix.len() + 8..).unwrap_or_default())
                 .map_err(|_| corrupt("delivery"))?;
-            if let Some(d) = self.delivery_in_tree(id)?
+            if let Some(d) = self.delivery(id)?
                 && filter.matches(&d)
             {
                 out.push(d);

@@ -1,6 +1,7 @@
 //! The program's records in sled: the tree `program`, its version under a key no
 //! record key starts with, each change written and bumped in one transaction.
 
+use crate::store::ProgramRecords;
 use sled::transaction::{ConflictableTransactionResult, TransactionError, TransactionalTree};
 
 use super::fail::{corrupt, store_err, tx_err};
@@ -36,41 +37,6 @@ impl SledStore {
         Ok(out)
     }
 
-    pub(super) fn program_version_in_tree(&self) -> Result<u64> {
-        Ok(self
-            .program
-            .get(PROGRAM_VERSION)
-            .map_err(store_err)?
-            .and_then(|v| v.as_ref().try_into().ok())
-            .map_or(0, u64::from_be_bytes))
-    }
-
-    pub(super) fn put_record_in_tree(
-        &self,
-        kind: RecordKind,
-        key: &str,
-        json: &str,
-        only_new: bool,
-    ) -> Result<bool> {
-        let rk = record_key(kind, key);
-        // The same record again (a config applied at every start) writes nothing.
-        if self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes()) {
-            return Ok(true);
-        }
-        if only_new && kind == RecordKind::Partner {
-            return self.create_partner(&rk, json);
-        }
-        let written = self.program_write(|t| {
-            if only_new && t.get(&rk)?.is_some() {
-                return Ok(false);
-            }
-            t.insert(rk.as_slice(), json.as_bytes())?;
-            bump(t)?;
-            Ok(true)
-        })?;
-        Ok(written)
-    }
-
     /// A new partner and its `partner.created` event, in one transaction.
     fn create_partner(&self, rk: &[u8], json: &str) -> Result<bool> {
         use sled::Transactional as _;
@@ -93,14 +59,39 @@ impl SledStore {
         self.sync()?;
         Ok(written)
     }
+}
 
-    pub(super) fn swap_record_in_tree(
-        &self,
-        kind: RecordKind,
-        key: &str,
-        expected: &str,
-        json: &str,
-    ) -> Result<bool> {
+impl ProgramRecords for SledStore {
+    fn program_version(&self) -> Result<u64> {
+        Ok(self
+            .program
+            .get(PROGRAM_VERSION)
+            .map_err(store_err)?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
+        let rk = record_key(kind, key);
+        // The same record again (a config applied at every start) writes nothing.
+        if self.program.get(&rk).map_err(store_err)?.as_deref() == Some(json.as_bytes()) {
+            return Ok(true);
+        }
+        if only_new && kind == RecordKind::Partner {
+            return self.create_partner(&rk, json);
+        }
+        let written = self.program_write(|t| {
+            if only_new && t.get(&rk)?.is_some() {
+                return Ok(false);
+            }
+            t.insert(rk.as_slice(), json.as_bytes())?;
+            bump(t)?;
+            Ok(true)
+        })?;
+        Ok(written)
+    }
+
+    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
         let rk = record_key(kind, key);
         let swapped = self.program_write(|t| {
             let current = t.get(&rk)?;
@@ -117,7 +108,7 @@ impl SledStore {
         Ok(swapped)
     }
 
-    pub(super) fn delete_record_in_tree(&self, kind: RecordKind, key: &str) -> Result<bool> {
+    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
         let rk = record_key(kind, key);
         let removed = self.program_write(|t| {
             if t.remove(rk.as_slice())?.is_none() {
@@ -129,10 +120,7 @@ impl SledStore {
         Ok(removed)
     }
 
-    pub(super) fn put_records_in_tree(
-        &self,
-        records: &[(RecordKind, String, Option<String>)],
-    ) -> Result<usize> {
+    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
         // Only what differs from the store goes into the one transaction.
         let mut writes: Vec<(Vec<u8>, Option<&str>)> = Vec::new();
         for (kind, key, json) in records {
@@ -159,7 +147,7 @@ impl SledStore {
         Ok(writes.len())
     }
 
-    pub(super) fn records_in_tree(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
         self.program
             .scan_prefix([kind as u8])
             .map(|kv| {

@@ -1,7 +1,7 @@
 //! The [`Store`] trait over the sled trees: reads and writes that are not money writes
 //! (those are sequences over the transactional port, `tx.rs`).
 
-use crate::store::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
+use crate::store::{ClickSink, ConversionReads, Maintenance};
 use std::collections::BTreeMap;
 
 use super::SledStore;
@@ -12,8 +12,7 @@ use crate::error::Result;
 use crate::records::{Conversion, Status};
 use crate::store::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
 use crate::store::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
-    Store, day_of,
+    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Store, day_of,
 };
 
 impl Store for SledStore {
@@ -203,101 +202,6 @@ impl ConversionReads for SledStore {
             }
         }
         Ok(out)
-    }
-}
-
-impl LedgerReads for SledStore {
-    fn ledger_entries(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<Vec<crate::ledger::Entry>> {
-        self.ledger_entries_in_tree(filter)
-    }
-
-    fn balances(
-        &self,
-        filter: &crate::ledger::EntryFilter,
-    ) -> Result<BTreeMap<(Code, crate::money::Currency), crate::ledger::Balance>> {
-        self.balances_in_tree(filter)
-    }
-
-    fn payouts(&self, filter: &crate::ledger::PayoutFilter) -> Result<Vec<crate::ledger::Payout>> {
-        self.payouts_in_tree(filter)
-    }
-
-    fn payout(&self, id: &str) -> Result<Option<crate::ledger::Payout>> {
-        self.payout_in_tree(id)
-    }
-}
-
-impl ProgramRecords for SledStore {
-    fn program_version(&self) -> Result<u64> {
-        self.program_version_in_tree()
-    }
-
-    fn put_record(&self, kind: RecordKind, key: &str, json: &str, only_new: bool) -> Result<bool> {
-        self.put_record_in_tree(kind, key, json, only_new)
-    }
-
-    fn swap_record(&self, kind: RecordKind, key: &str, expected: &str, json: &str) -> Result<bool> {
-        self.swap_record_in_tree(kind, key, expected, json)
-    }
-
-    fn delete_record(&self, kind: RecordKind, key: &str) -> Result<bool> {
-        self.delete_record_in_tree(kind, key)
-    }
-
-    fn put_records(&self, records: &[(RecordKind, String, Option<String>)]) -> Result<usize> {
-        self.put_records_in_tree(records)
-    }
-
-    fn records(&self, kind: RecordKind) -> Result<Vec<(String, String)>> {
-        self.records_in_tree(kind)
-    }
-}
-
-impl Outbox for SledStore {
-    fn outbox(&self, max: usize) -> Result<Vec<(u64, crate::outbound::Event)>> {
-        self.outbox_events(max)
-    }
-
-    fn outbox_len(&self) -> Result<u64> {
-        // The outbox is drained within moments: counting its keys is cheap.
-        Ok(self.outbox.len() as u64)
-    }
-
-    fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
-        self.fan_out_in_trees(planned)
-    }
-
-    fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>> {
-        self.due_in_trees(now, max)
-    }
-
-    fn swap_delivery(
-        &self,
-        expected: &crate::outbound::Delivery,
-        new: &crate::outbound::Delivery,
-    ) -> Result<bool> {
-        Ok(self.swap_deliveries_in_trees(&[(expected.clone(), new.clone())])?[0])
-    }
-
-    fn swap_deliveries(
-        &self,
-        swaps: &[(crate::outbound::Delivery, crate::outbound::Delivery)],
-    ) -> Result<Vec<bool>> {
-        self.swap_deliveries_in_trees(swaps)
-    }
-
-    fn delivery(&self, id: &str) -> Result<Option<crate::outbound::Delivery>> {
-        self.delivery_in_tree(id)
-    }
-
-    fn deliveries(
-        &self,
-        filter: &crate::outbound::DeliveryFilter,
-    ) -> Result<Vec<crate::outbound::Delivery>> {
-        self.deliveries_in_tree(filter)
     }
 }
 

@@ -295,8 +295,7 @@ impl SledStore {
             currency,
             order_id: None,
         };
-        Ok(self
-            .ledger_entries_in_tree(&filter)?
+        Ok(crate::store::LedgerReads::ledger_entries(self, &filter)?
             .into_iter()
             .filter(|e| e.state == EntryState::Payable)
             .map(|e| e.id)

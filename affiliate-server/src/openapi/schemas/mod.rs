@@ -25,8 +25,8 @@ pub use stats::*;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
-pub use affiliate_sdk::answers::formats::*;
 pub use affiliate_sdk::answers::*;
+pub use affiliate_sdk::formats::*;
 pub use affiliate_sdk::ledger::{PayoutRunSpec as PayoutRequest, PayoutStatus};
 pub use affiliate_sdk::outbound::WebhookRequest as NewWebhook;
 pub use affiliate_sdk::{
