@@ -128,6 +128,7 @@ mod link;
 mod money;
 mod order;
 pub mod outbound;
+mod port;
 pub mod portal;
 mod records;
 pub mod store;

@@ -1,8 +1,8 @@
 //! The records at the bottom of the crate: a recorded [`Conversion`], what was converted
 //! ([`Kind`]), where it is in its lifecycle ([`Status`]), what credited it
-//! ([`Evidence`]), how it was reported ([`Channel`]) and its [`Commission`]s. The store,
-//! the ledger and the outbound events read and write them; the rules that make them
-//! live in `attribution`.
+//! ([`Evidence`]), how it was reported ([`Channel`]), its [`Commission`]s, and a
+//! customer's [`Binding`]. The store, the ledger and the outbound events read and write
+//! them; the rules that make them live in `attribution`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -381,4 +381,14 @@ mod tests {
             "an old record is never taken for a squatter's"
         );
     }
+}
+
+/// A customer bound to the partner that referred its first attributed sale, for
+/// recurring commissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The link (campaign, partner, ad, sid) of the first attributed sale.
+    pub link: Link,
+    /// When the binding was made, Unix seconds.
+    pub bound_at: u64,
 }

@@ -22,7 +22,7 @@ use affiliate_sdk::{
     CampaignSpec, Keyring, LinkSigner, ManualConversion, OutboundRequest, PartnerSpec, SendOutcome,
     SledStore, Tracker, Transport, WebhookRequest,
 };
-use affiliate_server::events::{
+use affiliate_server::delivery::{
     HttpTransport, PER_ROUND, POLL, SENDERS, delivery_loop as server_loop,
 };
 

@@ -12,8 +12,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
 use crate::routes::{
-    clicks, conversions, ops, pages, partner, payouts, portal, postback, program, reports, review,
-    webhooks,
+    catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback, reports,
+    review, webhooks,
 };
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
@@ -109,23 +109,23 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         )
         .route(
             "/v1/campaigns",
-            get(program::campaigns).post(program::create_campaign),
+            get(catalogue::campaigns).post(catalogue::create_campaign),
         )
         .route(
             "/v1/campaigns/{code}",
-            get(program::campaign).patch(program::update_campaign),
+            get(catalogue::campaign).patch(catalogue::update_campaign),
         )
         .route(
             "/v1/partners",
-            get(program::partners).post(program::create_partner),
+            get(catalogue::partners).post(catalogue::create_partner),
         )
         .route(
             "/v1/partners/{code}",
-            get(program::partner).patch(program::update_partner),
+            get(catalogue::partner).patch(catalogue::update_partner),
         )
-        .route("/v1/partners/{code}/coupons", post(program::add_coupon))
-        .route("/v1/coupons/{code}", delete(program::remove_coupon))
-        .route("/v1/links", post(program::link))
+        .route("/v1/partners/{code}/coupons", post(catalogue::add_coupon))
+        .route("/v1/coupons/{code}", delete(catalogue::remove_coupon))
+        .route("/v1/links", post(catalogue::link))
         .route(
             "/v1/partners/{code}/keys",
             get(portal::keys).post(portal::create_key),

@@ -67,9 +67,9 @@ struct FileConfig {
     #[serde(default)]
     partner: Vec<PartnerSpec>,
     #[serde(default)]
-    events: crate::events::EventsSection,
+    events: crate::delivery::EventsSection,
     #[serde(default)]
-    webhook: Vec<crate::events::WebhookSection>,
+    webhook: Vec<crate::delivery::WebhookSection>,
 }
 
 #[derive(Deserialize)]
@@ -156,7 +156,7 @@ pub struct Config {
     campaigns: Vec<CampaignSpec>,
     partners: Vec<PartnerSpec>,
     /// `[events]`.
-    pub events: crate::events::EventsSection,
+    pub events: crate::delivery::EventsSection,
     webhooks: Vec<affiliate_sdk::outbound::Webhook>,
 }
 

@@ -130,6 +130,12 @@ impl ApiError {
         }
     }
 
+    /// The error's code (docs/errors.md).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     pub(crate) fn malformed(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed", message)
     }
@@ -250,6 +256,56 @@ async fn json_body_max<T: serde::de::DeserializeOwned>(body: Body, max: usize) -
         })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::malformed(format!("malformed JSON body: {e}")))
+}
+
+/// A query string read into `T`, the handler's own parameter struct (which also
+/// describes the parameters to the OpenAPI document): so a handler's signature names
+/// its parameters. Strict, so that a misspelt filter does not silently list
+/// everything: a parameter `T` does not take, or one given twice, is `400 malformed`
+/// before the handler runs. `T`'s fields are strings; the handler's core call checks
+/// their values.
+pub struct StrictQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for StrictQuery<T>
+where
+    T: serde::de::DeserializeOwned + utoipa::IntoParams,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        StrictQuery::parse(&parts.uri)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + utoipa::IntoParams> StrictQuery<T> {
+    /// Reads `uri`'s query (see [`StrictQuery`]).
+    pub fn parse(uri: &axum::http::Uri) -> ApiResult<Self> {
+        let names: Vec<String> = T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, _) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+            if !names.iter().any(|n| *n == name) {
+                return Err(ApiError::malformed(format!(
+                    "unknown parameter {:?}; expected {}",
+                    cut(&name),
+                    names.join(", ")
+                )));
+            }
+            if seen.iter().any(|n| *n == name) {
+                return Err(ApiError::malformed(format!(
+                    "parameter {} appears more than once",
+                    cut(&name)
+                )));
+            }
+            seen.push(name.into_owned());
+        }
+        axum::extract::Query::<T>::try_from_uri(uri)
+            .map(|q| StrictQuery(q.0))
+            .map_err(|e| ApiError::malformed(e.body_text()))
+    }
 }
 
 /// The visitor's token from the `Cookie` header(s), as any axum app reads it.

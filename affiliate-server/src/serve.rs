@@ -51,7 +51,7 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
         let state = Arc::downgrade(&state);
         let mut schedule = affiliate_sdk::HousekeepingSchedule::default();
         schedule.approve_every = std::time::Duration::from_secs(APPROVE_EVERY_SECS);
-        schedule.prune_every = crate::events::PRUNE_EVERY;
+        schedule.prune_every = crate::delivery::PRUNE_EVERY;
         schedule.click_retention_days = config.click_retention_days;
         let mut chores = affiliate_sdk::Housekeeping::new(schedule)?;
         std::thread::Builder::new()
@@ -66,7 +66,7 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     }
     // Events: the outbox fanned out and deliveries sent, by every server (a lease
     // keeps two from sending one delivery at once).
-    crate::events::spawn_delivery(
+    crate::delivery::spawn_delivery(
         Arc::downgrade(&state),
         config.events.allow_private_destinations,
     )?;

@@ -1,4 +1,4 @@
-//! Every input under `fuzz/regressions/config_parse/` (the server's one fuzz target)
+//! Every input under `fuzz/regressions/{config_parse,api_query}/` (the server's fuzz targets)
 //! replayed through the check the fuzz target runs, so it stays fixed. The core's
 //! targets are replayed by `affiliate-sdk/tests/fuzz_regressions.rs`.
 

@@ -39,7 +39,7 @@ pub const TARGETS: [&str; 10] = [
 ];
 
 /// The targets whose checks live with the server (`server_checks.rs`).
-pub const SERVER_TARGETS: [&str; 1] = ["config_parse"];
+pub const SERVER_TARGETS: [&str; 2] = ["config_parse", "api_query"];
 
 /// Runs core target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {

@@ -5,4 +5,4 @@ mod checks;
 pub mod server_checks;
 
 pub use checks::*;
-pub use server_checks::config_parse;
+pub use server_checks::{api_query, config_parse};

@@ -1,6 +1,6 @@
-//! The fuzz check of the server's own parser, the config file. The fuzz binary calls
-//! it; `affiliate-server/tests/fuzz_regressions.rs` includes this file and replays
-//! `fuzz/regressions/config_parse/` through [`run`].
+//! The fuzz checks of the server's own parsers, the config file and the listings'
+//! query strings. The fuzz binaries call them; `affiliate-server/tests/fuzz_regressions.rs`
+//! includes this file and replays `fuzz/regressions/<target>/` through [`run`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,12 +8,13 @@ use std::sync::Arc;
 use affiliate_sdk::{Link, MemoryStore};
 
 /// The server's targets by name, for the regression replay.
-pub const TARGETS: [&str; 1] = ["config_parse"];
+pub const TARGETS: [&str; 2] = ["config_parse", "api_query"];
 
 /// Runs server target `name` on `data`.
 pub fn run(name: &str, data: &[u8]) {
     match name {
         "config_parse" => config_parse(data),
+        "api_query" => api_query(data),
         other => panic!("no server fuzz target {other}"),
     }
 }
@@ -48,5 +49,58 @@ pub fn config_parse(data: &[u8]) {
         tracker
             .prune_clicks(config.click_retention_days)
             .expect("a validated retention prunes");
+    }
+}
+
+/// A query string of the API's listings, read by each listing's `StrictQuery`: read,
+/// or refused as `malformed` (an unknown parameter, one given twice, a bad value);
+/// what reads gives a page size in its range.
+pub fn api_query(data: &[u8]) {
+    use affiliate_server::http::{ApiError, StrictQuery};
+    use affiliate_server::routes::params::{
+        AdsParams, ConversionFilters, ConversionParams, Filters, LedgerFilters, Page, PageSize,
+        PartnerParams, PayoutFilters, StatsFilters, StatsParams,
+    };
+    let Ok(query) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(uri) = format!("/v1/list?{query}").parse::<axum::http::Uri>() else {
+        return;
+    };
+    let refused = |e: ApiError| assert_eq!(e.code(), "malformed", "{query:?}");
+    let in_range = |got: Result<usize, ApiError>, max: usize| match got {
+        Ok(limit) => assert!((1..=max).contains(&limit), "{query:?}: {limit}"),
+        Err(e) => refused(e),
+    };
+    match StrictQuery::<StatsParams>::parse(&uri) {
+        Ok(StrictQuery(p)) => in_range(p.query().map(|q| q.1), 10_000),
+        Err(e) => refused(e),
+    }
+    match StrictQuery::<ConversionParams>::parse(&uri) {
+        Ok(StrictQuery(p)) => in_range(p.query().map(|q| q.1), 1_000),
+        Err(e) => refused(e),
+    }
+    match StrictQuery::<PartnerParams>::parse(&uri) {
+        Ok(StrictQuery(p)) => in_range(p.query().map(|q| q.1), 1_000),
+        Err(e) => refused(e),
+    }
+    match StrictQuery::<Page>::parse(&uri) {
+        Ok(StrictQuery(p)) => in_range(p.limit(), 1_000),
+        Err(e) => refused(e),
+    }
+    if let Err(e) = StrictQuery::<StatsFilters>::parse(&uri).and_then(|q| q.0.query()) {
+        refused(e);
+    }
+    if let Err(e) = StrictQuery::<ConversionFilters>::parse(&uri).and_then(|q| q.0.query()) {
+        refused(e);
+    }
+    for r in [
+        StrictQuery::<LedgerFilters>::parse(&uri).map(|_| ()),
+        StrictQuery::<PayoutFilters>::parse(&uri).map(|_| ()),
+        StrictQuery::<AdsParams>::parse(&uri).map(|_| ()),
+    ] {
+        if let Err(e) = r {
+            refused(e);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::attribution::{CampaignSpec, Coupon, Partner, PartnerStatus};
+use crate::attribution::{AdSpec, CampaignSpec, Coupon, Partner, PartnerStatus};
 use crate::code::{Code, Sid};
 use crate::money::format_minor;
 use crate::portal::PartnerKey;
@@ -162,12 +162,12 @@ pub struct PartnerMe {
     pub campaigns: Vec<serde_json::Value>,
 }
 
-/// `PartnerMe::campaigns`: an array of the `Campaign` schema, which the server
-/// describes with its requests.
+/// `PartnerMe::campaigns`: an array of campaign specs (the `CampaignRequest` schema:
+/// [`CampaignSpec`]'s members, a few left out).
 #[cfg(feature = "openapi")]
 fn campaigns_schema() -> utoipa::openapi::Array {
     utoipa::openapi::ArrayBuilder::new()
-        .items(utoipa::openapi::Ref::from_schema_name("Campaign"))
+        .items(utoipa::openapi::Ref::from_schema_name("CampaignRequest"))
         .description(Some(
             "The active campaigns and their commission plans (a campaign's fields without \
              the merchant's own: `status`, `browser_conversions`, `max_browser_amount`).",
@@ -253,11 +253,81 @@ impl std::fmt::Debug for KeyCreated {
 }
 
 /// A campaign as the API shows it: its spec (amounts as decimal strings) and whether
-/// the configuration file manages it. (Described by the server with the requests that
-/// take the same members.)
+/// the configuration file manages it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CampaignAnswer {
     #[serde(flatten)]
     pub spec: CampaignSpec,
+    /// An entry of the configuration file, not changeable through the API.
     pub managed_by_config: bool,
+}
+
+/// The spec's members (without its refusal of others: an answer has one more) and
+/// `managed_by_config`, as [`CampaignAnswer`] writes them.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for CampaignAnswer {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        let mut schema = <CampaignSpec as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut schema {
+            o.additional_properties = None;
+            o.description = Some(
+                "A campaign as the API shows it: the members of a `[[campaign]]` entry (amounts as decimal strings) and `managed_by_config`."
+                    .into(),
+            );
+            let managed = ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .read_only(true)
+                .description(Some(
+                    "An entry of the configuration file, not changeable through the API.",
+                ));
+            o.properties
+                .insert("managed_by_config".into(), managed.into());
+            o.required.push("managed_by_config".into());
+        }
+        schema
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for CampaignAnswer {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Campaign".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <CampaignSpec as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// Campaigns by code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignList {
+    pub campaigns: Vec<CampaignAnswer>,
+}
+
+/// A partner's ads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdList {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::attribution::AdSpec>))]
+    pub ads: Vec<AdSpec>,
+}
+
+/// A signed link, or a portal sign-in link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Url))]
+pub struct UrlAnswer {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://t.shop.example/go/spring/abc123?sig=k1.…")
+    )]
+    pub url: String,
 }

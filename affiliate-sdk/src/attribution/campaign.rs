@@ -1,9 +1,9 @@
 //! Campaigns: the validated form ([`Campaign`]) of what a campaign is written as
 //! ([`CampaignSpec`]), and its commission plan.
 
+use super::campaign_spec::check_deep_link_hosts;
 use super::campaign_spec::{Attribution, BrowserConversions, CampaignSpec, CampaignStatus};
 use super::deep_link::{DeepTarget, host_allowed};
-use super::program::check_deep_link_hosts;
 use crate::code::Code;
 use crate::error::{Error, Result, field};
 use crate::money::{Currency, Money, Percent};

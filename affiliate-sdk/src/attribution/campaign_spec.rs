@@ -1,12 +1,12 @@
 //! A campaign as the merchant writes it ([`CampaignSpec`]) with its choices:
-//! attribution model, browser conversions, status. `Campaign::new` checks it.
+//! attribution model, browser conversions, status, per-click commissions, cookie consent
+//! and the hosts deep links may land on. `Campaign::new` checks it.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::program::{ClickCommission, CookieConsent};
 use crate::error::{Error, Result};
 
 /// Default attribution window, in days (30).
@@ -15,6 +15,7 @@ pub const DEFAULT_COOKIE_DAYS: u32 = 30;
 /// Which click a campaign credits when a visitor clicked several links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Attribution {
     /// The latest click replaces the earlier one (the default).
     #[default]
@@ -57,6 +58,7 @@ impl fmt::Display for Attribution {
 /// What a campaign accepts from the browser (the public pixel and beacon).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BrowserConversions {
     /// Only orders signed by the merchant's backend (`osig`); the default.
     #[default]
@@ -105,6 +107,7 @@ impl fmt::Display for BrowserConversions {
 /// Whether a campaign takes new clicks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CampaignStatus {
     /// Clicks are credited (the default).
     #[default]
@@ -122,10 +125,13 @@ pub const DEFAULT_BROWSER_CONVERSIONS_PER_CLICK: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CampaignRequest, description = "A campaign as sent: the fields of a `[[campaign]]` entry, amounts as decimal strings; a member left out takes its default, an unknown one is refused."))]
 pub struct CampaignSpec {
     /// The campaign code.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::CodeText))]
     pub code: String,
     /// Where a click lands: an absolute `http` or `https` URL.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::HttpUrl))]
     pub destination: String,
     /// The attribution window in days (default 30, at most 3650).
     #[serde(default = "default_cookie_days")]
@@ -137,21 +143,30 @@ pub struct CampaignSpec {
     #[serde(default)]
     pub min_seconds_to_convert: u64,
     /// The currency of the flat amounts (`"USD"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::formats::Currency))]
     pub currency: String,
     /// Commission per sale as a percentage of its amount.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{1,2}(\\.[0-9]{1,2})?$", example = "12")
+    )]
     pub sale_percent: Option<String>,
     /// Commission per sale as a flat amount (instead of `sale_percent`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>))]
     pub sale_flat: Option<String>,
     /// Commission per lead or named action.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>))]
     pub lead_flat: Option<String>,
     /// Commission per click.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>))]
     pub click_flat: Option<String>,
     /// Commission per thousand impressions.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>))]
     pub impression_per_mille: Option<String>,
     /// Percentages of the partner's commission paid to its parent, grandparent, ….
     #[serde(default)]
@@ -165,6 +180,7 @@ pub struct CampaignSpec {
     /// The largest amount an unsigned browser conversion may carry, in the campaign's
     /// currency. Required when `browser_conversions` is `open`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::formats::Amount>))]
     pub max_browser_amount: Option<String>,
     /// Unsigned browser conversions one click may make (default 3, 1 to 1000).
     #[serde(default = "default_per_click")]
@@ -258,4 +274,136 @@ impl FromStr for CampaignStatus {
             )),
         }
     }
+}
+
+/// Which clicks earn a campaign's per-click commission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClickCommission {
+    /// Unique clicks only (the default): a visitor's repeated clicks pay once.
+    #[default]
+    Unique,
+    /// Every click.
+    Every,
+}
+
+impl ClickCommission {
+    /// `unique` or `every`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClickCommission::Unique => "unique",
+            ClickCommission::Every => "every",
+        }
+    }
+}
+
+impl FromStr for ClickCommission {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<ClickCommission> {
+        match s {
+            "unique" => Ok(ClickCommission::Unique),
+            "every" => Ok(ClickCommission::Every),
+            _ => Err(Error::malformed(
+                "click_commission",
+                "expected \"unique\" or \"every\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ClickCommission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a campaign's cookie waits for the visitor's consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CookieConsent {
+    /// The click sets the cookie (the default).
+    #[default]
+    NotRequired,
+    /// The click sets no cookie; the token rides in the landing URL and the snippet
+    /// stores it once the visitor consents.
+    Required,
+}
+
+impl CookieConsent {
+    /// `not_required` or `required`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CookieConsent::NotRequired => "not_required",
+            CookieConsent::Required => "required",
+        }
+    }
+}
+
+impl FromStr for CookieConsent {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<CookieConsent> {
+        match s {
+            "not_required" => Ok(CookieConsent::NotRequired),
+            "required" => Ok(CookieConsent::Required),
+            _ => Err(Error::malformed(
+                "cookie_consent",
+                "expected \"not_required\" or \"required\"",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for CookieConsent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// At most this many deep-link hosts per campaign.
+pub const MAX_DEEP_LINK_HOSTS: usize = 100;
+
+/// Checks a campaign's `deep_link_hosts`: each a lower-case DNS name (IDNs in their
+/// `xn--` form) of at most 253 bytes, optionally `*.`-prefixed for every subdomain; no
+/// scheme, port, path or trailing dot. Returns them in order without repeats.
+pub(crate) fn check_deep_link_hosts(hosts: &[String]) -> Result<Vec<String>> {
+    if hosts.len() > MAX_DEEP_LINK_HOSTS {
+        return Err(Error::malformed(
+            "deep_link_hosts",
+            format!("at most {MAX_DEEP_LINK_HOSTS} hosts"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(hosts.len());
+    for h in hosts {
+        let name = h.strip_prefix("*.").unwrap_or(h);
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if h.len() > 253 || !name.contains('.') || !name.split('.').all(label_ok) {
+            return Err(Error::malformed(
+                "deep_link_hosts",
+                format!(
+                    "{:?} is not a lower-case host name such as \"shop.example\" or \"*.shop.example\"",
+                    cut(h)
+                ),
+            ));
+        }
+        if !out.contains(h) {
+            out.push(h.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// `s` cut to 64 bytes for an error message.
+fn cut(s: &str) -> &str {
+    crate::error::cut(s, 64)
 }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use super::campaign::Campaign;
 use super::campaign_spec::{CampaignSpec, CampaignStatus};
+use super::coupon::{Coupon, coupon_code};
 use super::partner::{Partner, PartnerSpec, PartnerStatus, check_profile};
-use super::program::{Coupon, coupon_code};
 use super::redirect::Redirect;
 use crate::code::Code;
 use crate::error::rename;

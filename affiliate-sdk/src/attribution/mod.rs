@@ -3,11 +3,13 @@
 //!
 //! Each file does one job:
 //!
-//! * `campaign.rs`: [`CampaignSpec`] and the validated [`Campaign`] with its plan;
-//! * `conversion.rs`: [`Kind`], [`Status`], [`Evidence`], [`Conversion`] and the
-//!   requests that report one;
+//! * `campaign_spec.rs`: [`CampaignSpec`], a campaign as written, and its settings;
+//! * `campaign.rs`: the validated [`Campaign`] with its plan;
+//! * `partner.rs`, `coupon.rs`, `ad.rs`: partners and their profiles, coupons, ads;
+//! * `requests.rs`: the requests that report a conversion (the records themselves are
+//!   [`crate::records`]);
 //! * `catalogue.rs`: the [`Catalogue`] of campaigns, partners and coupons;
-//! * `program.rs`: partner profiles, coupons, ads and the newer campaign settings;
+//! * `merge_patch.rs`: the JSON merge patch the API's `PATCH` applies;
 //! * `redirect.rs`: a campaign's landing URL with the token in its query;
 //! * `deep_link.rs`: a link's `to=` target and the hosts it may land on;
 //! * `landing.rs`: a shop's landing step, the token taken out of the URL;
@@ -15,8 +17,10 @@
 //! * `decide.rs`: the token decisions that need no store;
 //! * `visitor.rs`: bots, crawlers and link-preview agents;
 //! * `days.rs`: UTC day numbers and calendar months;
-//! * `stats.rs`: reports;
-//! * `tracker.rs`: the [`Tracker`], which records what the others decide.
+//! * `stats.rs`, `listing.rs`, `export.rs`: reports, listings and CSV files;
+//! * `browser.rs`: what a campaign accepts from the browser (pixel and beacon).
+//!
+//! The [`Tracker`](crate::Tracker), which records what these decide, is `crate::tracker`.
 //!
 //! The rules:
 //!
@@ -38,19 +42,21 @@
 //!   `approved | paid → reversed`. Reports count every conversion but leave the revenue
 //!   and commission of rejected and reversed ones out (the commission is clawed back).
 
+pub(crate) mod ad;
 pub(crate) mod browser;
 pub(crate) mod campaign;
 pub(crate) mod campaign_spec;
 pub(crate) mod catalogue;
 pub(crate) mod click;
+pub(crate) mod coupon;
 pub(crate) mod days;
 pub(crate) mod decide;
 pub(crate) mod deep_link;
 pub(crate) mod export;
 pub(crate) mod landing;
 pub(crate) mod listing;
+pub(crate) mod merge_patch;
 pub(crate) mod partner;
-pub(crate) mod program;
 pub(crate) mod redirect;
 pub(crate) mod requests;
 pub(crate) mod stats;
@@ -58,14 +64,16 @@ pub(crate) mod visitor;
 
 pub(crate) use crate::records::check_id;
 pub use crate::records::{Channel, Commission, Conversion, Evidence, Kind, MAX_ID_LEN, Status};
+pub use ad::{AdSpec, MediaType};
 pub use campaign::{Campaign, SaleCommission};
 pub use campaign_spec::{
-    Attribution, BrowserConversions, CampaignSpec, CampaignStatus,
-    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
+    Attribution, BrowserConversions, CampaignSpec, CampaignStatus, ClickCommission, CookieConsent,
+    DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS, MAX_DEEP_LINK_HOSTS,
 };
 pub use catalogue::Catalogue;
 pub use click::{BotPlan, Landing, Planned};
 pub use click::{ClickOutcome, ClickPlan, ClickPlanner, Refusal};
+pub use coupon::{Coupon, CouponSpec};
 pub use days::{format_day, parse_day};
 pub use decide::{
     LANDING_SECS, PriorToken, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
@@ -78,11 +86,8 @@ pub use export::{
 };
 pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN, decide_landing};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
+pub use merge_patch::merge_patch;
 pub use partner::{Partner, PartnerSpec, PartnerStatus};
-pub use program::{
-    AdSpec, ClickCommission, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MediaType,
-    merge_patch,
-};
 pub use requests::{BrowserConversion, ConversionRequest, ManualConversion, order_amount};
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 #[cfg(feature = "bots")]

@@ -180,3 +180,107 @@ pub(crate) fn check_profile(spec: &PartnerSpec) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribution::Catalogue;
+    use crate::error::Error;
+
+    #[test]
+    fn partner_profiles_are_validated_and_a_refused_one_changes_nothing() {
+        let mut c = Catalogue::new("aff_token").unwrap();
+        let good = PartnerSpec {
+            name: Some("Ann's Reviews".into()),
+            email: Some("ann@reviews.example".into()),
+            payout_details: Some("IBAN DE00 1234\nBIC X".into()),
+            postback_url: Some("https://ann.example/pb?cid={click_id}".into()),
+            ..PartnerSpec::new("ann")
+        };
+        c.add_partner(&good).unwrap();
+        let bad = [
+            (
+                "name",
+                PartnerSpec {
+                    name: Some("x".repeat(201)),
+                    ..good.clone()
+                },
+            ),
+            (
+                "name",
+                PartnerSpec {
+                    name: Some("a\nb".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("ann".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("a@b@c.example".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "email",
+                PartnerSpec {
+                    email: Some("a <b@c.example>".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "payout_details",
+                PartnerSpec {
+                    payout_details: Some("x".repeat(1025)),
+                    ..good.clone()
+                },
+            ),
+            (
+                "payout_details",
+                PartnerSpec {
+                    payout_details: Some("a\u{7}".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("javascript:alert(1)".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("https://u:p@x.example/".into()),
+                    ..good.clone()
+                },
+            ),
+            (
+                "postback_url",
+                PartnerSpec {
+                    postback_url: Some("https:///x".into()),
+                    ..good.clone()
+                },
+            ),
+        ];
+        for (field, spec) in bad {
+            match c.add_partner(&spec) {
+                Err(Error::Malformed { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert_eq!(c.partner("ann").unwrap().status, PartnerStatus::Active);
+        // Unknown fields are refused where specs come from outside (JSON, TOML).
+        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","nickname":"y"}"#).is_err());
+        let s: PartnerSpec = serde_json::from_str(r#"{"code":"x","status":"suspended"}"#).unwrap();
+        assert_eq!(s.status, PartnerStatus::Suspended);
+        assert!(serde_json::from_str::<PartnerSpec>(r#"{"code":"x","status":"gone"}"#).is_err());
+    }
+}

@@ -259,6 +259,62 @@ impl Serialize for StatsRow {
     }
 }
 
+/// The JSON of a row as its serializer above writes it: the grouped dimensions (each
+/// a string, `null` for an absent ad or sid), the counts, and the money per currency.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for StatsRow {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let text =
+            || ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Null]));
+        let count = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(0))
+        };
+        let money = |description: &str| {
+            ObjectBuilder::new()
+                .description(Some(description))
+                .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+        };
+        let mut row = ObjectBuilder::new().description(Some(
+            "One row of the statistics: the `group_by` dimensions it has, its counts and its money per currency.",
+        ));
+        for d in Dimension::ALL {
+            let value = if d == Dimension::Day {
+                text().examples(["2026-11-30"])
+            } else {
+                text()
+            };
+            row = row.property(d.as_str(), value);
+        }
+        for name in [
+            "clicks",
+            "unique_clicks",
+            "bot_clicks",
+            "impressions",
+            "leads",
+            "sales",
+        ] {
+            row = row.property(name, count()).required(name);
+        }
+        row.property("revenue", money("Currency code → decimal string."))
+            .required("revenue")
+            .property(
+                "commission",
+                money("Currency code → decimal string: the commission cost, every level."),
+            )
+            .required("commission")
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for StatsRow {}
+
 /// A row's dimension values; a query groups by each dimension at most once.
 type RowKey<'a> = arrayvec::ArrayVec<Option<Value<'a>>, 5>;
 
@@ -350,7 +406,14 @@ pub const MAX_STATS_LIMIT: usize = 10_000;
 
 /// One page of a report: at most the limit's rows, in the order of their dimension
 /// values, and the cursor of the next page (`None` on the last).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(
+        description = "A page of statistics rows and the cursor of the next page (null on the last)."
+    )
+)]
 pub struct StatsPage {
     /// The rows.
     pub rows: Vec<StatsRow>,

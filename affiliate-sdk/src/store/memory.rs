@@ -9,10 +9,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use self::inner::Inner;
 use self::tx::MemoryTx;
+use super::TxFn;
 use super::caps;
 use super::erase::{Erased, erase_json};
 use super::limits::{SidCap, StoreLimits};
-use super::tx::TxFn;
 use super::{
     Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
     Store, day_of,

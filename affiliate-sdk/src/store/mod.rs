@@ -31,9 +31,9 @@
 use crate::error::Result;
 
 #[cfg(any(feature = "sled", feature = "postgres"))]
-mod backfill;
-#[cfg(any(feature = "sled", feature = "postgres"))]
 mod batch;
+#[cfg(any(feature = "sled", feature = "postgres"))]
+mod buffered;
 pub(crate) mod caps;
 #[cfg(any(feature = "sled", feature = "postgres"))]
 mod codec;
@@ -48,12 +48,13 @@ mod records;
 mod roles;
 #[cfg(feature = "sled")]
 pub mod sled;
-mod tx;
 
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
+pub use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
+pub use crate::records::Binding;
 pub use erase::Erased;
 pub use limits::{
     DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits,
@@ -61,11 +62,10 @@ pub use limits::{
 };
 pub use memory::MemoryStore;
 pub use records::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted,
-    PayoutsMade, RecordKind, StatusChange, day_of,
+    BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Inserted, PayoutsMade,
+    RecordKind, StatusChange, day_of,
 };
 pub use roles::{ClickSink, ConversionReads, LedgerReads, Maintenance, Outbox, ProgramRecords};
-pub use tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn, run};
 
 /// What the [`Tracker`](crate::Tracker) needs from storage: the role traits
 /// ([`ClickSink`], [`ConversionReads`], [`LedgerReads`], [`ProgramRecords`],
@@ -80,4 +80,19 @@ pub trait Store:
     /// kept when `f` or the store fails. `f` may run more than once. The money writes
     /// ([`StoreWrites`](crate::writes::StoreWrites)) are sequences over this.
     fn transact(&self, f: &mut TxFn<'_>) -> Result<()>;
+}
+
+/// Runs `f` in one transaction of `store` and returns what its last run returned.
+pub fn run<S, R, F>(store: &S, mut f: F) -> Result<R>
+where
+    S: Store + ?Sized,
+    R: Send,
+    F: FnMut(&mut dyn Tx) -> Result<R> + Send,
+{
+    let mut out = None;
+    store.transact(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| crate::error::Error::Store("a transaction ended without an answer".into()))
 }

@@ -150,16 +150,6 @@ pub fn day_of(unix_secs: u64) -> u32 {
     u32::try_from(unix_secs / 86_400).unwrap_or(u32::MAX)
 }
 
-/// A customer bound to the partner that referred its first attributed sale, for
-/// recurring commissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Binding {
-    /// The link (campaign, partner, ad, sid) of the first attributed sale.
-    pub link: Link,
-    /// When the binding was made, Unix seconds.
-    pub bound_at: u64,
-}
-
 /// What [`StoreWrites::insert_conversion`](crate::writes::StoreWrites::insert_conversion) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {

@@ -8,9 +8,9 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::Tracker;
-use super::program::MANAGED_KEY;
+use super::catalogue::MANAGED_KEY;
 use super::record::to_json;
-use crate::attribution::program::{CouponRecord, coupon_code};
+use crate::attribution::coupon::{CouponRecord, coupon_code};
 use crate::attribution::{CampaignSpec, PartnerSpec};
 use crate::code::Code;
 use crate::error::{Error, Result};

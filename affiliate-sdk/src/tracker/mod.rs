@@ -4,24 +4,24 @@
 //! attribution checks, the catalogue's commissions) and the tracker records it.
 //! Conversions are in `conversions.rs`.
 
+mod catalogue;
 mod clicks;
 mod config;
 mod conversions;
-mod events;
+mod deliveries;
 mod housekeeping;
 mod ledger;
 mod partner;
 mod partner_api;
 mod postback_keys;
 mod privacy;
-mod program;
 mod record;
 mod review;
 mod webhooks;
 
 pub use config::ConfigEntryError;
 pub(crate) use config::Managed;
-pub use events::{DeliveryRound, MAX_DELIVERY_PAGE, OutboundRequest, SendOutcome, Transport};
+pub use deliveries::{DeliveryRound, MAX_DELIVERY_PAGE, OutboundRequest, SendOutcome, Transport};
 pub use housekeeping::{Chore, ChoresDone, Housekeeping, HousekeepingSchedule};
 pub use partner::PortalSession;
 pub use postback_keys::{MAX_POSTBACK_KEYS, PostbackKey, parse_postback_query};

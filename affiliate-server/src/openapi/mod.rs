@@ -10,8 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    clicks, conversions, ops, pages, partner, payouts, portal, postback, program, reports, review,
-    webhooks,
+    catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback, reports,
+    review, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -34,10 +34,10 @@ use crate::routes::{
         reports::stats, reports::stats_csv, reports::balances,
         payouts::create, payouts::list, payouts::csv, payouts::one, payouts::status,
         payouts::approve_due,
-        program::campaigns, program::create_campaign, program::campaign,
-        program::update_campaign, program::partners, program::create_partner,
-        program::partner, program::update_partner, program::add_coupon,
-        program::remove_coupon, program::link,
+        catalogue::campaigns, catalogue::create_campaign, catalogue::campaign,
+        catalogue::update_campaign, catalogue::partners, catalogue::create_partner,
+        catalogue::partner, catalogue::update_partner, catalogue::add_coupon,
+        catalogue::remove_coupon, catalogue::link,
         portal::keys, portal::create_key, portal::revoke_key, portal::portal_link,
         portal::page, portal::script, portal::login, portal::logout,
         partner::me, partner::update_me, partner::link, partner::ads, partner::create_ad,

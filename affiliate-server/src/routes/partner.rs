@@ -4,20 +4,20 @@
 //! `Origin`, or the `X-Affiliate-Portal` header a cross-site form cannot send).
 
 use affiliate_sdk::portal::SESSION_COOKIE;
-use affiliate_sdk::{AdSpec, Code, StatsQuery};
+use affiliate_sdk::{AdSpec, Code};
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::program::LinkBody;
-use super::reports::{stats_query, strict_pairs};
-use super::review::conversion_query;
-use crate::http::{ApiError, ApiResult, JsonBody, Shared, blocking, cut};
+use super::params::{AdsParams, ConversionParams, Page, PageSize, StatsParams};
+use crate::http::{ApiError, ApiResult, JsonBody, Shared, StrictQuery, blocking, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 /// Partner bodies are small.
 const PARTNER_BODY_BYTES: usize = 16 * 1024;
@@ -136,6 +136,26 @@ pub async fn update_me(
     Ok(Json(me))
 }
 
+/// A link a partner asks for: for itself (no `partner`) or a descendant.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerLinkRequest {
+    #[schema(value_type = CodeText)]
+    campaign: String,
+    #[serde(default)]
+    #[schema(value_type = Option<CodeText>, nullable = false)]
+    partner: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<CodeText>, nullable = false)]
+    ad: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Sid>, nullable = false)]
+    sid: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<HttpUrl>, nullable = false)]
+    to: Option<String>,
+}
+
 #[utoipa::path(
     post,
     operation_id = "partner_link",
@@ -153,8 +173,8 @@ pub async fn update_me(
 pub async fn link(
     State(state): State<Shared>,
     Partner(p): Partner,
-    JsonBody(b): JsonBody<LinkBody, PARTNER_BODY_BYTES>,
-) -> ApiResult<Json<serde_json::Value>> {
+    JsonBody(b): JsonBody<PartnerLinkRequest, PARTNER_BODY_BYTES>,
+) -> ApiResult<Json<UrlAnswer>> {
     let url = blocking(&state, move |t| {
         t.partner_link(
             p,
@@ -167,7 +187,7 @@ pub async fn link(
     })
     .await
     .map_err(ApiError::on_resource)?;
-    Ok(Json(serde_json::json!({ "url": url })))
+    Ok(Json(UrlAnswer { url }))
 }
 
 /// `GET /v1/partner/ads[?partner=…]`: the caller's ads, or a descendant's.
@@ -177,9 +197,7 @@ pub async fn link(
     path = "/v1/partner/ads",
     tag = "partner",
     summary = "The caller's ads, or a descendant's",
-    params(
-        ("partner" = Option<CodeText>, Query, description = "A descendant")
-    ),
+    params(AdsParams),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "The ads", body = AdList),
@@ -189,24 +207,12 @@ pub async fn link(
 pub async fn ads(
     State(state): State<Shared>,
     Partner(p): Partner,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
-    let mut whose = None;
-    for (name, value) in strict_pairs(query.as_deref().unwrap_or(""))? {
-        match name.as_str() {
-            "partner" => whose = Some(value),
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected partner",
-                    cut(other)
-                )));
-            }
-        }
-    }
+    StrictQuery(AdsParams { partner: whose }): StrictQuery<AdsParams>,
+) -> ApiResult<Json<AdList>> {
     let ads = blocking(&state, move |t| t.partner_ads(p, whose.as_deref()))
         .await
         .map_err(ApiError::on_resource)?;
-    Ok(Json(serde_json::json!({ "ads": ads })))
+    Ok(Json(AdList { ads }))
 }
 
 #[utoipa::path(
@@ -270,10 +276,7 @@ pub async fn update_ad(
     tag = "partner",
     summary = "Statistics of the caller's subtree",
     description = "`/v1/stats` restricted to the caller's subtree: of each conversion's commissions only those of partners in the subtree. `partner` outside the subtree is `403`.",
-    params(
-        StatsFilters,
-        StatsPaging
-    ),
+    params(StatsParams),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page of rows", body = StatsPage),
@@ -283,18 +286,15 @@ pub async fn update_ad(
 pub async fn stats(
     State(state): State<Shared>,
     Partner(p): Partner,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (q, limit, cursor): (StatsQuery, usize, Option<String>) =
-        stats_query(query.as_deref().unwrap_or(""))?;
+    StrictQuery(params): StrictQuery<StatsParams>,
+) -> ApiResult<Json<StatsPage>> {
+    let (q, limit, cursor) = params.query()?;
     let page = blocking(&state, move |t| {
         t.partner_stats_page(p, &q, limit, cursor.as_deref())
     })
     .await
     .map_err(ApiError::on_resource)?;
-    Ok(Json(
-        serde_json::json!({ "rows": page.rows, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(page))
 }
 
 #[utoipa::path(
@@ -304,10 +304,7 @@ pub async fn stats(
     tag = "partner",
     summary = "The subtree's conversions, newest first",
     description = "The subtree's conversions, newest first, with the caller's own commission on each; never the customer.",
-    params(
-        ConversionFilters,
-        Page
-    ),
+    params(ConversionParams),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page", body = PartnerConversionPage),
@@ -317,9 +314,9 @@ pub async fn stats(
 pub async fn conversions(
     State(state): State<Shared>,
     Partner(p): Partner,
-    RawQuery(query): RawQuery,
+    StrictQuery(params): StrictQuery<ConversionParams>,
 ) -> ApiResult<Json<PartnerConversionPage>> {
-    let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
+    let (q, limit, cursor) = params.query()?;
     let page = blocking(&state, move |t| {
         t.partner_conversions_page(p, &q, limit, cursor.as_deref())
     })
@@ -377,9 +374,7 @@ pub async fn payouts(
     tag = "partner",
     summary = "The caller's own postbacks, newest first",
     description = "The caller's own postbacks (its `postback_url` filled in for its conversions' events), never its children's.",
-    params(
-        Page
-    ),
+    params(Page),
     security(("partner_key" = []), ("portal_session" = [])),
     responses(
         (status = 200, description = "A page", body = PostbackPage),
@@ -389,9 +384,10 @@ pub async fn payouts(
 pub async fn postbacks(
     State(state): State<Shared>,
     Partner(p): Partner,
-    RawQuery(query): RawQuery,
+    StrictQuery(page): StrictQuery<Page>,
 ) -> ApiResult<Json<PostbackPage>> {
-    let (cursor, limit) = super::webhooks::page_params(query.as_deref())?;
+    let limit = page.limit()?;
+    let cursor = page.cursor();
     let (page, next_cursor) = blocking(&state, move |t| {
         t.postback_deliveries(p, cursor.as_deref(), limit)
     })

@@ -6,13 +6,14 @@ use affiliate_sdk::Tracker;
 use affiliate_sdk::ledger::PayoutRunSpec;
 use affiliate_sdk::store::PayoutsMade;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::reports::{csv_response, strict_pairs};
-use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, cut};
+use super::params::PayoutFilters;
+use super::reports::csv_response;
+use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -69,26 +70,6 @@ pub async fn create(
     })
 }
 
-/// The filters of the list and the CSV: `partner`, `currency`, `status`.
-fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
-    let mut out: [Option<String>; 3] = Default::default();
-    for (name, value) in strict_pairs(query.unwrap_or(""))? {
-        let slot = match name.as_str() {
-            "partner" => 0,
-            "currency" => 1,
-            "status" => 2,
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected partner, currency, status",
-                    cut(other)
-                )));
-            }
-        };
-        out[slot] = Some(value);
-    }
-    Ok(out)
-}
-
 /// `GET /v1/payouts?partner&currency&status`: newest first.
 #[utoipa::path(
     get,
@@ -96,10 +77,7 @@ fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
     path = "/v1/payouts",
     tag = "payouts",
     summary = "Payouts, newest first",
-    params(
-        LedgerFilters,
-        PayoutFilter
-    ),
+    params(PayoutFilters),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The payouts", body = PayoutList),
@@ -109,9 +87,13 @@ fn filters(query: Option<&str>) -> ApiResult<[Option<String>; 3]> {
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(f): StrictQuery<PayoutFilters>,
 ) -> ApiResult<Json<PayoutList>> {
-    let [partner, currency, status] = filters(query.as_deref())?;
+    let PayoutFilters {
+        partner,
+        currency,
+        status,
+    } = f;
     let payouts = blocking(&state, move |t| {
         t.payouts(partner.as_deref(), currency.as_deref(), status.as_deref())
     })
@@ -127,10 +109,7 @@ pub async fn list(
     path = "/v1/payouts.csv",
     tag = "payouts",
     summary = "Payouts as CSV with each partner's name and payout details",
-    params(
-        LedgerFilters,
-        PayoutFilter
-    ),
+    params(PayoutFilters),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
@@ -140,9 +119,13 @@ pub async fn list(
 pub async fn csv(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(f): StrictQuery<PayoutFilters>,
 ) -> ApiResult<Response> {
-    let [partner, currency, status] = filters(query.as_deref())?;
+    let PayoutFilters {
+        partner,
+        currency,
+        status,
+    } = f;
     let body = blocking(&state, move |t| {
         t.payouts_csv(partner.as_deref(), currency.as_deref(), status.as_deref())
     })

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::pages::PAGE_CSP;
-use super::reports::strict_pairs;
 use crate::assets;
 use crate::http::{
     ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, created_with_secret,
@@ -81,10 +80,16 @@ pub async fn script() -> Response {
     )
 )]
 pub async fn login(State(state): State<Shared>, RawQuery(query): RawQuery) -> Response {
-    let t = strict_pairs(query.as_deref().unwrap_or(""))
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(n, _)| n == "t").map(|(_, v)| v))
-        .unwrap_or_default();
+    // One `t`; none, or two, is a link that is not ours.
+    let ts: Vec<String> = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .filter(|(n, _)| n == "t")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let t = if let [t] = ts.as_slice() {
+        t.clone()
+    } else {
+        String::new()
+    };
     let base = state.tracker.signer().base_url().to_owned();
     let portal = format!("{}/portal", state.public_path);
     let outcome = blocking(&state, move |tr| tr.portal_login(&t)).await;
@@ -250,9 +255,9 @@ pub async fn portal_link(
     _: Authorized,
     Path(code): Path<String>,
     JsonBody(b): JsonBody<PortalLinkRequest, 1024>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<UrlAnswer>> {
     let url = blocking(&state, move |t| t.portal_link(&code, b.ttl_secs))
         .await
         .map_err(ApiError::on_resource)?;
-    Ok(Json(serde_json::json!({ "url": url })))
+    Ok(Json(UrlAnswer { url }))
 }

@@ -1,13 +1,13 @@
-//! Reports: `GET /v1/stats` and `GET /v1/stats.csv`, and the strict query parsing
-//! every listing shares.
+//! Reports: `GET /v1/stats`, `GET /v1/stats.csv` and `GET /v1/balances`, and the CSV
+//! answer every file shares.
 
-use affiliate_sdk::{Code, Dimension, MAX_LIST_LIMIT, MAX_STATS_LIMIT, StatsQuery};
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{ApiError, ApiResult, Authorized, Shared, blocking};
+use super::params::{Filters, LedgerFilters, StatsFilters, StatsParams};
+use crate::http::{ApiResult, Authorized, Shared, StrictQuery, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -18,10 +18,7 @@ use crate::openapi::schemas::*;
     tag = "reports",
     summary = "Statistics grouped by dimensions",
     description = "Counts and money grouped by `group_by` (none: one total row), rows in the order of their dimension values, at most `limit` per answer. `revenue` and `commission` are per currency; `commission` is the total commission cost, every level included. `bot_clicks` are not in `clicks`.",
-    params(
-        StatsFilters,
-        StatsPaging
-    ),
+    params(StatsParams),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page of rows", body = StatsPage),
@@ -31,73 +28,11 @@ use crate::openapi::schemas::*;
 pub async fn stats(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (q, limit, cursor) = stats_query(query.as_deref().unwrap_or(""))?;
+    StrictQuery(params): StrictQuery<StatsParams>,
+) -> ApiResult<Json<StatsPage>> {
+    let (q, limit, cursor) = params.query()?;
     let page = blocking(&state, move |t| t.stats_page(&q, limit, cursor.as_deref())).await?;
-    Ok(Json(
-        serde_json::json!({ "rows": page.rows, "next_cursor": page.next_cursor }),
-    ))
-}
-
-/// The query's `name=value` pairs, each name at most once (a repeated filter is an
-/// error, not a silent choice).
-pub(crate) fn strict_pairs(query: &str) -> ApiResult<Vec<(String, String)>> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if pairs.iter().any(|(n, _)| *n == name) {
-            return Err(ApiError::malformed(format!(
-                "parameter {} appears more than once",
-                crate::http::cut(&name)
-            )));
-        }
-        pairs.push((name.into_owned(), value.into_owned()));
-    }
-    Ok(pairs)
-}
-
-/// A listing's `limit`: 1 to [`MAX_LIST_LIMIT`].
-pub(crate) fn list_limit(value: &str) -> ApiResult<usize> {
-    value
-        .parse()
-        .ok()
-        .filter(|n| (1..=MAX_LIST_LIMIT).contains(n))
-        .ok_or_else(|| ApiError::malformed("limit: must be 1 to 1000"))
-}
-
-/// Parses `group_by=…&from=…&to=…&campaign=…&partner=…&limit=…&cursor=…`; anything
-/// else is an error, so a misspelt filter does not silently report everything.
-pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
-    let mut q = StatsQuery::default();
-    let mut limit = MAX_STATS_LIMIT;
-    let mut cursor = None;
-    for (name, value) in strict_pairs(query)? {
-        match name.as_str() {
-            "group_by" => {
-                let dims: Vec<Dimension> = StatsQuery::parse_group_by(&value)?;
-                q.group_by = StatsQuery::new(&dims).group_by;
-            }
-            "from" => q.from_day = Some(affiliate_sdk::parse_day(&value)?),
-            "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),
-            "campaign" => q.campaign = Some(Code::new(&value)?),
-            "partner" => q.partner = Some(Code::new(&value)?),
-            "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_STATS_LIMIT).contains(n))
-                    .ok_or_else(|| ApiError::malformed("limit: must be 1 to 10000"))?;
-            }
-            "cursor" => cursor = Some(value),
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected group_by, from, to, campaign, partner, limit, cursor",
-                    crate::http::cut(other)
-                )));
-            }
-        }
-    }
-    Ok((q, limit, cursor))
+    Ok(Json(page))
 }
 
 /// `GET /v1/balances?partner&currency`: what each beneficiary earns at every level.
@@ -108,9 +43,7 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
     tag = "reports",
     summary = "What each partner earns as a beneficiary",
     description = "What each partner earns as a beneficiary, at every level, per currency: `pending`, `payable`, `in_payout`, `paid` and `clawback`. What the next payout pays a partner is `payable - clawback`.",
-    params(
-        LedgerFilters
-    ),
+    params(LedgerFilters),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "Rows by partner and currency", body = Balances),
@@ -120,21 +53,8 @@ pub(crate) fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<S
 pub async fn balances(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(LedgerFilters { partner, currency }): StrictQuery<LedgerFilters>,
 ) -> ApiResult<Json<Balances>> {
-    let (mut partner, mut currency) = (None, None);
-    for (name, value) in strict_pairs(query.as_deref().unwrap_or(""))? {
-        match name.as_str() {
-            "partner" => partner = Some(value),
-            "currency" => currency = Some(value),
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected partner, currency",
-                    crate::http::cut(other)
-                )));
-            }
-        }
-    }
     let rows = blocking(&state, move |t| {
         t.balances(partner.as_deref(), currency.as_deref())
     })
@@ -165,9 +85,7 @@ pub(crate) fn csv_response(name: &str, body: String) -> Response {
     path = "/v1/stats.csv",
     tag = "reports",
     summary = "Every statistics row as CSV, a line per currency",
-    params(
-        StatsFilters
-    ),
+    params(StatsFilters),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
@@ -177,12 +95,9 @@ pub(crate) fn csv_response(name: &str, body: String) -> Response {
 pub async fn stats_csv(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(params): StrictQuery<StatsFilters>,
 ) -> ApiResult<Response> {
-    let (q, _, cursor) = stats_query(query.as_deref().unwrap_or(""))?;
-    if cursor.is_some() {
-        return Err(ApiError::malformed("a CSV file holds every row: no cursor"));
-    }
+    let q = params.query()?;
     let csv = blocking(&state, move |t| {
         affiliate_sdk::stats_csv(&q.group_by, &t.stats(&q)?)
     })
@@ -193,6 +108,15 @@ pub async fn stats_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use affiliate_sdk::{Dimension, MAX_STATS_LIMIT, StatsQuery};
+
+    fn stats_query(query: &str) -> ApiResult<(StatsQuery, usize, Option<String>)> {
+        // As a request carries it: a space as `+`.
+        let uri = format!("/v1/stats?{}", query.replace(' ', "+"))
+            .parse()
+            .unwrap();
+        StrictQuery::<StatsParams>::parse(&uri)?.0.query()
+    }
 
     #[test]
     fn stats_query_is_strict() {

@@ -2,53 +2,20 @@
 //! bulk status change (`POST /v1/conversions/status`), and erasing a customer
 //! (`DELETE /v1/customers/{customer_id}`).
 
-use affiliate_sdk::{Code, ConversionQuery, Status};
+use affiliate_sdk::Status;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::http::{ApiResult, Authorized, JsonBody, Shared, blocking};
+use crate::http::{ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
-use crate::routes::reports::{csv_response, list_limit, strict_pairs};
+use crate::routes::params::{ConversionFilters, ConversionParams, Filters};
+use crate::routes::reports::csv_response;
 
 /// A bulk change of 1,000 order ids of up to 128 bytes each.
 const BULK_BODY_BYTES: usize = 256 * 1024;
-
-/// `status`, `partner`, `campaign`, `from`, `to`, and for the listing `limit` (1 to
-/// 1000, default 100) and `cursor`.
-pub(crate) fn conversion_query(
-    query: &str,
-    paged: bool,
-) -> ApiResult<(ConversionQuery, usize, Option<String>)> {
-    let mut q = ConversionQuery::default();
-    let mut limit = 100;
-    let mut cursor = None;
-    for (name, value) in strict_pairs(query)? {
-        match name.as_str() {
-            "status" => q.status = Some(value.parse::<Status>()?),
-            "partner" => q.partner = Some(Code::new(&value)?),
-            "campaign" => q.campaign = Some(Code::new(&value)?),
-            "from" => q.from_day = Some(affiliate_sdk::parse_day(&value)?),
-            "to" => q.to_day = Some(affiliate_sdk::parse_day(&value)?),
-            "limit" if paged => limit = list_limit(&value)?,
-            "cursor" if paged => cursor = Some(value),
-            other => {
-                let expected = if paged {
-                    "status, partner, campaign, from, to, limit, cursor"
-                } else {
-                    "status, partner, campaign, from, to"
-                };
-                return Err(crate::http::ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected {expected}",
-                    crate::http::cut(other)
-                )));
-            }
-        }
-    }
-    Ok((q, limit, cursor))
-}
 
 #[utoipa::path(
     get,
@@ -57,10 +24,7 @@ pub(crate) fn conversion_query(
     tag = "review",
     summary = "Conversions, newest first",
     description = "Conversions newest first (ties by order id), filtered; pass `next_cursor` back as `cursor` for the next page (`null` on the last). Any other parameter, or one given twice, is `400`.",
-    params(
-        ConversionFilters,
-        Page
-    ),
+    params(ConversionParams),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page", body = ConversionPage),
@@ -70,9 +34,9 @@ pub(crate) fn conversion_query(
 pub async fn list(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(params): StrictQuery<ConversionParams>,
 ) -> ApiResult<Json<ConversionPage>> {
-    let (q, limit, cursor) = conversion_query(query.as_deref().unwrap_or(""), true)?;
+    let (q, limit, cursor) = params.query()?;
     let page = blocking(&state, move |t| {
         t.conversions_page(&q, limit, cursor.as_deref())
     })
@@ -93,9 +57,7 @@ pub async fn list(
     path = "/v1/conversions.csv",
     tag = "review",
     summary = "Every matching conversion as CSV",
-    params(
-        ConversionFilters
-    ),
+    params(ConversionFilters),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "RFC 4180, UTF-8, a header row", body = String, content_type = "text/csv"),
@@ -105,9 +67,9 @@ pub async fn list(
 pub async fn csv(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(filters): StrictQuery<ConversionFilters>,
 ) -> ApiResult<Response> {
-    let (q, _, _) = conversion_query(query.as_deref().unwrap_or(""), false)?;
+    let q = filters.query()?;
     let csv = blocking(&state, move |t| {
         affiliate_sdk::conversions_csv(&t.conversions_matching(&q)?)
     })

@@ -5,19 +5,16 @@
 
 use affiliate_sdk::WebhookRequest;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::reports::strict_pairs;
-use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking, cut};
+use super::params::{Page, PageSize};
+use crate::http::{ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
 /// A webhook's body is small.
 const WEBHOOK_BODY_BYTES: usize = 8 * 1024;
-
-/// Default page of the delivery log.
-const DEFAULT_DELIVERIES: usize = 100;
 
 /// `POST /v1/webhooks` `{id?, url, events?, description?}`: 201 and the endpoint with
 /// its `secret` (`whsec_…`), shown this once.
@@ -112,9 +109,10 @@ pub async fn deliveries(
     State(state): State<Shared>,
     _: Authorized,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    StrictQuery(page): StrictQuery<Page>,
 ) -> ApiResult<Json<DeliveryPage>> {
-    let (cursor, limit) = page_params(query.as_deref())?;
+    let limit = page.limit()?;
+    let cursor = page.cursor();
     let (page, next_cursor) = blocking(&state, move |t| {
         t.webhook_deliveries(&id, cursor.as_deref(), limit)
     })
@@ -123,29 +121,6 @@ pub async fn deliveries(
         deliveries: page.iter().map(DeliveryAnswer::from).collect(),
         next_cursor,
     }))
-}
-
-/// `cursor` and `limit` of a delivery log's query (the webhooks' and the partners').
-pub fn page_params(query: Option<&str>) -> ApiResult<(Option<String>, usize)> {
-    let mut cursor = None;
-    let mut limit = DEFAULT_DELIVERIES;
-    for (name, value) in strict_pairs(query.unwrap_or(""))? {
-        match name.as_str() {
-            "cursor" => cursor = Some(value),
-            "limit" => {
-                limit = value
-                    .parse()
-                    .map_err(|_| ApiError::malformed("limit: expected 1 to 1000"))?;
-            }
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected cursor, limit",
-                    cut(other)
-                )));
-            }
-        }
-    }
-    Ok((cursor, limit))
 }
 
 /// `POST /v1/webhooks/{id}/deliveries/{delivery}/retry`: the delivery, due now.

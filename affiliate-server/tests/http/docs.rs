@@ -51,7 +51,7 @@ fn the_http_reference_names_every_route_and_error_code() {
 fn the_configuration_reference_names_every_field() {
     let doc = page("configuration.md");
     // The sections of config.rs, and those of `[store]` and `[[webhook]]`.
-    let config = ["/src/config.rs", "/src/config_store.rs", "/src/events.rs"]
+    let config = ["/src/config.rs", "/src/config_store.rs", "/src/delivery.rs"]
         .iter()
         .map(|f| std::fs::read_to_string(format!("{}{f}", env!("CARGO_MANIFEST_DIR"))).unwrap())
         .collect::<String>();

@@ -6,6 +6,7 @@
 mod common;
 
 mod browser;
+mod catalogue;
 mod cli;
 mod clicks;
 mod conversions;
@@ -14,7 +15,6 @@ mod docs;
 mod partner;
 mod payouts;
 mod postback;
-mod program;
 mod secrets;
 mod traffic;
 mod webhooks;

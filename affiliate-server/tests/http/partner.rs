@@ -657,3 +657,60 @@ fn bad_partner_input_is_refused_and_changes_nothing() {
             .is_empty()
     );
 }
+
+/// Every listing, the merchant's and the partner's, refuses a parameter it does not
+/// take (a misspelt filter must not list everything) and one given twice, naming what
+/// it takes; the same listing with its real parameters answers.
+#[test]
+fn listings_refuse_unknown_and_repeated_parameters() {
+    let app = two_trees();
+    let c = creds(&app, "pa");
+    let bearer = format!("Bearer {}", c.key);
+    let partner = [("Authorization", bearer.as_str())];
+    let webhook = app.api_post("/v1/webhooks", &json!({"url": "https://hooks.example/x"}));
+    assert_eq!(webhook.status, 201, "{}", webhook.body);
+    let deliveries = format!(
+        "/v1/webhooks/{}/deliveries",
+        webhook.json()["id"].as_str().unwrap()
+    );
+    // The path, the credential's headers, parameters it takes.
+    type Listing<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let listings: [Listing; 13] = [
+        ("/v1/stats", &[AUTH], "group_by=partner&limit=10"),
+        ("/v1/stats.csv", &[AUTH], "group_by=partner"),
+        ("/v1/balances", &[AUTH], "partner=pa&currency=USD"),
+        ("/v1/conversions", &[AUTH], "status=approved&limit=5"),
+        ("/v1/conversions.csv", &[AUTH], "partner=pa"),
+        ("/v1/partners", &[AUTH], "status=active&limit=2"),
+        ("/v1/payouts", &[AUTH], "currency=USD"),
+        ("/v1/payouts.csv", &[AUTH], "status=pending"),
+        (&deliveries, &[AUTH], "limit=5"),
+        ("/v1/partner/ads", &partner, "partner=pa_kid"),
+        ("/v1/partner/stats", &partner, "group_by=day"),
+        ("/v1/partner/conversions", &partner, "limit=1"),
+        ("/v1/partner/postbacks", &partner, "limit=1"),
+    ];
+    for (path, headers, good) in listings {
+        let r = app.get(&format!("{path}?{good}"), headers);
+        assert_eq!(r.status, 200, "{path}?{good}: {}", r.body);
+        let r = app.get(&format!("{path}?{good}&partnr=x"), headers);
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "malformed".to_owned()),
+            "{path}"
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("unknown parameter \"partnr\"; expected"),
+            "{path}: {message}"
+        );
+        let first = good.split('&').next().unwrap();
+        let r = app.get(&format!("{path}?{good}&{first}"), headers);
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "malformed".to_owned()),
+            "{path}"
+        );
+        assert!(r.body.contains("more than once"), "{path}: {}", r.body);
+    }
+}

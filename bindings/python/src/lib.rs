@@ -11,18 +11,19 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-mod events;
+mod catalogue;
 mod landing;
 mod partner;
 mod payouts;
 mod postback;
 mod privacy;
-mod program;
 mod records;
+mod review;
 mod signing;
 mod stores;
 mod tracker;
 mod values;
+mod webhooks;
 
 /// What a native method can fail with: an error of the core (raised as its
 /// `affiliate_sdk.errors` class) or a Python error met while converting arguments.

@@ -7,10 +7,10 @@ use crate::ledger::{Entry, Payout};
 use crate::link::Link;
 use crate::money::Currency;
 use crate::outbound::{Delivery, Event};
+use crate::port::PayoutRun;
 use crate::records::Conversion;
 use crate::store::caps;
 use crate::store::limits::SidCap;
-use crate::store::tx::PayoutRun;
 use crate::store::{Binding, ClickRecord, CounterKey, Counters, RecordKind, day_of};
 
 #[derive(Debug, Default)]

@@ -9,9 +9,9 @@ use crate::code::Code;
 use crate::error::Result;
 use crate::ledger::{Entry, EntryState, Payout};
 use crate::money::Currency;
+use crate::port::{ConversionRow, EventRow, PayoutRun, Tx};
 use crate::records::Conversion;
 use crate::store::Binding;
-use crate::store::tx::{ConversionRow, EventRow, PayoutRun, Tx};
 
 /// One change a [`MemoryTx`] made, with what it changed (undone in reverse order when
 /// the transaction fails).

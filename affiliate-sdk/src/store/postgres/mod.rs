@@ -17,7 +17,8 @@
 //!   (`unnest` arrays, `ON CONFLICT DO NOTHING`) and one counter upsert per link and
 //!   day (`ON CONFLICT (day, dims) DO UPDATE SET clicks = clicks + …`). Another
 //!   tracker sees them once written. A crash of the process loses at most the buffered
-//!   batch; a clean shutdown ([`ClickSink::flush`] or drop) loses none.
+//!   batch; a clean shutdown ([`ClickSink::flush`](crate::store::ClickSink::flush) or
+//!   drop) loses none.
 //! * **Failures**: connections come from an `r2d2` pool (at most [`POOL_SIZE`],
 //!   0.5 s to get one). A connection error, an administrator shutdown, a serialization
 //!   failure or a deadlock is retried with backoff for up to [`RETRY_BUDGET`] (2 s);
@@ -41,7 +42,8 @@
 //!   connection is plain TCP (libpq's default `prefer` gives no protection either): use
 //!   that on a private network or a loopback address only.
 
-use crate::store::{ClickSink, ConversionReads, Maintenance};
+use super::buffered::BufferedClicks;
+use crate::store::{ConversionReads, Maintenance};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,9 +72,7 @@ use self::rows::{
 use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::decode_click;
-use super::{
-    Binding, ClickRecord, CounterKey, Counters, ImpressionRecord, Store, StoreLimits, day_of,
-};
+use super::{Binding, ClickRecord, CounterKey, Counters, Store, StoreLimits, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -230,26 +230,12 @@ impl Store for PostgresStore {
     }
 }
 
-impl ClickSink for PostgresStore {
-    fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.inner.buffer.click(click);
-        Ok(())
+impl BufferedClicks for PostgresStore {
+    fn buffer(&self) -> &ClickBuffer {
+        &self.inner.buffer
     }
 
-    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
-        self.inner.buffer.impression(i);
-        Ok(())
-    }
-
-    fn record_bot_click(&self, b: &crate::store::BotClickRecord) -> Result<()> {
-        self.inner.buffer.bot_click(b);
-        Ok(())
-    }
-
-    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
-        if let Some(c) = self.inner.buffer.find(id) {
-            return Ok(Some(c));
-        }
+    fn stored_click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
         self.inner.attempt(|c| {
             let key = &id.as_bytes()[..];
             match c.query_opt(
@@ -264,27 +250,17 @@ impl ClickSink for PostgresStore {
         })
     }
 
-    fn counters(
+    fn stored_counters(
         &self,
         from_day: u32,
         to_day: u32,
         campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
-        self.inner.buffer.counters(from_day, to_day, campaign, || {
-            self.inner
-                .attempt(|c| read_counters(c, from_day, to_day, campaign))
-        })
+        self.inner
+            .attempt(|c| read_counters(c, from_day, to_day, campaign))
     }
 
-    fn dropped(&self) -> super::Dropped {
-        self.inner.buffer.dropped()
-    }
-
-    fn writer_stats(&self) -> super::WriterStats {
-        self.inner.buffer.stats()
-    }
-
-    fn flush(&self) -> Result<()> {
+    fn write_out(&self) -> Result<()> {
         self.inner.write_out()
     }
 }

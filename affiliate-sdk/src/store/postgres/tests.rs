@@ -2,7 +2,7 @@
 //! batches whose commit answer was lost.
 
 use super::*;
-use crate::store::{ClickRecord, LedgerReads, ProgramRecords};
+use crate::store::{ClickRecord, ClickSink, LedgerReads, ProgramRecords};
 use crate::{Code, Currency, Link};
 use r2d2_postgres::postgres::Client;
 

@@ -16,8 +16,8 @@ use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
+use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::Conversion;
-use crate::store::tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::store::{Binding, day_of};
 
 pub(super) struct PgTx<'a, 'c> {
@@ -276,7 +276,7 @@ pub(super) fn backfill(tx: &mut Transaction<'_>) -> Attempt<()> {
     for row in rows {
         let c: Conversion =
             serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("conversion"))?;
-        if crate::store::backfill::give_entries(&mut port, &c).is_err() {
+        if crate::port::backfill::give_entries(&mut port, &c).is_err() {
             return Err(port.failure.take().unwrap_or(Failure::Corrupt("ledger")));
         }
     }

@@ -201,7 +201,7 @@ impl SledStore {
                 self.transact_in_trees(&mut |tx| {
                     batch
                         .iter()
-                        .try_for_each(|c| crate::store::backfill::give_entries(tx, c))
+                        .try_for_each(|c| crate::port::backfill::give_entries(tx, c))
                 })?;
             }
             self.db.insert(DONE, &[]).map_err(store_err)?;

@@ -1,7 +1,9 @@
 //! The [`Store`] trait over the sled trees: reads and writes that are not money writes
 //! (those are sequences over the transactional port, `tx.rs`).
 
-use crate::store::{ClickSink, ConversionReads, Maintenance};
+use crate::store::batch::ClickBuffer;
+use crate::store::buffered::BufferedClicks;
+use crate::store::{ConversionReads, Maintenance};
 use std::collections::BTreeMap;
 
 use super::SledStore;
@@ -11,9 +13,7 @@ use crate::code::Code;
 use crate::error::Result;
 use crate::records::{Conversion, Status};
 use crate::store::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
-use crate::store::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, Store, day_of,
-};
+use crate::store::{Binding, ClickRecord, CounterKey, Counters, Store, day_of};
 
 impl Store for SledStore {
     fn transact(&self, f: &mut crate::store::TxFn<'_>) -> Result<()> {
@@ -21,27 +21,12 @@ impl Store for SledStore {
     }
 }
 
-impl ClickSink for SledStore {
-    fn record_click(&self, click: &ClickRecord) -> Result<()> {
-        self.batch.buffer.click(click);
-        Ok(())
+impl BufferedClicks for SledStore {
+    fn buffer(&self) -> &ClickBuffer {
+        &self.batch.buffer
     }
 
-    fn record_impression(&self, i: &ImpressionRecord) -> Result<()> {
-        self.batch.buffer.impression(i);
-        Ok(())
-    }
-
-    fn record_bot_click(&self, b: &BotClickRecord) -> Result<()> {
-        self.batch.buffer.bot_click(b);
-        Ok(())
-    }
-
-    fn click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
-        if let Some(c) = self.batch.buffer.find(id) {
-            return Ok(Some(c));
-        }
-        // Not buffered: written before the lock was taken, or never recorded.
+    fn stored_click(&self, id: ClickId) -> Result<Option<ClickRecord>> {
         for entry in self.clicks.scan_prefix(ms_prefix(&id)) {
             let (_, records) = entry.map_err(store_err)?;
             let mut rest: &[u8] = &records;
@@ -60,37 +45,27 @@ impl ClickSink for SledStore {
         Ok(None)
     }
 
-    fn counters(
+    fn stored_counters(
         &self,
         from_day: u32,
         to_day: u32,
-        campaign: Option<&Code>,
+        _campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
-        self.batch.buffer.counters(from_day, to_day, campaign, || {
-            let mut out = BTreeMap::new();
-            let start = from_day.to_be_bytes();
-            let range = match to_day.checked_add(1) {
-                Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
-                None => self.batch.counters.range(start..),
-            };
-            for kv in range {
-                let (k, v) = kv.map_err(store_err)?;
-                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
-                out.insert(key, decode_counters(&v));
-            }
-            Ok(out)
-        })
+        let mut out = BTreeMap::new();
+        let start = from_day.to_be_bytes();
+        let range = match to_day.checked_add(1) {
+            Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
+            None => self.batch.counters.range(start..),
+        };
+        for kv in range {
+            let (k, v) = kv.map_err(store_err)?;
+            let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
+            out.insert(key, decode_counters(&v));
+        }
+        Ok(out)
     }
 
-    fn dropped(&self) -> crate::store::Dropped {
-        self.batch.buffer.dropped()
-    }
-
-    fn writer_stats(&self) -> crate::store::WriterStats {
-        self.batch.buffer.stats()
-    }
-
-    fn flush(&self) -> Result<()> {
+    fn write_out(&self) -> Result<()> {
         self.batch.write_out()?;
         self.sync()
     }

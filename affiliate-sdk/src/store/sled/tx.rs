@@ -24,8 +24,8 @@ use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, EntryFilter, EntryId, EntryState, Payout};
 use crate::money::Currency;
+use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::{Conversion, Status};
-use crate::store::tx::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::store::{Binding, day_of};
 
 type Conflict = ConflictableTransactionError<Error>;

@@ -1,7 +1,8 @@
 //! The shapes of the HTTP API's bodies, as the OpenAPI description shows them. The
-//! answers are the core's own types (`affiliate_sdk::answers`, which describe
-//! themselves); the requests, which the core parses, and the campaign and ad specs are
-//! described here. schemathesis holds every endpoint to them
+//! answers are the core's own types (`affiliate_sdk::answers`), and so are the requests
+//! the core parses (campaigns, partners, coupons, ads, conversions, payouts,
+//! webhooks): each describes itself. Here are the query parameters, the erasure answer
+//! and the partner's profile patch. schemathesis holds every endpoint to them
 //! (`affiliate-server/openapi/check`).
 //!
 //! The formats the server checks (codes, ids, amounts, currencies, days, URLs) are one
@@ -10,29 +11,28 @@
 
 #![allow(dead_code)] // Described, never built: the answers are the core's JSON.
 
-mod campaigns;
 mod erasure;
 mod params;
 mod partner;
-mod stats;
 
-pub use campaigns::*;
 pub use erasure::*;
 pub use params::*;
 pub use partner::*;
-pub use stats::*;
 
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 pub use affiliate_sdk::answers::*;
+pub use affiliate_sdk::answers::{CampaignAnswer as Campaign, UrlAnswer as Url};
 pub use affiliate_sdk::formats::*;
 pub use affiliate_sdk::ledger::{PayoutRunSpec as PayoutRequest, PayoutStatus};
 pub use affiliate_sdk::outbound::WebhookRequest as NewWebhook;
 pub use affiliate_sdk::{
-    BrowserConversion as BeaconRequest, Channel, ConversionRequest as PostbackRequest,
-    CouponSpec as CouponRequest, Evidence, ManualConversion as ManualRequest,
-    PartnerSpec as PartnerRequest, PartnerStatus, Status as ConversionStatus,
+    AdSpec as Ad, Attribution, BrowserConversion as BeaconRequest, BrowserConversions,
+    CampaignSpec as CampaignRequest, CampaignStatus, Channel, ClickCommission,
+    ConversionRequest as PostbackRequest, CookieConsent, CouponSpec as CouponRequest, Evidence,
+    ManualConversion as ManualRequest, MediaType, PartnerSpec as PartnerRequest, PartnerStatus,
+    StatsPage, StatsRow, Status as ConversionStatus,
 };
 
 /// Every refusal: `{"error": {"code", "message"}}`, the code from docs/errors.md.
@@ -56,10 +56,3 @@ pub enum Refusals {
 #[derive(ToSchema, Serialize)]
 #[schema(value_type = Object)]
 pub struct MergePatch(pub serde_json::Value);
-
-/// A URL: a signed link, or a portal sign-in link.
-#[derive(ToSchema, Serialize)]
-pub struct Url {
-    #[schema(example = "https://t.shop.example/go/spring/abc123?sig=k1.…")]
-    pub url: String,
-}

@@ -1,10 +1,10 @@
-//! Query and path parameters that several endpoints share.
+//! The parameters of the click, pixel and postback endpoints, whose queries the core
+//! parses itself (`ClickRoutes`, `Tracker::convert_postback_query`): described here.
+//! The listings' parameters are the handlers' own structs (`routes/params.rs`).
 
 use utoipa::IntoParams;
 
-use super::{
-    Amount, CodeText, ConversionStatus, Currency, Day, HttpUrl, Id, Kind, PayoutStatus, Sid,
-};
+use super::{Amount, CodeText, Currency, HttpUrl, Id, Kind, Sid};
 
 /// The path of a link: `/go/{campaign}/{partner}` (an ad may follow as a third segment).
 #[derive(IntoParams)]
@@ -82,87 +82,4 @@ pub struct PostbackEvidence {
     /// Which campaign a coupon credits.
     #[param(nullable = false)]
     pub campaign: Option<CodeText>,
-}
-
-/// The filters of a conversion listing.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ConversionFilters {
-    #[param(nullable = false)]
-    pub status: Option<ConversionStatus>,
-    /// The partner credited.
-    #[param(nullable = false)]
-    pub partner: Option<CodeText>,
-    #[param(nullable = false)]
-    pub campaign: Option<CodeText>,
-    /// The first UTC day.
-    #[param(nullable = false)]
-    pub from: Option<Day>,
-    /// The last UTC day.
-    #[param(nullable = false)]
-    pub to: Option<Day>,
-}
-
-/// A page of a listing.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// 1 to 1,000 (default 100).
-    #[param(nullable = false, minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the page before.
-    #[param(nullable = false)]
-    pub cursor: Option<String>,
-}
-
-/// What the statistics count and how they are grouped.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StatsFilters {
-    /// Comma-separated `campaign`, `partner`, `ad`, `sid`, `day`; none: one total row.
-    #[param(
-        nullable = false,
-        pattern = "^(campaign|partner|ad|sid|day)(,(campaign|partner|ad|sid|day))*$"
-    )]
-    pub group_by: Option<String>,
-    /// The first UTC day.
-    #[param(nullable = false)]
-    pub from: Option<Day>,
-    /// The last UTC day.
-    #[param(nullable = false)]
-    pub to: Option<Day>,
-    #[param(nullable = false)]
-    pub campaign: Option<CodeText>,
-    #[param(nullable = false)]
-    pub partner: Option<CodeText>,
-}
-
-/// A page of statistics rows.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StatsPaging {
-    /// 1 to 10,000 (the default).
-    #[param(nullable = false, minimum = 1, maximum = 10000)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the page before.
-    #[param(nullable = false)]
-    pub cursor: Option<String>,
-}
-
-/// Whose balances or payouts, in which currency.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LedgerFilters {
-    #[param(nullable = false)]
-    pub partner: Option<CodeText>,
-    #[param(nullable = false)]
-    pub currency: Option<Currency>,
-}
-
-/// Which payouts.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PayoutFilter {
-    #[param(nullable = false)]
-    pub status: Option<PayoutStatus>,
 }

@@ -1,6 +1,7 @@
 //! Outbound events from Python: merchant webhook endpoints and their delivery logs.
-//! Delivery itself runs in `affiliate-server` (or a Rust program's `Tracker::deliver`)
-//! over the same store; a Python tracker records the events with its writes.
+//! A Python tracker records the events with its writes; `Tracker.run_housekeeping`
+//! (or `affiliate-server`, or a Rust program's housekeeping, over the same store)
+//! delivers them.
 
 use affiliate_sdk::WebhookRequest;
 use pyo3::prelude::*;

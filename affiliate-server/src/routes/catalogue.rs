@@ -1,14 +1,16 @@
 //! The program through the merchant API: campaigns, partners, coupons and links
 //! (`/v1/campaigns`, `/v1/partners`, `/v1/coupons`, `/v1/links`).
 
-use affiliate_sdk::{CampaignSpec, Code, CouponSpec, PartnerQuery, PartnerSpec};
+use affiliate_sdk::{CampaignSpec, CouponSpec, PartnerSpec};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, blocking};
+use super::params::PartnerParams;
+use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -32,10 +34,10 @@ fn created(answer: impl serde::Serialize) -> Response {
         Refusals
     )
 )]
-pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde_json::Value> {
+pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<CampaignList> {
     let t = &state.tracker;
-    let list: Vec<_> = t.campaigns().iter().map(|c| t.campaign_answer(c)).collect();
-    Json(serde_json::json!({ "campaigns": list }))
+    let campaigns = t.campaigns().iter().map(|c| t.campaign_answer(c)).collect();
+    Json(CampaignList { campaigns })
 }
 
 #[utoipa::path(
@@ -45,7 +47,7 @@ pub async fn campaigns(State(state): State<Shared>, _: Authorized) -> Json<serde
     tag = "program",
     summary = "A new campaign",
     description = "Takes the fields of a `[[campaign]]` entry; unknown ones are `400`. `409 conflict` when the code exists. In force on every server sharing the store within 2 s.",
-    request_body(content = Campaign, content_type = "application/json"),
+    request_body(content = CampaignRequest, content_type = "application/json"),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "The campaign", body = Campaign),
@@ -127,40 +129,13 @@ pub async fn update_campaign(
     Ok(Json(json))
 }
 
-/// `status`, `parent`, `limit` (1 to 1000, default 100) and `cursor`; anything else
-/// is an error.
-fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)> {
-    let mut q = PartnerQuery::default();
-    let mut limit = 100;
-    let mut cursor = None;
-    for (name, value) in crate::routes::reports::strict_pairs(query)? {
-        match name.as_str() {
-            "status" => q.status = Some(value.parse()?),
-            "parent" => q.parent = Some(Code::new(&value)?),
-            "limit" => limit = crate::routes::reports::list_limit(&value)?,
-            "cursor" => cursor = Some(value),
-            other => {
-                return Err(ApiError::malformed(format!(
-                    "unknown parameter {:?}; expected status, parent, limit, cursor",
-                    crate::http::cut(other)
-                )));
-            }
-        }
-    }
-    Ok((q, limit, cursor))
-}
-
 #[utoipa::path(
     get,
     operation_id = "program_partners",
     path = "/v1/partners",
     tag = "program",
     summary = "The partners, by code",
-    params(
-        ("status" = Option<PartnerStatus>, Query, description = "`active` or `suspended`"),
-        ("parent" = Option<CodeText>, Query, description = "Only the children of this partner"),
-        Page
-    ),
+    params(PartnerParams),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "A page", body = PartnerPage),
@@ -170,9 +145,9 @@ fn partner_query(query: &str) -> ApiResult<(PartnerQuery, usize, Option<String>)
 pub async fn partners(
     State(state): State<Shared>,
     _: Authorized,
-    RawQuery(query): RawQuery,
+    StrictQuery(params): StrictQuery<PartnerParams>,
 ) -> ApiResult<Json<PartnerPage>> {
-    let (q, limit, cursor) = partner_query(query.as_deref().unwrap_or(""))?;
+    let (q, limit, cursor) = params.query()?;
     let t = &state.tracker;
     let page = t.partners_page(&q, limit, cursor.as_deref())?;
     Ok(Json(PartnerPage {
@@ -329,20 +304,24 @@ pub async fn remove_coupon(
     Ok(Json(coupon.answer()))
 }
 
-/// A link request, merchant's or partner's: `partner` is required of the merchant and
-/// defaults to the caller for a partner.
-#[derive(Deserialize)]
+/// A link to sign. `to` makes a deep link to a page on one of the campaign's
+/// `deep_link_hosts`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LinkBody {
-    pub(crate) campaign: String,
+pub struct LinkRequest {
+    #[schema(value_type = CodeText)]
+    campaign: String,
+    #[schema(value_type = CodeText)]
+    partner: String,
     #[serde(default)]
-    pub(crate) partner: Option<String>,
+    #[schema(value_type = Option<CodeText>, nullable = false)]
+    ad: Option<String>,
     #[serde(default)]
-    pub(crate) ad: Option<String>,
+    #[schema(value_type = Option<Sid>, nullable = false)]
+    sid: Option<String>,
     #[serde(default)]
-    pub(crate) sid: Option<String>,
-    #[serde(default)]
-    pub(crate) to: Option<String>,
+    #[schema(value_type = Option<HttpUrl>, nullable = false)]
+    to: Option<String>,
 }
 
 #[utoipa::path(
@@ -362,20 +341,17 @@ pub struct LinkBody {
 pub async fn link(
     State(state): State<Shared>,
     _: Authorized,
-    JsonBody(b): JsonBody<LinkBody, PROGRAM_BODY_BYTES>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let partner = b
-        .partner
-        .ok_or_else(|| ApiError::malformed("missing field `partner`"))?;
+    JsonBody(b): JsonBody<LinkRequest, PROGRAM_BODY_BYTES>,
+) -> ApiResult<Json<UrlAnswer>> {
     let url = state
         .tracker
         .link(
             &b.campaign,
-            &partner,
+            &b.partner,
             b.ad.as_deref(),
             b.sid.as_deref(),
             b.to.as_deref(),
         )
         .map_err(|e| ApiError::from(e).on_resource())?;
-    Ok(Json(serde_json::json!({ "url": url })))
+    Ok(Json(UrlAnswer { url }))
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Managed;
 use super::Tracker;
 use super::record::{Write, to_json};
-use crate::attribution::program::{CouponRecord, coupon_code};
+use crate::attribution::coupon::{CouponRecord, coupon_code};
 use crate::attribution::{
     AdSpec, Campaign, CampaignSpec, Catalogue, Coupon, Partner, PartnerSpec, merge_patch,
 };

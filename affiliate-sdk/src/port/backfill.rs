@@ -4,7 +4,7 @@
 //! entries a conversion has ([`ledger::entries_of`] is called from here and from
 //! `writes/`, nowhere in a backend).
 
-use super::tx::Tx;
+use super::Tx;
 use crate::error::Result;
 use crate::ledger;
 use crate::records::Conversion;

@@ -5,16 +5,20 @@
 //! The sequences written over it — record a conversion, change its status, make a
 //! payout run, settle a payout — live once in the core
 //! ([`StoreWrites`](crate::writes::StoreWrites)); a backend only reads and writes what
-//! it is told, and never decides.
+//! it is told, and never decides. The one sequence a backend runs itself, as it opens
+//! a database of an early version, is here too (`backfill.rs`), so that no backend
+//! decides which ledger entries a conversion has.
 
-use super::Binding;
+#[cfg(any(feature = "sled", feature = "postgres"))]
+pub(crate) mod backfill;
+
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
 use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
 use crate::outbound::Event;
-use crate::records::Conversion;
+use crate::records::{Binding, Conversion};
 
 /// An idempotency key's payout run: the fingerprint of the request that made it and the
 /// payouts it made.
@@ -51,7 +55,7 @@ pub struct EventRow<'a> {
 ///
 /// # The contract
 ///
-/// * [`Store::transact`](super::Store::transact) runs the closure in one transaction:
+/// * [`Store::transact`](crate::store::Store::transact) runs the closure in one transaction:
 ///   when it returns `Ok`, everything it wrote is durable before `transact` returns;
 ///   when it returns `Err` (or a store operation failed), nothing it wrote is kept.
 /// * The closure may run more than once (a sled conflict, a PostgreSQL serialization
@@ -134,20 +138,5 @@ pub trait Tx {
     fn push_event(&mut self, event: EventRow<'_>) -> Result<()>;
 }
 
-/// The closure [`Store::transact`](super::Store::transact) runs.
+/// The closure [`Store::transact`](crate::store::Store::transact) runs.
 pub type TxFn<'a> = dyn FnMut(&mut dyn Tx) -> Result<()> + Send + 'a;
-
-/// Runs `f` in one transaction of `store` and returns what its last run returned.
-pub fn run<S, R, F>(store: &S, mut f: F) -> Result<R>
-where
-    S: super::Store + ?Sized,
-    R: Send,
-    F: FnMut(&mut dyn Tx) -> Result<R> + Send,
-{
-    let mut out = None;
-    store.transact(&mut |tx| {
-        out = Some(f(tx)?);
-        Ok(())
-    })?;
-    out.ok_or_else(|| crate::error::Error::Store("a transaction ended without an answer".into()))
-}
