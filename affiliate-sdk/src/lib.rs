@@ -168,7 +168,7 @@ pub use crate::cookie::{
 pub use crate::error::{Addressed, ClaimsError, ERROR_CODES, Error, KeyError, Result, http_status};
 pub use crate::key::{Key, Keyring, Kid};
 pub use crate::link::{ClickLink, Link, LinkSigner, MAX_LINK_LEN, MAX_URL_LEN};
-pub use crate::money::{Currency, Money, MoneyError, Percent, format_minor};
+pub use crate::money::{Currency, MAX_AMOUNT, Money, MoneyError, Percent, format_minor};
 pub use crate::order::{MAX_ORDER_SIGNATURE_LEN, OrderFields};
 pub use crate::outbound::WebhookRequest;
 #[cfg(feature = "postgres")]

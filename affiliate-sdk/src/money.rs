@@ -96,6 +96,11 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// The largest amount, in major units of its currency (1,000,000,000.00 dollars), that
+/// one conversion, refund or adjustment may carry ([`Money::parse_bounded`]): far
+/// below what the ledger's sums hold, so no total of them overflows.
+pub const MAX_AMOUNT: u64 = 1_000_000_000;
+
 /// A non-negative amount in integer minor units of a currency.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
@@ -119,6 +124,23 @@ impl Money {
             DecimalError::Overflow => MoneyError::Overflow,
         })?;
         Ok(Money { minor, currency })
+    }
+
+    /// [`Money::parse`], then refused unless at most [`MAX_AMOUNT`] major units: the
+    /// bound of one conversion's amount, a refund and an adjustment (`malformed`, in
+    /// `field`).
+    pub fn parse_bounded(amount: &str, currency: &str, field: &'static str) -> Result<Money> {
+        let m = Money::parse(amount, currency)?;
+        let max = 10u64
+            .checked_pow(u32::from(m.currency.exponent()))
+            .and_then(|unit| unit.checked_mul(MAX_AMOUNT));
+        if max.is_none_or(|max| m.minor > max) {
+            return Err(Error::malformed(
+                field,
+                format!("at most {MAX_AMOUNT} (the largest amount one conversion, refund or adjustment may carry)"),
+            ));
+        }
+        Ok(m)
     }
 
     /// An amount of `minor` units of `currency`.

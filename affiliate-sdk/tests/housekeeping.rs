@@ -89,3 +89,38 @@ fn the_spawned_thread_approves_due_conversions_and_ends_with_the_tracker() {
     }
     thread.join().unwrap();
 }
+
+/// More unsigned browser conversions than approval reads at once (1,000) come first:
+/// they stay pending and the vouched-for sale behind them is still approved.
+#[test]
+fn unsigned_conversions_waiting_for_a_person_do_not_hold_back_the_rest() {
+    use affiliate_sdk::{Channel, StoreWrites};
+    let clock = Arc::new(FixedClock::from_secs(T0));
+    let signer = LinkSigner::new(Keyring::generate().unwrap(), "https://t.example/go").unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let t = Tracker::new(signer, store.clone()).with_clock(clock.clone() as Arc<dyn Clock>);
+    let mut spec = CampaignSpec::new("haircare", "https://shop.example/", "USD");
+    spec.sale_percent = Some("10".into());
+    spec.approve_after_days = 1;
+    t.add_campaign(&spec).unwrap();
+    t.add_partner(&PartnerSpec::new("abc123")).unwrap();
+    let first = t
+        .manual(&ManualConversion::sale(
+            "m-0", "10.00", "USD", "haircare", "abc123",
+        ))
+        .unwrap();
+    t.set_status("m-0", Status::Rejected).unwrap();
+    for i in 0..1_001 {
+        let mut c = first.clone();
+        c.order_id = format!("u-{i:04}");
+        c.channel = Channel::Browser;
+        c.status = Status::Pending;
+        store.insert_conversion(&c, None, None).unwrap();
+    }
+    clock.advance_secs(1);
+    sale(&t, "m-1");
+    clock.advance_secs(DAY);
+    assert_eq!(t.approve_due().unwrap(), 1);
+    assert_eq!(t.conversion("m-1").unwrap().status, Status::Approved);
+    assert_eq!(t.conversion("u-1000").unwrap().status, Status::Pending);
+}

@@ -1,8 +1,11 @@
 //! The ledger's decisions against a reference model of money: random streams of
 //! conversions over a 3-level tree, status moves (approve, pay by hand, reject,
 //! reverse after payment), payout runs (some with a minimum, some up to a time), and
-//! payouts paid or failed. After every step the ledger's own invariants hold, no entry
-//! is held by two live payouts, and the balances equal the model's running sums.
+//! payouts paid or failed, interleaved: a conversion set `paid` by hand while a payout
+//! holds its commission, a payout failing after its orders were rejected or reversed.
+//! After every step the ledger's own invariants hold, no entry is held by two live
+//! payouts, every conversion's status agrees with its entries (`check_agreement`), and
+//! the balances equal the model's running sums.
 
 mod common;
 
@@ -10,7 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use affiliate_sdk::ledger::{
     Entry, EntryKind, EntryState, PayoutDraft, PayoutRequest, PayoutStatus, apply_payout_status,
-    apply_status, balances, check_invariants, entries_of, plan_payouts,
+    apply_status, balances, check_agreement, check_invariants, entries_of, orders_paid,
+    plan_payouts,
 };
 use affiliate_sdk::{Code, Currency, Status};
 use common::ledger::{Money4, Op, PARTNERS, conversion, model_status, op};
@@ -54,9 +58,18 @@ proptest! {
                     let id = format!("O-{order}");
                     // The model first, from the entries as they were.
                     let before: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
+                    let mut mine = before.clone();
+                    let clawbacks = match apply_status(&mut mine, to, now) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            // Only `paid` by hand while a payout holds a commission.
+                            prop_assert_eq!(to, Status::Paid);
+                            prop_assert_eq!(e.code(), "conflict");
+                            prop_assert!(before.iter().any(|e| e.state == EntryState::InPayout));
+                            continue;
+                        }
+                    };
                     model_status(&mut model, &before, to);
-                    let mut mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
-                    let clawbacks = apply_status(&mut mine, to, now);
                     entries.retain(|e| e.id.order_id != id);
                     entries.extend(mine);
                     entries.extend(clawbacks);
@@ -102,7 +115,15 @@ proptest! {
                     r.unwrap();
                     let m = model.entry((p.partner, p.currency)).or_default();
                     m.in_payout -= i128::from(p.amount);
-                    if paid { m.paid += i128::from(p.amount); } else {
+                    if paid {
+                        m.paid += i128::from(p.amount);
+                        // The paid-payout rule: an approved conversion whose commissions
+                        // are now all paid reads `paid` (the stores' `set_payout_status`).
+                        for order in orders_paid(&entries) {
+                            let i: usize = order.trim_start_matches("O-").parse().unwrap();
+                            if statuses[i] == Status::Approved { statuses[i] = Status::Paid; }
+                        }
+                    } else {
                         m.due += i128::from(p.amount);
                         holder.retain(|_, h| *h != p.id);
                     }
@@ -112,6 +133,11 @@ proptest! {
             // After every step: the invariants, and the balances equal the model.
             let live: Vec<(String, u64)> = payouts.iter().filter(|p| p.status != PayoutStatus::Failed).map(|p| (p.id.clone(), p.amount)).collect();
             if let Err(e) = check_invariants(&entries, &live) { prop_assert!(false, "{}", e); }
+            for (order, status) in statuses.iter().enumerate() {
+                let id = format!("O-{order}");
+                let mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
+                if let Err(e) = check_agreement(*status, &mine) { prop_assert!(false, "step {}: {}", step, e); }
+            }
             let got = balances(&entries);
             let mut want: BTreeMap<(Code, Currency), Money4> = BTreeMap::new();
             for (k, v) in &model { if *v != Money4::default() { want.insert(*k, *v); } }
@@ -142,7 +168,7 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
             .filter(|e| e.id.order_id == order)
             .cloned()
             .collect();
-        assert!(apply_status(&mut mine, Status::Approved, 1_700_000_100).is_empty());
+        assert!(apply_status(&mut mine, Status::Approved, 1_700_000_100).unwrap().is_empty());
         entries.retain(|e| e.id.order_id != order);
         entries.extend(mine);
     }
@@ -179,7 +205,7 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
         .filter(|e| e.id.order_id == "O-1")
         .cloned()
         .collect();
-    let clawbacks = apply_status(&mut mine, Status::Reversed, 1_700_000_200);
+    let clawbacks = apply_status(&mut mine, Status::Reversed, 1_700_000_200).unwrap();
     assert_eq!(clawbacks.len(), 3);
     entries.retain(|e| e.id.order_id != "O-1");
     entries.extend(mine);
@@ -190,7 +216,7 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
     // A new sale of 100.00 (10.00 for c): the next payout nets the 20.00 owed back, so
     // nothing is paid yet (net negative).
     let mut new = entries_of(&conversion(2, 0, 10_000, usd, 1_700_000_300));
-    apply_status(&mut new, Status::Approved, 1_700_000_300);
+    apply_status(&mut new, Status::Approved, 1_700_000_300).unwrap();
     entries.extend(new);
     let only_c = PayoutRequest {
         currency: Some(usd),
@@ -200,7 +226,7 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
     assert!(plan_payouts(&entries, &only_c).is_empty());
     // A bigger sale brings c above what it owes: paid the difference.
     let mut big = entries_of(&conversion(3, 0, 300_000, usd, 1_700_000_400));
-    apply_status(&mut big, Status::Approved, 1_700_000_400);
+    apply_status(&mut big, Status::Approved, 1_700_000_400).unwrap();
     entries.extend(big);
     let d = &plan_payouts(&entries, &only_c)[0];
     assert_eq!(d.amount_minor, 1000 + 30_000 - 2000);
@@ -210,5 +236,51 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
         .filter(|e| e.id.order_id == "O-1")
         .cloned()
         .collect();
-    assert!(apply_status(&mut again, Status::Reversed, 1_700_000_500).is_empty());
+    assert!(apply_status(&mut again, Status::Reversed, 1_700_000_500).unwrap().is_empty());
+}
+
+/// The red-team cases, step by step: `paid` by hand while a payout holds the
+/// commission is refused (it would be paid again after that payout fails), and a
+/// payout failing after its order was reversed leaves nothing payable.
+#[test]
+fn hand_paid_in_a_payout_is_refused_and_a_failed_payout_reopens_only_approved_orders() {
+    let usd = Currency::new("USD").unwrap();
+    let mut entries = entries_of(&conversion(0, 0, 10_000, usd, 1_700_000_000));
+    entries.extend(entries_of(&conversion(1, 0, 20_000, usd, 1_700_000_000)));
+    let approve = |entries: &mut Vec<Entry>, order: &str, to: Status| {
+        let mut mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == order).cloned().collect();
+        let claw = apply_status(&mut mine, to, 1_700_000_100);
+        if claw.is_ok() {
+            entries.retain(|e| e.id.order_id != order);
+            entries.extend(mine);
+            entries.extend(claw.as_ref().unwrap().iter().cloned());
+        }
+        claw.map(|_| ())
+    };
+    approve(&mut entries, "O-0", Status::Approved).unwrap();
+    approve(&mut entries, "O-1", Status::Approved).unwrap();
+    let c = Code::new("c").unwrap();
+    let req = PayoutRequest { currency: Some(usd), partner: Some(c), ..PayoutRequest::default() };
+    let d = &plan_payouts(&entries, &req)[0];
+    assert_eq!(d.amount_minor, 3000);
+    for e in entries.iter_mut().filter(|e| d.entries.contains(&e.id)) {
+        e.state = EntryState::InPayout;
+        e.payout = Some("po_0".into());
+    }
+    // O-0 paid by hand while po_0 holds it: refused, nothing changed.
+    let before = entries.clone();
+    let e = approve(&mut entries, "O-0", Status::Paid).unwrap_err();
+    assert_eq!(e.code(), "conflict");
+    assert!(e.to_string().contains("po_0"), "{e}");
+    assert_eq!(entries, before);
+    // O-1 reversed while held: a clawback; then po_0 fails.
+    approve(&mut entries, "O-1", Status::Reversed).unwrap();
+    apply_payout_status(&mut entries, "po_0", PayoutStatus::Pending, PayoutStatus::Failed).unwrap();
+    let o1: Vec<&Entry> = entries.iter().filter(|e| e.id.order_id == "O-1").collect();
+    assert!(o1.iter().all(|e| e.state == EntryState::Void), "{o1:?}");
+    check_agreement(Status::Reversed, &entries.iter().filter(|e| e.id.order_id == "O-1").cloned().collect::<Vec<_>>()).unwrap();
+    // The next payout pays O-0's 10.00 once, and nothing of O-1.
+    let d = &plan_payouts(&entries, &req)[0];
+    assert_eq!(d.amount_minor, 1000);
+    assert!(d.entries.iter().all(|id| id.order_id == "O-0"));
 }

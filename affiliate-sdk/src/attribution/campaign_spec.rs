@@ -192,6 +192,11 @@ pub struct CampaignSpec {
     /// (0, the default: approve by hand; at most 3650).
     #[serde(default)]
     pub approve_after_days: u32,
+    /// Whether `approve_after_days` also approves unsigned browser conversions (channel
+    /// `browser`, which the merchant did not vouch for). Default `false`: they wait for
+    /// a person.
+    #[serde(default)]
+    pub auto_approve_unsigned: bool,
     /// Hosts a link's `to=` may land on (`"shop.example"`, `"*.shop.example"`).
     #[serde(default)]
     pub deep_link_hosts: Vec<String>,
@@ -253,6 +258,7 @@ impl Default for CampaignSpec {
             browser_conversions_per_click: DEFAULT_BROWSER_CONVERSIONS_PER_CLICK,
             status: CampaignStatus::Active,
             approve_after_days: 0,
+            auto_approve_unsigned: false,
             deep_link_hosts: Vec::new(),
             click_commission: ClickCommission::Unique,
             daily_paid_click_cap: 0,

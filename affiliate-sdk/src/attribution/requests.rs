@@ -189,7 +189,7 @@ pub fn order_amount(amount: &str, currency: &str, kind: &Kind) -> Result<Money> 
             "required for a sale (a lead or a named action may leave it out: 0)",
         )),
         ("", _) => Money::parse("0", currency),
-        (text, _) => Money::parse(text, currency),
+        (text, _) => Money::parse_bounded(text, currency, "amount"),
     }
 }
 
@@ -209,5 +209,17 @@ mod tests {
             order_amount("49.90", "USD", &Kind::Sale).unwrap().minor(),
             4990
         );
+    }
+
+    #[test]
+    fn an_amount_above_the_maximum_is_refused_at_the_door() {
+        let max = order_amount("1000000000.00", "USD", &Kind::Sale).unwrap();
+        assert_eq!(max.minor(), 100_000_000_000);
+        for (amount, currency) in [("1000000000.01", "USD"), ("1000000001", "JPY"), ("1000000000.001", "KWD"), ("184467440737095516", "USD")] {
+            let e = order_amount(amount, currency, &Kind::Sale).unwrap_err();
+            assert_eq!(e.code(), "malformed", "{amount} {currency}");
+            assert!(e.to_string().contains("at most 1000000000"), "{e}");
+        }
+        assert_eq!(order_amount("1000000000", "JPY", &Kind::Lead).unwrap().minor(), 1_000_000_000);
     }
 }

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
+use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::records::{Conversion, Status};
 
@@ -31,7 +32,7 @@ mod payout;
 
 pub use payout::{
     Payout, PayoutDraft, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
-    apply_payout_status, check_idempotency_key, key_reused, make_payouts, newest_first,
+    apply_payout_status, cancel_unmoved_clawbacks, check_idempotency_key, key_reused, make_payouts, newest_first,
     orders_paid, payout_orders, plan_payouts, settle,
 };
 
@@ -157,10 +158,27 @@ pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {
 /// for its status change to `to` at `now`; returns the clawbacks to add.
 ///
 /// * approved: pending entries become payable;
-/// * paid (by hand): payable entries become paid, outside any payout;
+/// * paid (by hand): payable entries become paid, outside any payout. Refused
+///   (`conflict`, nothing changed) while an entry is held by a pending payout: that
+///   payout pays it, or, failed, would make it payable again and pay it twice;
 /// * rejected or reversed: pending and payable entries become void; an entry in a
 ///   payout or paid gets a clawback (once).
-pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Vec<Entry> {
+///
+/// The conversion's status and its entries move together: after a change this
+/// function allowed, [`check_agreement`] holds.
+pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Result<Vec<Entry>> {
+    if to == Status::Paid
+        && let Some(held) = entries
+            .iter()
+            .find(|e| e.id.kind == EntryKind::Commission && e.state == EntryState::InPayout)
+    {
+        return Err(Error::Exists(format!(
+            "order {:?} has commission in payout {} (pending): mark that payout paid or \
+             failed before setting the conversion paid by hand",
+            held.id.order_id,
+            held.payout.as_deref().unwrap_or("?")
+        )));
+    }
     let mut clawbacks = Vec::new();
     let clawed: Vec<u8> = entries
         .iter()
@@ -199,7 +217,64 @@ pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Vec<Entry> {
             _ => {}
         }
     }
-    clawbacks
+    Ok(clawbacks)
+}
+
+/// Whether a conversion's `status` and its entries (`entries`: all of that order's)
+/// agree, as [`apply_status`] and the payout moves keep them:
+///
+/// * pending: every commission pending;
+/// * approved: none pending or void, at least one not yet paid (all paid reads `paid`);
+/// * paid: every commission paid;
+/// * rejected or reversed: every commission void, or held or paid with its clawback.
+///
+/// Returns what disagrees. The ledger tests check it after every step.
+pub fn check_agreement(status: Status, entries: &[Entry]) -> std::result::Result<(), String> {
+    let clawed = |level: u8| {
+        entries
+            .iter()
+            .any(|e| {
+                e.id.kind == EntryKind::Clawback
+                    && e.id.level == level
+                    && e.state != EntryState::Void
+            })
+    };
+    let mut commissions = entries
+        .iter()
+        .filter(|e| e.id.kind == EntryKind::Commission)
+        .peekable();
+    if commissions.peek().is_none() {
+        return Ok(());
+    }
+    let all_paid = entries
+        .iter()
+        .filter(|e| e.id.kind == EntryKind::Commission)
+        .all(|e| e.state == EntryState::Paid);
+    for e in commissions {
+        let ok = match status {
+            Status::Pending => e.state == EntryState::Pending,
+            Status::Approved => {
+                !matches!(e.state, EntryState::Pending | EntryState::Void) && !all_paid
+            }
+            Status::Paid => e.state == EntryState::Paid,
+            Status::Rejected | Status::Reversed => match e.state {
+                EntryState::Void => !clawed(e.id.level),
+                EntryState::InPayout | EntryState::Paid => clawed(e.id.level),
+                EntryState::Pending | EntryState::Payable => false,
+            },
+        };
+        if !ok {
+            return Err(format!(
+                "order {:?} is {} but its level {} commission is {:?}{}",
+                e.id.order_id,
+                status.as_str(),
+                e.id.level,
+                e.state,
+                if clawed(e.id.level) { " (clawed back)" } else { "" }
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a partner has at every stage, in one currency (minor units; see the module

@@ -128,10 +128,12 @@ impl std::str::FromStr for PayoutStatus {
     }
 }
 
-/// Moves a payout's entries (`entries`: those it holds) for its status change `from`
-/// → `to`. Only a pending payout moves: to `paid` (its entries paid) or `failed` (its
-/// entries payable again, outside any payout). Anything else is `invalid_transition`
-/// and changes nothing.
+/// Moves a payout's entries (`entries`: those it holds, and the other entries of their
+/// orders) for its status change `from` → `to`. Only a pending payout moves: to `paid`
+/// (its entries paid) or `failed` (its entries payable again, outside any payout;
+/// then [`cancel_unmoved_clawbacks`], so that a commission whose conversion was
+/// rejected or reversed meanwhile is void again rather than payable and owed back).
+/// Anything else is `invalid_transition` and changes nothing.
 pub fn apply_payout_status(
     entries: &mut [Entry],
     payout: &str,
@@ -160,7 +162,40 @@ pub fn apply_payout_status(
             e.payout = None;
         }
     }
+    if to == PayoutStatus::Failed {
+        cancel_unmoved_clawbacks(entries);
+    }
     Ok(())
+}
+
+/// Voids each commission that is payable, outside any payout, together with its
+/// clawback when that is too: the conversion was rejected or reversed while a payout
+/// held the commission, and that payout failed, so nothing was paid and nothing is
+/// owed back. (A clawback already netted by another payout stays, and so does its
+/// commission, which settles it.)
+pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
+    let unmoved = |e: &Entry| e.state == EntryState::Payable && e.payout.is_none();
+    let pairs: Vec<(String, u8)> = entries
+        .iter()
+        .filter(|c| c.id.kind == EntryKind::Clawback && unmoved(c))
+        .filter(|c| {
+            entries.iter().any(|e| {
+                e.id.kind == EntryKind::Commission
+                    && e.id.order_id == c.id.order_id
+                    && e.id.level == c.id.level
+                    && unmoved(e)
+            })
+        })
+        .map(|c| (c.id.order_id.clone(), c.id.level))
+        .collect();
+    for e in entries.iter_mut() {
+        if pairs
+            .iter()
+            .any(|(o, l)| *o == e.id.order_id && *l == e.id.level)
+        {
+            e.state = EntryState::Void;
+        }
+    }
 }
 
 impl PayoutStatus {

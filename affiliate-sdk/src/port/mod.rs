@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
 use crate::outbound::Event;
-use crate::records::{Binding, Conversion};
+use crate::records::{Bindings, Conversion};
 
 /// An idempotency key's payout run: the fingerprint of the request that made it and the
 /// payouts it made.
@@ -95,11 +95,11 @@ pub trait Tx {
     /// 1): `true` when counted, `false` (nothing changed) when the cap is reached.
     fn count_click_conversion(&mut self, click: ClickId, cap: u32) -> Result<bool>;
 
-    /// The binding of `customer_id`, locked for the transaction.
-    fn customer(&mut self, customer_id: &str) -> Result<Option<Binding>>;
+    /// The bindings of `customer_id` (empty when none), locked for the transaction.
+    fn customer(&mut self, customer_id: &str) -> Result<Bindings>;
 
-    /// Binds `customer_id`, over any binding it has.
-    fn put_customer(&mut self, customer_id: &str, binding: &Binding) -> Result<()>;
+    /// Writes the bindings of `customer_id`, over what it had.
+    fn put_customer(&mut self, customer_id: &str, bindings: &Bindings) -> Result<()>;
 
     /// The ledger entries of `conversion`'s order (both kinds, every level it has),
     /// locked for the transaction.

@@ -14,7 +14,7 @@ use super::caps;
 use super::erase::{Erased, erase_json};
 use super::limits::{SidCap, StoreLimits};
 use super::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
+    Bindings, BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, RecordKind,
     Store, day_of,
 };
 use crate::click_id::ClickId;
@@ -147,8 +147,13 @@ impl ConversionReads for MemoryStore {
         Ok(self.lock().conversions.get(order_id).cloned())
     }
 
-    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
-        Ok(self.lock().customers.get(customer_id).copied())
+    fn customer(&self, customer_id: &str) -> Result<Bindings> {
+        Ok(self
+            .lock()
+            .customers
+            .get(customer_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>> {
@@ -161,7 +166,13 @@ impl ConversionReads for MemoryStore {
             .collect())
     }
 
-    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+    fn pending_due(
+        &self,
+        campaign: &Code,
+        made_by: u64,
+        after: Option<(u64, &str)>,
+        max: usize,
+    ) -> Result<Vec<Conversion>> {
         // A scan: the memory store holds what a test or a short-lived tool makes.
         let mut due: Vec<Conversion> = self
             .lock()
@@ -171,6 +182,7 @@ impl ConversionReads for MemoryStore {
                 c.status == crate::records::Status::Pending
                     && c.link.campaign == *campaign
                     && c.converted_at <= made_by
+                    && after.is_none_or(|(at, id)| (c.converted_at, c.order_id.as_str()) > (at, id))
             })
             .cloned()
             .collect();

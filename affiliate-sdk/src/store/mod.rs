@@ -54,7 +54,7 @@ pub use self::postgres::PostgresStore;
 #[cfg(feature = "sled")]
 pub use self::sled::SledStore;
 pub use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
-pub use crate::records::Binding;
+pub use crate::records::{Binding, Bindings};
 pub use erase::Erased;
 pub use limits::{
     DEFAULT_CLICK_BUFFER_BYTES, DEFAULT_MAX_SIDS_PER_DAY, Dropped, StoreLimits,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Binding, BotClickRecord, ClickRecord, CounterKey, Counters, Dropped, Erased, ImpressionRecord,
+    Bindings, BotClickRecord, ClickRecord, CounterKey, Counters, Dropped, Erased, ImpressionRecord,
     RecordKind, WriterStats,
 };
 use crate::click_id::ClickId;
@@ -65,16 +65,24 @@ pub trait ConversionReads: Send + Sync {
     /// The conversion recorded under `order_id`.
     fn conversion(&self, order_id: &str) -> Result<Option<Conversion>>;
 
-    /// The binding of `customer_id`.
-    fn customer(&self, customer_id: &str) -> Result<Option<Binding>>;
+    /// The bindings of `customer_id`, one per campaign (empty when none).
+    fn customer(&self, customer_id: &str) -> Result<Bindings>;
 
     /// Conversions made in the days `from_day..=to_day`.
     fn conversions(&self, from_day: u32, to_day: u32) -> Result<Vec<Conversion>>;
 
     /// Up to `max` pending conversions of `campaign` made at or before `made_by` (Unix
-    /// seconds), oldest first: what approval finds due. Read by an index of pending
-    /// conversions (sled, PostgreSQL), so it costs what is due, not the history.
-    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>>;
+    /// seconds), oldest first (by time, then order id), after the cursor `after` (the
+    /// time and order id of the last one a previous call returned): what approval
+    /// finds due. Read by an index of pending conversions (sled, PostgreSQL), so it
+    /// costs what is due, not the history.
+    fn pending_due(
+        &self,
+        campaign: &Code,
+        made_by: u64,
+        after: Option<(u64, &str)>,
+        max: usize,
+    ) -> Result<Vec<Conversion>>;
 }
 
 /// Reading the ledger and the payouts (written by the money writes).

@@ -16,7 +16,8 @@ use crate::error::{ClaimsError, Error, Result};
 use crate::link::Link;
 use crate::money::Money;
 use crate::order::OrderFields;
-use crate::store::{Binding, Inserted, StatusChange};
+use crate::code::Code;
+use crate::store::{Binding, Bindings, Inserted, StatusChange};
 use crate::writes::StoreWrites as _;
 
 /// Who a conversion credits and on what evidence.
@@ -274,24 +275,30 @@ impl Tracker {
         }
     }
 
-    /// Picks who to credit: a bound customer first, then the strongest evidence that
-    /// holds; if none holds, the strongest evidence's error.
+    /// Picks who to credit: the strongest evidence that holds (token, click id,
+    /// coupon), unless the customer is bound in that evidence's campaign (a recurring
+    /// campaign's later sales stay with its first partner); with no evidence that
+    /// holds, the customer's binding in the named campaign, or its one binding. A
+    /// binding past its campaign's `recurring_months`, of a suspended partner or a
+    /// paused campaign is passed over. If nothing holds, the strongest evidence's
+    /// error.
     fn attribute(&self, req: &ConversionRequest, kind: &Kind, now: u64) -> Result<Attributed> {
-        if let (Kind::Sale, Some(customer)) = (kind, &req.customer_id)
-            && let Some(b) = self.store.customer(customer)?
-        {
-            let months = self
-                .read()
+        let bindings = match (kind, &req.customer_id) {
+            (Kind::Sale, Some(customer)) => self.store.customer(customer)?,
+            _ => Bindings::default(),
+        };
+        let live = |b: &Binding| {
+            let catalogue = self.read();
+            let months = catalogue
                 .campaign_by_code(&b.link.campaign)
                 .map_or(0, Campaign::recurring_months);
-            if months > 0 && now < add_months(b.bound_at, months) {
-                return Ok(Attributed {
-                    link: b.link,
-                    click_id: None,
-                    evidence: Evidence::Customer,
-                });
-            }
-        }
+            months > 0 && now < add_months(b.bound_at, months) && catalogue.landing(&b.link).is_ok()
+        };
+        let bound = |b: &Binding| Attributed {
+            link: b.link,
+            click_id: None,
+            evidence: Evidence::Customer,
+        };
         let mut first_error = None;
         let mut tries: Vec<Box<dyn Fn() -> Result<Attributed> + '_>> = Vec::new();
         if let Some(t) = &req.token {
@@ -311,12 +318,31 @@ impl Tracker {
         }
         for attempt in tries {
             match attempt() {
-                Ok(a) => return Ok(a),
+                Ok(a) => {
+                    return Ok(match bindings.of(&a.link.campaign).filter(|b| live(b)) {
+                        Some(b) => bound(b),
+                        None => a,
+                    });
+                }
                 Err(e @ Error::Store(_)) => return Err(e),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
+        }
+        let named = req.campaign.as_deref().map(Code::new).transpose()?;
+        let mut candidates = bindings
+            .iter()
+            .filter(|b| named.is_none_or(|n| b.link.campaign == n) && live(b));
+        match (candidates.next(), candidates.next()) {
+            (Some(b), None) => return Ok(bound(b)),
+            (Some(_), Some(_)) if first_error.is_none() => {
+                return Err(Error::NotAttributable(
+                    "the customer is bound in several recurring campaigns: name the campaign"
+                        .into(),
+                ));
+            }
+            _ => {}
         }
         Err(first_error
             .unwrap_or_else(|| Error::NotAttributable("no token, click id or coupon".into())))
@@ -391,11 +417,14 @@ impl Tracker {
     }
 
     /// Approves the pending conversions whose campaign's `approve_after_days` have
-    /// passed since they were recorded; returns how many this call approved. Each is a
-    /// compare-and-swap from `pending`, so trackers on one store may all run it (the
-    /// server does, every minute): every conversion is approved once, and one rejected
-    /// first stays rejected. Reads the store's conversions up to the shortest period
-    /// ago.
+    /// passed since they were recorded; returns how many this call approved. Only
+    /// conversions the merchant vouched for are approved this way (server postbacks,
+    /// manual entries, signed browser conversions: [`Channel::is_authenticated`]);
+    /// unsigned browser conversions wait for a person unless the campaign sets
+    /// `auto_approve_unsigned`. Each is a compare-and-swap from `pending`, so trackers
+    /// on one store may all run it (the server does, every minute): every conversion
+    /// is approved once, and one rejected first stays rejected. Reads the store's
+    /// pending conversions up to the period ago.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -428,11 +457,21 @@ impl Tracker {
             let Some(made_by) = now.checked_sub(period).filter(|_| period > 0) else {
                 continue;
             };
-            // The store's index of pending conversions: what is due, not the history.
+            let unsigned_too = campaign.spec().auto_approve_unsigned;
+            // The store's index of pending conversions: what is due, not the history,
+            // read on from the last one seen (those left pending are passed over).
+            let mut cursor: Option<(u64, String)> = None;
             loop {
-                let due = self.store.pending_due(&campaign.code(), made_by, BATCH)?;
-                let mut changed = 0;
-                for c in &due {
+                let due = self.store.pending_due(
+                    &campaign.code(),
+                    made_by,
+                    cursor.as_ref().map(|(at, id)| (*at, id.as_str())),
+                    BATCH,
+                )?;
+                for c in due
+                    .iter()
+                    .filter(|c| unsigned_too || c.channel.is_authenticated())
+                {
                     // Another tracker may have approved (or someone rejected) it meanwhile.
                     if let StatusChange::Changed(_) = self.store.set_status(
                         &c.order_id,
@@ -440,13 +479,14 @@ impl Tracker {
                         Status::Approved,
                         now,
                     )? {
-                        changed += 1;
+                        approved += 1;
                     }
                 }
-                approved += changed;
-                // A full batch that changed nothing would be read again: stop there.
-                if due.len() < BATCH || changed == 0 {
-                    break;
+                match due.last() {
+                    Some(last) if due.len() == BATCH => {
+                        cursor = Some((last.converted_at, last.order_id.clone()));
+                    }
+                    _ => break,
                 }
             }
         }

@@ -10,18 +10,6 @@ fn json(c: &Conversion) -> Result<String> {
     serde_json::to_string(c).map_err(|e| Error::Store(e.to_string()))
 }
 
-/// Whether a new record's customer binding is written over `current`, the customer's
-/// binding now: the first binding wins, except over a binding that `replaced` (the
-/// record the new one replaces) made itself.
-fn takes_binding(current: Option<&Binding>, replaced: Option<&Conversion>) -> bool {
-    match current {
-        None => true,
-        Some(b) => replaced.is_some_and(|old| {
-            old.customer_id.is_some() && b.link == old.link && b.bound_at == old.converted_at
-        }),
-    }
-}
-
 /// See [`StoreWrites::insert_conversion`](super::StoreWrites::insert_conversion).
 pub(super) fn record<S: Store + ?Sized>(
     store: &S,
@@ -74,10 +62,26 @@ pub(super) fn record<S: Store + ?Sized>(
             }
         }
         tx.put_entries(&entries)?;
-        if let (Some(b), Some(customer)) = (binding, &new.customer_id)
-            && takes_binding(tx.customer(customer)?.as_ref(), replaced.as_ref())
+        // A binding the replaced record made goes with it.
+        if let Some(old) = &replaced
+            && let Some(customer) = &old.customer_id
         {
-            tx.put_customer(customer, b)?;
+            let mut bindings = tx.customer(customer)?;
+            if let Some(b) = bindings.of(&old.link.campaign).copied()
+                && b.link == old.link
+                && b.bound_at == old.converted_at
+            {
+                bindings.remove(&b);
+                tx.put_customer(customer, &bindings)?;
+            }
+        }
+        // The first binding of a campaign wins.
+        if let (Some(b), Some(customer)) = (binding, &new.customer_id) {
+            let mut bindings = tx.customer(customer)?;
+            if bindings.of(&b.link.campaign).is_none() {
+                bindings.put(*b);
+                tx.put_customer(customer, &bindings)?;
+            }
         }
         match replaced {
             Some(old) => {
@@ -134,7 +138,7 @@ pub(super) fn change_status<S: Store + ?Sized>(
             },
         )?;
         let mut mine = tx.order_entries(&c)?;
-        let clawbacks = apply_status(&mut mine, to, at);
+        let clawbacks = apply_status(&mut mine, to, at)?;
         tx.put_entries(&mine)?;
         tx.put_entries(&clawbacks)?;
         let event = Event::conversion(EventKind::ConversionUpdated, &c, at);
@@ -145,17 +149,4 @@ pub(super) fn change_status<S: Store + ?Sized>(
         })?;
         Ok(StatusChange::Changed(c))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_binding_wins_except_over_the_replaced_records_own() {
-        let link = crate::link::Link::parse("c1", "p1", None, None).unwrap();
-        let b = Binding { link, bound_at: 5 };
-        assert!(takes_binding(None, None));
-        assert!(!takes_binding(Some(&b), None));
-    }
 }

@@ -21,9 +21,9 @@ pub trait StoreWrites {
     /// Records `conversion` unless its order id exists, or replaces the existing record
     /// when [`Conversion::replaceable_by`] says so (the old record moves to the audit
     /// trail of [`ConversionReads::replaced_conversions`](crate::store::ConversionReads::replaced_conversions)). With `binding`, the conversion's
-    /// `customer_id` is bound to it in the same transaction, unless that customer is
-    /// bound already (the first binding wins, except over a binding the replaced record
-    /// made). With `per_click_cap`, a new conversion is written only while its click
+    /// `customer_id` is bound to it for its campaign in the same transaction, unless
+    /// that customer is bound in that campaign already (the first binding of a campaign
+    /// wins); a binding the replaced record made is removed with it. With `per_click_cap`, a new conversion is written only while its click
     /// has made fewer than that many conversions under a cap (`CapReached` otherwise).
     /// The conversion's ledger entries ([`ledger::entries_of`](crate::ledger::entries_of))
     /// and its event are written with it. Durable before it returns, in every outcome.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use affiliate_sdk::ledger::{Entry, Payout};
 use affiliate_sdk::store::{
-    Binding, ClickRecord, ConversionRow, CounterKey, Counters, EventRow, ImpressionRecord,
+    Bindings, ClickRecord, ConversionRow, CounterKey, Counters, EventRow, ImpressionRecord,
     PayoutRun, Tx,
 };
 use affiliate_sdk::{CampaignSpec, Clock, FixedClock, LinkSigner, PartnerSpec, Store, Tracker};
@@ -124,11 +124,11 @@ impl Tx for FailingTx<'_> {
         self.tick()?;
         self.inner.count_click_conversion(click, cap)
     }
-    fn customer(&mut self, id: &str) -> affiliate_sdk::Result<Option<Binding>> {
+    fn customer(&mut self, id: &str) -> affiliate_sdk::Result<Bindings> {
         self.tick()?;
         self.inner.customer(id)
     }
-    fn put_customer(&mut self, id: &str, b: &Binding) -> affiliate_sdk::Result<()> {
+    fn put_customer(&mut self, id: &str, b: &Bindings) -> affiliate_sdk::Result<()> {
         self.tick()?;
         self.inner.put_customer(id, b)
     }
@@ -243,7 +243,7 @@ impl ConversionReads for CrashAfterWrites {
         self.inner.conversion(order_id)
     }
 
-    fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Option<Binding>> {
+    fn customer(&self, customer_id: &str) -> affiliate_sdk::Result<Bindings> {
         self.inner.customer(customer_id)
     }
 
@@ -259,9 +259,10 @@ impl ConversionReads for CrashAfterWrites {
         &self,
         campaign: &affiliate_sdk::Code,
         made_by: u64,
+        after: Option<(u64, &str)>,
         max: usize,
     ) -> affiliate_sdk::Result<Vec<Conversion>> {
-        self.inner.pending_due(campaign, made_by, max)
+        self.inner.pending_due(campaign, made_by, after, max)
     }
 }
 
@@ -631,17 +632,24 @@ macro_rules! store_conformance {
                 let (t, _) = tracker(s.clone());
                 let m = ManualConversion::sale("b-1", "10.00", "EUR", "skincare", "abc123");
                 let first = t.manual(&m).unwrap();
-                assert_eq!(s.customer("cust-1").unwrap(), None);
+                assert!(s.customer("cust-1").unwrap().is_empty());
+                let skin = Code::new("skincare").unwrap();
                 let of = |order: &str, customer: Option<&str>| Conversion { order_id: order.into(), customer_id: customer.map(Into::into), ..first.clone() };
                 assert_eq!(s.insert_conversion(&of("b-2", Some("cust-1")), Some(&a), None).unwrap(), Inserted::New);
-                assert_eq!(s.customer("cust-1").unwrap(), Some(a));
+                assert_eq!(s.customer("cust-1").unwrap().of(&skin), Some(&a));
                 assert_eq!(s.insert_conversion(&of("b-3", Some("cust-1")), Some(&b), None).unwrap(), Inserted::New);
-                assert_eq!(s.customer("cust-1").unwrap(), Some(a), "the first binding stays");
+                assert_eq!(s.customer("cust-1").unwrap().of(&skin), Some(&a), "the first binding stays");
+                // Another campaign's binding is the customer's second, beside the first.
+                let hair = Binding { link: Link::parse("haircare", "solo", None, None).unwrap(), bound_at: T0 + 2 };
+                let in_hair = Conversion { link: hair.link, ..of("b-5", Some("cust-1")) };
+                assert_eq!(s.insert_conversion(&in_hair, Some(&hair), None).unwrap(), Inserted::New);
+                let both = s.customer("cust-1").unwrap();
+                assert_eq!(both.iter().copied().collect::<Vec<_>>(), [a, hair]);
                 // A replay binds nothing, and neither does a conversion without a customer.
                 assert!(matches!(s.insert_conversion(&of("b-1", Some("cust-3")), Some(&b), None).unwrap(), Inserted::Existing(_)));
-                assert_eq!(s.customer("cust-3").unwrap(), None);
+                assert!(s.customer("cust-3").unwrap().is_empty());
                 assert_eq!(s.insert_conversion(&of("b-4", None), Some(&b), None).unwrap(), Inserted::New);
-                assert_eq!(s.customer("cust-2").unwrap(), None);
+                assert!(s.customer("cust-2").unwrap().is_empty());
             }
 
             #[test]
@@ -795,7 +803,7 @@ macro_rules! store_conformance {
                 other.token = Some(click.token.clone());
                 other.customer_id = Some("cust-keep".into());
                 t.convert(&other).unwrap();
-                assert!(s.customer("cust-erase").unwrap().is_some());
+                assert!(!s.customer("cust-erase").unwrap().is_empty());
                 // Its conversion.created event is in the outbox with the id.
                 let carries = |s: &Arc<dyn Store>| s.outbox(1000).unwrap().iter().any(|(_, e)| e.encode().unwrap().contains("\"cust-erase\""));
                 assert!(carries(&s));
@@ -804,8 +812,8 @@ macro_rules! store_conformance {
                 assert_eq!((erased.conversions, erased.bindings, erased.events), (1, 1, 1));
                 assert_eq!(t.conversion("s1").unwrap().customer_id, None);
                 assert_eq!(t.conversion("s9").unwrap().customer_id.as_deref(), Some("cust-keep"));
-                assert!(s.customer("cust-erase").unwrap().is_none());
-                assert!(s.customer("cust-keep").unwrap().is_some());
+                assert!(s.customer("cust-erase").unwrap().is_empty());
+                assert!(!s.customer("cust-keep").unwrap().is_empty());
                 assert!(!carries(&s));
                 // Again: nothing left to erase.
                 assert_eq!(t.erase_customer("cust-erase").unwrap(), affiliate_sdk::store::Erased::default());
@@ -818,7 +826,7 @@ macro_rules! store_conformance {
                 again.customer_id = Some("cust-erase".into());
                 let c = t.convert(&again).unwrap();
                 assert_eq!((c.link.partner.as_str(), c.evidence), ("solo", Evidence::Token));
-                assert_eq!(s.customer("cust-erase").unwrap().unwrap().link.partner, "solo");
+                assert_eq!(s.customer("cust-erase").unwrap().iter().next().unwrap().link.partner, "solo");
             }
 
             #[test]
@@ -882,6 +890,57 @@ macro_rules! store_conformance {
             }
 
             #[test]
+            fn a_binding_holds_only_its_own_campaigns_sales_and_only_while_it_can_be_paid() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                // cust-5's first skincare sale binds it to abc123 (skincare recurs).
+                let click = t.click(&t.signer().build("skincare", "abc123", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut first = ConversionRequest::sale("r-1", "80.00", "EUR");
+                first.token = Some(click.token);
+                first.customer_id = Some("cust-5".into());
+                t.convert(&first).unwrap();
+                // A haircare sale from solo's click credits solo, at haircare's 10 %.
+                let hair = t.click(&t.signer().build("haircare", "solo", None, None).unwrap(), None).unwrap();
+                let mut other = ConversionRequest::sale("r-2", "100.00", "USD");
+                other.token = Some(hair.token);
+                other.customer_id = Some("cust-5".into());
+                let c = t.convert(&other).unwrap();
+                assert_eq!((c.link.campaign.as_str(), c.link.partner.as_str(), c.evidence), ("haircare", "solo", Evidence::Token));
+                assert_eq!(c.commission().to_string(), "10.00");
+                // A skincare sale with solo's token stays with abc123 (the recurring rule).
+                let solo_skin = t.click(&t.signer().build("skincare", "solo", None, None).unwrap(), None).unwrap();
+                clock.advance_secs(120);
+                let mut renew = ConversionRequest::sale("r-3", "80.00", "EUR");
+                renew.token = Some(solo_skin.token.clone());
+                renew.customer_id = Some("cust-5".into());
+                let c = t.convert(&renew).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+                // abc123 suspended: the binding is passed over, solo's token counts.
+                let mut abc = t.partner("abc123").unwrap().spec().clone();
+                abc.status = affiliate_sdk::PartnerStatus::Suspended;
+                t.add_partner(&abc).unwrap();
+                let mut again = renew.clone();
+                again.order_id = "r-4".into();
+                let c = t.convert(&again).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("solo", Evidence::Token));
+                // Active again, but skincare paused: a sale with only the customer id finds
+                // no binding to use.
+                abc.status = affiliate_sdk::PartnerStatus::Active;
+                t.add_partner(&abc).unwrap();
+                let mut skin = t.campaign("skincare").unwrap().spec().clone();
+                skin.status = affiliate_sdk::CampaignStatus::Paused;
+                t.add_campaign(&skin).unwrap();
+                let mut bare = ConversionRequest::sale("r-5", "80.00", "EUR");
+                bare.customer_id = Some("cust-5".into());
+                assert_eq!(t.convert(&bare).unwrap_err().code(), "not_attributable");
+                skin.status = affiliate_sdk::CampaignStatus::Active;
+                t.add_campaign(&skin).unwrap();
+                let c = t.convert(&bare).unwrap();
+                assert_eq!((c.link.partner.as_str(), c.evidence), ("abc123", Evidence::Customer));
+            }
+
+            #[test]
             fn a_recurring_sale_and_its_customer_binding_are_one_write() {
                 // A crash right after the first durable write of a recurring sale: the
                 // conversion and its customer binding are either both there or neither,
@@ -901,7 +960,7 @@ macro_rules! store_conformance {
                 clock.advance_secs(120);
                 let retried = t.convert(&r).unwrap();
                 assert_eq!(
-                    s.customer("cust-7").unwrap().map(|b| b.link.partner),
+                    s.customer("cust-7").unwrap().of(&Code::new("skincare").unwrap()).map(|b| b.link.partner),
                     Some(Code::new("abc123").unwrap()),
                     "the sale is recorded, so its customer is bound"
                 );
@@ -937,10 +996,18 @@ macro_rules! store_conformance {
                 let hair = Code::new("haircare").unwrap();
                 let skin = Code::new("skincare").unwrap();
                 let due = |campaign: &Code, made_by: u64, max: usize| -> Vec<String> {
-                    s.pending_due(campaign, made_by, max).unwrap().into_iter().map(|c| c.order_id).collect()
+                    s.pending_due(campaign, made_by, None, max).unwrap().into_iter().map(|c| c.order_id).collect()
                 };
                 assert_eq!(due(&hair, at + 150, 10), ["p-1", "b-1", "p-2"], "oldest first, up to the time");
                 assert_eq!(due(&hair, at + 1_000, 2), ["p-1", "b-1"], "at most max");
+                // On from a cursor (the last one a call returned), excluded.
+                let after = |cursor: (u64, &str), max: usize| -> Vec<String> {
+                    s.pending_due(&hair, at + 1_000, Some(cursor), max).unwrap().into_iter().map(|c| c.order_id).collect()
+                };
+                assert_eq!(after((at + 50, "b-1"), 10), ["p-2", "p-3"]);
+                assert_eq!(after((at + 50, "b-0"), 1), ["b-1"], "order id breaks a tie of times");
+                assert_eq!(after((at + 100, "p-2"), 10), ["p-3"]);
+                assert!(after((at + 200, "p-3"), 10).is_empty());
                 assert_eq!(due(&skin, at + 1_000, 10), ["k-1"]);
                 // A status change takes a conversion out; a replacement moves it.
                 s.set_status("p-1", Status::Pending, Status::Approved, at).unwrap();
@@ -1110,7 +1177,7 @@ macro_rules! store_conformance {
                     v
                 };
                 t.manual(&manual("solo")).unwrap();
-                assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "solo");
+                assert_eq!(s.customer("cust-9").unwrap().iter().next().unwrap().link.partner.as_str(), "solo");
                 t.set_status("rj-1", Status::Rejected).unwrap();
                 // The same attribution again is a replay: a retry does not undo a rejection.
                 let replay = t.manual(&manual("solo")).unwrap();
@@ -1121,7 +1188,7 @@ macro_rules! store_conformance {
                 assert!(c.replaced);
                 assert_eq!((c.link.partner.as_str(), c.status), ("abc123", Status::Pending));
                 assert_eq!(t.replaced_conversions("rj-1").unwrap()[0].status, Status::Rejected);
-                assert_eq!(s.customer("cust-9").unwrap().unwrap().link.partner.as_str(), "abc123");
+                assert_eq!(s.customer("cust-9").unwrap().iter().next().unwrap().link.partner.as_str(), "abc123");
                 // So does a postback with a token of another click.
                 t.manual(&{
                     let mut v = manual("solo");
@@ -1544,6 +1611,35 @@ macro_rules! store_conformance {
                 assert_eq!(a.conversion("AD-7").unwrap().status, affiliate_sdk::Status::Rejected);
                 assert_eq!(a.conversion("AD-0").unwrap().status, affiliate_sdk::Status::Approved);
                 assert_eq!(a.conversion("AD-skin").unwrap().status, affiliate_sdk::Status::Pending);
+            }
+
+            #[test]
+            fn approve_after_days_leaves_unsigned_browser_conversions_to_a_person() {
+                let (s, _g) = store();
+                let (t, clock) = tracker(s.clone());
+                let mut hair = t.campaign("haircare").unwrap().spec().clone();
+                hair.approve_after_days = 1;
+                t.add_campaign(&hair).unwrap();
+                let vouched = t.manual(&ManualConversion::sale("V-1", "10.00", "USD", "haircare", "solo")).unwrap();
+                for (order, channel) in [("U-1", Channel::Browser), ("S-1", Channel::SignedBrowser), ("P-1", Channel::Server)] {
+                    let mut c = vouched.clone();
+                    c.order_id = order.into();
+                    c.channel = channel;
+                    assert_eq!(s.insert_conversion(&c, None, None).unwrap(), Inserted::New);
+                }
+                clock.advance_secs(86_400);
+                assert_eq!(t.approve_due().unwrap(), 3);
+                let status = |o: &str| t.conversion(o).unwrap().status;
+                assert_eq!(
+                    [status("V-1"), status("S-1"), status("P-1"), status("U-1")],
+                    [Status::Approved, Status::Approved, Status::Approved, Status::Pending]
+                );
+                assert_eq!(t.approve_due().unwrap(), 0, "the unsigned one waits");
+                // A campaign may opt in.
+                hair.auto_approve_unsigned = true;
+                t.add_campaign(&hair).unwrap();
+                assert_eq!(t.approve_due().unwrap(), 1);
+                assert_eq!(status("U-1"), Status::Approved);
             }
 
             #[test]

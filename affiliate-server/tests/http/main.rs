@@ -12,6 +12,7 @@ mod clicks;
 mod conversions;
 mod deep_links;
 mod docs;
+mod money;
 mod partner;
 mod payouts;
 mod postback;

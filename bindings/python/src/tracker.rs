@@ -101,7 +101,7 @@ impl Tracker {
                         sale_flat = None, lead_flat = None, click_flat = None,
                         impression_per_mille = None, override_percents = Vec::new(),
                         recurring_months = 0, status = "active", approve_after_days = 0,
-                        deep_link_hosts = Vec::new(), click_commission = "unique",
+                        auto_approve_unsigned = false, deep_link_hosts = Vec::new(), click_commission = "unique",
                         daily_paid_click_cap = 0, daily_paid_impression_cap = 0,
                         cookie_consent = "not_required"))]
     #[allow(clippy::too_many_arguments)]
@@ -122,6 +122,7 @@ impl Tracker {
         recurring_months: i64,
         status: &str,
         approve_after_days: i64,
+        auto_approve_unsigned: bool,
         deep_link_hosts: Vec<String>,
         click_commission: &str,
         daily_paid_click_cap: i64,
@@ -149,6 +150,7 @@ impl Tracker {
             v.recurring_months = count("recurring_months", recurring_months)?;
             v.status = status.parse()?;
             v.approve_after_days = count("approve_after_days", approve_after_days)?;
+            v.auto_approve_unsigned = auto_approve_unsigned;
             v.deep_link_hosts = deep_link_hosts;
             v.click_commission = click_commission.parse()?;
             v.daily_paid_click_cap = count("daily_paid_click_cap", daily_paid_click_cap)?;

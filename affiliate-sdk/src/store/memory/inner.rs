@@ -11,14 +11,14 @@ use crate::port::PayoutRun;
 use crate::records::Conversion;
 use crate::store::caps;
 use crate::store::limits::SidCap;
-use crate::store::{Binding, ClickRecord, CounterKey, Counters, RecordKind, day_of};
+use crate::store::{Bindings, ClickRecord, CounterKey, Counters, RecordKind, day_of};
 
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub(super) clicks: HashMap<ClickId, ClickRecord>,
     pub(super) counters: BTreeMap<CounterKey, Counters>,
     pub(super) conversions: HashMap<String, Conversion>,
-    pub(super) customers: HashMap<String, Binding>,
+    pub(super) customers: HashMap<String, Bindings>,
     pub(super) replaced: HashMap<String, Vec<Conversion>>,
     pub(super) per_click: HashMap<ClickId, u32>,
     pub(super) sids: SidCap,

@@ -11,7 +11,7 @@ use crate::ledger::{Entry, EntryState, Payout};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx};
 use crate::records::Conversion;
-use crate::store::Binding;
+use crate::store::Bindings;
 
 /// One change a [`MemoryTx`] made, with what it changed (undone in reverse order when
 /// the transaction fails).
@@ -20,7 +20,7 @@ pub(super) enum Undo {
     Conversion(String, Option<Conversion>),
     Replaced(String),
     PerClick(ClickId, Option<u32>),
-    Customer(String, Option<Binding>),
+    Customer(String, Option<Bindings>),
     Ledger(String, Option<Vec<Entry>>),
     Payout(String, Option<Payout>),
     Run(String, Option<PayoutRun>),
@@ -125,12 +125,20 @@ impl Tx for MemoryTx<'_> {
         Ok(true)
     }
 
-    fn customer(&mut self, customer_id: &str) -> Result<Option<Binding>> {
-        Ok(self.g.customers.get(customer_id).copied())
+    fn customer(&mut self, customer_id: &str) -> Result<Bindings> {
+        Ok(self
+            .g
+            .customers
+            .get(customer_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
-    fn put_customer(&mut self, customer_id: &str, binding: &Binding) -> Result<()> {
-        let old = self.g.customers.insert(customer_id.to_owned(), *binding);
+    fn put_customer(&mut self, customer_id: &str, bindings: &Bindings) -> Result<()> {
+        let old = self
+            .g
+            .customers
+            .insert(customer_id.to_owned(), bindings.clone());
         self.undo.push(Undo::Customer(customer_id.to_owned(), old));
         Ok(())
     }

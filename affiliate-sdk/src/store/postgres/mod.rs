@@ -72,7 +72,7 @@ use self::rows::{
 use self::schema::migrate;
 use super::batch::{ClickBuffer, spawn_writer};
 use super::codec::decode_click;
-use super::{Binding, ClickRecord, CounterKey, Counters, Store, StoreLimits, day_of};
+use super::{Bindings, ClickRecord, CounterKey, Counters, Store, StoreLimits, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -284,15 +284,14 @@ impl ConversionReads for PostgresStore {
             .attempt(|c| Ok(read_conversion(c, order_id)?.map(|(_, conv)| conv)))
     }
 
-    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+    fn customer(&self, customer_id: &str) -> Result<Bindings> {
         self.inner.attempt(|c| {
             match c.query_opt(
                 "SELECT record FROM affiliate_customers WHERE customer_id = $1",
                 &[&customer_id],
             )? {
-                None => Ok(None),
+                None => Ok(Bindings::default()),
                 Some(row) => serde_json::from_str(row.get::<_, &str>(0))
-                    .map(Some)
                     .map_err(|_| Failure::Corrupt("customer")),
             }
         })
@@ -310,14 +309,23 @@ impl ConversionReads for PostgresStore {
         })
     }
 
-    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+    fn pending_due(
+        &self,
+        campaign: &Code,
+        made_by: u64,
+        after: Option<(u64, &str)>,
+        max: usize,
+    ) -> Result<Vec<Conversion>> {
         let max = i64::try_from(max).unwrap_or(i64::MAX);
+        // No cursor reads as one before every row (times are never negative).
+        let (after_at, after_id) = after.map_or((-1, ""), |(at, id)| (to_i64(at), id));
         self.inner.attempt(|c| {
             c.query(
                 "SELECT record FROM affiliate_conversions
                  WHERE status = 'pending' AND campaign = $1 AND converted_at <= $2
-                 ORDER BY converted_at, order_id LIMIT $3",
-                &[&campaign.as_str(), &to_i64(made_by), &max],
+                   AND (converted_at, order_id) > ($3, $4)
+                 ORDER BY converted_at, order_id LIMIT $5",
+                &[&campaign.as_str(), &to_i64(made_by), &after_at, &after_id, &max],
             )?
             .iter()
             .map(|row| parse_conversion(row.get(0)))

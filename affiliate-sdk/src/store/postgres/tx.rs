@@ -18,7 +18,7 @@ use crate::ledger::{Entry, Payout};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::Conversion;
-use crate::store::{Binding, day_of};
+use crate::store::{Bindings, day_of};
 
 pub(super) struct PgTx<'a, 'c> {
     tx: &'a mut Transaction<'c>,
@@ -160,19 +160,19 @@ impl Tx for PgTx<'_, '_> {
         Ok(counted.is_some())
     }
 
-    fn customer(&mut self, customer_id: &str) -> Result<Option<Binding>> {
+    fn customer(&mut self, customer_id: &str) -> Result<Bindings> {
         let row = self.query_opt(
             "SELECT record FROM affiliate_customers WHERE customer_id = $1 FOR UPDATE",
             &[&customer_id],
         )?;
         match row {
-            Some(r) => self.parse(r.get(0), "customer").map(Some),
-            None => Ok(None),
+            Some(r) => self.parse(r.get(0), "customer"),
+            None => Ok(Bindings::default()),
         }
     }
 
-    fn put_customer(&mut self, customer_id: &str, binding: &Binding) -> Result<()> {
-        let text = serde_json::to_string(binding).map_err(|e| Error::Store(e.to_string()))?;
+    fn put_customer(&mut self, customer_id: &str, bindings: &Bindings) -> Result<()> {
+        let text = serde_json::to_string(bindings).map_err(|e| Error::Store(e.to_string()))?;
         self.execute(
             "INSERT INTO affiliate_customers (customer_id, record) VALUES ($1, $2)
              ON CONFLICT (customer_id) DO UPDATE SET record = EXCLUDED.record",

@@ -13,7 +13,7 @@ use crate::code::Code;
 use crate::error::Result;
 use crate::records::{Conversion, Status};
 use crate::store::codec::{decode_click, decode_counter_key, decode_counters, ms_prefix};
-use crate::store::{Binding, ClickRecord, CounterKey, Counters, Store, day_of};
+use crate::store::{Bindings, ClickRecord, CounterKey, Counters, Store, day_of};
 
 impl Store for SledStore {
     fn transact(&self, f: &mut crate::store::TxFn<'_>) -> Result<()> {
@@ -97,16 +97,14 @@ impl ConversionReads for SledStore {
         }
     }
 
-    fn customer(&self, customer_id: &str) -> Result<Option<Binding>> {
+    fn customer(&self, customer_id: &str) -> Result<Bindings> {
         match self
             .customers
             .get(customer_id.as_bytes())
             .map_err(store_err)?
         {
-            None => Ok(None),
-            Some(v) => serde_json::from_slice(&v)
-                .map(Some)
-                .map_err(|_| corrupt("customer")),
+            None => Ok(Bindings::default()),
+            Some(v) => serde_json::from_slice(&v).map_err(|_| corrupt("customer")),
         }
     }
 
@@ -151,11 +149,34 @@ impl ConversionReads for SledStore {
         Ok(out)
     }
 
-    fn pending_due(&self, campaign: &Code, made_by: u64, max: usize) -> Result<Vec<Conversion>> {
+    fn pending_due(
+        &self,
+        campaign: &Code,
+        made_by: u64,
+        after: Option<(u64, &str)>,
+        max: usize,
+    ) -> Result<Vec<Conversion>> {
         let mut prefix = campaign.as_str().as_bytes().to_vec();
         prefix.push(0);
         let mut out = Vec::new();
-        for kv in self.pending.scan_prefix(&prefix) {
+        // The index key is `campaign, \0, time (8 bytes big-endian), order id`: the
+        // cursor's own key, excluded, then on.
+        let mut start = prefix.clone();
+        if let Some((at, id)) = after {
+            start.extend_from_slice(&at.to_be_bytes());
+            start.extend_from_slice(id.as_bytes());
+        }
+        let mut end = campaign.as_str().as_bytes().to_vec();
+        end.push(1);
+        let range = if after.is_some() {
+            self.pending.range((
+                std::ops::Bound::Excluded(start),
+                std::ops::Bound::Excluded(end),
+            ))
+        } else {
+            self.pending.range(start..end)
+        };
+        for kv in range {
             if out.len() >= max {
                 break;
             }

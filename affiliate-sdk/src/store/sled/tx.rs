@@ -26,7 +26,7 @@ use crate::ledger::{Entry, EntryFilter, EntryId, EntryState, Payout};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::{Conversion, Status};
-use crate::store::{Binding, day_of};
+use crate::store::{Bindings, day_of};
 
 type Conflict = ConflictableTransactionError<Error>;
 
@@ -193,14 +193,13 @@ impl Tx for SledTx<'_> {
         Ok(true)
     }
 
-    fn customer(&mut self, customer_id: &str) -> Result<Option<Binding>> {
+    fn customer(&mut self, customer_id: &str) -> Result<Bindings> {
         self.get(CUSTOMERS, customer_id.as_bytes())?
-            .map(|v| decode(&v, "customer"))
-            .transpose()
+            .map_or_else(|| Ok(Bindings::default()), |v| decode(&v, "customer"))
     }
 
-    fn put_customer(&mut self, customer_id: &str, binding: &Binding) -> Result<()> {
-        self.insert(CUSTOMERS, customer_id.as_bytes(), &encode(binding)?)
+    fn put_customer(&mut self, customer_id: &str, bindings: &Bindings) -> Result<()> {
+        self.insert(CUSTOMERS, customer_id.as_bytes(), &encode(bindings)?)
     }
 
     fn order_entries(&mut self, conversion: &Conversion) -> Result<Vec<Entry>> {

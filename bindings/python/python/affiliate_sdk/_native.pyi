@@ -340,6 +340,7 @@ class Tracker:
         recurring_months: int = 0,
         status: CampaignStatus = "active",
         approve_after_days: int = 0,
+        auto_approve_unsigned: bool = False,
         deep_link_hosts: Sequence[str] = ...,
         click_commission: ClickCommission = "unique",
         daily_paid_click_cap: int = 0,

@@ -1,0 +1,224 @@
+//! The money red-team cases, replayed against the real binary on sled and on
+//! PostgreSQL: a commission set `paid` by hand while a payout holds it is never paid
+//! twice; a failed payout reopens only approved orders; a customer's binding holds only
+//! its own campaign's sales and is passed over while its partner is suspended; unsigned
+//! open-mode sales wait for a person; an oversized amount is refused at the door.
+
+use std::sync::Arc;
+
+use affiliate_sdk::{
+    BrowserConversion, CampaignSpec, Clock, FixedClock, ManualConversion, Store, Tracker,
+};
+
+use super::*;
+
+/// A store of the kind `cfg` names, opened by this process (before the server starts
+/// on it, or beside it on PostgreSQL).
+enum Kind {
+    Sled,
+    Postgres(String),
+}
+
+impl Kind {
+    fn config(&self) -> String {
+        match self {
+            Kind::Sled => config(""),
+            Kind::Postgres(db) => config(&format!("\n[store]\nurl = \"{db}\"")),
+        }
+    }
+
+    fn open(&self, dir: &std::path::Path) -> Arc<dyn Store> {
+        match self {
+            Kind::Sled => Arc::new(affiliate_sdk::SledStore::open(dir.join("data/sled")).unwrap()),
+            Kind::Postgres(db) => Arc::new(affiliate_sdk::PostgresStore::open(db).unwrap()),
+        }
+    }
+}
+
+fn manual(s: &Server, order: &str, amount: &str, campaign: &str, partner: &str) -> Value {
+    let r = s.api_post(
+        "/v1/conversions/manual",
+        &json!({"order_id": order, "amount": amount, "currency": "USD", "kind": "sale",
+                "campaign": campaign, "partner": partner}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+fn status(s: &Server, order: &str, to: &str) -> common::Resp {
+    s.api_post(
+        &format!("/v1/conversions/{order}/status"),
+        &json!({"status": to}),
+    )
+}
+
+fn payout_run(s: &Server, key: &str, partner: &str) -> Vec<Value> {
+    let r = s.send(
+        "POST",
+        "/v1/payouts",
+        &[AUTH, ("Idempotency-Key", key)],
+        &json!({"currency": "USD", "partner": partner}).to_string(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["payouts"].as_array().unwrap().clone()
+}
+
+fn settle(s: &Server, id: &str, to: &str) {
+    let r = s.api_post(&format!("/v1/payouts/{id}/status"), &json!({"status": to}));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn balance(s: &Server, partner: &str) -> Value {
+    s.api_get(&format!("/v1/balances?partner={partner}&currency=USD"))
+        .json()["rows"][0]
+        .clone()
+}
+
+/// Every case on one server of `kind`.
+fn red_team(kind: &Kind) {
+    // Before the server starts: a campaign approving after 2 days whose sales, one
+    // vouched for and one unsigned, were made 3 days ago (a tracker of this process
+    // with its clock set back).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("affiliate.toml"), kind.config()).unwrap();
+    {
+        let config = affiliate_server::config::Config::parse(
+            &dir.path().join("affiliate.toml"),
+            &kind.config(),
+        )
+        .unwrap();
+        let clock = Arc::new(FixedClock::from_secs(now() - 3 * 86_400));
+        let t: Tracker = config
+            .tracker(kind.open(dir.path()))
+            .unwrap()
+            .with_clock(clock.clone() as Arc<dyn Clock>);
+        let mut open = CampaignSpec::new("opennet", "https://shop.example/open", "USD");
+        open.sale_percent = Some("10".into());
+        open.browser_conversions = affiliate_sdk::BrowserConversions::Open;
+        open.max_browser_amount = Some("100.00".into());
+        open.approve_after_days = 2;
+        t.add_campaign(&open).unwrap();
+        t.manual(&ManualConversion::sale(
+            "OPEN-vouched",
+            "100.00",
+            "USD",
+            "opennet",
+            "solo",
+        ))
+        .unwrap();
+        let click = t
+            .click(&t.signer().build("opennet", "solo", None, None).unwrap(), None)
+            .unwrap();
+        let mut unsigned = BrowserConversion::sale("OPEN-unsigned", "100.00", "USD");
+        unsigned.token = Some(click.token);
+        assert_eq!(
+            t.convert_browser(&unsigned).unwrap().channel,
+            affiliate_sdk::Channel::Browser
+        );
+    }
+    let s = Server::start_in(dir);
+
+    // Unsigned open-mode sales are not approved by the period.
+    let r = s.api_post("/v1/conversions/approve-due", &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let status_of = |o: &str| s.api_get(&format!("/v1/conversions/{o}")).json()["status"].clone();
+    assert_eq!(status_of("OPEN-vouched"), "approved");
+    assert_eq!(status_of("OPEN-unsigned"), "pending");
+
+    // `paid` by hand while a payout holds the commission: refused, and paid once.
+    manual(&s, "HAND-1", "100.00", "haircare", "abc123");
+    assert_eq!(status(&s, "HAND-1", "approved").status, 200);
+    let run = payout_run(&s, "hand-run-1", "abc123");
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0]["amount"], "10.00");
+    let po = run[0]["id"].as_str().unwrap().to_owned();
+    let r = status(&s, "HAND-1", "paid");
+    assert_eq!((r.status, r.code()), (409, "conflict".into()), "{}", r.body);
+    assert!(r.body.contains(&po), "the answer names the payout: {}", r.body);
+    assert_eq!(status_of("HAND-1"), "approved", "nothing changed");
+    settle(&s, &po, "failed");
+    let again = payout_run(&s, "hand-run-2", "abc123");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["amount"], "10.00");
+    settle(&s, again[0]["id"].as_str().unwrap(), "paid");
+    assert_eq!(status_of("HAND-1"), "paid");
+    assert!(payout_run(&s, "hand-run-3", "abc123").is_empty(), "paid once");
+    let b = balance(&s, "abc123");
+    assert_eq!((b["paid"].clone(), b["payable"].clone()), (json!("10.00"), json!("0.00")));
+
+    // A failed payout reopens only approved orders: F-1 reversed while held.
+    manual(&s, "F-1", "100.00", "haircare", "abc123");
+    assert_eq!(status(&s, "F-1", "approved").status, 200);
+    let run = payout_run(&s, "fail-run-1", "abc123");
+    assert_eq!(run[0]["amount"], "10.00");
+    assert_eq!(status(&s, "F-1", "reversed").status, 200);
+    settle(&s, run[0]["id"].as_str().unwrap(), "failed");
+    assert!(
+        payout_run(&s, "fail-run-2", "abc123").is_empty(),
+        "no +10/-10 items for an order that earned nothing"
+    );
+    let b = balance(&s, "abc123");
+    assert_eq!(
+        (b["payable"].clone(), b["clawback"].clone(), b["paid"].clone()),
+        (json!("0.00"), json!("0.00"), json!("10.00"))
+    );
+
+    // Bindings per campaign: cust-1 bound to e3 in the recurring campaign `rec`.
+    let rec = json!({"code": "rec", "destination": "https://shop.example/rec",
+        "currency": "USD", "sale_percent": "20", "recurring_months": 12});
+    assert_eq!(s.api_post("/v1/campaigns", &rec).status, 201);
+    assert_eq!(s.api_post("/v1/partners", &json!({"code": "e3"})).status, 201);
+    let r = s.api_post(
+        "/v1/conversions/manual",
+        &json!({"order_id": "REC-1", "amount": "100.00", "currency": "USD", "kind": "sale",
+                "campaign": "rec", "partner": "e3", "customer_id": "cust-1"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // A haircare sale by abc123's coupon credits abc123 at haircare's 10 %.
+    let hair = json!({"order_id": "REC-2", "amount": "100.00", "currency": "USD",
+        "coupon": "ABC10", "campaign": "haircare", "customer_id": "cust-1"});
+    let r = s.api_post("/v1/postback", &hair);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = r.json();
+    assert_eq!(
+        (c["campaign"].clone(), c["partner"].clone(), c["commissions"][0]["amount"].clone()),
+        (json!("haircare"), json!("abc123"), json!("10.00")),
+        "{c}"
+    );
+    // A rec sale by abc123's coupon stays with e3 (the recurring rule)…
+    let in_rec = |order: &str| {
+        json!({"order_id": order, "amount": "100.00", "currency": "USD",
+            "coupon": "ABC10", "campaign": "rec", "customer_id": "cust-1"})
+    };
+    let r = s.api_post("/v1/postback", &in_rec("REC-3"));
+    assert_eq!((r.status, r.json()["partner"].clone()), (201, json!("e3")), "{}", r.body);
+    // …until e3 is suspended: then abc123's coupon counts (not a 422).
+    let r = s.send(
+        "PATCH",
+        "/v1/partners/e3",
+        &[AUTH, ("content-type", "application/merge-patch+json")],
+        &json!({"status": "suspended"}).to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.api_post("/v1/postback", &in_rec("REC-4"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["partner"], "abc123");
+
+    // An oversized amount is refused at the door, and nothing is recorded.
+    let huge = json!({"order_id": "HUGE-1", "amount": "1000000000.01", "currency": "USD",
+        "kind": "sale", "campaign": "haircare", "partner": "abc123"});
+    let r = s.api_post("/v1/conversions/manual", &huge);
+    assert_eq!((r.status, r.code()), (400, "malformed".into()), "{}", r.body);
+    assert!(r.body.contains("at most 1000000000"), "{}", r.body);
+    assert_eq!(s.api_get("/v1/conversions/HUGE-1").status, 404);
+}
+
+#[test]
+fn the_money_red_team_cases_give_the_right_money_on_sled() {
+    red_team(&Kind::Sled);
+}
+
+#[test]
+fn the_money_red_team_cases_give_the_right_money_on_postgres() {
+    red_team(&Kind::Postgres(common::fresh_database()));
+}
