@@ -149,9 +149,10 @@ pub use crate::attribution::{
     CampaignStatus, Catalogue, Channel, ClickOutcome, ClickPlan, ClickPlanner, Commission,
     Conversion, ConversionRequest, DEFAULT_BROWSER_CONVERSIONS_PER_CLICK, DEFAULT_COOKIE_DAYS,
     Dimension, Evidence, Kind, LANDING_SECS, MAX_ID_LEN, MAX_STATS_LIMIT, ManualConversion,
-    Partner, PartnerSpec, PartnerStatus, PriorToken, Refusal, SaleCommission, StatsPage,
-    StatsQuery, StatsRow, Status, UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing,
-    check_min_time, decide_prior_token, format_day, parse_day, weigh_prior_token,
+    Partner, PartnerSpec, PartnerStatus, Postback, PostbackRefund, PriorToken, Refund,
+    RefundRequest, Refusal, SaleCommission, StatsPage, StatsQuery, StatsRow, Status,
+    UNIQUE_CLICK_SECS, attribute_token, check_fresh_landing, check_min_time, decide_prior_token,
+    format_day, parse_day, weigh_prior_token,
 };
 pub use crate::attribution::{
     BotPlan, DeepTarget, Landing, LandingRedirect, MAX_DEEP_LINK_LEN, MAX_LANDING_TARGET_LEN,
@@ -184,4 +185,4 @@ pub use crate::tracker::{
     HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
     PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
 };
-pub use crate::writes::StoreWrites;
+pub use crate::writes::{Refunded, StoreWrites};

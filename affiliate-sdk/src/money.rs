@@ -137,7 +137,9 @@ impl Money {
         if max.is_none_or(|max| m.minor > max) {
             return Err(Error::malformed(
                 field,
-                format!("at most {MAX_AMOUNT} (the largest amount one conversion, refund or adjustment may carry)"),
+                format!(
+                    "at most {MAX_AMOUNT} (the largest amount one conversion, refund or adjustment may carry)"
+                ),
             ));
         }
         Ok(m)

@@ -15,6 +15,20 @@ use crate::error::{Error, Result, field};
 use crate::link::Link;
 use crate::money::Money;
 
+/// What a level's commission `commission` has given back once `refunded` of the
+/// order's `amount` is refunded: `floor(commission × refunded / amount)` in minor
+/// units, and all of it when `refunded` reaches `amount`. Cumulative, so the clawbacks
+/// of an order never exceed what it earned and a full refund returns exactly
+/// everything.
+#[must_use]
+pub fn clawed_back(commission: u64, amount: u64, refunded: u64) -> u64 {
+    if amount == 0 || refunded >= amount {
+        return commission;
+    }
+    let v = u128::from(commission) * u128::from(refunded) / u128::from(amount);
+    u64::try_from(v).unwrap_or(commission)
+}
+
 /// Longest order id or customer id, in bytes.
 pub const MAX_ID_LEN: usize = 128;
 
@@ -289,6 +303,9 @@ pub struct Conversion {
     /// How it reached the tracker.
     #[serde(default)]
     pub channel: Channel,
+    /// The refunds of the order, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<Refund>,
     /// True when this answer is a replay of an order id recorded before.
     #[serde(skip)]
     pub duplicate: bool,
@@ -298,7 +315,46 @@ pub struct Conversion {
     pub replaced: bool,
 }
 
+/// A refund of part or all of an order's amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// The merchant's refund id (unique per order): a refund reported again under it is
+    /// a replay.
+    pub id: String,
+    /// The amount refunded, in the order's currency.
+    pub amount: Money,
+    /// When it was recorded, Unix seconds.
+    pub at: u64,
+}
+
 impl Conversion {
+    /// What the refunds total, minor units.
+    #[must_use]
+    pub fn refunded_minor(&self) -> u64 {
+        self.refunds
+            .iter()
+            .fold(0u64, |sum, r| sum.saturating_add(r.amount.minor()))
+    }
+
+    /// The amount net of refunds.
+    #[must_use]
+    pub fn net_amount(&self) -> Money {
+        Money::from_minor(
+            self.amount.minor().saturating_sub(self.refunded_minor()),
+            self.amount.currency(),
+        )
+    }
+
+    /// What a commission of `minor` units of this order keeps after its refunds
+    /// ([`clawed_back`] given back).
+    #[must_use]
+    pub fn net_commission_minor(&self, minor: u64) -> u64 {
+        if self.refunds.is_empty() {
+            return minor;
+        }
+        minor - clawed_back(minor, self.amount.minor(), self.refunded_minor())
+    }
+
     /// The conversion as every API shows it (the HTTP server's JSON, the bindings):
     /// Whether `new`, arriving under this record's order id, replaces it (the record
     /// is kept for audit) instead of being a replay or a conflict:

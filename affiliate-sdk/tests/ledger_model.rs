@@ -12,12 +12,12 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 
 use affiliate_sdk::ledger::{
-    Entry, EntryKind, EntryState, PayoutDraft, PayoutRequest, PayoutStatus, apply_payout_status,
-    apply_status, balances, check_agreement, check_invariants, entries_of, orders_paid,
-    plan_payouts,
+    Entry, EntryId, EntryKind, EntryState, PayoutDraft, PayoutRequest, PayoutStatus,
+    apply_payout_status, apply_refund, apply_status, balances, check_agreement, check_invariants,
+    entries_of, orders_paid, plan_payouts,
 };
-use affiliate_sdk::{Code, Currency, Status};
-use common::ledger::{Money4, Op, PARTNERS, conversion, model_status, op};
+use affiliate_sdk::{Code, Conversion, Currency, Money, Refund, Status};
+use common::ledger::{Money4, Op, PARTNERS, conversion, model_refund, model_status, op};
 use proptest::prelude::*;
 
 #[derive(Debug)]
@@ -36,10 +36,11 @@ proptest! {
         let currencies = [Currency::new("USD").unwrap(), Currency::new("EUR").unwrap()];
         let mut entries: Vec<Entry> = Vec::new();
         let mut statuses: Vec<Status> = Vec::new();
+        let mut convs: Vec<Conversion> = Vec::new();
         let mut payouts: Vec<Payout> = Vec::new();
         let mut model: HashMap<(Code, Currency), Money4> = HashMap::new();
         // Which live payout holds each entry (an entry in two would be paid twice).
-        let mut holder: HashMap<(String, u8, EntryKind), String> = HashMap::new();
+        let mut holder: HashMap<EntryId, String> = HashMap::new();
         for (step, op) in ops.into_iter().enumerate() {
             let now = 1_700_000_000 + step as u64 * 60;
             match op {
@@ -50,6 +51,7 @@ proptest! {
                         entries.push(e);
                     }
                     statuses.push(Status::Pending);
+                    convs.push(c);
                 }
                 Op::Status { order, to } => {
                     let Some(from) = statuses.get(order).copied() else { continue };
@@ -74,6 +76,7 @@ proptest! {
                     entries.extend(mine);
                     entries.extend(clawbacks);
                     statuses[order] = to;
+                    convs[order].status = to;
                 }
                 Op::Payout { currency, min, up_to_step, partner } => {
                     let req = PayoutRequest {
@@ -91,7 +94,7 @@ proptest! {
                             prop_assert_eq!(e.state, EntryState::Payable);
                             e.state = EntryState::InPayout;
                             e.payout = Some(id.clone());
-                            let key = (e.id.order_id.clone(), e.id.level, e.id.kind);
+                            let key = e.id.clone();
                             prop_assert!(holder.insert(key, id.clone()).is_none(), "an entry in two payouts");
                         }
                         let m = model.entry((d.partner, d.currency)).or_default();
@@ -102,6 +105,47 @@ proptest! {
                 }
                 // Idempotency keys are the stores' (tests/ledger_stores.rs).
                 Op::Replay { .. } => continue,
+                Op::Refund { order, permille } => {
+                    let Some(c) = convs.get(order) else { continue };
+                    let mut c = c.clone();
+                    c.status = statuses[order];
+                    let id = c.order_id.clone();
+                    let before: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == id).cloned().collect();
+                    let remaining = c.amount.minor() - c.refunded_minor();
+                    let amount = if permille >= 1000 { remaining } else { (remaining * u64::from(permille) / 1000).max(1) };
+                    let refund = Refund { id: format!("R-{step}"), amount: Money::from_minor(amount, c.amount.currency()), at: now };
+                    let (new, changed) = match apply_refund(&c, &before, &refund, now) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            prop_assert!(remaining == 0 || !matches!(c.status, Status::Pending | Status::Approved | Status::Paid), "{}", e);
+                            continue;
+                        }
+                    };
+                    if new.status == Status::Reversed {
+                        model_status(&mut model, &before, Status::Reversed);
+                    } else {
+                        let added: Vec<Entry> = changed.iter().filter(|e| e.id.kind == EntryKind::Refund).cloned().collect();
+                        // Each level's share, as the contract states it.
+                        for a in &added {
+                            let commission = before.iter().find(|e| e.id.level == a.id.level && e.id.kind == EntryKind::Commission).unwrap();
+                            let expected = common::ledger::share(commission.amount_minor, c.amount.minor(), c.refunded_minor() + amount)
+                                - common::ledger::share(commission.amount_minor, c.amount.minor(), c.refunded_minor());
+                            prop_assert_eq!(a.amount_minor, expected);
+                        }
+                        model_refund(&mut model, &added);
+                    }
+                    for e in changed {
+                        entries.retain(|x| x.id != e.id);
+                        entries.push(e);
+                    }
+                    statuses[order] = new.status;
+                    convs[order] = new;
+                    // Never more given back than earned, per level.
+                    for e in entries.iter().filter(|e| e.id.order_id == id && e.id.kind == EntryKind::Commission) {
+                        let back: u64 = entries.iter().filter(|x| x.id.order_id == id && x.id.level == e.id.level && x.id.kind == EntryKind::Refund && x.state != EntryState::Void).map(|x| x.amount_minor).sum();
+                        prop_assert!(back <= e.amount_minor || e.state == EntryState::Void);
+                    }
+                }
                 Op::Settle { payout, paid } => {
                     let Some(p) = payouts.get_mut(payout) else { continue };
                     let to = if paid { PayoutStatus::Paid } else { PayoutStatus::Failed };
@@ -168,7 +212,11 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
             .filter(|e| e.id.order_id == order)
             .cloned()
             .collect();
-        assert!(apply_status(&mut mine, Status::Approved, 1_700_000_100).unwrap().is_empty());
+        assert!(
+            apply_status(&mut mine, Status::Approved, 1_700_000_100)
+                .unwrap()
+                .is_empty()
+        );
         entries.retain(|e| e.id.order_id != order);
         entries.extend(mine);
     }
@@ -236,7 +284,11 @@ fn a_reversal_after_payment_is_clawed_back_by_the_next_payout() {
         .filter(|e| e.id.order_id == "O-1")
         .cloned()
         .collect();
-    assert!(apply_status(&mut again, Status::Reversed, 1_700_000_500).unwrap().is_empty());
+    assert!(
+        apply_status(&mut again, Status::Reversed, 1_700_000_500)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// The red-team cases, step by step: `paid` by hand while a payout holds the
@@ -248,7 +300,11 @@ fn hand_paid_in_a_payout_is_refused_and_a_failed_payout_reopens_only_approved_or
     let mut entries = entries_of(&conversion(0, 0, 10_000, usd, 1_700_000_000));
     entries.extend(entries_of(&conversion(1, 0, 20_000, usd, 1_700_000_000)));
     let approve = |entries: &mut Vec<Entry>, order: &str, to: Status| {
-        let mut mine: Vec<Entry> = entries.iter().filter(|e| e.id.order_id == order).cloned().collect();
+        let mut mine: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.id.order_id == order)
+            .cloned()
+            .collect();
         let claw = apply_status(&mut mine, to, 1_700_000_100);
         if claw.is_ok() {
             entries.retain(|e| e.id.order_id != order);
@@ -260,7 +316,11 @@ fn hand_paid_in_a_payout_is_refused_and_a_failed_payout_reopens_only_approved_or
     approve(&mut entries, "O-0", Status::Approved).unwrap();
     approve(&mut entries, "O-1", Status::Approved).unwrap();
     let c = Code::new("c").unwrap();
-    let req = PayoutRequest { currency: Some(usd), partner: Some(c), ..PayoutRequest::default() };
+    let req = PayoutRequest {
+        currency: Some(usd),
+        partner: Some(c),
+        ..PayoutRequest::default()
+    };
     let d = &plan_payouts(&entries, &req)[0];
     assert_eq!(d.amount_minor, 3000);
     for e in entries.iter_mut().filter(|e| d.entries.contains(&e.id)) {
@@ -275,10 +335,24 @@ fn hand_paid_in_a_payout_is_refused_and_a_failed_payout_reopens_only_approved_or
     assert_eq!(entries, before);
     // O-1 reversed while held: a clawback; then po_0 fails.
     approve(&mut entries, "O-1", Status::Reversed).unwrap();
-    apply_payout_status(&mut entries, "po_0", PayoutStatus::Pending, PayoutStatus::Failed).unwrap();
+    apply_payout_status(
+        &mut entries,
+        "po_0",
+        PayoutStatus::Pending,
+        PayoutStatus::Failed,
+    )
+    .unwrap();
     let o1: Vec<&Entry> = entries.iter().filter(|e| e.id.order_id == "O-1").collect();
     assert!(o1.iter().all(|e| e.state == EntryState::Void), "{o1:?}");
-    check_agreement(Status::Reversed, &entries.iter().filter(|e| e.id.order_id == "O-1").cloned().collect::<Vec<_>>()).unwrap();
+    check_agreement(
+        Status::Reversed,
+        &entries
+            .iter()
+            .filter(|e| e.id.order_id == "O-1")
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     // The next payout pays O-0's 10.00 once, and nothing of O-1.
     let d = &plan_payouts(&entries, &req)[0];
     assert_eq!(d.amount_minor, 1000);

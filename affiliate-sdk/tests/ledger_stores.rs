@@ -17,8 +17,10 @@ use affiliate_sdk::ledger::{
     balances, check_agreement, check_invariants,
 };
 use affiliate_sdk::store::{Inserted, PayoutsMade, StatusChange};
-use affiliate_sdk::{Code, Currency, MemoryStore, SledStore, Status, Store, StoreWrites};
-use common::ledger::{Money4, Op, PARTNERS, conversion, model_status, op};
+use affiliate_sdk::{
+    Code, Currency, MemoryStore, Money, Refund, Refunded, SledStore, Status, Store, StoreWrites,
+};
+use common::ledger::{Money4, Op, PARTNERS, conversion, model_refund, model_status, op, share};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -169,6 +171,81 @@ fn drive(store: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let ids: Vec<String> = again.iter().map(|p| p.id.clone()).collect();
                     prop_assert_eq!(&ids, &r.ids);
                 }
+            }
+            Op::Refund { order, permille } => {
+                if order >= statuses.len() {
+                    continue;
+                }
+                let id = format!("O-{order}");
+                let c = store.conversion(&id).unwrap().unwrap();
+                let before = store
+                    .ledger_entries(&EntryFilter {
+                        order_id: Some(id.clone()),
+                        ..EntryFilter::default()
+                    })
+                    .unwrap();
+                let remaining = c.amount.minor() - c.refunded_minor();
+                let amount = if permille >= 1000 {
+                    remaining
+                } else {
+                    (remaining * u64::from(permille) / 1000).max(1)
+                };
+                let refund = Refund {
+                    id: format!("R-{step}"),
+                    amount: Money::from_minor(amount, c.amount.currency()),
+                    at: now,
+                };
+                let new = match store.refund(&id, &refund, now) {
+                    Ok(Refunded::Created(new)) => new,
+                    Ok(other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+                    Err(e) => {
+                        prop_assert!(
+                            remaining == 0
+                                || !matches!(
+                                    c.status,
+                                    Status::Pending | Status::Approved | Status::Paid
+                                ),
+                            "{}",
+                            e
+                        );
+                        continue;
+                    }
+                };
+                // A replay changes nothing.
+                prop_assert!(matches!(
+                    store.refund(&id, &refund, now).unwrap(),
+                    Refunded::Replayed(_)
+                ));
+                if new.status == Status::Reversed {
+                    model_status(&mut model, &before, Status::Reversed);
+                } else {
+                    let after = store
+                        .ledger_entries(&EntryFilter {
+                            order_id: Some(id.clone()),
+                            ..EntryFilter::default()
+                        })
+                        .unwrap();
+                    let added: Vec<_> = after
+                        .into_iter()
+                        .filter(|e| e.id.reference == refund.id)
+                        .collect();
+                    for a in &added {
+                        let k = c
+                            .commissions
+                            .iter()
+                            .find(|k| k.level == a.id.level)
+                            .unwrap();
+                        let want =
+                            share(
+                                k.amount.minor(),
+                                c.amount.minor(),
+                                c.refunded_minor() + amount,
+                            ) - share(k.amount.minor(), c.amount.minor(), c.refunded_minor());
+                        prop_assert_eq!(a.amount_minor, want);
+                    }
+                    model_refund(&mut model, &added);
+                }
+                statuses[order] = new.status;
             }
             Op::Settle { payout, paid } => {
                 let Some(p) = payouts.get_mut(payout) else {

@@ -88,6 +88,10 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         )
         .route("/v1/conversions/manual", post(conversions::manual))
         .route("/v1/conversions/approve-due", post(payouts::approve_due))
+        .route(
+            "/v1/conversions/{order_id}/refunds",
+            post(conversions::refund),
+        )
         .route("/v1/conversions/{order_id}", get(conversions::conversion))
         .route(
             "/v1/conversions/{order_id}/status",

@@ -14,8 +14,8 @@ use affiliate_sdk::{
     BrowserConversion, BrowserConversions, Campaign, CampaignSpec, ClickId, ConversionRequest,
     CookieConfig, DeepTarget, FixedClock, Keyring, Kind, Link, LinkSigner, MAX_COOKIE_HEADER_LEN,
     MAX_TOKEN_LEN, ManualConversion, MemoryStore, Money, OrderFields, PartnerSpec, Percent,
-    TokenClaims, TokenValidation, Tracker, UntrustedToken, parse_cookie_header,
-    parse_postback_query,
+    Postback, RefundRequest, TokenClaims, TokenValidation, Tracker, UntrustedToken,
+    parse_cookie_header, parse_postback_query,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -326,11 +326,43 @@ pub fn conversion_json(data: &[u8]) {
     let t = tracker();
     // The GET postback's query: what parses is recorded (or refused) as the JSON body is.
     if let Ok(query) = std::str::from_utf8(data)
-        && let Ok((_, req)) = parse_postback_query(query)
-        && let Ok(conv) = t.convert(&req)
+        && let Ok((_, p)) = parse_postback_query(query)
+        && let Ok(conv) = t.postback(&p)
     {
-        assert_eq!(conv.order_id, req.order_id);
-        assert!(t.convert(&req).expect("a replay is answered").duplicate);
+        let order_id = match &p {
+            Postback::Conversion(req) => &req.order_id,
+            Postback::Refund(r) => &r.order_id,
+        };
+        assert_eq!(&conv.order_id, order_id);
+        assert!(t.postback(&p).expect("a replay is answered").duplicate);
+    }
+    // A postback body may be a refund: of an order recorded here, it never gives back
+    // more than the order's amount or a level's commission, and replays.
+    if let Ok(p) = serde_json::from_slice::<Postback>(data)
+        && let Postback::Refund(r) = &p
+    {
+        let t = tracker();
+        let _ = t.manual(&ManualConversion::sale(
+            &r.order_id,
+            "100.00",
+            "USD",
+            "haircare",
+            "abc123",
+        ));
+        refund_holds(
+            &t,
+            &r.order_id,
+            &RefundRequest::new(&r.refund_id, &r.refund_amount),
+        );
+    }
+    if let Ok(r) = serde_json::from_slice::<RefundRequest>(data) {
+        let t = tracker();
+        t.manual(&ManualConversion::sale(
+            "F-1", "99.99", "USD", "haircare", "abc123",
+        ))
+        .expect("a fixed sale");
+        let _ = t.refund("F-1", &RefundRequest::new("R-0", "33.33"));
+        refund_holds(&t, "F-1", &r);
     }
     if let Ok(req) = serde_json::from_slice::<ConversionRequest>(data)
         && let Ok(conv) = t.convert(&req)
@@ -361,6 +393,30 @@ pub fn conversion_json(data: &[u8]) {
             );
             let replay = t.convert_browser(&req).expect("a replay is answered");
             assert!(replay.duplicate);
+        }
+    }
+}
+
+/// A refund of `order_id` by `req`: refused with a typed error that changes nothing, or
+/// recorded within the order's amount, each level giving back at most what it earned,
+/// and answered again as a replay.
+fn refund_holds(t: &Tracker, order_id: &str, req: &RefundRequest) {
+    let before = t.conversion(order_id).ok();
+    match t.refund(order_id, req) {
+        Ok(c) => {
+            assert!(c.refunded_minor() <= c.amount.minor());
+            for k in &c.commissions {
+                assert!(c.net_commission_minor(k.amount.minor()) <= k.amount.minor());
+            }
+            assert!(t.refund(order_id, req).expect("a replay").duplicate);
+        }
+        Err(e) => {
+            assert!(!e.code().is_empty());
+            assert_eq!(
+                t.conversion(order_id).ok(),
+                before,
+                "a refusal changed the order"
+            );
         }
     }
 }

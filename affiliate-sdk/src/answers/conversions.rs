@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::click_id::ClickId;
 use crate::code::{Code, Sid};
 use crate::error::Error;
+use crate::money::Money;
 use crate::records::{Channel, Conversion, Evidence, Status};
 
 /// One level's commission on a conversion.
@@ -50,6 +51,23 @@ pub struct ConversionAnswer {
     pub evidence: Evidence,
     pub customer_id: Option<String>,
     pub converted_at: u64,
+    /// What the refunds total (`"0.00"` when none).
+    #[cfg_attr(feature = "openapi", schema(example = "30.00"))]
+    pub refunded: String,
+    /// The refunds, oldest first.
+    pub refunds: Vec<RefundAnswer>,
+}
+
+/// A refund of part or all of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundAnswer {
+    /// The merchant's refund id.
+    pub refund_id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "30.00"))]
+    pub amount: String,
+    /// When it was recorded, Unix seconds.
+    pub at: u64,
 }
 
 impl From<&Conversion> for ConversionAnswer {
@@ -80,6 +98,16 @@ impl From<&Conversion> for ConversionAnswer {
             evidence: c.evidence,
             customer_id: c.customer_id.clone(),
             converted_at: c.converted_at,
+            refunded: Money::from_minor(c.refunded_minor(), c.amount.currency()).to_string(),
+            refunds: c
+                .refunds
+                .iter()
+                .map(|r| RefundAnswer {
+                    refund_id: r.id.clone(),
+                    amount: r.amount.to_string(),
+                    at: r.at,
+                })
+                .collect(),
         }
     }
 }

@@ -58,12 +58,15 @@ pub(crate) mod listing;
 pub(crate) mod merge_patch;
 pub(crate) mod partner;
 pub(crate) mod redirect;
+pub(crate) mod refund_requests;
 pub(crate) mod requests;
 pub(crate) mod stats;
 pub(crate) mod visitor;
 
 pub(crate) use crate::records::check_id;
-pub use crate::records::{Channel, Commission, Conversion, Evidence, Kind, MAX_ID_LEN, Status};
+pub use crate::records::{
+    Channel, Commission, Conversion, Evidence, Kind, MAX_ID_LEN, Refund, Status,
+};
 pub use ad::{AdSpec, MediaType};
 pub use campaign::{Campaign, SaleCommission};
 pub use campaign_spec::{
@@ -88,6 +91,7 @@ pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN, decide_landing};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};
 pub use merge_patch::merge_patch;
 pub use partner::{Partner, PartnerSpec, PartnerStatus};
+pub use refund_requests::{Postback, PostbackRefund, RefundRequest};
 pub use requests::{BrowserConversion, ConversionRequest, ManualConversion, order_amount};
 pub use stats::{Amounts, Dimension, MAX_STATS_LIMIT, StatsPage, StatsQuery, StatsRow};
 #[cfg(feature = "bots")]

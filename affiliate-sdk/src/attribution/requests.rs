@@ -215,11 +215,21 @@ mod tests {
     fn an_amount_above_the_maximum_is_refused_at_the_door() {
         let max = order_amount("1000000000.00", "USD", &Kind::Sale).unwrap();
         assert_eq!(max.minor(), 100_000_000_000);
-        for (amount, currency) in [("1000000000.01", "USD"), ("1000000001", "JPY"), ("1000000000.001", "KWD"), ("184467440737095516", "USD")] {
+        for (amount, currency) in [
+            ("1000000000.01", "USD"),
+            ("1000000001", "JPY"),
+            ("1000000000.001", "KWD"),
+            ("184467440737095516", "USD"),
+        ] {
             let e = order_amount(amount, currency, &Kind::Sale).unwrap_err();
             assert_eq!(e.code(), "malformed", "{amount} {currency}");
             assert!(e.to_string().contains("at most 1000000000"), "{e}");
         }
-        assert_eq!(order_amount("1000000000", "JPY", &Kind::Lead).unwrap().minor(), 1_000_000_000);
+        assert_eq!(
+            order_amount("1000000000", "JPY", &Kind::Lead)
+                .unwrap()
+                .minor(),
+            1_000_000_000
+        );
     }
 }

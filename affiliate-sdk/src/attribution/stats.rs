@@ -376,11 +376,14 @@ pub(crate) fn aggregate<'a>(
             Kind::Lead | Kind::Action(_) => r.leads += 1,
         }
         if conv.status.counts_money() {
-            r.revenue
-                .add(conv.amount.currency(), u128::from(conv.amount.minor()));
+            // Net of refunds: what the order kept, and what each level kept of it.
+            let net = conv.net_amount();
+            r.revenue.add(net.currency(), u128::from(net.minor()));
             for c in &conv.commissions {
-                r.commission
-                    .add(c.amount.currency(), u128::from(c.amount.minor()));
+                r.commission.add(
+                    c.amount.currency(),
+                    u128::from(conv.net_commission_minor(c.amount.minor())),
+                );
             }
         }
     }

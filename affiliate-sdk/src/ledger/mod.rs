@@ -29,12 +29,14 @@ use crate::money::Currency;
 use crate::records::{Conversion, Status};
 
 mod payout;
+mod refund;
 
 pub use payout::{
     Payout, PayoutDraft, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
-    apply_payout_status, cancel_unmoved_clawbacks, check_idempotency_key, key_reused, make_payouts, newest_first,
-    orders_paid, payout_orders, plan_payouts, settle,
+    apply_payout_status, cancel_unmoved_clawbacks, check_idempotency_key, key_reused, make_payouts,
+    newest_first, orders_paid, payout_orders, plan_payouts, settle,
 };
+pub use refund::{apply_refund, clawed_back};
 
 /// A commission, or the clawback of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,6 +46,27 @@ pub enum EntryKind {
     Commission,
     /// What it owes back after a paid conversion was reversed.
     Clawback,
+    /// What it gives back of a commission when part of the order is refunded (one per
+    /// refund and level; the entry's `reference` is the refund id).
+    Refund,
+}
+
+impl EntryKind {
+    /// `commission`, `clawback` or `refund`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Commission => "commission",
+            EntryKind::Clawback => "clawback",
+            EntryKind::Refund => "refund",
+        }
+    }
+
+    /// Whether it subtracts from what the beneficiary is owed.
+    #[must_use]
+    pub fn is_negative(self) -> bool {
+        !matches!(self, EntryKind::Commission)
+    }
 }
 
 /// Where an entry stands.
@@ -69,8 +92,12 @@ pub struct EntryId {
     pub order_id: String,
     /// 0 for the referring partner, 1 for its parent, ….
     pub level: u8,
-    /// Commission or clawback.
+    /// Commission, clawback or refund.
     pub kind: EntryKind,
+    /// What tells apart entries of one order, level and kind: a refund's id; empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference: String,
 }
 
 /// One ledger entry.
@@ -97,9 +124,10 @@ impl Entry {
     /// The amount as it counts toward what is owed: negative for a clawback.
     #[must_use]
     pub fn signed_minor(&self) -> i128 {
-        match self.id.kind {
-            EntryKind::Commission => i128::from(self.amount_minor),
-            EntryKind::Clawback => -i128::from(self.amount_minor),
+        if self.id.kind.is_negative() {
+            -i128::from(self.amount_minor)
+        } else {
+            i128::from(self.amount_minor)
         }
     }
 }
@@ -143,6 +171,7 @@ pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {
                 order_id: conversion.order_id.clone(),
                 level: c.level,
                 kind: EntryKind::Commission,
+                reference: String::new(),
             },
             partner: c.partner,
             currency: c.amount.currency(),
@@ -154,15 +183,18 @@ pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {
         .collect()
 }
 
-/// Moves a conversion's entries (`entries`: all of that order's, clawbacks included)
-/// for its status change to `to` at `now`; returns the clawbacks to add.
+/// Moves a conversion's entries (`entries`: all of that order's, clawbacks and refunds
+/// included) for its status change to `to` at `now`; returns the clawbacks to add.
 ///
-/// * approved: pending entries become payable;
-/// * paid (by hand): payable entries become paid, outside any payout. Refused
-///   (`conflict`, nothing changed) while an entry is held by a pending payout: that
-///   payout pays it, or, failed, would make it payable again and pay it twice;
-/// * rejected or reversed: pending and payable entries become void; an entry in a
-///   payout or paid gets a clawback (once).
+/// * approved: pending entries (commissions, refunds) become payable;
+/// * paid (by hand): payable commissions and refunds become paid, outside any payout.
+///   Refused (`conflict`, nothing changed) while a pending payout holds a commission:
+///   that payout pays it, or, failed, would make it payable again and pay it twice;
+/// * rejected or reversed, per level: what no payout has moved yet (pending or
+///   payable, commission and refunds) becomes void; what payouts moved (held or paid)
+///   stays, and its net is settled: owed back by one clawback when positive (the
+///   commission went out), or kept as that much of the commission when negative (a
+///   refund was netted before the commission went out).
 ///
 /// The conversion's status and its entries move together: after a change this
 /// function allowed, [`check_agreement`] holds.
@@ -179,99 +211,152 @@ pub fn apply_status(entries: &mut [Entry], to: Status, now: u64) -> Result<Vec<E
             held.payout.as_deref().unwrap_or("?")
         )));
     }
-    let mut clawbacks = Vec::new();
-    let clawed: Vec<u8> = entries
+    match to {
+        Status::Pending => Ok(Vec::new()),
+        Status::Approved | Status::Paid => {
+            for e in entries
+                .iter_mut()
+                .filter(|e| e.id.kind != EntryKind::Clawback)
+            {
+                match (to, e.state) {
+                    (Status::Approved, EntryState::Pending) => {
+                        e.state = EntryState::Payable;
+                        e.payable_at = Some(now);
+                    }
+                    (Status::Paid, EntryState::Payable) => e.state = EntryState::Paid,
+                    _ => {}
+                }
+            }
+            Ok(Vec::new())
+        }
+        Status::Rejected | Status::Reversed => Ok(reverse(entries, now)),
+    }
+}
+
+fn is_moved(e: &Entry) -> bool {
+    matches!(e.state, EntryState::InPayout | EntryState::Paid)
+}
+
+/// The reversal of [`apply_status`], level by level.
+fn reverse(entries: &mut [Entry], now: u64) -> Vec<Entry> {
+    let mut levels: Vec<u8> = entries
         .iter()
-        .filter(|e| e.id.kind == EntryKind::Clawback)
+        .filter(|e| e.id.kind == EntryKind::Commission)
         .map(|e| e.id.level)
         .collect();
-    for e in entries
-        .iter_mut()
-        .filter(|e| e.id.kind == EntryKind::Commission)
-    {
-        match (to, e.state) {
-            (Status::Approved, EntryState::Pending) => {
-                e.state = EntryState::Payable;
-                e.payable_at = Some(now);
-            }
-            (Status::Paid, EntryState::Payable) => e.state = EntryState::Paid,
-            (Status::Rejected | Status::Reversed, EntryState::Pending | EntryState::Payable) => {
-                e.state = EntryState::Void;
-            }
-            (Status::Rejected | Status::Reversed, EntryState::InPayout | EntryState::Paid)
-                if !clawed.contains(&e.id.level) =>
-            {
-                clawbacks.push(Entry {
-                    id: EntryId {
-                        kind: EntryKind::Clawback,
-                        ..e.id.clone()
-                    },
-                    partner: e.partner,
-                    currency: e.currency,
-                    amount_minor: e.amount_minor,
-                    state: EntryState::Payable,
-                    payable_at: Some(now),
-                    payout: None,
-                });
-            }
-            _ => {}
+    levels.dedup();
+    let mut clawbacks = Vec::new();
+    for level in levels {
+        let at_level = |e: &Entry| e.id.level == level;
+        // Reversed once already (a clawback): nothing more moves.
+        if entries
+            .iter()
+            .any(|e| at_level(e) && e.id.kind == EntryKind::Clawback)
+        {
+            continue;
+        }
+        let moved: i128 = entries
+            .iter()
+            .filter(|e| at_level(e) && is_moved(e))
+            .map(Entry::signed_minor)
+            .sum();
+        for e in entries
+            .iter_mut()
+            .filter(|e| at_level(e) && matches!(e.state, EntryState::Pending | EntryState::Payable))
+        {
+            e.state = EntryState::Void;
+        }
+        let Some(commission) = entries
+            .iter_mut()
+            .find(|e| at_level(e) && e.id.kind == EntryKind::Commission)
+        else {
+            continue;
+        };
+        if moved > 0 {
+            clawbacks.push(Entry {
+                id: EntryId {
+                    kind: EntryKind::Clawback,
+                    reference: String::new(),
+                    ..commission.id.clone()
+                },
+                partner: commission.partner,
+                currency: commission.currency,
+                amount_minor: u64::try_from(moved).unwrap_or(u64::MAX),
+                state: EntryState::Payable,
+                payable_at: Some(now),
+                payout: None,
+            });
+        } else if moved < 0 && commission.state == EntryState::Void {
+            // Refunds netted while the commission was not yet paid: it is paid as much.
+            commission.amount_minor = u64::try_from(-moved).unwrap_or(u64::MAX);
+            commission.state = EntryState::Payable;
+            commission.payable_at = Some(now);
         }
     }
-    Ok(clawbacks)
+    clawbacks
 }
 
 /// Whether a conversion's `status` and its entries (`entries`: all of that order's)
-/// agree, as [`apply_status`] and the payout moves keep them:
+/// agree, as [`apply_status`], refunds and the payout moves keep them:
 ///
-/// * pending: every commission pending;
-/// * approved: none pending or void, at least one not yet paid (all paid reads `paid`);
-/// * paid: every commission paid;
-/// * rejected or reversed: every commission void, or held or paid with its clawback.
+/// * pending: every commission and refund pending;
+/// * approved: none pending or void, at least one commission not yet paid (all paid
+///   reads `paid`);
+/// * paid: every commission paid, no refund pending or void;
+/// * rejected or reversed: per level, nothing pending, and what is not void nets to
+///   zero and holds something a payout moved (otherwise it is all void).
 ///
 /// Returns what disagrees. The ledger tests check it after every step.
 pub fn check_agreement(status: Status, entries: &[Entry]) -> std::result::Result<(), String> {
-    let clawed = |level: u8| {
-        entries
-            .iter()
-            .any(|e| {
-                e.id.kind == EntryKind::Clawback
-                    && e.id.level == level
-                    && e.state != EntryState::Void
-            })
+    let live = |e: &&Entry| e.state != EntryState::Void;
+    let commissions: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.id.kind == EntryKind::Commission)
+        .collect();
+    let all_paid = commissions.iter().all(|e| e.state == EntryState::Paid);
+    let wrong = |e: &Entry| {
+        format!(
+            "order {:?} is {} but its level {} {} is {:?}",
+            e.id.order_id,
+            status.as_str(),
+            e.id.level,
+            e.id.kind.as_str(),
+            e.state
+        )
     };
-    let mut commissions = entries
-        .iter()
-        .filter(|e| e.id.kind == EntryKind::Commission)
-        .peekable();
-    if commissions.peek().is_none() {
-        return Ok(());
-    }
-    let all_paid = entries
-        .iter()
-        .filter(|e| e.id.kind == EntryKind::Commission)
-        .all(|e| e.state == EntryState::Paid);
-    for e in commissions {
-        let ok = match status {
-            Status::Pending => e.state == EntryState::Pending,
-            Status::Approved => {
+    for e in entries {
+        let ok = match (status, e.id.kind) {
+            (Status::Pending, _) => e.state == EntryState::Pending,
+            (Status::Approved, EntryKind::Commission) => {
                 !matches!(e.state, EntryState::Pending | EntryState::Void) && !all_paid
             }
-            Status::Paid => e.state == EntryState::Paid,
-            Status::Rejected | Status::Reversed => match e.state {
-                EntryState::Void => !clawed(e.id.level),
-                EntryState::InPayout | EntryState::Paid => clawed(e.id.level),
-                EntryState::Pending | EntryState::Payable => false,
-            },
+            (Status::Paid, EntryKind::Commission) => e.state == EntryState::Paid,
+            (Status::Approved | Status::Paid, _) => {
+                !matches!(e.state, EntryState::Pending | EntryState::Void)
+            }
+            (Status::Rejected | Status::Reversed, _) => e.state != EntryState::Pending,
         };
         if !ok {
-            return Err(format!(
-                "order {:?} is {} but its level {} commission is {:?}{}",
-                e.id.order_id,
-                status.as_str(),
-                e.id.level,
-                e.state,
-                if clawed(e.id.level) { " (clawed back)" } else { "" }
-            ));
+            return Err(wrong(e));
+        }
+    }
+    if matches!(status, Status::Rejected | Status::Reversed) {
+        for c in &commissions {
+            let level: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| e.id.level == c.id.level)
+                .filter(live)
+                .collect();
+            let net: i128 = level.iter().map(|e| e.signed_minor()).sum();
+            if net != 0 || (!level.is_empty() && !level.iter().any(|e| is_moved(e))) {
+                return Err(format!(
+                    "order {:?} is {} but level {} nets {net} over {} entries not void",
+                    c.id.order_id,
+                    status.as_str(),
+                    c.id.level,
+                    level.len()
+                ));
+            }
         }
     }
     Ok(())
@@ -323,9 +408,11 @@ impl Balance {
         let mut b = Balance::default();
         match (kind, state) {
             (_, EntryState::Void) => {}
-            (EntryKind::Commission, EntryState::Pending) => b.pending = v,
+            (EntryKind::Commission | EntryKind::Refund, EntryState::Pending) => b.pending = v,
             (EntryKind::Commission, EntryState::Payable) => b.payable = v,
-            (EntryKind::Clawback, EntryState::Payable | EntryState::Pending) => b.clawback = -v,
+            (EntryKind::Clawback, EntryState::Pending) | (_, EntryState::Payable) => {
+                b.clawback = -v;
+            }
             (_, EntryState::InPayout) => b.in_payout = v,
             (_, EntryState::Paid) => b.paid = v,
         }

@@ -65,18 +65,33 @@ pub struct PayoutDraft {
 
 /// The payouts a run makes over `entries` (every entry of the currency): per partner,
 /// its payable commissions (payable on or before `up_to`) and every outstanding
-/// clawback, when their net is positive and at least `min_minor`. By partner code.
+/// clawback and refund (a refund waits while its commission is payable and left for a
+/// later run), when their net is positive and at least `min_minor`. By partner code.
 #[must_use]
 pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> {
     let mut by_partner: BTreeMap<Code, (i128, Vec<EntryId>)> = BTreeMap::new();
-    for e in entries {
-        let takes = e.state == EntryState::Payable
+    let candidate = |e: &Entry| {
+        e.state == EntryState::Payable
             && req.currency.is_none_or(|c| c == e.currency)
             && req.partner.is_none_or(|p| p == e.partner)
-            && (e.id.kind == EntryKind::Clawback
-                || req
-                    .up_to
-                    .is_none_or(|t| e.payable_at.is_some_and(|at| at <= t)));
+    };
+    let in_time = |e: &Entry| {
+        req.up_to
+            .is_none_or(|t| e.payable_at.is_some_and(|at| at <= t))
+    };
+    // Commissions payable but later than `up_to`: their refunds wait with them.
+    let left: Vec<(&str, u8)> = entries
+        .iter()
+        .filter(|e| e.id.kind == EntryKind::Commission && candidate(e) && !in_time(e))
+        .map(|e| (e.id.order_id.as_str(), e.id.level))
+        .collect();
+    for e in entries {
+        let takes = candidate(e)
+            && match e.id.kind {
+                EntryKind::Commission => in_time(e),
+                EntryKind::Clawback => true,
+                EntryKind::Refund => !left.contains(&(e.id.order_id.as_str(), e.id.level)),
+            };
         if takes {
             let slot = by_partner.entry(e.partner).or_default();
             slot.0 += e.signed_minor();
@@ -168,30 +183,26 @@ pub fn apply_payout_status(
     Ok(())
 }
 
-/// Voids each commission that is payable, outside any payout, together with its
-/// clawback when that is too: the conversion was rejected or reversed while a payout
-/// held the commission, and that payout failed, so nothing was paid and nothing is
-/// owed back. (A clawback already netted by another payout stays, and so does its
-/// commission, which settles it.)
+/// Voids, per order and level, what a failed payout left netting to zero with nothing
+/// moved: a commission whose conversion was rejected or reversed while a payout held
+/// it, and the clawback (and refunds) that settled it. Nothing was paid, nothing is
+/// owed back. (Where another payout already netted part of it, everything stays and
+/// settles.)
 pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
-    let unmoved = |e: &Entry| e.state == EntryState::Payable && e.payout.is_none();
-    let pairs: Vec<(String, u8)> = entries
-        .iter()
-        .filter(|c| c.id.kind == EntryKind::Clawback && unmoved(c))
-        .filter(|c| {
-            entries.iter().any(|e| {
-                e.id.kind == EntryKind::Commission
-                    && e.id.order_id == c.id.order_id
-                    && e.id.level == c.id.level
-                    && unmoved(e)
-            })
-        })
-        .map(|c| (c.id.order_id.clone(), c.id.level))
-        .collect();
-    for e in entries.iter_mut() {
-        if pairs
-            .iter()
-            .any(|(o, l)| *o == e.id.order_id && *l == e.id.level)
+    let unmoved = |e: &Entry| matches!(e.state, EntryState::Payable | EntryState::Pending);
+    let mut groups: BTreeMap<(String, u8), (i128, bool, bool)> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.state != EntryState::Void) {
+        let g = groups
+            .entry((e.id.order_id.clone(), e.id.level))
+            .or_insert((0, true, false));
+        g.0 += e.signed_minor();
+        g.1 &= unmoved(e);
+        g.2 |= e.id.kind.is_negative();
+    }
+    for e in entries.iter_mut().filter(|e| e.state != EntryState::Void) {
+        if groups
+            .get(&(e.id.order_id.clone(), e.id.level))
+            .is_some_and(|&(net, all_unmoved, negative)| net == 0 && all_unmoved && negative)
         {
             e.state = EntryState::Void;
         }

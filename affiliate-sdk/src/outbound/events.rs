@@ -39,6 +39,9 @@ pub enum EventKind {
     /// A conversion's status changed, or an authenticated record replaced it.
     #[serde(rename = "conversion.updated")]
     ConversionUpdated,
+    /// Part or all of a conversion's order was refunded (its `refunds` name them).
+    #[serde(rename = "conversion.refunded")]
+    ConversionRefunded,
     /// A payout run made a payout.
     #[serde(rename = "payout.created")]
     PayoutCreated,
@@ -52,9 +55,10 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::ConversionCreated,
         EventKind::ConversionUpdated,
+        EventKind::ConversionRefunded,
         EventKind::PayoutCreated,
         EventKind::PayoutUpdated,
         EventKind::PartnerCreated,
@@ -66,6 +70,7 @@ impl EventKind {
         match self {
             EventKind::ConversionCreated => "conversion.created",
             EventKind::ConversionUpdated => "conversion.updated",
+            EventKind::ConversionRefunded => "conversion.refunded",
             EventKind::PayoutCreated => "payout.created",
             EventKind::PayoutUpdated => "payout.updated",
             EventKind::PartnerCreated => "partner.created",

@@ -12,11 +12,11 @@ use crate::attribution::{
     ManualConversion, Status, attribute_token, check_id,
 };
 use crate::click_id::ClickId;
+use crate::code::Code;
 use crate::error::{ClaimsError, Error, Result};
 use crate::link::Link;
 use crate::money::Money;
 use crate::order::OrderFields;
-use crate::code::Code;
 use crate::store::{Binding, Bindings, Inserted, StatusChange};
 use crate::writes::StoreWrites as _;
 
@@ -230,6 +230,7 @@ impl Tracker {
             channel,
             duplicate: false,
             replaced: false,
+            refunds: Vec::new(),
         };
         // A first attributed sale of a recurring campaign binds its customer, in the
         // same atomic write as the conversion.

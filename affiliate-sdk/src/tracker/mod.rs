@@ -16,6 +16,7 @@ mod partner_api;
 mod postback_keys;
 mod privacy;
 mod record;
+mod refunds;
 mod review;
 mod webhooks;
 

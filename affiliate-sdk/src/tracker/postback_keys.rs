@@ -8,7 +8,7 @@ use std::sync::PoisonError;
 use super::Tracker;
 use super::record::Write;
 use crate::attribution::Conversion;
-use crate::attribution::ConversionRequest;
+use crate::attribution::{ConversionRequest, Postback, PostbackRefund};
 use crate::error::{Error, Result};
 use crate::portal::{key_digest, random_b64};
 use crate::store::RecordKind;
@@ -85,7 +85,7 @@ pub(super) fn by_digest(records: Vec<(String, String)>) -> Result<HashMap<String
 }
 
 /// The parameters `GET /v1/postback` takes besides `key`.
-const POSTBACK_FIELDS: [&str; 9] = [
+const POSTBACK_FIELDS: [&str; 11] = [
     "order_id",
     "amount",
     "currency",
@@ -95,23 +95,31 @@ const POSTBACK_FIELDS: [&str; 9] = [
     "coupon",
     "customer_id",
     "campaign",
+    "refund_id",
+    "refund_amount",
 ];
 
 /// Reads the query of `GET /v1/postback` (`key=pbk_…&order_id=…&amount=…&currency=…`,
-/// optionally `kind`, `token` or `click_id`, `coupon`, `customer_id`, `campaign`):
-/// the key, if given, and the conversion to record. A parameter not in that list, or
-/// given twice, or a missing `order_id`, `amount` or `currency` is `malformed`.
+/// optionally `kind`, `token` or `click_id`, `coupon`, `customer_id`, `campaign`; or
+/// a refund: `key=pbk_…&order_id=…&refund_id=…&refund_amount=…` and nothing else):
+/// the key, if given, and what the postback reports. A parameter not in that list, or
+/// given twice, or a missing `order_id`, `amount` or `currency` (`refund_amount` for a
+/// refund) is `malformed`.
 ///
 /// ```
-/// use affiliate_sdk::parse_postback_query;
-/// let (key, req) = parse_postback_query("key=pbk_x&order_id=A-1&amount=49.90&currency=EUR&click_id=c1")?;
+/// use affiliate_sdk::{Postback, parse_postback_query};
+/// let (key, p) = parse_postback_query("key=pbk_x&order_id=A-1&amount=49.90&currency=EUR&click_id=c1")?;
+/// let Postback::Conversion(req) = p else { unreachable!() };
 /// assert_eq!((key.as_deref(), req.order_id.as_str(), req.kind.as_str()), (Some("pbk_x"), "A-1", "sale"));
 /// assert!(parse_postback_query("order_id=A-1&amount=1&currency=EUR&amount=2").is_err());
+/// let (_, p) = parse_postback_query("order_id=A-1&refund_id=R-1&refund_amount=30.00")?;
+/// assert!(matches!(p, Postback::Refund(r) if r.refund_id == "R-1"));
+/// assert!(parse_postback_query("order_id=A-1&refund_id=R-1&refund_amount=3&currency=EUR").is_err());
 /// # Ok::<(), affiliate_sdk::Error>(())
 /// ```
-pub fn parse_postback_query(query: &str) -> Result<(Option<String>, ConversionRequest)> {
+pub fn parse_postback_query(query: &str) -> Result<(Option<String>, Postback)> {
     let mut key = None;
-    let mut values: [Option<String>; 9] = Default::default();
+    let mut values: [Option<String>; 11] = Default::default();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         let shown: String = name.chars().take(40).collect();
         let slot = if name == "key" {
@@ -149,9 +157,33 @@ pub fn parse_postback_query(query: &str) -> Result<(Option<String>, ConversionRe
         coupon,
         customer_id,
         campaign,
+        refund_id,
+        refund_amount,
     ] = values;
     let required =
         |v: Option<String>, name: &'static str| v.ok_or_else(|| Error::malformed(name, "missing"));
+    if let Some(refund_id) = refund_id {
+        let others = [&amount, &currency, &kind, &token, &click_id, &coupon]
+            .into_iter()
+            .chain([&customer_id, &campaign]);
+        if others.into_iter().any(Option::is_some) {
+            return Err(Error::malformed(
+                "postback",
+                "a refund takes order_id, refund_id and refund_amount only",
+            ));
+        }
+        let mut r = PostbackRefund::default();
+        r.order_id = required(order_id, "order_id")?;
+        r.refund_id = refund_id;
+        r.refund_amount = required(refund_amount, "refund_amount")?;
+        return Ok((key, Postback::Refund(r)));
+    }
+    if refund_amount.is_some() {
+        return Err(Error::malformed(
+            "refund_id",
+            "missing (refund_amount is given)",
+        ));
+    }
     let req = ConversionRequest {
         order_id: required(order_id, "order_id")?,
         amount: required(amount, "amount")?,
@@ -163,7 +195,7 @@ pub fn parse_postback_query(query: &str) -> Result<(Option<String>, ConversionRe
         customer_id,
         campaign,
     };
-    Ok((key, req))
+    Ok((key, Postback::Conversion(req)))
 }
 
 impl Tracker {
@@ -302,7 +334,7 @@ impl Tracker {
             Some(_) => return Err(Error::Unauthorized("wrong or revoked postback key".into())),
             None => return Err(Error::Unauthorized("missing key=<postback key>".into())),
         }
-        let (_, req) = parse_postback_query(query)?;
-        self.convert(&req)
+        let (_, p) = parse_postback_query(query)?;
+        self.postback(&p)
     }
 }

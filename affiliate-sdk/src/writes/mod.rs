@@ -10,10 +10,13 @@
 
 mod conversion;
 mod payout;
+mod refund;
+
+pub use refund::Refunded;
 
 use crate::error::Result;
 use crate::ledger::{Payout, PayoutRequest, PayoutStatus};
-use crate::records::{Conversion, Status};
+use crate::records::{Conversion, Refund, Status};
 use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
 
 /// The money writes on any [`Store`] (see the [module docs](self)).
@@ -55,6 +58,13 @@ pub trait StoreWrites {
     /// conversions whose entries are now all paid, in one transaction. `None` when no
     /// such payout; `invalid_transition` (nothing changed) when it is not pending.
     fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>>;
+
+    /// Records `refund` of `order_id` at `at` with its ledger entries
+    /// ([`ledger::apply_refund`](crate::ledger::apply_refund): each level gives back its
+    /// share; the whole amount reverses the conversion) and its event, in one
+    /// transaction. A refund id recorded before with the same amount is `Replayed`,
+    /// with another amount `conflict`; nothing changes then. Durable before it returns.
+    fn refund(&self, order_id: &str, refund: &Refund, at: u64) -> Result<Refunded>;
 }
 
 impl<S: Store + ?Sized> StoreWrites for S {
@@ -83,5 +93,9 @@ impl<S: Store + ?Sized> StoreWrites for S {
 
     fn set_payout_status(&self, id: &str, to: PayoutStatus, at: u64) -> Result<Option<Payout>> {
         payout::settle_payout(self, id, to, at)
+    }
+
+    fn refund(&self, order_id: &str, refund: &Refund, at: u64) -> Result<Refunded> {
+        refund::refund(self, order_id, refund, at)
     }
 }

@@ -50,6 +50,7 @@ pub fn conversion(
         channel: Channel::default(),
         duplicate: false,
         replaced: false,
+        refunds: Vec::new(),
     }
 }
 
@@ -65,26 +66,74 @@ pub struct Money4 {
 /// Moves the model for an order's status change to `to`, from its entries as they
 /// were before it.
 pub fn model_status(model: &mut HashMap<(Code, Currency), Money4>, before: &[Entry], to: Status) {
-    for e in before.iter().filter(|e| e.id.kind == EntryKind::Commission) {
-        let m = model.entry((e.partner, e.currency)).or_default();
-        let x = i128::from(e.amount_minor);
-        match (to, e.state) {
-            (Status::Approved, EntryState::Pending) => {
-                m.pending -= x;
-                m.due += x;
+    match to {
+        Status::Pending => {}
+        Status::Approved | Status::Paid => {
+            for e in before.iter().filter(|e| e.id.kind != EntryKind::Clawback) {
+                let m = model.entry((e.partner, e.currency)).or_default();
+                let x = e.signed_minor();
+                match (to, e.state) {
+                    (Status::Approved, EntryState::Pending) => {
+                        m.pending -= x;
+                        m.due += x;
+                    }
+                    (Status::Paid, EntryState::Payable) => {
+                        m.due -= x;
+                        m.paid += x;
+                    }
+                    _ => {}
+                }
             }
-            (Status::Paid, EntryState::Payable) => {
-                m.due -= x;
-                m.paid += x;
-            }
-            (Status::Rejected | Status::Reversed, EntryState::Pending) => m.pending -= x,
-            // Payable, or paid or held: no longer due, or owed back.
-            (
-                Status::Rejected | Status::Reversed,
-                EntryState::Payable | EntryState::InPayout | EntryState::Paid,
-            ) => m.due -= x,
-            _ => {}
         }
+        Status::Rejected | Status::Reversed => {
+            let levels: Vec<u8> = before
+                .iter()
+                .filter(|e| e.id.kind == EntryKind::Commission)
+                .map(|e| e.id.level)
+                .collect();
+            for level in levels {
+                let mine: Vec<&Entry> = before.iter().filter(|e| e.id.level == level).collect();
+                if mine.iter().any(|e| e.id.kind == EntryKind::Clawback) {
+                    continue;
+                }
+                let (partner, currency) = (mine[0].partner, mine[0].currency);
+                let m = model.entry((partner, currency)).or_default();
+                let mut moved = 0;
+                for e in &mine {
+                    match e.state {
+                        // Not yet moved by a payout: no longer counted.
+                        EntryState::Pending => m.pending -= e.signed_minor(),
+                        EntryState::Payable => m.due -= e.signed_minor(),
+                        EntryState::InPayout | EntryState::Paid => moved += e.signed_minor(),
+                        EntryState::Void => {}
+                    }
+                }
+                // What payouts moved is settled: owed back, or kept when refunds went
+                // out before the commission did.
+                m.due -= moved;
+            }
+        }
+    }
+}
+
+/// Moves the model for refund entries newly written (`added`).
+pub fn model_refund(model: &mut HashMap<(Code, Currency), Money4>, added: &[Entry]) {
+    for e in added {
+        let m = model.entry((e.partner, e.currency)).or_default();
+        match e.state {
+            EntryState::Pending => m.pending += e.signed_minor(),
+            _ => m.due += e.signed_minor(),
+        }
+    }
+}
+
+/// What a level's commission `c` has given back once `refunded` of `amount` is
+/// refunded, as the contract states it (independent of the crate's own).
+pub fn share(c: u64, amount: u64, refunded: u64) -> u64 {
+    if refunded >= amount {
+        c
+    } else {
+        (u128::from(c) * u128::from(refunded) / u128::from(amount)) as u64
     }
 }
 
@@ -114,10 +163,16 @@ pub enum Op {
         payout: usize,
         paid: bool,
     },
+    /// A refund of `permille` thousandths of what remains of an order (all of it at
+    /// 1000 or more).
+    Refund {
+        order: usize,
+        permille: u16,
+    },
 }
 
 /// A random step: conversions, status moves, payout runs, replays of a run's key
-/// (or its reuse with another request), payouts paid or failed.
+/// (or its reuse with another request), payouts paid or failed, refunds.
 pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..3usize, 1..50_000u64, 0..2usize)
@@ -127,5 +182,7 @@ pub fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(currency, min, up_to_step, partner)| Op::Payout { currency, min, up_to_step, partner }),
         1 => (0..8usize, any::<bool>()).prop_map(|(run, other_request)| Op::Replay { run, other_request }),
         3 => (0..12usize, any::<bool>()).prop_map(|(payout, paid)| Op::Settle { payout, paid }),
+        3 => (0..30usize, prop_oneof![3 => 1..1000u16, 1 => Just(1000u16)])
+            .prop_map(|(order, permille)| Op::Refund { order, permille }),
     ]
 }

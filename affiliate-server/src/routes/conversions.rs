@@ -3,7 +3,7 @@
 //! authenticated postback and manual entry, status changes and the conversion record
 //! with the records it replaced.
 
-use affiliate_sdk::{BrowserConversion, ConversionRequest, ManualConversion, Status};
+use affiliate_sdk::{BrowserConversion, ManualConversion, Postback, RefundRequest, Status};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -158,9 +158,9 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
     operation_id = "conversions_postback",
     path = "/v1/postback",
     tag = "conversions",
-    summary = "A conversion from the merchant's server",
-    description = "Server to server: exactly once per order id. `201` with the conversion when recorded now (durable), `200` with `duplicate: true` for a replay of the same order, `409 conflict` when the order id was recorded with another amount, currency or kind, `422` when the evidence credits nobody, `503` when nothing was recorded (retry). Unknown members are `400 malformed`.",
-    request_body(content = PostbackRequest, content_type = "application/json", example = json!({"order_id": "A-1001", "amount": "49.90", "currency": "USD", "coupon": "ABC10", "campaign": "haircare"})),
+    summary = "A conversion (or a refund) from the merchant's server",
+    description = "Server to server: exactly once per order id. `201` with the conversion when recorded now (durable), `200` with `duplicate: true` for a replay of the same order, `409 conflict` when the order id was recorded with another amount, currency or kind, `422` when the evidence credits nobody, `503` when nothing was recorded (retry). Unknown members are `400 malformed`. A body with `refund_id` reports a refund instead (`order_id`, `refund_id`, `refund_amount`), answered as `POST /v1/conversions/{order_id}/refunds`.",
+    request_body(content = Postback, content_type = "application/json", example = json!({"order_id": "A-1001", "amount": "49.90", "currency": "USD", "coupon": "ABC10", "campaign": "haircare"})),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "Recorded now (durable)", body = ConversionAnswer),
@@ -171,9 +171,9 @@ fn conversion_response(c: &affiliate_sdk::Conversion) -> Response {
 pub async fn postback(
     State(state): State<Shared>,
     _: Authorized,
-    JsonBody(req): JsonBody<ConversionRequest>,
+    JsonBody(req): JsonBody<Postback>,
 ) -> ApiResult<Response> {
-    let conv = blocking(&state, move |t| t.convert(&req)).await;
+    let conv = blocking(&state, move |t| t.postback(&req)).await;
     logged(&state, &conv);
     Ok(conversion_response(&conv?))
 }
@@ -267,4 +267,33 @@ pub async fn conversion(
         conversion: c.answer(),
         replaced_records: replaced.iter().map(ConversionAnswer::from).collect(),
     }))
+}
+
+#[utoipa::path(
+    post,
+    operation_id = "conversions_refund",
+    path = "/v1/conversions/{order_id}/refunds",
+    tag = "review",
+    summary = "A refund of part or all of an order",
+    description = "Each beneficiary gives back its share per level, `floor(commission × refunded / amount)` cumulatively; a refund reaching the whole amount returns exactly what remains and makes the conversion `reversed`. Idempotent by `refund_id`: `201` when recorded now, `200` with `duplicate: true` for the same id and amount, `409 conflict` for the same id with another amount. More than what remains is `400 malformed`; a rejected or reversed conversion `409 invalid_transition`.",
+    params(
+        ("order_id" = Id, Path, description = "The order id")
+    ),
+    request_body(content = RefundRequest, content_type = "application/json", example = json!({"refund_id": "re_3Nx", "amount": "30.00"})),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "Recorded now (durable)", body = ConversionAnswer),
+        (status = 200, description = "A replay of the same refund (`duplicate: true`)", body = ConversionAnswer),
+        Refusals
+    )
+)]
+pub async fn refund(
+    State(state): State<Shared>,
+    _: Authorized,
+    Path(order_id): Path<String>,
+    JsonBody(req): JsonBody<RefundRequest>,
+) -> ApiResult<Response> {
+    let c = blocking(&state, move |t| t.refund(&order_id, &req)).await?;
+    tracing::info!(order_id = %c.order_id, refunded = %c.refunded_minor(), duplicate = c.duplicate, status = %c.status.as_str(), "refund");
+    Ok(conversion_response(&c))
 }

@@ -1,6 +1,7 @@
 //! Postbacks for hosted carts that can only call a URL: `GET /v1/postback?key=pbk_…&
 //! order_id&amount&currency&kind&token|click_id` records a conversion with a postback
-//! key (the same answers as `POST /v1/postback`), and the merchant's postback keys:
+//! key (the same answers as `POST /v1/postback`; `order_id&refund_id&refund_amount` a
+//! refund), and the merchant's postback keys:
 //! `POST/GET /v1/postback-keys`, `DELETE /v1/postback-keys/{id}`.
 
 use axum::Json;
@@ -22,7 +23,7 @@ use crate::openapi::schemas::*;
     path = "/v1/postback",
     tag = "conversions",
     summary = "A postback as a URL, for hosted carts",
-    description = "For hosted carts and checkout tools that can only call a URL on a sale. `key` is a postback key, never the merchant's API key; the other parameters are the members of `POST /v1/postback`, and any other parameter (or one given twice) is `400`. The key is checked first: without a valid one the answer is `401` whatever the query.",
+    description = "For hosted carts and checkout tools that can only call a URL on a sale. `key` is a postback key, never the merchant's API key; the other parameters are the members of `POST /v1/postback`, and any other parameter (or one given twice) is `400`. `order_id`, `refund_id` and `refund_amount` (and nothing else) report a refund instead. The key is checked first: without a valid one the answer is `401` whatever the query.",
     params(
         OrderQuery,
         PostbackEvidence

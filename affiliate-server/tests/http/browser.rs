@@ -50,9 +50,14 @@ fn open_mode_limits_hold_amount_currency_kind_and_conversions_per_click() {
         let (status, code) = outcome(&server, body);
         assert_eq!((status, code.as_str()), (422, "not_attributable"), "{why}");
     };
-    refused(
-        &beacon("B-1", "184467440737095516.15", "USD", "sale", &t, None),
-        "the largest amount",
+    // Above the largest amount any conversion may carry: refused at the door.
+    assert_eq!(
+        outcome(
+            &server,
+            &beacon("B-1", "184467440737095516.15", "USD", "sale", &t, None)
+        ),
+        (400, "malformed".into()),
+        "the largest amount"
     );
     refused(
         &beacon("B-1", "100.01", "USD", "sale", &t, None),

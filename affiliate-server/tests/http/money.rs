@@ -107,7 +107,10 @@ fn red_team(kind: &Kind) {
         ))
         .unwrap();
         let click = t
-            .click(&t.signer().build("opennet", "solo", None, None).unwrap(), None)
+            .click(
+                &t.signer().build("opennet", "solo", None, None).unwrap(),
+                None,
+            )
             .unwrap();
         let mut unsigned = BrowserConversion::sale("OPEN-unsigned", "100.00", "USD");
         unsigned.token = Some(click.token);
@@ -134,17 +137,31 @@ fn red_team(kind: &Kind) {
     let po = run[0]["id"].as_str().unwrap().to_owned();
     let r = status(&s, "HAND-1", "paid");
     assert_eq!((r.status, r.code()), (409, "conflict".into()), "{}", r.body);
-    assert!(r.body.contains(&po), "the answer names the payout: {}", r.body);
+    assert!(
+        r.body.contains(&po),
+        "the answer names the payout: {}",
+        r.body
+    );
     assert_eq!(status_of("HAND-1"), "approved", "nothing changed");
     settle(&s, &po, "failed");
     let again = payout_run(&s, "hand-run-2", "abc123");
     assert_eq!(again.len(), 1);
     assert_eq!(again[0]["amount"], "10.00");
     settle(&s, again[0]["id"].as_str().unwrap(), "paid");
+    // Its parent's override paid too: the conversion reads paid.
+    assert_eq!(status_of("HAND-1"), "approved");
+    let parent = payout_run(&s, "hand-run-boss", "boss1");
+    settle(&s, parent[0]["id"].as_str().unwrap(), "paid");
     assert_eq!(status_of("HAND-1"), "paid");
-    assert!(payout_run(&s, "hand-run-3", "abc123").is_empty(), "paid once");
+    assert!(
+        payout_run(&s, "hand-run-3", "abc123").is_empty(),
+        "paid once"
+    );
     let b = balance(&s, "abc123");
-    assert_eq!((b["paid"].clone(), b["payable"].clone()), (json!("10.00"), json!("0.00")));
+    assert_eq!(
+        (b["paid"].clone(), b["payable"].clone()),
+        (json!("10.00"), json!("0.00"))
+    );
 
     // A failed payout reopens only approved orders: F-1 reversed while held.
     manual(&s, "F-1", "100.00", "haircare", "abc123");
@@ -159,7 +176,11 @@ fn red_team(kind: &Kind) {
     );
     let b = balance(&s, "abc123");
     assert_eq!(
-        (b["payable"].clone(), b["clawback"].clone(), b["paid"].clone()),
+        (
+            b["payable"].clone(),
+            b["clawback"].clone(),
+            b["paid"].clone()
+        ),
         (json!("0.00"), json!("0.00"), json!("10.00"))
     );
 
@@ -167,7 +188,10 @@ fn red_team(kind: &Kind) {
     let rec = json!({"code": "rec", "destination": "https://shop.example/rec",
         "currency": "USD", "sale_percent": "20", "recurring_months": 12});
     assert_eq!(s.api_post("/v1/campaigns", &rec).status, 201);
-    assert_eq!(s.api_post("/v1/partners", &json!({"code": "e3"})).status, 201);
+    assert_eq!(
+        s.api_post("/v1/partners", &json!({"code": "e3"})).status,
+        201
+    );
     let r = s.api_post(
         "/v1/conversions/manual",
         &json!({"order_id": "REC-1", "amount": "100.00", "currency": "USD", "kind": "sale",
@@ -181,7 +205,11 @@ fn red_team(kind: &Kind) {
     assert_eq!(r.status, 201, "{}", r.body);
     let c = r.json();
     assert_eq!(
-        (c["campaign"].clone(), c["partner"].clone(), c["commissions"][0]["amount"].clone()),
+        (
+            c["campaign"].clone(),
+            c["partner"].clone(),
+            c["commissions"][0]["amount"].clone()
+        ),
         (json!("haircare"), json!("abc123"), json!("10.00")),
         "{c}"
     );
@@ -191,7 +219,12 @@ fn red_team(kind: &Kind) {
             "coupon": "ABC10", "campaign": "rec", "customer_id": "cust-1"})
     };
     let r = s.api_post("/v1/postback", &in_rec("REC-3"));
-    assert_eq!((r.status, r.json()["partner"].clone()), (201, json!("e3")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.json()["partner"].clone()),
+        (201, json!("e3")),
+        "{}",
+        r.body
+    );
     // …until e3 is suspended: then abc123's coupon counts (not a 422).
     let r = s.send(
         "PATCH",
@@ -208,9 +241,164 @@ fn red_team(kind: &Kind) {
     let huge = json!({"order_id": "HUGE-1", "amount": "1000000000.01", "currency": "USD",
         "kind": "sale", "campaign": "haircare", "partner": "abc123"});
     let r = s.api_post("/v1/conversions/manual", &huge);
-    assert_eq!((r.status, r.code()), (400, "malformed".into()), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "malformed".into()),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("at most 1000000000"), "{}", r.body);
     assert_eq!(s.api_get("/v1/conversions/HUGE-1").status, 404);
+
+    refunds(&s);
+}
+
+fn refund(s: &Server, order: &str, id: &str, amount: &str) -> common::Resp {
+    s.api_post(
+        &format!("/v1/conversions/{order}/refunds"),
+        &json!({"refund_id": id, "amount": amount}),
+    )
+}
+
+/// `(payable, clawback, paid)` of `partner` in USD.
+fn owed(s: &Server, partner: &str) -> (String, String, String) {
+    let b = balance(s, partner);
+    let f = |k: &str| b[k].as_str().unwrap_or("none").to_owned();
+    (f("payable"), f("clawback"), f("paid"))
+}
+
+/// Partial refunds: the worked example of the docs, a replay, a refund after payout, odd
+/// amounts, and refunds reported by a postback (POST and GET).
+fn refunds(s: &Server) {
+    let plan = json!({"code": "refundable", "destination": "https://shop.example/r",
+        "currency": "USD", "sale_percent": "10", "override_percents": ["20"]});
+    assert_eq!(s.api_post("/v1/campaigns", &plan).status, 201);
+    for p in [
+        json!({"code": "rp"}),
+        json!({"code": "rc", "parent": "rp"}),
+        json!({"code": "ro"}),
+    ] {
+        assert_eq!(s.api_post("/v1/partners", &p).status, 201);
+    }
+    manual(s, "RF-1", "100.00", "refundable", "rc");
+    assert_eq!(status(s, "RF-1", "approved").status, 200);
+    // $30 of $100 refunded: the child gives back $3.00, its parent $0.60.
+    let r = refund(s, "RF-1", "re_1", "30.00");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = r.json();
+    assert_eq!(
+        (c["refunded"].clone(), c["status"].clone()),
+        (json!("30.00"), json!("approved"))
+    );
+    assert_eq!(
+        owed(s, "rc"),
+        ("10.00".into(), "3.00".into(), "0.00".into())
+    );
+    assert_eq!(owed(s, "rp"), ("2.00".into(), "0.60".into(), "0.00".into()));
+    // The same refund again changes nothing; the same id with another amount is refused.
+    let again = refund(s, "RF-1", "re_1", "30.00");
+    assert_eq!(
+        (again.status, again.json()["duplicate"].clone()),
+        (200, json!(true))
+    );
+    let r = refund(s, "RF-1", "re_1", "31.00");
+    assert_eq!((r.status, r.code()), (409, "conflict".into()));
+    let r = refund(s, "RF-1", "re_x", "70.01");
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "malformed".into()),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        owed(s, "rc"),
+        ("10.00".into(), "3.00".into(), "0.00".into())
+    );
+    // Paid out net: 7.00.
+    let run = payout_run(s, "refund-run-1", "rc");
+    assert_eq!(run[0]["amount"], "7.00");
+    settle(s, run[0]["id"].as_str().unwrap(), "paid");
+    // A refund after the payout is owed back; the rest reverses, and what went out net
+    // (7.00) is owed back by one clawback.
+    assert_eq!(refund(s, "RF-1", "re_2", "20.00").status, 201);
+    assert_eq!(owed(s, "rc"), ("0.00".into(), "2.00".into(), "7.00".into()));
+    let r = refund(s, "RF-1", "re_3", "50.00");
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.json()["status"].clone(), r.json()["refunded"].clone()),
+        (json!("reversed"), json!("100.00"))
+    );
+    assert_eq!(owed(s, "rc"), ("0.00".into(), "7.00".into(), "7.00".into()));
+    assert_eq!(
+        balance(s, "rp"),
+        Value::Null,
+        "the parent's share all returned, nothing paid"
+    );
+    // The next payout nets the clawback: a 200.00 sale (20.00) pays 13.00.
+    manual(s, "RF-2", "200.00", "refundable", "rc");
+    assert_eq!(status(s, "RF-2", "approved").status, 200);
+    let run = payout_run(s, "refund-run-2", "rc");
+    assert_eq!(run[0]["amount"], "13.00");
+
+    // Odd amounts round down per refund, cumulatively: 0.10 of a 1.00 order.
+    manual(s, "RF-ODD", "1.00", "refundable", "ro");
+    let clawback = |s: &Server| owed(s, "ro").1;
+    assert_eq!(refund(s, "RF-ODD", "o1", "0.33").status, 201);
+    assert_eq!(
+        balance(s, "ro")["pending"],
+        "0.07",
+        "pending net of the pending refund"
+    );
+    assert_eq!(status(s, "RF-ODD", "approved").status, 200);
+    assert_eq!(clawback(s), "0.03");
+    assert_eq!(refund(s, "RF-ODD", "o2", "0.33").status, 201);
+    assert_eq!(clawback(s), "0.06");
+    assert_eq!(refund(s, "RF-ODD", "o3", "0.34").status, 201);
+    assert_eq!(balance(s, "ro"), Value::Null, "everything returned");
+
+    // A refund by postback, POST and GET.
+    manual(s, "RF-P", "50.00", "refundable", "ro");
+    let r = s.api_post(
+        "/v1/postback",
+        &json!({"order_id": "RF-P", "refund_id": "pb_1", "refund_amount": "10.00"}),
+    );
+    assert_eq!(
+        (r.status, r.json()["refunded"].clone()),
+        (201, json!("10.00")),
+        "{}",
+        r.body
+    );
+    let r = s.api_post(
+        "/v1/postback",
+        &json!({"order_id": "RF-P", "refund_id": "pb_2", "refund_amount": "1.00", "currency": "USD"}),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "malformed".into()),
+        "{}",
+        r.body
+    );
+    let key = s
+        .api_post("/v1/postback-keys", &json!({"label": "cart"}))
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("/v1/postback?key={key}&order_id=RF-P&refund_id=pb_3&refund_amount=5.00");
+    let r = s.get(&url, &[]);
+    assert_eq!(
+        (r.status, r.json()["refunded"].clone()),
+        (201, json!("15.00")),
+        "{}",
+        r.body
+    );
+    let r = s.get(&url, &[]);
+    assert_eq!(
+        (r.status, r.json()["duplicate"].clone()),
+        (200, json!(true))
+    );
+    let c = s.api_get("/v1/conversions/RF-P").json();
+    assert_eq!(c["refunds"].as_array().unwrap().len(), 2);
 }
 
 #[test]

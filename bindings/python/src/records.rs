@@ -162,6 +162,20 @@ impl Conversion {
     fn commission<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         decimal(py, &self.0.commission().to_string())
     }
+    /// What the refunds total, as a Decimal (0 when none).
+    #[getter]
+    fn refunded<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = &self.0;
+        decimal(
+            py,
+            &core::Money::from_minor(c.refunded_minor(), c.amount.currency()).to_string(),
+        )
+    }
+    /// The amount net of refunds, as a Decimal.
+    #[getter]
+    fn net_amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        decimal(py, &self.0.net_amount().to_string())
+    }
     /// The partner's commission and its ancestors' overrides, by level.
     #[getter]
     fn commissions(&self) -> Vec<Commission> {

@@ -10,7 +10,7 @@ use crate::Result;
 use crate::catalogue::code;
 use crate::records::{Conversion, answer_to_py};
 use crate::tracker::Tracker;
-use crate::values::{count, day};
+use crate::values::{count, day, decimal_text};
 
 fn conversion_query(
     status: Option<&str>,
@@ -55,6 +55,23 @@ impl Tracker {
             page.conversions.into_iter().map(Conversion).collect(),
             page.next_cursor,
         ))
+    }
+
+    /// Records a refund of `amount` (`str` or `Decimal`, the order's currency) of
+    /// `order_id` under the merchant's `refund_id`: each beneficiary gives back its
+    /// share (rounded down per level, cumulatively); the whole amount makes the
+    /// conversion `reversed`. The same `refund_id` and amount again returns the
+    /// conversion with `duplicate` set; with another amount `Conflict`.
+    #[pyo3(signature = (order_id, *, refund_id, amount))]
+    fn refund(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        refund_id: String,
+        amount: &Bound<'_, PyAny>,
+    ) -> Result<Conversion> {
+        let req = core::RefundRequest::new(&refund_id, &decimal_text("amount", amount)?);
+        Ok(Conversion(py.detach(|| self.inner.refund(order_id, &req))?))
     }
 
     /// Sets the status of each order on its own (1 to 1000 ids): a list of

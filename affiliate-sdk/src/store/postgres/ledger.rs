@@ -16,10 +16,7 @@ use crate::ledger::{Balance, Entry, EntryFilter, EntryKind, EntryState};
 use crate::money::Currency;
 
 fn kind(k: EntryKind) -> &'static str {
-    match k {
-        EntryKind::Commission => "commission",
-        EntryKind::Clawback => "clawback",
-    }
+    k.as_str()
 }
 
 /// Writes (or replaces) `entries`, in one statement.
@@ -30,6 +27,7 @@ pub(super) fn write(c: &mut impl GenericClient, entries: &[Entry]) -> Attempt<()
     let mut order_ids = Vec::with_capacity(entries.len());
     let mut levels = Vec::with_capacity(entries.len());
     let mut kinds = Vec::with_capacity(entries.len());
+    let mut refs = Vec::with_capacity(entries.len());
     let mut partners = Vec::with_capacity(entries.len());
     let mut currencies = Vec::with_capacity(entries.len());
     let mut records = Vec::with_capacity(entries.len());
@@ -37,15 +35,16 @@ pub(super) fn write(c: &mut impl GenericClient, entries: &[Entry]) -> Attempt<()
         order_ids.push(e.id.order_id.as_str());
         levels.push(i16::from(e.id.level));
         kinds.push(kind(e.id.kind));
+        refs.push(e.id.reference.as_str());
         partners.push(e.partner.as_str());
         currencies.push(e.currency.code());
         records.push(serde_json::to_string(e).map_err(|_| Failure::Corrupt("ledger"))?);
     }
     c.execute(
-        "INSERT INTO affiliate_ledger (order_id, level, kind, partner, currency, record)
+        "INSERT INTO affiliate_ledger (order_id, level, kind, partner, currency, record, ref)
          SELECT * FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[],
-                              $6::text[])
-         ON CONFLICT (order_id, level, kind) DO UPDATE SET record = EXCLUDED.record",
+                              $6::text[], $7::text[])
+         ON CONFLICT (order_id, level, kind, ref) DO UPDATE SET record = EXCLUDED.record",
         &[
             &order_ids,
             &levels,
@@ -53,6 +52,7 @@ pub(super) fn write(c: &mut impl GenericClient, entries: &[Entry]) -> Attempt<()
             &partners,
             &currencies,
             &records,
+            &refs,
         ],
     )?;
     Ok(())
@@ -70,7 +70,7 @@ pub(super) fn payable(
         "SELECT record FROM affiliate_ledger
          WHERE state = 'payable' AND ($1::text IS NULL OR currency = $1)
            AND ($2::text IS NULL OR partner = $2)
-         ORDER BY order_id, level, kind FOR UPDATE",
+         ORDER BY order_id, level, kind, ref FOR UPDATE",
         &[&currency, &partner],
     )?
     .iter()
@@ -99,17 +99,14 @@ pub(super) fn balances(
         let kind = match row.get::<_, &str>(2) {
             "commission" => EntryKind::Commission,
             "clawback" => EntryKind::Clawback,
+            "refund" => EntryKind::Refund,
             _ => return Err(bad()),
         };
         let state: EntryState =
             serde_json::from_value(serde_json::Value::String(row.get::<_, String>(3)))
                 .map_err(|_| bad())?;
         let sum: i128 = row.get::<_, &str>(4).parse().map_err(|_| bad())?;
-        let signed = if kind == EntryKind::Clawback {
-            -sum
-        } else {
-            sum
-        };
+        let signed = if kind.is_negative() { -sum } else { sum };
         out.entry((partner, currency))
             .or_default()
             .add(&Balance::of_parts(kind, state, signed), 1);
@@ -138,7 +135,7 @@ pub(super) fn remove_order(c: &mut impl GenericClient, order_id: &str) -> Attemp
     Ok(())
 }
 
-/// The entries the filter matches, by order id, level and kind.
+/// The entries the filter matches, by order id, level, kind and reference.
 pub(super) fn entries(c: &mut impl GenericClient, filter: &EntryFilter) -> Attempt<Vec<Entry>> {
     let partner = filter.partner.map(|p| p.to_string());
     let currency = filter.currency.map(|c| c.code().to_owned());
@@ -146,7 +143,7 @@ pub(super) fn entries(c: &mut impl GenericClient, filter: &EntryFilter) -> Attem
         "SELECT record FROM affiliate_ledger
          WHERE ($1::text IS NULL OR partner = $1) AND ($2::text IS NULL OR currency = $2)
            AND ($3::text IS NULL OR order_id = $3)
-         ORDER BY order_id, level, kind",
+         ORDER BY order_id, level, kind, ref",
         &[&partner, &currency, &filter.order_id],
     )?
     .iter()

@@ -325,7 +325,13 @@ impl ConversionReads for PostgresStore {
                  WHERE status = 'pending' AND campaign = $1 AND converted_at <= $2
                    AND (converted_at, order_id) > ($3, $4)
                  ORDER BY converted_at, order_id LIMIT $5",
-                &[&campaign.as_str(), &to_i64(made_by), &after_at, &after_id, &max],
+                &[
+                    &campaign.as_str(),
+                    &to_i64(made_by),
+                    &after_at,
+                    &after_id,
+                    &max,
+                ],
             )?
             .iter()
             .map(|row| parse_conversion(row.get(0)))

@@ -144,10 +144,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX affiliate_conversions_pending ON affiliate_conversions (campaign, converted_at)
         WHERE status = 'pending';
 ",
+    // Entries told apart by a reference (a refund's id): part of the key.
+    "
+    ALTER TABLE affiliate_ledger ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+    ALTER TABLE affiliate_ledger DROP CONSTRAINT affiliate_ledger_pkey;
+    ALTER TABLE affiliate_ledger ADD PRIMARY KEY (order_id, level, kind, ref);
+",
 ];
 
 /// The migration that made the ledger: the conversions stored before it get their
-/// entries in the same transaction.
+/// entries in the same transaction as the migrations.
 const LEDGER_MIGRATION: i32 = 5;
 
 /// How long the id of a written click batch is kept: a batch whose commit answer was
@@ -171,14 +177,16 @@ pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         if version > current {
             tx.batch_execute(sql)?;
-            if version == LEDGER_MIGRATION {
-                super::tx::backfill(&mut tx)?;
-            }
             tx.execute(
                 "INSERT INTO affiliate_schema (version) VALUES ($1)",
                 &[&version],
             )?;
         }
+    }
+    // Entries are written in the latest shape, so after the last migration (in the
+    // same transaction).
+    if current < LEDGER_MIGRATION {
+        super::tx::backfill(&mut tx)?;
     }
     tx.commit()?;
     Ok(())

@@ -174,6 +174,7 @@ fn an_older_schema_migrates_and_keeps_its_data() {
         channel: Channel::default(),
         duplicate: false,
         replaced: false,
+        refunds: Vec::new(),
     };
     c.execute(
         "INSERT INTO affiliate_conversions (order_id, day, status, record) VALUES ($1, $2, $3, $4)",

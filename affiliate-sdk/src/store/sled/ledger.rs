@@ -1,5 +1,6 @@
-//! The ledger in sled: tree `ledger`, one entry per key `order id, \0, level, kind`
-//! (order ids hold no `\0`, so an order's entries share a prefix), the entry as JSON;
+//! The ledger in sled: tree `ledger`, one entry per key `order id, \0, level, kind,
+//! reference` (order ids hold no `\0`, so an order's entries share a prefix; the
+//! reference, a refund's id, is empty for the others), the entry as JSON;
 //! tree `ledger-sums`, each beneficiary's balance per currency (key `partner, \0,
 //! currency`, five 16-byte little-endian sums), changed by every entry written, so a
 //! balance read does not scan the ledger. Entries are written in the transactions of
@@ -22,14 +23,16 @@ use crate::money::Currency;
 
 /// The key of an entry.
 pub(super) fn entry_key(id: &EntryId) -> Vec<u8> {
-    let mut k = Vec::with_capacity(id.order_id.len() + 3);
+    let mut k = Vec::with_capacity(id.order_id.len() + 3 + id.reference.len());
     k.extend_from_slice(id.order_id.as_bytes());
     k.push(0);
     k.push(id.level);
     k.push(match id.kind {
         EntryKind::Commission => 0,
         EntryKind::Clawback => 1,
+        EntryKind::Refund => 2,
     });
+    k.extend_from_slice(id.reference.as_bytes());
     k
 }
 
@@ -52,16 +55,24 @@ pub(super) fn read_entry(t: &TransactionalTree, id: &EntryId) -> TxResult<Option
     t.get(entry_key(id))?.map(|v| decode(&v)).transpose()
 }
 
-/// Inside a transaction: the entries of `conversion`'s order (its commission levels,
-/// both kinds).
+/// Inside a transaction: the entries of `conversion`'s order (its commission levels:
+/// commission, clawback, and one refund entry per refund it records).
 pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxResult<Vec<Entry>> {
     let mut out = Vec::new();
     for c in &conversion.commissions {
-        for kind in [EntryKind::Commission, EntryKind::Clawback] {
+        let refunds = conversion
+            .refunds
+            .iter()
+            .map(|r| (EntryKind::Refund, r.id.as_str()));
+        for (kind, reference) in [(EntryKind::Commission, ""), (EntryKind::Clawback, "")]
+            .into_iter()
+            .chain(refunds)
+        {
             let id = EntryId {
                 order_id: conversion.order_id.clone(),
                 level: c.level,
                 kind,
+                reference: reference.to_owned(),
             };
             out.extend(read_entry(t, &id)?);
         }

@@ -32,7 +32,7 @@ pub use affiliate_sdk::{
     CampaignSpec as CampaignRequest, CampaignStatus, Channel, ClickCommission,
     ConversionRequest as PostbackRequest, CookieConsent, CouponSpec as CouponRequest, Evidence,
     ManualConversion as ManualRequest, MediaType, PartnerSpec as PartnerRequest, PartnerStatus,
-    StatsPage, StatsRow, Status as ConversionStatus,
+    Postback, PostbackRefund, RefundRequest, StatsPage, StatsRow, Status as ConversionStatus,
 };
 
 /// Every refusal: `{"error": {"code", "message"}}`, the code from docs/errors.md.

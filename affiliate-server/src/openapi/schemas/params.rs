@@ -82,4 +82,11 @@ pub struct PostbackEvidence {
     /// Which campaign a coupon credits.
     #[param(nullable = false)]
     pub campaign: Option<CodeText>,
+    /// A refund instead of a conversion: the refund's id, with `order_id` and
+    /// `refund_amount` and no other member.
+    #[param(nullable = false)]
+    pub refund_id: Option<Id>,
+    /// The amount refunded (with `refund_id`).
+    #[param(nullable = false)]
+    pub refund_amount: Option<Amount>,
 }

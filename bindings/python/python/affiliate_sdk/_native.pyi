@@ -294,6 +294,14 @@ class Conversion:
     @property
     def commission(self) -> Decimal: ...
     @property
+    def refunded(self) -> Decimal:
+        """What the refunds total (0 when none)."""
+        ...
+    @property
+    def net_amount(self) -> Decimal:
+        """The amount net of refunds."""
+        ...
+    @property
     def commissions(self) -> List[Commission]: ...
     def to_dict(self) -> Dict[str, object]: ...
 
@@ -523,6 +531,11 @@ class Tracker:
         currency: Optional[str] = None,
         status: Optional[PayoutStatus] = None,
     ) -> str: ...
+    def refund(self, order_id: str, *, refund_id: str, amount: _Amount) -> Conversion:
+        """Records a refund of part or all of an order: each beneficiary gives back its
+        share (rounded down per level); the whole amount makes it ``reversed``. The same
+        ``refund_id`` and amount again returns it with ``duplicate`` set."""
+        ...
     def set_statuses(self, order_ids: Sequence[str], status: ConversionStatus) -> List[Dict[str, _Json]]:
         """Each order on its own: ``{order_id, status}`` or ``{order_id, error}``."""
         ...
