@@ -464,11 +464,11 @@ impl<'de> Deserialize<'de> for Bindings {
         #[serde(untagged)]
         enum Stored {
             List { bindings: Vec<Binding> },
-            One(Binding),
+            One(Box<Binding>),
         }
         Ok(match Stored::deserialize(d)? {
             Stored::List { bindings } => Bindings { bindings },
-            Stored::One(b) => Bindings { bindings: vec![b] },
+            Stored::One(b) => Bindings { bindings: vec![*b] },
         })
     }
 }

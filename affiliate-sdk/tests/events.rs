@@ -509,3 +509,64 @@ fn deliveries_over_for_thirty_days_leave_the_log_and_pending_ones_stay() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].state, DeliveryState::Pending);
 }
+
+/// A refund sends `conversion.refunded` with the conversion's refunds to the webhook
+/// and the credited partner's postback; a replayed refund sends nothing; the whole
+/// amount also sends `conversion.updated` (`reversed`).
+#[test]
+fn a_refund_reaches_the_webhook_and_the_partners_postback() {
+    let (t, _clock) = setup();
+    t.create_webhook(&hook("http://127.0.0.1:9/all")).unwrap();
+    t.update_partner(
+        "abc123",
+        &serde_json::json!({"postback_url": "http://127.0.0.1:9/pb?e={event}&s={status}&o={order_id}"}),
+    )
+    .unwrap();
+    sale(&t, "RF-1", "abc123");
+    let rec = Recorder::new(Ok(200));
+    t.deliver(&rec, 100).unwrap();
+    rec.take();
+    let refund = affiliate_sdk::RefundRequest::new("re_1", "30.00");
+    t.refund("RF-1", &refund).unwrap();
+    assert!(t.refund("RF-1", &refund).unwrap().duplicate);
+    t.deliver(&rec, 100).unwrap();
+    let sent = rec.take();
+    let hooks: Vec<serde_json::Value> = sent
+        .iter()
+        .filter_map(|r| r.body.as_deref())
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(hooks.len(), 1, "one event for one refund: {hooks:?}");
+    assert_eq!(hooks[0]["type"], "conversion.refunded");
+    assert_eq!(hooks[0]["data"]["refunded"], "30.00");
+    assert_eq!(
+        hooks[0]["data"]["refunds"][0]["refund_id"],
+        serde_json::json!("re_1")
+    );
+    let pb: Vec<&str> = sent
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.url.as_str())
+        .collect();
+    assert_eq!(
+        pb,
+        ["http://127.0.0.1:9/pb?e=conversion.refunded&s=pending&o=RF-1"]
+    );
+    // The rest: refunded, then updated (reversed).
+    t.refund("RF-1", &affiliate_sdk::RefundRequest::new("re_2", "70.00"))
+        .unwrap();
+    t.deliver(&rec, 100).unwrap();
+    let mut kinds: Vec<String> = rec
+        .take()
+        .iter()
+        .filter_map(|r| r.body.as_deref())
+        .map(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["conversion.refunded", "conversion.updated"]);
+}

@@ -305,13 +305,11 @@ fn hand_paid_in_a_payout_is_refused_and_a_failed_payout_reopens_only_approved_or
             .filter(|e| e.id.order_id == order)
             .cloned()
             .collect();
-        let claw = apply_status(&mut mine, to, 1_700_000_100);
-        if claw.is_ok() {
-            entries.retain(|e| e.id.order_id != order);
-            entries.extend(mine);
-            entries.extend(claw.as_ref().unwrap().iter().cloned());
-        }
-        claw.map(|_| ())
+        let claw = apply_status(&mut mine, to, 1_700_000_100)?;
+        entries.retain(|e| e.id.order_id != order);
+        entries.extend(mine);
+        entries.extend(claw);
+        Ok::<(), affiliate_sdk::Error>(())
     };
     approve(&mut entries, "O-0", Status::Approved).unwrap();
     approve(&mut entries, "O-1", Status::Approved).unwrap();

@@ -192,7 +192,7 @@ impl Gen {
                     0 | 1 => (
                         "GET".into(),
                         format!(
-                            "/v1/postback?key={key}&order_id={}&amount={}&currency=USD&token={}&{}",
+                            "/v1/postback?key={key}&order_id={}&amount={}&currency=USD&token={}&{}{}",
                             self.junk(20).replace([' ', '\r', '\n', '&', '#'], ""),
                             self.pick(&[
                                 "49.90",
@@ -203,7 +203,13 @@ impl Gen {
                                 "99999999999999999999"
                             ]),
                             self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
-                            self.junk(60).replace([' ', '\r', '\n'], "")
+                            self.junk(60).replace([' ', '\r', '\n'], ""),
+                            self.pick(&[
+                                "",
+                                "&refund_id=R-1&refund_amount=1.00",
+                                "&refund_id=",
+                                "&refund_amount=5"
+                            ])
                         ),
                     ),
                     2 => ("GET".into(), "/v1/postback-keys".into()),
@@ -530,6 +536,7 @@ impl Gen {
                         "/v1/postback",
                         "/v1/conversions/manual",
                         "/v1/conversions/A-1/status",
+                        "/v1/conversions/A-1/refunds",
                     ])
                     .to_owned();
                 if self.rng.bool() {
@@ -545,6 +552,13 @@ impl Gen {
                     6 => br#"{"order_id":"A-1","amount":"1","currency":"USD","campaign":"haircare","partner":"nobody"}"#.to_vec(),
                     7 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"{}"}}"#, self.pick(HOSTILE).replace('"', "")).into_bytes(),
                     8 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"k1.{}"}}"#, "A".repeat(self.rng.usize(0..5000))).into_bytes(),
+                    9 if self.rng.bool() => format!(
+                        r#"{{"order_id":"A-1","refund_id":"{}","{}":"{}"}}"#,
+                        self.junk(30).replace(['"', '\\'], ""),
+                        self.pick(&["amount", "refund_amount"]),
+                        self.pick(&["30.00", "-1", "1e309", "0", "99999999999999999999", "1000000000.01", ""])
+                    )
+                    .into_bytes(),
                     _ => self.junk(300).into_bytes(),
                 };
                 headers.push(format!("Content-Length: {}", body.len()));

@@ -75,6 +75,15 @@ fn a_database_outage_gives_503s_loses_no_acknowledged_conversion_and_recovers() 
                 }
             });
         }
+        // A failure below must still stop the writers, or the scope would wait for
+        // them for ever (a hung test instead of a failed one).
+        struct StopWriters<'a>(&'a AtomicBool);
+        impl Drop for StopWriters<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop_writers = StopWriters(&stop);
         let wait_for = |what: &str, f: &dyn Fn() -> bool| {
             let start = Instant::now();
             while !f() {

@@ -172,10 +172,11 @@ pub fn parse_postback_query(query: &str) -> Result<(Option<String>, Postback)> {
                 "a refund takes order_id, refund_id and refund_amount only",
             ));
         }
-        let mut r = PostbackRefund::default();
-        r.order_id = required(order_id, "order_id")?;
-        r.refund_id = refund_id;
-        r.refund_amount = required(refund_amount, "refund_amount")?;
+        let r = PostbackRefund {
+            order_id: required(order_id, "order_id")?,
+            refund_id,
+            refund_amount: required(refund_amount, "refund_amount")?,
+        };
         return Ok((key, Postback::Refund(r)));
     }
     if refund_amount.is_some() {

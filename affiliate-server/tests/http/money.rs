@@ -399,6 +399,19 @@ fn refunds(s: &Server) {
     );
     let c = s.api_get("/v1/conversions/RF-P").json();
     assert_eq!(c["refunds"].as_array().unwrap().len(), 2);
+
+    // Stats net of refunds: RF-1 and RF-ODD reversed count nothing; RF-2 (200.00,
+    // 20.00 + 4.00) in full; RF-P 35.00 of 50.00 and 3.50 of its 5.00.
+    let stats = s.api_get("/v1/stats?campaign=refundable").json();
+    let row = &stats["rows"][0];
+    assert_eq!(
+        (
+            row["revenue"]["USD"].clone(),
+            row["commission"]["USD"].clone()
+        ),
+        (json!("235.00"), json!("27.50")),
+        "{stats}"
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::store::Bindings;
 /// the transaction fails).
 #[derive(Debug)]
 pub(super) enum Undo {
-    Conversion(String, Option<Conversion>),
+    Conversion(String, Option<Box<Conversion>>),
     Replaced(String),
     PerClick(ClickId, Option<u32>),
     Customer(String, Option<Bindings>),
@@ -39,7 +39,7 @@ impl MemoryTx<'_> {
         let g = &mut *self.g;
         while let Some(u) = self.undo.pop() {
             match u {
-                Undo::Conversion(k, v) => restore(&mut g.conversions, k, v),
+                Undo::Conversion(k, v) => restore(&mut g.conversions, k, v.map(|b| *b)),
                 Undo::Replaced(k) => {
                     if let Some(list) = g.replaced.get_mut(&k) {
                         list.pop();
@@ -84,16 +84,20 @@ impl Tx for MemoryTx<'_> {
     fn insert_conversion(&mut self, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record.clone();
         let old = self.g.conversions.insert(c.order_id.clone(), c);
-        self.undo
-            .push(Undo::Conversion(row.record.order_id.clone(), old));
+        self.undo.push(Undo::Conversion(
+            row.record.order_id.clone(),
+            old.map(Box::new),
+        ));
         Ok(())
     }
 
     fn update_conversion(&mut self, _old: &Conversion, row: ConversionRow<'_>) -> Result<()> {
         let c = row.record.clone();
         let old = self.g.conversions.insert(c.order_id.clone(), c);
-        self.undo
-            .push(Undo::Conversion(row.record.order_id.clone(), old));
+        self.undo.push(Undo::Conversion(
+            row.record.order_id.clone(),
+            old.map(Box::new),
+        ));
         Ok(())
     }
 
