@@ -139,10 +139,10 @@ pub mod writes;
 #[cfg(feature = "bots")]
 pub use crate::attribution::is_bot;
 pub use crate::attribution::{
-    AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConversionQuery, ConversionsPage,
-    CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT, MediaType,
-    PAYOUT_CSV_COLUMNS, PartnerQuery, PartnersPage, conversions_csv, csv_cell, format_time,
-    merge_patch, payouts_csv, stats_csv,
+    ADJUSTMENT_CSV_COLUMNS, AdSpec, CONVERSION_CSV_COLUMNS, ClickCommission, ConversionQuery,
+    ConversionsPage, CookieConsent, Coupon, CouponSpec, MAX_DEEP_LINK_HOSTS, MAX_LIST_LIMIT,
+    MediaType, PAYOUT_CSV_COLUMNS, PartnerQuery, PartnersPage, conversions_csv, csv_cell,
+    format_time, merge_patch, payouts_csv, stats_csv,
 };
 pub use crate::attribution::{
     Amounts, Attribution, BrowserConversion, BrowserConversions, Campaign, CampaignSpec,
@@ -185,4 +185,4 @@ pub use crate::tracker::{
     HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
     PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
 };
-pub use crate::writes::{Refunded, StoreWrites};
+pub use crate::writes::{Adjusted, Refunded, StoreWrites};

@@ -105,6 +105,20 @@ proptest! {
                 }
                 // Idempotency keys are the stores' (tests/ledger_stores.rs).
                 Op::Replay { .. } => continue,
+                Op::Adjust { partner, cents, currency, allow_negative } => {
+                    let a = common::ledger::adjustment(partner, cents, currencies[currency], allow_negative);
+                    let b = balances(&entries).get(&(a.partner, a.currency())).copied().unwrap_or_default();
+                    match a.check_balance(&b) {
+                        Ok(()) => {
+                            entries.push(a.entry(&format!("adj-{step}"), now));
+                            model.entry((a.partner, a.currency())).or_default().due += i128::from(cents);
+                        }
+                        Err(e) => {
+                            prop_assert_eq!(e.code(), "conflict");
+                            prop_assert!(cents < 0 && !allow_negative && b.payable - b.clawback + i128::from(cents) < 0);
+                        }
+                    }
+                }
                 Op::Refund { order, permille } => {
                     let Some(c) = convs.get(order) else { continue };
                     let mut c = c.clone();

@@ -18,7 +18,8 @@ use affiliate_sdk::ledger::{
 };
 use affiliate_sdk::store::{Inserted, PayoutsMade, StatusChange};
 use affiliate_sdk::{
-    Code, Currency, MemoryStore, Money, Refund, Refunded, SledStore, Status, Store, StoreWrites,
+    Adjusted, Code, Currency, MemoryStore, Money, Refund, Refunded, SledStore, Status, Store,
+    StoreWrites,
 };
 use common::ledger::{Money4, Op, PARTNERS, conversion, model_refund, model_status, op, share};
 use proptest::prelude::*;
@@ -170,6 +171,57 @@ fn drive(store: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     };
                     let ids: Vec<String> = again.iter().map(|p| p.id.clone()).collect();
                     prop_assert_eq!(&ids, &r.ids);
+                }
+            }
+            Op::Adjust {
+                partner,
+                cents,
+                currency,
+                allow_negative,
+            } => {
+                let a = common::ledger::adjustment(
+                    partner,
+                    cents,
+                    currencies[currency],
+                    allow_negative,
+                );
+                let key = format!("adj-{step}");
+                let before = store
+                    .balances(&EntryFilter::default())
+                    .unwrap()
+                    .get(&(a.partner, a.currency()))
+                    .copied()
+                    .unwrap_or_default();
+                match store.adjust(&key, &a, now) {
+                    Ok(Adjusted::Created(e)) => {
+                        prop_assert_eq!(e.signed_minor(), i128::from(cents));
+                        model.entry((a.partner, a.currency())).or_default().due +=
+                            i128::from(cents);
+                        // The same key and request: a replay; another request: refused.
+                        prop_assert!(matches!(
+                            store.adjust(&key, &a, now).unwrap(),
+                            Adjusted::Replayed(_)
+                        ));
+                        let other = common::ledger::adjustment(
+                            partner,
+                            cents + 1,
+                            currencies[currency],
+                            true,
+                        );
+                        prop_assert_eq!(
+                            store.adjust(&key, &other, now).unwrap_err().code(),
+                            "conflict"
+                        );
+                    }
+                    Ok(other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+                    Err(e) => {
+                        prop_assert_eq!(e.code(), "conflict");
+                        prop_assert!(
+                            cents < 0
+                                && !allow_negative
+                                && before.payable - before.clawback + i128::from(cents) < 0
+                        );
+                    }
                 }
             }
             Op::Refund { order, permille } => {

@@ -72,7 +72,12 @@
         pendingKey = null;
         return Promise.all([load(), d.loadBalances()]).then(function () {
           var total = json.payouts.length;
-          d.say('payouts-status-line', total ? total + ' payout' + (total > 1 ? 's' : '') + ' created.' : 'Nobody is owed enough yet.');
+          // Who the run passed over, and why (below the minimum, owes back, too large).
+          var skipped = (json.skipped || []).map(function (s) {
+            return s.partner + ' (' + s.reason.replace(/_/g, ' ') + ', ' + s.amount + ' ' + s.currency + ')';
+          });
+          d.say('payouts-status-line', (total ? total + ' payout' + (total > 1 ? 's' : '') + ' created.' : 'Nobody is owed enough yet.') +
+            (skipped.length ? ' Passed over: ' + skipped.join(', ') + '.' : ''));
         });
       });
     }).catch(function (e) { pendingKey = null; d.say('payouts-status-line', e.message, true); });
@@ -82,6 +87,61 @@
     d.download('/v1/payouts.csv', 'payouts.csv', 'payouts-status-line');
   });
 
-  window.affiliatePayouts = { load: load };
-  if (d.key()) load().catch(function (e) { d.say('payouts-status-line', e.message, true); });
+  // Adjustments: a bonus or a correction of a partner's balance, with its memo (shown
+  // to the partner); one Idempotency-Key per adjustment asked for.
+  function loadAdjustments() {
+    return d.api('GET', '/v1/adjustments').then(function (r) {
+      var body = $('adjustments').tBodies[0];
+      body.textContent = '';
+      r.adjustments.forEach(function (a) {
+        var tr = document.createElement('tr');
+        tr.dataset.adjustment = a.id;
+        tr.dataset.partner = a.partner;
+        d.cell(tr, a.id, 'text');
+        d.cell(tr, a.partner, 'text');
+        d.cell(tr, a.currency, 'text');
+        d.cell(tr, a.amount, 'amount');
+        d.cell(tr, a.kind, 'text');
+        d.cell(tr, a.memo, 'text memo');
+        d.cell(tr, a.state, 'text state');
+        d.cell(tr, time(a.created), 'text');
+        body.appendChild(tr);
+      });
+    });
+  }
+
+  var adjustmentKey = null;
+  $('adjustment-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    var body = {
+      partner: f.partner.value.trim(), currency: f.currency.value.trim().toUpperCase(),
+      amount: f.amount.value.trim(), kind: f.kind.value, memo: f.memo.value
+    };
+    adjustmentKey = adjustmentKey || newKey();
+    fetch('/v1/adjustments', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + d.key(), 'Idempotency-Key': adjustmentKey },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (json) {
+        if (!r.ok) throw new Error(json.error.code + ': ' + json.error.message);
+        adjustmentKey = null;
+        f.reset();
+        return Promise.all([loadAdjustments(), d.loadBalances()]).then(function () {
+          d.say('adjustments-status-line', json.partner + ': ' + json.amount + ' ' + json.currency + ' (' + json.kind + ') added.');
+        });
+      });
+    }).catch(function (e) { adjustmentKey = null; d.say('adjustments-status-line', e.message, true); });
+  });
+
+  $('adjustments-csv').addEventListener('click', function () {
+    d.download('/v1/adjustments.csv', 'adjustments.csv', 'adjustments-status-line');
+  });
+
+  window.affiliatePayouts = { load: function () { return Promise.all([load(), loadAdjustments()]); } };
+  if (d.key()) {
+    load().catch(function (e) { d.say('payouts-status-line', e.message, true); });
+    loadAdjustments().catch(function (e) { d.say('adjustments-status-line', e.message, true); });
+  }
 })();

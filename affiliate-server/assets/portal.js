@@ -91,7 +91,8 @@
   }
 
   function loadEarnings() {
-    return Promise.all([api('GET', '/v1/partner/balance'), api('GET', '/v1/partner/payouts')]).then(function (r) {
+    return Promise.all([api('GET', '/v1/partner/balance'), api('GET', '/v1/partner/payouts'),
+      api('GET', '/v1/partner/adjustments')]).then(function (r) {
       var body = $('balance').tBodies[0];
       body.textContent = '';
       r[0].rows.forEach(function (b) {
@@ -111,6 +112,18 @@
         cell(tr, p.status, 'text');
         cell(tr, new Date(p.created * 1000).toISOString().slice(0, 16).replace('T', ' '), 'text');
         pb.appendChild(tr);
+      });
+      // Bonuses and corrections the merchant made, with their memos (as text).
+      var ab = $('adjustments').tBodies[0];
+      ab.textContent = '';
+      r[2].adjustments.forEach(function (a) {
+        var tr = document.createElement('tr');
+        cell(tr, a.memo, 'text');
+        cell(tr, a.amount + ' ' + a.currency);
+        cell(tr, a.kind, 'text');
+        cell(tr, a.state, 'text');
+        cell(tr, new Date(a.created * 1000).toISOString().slice(0, 16).replace('T', ' '), 'text');
+        ab.appendChild(tr);
       });
     });
   }

@@ -133,6 +133,8 @@
     cell(tr, c.campaign, 'text');
     cell(tr, c.partner, 'text');
     cell(tr, c.amount + ' ' + c.currency);
+    // What was refunded of it (each beneficiary gave back its share).
+    cell(tr, /^0(\.0+)?$/.test(c.refunded) ? '' : c.refunded + ' ' + c.currency, 'refunded');
     var total = c.commissions.reduce(function (s, k) { return s + Math.round(Number(k.amount) * 100); }, 0);
     cell(tr, (total / 100).toFixed(2) + ' ' + c.currency);
     cell(tr, c.status, 'text status');

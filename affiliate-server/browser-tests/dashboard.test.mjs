@@ -321,6 +321,17 @@ test('payouts: a run for a currency, paid and failed, balances follow, the CSV',
   await page.click('#payout-run button[type=submit]');
   await page.waitForFunction(() => /^malformed:/.test(document.getElementById('payouts-status-line').textContent));
 
+  // A bonus from the dashboard: in the adjustments table (its memo as text) and the
+  // balances.
+  await page.fill('#adjustment-form [name=partner]', 'abc123');
+  await page.fill('#adjustment-form [name=amount]', '7.50');
+  await page.fill('#adjustment-form [name=memo]', 'Spring push <i>bonus</i>');
+  await page.click('#adjustment-form button[type=submit]');
+  await page.waitForFunction(() => /abc123: 7\.50 USD \(bonus\) added/.test(document.getElementById('adjustments-status-line').textContent));
+  assert.equal(await cellOf('adjustments', 'abc123', 'memo'), 'Spring push <i>bonus</i>');
+  assert.equal(await page.$('#adjustments i'), null, 'the memo is text');
+  assert.equal(await cellOf('balances', 'abc123', 'payable'), '7.50');
+
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#payouts-csv')]);
   assert.equal(download.suggestedFilename(), 'payouts.csv');
   const lines = readFileSync(await download.path(), 'utf8').trim().split('\r\n');

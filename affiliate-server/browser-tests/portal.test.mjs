@@ -136,6 +136,13 @@ test('a partner signs in with a link, makes a link for its child, and sees the s
   await visitor.close();
   const sale = await api('POST', '/v1/postback', { order_id: 'P-77', amount: '200.00', currency: 'USD', token });
   assert.equal(sale.status, 201);
+  // A bonus for the parent, its memo shown as text (markup stays text).
+  const bonus = await fetch(base + '/v1/adjustments', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + API_KEY, 'Idempotency-Key': 'portal-bonus-1' },
+    body: JSON.stringify({ partner: 'pa', currency: 'USD', amount: '5.00', memo: 'Top <b>referrer</b> of March', kind: 'bonus' })
+  });
+  assert.equal(bonus.status, 201, await bonus.text());
 
   // The parent's reports: by child, by sid; its earnings: the override, pending.
   await page.reload();
@@ -145,6 +152,10 @@ test('a partner signs in with a link, makes a link for its child, and sees the s
   assert.deepEqual(await row('by-sid', 'kw7'), ['1', '1', '22.00 USD']);
   assert.deepEqual(await row('by-ad', 'banner7'), ['1', '1', '22.00 USD']);
   assert.equal(await page.$eval('#balance tr[data-currency="USD"] .pending', (td) => td.textContent), '2.00');
+  assert.equal(await page.$eval('#balance tr[data-currency="USD"] .payable', (td) => td.textContent), '5.00');
+  assert.deepEqual(await page.$$eval('#adjustments tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].textContent])),
+    [['Top <b>referrer</b> of March', '5.00 USD', 'bonus']]);
+  assert.equal(await page.$('#adjustments b'), null, 'the memo is text, not markup');
   assert.equal(await page.$('#by-partner tr[data-key="pb"]'), null);
   // The child's sale and the parent's 2.00 override on it, nothing of pb.
   const conv = await page.evaluate(() => fetch('/v1/partner/conversions').then((r) => r.json()));

@@ -12,8 +12,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
 use crate::routes::{
-    catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback, reports,
-    review, webhooks,
+    adjustments, catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback,
+    reports, review, webhooks,
 };
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
@@ -101,6 +101,11 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/stats.csv", get(reports::stats_csv))
         .route("/v1/balances", get(reports::balances))
         .route("/v1/payouts", get(payouts::list).post(payouts::create))
+        .route(
+            "/v1/adjustments",
+            get(adjustments::list).post(adjustments::create),
+        )
+        .route("/v1/adjustments.csv", get(adjustments::csv))
         .route("/v1/payouts.csv", get(payouts::csv))
         .route("/v1/payouts/{id}", get(payouts::one))
         .route("/v1/payouts/{id}/status", post(payouts::status))
@@ -147,6 +152,7 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/partner/conversions", get(partner::conversions))
         .route("/v1/partner/balance", get(partner::balance))
         .route("/v1/partner/payouts", get(partner::payouts))
+        .route("/v1/partner/adjustments", get(partner::adjustments))
         .route("/v1/partner/postbacks", get(partner::postbacks))
         .route("/portal", get(portal::page))
         .route("/portal/portal.js", get(portal::script))

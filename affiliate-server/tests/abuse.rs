@@ -537,10 +537,17 @@ impl Gen {
                         "/v1/conversions/manual",
                         "/v1/conversions/A-1/status",
                         "/v1/conversions/A-1/refunds",
+                        "/v1/adjustments",
                     ])
                     .to_owned();
                 if self.rng.bool() {
                     headers.push(format!("Authorization: Bearer {API_KEY}"));
+                }
+                if self.rng.bool() {
+                    headers.push(format!(
+                        "Idempotency-Key: {}",
+                        self.pick(&["k-1", "k-2", "\u{1}", "x y"])
+                    ));
                 }
                 body = match self.rng.u8(..10) {
                     0 => "[".repeat(self.rng.usize(100..20_000)).into_bytes(),
@@ -552,6 +559,13 @@ impl Gen {
                     6 => br#"{"order_id":"A-1","amount":"1","currency":"USD","campaign":"haircare","partner":"nobody"}"#.to_vec(),
                     7 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"{}"}}"#, self.pick(HOSTILE).replace('"', "")).into_bytes(),
                     8 => format!(r#"{{"order_id":"A-1","amount":"49.90","currency":"USD","osig":"k1.{}"}}"#, "A".repeat(self.rng.usize(0..5000))).into_bytes(),
+                    9 if self.rng.bool() => format!(
+                        r#"{{"partner":"abc123","currency":"USD","amount":"{}","memo":"{}","kind":"{}"}}"#,
+                        self.pick(&["50.00", "-20.00", "-99999999", "0", "1e3", "1000000000.01", "--1"]),
+                        self.junk(40).replace(['"', '\\'], ""),
+                        self.pick(&["bonus", "correction", "gift", ""])
+                    )
+                    .into_bytes(),
                     9 if self.rng.bool() => format!(
                         r#"{{"order_id":"A-1","refund_id":"{}","{}":"{}"}}"#,
                         self.junk(30).replace(['"', '\\'], ""),

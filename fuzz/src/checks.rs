@@ -355,6 +355,24 @@ pub fn conversion_json(data: &[u8]) {
             &RefundRequest::new(&r.refund_id, &r.refund_amount),
         );
     }
+    // An adjustment body: refused with a typed error, or one entry within the bound that
+    // its key replays and another request under the key cannot reuse.
+    if let Ok(req) = serde_json::from_slice::<affiliate_sdk::ledger::AdjustmentRequest>(data) {
+        let t = tracker();
+        match t.adjust("fuzz-key", &req) {
+            Ok(affiliate_sdk::Adjusted::Created(e)) => {
+                assert!(e.amount_minor > 0);
+                assert!(e.amount_minor <= affiliate_sdk::MAX_AMOUNT * 1_000);
+                assert!(e.note.as_ref().is_some_and(|n| !n.memo.is_empty()));
+                assert!(matches!(
+                    t.adjust("fuzz-key", &req).expect("a replay"),
+                    affiliate_sdk::Adjusted::Replayed(_)
+                ));
+            }
+            Ok(affiliate_sdk::Adjusted::Replayed(_)) => panic!("a new key replayed"),
+            Err(e) => assert!(!e.code().is_empty()),
+        }
+    }
     if let Ok(r) = serde_json::from_slice::<RefundRequest>(data) {
         let t = tracker();
         t.manual(&ManualConversion::sale(

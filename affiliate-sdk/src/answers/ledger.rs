@@ -3,7 +3,10 @@
 use serde::Serialize;
 
 use crate::code::Code;
-use crate::ledger::{Balance, Entry, EntryKind, Payout, PayoutStatus};
+use crate::ledger::{
+    AdjustmentKind, Balance, Entry, EntryKind, EntryState, Payout, PayoutStatus, SkipReason,
+    Skipped,
+};
 use crate::money::{Currency, format_minor};
 
 /// Minor units as a decimal string, negative ones with a leading `-`.
@@ -116,12 +119,18 @@ impl Payout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutItem {
+    /// The order (empty for an adjustment).
     pub order_id: String,
     pub level: u32,
-    /// `commission` or `clawback` (a negative amount).
+    /// `commission`, `clawback` or `refund` (negative amounts), `adjustment` or
+    /// `deduction` (negative).
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: EntryKind,
     pub amount: String,
+    /// A refund's or an adjustment's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub reference: Option<String>,
 }
 
 impl From<&Entry> for PayoutItem {
@@ -131,6 +140,7 @@ impl From<&Entry> for PayoutItem {
             level: e.id.level.into(),
             kind: e.id.kind,
             amount: signed(e.signed_minor(), e.currency),
+            reference: (!e.id.reference.is_empty()).then(|| e.id.reference.clone()),
         }
     }
 }
@@ -159,6 +169,102 @@ impl PayoutList {
             payouts: payouts.iter().map(PayoutAnswer::from).collect(),
         }
     }
+}
+
+/// A partner a payout run passed over: its net in the run (negative when it owes back)
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SkippedAnswer {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub partner: Code,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(example = "12.50"))]
+    pub amount: String,
+    pub reason: SkipReason,
+}
+
+/// What a payout run made, and the partners with payable money it passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutRunAnswer {
+    pub payouts: Vec<PayoutAnswer>,
+    pub skipped: Vec<SkippedAnswer>,
+}
+
+impl PayoutRunAnswer {
+    /// The answer of a run that made `payouts` and passed over `skipped`.
+    #[must_use]
+    pub fn new(payouts: &[Payout], skipped: &[Skipped]) -> PayoutRunAnswer {
+        PayoutRunAnswer {
+            payouts: payouts.iter().map(PayoutAnswer::from).collect(),
+            skipped: skipped
+                .iter()
+                .map(|s| SkippedAnswer {
+                    partner: s.partner,
+                    currency: s.currency,
+                    amount: signed(s.net_minor, s.currency),
+                    reason: s.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An adjustment of a partner's balance, as every API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Adjustment))]
+pub struct AdjustmentAnswer {
+    /// `adj_` and 24 hexadecimal digits, derived from its `Idempotency-Key`.
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub partner: Code,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    /// Signed: negative takes money back.
+    #[cfg_attr(feature = "openapi", schema(example = "-20.00"))]
+    pub amount: String,
+    pub kind: AdjustmentKind,
+    pub memo: String,
+    /// `payable`, `in_payout`, `paid` (or `void`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: &'static str,
+    /// The payout that holds or paid it.
+    pub payout: Option<String>,
+    pub created: u64,
+}
+
+impl AdjustmentAnswer {
+    /// The answer of an adjustment's entry; `None` for any other entry.
+    #[must_use]
+    pub fn of(e: &Entry) -> Option<AdjustmentAnswer> {
+        let note = e.note.as_ref().filter(|_| e.id.kind.is_adjustment())?;
+        Some(AdjustmentAnswer {
+            id: e.id.reference.clone(),
+            partner: e.partner,
+            currency: e.currency,
+            amount: signed(e.signed_minor(), e.currency),
+            kind: note.kind,
+            memo: note.memo.clone(),
+            state: match e.state {
+                EntryState::Pending => "pending",
+                EntryState::Payable => "payable",
+                EntryState::InPayout => "in_payout",
+                EntryState::Paid => "paid",
+                EntryState::Void => "void",
+            },
+            payout: e.payout.clone(),
+            created: note.created,
+        })
+    }
+}
+
+/// Adjustments, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdjustmentList {
+    pub adjustments: Vec<AdjustmentAnswer>,
 }
 
 /// How many pending conversions this call approved.

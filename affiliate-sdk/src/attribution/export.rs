@@ -229,3 +229,36 @@ pub fn payouts_csv(
     }
     finish(w)
 }
+
+/// The columns of [`adjustments_csv`].
+pub const ADJUSTMENT_CSV_COLUMNS: [&str; 9] = [
+    "id", "partner", "currency", "amount", "kind", "memo", "state", "payout", "created",
+];
+
+/// Adjustments as CSV, one row each under [`ADJUSTMENT_CSV_COLUMNS`]: the amount
+/// signed (`-20.00` takes money back; a number the writer made, so not escaped as a
+/// formula), the memo escaped like every text cell, times UTC.
+pub fn adjustments_csv(rows: &[crate::answers::AdjustmentAnswer]) -> Result<String> {
+    let mut w = writer();
+    write_row(&mut w, ADJUSTMENT_CSV_COLUMNS)?;
+    for a in rows {
+        let text = |s: &str| csv_cell(s).into_owned();
+        let cells = [
+            text(&a.id),
+            text(a.partner.as_str()),
+            text(a.currency.code()),
+            a.amount.clone(),
+            text(match a.kind {
+                crate::ledger::AdjustmentKind::Bonus => "bonus",
+                crate::ledger::AdjustmentKind::Correction => "correction",
+            }),
+            text(&a.memo),
+            text(a.state),
+            text(a.payout.as_deref().unwrap_or("")),
+            format_time(a.created),
+        ];
+        w.write_record(&cells)
+            .map_err(|e| Error::Store(format!("csv: {e}")))?;
+    }
+    finish(w)
+}

@@ -84,8 +84,8 @@ pub use decide::{
 };
 pub use deep_link::{DeepTarget, MAX_DEEP_LINK_LEN};
 pub use export::{
-    CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell, format_time,
-    payouts_csv, stats_csv,
+    ADJUSTMENT_CSV_COLUMNS, CONVERSION_CSV_COLUMNS, PAYOUT_CSV_COLUMNS, conversions_csv, csv_cell,
+    format_time, payouts_csv, stats_csv,
 };
 pub use landing::{LandingRedirect, MAX_LANDING_TARGET_LEN, decide_landing};
 pub use listing::{ConversionQuery, ConversionsPage, MAX_LIST_LIMIT, PartnerQuery, PartnersPage};

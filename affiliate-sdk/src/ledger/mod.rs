@@ -28,13 +28,17 @@ use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::records::{Conversion, Status};
 
+mod adjustment;
 mod payout;
 mod refund;
 
+pub use adjustment::{
+    Adjustment, AdjustmentKind, AdjustmentNote, AdjustmentRequest, MAX_MEMO_CHARS, adjustment_id,
+};
 pub use payout::{
-    Payout, PayoutDraft, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
-    apply_payout_status, cancel_unmoved_clawbacks, check_idempotency_key, key_reused, make_payouts,
-    newest_first, orders_paid, payout_orders, plan_payouts, settle,
+    Payout, PayoutDraft, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus, SkipReason,
+    Skipped, apply_payout_status, cancel_unmoved_clawbacks, check_idempotency_key, key_reused,
+    make_payouts, newest_first, orders_paid, payout_orders, plan_payouts, settle, skipped,
 };
 pub use refund::{apply_refund, clawed_back};
 
@@ -49,6 +53,11 @@ pub enum EntryKind {
     /// What it gives back of a commission when part of the order is refunded (one per
     /// refund and level; the entry's `reference` is the refund id).
     Refund,
+    /// Money the merchant adds by hand (a bonus, a correction): no order; the
+    /// `reference` is the adjustment's id.
+    Adjustment,
+    /// Money the merchant takes back by hand (a negative correction).
+    Deduction,
 }
 
 impl EntryKind {
@@ -59,13 +68,21 @@ impl EntryKind {
             EntryKind::Commission => "commission",
             EntryKind::Clawback => "clawback",
             EntryKind::Refund => "refund",
+            EntryKind::Adjustment => "adjustment",
+            EntryKind::Deduction => "deduction",
         }
     }
 
     /// Whether it subtracts from what the beneficiary is owed.
     #[must_use]
     pub fn is_negative(self) -> bool {
-        !matches!(self, EntryKind::Commission)
+        !matches!(self, EntryKind::Commission | EntryKind::Adjustment)
+    }
+
+    /// Whether it is an adjustment made by hand (of an empty order id).
+    #[must_use]
+    pub fn is_adjustment(self) -> bool {
+        matches!(self, EntryKind::Adjustment | EntryKind::Deduction)
     }
 }
 
@@ -118,6 +135,9 @@ pub struct Entry {
     pub payable_at: Option<u64>,
     /// The payout that holds or paid it.
     pub payout: Option<String>,
+    /// An adjustment's kind, memo and when it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<AdjustmentNote>,
 }
 
 impl Entry {
@@ -179,6 +199,7 @@ pub fn entries_of(conversion: &Conversion) -> Vec<Entry> {
             state,
             payable_at: (state != EntryState::Pending).then_some(conversion.converted_at),
             payout: None,
+            note: None,
         })
         .collect()
 }
@@ -285,6 +306,7 @@ fn reverse(entries: &mut [Entry], now: u64) -> Vec<Entry> {
                 state: EntryState::Payable,
                 payable_at: Some(now),
                 payout: None,
+                note: None,
             });
         } else if moved < 0 && commission.state == EntryState::Void {
             // Refunds netted while the commission was not yet paid: it is paid as much.
@@ -408,11 +430,11 @@ impl Balance {
         let mut b = Balance::default();
         match (kind, state) {
             (_, EntryState::Void) => {}
-            (EntryKind::Commission | EntryKind::Refund, EntryState::Pending) => b.pending = v,
-            (EntryKind::Commission, EntryState::Payable) => b.payable = v,
+            (EntryKind::Commission | EntryKind::Adjustment, EntryState::Payable) => b.payable = v,
             (EntryKind::Clawback, EntryState::Pending) | (_, EntryState::Payable) => {
                 b.clawback = -v;
             }
+            (_, EntryState::Pending) => b.pending = v,
             (_, EntryState::InPayout) => b.in_payout = v,
             (_, EntryState::Paid) => b.paid = v,
         }

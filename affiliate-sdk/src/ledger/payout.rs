@@ -63,13 +63,10 @@ pub struct PayoutDraft {
     pub entries: Vec<EntryId>,
 }
 
-/// The payouts a run makes over `entries` (every entry of the currency): per partner,
-/// its payable commissions (payable on or before `up_to`) and every outstanding
-/// clawback and refund (a refund waits while its commission is payable and left for a
-/// later run), when their net is positive and at least `min_minor`. By partner code.
-#[must_use]
-pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> {
-    let mut by_partner: BTreeMap<Code, (i128, Vec<EntryId>)> = BTreeMap::new();
+/// What a run takes per partner: the net of the entries it takes, their ids, the
+/// currency. By partner code.
+fn tally(entries: &[Entry], req: &PayoutRequest) -> BTreeMap<Code, (i128, Vec<EntryId>, Currency)> {
+    let mut by_partner: BTreeMap<Code, (i128, Vec<EntryId>, Currency)> = BTreeMap::new();
     let candidate = |e: &Entry| {
         e.state == EntryState::Payable
             && req.currency.is_none_or(|c| c == e.currency)
@@ -91,25 +88,89 @@ pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> 
                 EntryKind::Commission => in_time(e),
                 EntryKind::Clawback => true,
                 EntryKind::Refund => !left.contains(&(e.id.order_id.as_str(), e.id.level)),
+                EntryKind::Adjustment => in_time(e),
+                EntryKind::Deduction => true,
             };
         if takes {
-            let slot = by_partner.entry(e.partner).or_default();
+            let slot = by_partner
+                .entry(e.partner)
+                .or_insert((0, Vec::new(), e.currency));
             slot.0 += e.signed_minor();
             slot.1.push(e.id.clone());
         }
     }
     by_partner
+}
+
+/// The payouts a run makes over `entries` (every entry of the currency): per partner,
+/// its payable commissions (payable on or before `up_to`) and every outstanding
+/// clawback and refund (a refund waits while its commission is payable and left for a
+/// later run), when their net is positive and at least `min_minor`. By partner code.
+#[must_use]
+pub fn plan_payouts(entries: &[Entry], req: &PayoutRequest) -> Vec<PayoutDraft> {
+    tally(entries, req)
         .into_iter()
-        .filter_map(|(partner, (net, ids))| {
+        .filter_map(|(partner, (net, ids, currency))| {
             let amount = u64::try_from(net)
                 .ok()
                 .filter(|n| *n > 0 && *n >= req.min_minor)?;
-            let currency = entries.iter().find(|e| e.partner == partner)?.currency;
             Some(PayoutDraft {
                 partner,
                 currency: req.currency.unwrap_or(currency),
                 amount_minor: amount,
                 entries: ids,
+            })
+        })
+        .collect()
+}
+
+/// Why a run made no payout for a partner that has payable entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Its net is positive but below the run's `min_amount`.
+    BelowMinimum,
+    /// What it owes back (clawbacks, refunds) is at least what it has earned.
+    OwesBack,
+    /// Its net is more than one payout can hold.
+    TooLarge,
+}
+
+/// A partner a run passed over, with its net in the run and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The partner.
+    pub partner: Code,
+    /// The currency.
+    pub currency: Currency,
+    /// The net of what the run would have taken, minor units (negative: owed back).
+    pub net_minor: i128,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// The partners of `entries` (payable entries as they stand) that a run under `req`
+/// would pass over, and why: by partner code.
+#[must_use]
+pub fn skipped(entries: &[Entry], req: &PayoutRequest) -> Vec<Skipped> {
+    tally(entries, req)
+        .into_iter()
+        .filter_map(|(partner, (net, _, currency))| {
+            let reason = if net <= 0 {
+                SkipReason::OwesBack
+            } else if u64::try_from(net).is_err() {
+                SkipReason::TooLarge
+            } else if net < i128::from(req.min_minor) {
+                SkipReason::BelowMinimum
+            } else {
+                return None;
+            };
+            Some(Skipped {
+                partner,
+                currency,
+                net_minor: net,
+                reason,
             })
         })
         .collect()
@@ -191,7 +252,11 @@ pub fn apply_payout_status(
 pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
     let unmoved = |e: &Entry| matches!(e.state, EntryState::Payable | EntryState::Pending);
     let mut groups: BTreeMap<(String, u8), (i128, bool, bool)> = BTreeMap::new();
-    for e in entries.iter().filter(|e| e.state != EntryState::Void) {
+    // Adjustments stand alone: no order, nothing to net with.
+    for e in entries
+        .iter()
+        .filter(|e| e.state != EntryState::Void && !e.id.kind.is_adjustment())
+    {
         let g = groups
             .entry((e.id.order_id.clone(), e.id.level))
             .or_insert((0, true, false));
@@ -199,7 +264,10 @@ pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
         g.1 &= unmoved(e);
         g.2 |= e.id.kind.is_negative();
     }
-    for e in entries.iter_mut().filter(|e| e.state != EntryState::Void) {
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.state != EntryState::Void && !e.id.kind.is_adjustment())
+    {
         if groups
             .get(&(e.id.order_id.clone(), e.id.level))
             .is_some_and(|&(net, all_unmoved, negative)| net == 0 && all_unmoved && negative)
@@ -370,7 +438,12 @@ pub fn settle(
 /// The order ids of a payout's entries, each once, in order.
 #[must_use]
 pub fn payout_orders(payout: &Payout) -> Vec<String> {
-    let mut out: Vec<String> = payout.entries.iter().map(|e| e.order_id.clone()).collect();
+    let mut out: Vec<String> = payout
+        .entries
+        .iter()
+        .filter(|e| !e.kind.is_adjustment())
+        .map(|e| e.order_id.clone())
+        .collect();
     out.sort();
     out.dedup();
     out

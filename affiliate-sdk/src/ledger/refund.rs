@@ -103,6 +103,7 @@ pub fn apply_refund(
             },
             payable_at: (!pending).then_some(now),
             payout: None,
+            note: None,
         });
     }
     Ok((c, out))

@@ -15,7 +15,7 @@ pub(crate) mod backfill;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
-use crate::ledger::{Entry, Payout};
+use crate::ledger::{Balance, Entry, EntryId, Payout};
 use crate::money::Currency;
 use crate::outbound::Event;
 use crate::records::{Bindings, Conversion};
@@ -111,6 +111,14 @@ pub trait Tx {
     /// Writes `entries`, each over the entry with its id (balances a backend keeps
     /// summed move with them).
     fn put_entries(&mut self, entries: &[Entry]) -> Result<()>;
+
+    /// The entry `id`, locked for the transaction (an adjustment's, which belongs to no
+    /// order).
+    fn entry(&mut self, id: &EntryId) -> Result<Option<Entry>>;
+
+    /// What `partner` has in `currency` now ([`Balance`]), read so that a concurrent
+    /// write to it makes one of the two transactions wait or run again.
+    fn balance(&mut self, partner: Code, currency: Currency) -> Result<Balance>;
 
     /// The payable entries of `partner` (or every partner) in `currency` (or every
     /// currency), by id, locked for the transaction: an entry another run took

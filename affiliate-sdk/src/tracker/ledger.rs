@@ -9,7 +9,7 @@ use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::{
     Balance, EntryFilter, Payout, PayoutFilter, PayoutRequest, PayoutRunSpec, PayoutStatus,
-    check_idempotency_key,
+    Skipped, check_idempotency_key, skipped,
 };
 use crate::money::{Currency, Money};
 use crate::store::PayoutsMade;
@@ -135,6 +135,24 @@ impl Tracker {
         self.store.create_payouts(key, &req, self.clock.now())
     }
 
+    /// The partners with payable entries that a run under `spec` passes over as the
+    /// ledger stands now, and why ([`SkipReason`](crate::ledger::SkipReason)): below
+    /// `min_amount`, owing back at least what they earned, or owed more than one payout
+    /// holds. Asked right after a run, these are the partners it made no payout for.
+    /// Reads the ledger's entries of the currency (of the partner, if given).
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
+    pub fn payout_skips(&self, spec: &PayoutRunSpec) -> Result<Vec<Skipped>> {
+        let req = self.payout_request(spec)?;
+        let entries = self.store.ledger_entries(&EntryFilter {
+            partner: req.partner,
+            currency: req.currency,
+            order_id: None,
+        })?;
+        Ok(skipped(&entries, &req))
+    }
+
     /// The payouts, newest first; optionally one partner's, one currency's, or those
     /// in one status (`pending`, `paid`, `failed`).
     ///
@@ -178,6 +196,18 @@ impl Tracker {
                 ..EntryFilter::default()
             };
             for e in self.store.ledger_entries(&filter)? {
+                if payout.entries.contains(&e.id) {
+                    items.push(PayoutItem::from(&e));
+                }
+            }
+        }
+        if payout.entries.iter().any(|id| id.kind.is_adjustment()) {
+            let adjustments = EntryFilter {
+                partner: Some(payout.partner),
+                currency: Some(payout.currency),
+                order_id: Some(String::new()),
+            };
+            for e in self.store.ledger_entries(&adjustments)? {
                 if payout.entries.contains(&e.id) {
                     items.push(PayoutItem::from(&e));
                 }

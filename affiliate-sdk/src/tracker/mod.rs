@@ -4,6 +4,7 @@
 //! attribution checks, the catalogue's commissions) and the tracker records it.
 //! Conversions are in `conversions.rs`.
 
+mod adjustments;
 mod catalogue;
 mod clicks;
 mod config;

@@ -8,14 +8,16 @@
 //! [`StoreWrites`] puts the four on every [`Store`]: `store.insert_conversion(…)`,
 //! `store.set_status(…)`, `store.create_payouts(…)`, `store.set_payout_status(…)`.
 
+mod adjustment;
 mod conversion;
 mod payout;
 mod refund;
 
+pub use adjustment::Adjusted;
 pub use refund::Refunded;
 
 use crate::error::Result;
-use crate::ledger::{Payout, PayoutRequest, PayoutStatus};
+use crate::ledger::{Adjustment, Payout, PayoutRequest, PayoutStatus};
 use crate::records::{Conversion, Refund, Status};
 use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
 
@@ -65,6 +67,13 @@ pub trait StoreWrites {
     /// transaction. A refund id recorded before with the same amount is `Replayed`,
     /// with another amount `conflict`; nothing changes then. Durable before it returns.
     fn refund(&self, order_id: &str, refund: &Refund, at: u64) -> Result<Refunded>;
+
+    /// Records `adjustment` under the idempotency `key` at `now`: one entry, payable at
+    /// once ([`Adjustment::entry`]). A negative one that would leave the partner owed
+    /// less than nothing is `conflict` unless it allows that (checked against the
+    /// balance inside the transaction). A key used before by the same request is
+    /// `Replayed`; by another, `conflict`. Durable before it returns.
+    fn adjust(&self, key: &str, adjustment: &Adjustment, now: u64) -> Result<Adjusted>;
 }
 
 impl<S: Store + ?Sized> StoreWrites for S {
@@ -97,5 +106,9 @@ impl<S: Store + ?Sized> StoreWrites for S {
 
     fn refund(&self, order_id: &str, refund: &Refund, at: u64) -> Result<Refunded> {
         refund::refund(self, order_id, refund, at)
+    }
+
+    fn adjust(&self, key: &str, adjustment: &Adjustment, now: u64) -> Result<Adjusted> {
+        adjustment::adjust(self, key, adjustment, now)
     }
 }

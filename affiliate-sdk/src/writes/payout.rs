@@ -87,6 +87,10 @@ pub(super) fn settle_payout<S: Store + ?Sized>(
                 orders.push(c);
             }
         }
+        // Adjustments belong to no order: read by id.
+        for id in payout.entries.iter().filter(|id| id.kind.is_adjustment()) {
+            mine.extend(tx.entry(id)?);
+        }
         let paid = settle(&mut payout, &mut mine, to, at)?;
         tx.put_entries(&mine)?;
         // The paid-payout rule: an approved conversion whose entries are now all paid

@@ -144,6 +144,21 @@ impl Tx for FailingTx<'_> {
         self.tick()?;
         self.inner.put_entries(e)
     }
+    fn entry(
+        &mut self,
+        id: &affiliate_sdk::ledger::EntryId,
+    ) -> affiliate_sdk::Result<Option<Entry>> {
+        self.tick()?;
+        self.inner.entry(id)
+    }
+    fn balance(
+        &mut self,
+        p: affiliate_sdk::Code,
+        c: affiliate_sdk::Currency,
+    ) -> affiliate_sdk::Result<affiliate_sdk::ledger::Balance> {
+        self.tick()?;
+        self.inner.balance(p, c)
+    }
     fn payable_entries(
         &mut self,
         p: Option<affiliate_sdk::Code>,

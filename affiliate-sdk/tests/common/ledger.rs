@@ -169,10 +169,34 @@ pub enum Op {
         order: usize,
         permille: u16,
     },
+    /// An adjustment of `cents` (negative: taken back) for a partner.
+    Adjust {
+        partner: usize,
+        cents: i64,
+        currency: usize,
+        allow_negative: bool,
+    },
+}
+
+/// The checked adjustment of an [`Op::Adjust`].
+pub fn adjustment(
+    partner: usize,
+    cents: i64,
+    currency: Currency,
+    allow_negative: bool,
+) -> affiliate_sdk::ledger::Adjustment {
+    affiliate_sdk::ledger::Adjustment {
+        partner: Code::new(PARTNERS[partner]).unwrap(),
+        amount: Money::from_minor(cents.unsigned_abs(), currency),
+        negative: cents < 0,
+        memo: "model".into(),
+        kind: affiliate_sdk::ledger::AdjustmentKind::Correction,
+        allow_negative,
+    }
 }
 
 /// A random step: conversions, status moves, payout runs, replays of a run's key
-/// (or its reuse with another request), payouts paid or failed, refunds.
+/// (or its reuse with another request), payouts paid or failed, refunds, adjustments.
 pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..3usize, 1..50_000u64, 0..2usize)
@@ -184,5 +208,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         3 => (0..12usize, any::<bool>()).prop_map(|(payout, paid)| Op::Settle { payout, paid }),
         3 => (0..30usize, prop_oneof![3 => 1..1000u16, 1 => Just(1000u16)])
             .prop_map(|(order, permille)| Op::Refund { order, permille }),
+        2 => (0..3usize, prop_oneof![1..5_000i64, -5_000..-1i64], 0..2usize, any::<bool>())
+            .prop_map(|(partner, cents, currency, allow_negative)| Op::Adjust { partner, cents, currency, allow_negative }),
     ]
 }

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback, reports,
-    review, webhooks,
+    adjustments, catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback,
+    reports, review, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use crate::routes::{
         review::list, review::csv, review::bulk_status, review::erase_customer,
         reports::stats, reports::stats_csv, reports::balances,
         payouts::create, payouts::list, payouts::csv, payouts::one, payouts::status,
+        adjustments::create, adjustments::list, adjustments::csv,
         payouts::approve_due,
         catalogue::campaigns, catalogue::create_campaign, catalogue::campaign,
         catalogue::update_campaign, catalogue::partners, catalogue::create_partner,
@@ -42,7 +43,7 @@ use crate::routes::{
         portal::page, portal::script, portal::login, portal::logout,
         partner::me, partner::update_me, partner::link, partner::ads, partner::create_ad,
         partner::update_ad, partner::stats, partner::conversions, partner::balance,
-        partner::payouts, partner::postbacks,
+        partner::payouts, partner::adjustments, partner::postbacks,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         webhooks::retry,
         pages::snippet, pages::dashboard, pages::dashboard_asset,

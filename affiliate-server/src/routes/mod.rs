@@ -1,6 +1,7 @@
 //! The endpoints, one module per family. Each handler parses, calls one tracker
 //! method and shapes the answer; every decision is the core's.
 
+pub mod adjustments;
 pub mod catalogue;
 pub mod clicks;
 pub mod conversions;

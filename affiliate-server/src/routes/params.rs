@@ -244,6 +244,16 @@ pub struct PayoutFilters {
     pub(crate) status: Option<String>,
 }
 
+/// Whose adjustments, in which currency.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdjustmentFilters {
+    #[param(value_type = Option<CodeText>, nullable = false)]
+    pub(crate) partner: Option<String>,
+    #[param(value_type = Option<Currency>, nullable = false)]
+    pub(crate) currency: Option<String>,
+}
+
 /// Whose ads: the caller's, or a descendant's.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

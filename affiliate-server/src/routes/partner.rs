@@ -365,6 +365,26 @@ pub async fn payouts(
     Ok(Json(PayoutList::new(&list)))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "partner_adjustments",
+    path = "/v1/partner/adjustments",
+    tag = "partner",
+    summary = "The caller's own adjustments (bonuses, corrections) with their memos",
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The adjustments, newest first", body = AdjustmentList),
+        Refusals
+    )
+)]
+pub async fn adjustments(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+) -> ApiResult<Json<AdjustmentList>> {
+    let adjustments = blocking(&state, move |t| t.adjustments(Some(p.as_str()), None)).await?;
+    Ok(Json(AdjustmentList { adjustments }))
+}
+
 /// `GET /v1/partner/postbacks?cursor&limit`: the caller's own postbacks (its
 /// `postback_url` filled in for its conversions), newest first, with their attempts.
 #[utoipa::path(

@@ -36,8 +36,8 @@ const PAYOUT_BODY_BYTES: usize = 4 * 1024;
     request_body(content = PayoutRequest, content_type = "application/json", example = json!({"currency": "USD", "up_to": "2026-11-30", "min_amount": "50.00"})),
     security(("api_key" = [])),
     responses(
-        (status = 201, description = "The payouts made (none when nobody is owed enough)", body = PayoutList),
-        (status = 200, description = "A replay of the same Idempotency-Key and body: the payouts made then", body = PayoutList, headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 201, description = "The payouts made (none when nobody is owed enough), and the partners with payable money passed over, with the reason", body = PayoutRunAnswer),
+        (status = 200, description = "A replay of the same Idempotency-Key and body: the payouts made then (and who is passed over now)", body = PayoutRunAnswer, headers(("Idempotent-Replayed" = String, description = "`true`"))),
         Refusals
     )
 )]
@@ -58,8 +58,12 @@ pub async fn create(
         .to_str()
         .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
         .to_owned();
-    let made = blocking(&state, move |t| t.create_payouts(&key, &spec)).await?;
-    let body = Json(PayoutList::new(made.payouts()));
+    let (made, skipped) = blocking(&state, move |t| {
+        let made = t.create_payouts(&key, &spec)?;
+        Ok((made, t.payout_skips(&spec)?))
+    })
+    .await?;
+    let body = Json(PayoutRunAnswer::new(made.payouts(), &skipped));
     Ok(match made {
         PayoutsMade::Created(p) => {
             let total: u64 = p.iter().map(|p| p.amount_minor).sum();

@@ -251,6 +251,7 @@ fn red_team(kind: &Kind) {
     assert_eq!(s.api_get("/v1/conversions/HUGE-1").status, 404);
 
     refunds(&s);
+    adjustments(&s);
 }
 
 fn refund(s: &Server, order: &str, id: &str, amount: &str) -> common::Resp {
@@ -412,6 +413,172 @@ fn refunds(s: &Server) {
         (json!("235.00"), json!("27.50")),
         "{stats}"
     );
+}
+
+fn adjust(s: &Server, key: &str, body: &Value) -> common::Resp {
+    s.send(
+        "POST",
+        "/v1/adjustments",
+        &[AUTH, ("Idempotency-Key", key)],
+        &body.to_string(),
+    )
+}
+
+/// Adjustments +50.00 and -20.00: in the balance, the next payout and the partner's
+/// own view with their memos; replays change nothing; a negative one may not make the
+/// balance negative unless allowed.
+fn adjustments(s: &Server) {
+    assert_eq!(
+        s.api_post("/v1/partners", &json!({"code": "adj1"})).status,
+        201
+    );
+    let bonus = json!({"partner": "adj1", "currency": "USD", "amount": "50.00",
+        "memo": "March contest, 2nd place", "kind": "bonus"});
+    let r = adjust(s, "bonus-1", &bonus);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let made = r.json();
+    assert_eq!(
+        (made["amount"].clone(), made["state"].clone()),
+        (json!("50.00"), json!("payable"))
+    );
+    assert!(made["id"].as_str().unwrap().starts_with("adj_"));
+    let again = adjust(s, "bonus-1", &bonus);
+    assert_eq!(
+        (again.status, again.header("idempotent-replayed")),
+        (200, Some("true"))
+    );
+    assert_eq!(again.json()["id"], made["id"]);
+    let other = adjust(
+        s,
+        "bonus-1",
+        &json!({"partner": "adj1", "currency": "USD",
+        "amount": "51.00", "memo": "March contest, 2nd place", "kind": "bonus"}),
+    );
+    assert_eq!((other.status, other.code()), (409, "conflict".into()));
+    // Taking 80.00 back would leave adj1 owed -30.00: refused unless allowed.
+    let too_much = json!({"partner": "adj1", "currency": "USD", "amount": "-80.00",
+        "memo": "double count", "kind": "correction"});
+    let r = adjust(s, "fix-0", &too_much);
+    assert_eq!((r.status, r.code()), (409, "conflict".into()), "{}", r.body);
+    let fix = json!({"partner": "adj1", "currency": "USD", "amount": "-20.00",
+        "memo": "double count in February", "kind": "correction"});
+    assert_eq!(adjust(s, "fix-1", &fix).status, 201);
+    assert_eq!(adjust(s, "fix-1", &fix).status, 200);
+    for (bad, field) in [
+        (
+            json!({"partner": "adj1", "currency": "USD", "amount": "-1.00", "memo": "m", "kind": "bonus"}),
+            "amount",
+        ),
+        (
+            json!({"partner": "adj1", "currency": "USD", "amount": "1.00", "memo": "", "kind": "bonus"}),
+            "memo",
+        ),
+        (
+            json!({"partner": "adj1", "currency": "USD", "amount": "1.00", "memo": "m", "kind": "gift"}),
+            "gift",
+        ),
+        (
+            json!({"partner": "adj1", "currency": "USD", "amount": "1e3", "memo": "m", "kind": "bonus"}),
+            "",
+        ),
+    ] {
+        let r = adjust(s, "bad", &bad);
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "malformed".into()),
+            "{bad}: {}",
+            r.body
+        );
+        assert!(r.body.contains(field), "{}", r.body);
+    }
+    let r = adjust(
+        s,
+        "ghost",
+        &json!({"partner": "nobody", "currency": "USD", "amount": "1.00", "memo": "m", "kind": "bonus"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let b = balance(s, "adj1");
+    assert_eq!(
+        (b["payable"].clone(), b["clawback"].clone()),
+        (json!("50.00"), json!("20.00"))
+    );
+    // Listed, newest first, and exported.
+    let list = s.api_get("/v1/adjustments?partner=adj1").json();
+    let memos: Vec<&str> = list["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["memo"].as_str().unwrap())
+        .collect();
+    assert_eq!(memos.len(), 2);
+    let csv = s.api_get("/v1/adjustments.csv?partner=adj1");
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.body
+            .starts_with("id,partner,currency,amount,kind,memo,state,payout,created\r\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains(",-20.00,correction,double count in February,payable,,"),
+        "{}",
+        csv.body
+    );
+    // The partner sees its own, with the memos; another partner sees none of them.
+    let key = |code: &str| {
+        s.api_post(&format!("/v1/partners/{code}/keys"), &json!({}))
+            .json()["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mine = key("adj1");
+    let auth = format!("Bearer {mine}");
+    let seen = s.get(
+        "/v1/partner/adjustments",
+        &[("Authorization", auth.as_str())],
+    );
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(
+        seen.body.contains("March contest, 2nd place")
+            && seen.body.contains("double count in February")
+    );
+    let theirs = format!("Bearer {}", key("solo"));
+    let other = s.get(
+        "/v1/partner/adjustments",
+        &[("Authorization", theirs.as_str())],
+    );
+    assert_eq!(other.json()["adjustments"], json!([]));
+    // The next payout nets them: 30.00, with both as items.
+    let run = payout_run(s, "adj-run", "adj1");
+    assert_eq!(run[0]["amount"], "30.00");
+    let id = run[0]["id"].as_str().unwrap().to_owned();
+    let items = s.api_get(&format!("/v1/payouts/{id}")).json()["items"].clone();
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{items}");
+    assert!(
+        kinds.contains(&"adjustment") && kinds.contains(&"deduction"),
+        "{items}"
+    );
+    settle(s, &id, "paid");
+    let b = balance(s, "adj1");
+    assert_eq!(
+        (b["paid"].clone(), b["payable"].clone()),
+        (json!("30.00"), json!("0.00"))
+    );
+    let states: Vec<String> = s.api_get("/v1/adjustments?partner=adj1").json()["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states, ["paid", "paid"]);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 
 use super::*;
 
-/// `pa ← pa_kid` and `pb ← pb_kid`, each with an ad, an approved sale and a payout.
+/// `pa ← pa_kid` and `pb ← pb_kid`, each with an ad, an approved sale, a payout and an
+/// adjustment.
 fn two_trees() -> App {
     let app = App::new(&config(""));
     for (code, parent) in [
@@ -37,6 +38,18 @@ fn two_trees() -> App {
         r#"{"currency":"USD"}"#,
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    // And an adjustment each, its memo naming its partner.
+    for code in ["pa", "pa_kid", "pb", "pb_kid"] {
+        let r = app.send(
+            "POST",
+            "/v1/adjustments",
+            &[AUTH, ("Idempotency-Key", &format!("adj-{code}"))],
+            &json!({"partner": code, "currency": "USD", "amount": "1.00",
+                    "memo": format!("bonus of {code}"), "kind": "bonus"})
+            .to_string(),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
     app
 }
 
@@ -149,6 +162,7 @@ fn table() -> Vec<Row> {
         ),
         ("GET", "/v1/partner/balance", vec![]),
         ("GET", "/v1/partner/payouts", vec![]),
+        ("GET", "/v1/partner/adjustments", vec![]),
         ("GET", "/v1/partner/postbacks", vec![]),
     ]
 }

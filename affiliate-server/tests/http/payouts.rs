@@ -496,3 +496,36 @@ fn a_crash_while_paying_out_loses_nothing_and_pays_nothing_twice() {
         "{cycles_with_runs} cycles made runs before the kill"
     );
 }
+
+#[test]
+fn a_run_says_whom_it_passed_over_and_why() {
+    let app = App::new(&config(""));
+    approved_sale(&app, "SK-1", "60.00");
+    // abc123 is owed 6.00, its parent 0.60: below the run's minimum.
+    let r = run(
+        &app,
+        "skip-1",
+        &json!({"currency": "USD", "min_amount": "1.00"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let answer = r.json();
+    assert_eq!(answer["payouts"].as_array().unwrap().len(), 1);
+    assert_eq!(answer["payouts"][0]["partner"], "abc123");
+    assert_eq!(
+        answer["skipped"],
+        json!([{"partner": "boss1", "currency": "USD", "amount": "0.60", "reason": "below_minimum"}])
+    );
+    // SK-1 reversed while paid out: abc123 owes 6.00 back; the next run says so.
+    let r = app.api_post(
+        "/v1/conversions/SK-1/status",
+        &json!({"status": "reversed"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = run(&app, "skip-2", &json!({"currency": "USD"}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["payouts"], json!([]));
+    assert_eq!(
+        r.json()["skipped"],
+        json!([{"partner": "abc123", "currency": "USD", "amount": "-6.00", "reason": "owes_back"}])
+    );
+}

@@ -7,7 +7,7 @@ use super::inner::Inner;
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::Result;
-use crate::ledger::{Entry, EntryState, Payout};
+use crate::ledger::{Balance, Entry, EntryId, EntryState, Payout, balances};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx};
 use crate::records::Conversion;
@@ -173,6 +173,21 @@ impl Tx for MemoryTx<'_> {
             }
         }
         Ok(())
+    }
+
+    fn entry(&mut self, id: &EntryId) -> Result<Option<Entry>> {
+        Ok(self
+            .g
+            .ledger
+            .get(&id.order_id)
+            .and_then(|v| v.iter().find(|e| e.id == *id))
+            .cloned())
+    }
+
+    fn balance(&mut self, partner: Code, currency: Currency) -> Result<Balance> {
+        Ok(balances(self.g.ledger.values().flatten())
+            .remove(&(partner, currency))
+            .unwrap_or_default())
     }
 
     fn payable_entries(

@@ -12,7 +12,7 @@ use super::connect::{Attempt, Failure};
 use std::collections::BTreeMap;
 
 use crate::code::Code;
-use crate::ledger::{Balance, Entry, EntryFilter, EntryKind, EntryState};
+use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryKind, EntryState};
 use crate::money::Currency;
 
 fn kind(k: EntryKind) -> &'static str {
@@ -100,6 +100,8 @@ pub(super) fn balances(
             "commission" => EntryKind::Commission,
             "clawback" => EntryKind::Clawback,
             "refund" => EntryKind::Refund,
+            "adjustment" => EntryKind::Adjustment,
+            "deduction" => EntryKind::Deduction,
             _ => return Err(bad()),
         };
         let state: EntryState =
@@ -113,6 +115,48 @@ pub(super) fn balances(
     }
     out.retain(|_, b| !b.is_zero());
     Ok(out)
+}
+
+/// The entry `id`, locked for the transaction.
+pub(super) fn read_entry(c: &mut impl GenericClient, id: &EntryId) -> Attempt<Option<Entry>> {
+    c.query_opt(
+        "SELECT record FROM affiliate_ledger
+         WHERE order_id = $1 AND level = $2 AND kind = $3 AND ref = $4 FOR UPDATE",
+        &[
+            &id.order_id,
+            &i16::from(id.level),
+            &kind(id.kind),
+            &id.reference,
+        ],
+    )?
+    .map(|row| serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger")))
+    .transpose()
+}
+
+/// The balance of `partner` in `currency` from its entries not yet paid or void, which
+/// it locks (an advisory lock per partner and currency first, so two adjustments of
+/// one balance run one after the other and the second sees the first).
+pub(super) fn read_balance(
+    c: &mut impl GenericClient,
+    partner: Code,
+    currency: Currency,
+) -> Attempt<Balance> {
+    let key = format!("balance:{partner}:{}", currency.code());
+    c.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&key],
+    )?;
+    let mut b = Balance::default();
+    for row in c.query(
+        "SELECT record FROM affiliate_ledger
+         WHERE partner = $1 AND currency = $2 AND state IN ('pending', 'payable', 'in_payout')
+         FOR UPDATE",
+        &[&partner.as_str(), &currency.code()],
+    )? {
+        let e: Entry = serde_json::from_str(row.get(0)).map_err(|_| Failure::Corrupt("ledger"))?;
+        b.add(&Balance::of_entry(&e), 1);
+    }
+    Ok(b)
 }
 
 /// The entries of an order, locked for the transaction.

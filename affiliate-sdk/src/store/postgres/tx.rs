@@ -14,7 +14,7 @@ use super::{PostgresStore, ledger, payouts};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::ledger::{Entry, Payout};
+use crate::ledger::{Balance, Entry, EntryId, Payout};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::Conversion;
@@ -193,6 +193,16 @@ impl Tx for PgTx<'_, '_> {
 
     fn put_entries(&mut self, entries: &[Entry]) -> Result<()> {
         let r = ledger::write(self.tx, entries);
+        self.ok(r)
+    }
+
+    fn entry(&mut self, id: &EntryId) -> Result<Option<Entry>> {
+        let r = ledger::read_entry(self.tx, id);
+        self.ok(r)
+    }
+
+    fn balance(&mut self, partner: Code, currency: Currency) -> Result<Balance> {
+        let r = ledger::read_balance(self.tx, partner, currency);
         self.ok(r)
     }
 

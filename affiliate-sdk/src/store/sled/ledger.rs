@@ -31,6 +31,8 @@ pub(super) fn entry_key(id: &EntryId) -> Vec<u8> {
         EntryKind::Commission => 0,
         EntryKind::Clawback => 1,
         EntryKind::Refund => 2,
+        EntryKind::Adjustment => 3,
+        EntryKind::Deduction => 4,
     });
     k.extend_from_slice(id.reference.as_bytes());
     k
@@ -78,6 +80,18 @@ pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxRe
         }
     }
     Ok(out)
+}
+
+/// Inside a transaction: the balance of `partner` in `currency` (its sum).
+pub(super) fn read_sum(
+    t: &TransactionalTree,
+    partner: Code,
+    currency: Currency,
+) -> TxResult<Balance> {
+    match t.get(sum_key(partner, currency))? {
+        Some(v) => decode_sum(&v).ok_or(ConflictableTransactionError::Abort("ledger sum")),
+        None => Ok(Balance::default()),
+    }
 }
 
 fn sum_key(partner: Code, currency: Currency) -> Vec<u8> {

@@ -22,7 +22,7 @@ use super::{SledStore, day_key, outbox, pending_key};
 use crate::click_id::ClickId;
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::ledger::{Entry, EntryFilter, EntryId, EntryState, Payout};
+use crate::ledger::{Balance, Entry, EntryFilter, EntryId, EntryState, Payout};
 use crate::money::Currency;
 use crate::port::{ConversionRow, EventRow, PayoutRun, Tx, TxFn};
 use crate::records::{Conversion, Status};
@@ -214,6 +214,16 @@ impl Tx for SledTx<'_> {
 
     fn put_entries(&mut self, entries: &[Entry]) -> Result<()> {
         let r = ledger::write(&self.ledger(), entries);
+        self.ok(r)
+    }
+
+    fn entry(&mut self, id: &EntryId) -> Result<Option<Entry>> {
+        let r = ledger::read_entry(&self.t[LEDGER], id);
+        self.ok(r)
+    }
+
+    fn balance(&mut self, partner: Code, currency: Currency) -> Result<Balance> {
+        let r = ledger::read_sum(&self.t[SUMS], partner, currency);
         self.ok(r)
     }
 

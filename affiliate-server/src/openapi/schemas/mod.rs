@@ -25,7 +25,9 @@ use utoipa::{IntoResponses, ToSchema};
 pub use affiliate_sdk::answers::*;
 pub use affiliate_sdk::answers::{CampaignAnswer as Campaign, UrlAnswer as Url};
 pub use affiliate_sdk::formats::*;
-pub use affiliate_sdk::ledger::{PayoutRunSpec as PayoutRequest, PayoutStatus};
+pub use affiliate_sdk::ledger::{
+    AdjustmentKind, AdjustmentRequest, PayoutRunSpec as PayoutRequest, PayoutStatus, SkipReason,
+};
 pub use affiliate_sdk::outbound::WebhookRequest as NewWebhook;
 pub use affiliate_sdk::{
     AdSpec as Ad, Attribution, BrowserConversion as BeaconRequest, BrowserConversions,

@@ -473,6 +473,36 @@ class Tracker:
     ) -> List[_Payout]:
         """One payout per partner owed at least ``min_amount``; the same key returns the same payouts."""
         ...
+    def adjust(
+        self,
+        partner: str,
+        *,
+        currency: str,
+        amount: _Amount,
+        memo: str,
+        kind: Literal["bonus", "correction"],
+        idempotency_key: str,
+        allow_negative: bool = False,
+    ) -> Dict[str, Any]:
+        """A bonus or a correction of ``partner``'s balance (a negative ``amount`` takes
+        money back); the same key and arguments return it again with ``replayed``."""
+        ...
+    def adjustments(
+        self, *, partner: Optional[str] = None, currency: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
+        """The adjustments, newest first, each with its signed ``amount`` and ``memo``."""
+        ...
+    def payout_skips(
+        self,
+        currency: str,
+        *,
+        up_to: Optional[_Day] = None,
+        min_amount: Optional[_Amount] = None,
+        partner: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
+        """The partners with payable money a run passes over now, and why
+        (``below_minimum``, ``owes_back``, ``too_large``)."""
+        ...
     def payouts(
         self,
         *,
