@@ -163,6 +163,25 @@ impl ApiError {
 
 /// `201 Created` for a conversion recorded now, `200 OK` for a replay of one recorded
 /// before (`duplicate`).
+/// The `Idempotency-Key` header of a write that needs one (`what` it makes, for the
+/// message): `malformed` when missing or not visible ASCII (the core checks the rest).
+pub(crate) fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    what: &str,
+) -> Result<String, ApiError> {
+    Ok(headers
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            ApiError::malformed(format!(
+                "the Idempotency-Key header is required: a retry with the same key answers \
+                 the {what} the first request made"
+            ))
+        })?
+        .to_str()
+        .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
+        .to_owned())
+}
+
 pub(crate) fn created_or_ok(duplicate: bool) -> StatusCode {
     if duplicate {
         StatusCode::OK

@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::params::AdjustmentFilters;
 use super::reports::csv_response;
-use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
+use crate::http::{
+    ApiError, ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking, idempotency_key,
+};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -44,17 +46,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(req): JsonBody<AdjustmentRequest, ADJUSTMENT_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(|| {
-            ApiError::malformed(
-                "the Idempotency-Key header is required: a retry with the same key answers \
-                 the adjustment the first request made",
-            )
-        })?
-        .to_str()
-        .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
-        .to_owned();
+    let key = idempotency_key(&headers, "adjustment")?;
     let made = blocking(&state, move |t| t.adjust(&key, &req)).await?;
     let answer = AdjustmentAnswer::of(made.entry())
         .ok_or_else(|| ApiError::from(affiliate_sdk::Error::Store("not an adjustment".into())))?;

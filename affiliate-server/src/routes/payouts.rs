@@ -13,7 +13,9 @@ use serde::Deserialize;
 
 use super::params::PayoutFilters;
 use super::reports::csv_response;
-use crate::http::{ApiError, ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking};
+use crate::http::{
+    ApiResult, Authorized, JsonBody, Shared, StrictQuery, blocking, idempotency_key,
+};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
 
@@ -47,17 +49,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(spec): JsonBody<PayoutRunSpec, PAYOUT_BODY_BYTES>,
 ) -> ApiResult<Response> {
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(|| {
-            ApiError::malformed(
-                "the Idempotency-Key header is required: a retry with the same key answers \
-                 the payouts the first request made",
-            )
-        })?
-        .to_str()
-        .map_err(|_| ApiError::malformed("Idempotency-Key must be visible ASCII"))?
-        .to_owned();
+    let key = idempotency_key(&headers, "payouts")?;
     let (made, skipped) = blocking(&state, move |t| {
         let made = t.create_payouts(&key, &spec)?;
         Ok((made, t.payout_skips(&spec)?))

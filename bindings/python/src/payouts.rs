@@ -46,6 +46,24 @@ fn adjustment_dict<'py>(
     Ok(d)
 }
 
+/// A payout run's arguments as the core takes them.
+fn run_spec(
+    currency: String,
+    up_to: Option<&Bound<'_, PyAny>>,
+    min_amount: Option<&Bound<'_, PyAny>>,
+    partner: Option<String>,
+) -> Result<PayoutRunSpec> {
+    Ok(PayoutRunSpec {
+        currency,
+        up_to: up_to
+            .filter(|v| !v.is_none())
+            .map(|v| day("up_to", v).map(core::format_day))
+            .transpose()?,
+        min_amount: opt_decimal_text("min_amount", min_amount)?,
+        partner,
+    })
+}
+
 #[pymethods]
 impl Tracker {
     /// Makes a payout run for `currency`: per partner, one payout of its payable
@@ -64,15 +82,7 @@ impl Tracker {
         min_amount: Option<&Bound<'py, PyAny>>,
         partner: Option<String>,
     ) -> Result<Vec<Bound<'py, PyDict>>> {
-        let spec = PayoutRunSpec {
-            currency,
-            up_to: up_to
-                .filter(|v| !v.is_none())
-                .map(|v| day("up_to", v).map(core::format_day))
-                .transpose()?,
-            min_amount: opt_decimal_text("min_amount", min_amount)?,
-            partner,
-        };
+        let spec = run_spec(currency, up_to, min_amount, partner)?;
         let made = py.detach(|| self.inner.create_payouts(idempotency_key, &spec))?;
         Ok(made
             .payouts()
@@ -152,15 +162,7 @@ impl Tracker {
         min_amount: Option<&Bound<'py, PyAny>>,
         partner: Option<String>,
     ) -> Result<Vec<Bound<'py, PyAny>>> {
-        let spec = PayoutRunSpec {
-            currency,
-            up_to: up_to
-                .filter(|v| !v.is_none())
-                .map(|v| day("up_to", v).map(core::format_day))
-                .transpose()?,
-            min_amount: opt_decimal_text("min_amount", min_amount)?,
-            partner,
-        };
+        let spec = run_spec(currency, up_to, min_amount, partner)?;
         let skipped = py.detach(|| self.inner.payout_skips(&spec))?;
         let answer = core::answers::PayoutRunAnswer::new(&[], &skipped);
         Ok(answer
