@@ -230,32 +230,48 @@ pub fn payouts_csv(
     finish(w)
 }
 
-/// The columns of [`adjustments_csv`].
+/// The columns of [`Tracker::adjustments_csv`](crate::Tracker::adjustments_csv).
 pub const ADJUSTMENT_CSV_COLUMNS: [&str; 9] = [
     "id", "partner", "currency", "amount", "kind", "memo", "state", "payout", "created",
 ];
 
-/// Adjustments as CSV, one row each under [`ADJUSTMENT_CSV_COLUMNS`]: the amount
-/// signed (`-20.00` takes money back; a number the writer made, so not escaped as a
-/// formula), the memo escaped like every text cell, times UTC.
-pub fn adjustments_csv(rows: &[crate::answers::AdjustmentAnswer]) -> Result<String> {
+/// Adjustments as CSV, one row each under [`ADJUSTMENT_CSV_COLUMNS`], in the order
+/// given (adjustment entries; others are left out): the amount signed (`-20.00` takes
+/// money back; a number the writer made, so not escaped as a formula), the memo
+/// escaped like every text cell, times UTC.
+pub fn adjustments_csv(entries: &[crate::ledger::Entry]) -> Result<String> {
+    use crate::ledger::{AdjustmentKind, EntryState};
     let mut w = writer();
     write_row(&mut w, ADJUSTMENT_CSV_COLUMNS)?;
-    for a in rows {
+    for e in entries {
+        let Some(note) = e.note.as_ref().filter(|_| e.id.kind.is_adjustment()) else {
+            continue;
+        };
         let text = |s: &str| csv_cell(s).into_owned();
+        let amount = crate::money::format_minor(u128::from(e.amount_minor), e.currency.exponent());
         let cells = [
-            text(&a.id),
-            text(a.partner.as_str()),
-            text(a.currency.code()),
-            a.amount.clone(),
-            text(match a.kind {
-                crate::ledger::AdjustmentKind::Bonus => "bonus",
-                crate::ledger::AdjustmentKind::Correction => "correction",
+            text(&e.id.reference),
+            text(e.partner.as_str()),
+            text(e.currency.code()),
+            if e.id.kind.is_negative() {
+                format!("-{amount}")
+            } else {
+                amount
+            },
+            text(match note.kind {
+                AdjustmentKind::Bonus => "bonus",
+                AdjustmentKind::Correction => "correction",
             }),
-            text(&a.memo),
-            text(a.state),
-            text(a.payout.as_deref().unwrap_or("")),
-            format_time(a.created),
+            text(&note.memo),
+            text(match e.state {
+                EntryState::Pending => "pending",
+                EntryState::Payable => "payable",
+                EntryState::InPayout => "in_payout",
+                EntryState::Paid => "paid",
+                EntryState::Void => "void",
+            }),
+            text(e.payout.as_deref().unwrap_or("")),
+            format_time(note.created),
         ];
         w.write_record(&cells)
             .map_err(|e| Error::Store(format!("csv: {e}")))?;

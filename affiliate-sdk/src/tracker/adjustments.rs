@@ -6,7 +6,7 @@ use crate::answers::AdjustmentAnswer;
 use crate::attribution::export::adjustments_csv;
 use crate::code::Code;
 use crate::error::{Error, Result};
-use crate::ledger::{Adjustment, AdjustmentRequest, EntryFilter, check_idempotency_key};
+use crate::ledger::{Adjustment, AdjustmentRequest, Entry, EntryFilter, check_idempotency_key};
 use crate::money::Currency;
 use crate::writes::{Adjusted, StoreWrites as _};
 
@@ -51,6 +51,33 @@ impl Tracker {
         Ok(made)
     }
 
+    /// The adjustments' entries, newest first; optionally one partner's, one
+    /// currency's.
+    fn adjustment_entries(
+        &self,
+        partner: Option<&str>,
+        currency: Option<&str>,
+    ) -> Result<Vec<Entry>> {
+        let filter = EntryFilter {
+            partner: partner.map(Code::new).transpose()?,
+            currency: currency.map(Currency::new).transpose()?,
+            order_id: Some(String::new()),
+        };
+        let mut out: Vec<Entry> = self
+            .store
+            .ledger_entries(&filter)?
+            .into_iter()
+            .filter(|e| e.id.kind.is_adjustment() && e.note.is_some())
+            .collect();
+        let created = |e: &Entry| e.note.as_ref().map_or(0, |n| n.created);
+        out.sort_by(|a, b| {
+            created(b)
+                .cmp(&created(a))
+                .then_with(|| a.id.reference.cmp(&b.id.reference))
+        });
+        Ok(out)
+    }
+
     /// The adjustments, newest first; optionally one partner's, one currency's.
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
@@ -60,19 +87,11 @@ impl Tracker {
         partner: Option<&str>,
         currency: Option<&str>,
     ) -> Result<Vec<AdjustmentAnswer>> {
-        let filter = EntryFilter {
-            partner: partner.map(Code::new).transpose()?,
-            currency: currency.map(Currency::new).transpose()?,
-            order_id: Some(String::new()),
-        };
-        let mut out: Vec<AdjustmentAnswer> = self
-            .store
-            .ledger_entries(&filter)?
+        Ok(self
+            .adjustment_entries(partner, currency)?
             .iter()
             .filter_map(AdjustmentAnswer::of)
-            .collect();
-        out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-        Ok(out)
+            .collect())
     }
 
     /// [`Tracker::adjustments`] as CSV
@@ -81,6 +100,6 @@ impl Tracker {
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
     pub fn adjustments_csv(&self, partner: Option<&str>, currency: Option<&str>) -> Result<String> {
-        adjustments_csv(&self.adjustments(partner, currency)?)
+        adjustments_csv(&self.adjustment_entries(partner, currency)?)
     }
 }

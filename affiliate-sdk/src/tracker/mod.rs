@@ -5,6 +5,7 @@
 //! Conversions are in `conversions.rs`.
 
 mod adjustments;
+mod approval;
 mod catalogue;
 mod clicks;
 mod config;
