@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::payout::hex;
 use super::{Balance, Entry, EntryId, EntryKind, EntryState, key_reused};
 use crate::code::Code;
 use crate::error::{Error, Result};
@@ -261,14 +262,6 @@ impl Adjustment {
 #[must_use]
 pub fn adjustment_id(key: &str) -> String {
     format!("adj_{}", hex(&Sha256::digest(key.as_bytes())[..12]))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

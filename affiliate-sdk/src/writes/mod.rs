@@ -10,6 +10,7 @@
 
 mod adjustment;
 mod conversion;
+mod outbox;
 mod payout;
 mod refund;
 

@@ -1,20 +1,13 @@
 //! Making a payout run and settling a payout, over the transactional port.
 
+use super::outbox::push;
 use crate::error::{Error, Result};
 use crate::ledger::{
     Payout, PayoutRequest, PayoutStatus, key_reused, make_payouts, payout_orders, settle,
 };
 use crate::outbound::{Event, EventKind};
 use crate::records::Status;
-use crate::store::{ConversionRow, EventRow, PayoutRun, PayoutsMade, Store, Tx, run};
-
-fn push(tx: &mut dyn Tx, event: &Event) -> Result<()> {
-    let encoded = event.encode()?;
-    tx.push_event(EventRow {
-        event,
-        encoded: &encoded,
-    })
-}
+use crate::store::{ConversionRow, PayoutRun, PayoutsMade, Store, run};
 
 /// See [`StoreWrites::create_payouts`](super::StoreWrites::create_payouts).
 pub(super) fn make_run<S: Store + ?Sized>(

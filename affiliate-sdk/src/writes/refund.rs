@@ -1,10 +1,11 @@
 //! Refunding part or all of an order, over the transactional port.
 
+use super::outbox::push;
 use crate::error::{Error, Result};
 use crate::ledger::apply_refund;
 use crate::outbound::{Event, EventKind};
 use crate::records::{Conversion, Refund, Status};
-use crate::store::{ConversionRow, EventRow, Store, run};
+use crate::store::{ConversionRow, Store, run};
 
 /// What a refund did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,14 +17,6 @@ pub enum Refunded {
     Replayed(Conversion),
     /// No conversion under the order id.
     Missing,
-}
-
-fn push(tx: &mut dyn crate::store::Tx, event: &Event) -> Result<()> {
-    let encoded = event.encode()?;
-    tx.push_event(EventRow {
-        event,
-        encoded: &encoded,
-    })
 }
 
 /// See [`StoreWrites::refund`](super::StoreWrites::refund).
