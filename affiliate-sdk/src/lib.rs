@@ -183,6 +183,7 @@ pub use crate::token::{
 pub use crate::tracker::{
     Chore, ChoresDone, ConfigEntryError, DEFAULT_CLICK_RETENTION_DAYS, DeliveryRound, Housekeeping,
     HousekeepingSchedule, MAX_DELIVERY_PAGE, MAX_POSTBACK_KEYS, OutboundRequest, PRUNE_CLICKS_MAX,
-    PortalSession, PostbackKey, SendOutcome, Tracker, Transport, parse_postback_query,
+    PortalSession, PostbackKey, SendOutcome, TRAFFIC_GRACE_SECS, Tracker, TrafficClosed, Transport,
+    parse_postback_query,
 };
 pub use crate::writes::{Adjusted, Refunded, StoreWrites};

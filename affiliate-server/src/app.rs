@@ -13,7 +13,7 @@ use crate::http::ApiError;
 pub use crate::http::{AppState, MAX_BODY_BYTES, Shared, cookie_token};
 use crate::routes::{
     adjustments, catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback,
-    reports, review, webhooks,
+    reports, review, traffic, webhooks,
 };
 
 /// The service to serve: clicks (`GET /go/…`, the hot path) go straight to their
@@ -106,6 +106,12 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
             get(adjustments::list).post(adjustments::create),
         )
         .route("/v1/adjustments.csv", get(adjustments::csv))
+        .route("/v1/traffic", get(traffic::list))
+        .route("/v1/traffic/close", post(traffic::close))
+        .route(
+            "/v1/traffic/{day}/{campaign}/{partner}/reject",
+            post(traffic::reject),
+        )
         .route("/v1/payouts.csv", get(payouts::csv))
         .route("/v1/payouts/{id}", get(payouts::one))
         .route("/v1/payouts/{id}/status", post(payouts::status))
@@ -153,6 +159,7 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .route("/v1/partner/balance", get(partner::balance))
         .route("/v1/partner/payouts", get(partner::payouts))
         .route("/v1/partner/adjustments", get(partner::adjustments))
+        .route("/v1/partner/traffic", get(partner::traffic))
         .route("/v1/partner/postbacks", get(partner::postbacks))
         .route("/portal", get(portal::page))
         .route("/portal/portal.js", get(portal::script))

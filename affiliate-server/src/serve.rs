@@ -225,13 +225,20 @@ async fn shutdown_signal() {
     }
 }
 
-/// Prunes click records past the retention, a batch at a time.
 /// Logs what a housekeeping tick did, when it did anything.
 fn log_chores(done: &affiliate_sdk::ChoresDone, schedule: &affiliate_sdk::HousekeepingSchedule) {
     if done.approved > 0 {
         tracing::info!(
             approved = done.approved,
             "approved conversions past approve_after_days"
+        );
+    }
+    if done.traffic.written > 0 || done.traffic.approved > 0 {
+        tracing::info!(
+            days = done.traffic.days,
+            written = done.traffic.written,
+            approved = done.traffic.approved,
+            "click and impression earnings written to the ledger"
         );
     }
     if done.clicks_pruned > 0 {

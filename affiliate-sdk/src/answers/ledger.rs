@@ -247,13 +247,7 @@ impl AdjustmentAnswer {
             amount: signed(e.signed_minor(), e.currency),
             kind: note.kind,
             memo: note.memo.clone(),
-            state: match e.state {
-                EntryState::Pending => "pending",
-                EntryState::Payable => "payable",
-                EntryState::InPayout => "in_payout",
-                EntryState::Paid => "paid",
-                EntryState::Void => "void",
-            },
+            state: state_str(e.state),
             payout: e.payout.clone(),
             created: note.created,
         })
@@ -272,4 +266,82 @@ pub struct AdjustmentList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approved {
     pub approved: u64,
+}
+
+/// A day's traffic earnings of one beneficiary (or their clawback), as every API shows
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TrafficEntry))]
+pub struct TrafficAnswer {
+    /// The UTC day of the clicks and impressions, `YYYY-MM-DD`.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-01"))]
+    pub day: String,
+    /// The day as a day number, for sorting.
+    #[serde(skip)]
+    pub day_number: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub campaign: Code,
+    /// The partner whose traffic it was.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub partner: Code,
+    /// Who earns it: the partner (level 0) or an ancestor's override.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub beneficiary: Code,
+    pub level: u8,
+    /// `traffic`, or `clawback` for what a rejection after payout takes back.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "traffic"))]
+    pub kind: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub currency: Currency,
+    /// Signed: a clawback is negative.
+    #[cfg_attr(feature = "openapi", schema(example = "40.00"))]
+    pub amount: String,
+    /// `pending`, `payable`, `in_payout`, `paid` or `void`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: &'static str,
+    /// The payout that holds or paid it.
+    pub payout: Option<String>,
+}
+
+/// The state as the APIs write it.
+fn state_str(s: EntryState) -> &'static str {
+    match s {
+        EntryState::Pending => "pending",
+        EntryState::Payable => "payable",
+        EntryState::InPayout => "in_payout",
+        EntryState::Paid => "paid",
+        EntryState::Void => "void",
+    }
+}
+
+impl TrafficAnswer {
+    /// The answer of a traffic entry or its clawback; `None` for any other entry.
+    #[must_use]
+    pub fn of(e: &Entry) -> Option<TrafficAnswer> {
+        if e.id.of_order() || !matches!(e.id.kind, EntryKind::Traffic | EntryKind::Clawback) {
+            return None;
+        }
+        let (day_number, campaign, partner) =
+            crate::attribution::days::parse_traffic_reference(&e.id.reference)?;
+        Some(TrafficAnswer {
+            day: e.id.reference[..10].to_owned(),
+            day_number,
+            campaign,
+            partner,
+            beneficiary: e.partner,
+            level: e.id.level,
+            kind: e.id.kind.as_str(),
+            currency: e.currency,
+            amount: signed(e.signed_minor(), e.currency),
+            state: state_str(e.state),
+            payout: e.payout.clone(),
+        })
+    }
+}
+
+/// Traffic earnings, by day, campaign, partner and level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrafficList {
+    pub traffic: Vec<TrafficAnswer>,
 }

@@ -342,7 +342,18 @@ impl Catalogue {
         kind: &Kind,
         amount: Money,
     ) -> Vec<Commission> {
-        let base = campaign.base_commission(kind, amount);
+        self.with_overrides(campaign, partner, campaign.base_commission(kind, amount))
+    }
+
+    /// `base`, the referring partner's commission in `campaign`, and its ancestors'
+    /// overrides (each its plan's percentage of `base`).
+    #[must_use]
+    pub fn with_overrides(
+        &self,
+        campaign: &Campaign,
+        partner: &Code,
+        base: Money,
+    ) -> Vec<Commission> {
         let mut out = vec![Commission {
             partner: *partner,
             level: 0,
@@ -363,6 +374,26 @@ impl Catalogue {
             at = above.and_then(|p| p.parent);
         }
         out
+    }
+
+    /// A day's traffic commissions of `partner` in `campaign` (the referring partner's
+    /// `base` and its ancestors' overrides, as the ledger writes them); `base` alone
+    /// for a campaign no longer in the program.
+    #[must_use]
+    pub fn traffic_commissions(
+        &self,
+        campaign: &Code,
+        partner: &Code,
+        base: Money,
+    ) -> Vec<Commission> {
+        match self.campaign(campaign.as_str()) {
+            Some(c) => self.with_overrides(c, partner, base),
+            None => vec![Commission {
+                partner: *partner,
+                level: 0,
+                amount: base,
+            }],
+        }
     }
 
     /// The link a coupon credits: its partner, in `campaign` (needed when several

@@ -44,6 +44,27 @@ pub fn parse_day(s: &str) -> Result<u32> {
     u32::try_from(date.to_julian_day() - UNIX_EPOCH_JULIAN_DAY).map_err(|_| bad())
 }
 
+/// The reference of a day's traffic entries: `YYYY-MM-DD/campaign/partner`.
+#[must_use]
+pub fn traffic_reference(
+    day: u32,
+    campaign: &crate::code::Code,
+    partner: &crate::code::Code,
+) -> String {
+    format!("{}/{campaign}/{partner}", format_day(day))
+}
+
+/// The day, campaign and referring partner of a traffic reference.
+pub fn parse_traffic_reference(
+    reference: &str,
+) -> Option<(u32, crate::code::Code, crate::code::Code)> {
+    let mut parts = reference.split('/');
+    let day = parse_day(parts.next()?).ok()?;
+    let campaign = crate::code::Code::new(parts.next()?).ok()?;
+    let partner = crate::code::Code::new(parts.next()?).ok()?;
+    parts.next().is_none().then_some((day, campaign, partner))
+}
+
 /// Adds calendar months to a Unix time: the same day of the month (clamped to the
 /// month's last day) and time of day, `months` later.
 pub(crate) fn add_months(unix_secs: u64, months: u32) -> u64 {

@@ -12,8 +12,9 @@ use super::days::{format_day, parse_day};
 use super::{Conversion, Kind};
 use crate::code::Code;
 use crate::error::{Error, Result};
+use crate::ledger::traffic_minor;
 use crate::link::Link;
-use crate::money::{Currency, format_minor};
+use crate::money::{Currency, Money, format_minor};
 use crate::store::{CounterKey, Counters, day_of};
 
 /// A dimension to group reports by.
@@ -318,18 +319,33 @@ impl utoipa::ToSchema for StatsRow {}
 /// A row's dimension values; a query groups by each dimension at most once.
 type RowKey<'a> = arrayvec::ArrayVec<Option<Value<'a>>, 5>;
 
+/// One day's traffic of one partner in one campaign, in one currency: what becomes
+/// its ledger entries when the day is over.
+type TrafficUnit<'a> = (u32, &'a Code, &'a Code, Currency);
+
 #[derive(Default)]
-struct Acc {
+struct Acc<'a> {
     row: StatsRow,
-    impression_milli: BTreeMap<Currency, u128>,
+    /// Click commission (minor units) and impression commission (thousandths) per day,
+    /// campaign, partner and currency: each rounded and its overrides added as the
+    /// ledger does, at the end.
+    traffic: BTreeMap<TrafficUnit<'a>, (u64, u64)>,
 }
 
+/// What a day's traffic costs: given the campaign, the partner and the referring
+/// partner's earnings, the sum of the commissions it earns at every level a report
+/// shows (the referring partner's and its ancestors' overrides).
+pub(crate) type TrafficCost<'c> = dyn Fn(&Code, &Code, crate::money::Money) -> u128 + 'c;
+
 /// Builds the report rows from the day's counters and the conversions, sorted by the
-/// dimension values.
+/// dimension values. Click and impression commission counts as the ledger will: per
+/// day, campaign and partner, impressions rounded to minor units, with the overrides
+/// `traffic_cost` gives.
 pub(crate) fn aggregate<'a>(
     query: &StatsQuery,
     counters: &'a BTreeMap<CounterKey, Counters>,
     conversions: &'a [Conversion],
+    traffic_cost: &TrafficCost<'_>,
 ) -> Vec<StatsRow> {
     let from = query.from_day.unwrap_or(0);
     let to = query.to_day.unwrap_or(u32::MAX);
@@ -360,10 +376,14 @@ pub(crate) fn aggregate<'a>(
         r.unique_clicks = r.unique_clicks.saturating_add(c.unique_clicks);
         r.bot_clicks = r.bot_clicks.saturating_add(c.bot_clicks);
         r.impressions = r.impressions.saturating_add(c.impressions);
-        r.commission
-            .add(k.currency, u128::from(c.click_commission_minor));
-        let m = acc.impression_milli.entry(k.currency).or_insert(0);
-        *m = m.saturating_add(u128::from(c.impression_commission_milli));
+        if c.click_commission_minor > 0 || c.impression_commission_milli > 0 {
+            let t = acc
+                .traffic
+                .entry((k.day, &k.link.campaign, &k.link.partner, k.currency))
+                .or_default();
+            t.0 = t.0.saturating_add(c.click_commission_minor);
+            t.1 = t.1.saturating_add(c.impression_commission_milli);
+        }
     }
     for conv in conversions {
         let day = day_of(conv.converted_at);
@@ -390,9 +410,11 @@ pub(crate) fn aggregate<'a>(
     let mut days = BTreeMap::new();
     rows.into_iter()
         .map(|(k, mut acc)| {
-            for (currency, milli) in &acc.impression_milli {
-                // Half away from zero, as every commission.
-                acc.row.commission.add(*currency, (milli + 500) / 1000);
+            for ((_, campaign, partner, currency), (clicks, milli)) in &acc.traffic {
+                let base = Money::from_minor(traffic_minor(*clicks, *milli), *currency);
+                acc.row
+                    .commission
+                    .add(*currency, traffic_cost(campaign, partner, base));
             }
             acc.row.group = dims
                 .iter()

@@ -31,6 +31,7 @@ use crate::records::{Conversion, Status};
 mod adjustment;
 mod payout;
 mod refund;
+mod traffic;
 
 pub use adjustment::{
     Adjustment, AdjustmentKind, AdjustmentNote, AdjustmentRequest, MAX_MEMO_CHARS, adjustment_id,
@@ -41,6 +42,11 @@ pub use payout::{
     make_payouts, newest_first, orders_paid, payout_orders, plan_payouts, settle, skipped,
 };
 pub use refund::{apply_refund, clawed_back};
+pub use traffic::{traffic_entries, traffic_ids, traffic_minor};
+
+/// The deepest beneficiary level: a plan has at most 16 override levels above the
+/// referring partner's.
+pub const MAX_LEVEL: u8 = 16;
 
 /// A commission, or the clawback of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -58,10 +64,13 @@ pub enum EntryKind {
     Adjustment,
     /// Money the merchant takes back by hand (a negative correction).
     Deduction,
+    /// A day's paid clicks and impressions of one partner in one campaign: no order;
+    /// the `reference` is `YYYY-MM-DD/campaign/partner`.
+    Traffic,
 }
 
 impl EntryKind {
-    /// `commission`, `clawback` or `refund`.
+    /// `commission`, `clawback`, `refund`, `adjustment`, `deduction` or `traffic`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,13 +79,34 @@ impl EntryKind {
             EntryKind::Refund => "refund",
             EntryKind::Adjustment => "adjustment",
             EntryKind::Deduction => "deduction",
+            EntryKind::Traffic => "traffic",
         }
+    }
+
+    /// Every kind.
+    pub const ALL: [EntryKind; 6] = [
+        EntryKind::Commission,
+        EntryKind::Clawback,
+        EntryKind::Refund,
+        EntryKind::Adjustment,
+        EntryKind::Deduction,
+        EntryKind::Traffic,
+    ];
+
+    /// Whether it is what a beneficiary earns from a conversion or a day's traffic
+    /// (what a reversal claws back).
+    #[must_use]
+    pub fn is_earning(self) -> bool {
+        matches!(self, EntryKind::Commission | EntryKind::Traffic)
     }
 
     /// Whether it subtracts from what the beneficiary is owed.
     #[must_use]
     pub fn is_negative(self) -> bool {
-        !matches!(self, EntryKind::Commission | EntryKind::Adjustment)
+        !matches!(
+            self,
+            EntryKind::Commission | EntryKind::Adjustment | EntryKind::Traffic
+        )
     }
 
     /// Whether it is an adjustment made by hand (of an empty order id).
@@ -115,6 +145,27 @@ pub struct EntryId {
     /// otherwise.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reference: String,
+}
+
+impl EntryId {
+    /// Whether it belongs to an order (a conversion's entries); adjustments and traffic
+    /// do not.
+    #[must_use]
+    pub fn of_order(&self) -> bool {
+        !self.order_id.is_empty()
+    }
+
+    /// What the entry's group is called: entries of one group and level settle
+    /// together (an order's commission, its refunds and clawback; a day's traffic and
+    /// its clawback). The order id, or the reference of an entry of no order.
+    #[must_use]
+    pub fn group(&self) -> &str {
+        if self.of_order() {
+            &self.order_id
+        } else {
+            &self.reference
+        }
+    }
 }
 
 /// One ledger entry.
@@ -262,9 +313,10 @@ fn is_moved(e: &Entry) -> bool {
 fn reverse(entries: &mut [Entry], now: u64) -> Vec<Entry> {
     let mut levels: Vec<u8> = entries
         .iter()
-        .filter(|e| e.id.kind == EntryKind::Commission)
+        .filter(|e| e.id.kind.is_earning())
         .map(|e| e.id.level)
         .collect();
+    levels.sort_unstable();
     levels.dedup();
     let mut clawbacks = Vec::new();
     for level in levels {
@@ -289,15 +341,21 @@ fn reverse(entries: &mut [Entry], now: u64) -> Vec<Entry> {
         }
         let Some(commission) = entries
             .iter_mut()
-            .find(|e| at_level(e) && e.id.kind == EntryKind::Commission)
+            .find(|e| at_level(e) && e.id.kind.is_earning())
         else {
             continue;
         };
         if moved > 0 {
+            // A commission's clawback has no reference; a day's traffic keeps its own.
+            let reference = if commission.id.of_order() {
+                String::new()
+            } else {
+                commission.id.reference.clone()
+            };
             clawbacks.push(Entry {
                 id: EntryId {
                     kind: EntryKind::Clawback,
-                    reference: String::new(),
+                    reference,
                     ..commission.id.clone()
                 },
                 partner: commission.partner,
@@ -430,7 +488,12 @@ impl Balance {
         let mut b = Balance::default();
         match (kind, state) {
             (_, EntryState::Void) => {}
-            (EntryKind::Commission | EntryKind::Adjustment, EntryState::Payable) => b.payable = v,
+            (
+                EntryKind::Commission | EntryKind::Adjustment | EntryKind::Traffic,
+                EntryState::Payable,
+            ) => {
+                b.payable = v;
+            }
             (EntryKind::Clawback, EntryState::Pending) | (_, EntryState::Payable) => {
                 b.clawback = -v;
             }

@@ -90,6 +90,7 @@ fn tally(entries: &[Entry], req: &PayoutRequest) -> BTreeMap<Code, (i128, Vec<En
                 EntryKind::Refund => !left.contains(&(e.id.order_id.as_str(), e.id.level)),
                 EntryKind::Adjustment => in_time(e),
                 EntryKind::Deduction => true,
+                EntryKind::Traffic => in_time(e),
             };
         if takes {
             let slot = by_partner
@@ -252,13 +253,14 @@ pub fn apply_payout_status(
 pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
     let unmoved = |e: &Entry| matches!(e.state, EntryState::Payable | EntryState::Pending);
     let mut groups: BTreeMap<(String, u8), (i128, bool, bool)> = BTreeMap::new();
-    // Adjustments stand alone: no order, nothing to net with.
+    // Adjustments stand alone: nothing to net with. An order's entries, or a day's
+    // traffic, settle by level.
     for e in entries
         .iter()
         .filter(|e| e.state != EntryState::Void && !e.id.kind.is_adjustment())
     {
         let g = groups
-            .entry((e.id.order_id.clone(), e.id.level))
+            .entry((e.id.group().to_owned(), e.id.level))
             .or_insert((0, true, false));
         g.0 += e.signed_minor();
         g.1 &= unmoved(e);
@@ -269,7 +271,7 @@ pub fn cancel_unmoved_clawbacks(entries: &mut [Entry]) {
         .filter(|e| e.state != EntryState::Void && !e.id.kind.is_adjustment())
     {
         if groups
-            .get(&(e.id.order_id.clone(), e.id.level))
+            .get(&(e.id.group().to_owned(), e.id.level))
             .is_some_and(|&(net, all_unmoved, negative)| net == 0 && all_unmoved && negative)
         {
             e.state = EntryState::Void;
@@ -442,7 +444,7 @@ pub fn payout_orders(payout: &Payout) -> Vec<String> {
     let mut out: Vec<String> = payout
         .entries
         .iter()
-        .filter(|e| !e.kind.is_adjustment())
+        .filter(|e| e.of_order())
         .map(|e| e.order_id.clone())
         .collect();
     out.sort();

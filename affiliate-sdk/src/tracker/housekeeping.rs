@@ -1,5 +1,6 @@
 //! [`Housekeeping`]: the chores a running program needs besides answering requests —
-//! reloading the program another server changed, approving due conversions, pruning
+//! reloading the program another server changed, approving due conversions, writing
+//! the traffic earnings of days that are over, pruning
 //! old clicks and delivery logs, and fanning out and sending events — in one type that
 //! a caller ticks. `affiliate-server` ticks it on a thread of its own; a Rust service
 //! ticks it on a thread or a blocking task of its own, or calls
@@ -19,7 +20,8 @@ pub struct HousekeepingSchedule {
     /// ([`Tracker::refresh`]). Default 1 s.
     pub refresh_every: Duration,
     /// Approve pending conversions past their campaign's `approve_after_days`
-    /// ([`Tracker::approve_due`]). Default 60 s.
+    /// ([`Tracker::approve_due`]), and write the traffic earnings of days that are over
+    /// ([`Tracker::close_traffic`]). Default 60 s.
     pub approve_every: Duration,
     /// Prune click records past the retention and delivery logs past the retry window
     /// ([`Tracker::prune_clicks`], [`Tracker::prune_deliveries`]). Default 1 hour.
@@ -57,10 +59,13 @@ pub enum Chore {
     PruneDeliveries,
     /// [`Tracker::deliver`].
     Deliver,
+    /// [`Tracker::close_traffic`].
+    CloseTraffic,
 }
 
 impl Chore {
-    /// `refresh`, `approve`, `prune_clicks`, `prune_deliveries` or `deliver`.
+    /// `refresh`, `approve`, `prune_clicks`, `prune_deliveries`, `deliver` or
+    /// `close_traffic`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +74,7 @@ impl Chore {
             Chore::PruneClicks => "prune_clicks",
             Chore::PruneDeliveries => "prune_deliveries",
             Chore::Deliver => "deliver",
+            Chore::CloseTraffic => "close_traffic",
         }
     }
 }
@@ -82,6 +88,8 @@ pub struct ChoresDone {
     pub refreshed: bool,
     /// Conversions approved.
     pub approved: usize,
+    /// Traffic earnings written and approved.
+    pub traffic: super::TrafficClosed,
     /// Click records pruned.
     pub clicks_pruned: usize,
     /// Delivery log entries pruned.
@@ -240,6 +248,10 @@ impl Housekeeping {
             match t.approve_due() {
                 Ok(n) => done.approved = n,
                 Err(e) => done.failed.push((Chore::Approve, e)),
+            }
+            match t.close_traffic() {
+                Ok(n) => done.traffic = n,
+                Err(e) => done.failed.push((Chore::CloseTraffic, e)),
             }
         }
         if prune {

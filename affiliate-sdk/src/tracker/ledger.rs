@@ -201,7 +201,7 @@ impl Tracker {
                 }
             }
         }
-        if payout.entries.iter().any(|id| id.kind.is_adjustment()) {
+        if payout.entries.iter().any(|id| !id.of_order()) {
             let adjustments = EntryFilter {
                 partner: Some(payout.partner),
                 currency: Some(payout.currency),

@@ -20,6 +20,7 @@ mod privacy;
 mod record;
 mod refunds;
 mod review;
+mod traffic;
 mod webhooks;
 
 pub use config::ConfigEntryError;
@@ -29,6 +30,7 @@ pub use housekeeping::{Chore, ChoresDone, Housekeeping, HousekeepingSchedule};
 pub use partner::PortalSession;
 pub use postback_keys::{MAX_POSTBACK_KEYS, PostbackKey, parse_postback_query};
 pub use privacy::{DEFAULT_CLICK_RETENTION_DAYS, PRUNE_CLICKS_MAX};
+pub use traffic::{TRAFFIC_GRACE_SECS, TrafficClosed};
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
@@ -324,7 +326,18 @@ impl Tracker {
         let mut q = query.clone();
         q.from_day = Some(from);
         q.to_day = Some(to);
-        Ok(aggregate(&q, &counters, &conversions))
+        let catalogue = self.read();
+        let cost = |campaign: &crate::code::Code,
+                    partner: &crate::code::Code,
+                    base: crate::money::Money|
+         -> u128 {
+            catalogue
+                .traffic_commissions(campaign, partner, base)
+                .iter()
+                .map(|c| u128::from(c.amount.minor()))
+                .sum()
+        };
+        Ok(aggregate(&q, &counters, &conversions, &cost))
     }
 
     /// One page of a report: at most `limit` rows (1 to

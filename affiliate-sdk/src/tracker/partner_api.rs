@@ -246,20 +246,31 @@ impl Tracker {
         let (from, to) = self.day_range(query.from_day, query.to_day)?;
         let mut counters = self.store.counters(from, to, query.campaign.as_ref())?;
         let mut conversions = self.store.conversions(from, to)?;
-        {
-            let catalogue = self.read();
-            let mut memo = HashMap::new();
-            counters.retain(|k, _| within(&catalogue, k.link.partner, caller, &mut memo));
-            conversions.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
-            for c in &mut conversions {
-                c.commissions
-                    .retain(|k| within(&catalogue, k.partner, caller, &mut memo));
-            }
+        let catalogue = self.read();
+        let mut memo = HashMap::new();
+        counters.retain(|k, _| within(&catalogue, k.link.partner, caller, &mut memo));
+        conversions.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
+        for c in &mut conversions {
+            c.commissions
+                .retain(|k| within(&catalogue, k.partner, caller, &mut memo));
         }
+        let memo = std::cell::RefCell::new(memo);
+        // The levels of the caller's subtree only, as for a conversion.
+        let cost = |campaign: &crate::code::Code,
+                    partner: &crate::code::Code,
+                    base: crate::money::Money|
+         -> u128 {
+            catalogue
+                .traffic_commissions(campaign, partner, base)
+                .iter()
+                .filter(|c| within(&catalogue, c.partner, caller, &mut memo.borrow_mut()))
+                .map(|c| u128::from(c.amount.minor()))
+                .sum()
+        };
         let mut q = query.clone();
         q.from_day = Some(from);
         q.to_day = Some(to);
-        Ok(aggregate(&q, &counters, &conversions))
+        Ok(aggregate(&q, &counters, &conversions, &cost))
     }
 
     /// One page of [`Tracker::partner_stats`].

@@ -13,12 +13,13 @@ mod conversion;
 mod outbox;
 mod payout;
 mod refund;
+mod traffic;
 
 pub use adjustment::Adjusted;
 pub use refund::Refunded;
 
 use crate::error::Result;
-use crate::ledger::{Adjustment, Payout, PayoutRequest, PayoutStatus};
+use crate::ledger::{Adjustment, Entry, Payout, PayoutRequest, PayoutStatus};
 use crate::records::{Conversion, Refund, Status};
 use crate::store::{Binding, Inserted, PayoutsMade, StatusChange, Store};
 
@@ -75,6 +76,23 @@ pub trait StoreWrites {
     /// balance inside the transaction). A key used before by the same request is
     /// `Replayed`; by another, `conflict`. Durable before it returns.
     fn adjust(&self, key: &str, adjustment: &Adjustment, now: u64) -> Result<Adjusted>;
+
+    /// Writes days of traffic earnings (each the entries of one day, campaign and
+    /// partner: [`ledger::traffic_entries`](crate::ledger::traffic_entries)) that are
+    /// not written yet, in one transaction: a day whose level-0 entry exists is left as
+    /// it is, so closing a day twice, or on two servers at once, writes it once.
+    /// Returns how many entries were written. Durable before it returns.
+    fn write_traffic(&self, days: &[Vec<Entry>]) -> Result<usize>;
+
+    /// Makes the pending traffic entries under each of `references` payable at `at`,
+    /// in one transaction; returns how many moved. Void ones stay void.
+    fn approve_traffic(&self, references: &[String], at: u64) -> Result<usize>;
+
+    /// Rejects the traffic earnings under `reference` at `at`, as a conversion's
+    /// rejection moves its entries ([`ledger::apply_status`](crate::ledger::apply_status)):
+    /// what no payout took is void, what one took is owed back by a clawback. Returns
+    /// the entries as they are now, or `None` when the day has none.
+    fn reject_traffic(&self, reference: &str, at: u64) -> Result<Option<Vec<Entry>>>;
 }
 
 impl<S: Store + ?Sized> StoreWrites for S {
@@ -111,5 +129,17 @@ impl<S: Store + ?Sized> StoreWrites for S {
 
     fn adjust(&self, key: &str, adjustment: &Adjustment, now: u64) -> Result<Adjusted> {
         adjustment::adjust(self, key, adjustment, now)
+    }
+
+    fn write_traffic(&self, days: &[Vec<Entry>]) -> Result<usize> {
+        traffic::write(self, days)
+    }
+
+    fn approve_traffic(&self, references: &[String], at: u64) -> Result<usize> {
+        traffic::approve(self, references, at)
+    }
+
+    fn reject_traffic(&self, reference: &str, at: u64) -> Result<Option<Vec<Entry>>> {
+        traffic::reject(self, reference, at)
     }
 }

@@ -80,8 +80,8 @@ pub(super) fn settle_payout<S: Store + ?Sized>(
                 orders.push(c);
             }
         }
-        // Adjustments belong to no order: read by id.
-        for id in payout.entries.iter().filter(|id| id.kind.is_adjustment()) {
+        // Adjustments and traffic belong to no order: read by id.
+        for id in payout.entries.iter().filter(|id| !id.of_order()) {
             mine.extend(tx.entry(id)?);
         }
         let paid = settle(&mut payout, &mut mine, to, at)?;

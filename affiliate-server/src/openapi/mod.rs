@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     adjustments, catalogue, clicks, conversions, ops, pages, partner, payouts, portal, postback,
-    reports, review, webhooks,
+    reports, review, traffic, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +34,7 @@ use crate::routes::{
         reports::stats, reports::stats_csv, reports::balances,
         payouts::create, payouts::list, payouts::csv, payouts::one, payouts::status,
         adjustments::create, adjustments::list, adjustments::csv,
+        traffic::list, traffic::close, traffic::reject,
         payouts::approve_due,
         catalogue::campaigns, catalogue::create_campaign, catalogue::campaign,
         catalogue::update_campaign, catalogue::partners, catalogue::create_partner,
@@ -43,7 +44,7 @@ use crate::routes::{
         portal::page, portal::script, portal::login, portal::logout,
         partner::me, partner::update_me, partner::link, partner::ads, partner::create_ad,
         partner::update_ad, partner::stats, partner::conversions, partner::balance,
-        partner::payouts, partner::adjustments, partner::postbacks,
+        partner::payouts, partner::adjustments, partner::traffic, partner::postbacks,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         webhooks::retry,
         pages::snippet, pages::dashboard, pages::dashboard_asset,

@@ -14,4 +14,5 @@ pub mod portal;
 pub mod postback;
 pub mod reports;
 pub mod review;
+pub mod traffic;
 pub mod webhooks;

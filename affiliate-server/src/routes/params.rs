@@ -244,6 +244,33 @@ pub struct PayoutFilters {
     pub(crate) status: Option<String>,
 }
 
+/// Whose traffic earnings, of which days.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrafficFilters {
+    /// The beneficiary.
+    #[param(value_type = Option<CodeText>, nullable = false)]
+    pub(crate) partner: Option<String>,
+    /// The first UTC day.
+    #[param(value_type = Option<Day>, nullable = false)]
+    pub(crate) from: Option<String>,
+    /// The last UTC day.
+    #[param(value_type = Option<Day>, nullable = false)]
+    pub(crate) to: Option<String>,
+}
+
+/// Which days of the caller's traffic earnings.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DayRange {
+    /// The first UTC day.
+    #[param(value_type = Option<Day>, nullable = false)]
+    pub(crate) from: Option<String>,
+    /// The last UTC day.
+    #[param(value_type = Option<Day>, nullable = false)]
+    pub(crate) to: Option<String>,
+}
+
 /// Whose adjustments, in which currency.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

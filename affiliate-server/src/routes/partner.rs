@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::params::{AdsParams, ConversionParams, Page, PageSize, StatsParams};
+use super::params::{AdsParams, ConversionParams, DayRange, Page, PageSize, StatsParams};
 use crate::http::{ApiError, ApiResult, JsonBody, Shared, StrictQuery, blocking, cut};
 #[allow(unused_imports)]
 use crate::openapi::schemas::*;
@@ -383,6 +383,34 @@ pub async fn adjustments(
 ) -> ApiResult<Json<AdjustmentList>> {
     let adjustments = blocking(&state, move |t| t.adjustments(Some(p.as_str()), None)).await?;
     Ok(Json(AdjustmentList { adjustments }))
+}
+
+/// `GET /v1/partner/traffic?from&to`: the caller's own traffic earnings.
+#[utoipa::path(
+    get,
+    operation_id = "partner_traffic",
+    path = "/v1/partner/traffic",
+    tag = "partner",
+    summary = "The caller's own click and impression earnings per day and campaign",
+    description = "The entries whose beneficiary is the caller: its own traffic (level 0) and its overrides on its children's (`partner` names whose traffic it was). A day is in the ledger an hour after it ends (UTC).",
+    params(DayRange),
+    security(("partner_key" = []), ("portal_session" = [])),
+    responses(
+        (status = 200, description = "The entries, by day", body = TrafficList),
+        Refusals
+    )
+)]
+pub async fn traffic(
+    State(state): State<Shared>,
+    Partner(p): Partner,
+    StrictQuery(range): StrictQuery<DayRange>,
+) -> ApiResult<Json<TrafficList>> {
+    let DayRange { from, to } = range;
+    let traffic = blocking(&state, move |t| {
+        t.traffic(Some(p.as_str()), from.as_deref(), to.as_deref())
+    })
+    .await?;
+    Ok(Json(TrafficList { traffic }))
 }
 
 /// `GET /v1/partner/postbacks?cursor&limit`: the caller's own postbacks (its

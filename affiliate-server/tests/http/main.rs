@@ -8,6 +8,7 @@ mod common;
 mod browser;
 mod catalogue;
 mod cli;
+mod click_earnings;
 mod clicks;
 mod conversions;
 mod deep_links;

@@ -14,20 +14,20 @@ use super::*;
 
 /// A store of the kind `cfg` names, opened by this process (before the server starts
 /// on it, or beside it on PostgreSQL).
-enum Kind {
+pub(crate) enum Kind {
     Sled,
     Postgres(String),
 }
 
 impl Kind {
-    fn config(&self) -> String {
+    pub(crate) fn config(&self) -> String {
         match self {
             Kind::Sled => config(""),
             Kind::Postgres(db) => config(&format!("\n[store]\nurl = \"{db}\"")),
         }
     }
 
-    fn open(&self, dir: &std::path::Path) -> Arc<dyn Store> {
+    pub(crate) fn open(&self, dir: &std::path::Path) -> Arc<dyn Store> {
         match self {
             Kind::Sled => Arc::new(affiliate_sdk::SledStore::open(dir.join("data/sled")).unwrap()),
             Kind::Postgres(db) => Arc::new(affiliate_sdk::PostgresStore::open(db).unwrap()),
@@ -68,7 +68,7 @@ fn settle(s: &Server, id: &str, to: &str) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-fn balance(s: &Server, partner: &str) -> Value {
+pub(crate) fn balance(s: &Server, partner: &str) -> Value {
     s.api_get(&format!("/v1/balances?partner={partner}&currency=USD"))
         .json()["rows"][0]
         .clone()

@@ -96,14 +96,11 @@ pub(super) fn balances(
         let bad = || Failure::Corrupt("ledger");
         let partner = Code::new(row.get::<_, &str>(0)).map_err(|_| bad())?;
         let currency = Currency::new(row.get::<_, &str>(1)).map_err(|_| bad())?;
-        let kind = match row.get::<_, &str>(2) {
-            "commission" => EntryKind::Commission,
-            "clawback" => EntryKind::Clawback,
-            "refund" => EntryKind::Refund,
-            "adjustment" => EntryKind::Adjustment,
-            "deduction" => EntryKind::Deduction,
-            _ => return Err(bad()),
-        };
+        let text = row.get::<_, &str>(2);
+        let kind = EntryKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(bad)?;
         let state: EntryState =
             serde_json::from_value(serde_json::Value::String(row.get::<_, String>(3)))
                 .map_err(|_| bad())?;

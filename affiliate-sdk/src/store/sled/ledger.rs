@@ -33,6 +33,7 @@ pub(super) fn entry_key(id: &EntryId) -> Vec<u8> {
         EntryKind::Refund => 2,
         EntryKind::Adjustment => 3,
         EntryKind::Deduction => 4,
+        EntryKind::Traffic => 5,
     });
     k.extend_from_slice(id.reference.as_bytes());
     k

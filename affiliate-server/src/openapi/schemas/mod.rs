@@ -35,6 +35,7 @@ pub use affiliate_sdk::{
     ConversionRequest as PostbackRequest, CookieConsent, CouponSpec as CouponRequest, Evidence,
     ManualConversion as ManualRequest, MediaType, PartnerSpec as PartnerRequest, PartnerStatus,
     Postback, PostbackRefund, RefundRequest, StatsPage, StatsRow, Status as ConversionStatus,
+    TrafficClosed,
 };
 
 /// Every refusal: `{"error": {"code", "message"}}`, the code from docs/errors.md.
