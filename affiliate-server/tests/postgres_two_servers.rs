@@ -291,6 +291,99 @@ fn two_servers_approve_once_and_one_key_makes_one_set_of_payouts() {
     }
 }
 
+/// Two servers share one partner's clicks of a day on a CPC campaign paying 0.05 a
+/// click up to 800 a day: 1,000 unique clicks (500 through each) pay exactly 40.00,
+/// written once when two trackers close the day at the same moment, pending until the
+/// approval period has passed, then payable; closing again adds nothing; the day's
+/// statistics equal the ledger.
+#[test]
+fn a_days_clicks_through_two_servers_pay_the_cap_once() {
+    use affiliate_sdk::{Clock, FixedClock, Tracker};
+    let db = fresh_database();
+    let cfg = config(&format!("\n[store]\nurl = \"{db}\""));
+    let a = Server::start(&cfg);
+    let b = Server::start(&cfg);
+    let cpc = serde_json::json!({"code": "cpc800", "destination": "https://shop.example/",
+        "currency": "USD", "click_flat": "0.05", "daily_paid_click_cap": 800,
+        "approve_after_days": 1});
+    assert_eq!(a.api_post("/v1/campaigns", &cpc).status, 201);
+    let signer =
+        affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
+    let link = common::path_of(&signer.build("cpc800", "solo", None, None).unwrap());
+    let secs = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    // Every click on one UTC day.
+    if secs() % 86_400 > 86_400 - 120 {
+        std::thread::sleep(std::time::Duration::from_secs(86_400 - secs() % 86_400 + 1));
+    }
+    let day = secs() / 86_400;
+    std::thread::scope(|s| {
+        for server in [&a, &b] {
+            let link = link.clone();
+            s.spawn(move || {
+                for _ in 0..500 {
+                    // No cookie: each is a new visitor's click.
+                    let r = server.get(&link, &[("User-Agent", common::BROWSER_UA)]);
+                    assert_eq!(r.status, 302, "{}", r.body);
+                }
+            });
+        }
+    });
+    assert_eq!(secs() / 86_400, day, "the clicks took a day");
+    within_two_seconds("both servers' clicks in the store", || {
+        a.stats("campaign=cpc800")
+            .first()
+            .is_some_and(|r| r["unique_clicks"] == 1_000)
+    });
+
+    // The day is over (and the hour of grace): two trackers close it at once.
+    let store = Arc::new(affiliate_sdk::PostgresStore::open(&db).expect("the test database"))
+        as Arc<dyn affiliate_sdk::Store>;
+    let end = (day + 1) * 86_400;
+    let clock = Arc::new(FixedClock::from_secs(
+        end + affiliate_sdk::TRAFFIC_GRACE_SECS,
+    ));
+    let tracker = || {
+        Tracker::open(signer.clone(), store.clone())
+            .unwrap()
+            .with_clock(clock.clone() as Arc<dyn Clock>)
+    };
+    let (x, y) = (tracker(), tracker());
+    let (nx, ny) = std::thread::scope(|s| {
+        let hx = s.spawn(|| x.close_traffic().unwrap());
+        let hy = s.spawn(|| y.close_traffic().unwrap());
+        (hx.join().unwrap(), hy.join().unwrap())
+    });
+    assert_eq!(nx.written + ny.written, 1, "one entry, once: {nx:?} {ny:?}");
+    let balance =
+        |s: &Server| s.api_get("/v1/balances?partner=solo&currency=USD").json()["rows"][0].clone();
+    assert_eq!(balance(&a)["pending"], "40.00");
+    assert_eq!(balance(&b)["payable"], "0.00");
+    // Closing again, through a server (whose own day is not over) or a tracker, adds
+    // nothing.
+    let r = b.api_post("/v1/traffic/close", &serde_json::json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["written"], 0);
+    assert_eq!(x.close_traffic().unwrap().written, 0);
+
+    // The approval period (1 day) passes: payable.
+    clock.advance_secs(86_400 - affiliate_sdk::TRAFFIC_GRACE_SECS);
+    assert_eq!(y.close_traffic().unwrap().approved, 1);
+    assert_eq!(x.close_traffic().unwrap().approved, 0);
+    assert_eq!(balance(&a)["payable"], "40.00");
+    assert_eq!(balance(&b)["pending"], "0.00");
+    let day_text = affiliate_sdk::format_day(u32::try_from(day).unwrap());
+    let stats = b.stats(&format!("campaign=cpc800&from={day_text}&to={day_text}"));
+    assert_eq!(stats[0]["commission"]["USD"], "40.00");
+    let listed = a.api_get("/v1/traffic?partner=solo").json()["traffic"].clone();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["amount"], "40.00");
+}
+
 /// Two servers share the outbox: a server killed while its deliveries are in flight has
 /// them finished by the other (after its 30 s lease), and every event of both is
 /// delivered.

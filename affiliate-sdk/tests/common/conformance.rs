@@ -1759,8 +1759,10 @@ macro_rules! store_conformance {
                 assert_eq!(rows.len(), 2);
                 let r = &rows[0];
                 assert_eq!((r.get(Dimension::Partner), r.get(Dimension::Ad), r.get(Dimension::Day)), (Some("abc123"), Some("banner"), Some("2023-11-14")));
-                // 3 clicks at 0.05 and 1,001 impressions at 1.50 per mille (1.5015 -> 1.50).
-                assert_eq!((r.clicks, r.impressions, r.commission.decimal(usd())), (3, 1001, "1.65".into()));
+                // 3 clicks at 0.05 and 1,001 impressions at 1.50 per mille (1.5015 -> 1.50),
+                // and every level's override of it (as the ledger writes them): mid 10%
+                // (0.165 -> 0.17), boss 5% (0.0825 -> 0.08).
+                assert_eq!((r.clicks, r.impressions, r.commission.decimal(usd())), (3, 1001, "1.90".into()));
                 assert_eq!((rows[1].get(Dimension::Ad), rows[1].get(Dimension::Day)), (None, Some("2023-11-15")));
                 let mut q = StatsQuery::new(&[Dimension::Partner]).between("2023-11-15", "2023-11-15").unwrap();
                 assert_eq!(t.stats(&q).unwrap().len(), 1);
@@ -1772,6 +1774,71 @@ macro_rules! store_conformance {
                     v
                 };
                 assert!(t.stats(&q).unwrap().is_empty());
+            }
+
+            #[test]
+            fn a_days_traffic_enters_the_ledger_once_across_trackers_and_equals_the_stats() {
+                let (s, _g) = store();
+                let (a, clock) = tracker(s.clone());
+                let mut hair = a.campaign("haircare").unwrap().spec().clone();
+                hair.approve_after_days = 2;
+                a.add_campaign(&hair).unwrap();
+                let url = a.signer().build("haircare", "abc123", None, Some("kw")).unwrap();
+                for _ in 0..3 {
+                    a.click(&url, None).unwrap();
+                }
+                for _ in 0..1_001 {
+                    a.impression(&url).unwrap();
+                }
+                let solo = a.signer().build("haircare", "solo", None, None).unwrap();
+                a.click(&solo, None).unwrap();
+                a.click(&solo, None).unwrap();
+                a.flush().unwrap();
+                let b = affiliate_sdk::Tracker::open(a.signer().clone(), s.clone()).unwrap().with_clock(clock.clone());
+                // The day ends at midnight; an hour of grace for every server's clicks.
+                let end = (T0 / DAY + 1) * DAY;
+                clock.advance_secs(end + affiliate_sdk::TRAFFIC_GRACE_SECS - 1 - T0);
+                assert_eq!(a.close_traffic().unwrap().written, 0, "not yet");
+                clock.advance_secs(1);
+                let (na, nb) = std::thread::scope(|sc| {
+                    let ha = sc.spawn(|| a.close_traffic().unwrap());
+                    let hb = sc.spawn(|| b.close_traffic().unwrap());
+                    (ha.join().unwrap(), hb.join().unwrap())
+                });
+                assert_eq!(na.written + nb.written, 4, "each entry once ({na:?} {nb:?})");
+                assert_eq!(a.close_traffic().unwrap().written, 0);
+                let owed = |p: &str| a.balances(Some(p), None).unwrap().first().map(|r| (r.2.pending, r.2.payable));
+                assert_eq!(owed("abc123"), Some((165, 0)));
+                assert_eq!(owed("mid"), Some((17, 0)));
+                assert_eq!(owed("boss"), Some((8, 0)));
+                assert_eq!(owed("solo"), Some((10, 0)));
+                // The stats of the closed day: per referring partner, every level.
+                let day = affiliate_sdk::format_day((T0 / DAY) as u32);
+                let rows = a.stats(&StatsQuery::new(&[Dimension::Partner]).between(&day, &day).unwrap()).unwrap();
+                let listed = a.traffic(None, Some(&day), Some(&day)).unwrap();
+                for row in &rows {
+                    let p = row.get(Dimension::Partner).unwrap();
+                    let ledger: u64 = listed.iter().filter(|e| e.partner.as_str() == p)
+                        .map(|e| affiliate_sdk::Money::parse(&e.amount, "USD").unwrap().minor()).sum();
+                    assert_eq!(row.commission.minor(usd()), u128::from(ledger), "{p}");
+                }
+                assert_eq!(listed.len(), 4);
+                // Payable once the approval period has passed since the end of the day.
+                clock.advance_secs(2 * DAY - affiliate_sdk::TRAFFIC_GRACE_SECS - 1);
+                assert_eq!(a.close_traffic().unwrap().approved, 0, "not yet");
+                clock.advance_secs(1);
+                assert_eq!(b.close_traffic().unwrap().approved, 4);
+                assert_eq!(a.close_traffic().unwrap().approved, 0);
+                assert_eq!(owed("abc123"), Some((0, 165)));
+                // A rejected day is void, every level; again changes nothing.
+                let r = a.reject_traffic(&day, "haircare", "abc123").unwrap();
+                assert_eq!(r.iter().map(|e| e.state).collect::<Vec<_>>(), ["void", "void", "void"]);
+                assert_eq!(a.reject_traffic(&day, "haircare", "abc123").unwrap(), r);
+                assert_eq!(owed("abc123"), None);
+                assert_eq!(owed("mid"), None);
+                assert_eq!(owed("solo"), Some((0, 10)));
+                assert_eq!(a.reject_traffic(&day, "haircare", "boss").unwrap_err().code(), "not_found");
+                assert_eq!(a.reject_traffic("2023-02-30", "haircare", "solo").unwrap_err().code(), "malformed");
             }
 
             #[test]
