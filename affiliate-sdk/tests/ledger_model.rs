@@ -17,7 +17,9 @@ use affiliate_sdk::ledger::{
     entries_of, orders_paid, plan_payouts,
 };
 use affiliate_sdk::{Code, Conversion, Currency, Money, Refund, Status};
-use common::ledger::{Money4, Op, PARTNERS, conversion, model_refund, model_status, op};
+use common::ledger::{
+    Money4, Op, PARTNERS, conversion, model_refund, model_status, model_traffic, op, traffic_day,
+};
 use proptest::prelude::*;
 
 #[derive(Debug)]
@@ -37,6 +39,8 @@ proptest! {
         let mut entries: Vec<Entry> = Vec::new();
         let mut statuses: Vec<Status> = Vec::new();
         let mut convs: Vec<Conversion> = Vec::new();
+        // The reference of each day of traffic written.
+        let mut days: Vec<String> = Vec::new();
         let mut payouts: Vec<Payout> = Vec::new();
         let mut model: HashMap<(Code, Currency), Money4> = HashMap::new();
         // Which live payout holds each entry (an entry in two would be paid twice).
@@ -105,6 +109,25 @@ proptest! {
                 }
                 // Idempotency keys are the stores' (tests/ledger_stores.rs).
                 Op::Replay { .. } => continue,
+                Op::Traffic { partner, cents, currency, payable } => {
+                    let written = traffic_day(days.len(), partner, cents, currencies[currency], payable, now);
+                    days.push(written[0].id.reference.clone());
+                    model_traffic(&mut model, &written);
+                    entries.extend(written);
+                }
+                Op::TrafficMove { day, reject } => {
+                    let Some(reference) = days.get(day) else { continue };
+                    let mine = |e: &Entry| !e.id.of_order() && e.id.reference == *reference;
+                    let before: Vec<Entry> = entries.iter().filter(|e| mine(e)).cloned().collect();
+                    let mut moved = before.clone();
+                    let to = if reject { Status::Rejected } else { Status::Approved };
+                    let clawbacks = apply_status(&mut moved, to, now).unwrap();
+                    // Approval moves only what is pending: a rejected day stays rejected.
+                    model_status(&mut model, &before, to);
+                    entries.retain(|e| !mine(e));
+                    entries.extend(moved);
+                    entries.extend(clawbacks);
+                }
                 Op::Adjust { partner, cents, currency, allow_negative } => {
                     let a = common::ledger::adjustment(partner, cents, currencies[currency], allow_negative);
                     let b = balances(&entries).get(&(a.partner, a.currency())).copied().unwrap_or_default();

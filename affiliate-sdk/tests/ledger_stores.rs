@@ -21,7 +21,10 @@ use affiliate_sdk::{
     Adjusted, Code, Currency, MemoryStore, Money, Refund, Refunded, SledStore, Status, Store,
     StoreWrites,
 };
-use common::ledger::{Money4, Op, PARTNERS, conversion, model_refund, model_status, op, share};
+use common::ledger::{
+    Money4, Op, PARTNERS, conversion, model_refund, model_status, model_traffic, op, share,
+    traffic_day,
+};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -45,6 +48,8 @@ fn drive(store: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
     // Every payout made: id, partner, currency, amount, status as the model knows it.
     let mut payouts: Vec<(String, Code, Currency, u64, PayoutStatus)> = Vec::new();
     let mut model: HashMap<(Code, Currency), Money4> = HashMap::new();
+    // The reference of each day of traffic written.
+    let mut days: Vec<String> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         let now = T + step as u64 * 60;
         match op {
@@ -171,6 +176,61 @@ fn drive(store: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     };
                     let ids: Vec<String> = again.iter().map(|p| p.id.clone()).collect();
                     prop_assert_eq!(&ids, &r.ids);
+                }
+            }
+            Op::Traffic {
+                partner,
+                cents,
+                currency,
+                payable,
+            } => {
+                let day = traffic_day(
+                    days.len(),
+                    partner,
+                    cents,
+                    currencies[currency],
+                    payable,
+                    now,
+                );
+                days.push(day[0].id.reference.clone());
+                let days_written = [day.clone(), day.clone()];
+                // The same day twice in one write, then again: written once.
+                prop_assert_eq!(store.write_traffic(&days_written).unwrap(), day.len());
+                prop_assert_eq!(store.write_traffic(&days_written[..1]).unwrap(), 0);
+                model_traffic(&mut model, &day);
+            }
+            Op::TrafficMove { day, reject } => {
+                let Some(reference) = days.get(day) else {
+                    continue;
+                };
+                let before: Vec<_> = store
+                    .ledger_entries(&EntryFilter {
+                        order_id: Some(String::new()),
+                        ..EntryFilter::default()
+                    })
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.id.reference == *reference)
+                    .collect();
+                if reject {
+                    let now_entries = store.reject_traffic(reference, now).unwrap().unwrap();
+                    prop_assert!(now_entries.iter().all(|e| matches!(
+                        e.state,
+                        EntryState::Void | EntryState::InPayout | EntryState::Paid
+                    ) || e.id.kind == EntryKind::Clawback));
+                    model_status(&mut model, &before, Status::Rejected);
+                } else {
+                    let pending = before
+                        .iter()
+                        .filter(|e| e.state == EntryState::Pending)
+                        .count();
+                    prop_assert_eq!(
+                        store
+                            .approve_traffic(std::slice::from_ref(reference), now)
+                            .unwrap(),
+                        pending
+                    );
+                    model_status(&mut model, &before, Status::Approved);
                 }
             }
             Op::Adjust {

@@ -113,4 +113,46 @@ mod tests {
             2 * (usize::from(crate::ledger::MAX_LEVEL) + 1)
         );
     }
+
+    #[test]
+    fn a_failed_payout_voids_a_rejected_days_earning_and_clawback_and_no_other_days() {
+        use crate::ledger::{PayoutStatus, apply_payout_status, apply_status};
+        use crate::records::Status;
+        let usd = crate::money::Currency::new("USD").unwrap();
+        let c = |minor| Commission {
+            partner: Code::new("p").unwrap(),
+            level: 0,
+            amount: Money::from_minor(minor, usd),
+        };
+        let mut day1 = traffic_entries("2026-12-01/cpc/p", &[c(100)], EntryState::Payable, Some(1));
+        let day2 = traffic_entries("2026-12-02/cpc/p", &[c(100)], EntryState::Payable, Some(1));
+        // Day 1 in a payout, then rejected: a clawback of what went out.
+        day1[0].state = EntryState::InPayout;
+        day1[0].payout = Some("po_1".into());
+        let clawbacks = apply_status(&mut day1, Status::Rejected, 2).unwrap();
+        assert_eq!(clawbacks.len(), 1);
+        assert_eq!(clawbacks[0].id.reference, "2026-12-01/cpc/p");
+        let mut all: Vec<Entry> = day1.into_iter().chain(clawbacks).chain(day2).collect();
+        // The payout fails: nothing went out, nothing is owed back for day 1; day 2
+        // stays payable.
+        apply_payout_status(
+            &mut all,
+            "po_1",
+            PayoutStatus::Pending,
+            PayoutStatus::Failed,
+        )
+        .unwrap();
+        let states: Vec<(&str, EntryKind, EntryState)> = all
+            .iter()
+            .map(|e| (&e.id.reference[..10], e.id.kind, e.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("2026-12-01", EntryKind::Traffic, EntryState::Void),
+                ("2026-12-01", EntryKind::Clawback, EntryState::Void),
+                ("2026-12-02", EntryKind::Traffic, EntryState::Payable),
+            ]
+        );
+    }
 }

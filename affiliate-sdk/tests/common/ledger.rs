@@ -88,7 +88,7 @@ pub fn model_status(model: &mut HashMap<(Code, Currency), Money4>, before: &[Ent
         Status::Rejected | Status::Reversed => {
             let levels: Vec<u8> = before
                 .iter()
-                .filter(|e| e.id.kind == EntryKind::Commission)
+                .filter(|e| e.id.kind.is_earning())
                 .map(|e| e.id.level)
                 .collect();
             for level in levels {
@@ -169,6 +169,20 @@ pub enum Op {
         order: usize,
         permille: u16,
     },
+    /// A day's traffic earnings of `cents` for a partner (its ancestors' overrides
+    /// 10 % and 5 % of it), written pending or payable, and written again (nothing
+    /// more).
+    Traffic {
+        partner: usize,
+        cents: u64,
+        currency: usize,
+        payable: bool,
+    },
+    /// The `day`-th day of traffic approved, or rejected.
+    TrafficMove {
+        day: usize,
+        reject: bool,
+    },
     /// An adjustment of `cents` (negative: taken back) for a partner.
     Adjust {
         partner: usize,
@@ -176,6 +190,61 @@ pub enum Op {
         currency: usize,
         allow_negative: bool,
     },
+}
+
+/// The entries of the `n`-th [`Op::Traffic`] day, as `ledger::traffic_entries` writes
+/// them: the partner's `cents` at level 0 and 10 % and 5 % of it above.
+pub fn traffic_day(
+    n: usize,
+    partner: usize,
+    cents: u64,
+    currency: Currency,
+    payable: bool,
+    at: u64,
+) -> Vec<Entry> {
+    let code = |s: &str| Code::new(s).unwrap();
+    let mut commissions = vec![Commission {
+        partner: code(PARTNERS[partner]),
+        level: 0,
+        amount: Money::from_minor(cents, currency),
+    }];
+    for (level, pct) in (1u8..).zip([10u64, 5]) {
+        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
+            break;
+        };
+        commissions.push(Commission {
+            partner: code(up),
+            level,
+            amount: Money::from_minor(cents * pct / 100, currency),
+        });
+    }
+    let (state, payable_at) = if payable {
+        (EntryState::Payable, Some(at))
+    } else {
+        (EntryState::Pending, None)
+    };
+    affiliate_sdk::ledger::traffic_entries(
+        &traffic_reference(n, partner),
+        &commissions,
+        state,
+        payable_at,
+    )
+}
+
+/// The reference of the `n`-th traffic day.
+pub fn traffic_reference(n: usize, partner: usize) -> String {
+    format!("2026-01-01/d{n}/{}", PARTNERS[partner])
+}
+
+/// Moves the model for a traffic day newly written.
+pub fn model_traffic(model: &mut HashMap<(Code, Currency), Money4>, written: &[Entry]) {
+    for e in written {
+        let m = model.entry((e.partner, e.currency)).or_default();
+        match e.state {
+            EntryState::Pending => m.pending += e.signed_minor(),
+            _ => m.due += e.signed_minor(),
+        }
+    }
 }
 
 /// The checked adjustment of an [`Op::Adjust`].
@@ -196,7 +265,8 @@ pub fn adjustment(
 }
 
 /// A random step: conversions, status moves, payout runs, replays of a run's key
-/// (or its reuse with another request), payouts paid or failed, refunds, adjustments.
+/// (or its reuse with another request), payouts paid or failed, refunds, adjustments,
+/// days of traffic earnings written, approved and rejected.
 pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..3usize, 1..50_000u64, 0..2usize)
@@ -210,5 +280,8 @@ pub fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(order, permille)| Op::Refund { order, permille }),
         2 => (0..3usize, prop_oneof![1..5_000i64, -5_000..-1i64], 0..2usize, any::<bool>())
             .prop_map(|(partner, cents, currency, allow_negative)| Op::Adjust { partner, cents, currency, allow_negative }),
+        2 => (0..3usize, 1..10_000u64, 0..2usize, any::<bool>())
+            .prop_map(|(partner, cents, currency, payable)| Op::Traffic { partner, cents, currency, payable }),
+        2 => (0..8usize, any::<bool>()).prop_map(|(day, reject)| Op::TrafficMove { day, reject }),
     ]
 }
