@@ -22,6 +22,7 @@ mod review;
 mod signing;
 mod stores;
 mod tracker;
+mod traffic;
 mod values;
 mod webhooks;
 

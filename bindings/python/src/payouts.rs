@@ -10,7 +10,7 @@ use pyo3::types::PyDict;
 use crate::Result;
 use crate::records::answer_to_py;
 use crate::tracker::Tracker;
-use crate::values::{datetime, day, decimal, decimal_text, opt_decimal_text};
+use crate::values::{datetime, decimal, decimal_text, opt_day_text, opt_decimal_text};
 
 /// A payout as a dict: `id, partner, currency, amount (Decimal), entries (int),
 /// status, created, updated (datetime)`.
@@ -55,10 +55,7 @@ fn run_spec(
 ) -> Result<PayoutRunSpec> {
     Ok(PayoutRunSpec {
         currency,
-        up_to: up_to
-            .filter(|v| !v.is_none())
-            .map(|v| day("up_to", v).map(core::format_day))
-            .transpose()?,
+        up_to: opt_day_text("up_to", up_to)?,
         min_amount: opt_decimal_text("min_amount", min_amount)?,
         partner,
     })

@@ -132,6 +132,13 @@ pub(crate) fn day(name: &str, value: &Bound<'_, PyAny>) -> Result<u32> {
     Ok(affiliate_sdk::parse_day(&text)?)
 }
 
+/// An optional day argument (`None` for Python's `None`) as `YYYY-MM-DD`.
+pub(crate) fn opt_day_text(name: &str, v: Option<&Bound<'_, PyAny>>) -> Result<Option<String>> {
+    v.filter(|v| !v.is_none())
+        .map(|v| day(name, v).map(affiliate_sdk::format_day))
+        .transpose()
+}
+
 fn malformed_owned(field: &'static str, reason: String) -> crate::Failure {
     crate::Failure::Core(affiliate_sdk::Error::Malformed {
         field,

@@ -487,6 +487,28 @@ class Tracker:
         """A bonus or a correction of ``partner``'s balance (a negative ``amount`` takes
         money back); the same key and arguments return it again with ``replayed``."""
         ...
+    def close_traffic(self) -> Dict[str, int]:
+        """Writes the click and impression earnings of the UTC days that are over (an
+        hour after midnight UTC) to the ledger, once; returns ``{"days", "written",
+        "approved"}``."""
+        ...
+    def traffic(
+        self,
+        *,
+        partner: Optional[str] = None,
+        from_day: Optional[_Day] = None,
+        to_day: Optional[_Day] = None,
+    ) -> List[Dict[str, Any]]:
+        """The traffic entries in the ledger, by day, campaign, partner and level; each
+        ``{"day" (date), "campaign", "partner", "beneficiary", "level", "kind",
+        "currency", "amount" (Decimal, signed), "state", "payout"}``."""
+        ...
+    def reject_traffic(
+        self, day: _Day, campaign: str, partner: str
+    ) -> List[Dict[str, Any]]:
+        """Rejects a partner's click and impression earnings of one day in one campaign:
+        void before a payout, owed back after."""
+        ...
     def adjustments(
         self, *, partner: Optional[str] = None, currency: Optional[str] = None
     ) -> List[Dict[str, Any]]:
