@@ -104,7 +104,10 @@ struct Row {
     sales: u64,
     revenue: BTreeMap<String, u128>,
     commission: BTreeMap<String, u128>,
-    impression_milli: u128,
+    /// haircare's click commission (minor units) and impression commission
+    /// (thousandths) per day and partner: rounded and its overrides added per day and
+    /// partner, as the ledger writes them.
+    traffic: BTreeMap<(u64, usize), (u64, u64)>,
 }
 
 struct ModelConversion {
@@ -179,7 +182,10 @@ impl Model {
                 row.unique += u64::from(unique);
                 // Campaign 0 pays 0.05 per click, unique clicks only (the default).
                 if campaign == 0 && unique {
-                    *row.commission.entry("USD".into()).or_default() += 5;
+                    row.traffic
+                        .entry((self.now / 86_400, partner))
+                        .or_default()
+                        .0 += 5;
                 }
                 let keep = campaign == 1 && same.is_some();
                 if !keep {
@@ -205,7 +211,10 @@ impl Model {
                     .or_default();
                 row.impressions += 1;
                 if campaign == 0 {
-                    row.impression_milli += 150;
+                    row.traffic
+                        .entry((self.now / 86_400, partner))
+                        .or_default()
+                        .1 += 150;
                 }
             }
             Op::Convert {
@@ -284,7 +293,11 @@ impl Model {
             o.clicks += r.clicks;
             o.unique += r.unique;
             o.impressions += r.impressions;
-            o.impression_milli += r.impression_milli;
+            for (unit, (clicks, milli)) in &r.traffic {
+                let t = o.traffic.entry(*unit).or_default();
+                t.0 += clicks;
+                t.1 += milli;
+            }
             for (c, v) in &r.commission {
                 *o.commission.entry(c.clone()).or_default() += v;
             }
@@ -304,8 +317,15 @@ impl Model {
             }
         }
         for r in out.values_mut() {
-            *r.commission.entry("USD".into()).or_default() += (r.impression_milli + 500) / 1000;
-            r.impression_milli = 0;
+            for ((_, partner), (clicks, milli)) in std::mem::take(&mut r.traffic) {
+                let base = clicks + half_up(milli, 1000);
+                let overrides = match PARTNERS[partner] {
+                    "abc123" => half_up(base * 10, 100) + half_up(base * 5, 100),
+                    "mid" => half_up(base * 10, 100),
+                    _ => 0,
+                };
+                *r.commission.entry("USD".into()).or_default() += u128::from(base + overrides);
+            }
             r.revenue.retain(|_, v| *v > 0);
             r.commission.retain(|_, v| *v > 0);
         }
@@ -358,7 +378,7 @@ fn run(store: Arc<dyn Store>, ops: &[Op]) -> Result<(), TestCaseError> {
                     sales: r.sales,
                     revenue: amounts(&r.revenue),
                     commission: amounts(&r.commission),
-                    impression_milli: 0,
+                    traffic: BTreeMap::new(),
                 };
                 (k, row)
             })

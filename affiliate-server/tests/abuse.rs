@@ -370,11 +370,21 @@ impl Gen {
                     1 => self.pick(HOSTILE).replace([' ', '\r', '\n'], ""),
                     _ => self.junk(80).replace([' ', '\r', '\n'], ""),
                 };
-                (method, target) = match self.rng.u8(..5) {
+                let day = self
+                    .pick(&["2026-12-01", "2026-02-30", "0000-00-00", "%2E%2E", &id])
+                    .to_owned();
+                (method, target) = match self.rng.u8(..9) {
                     0 => ("GET".into(), format!("/v1/payouts?{}", self.junk(80))),
                     1 => ("GET".into(), format!("/v1/payouts.csv?{}", self.junk(80))),
                     2 => ("GET".into(), format!("/v1/payouts/{id}")),
                     3 => ("POST".into(), format!("/v1/payouts/{id}/status")),
+                    4 => ("GET".into(), format!("/v1/traffic?{}", self.junk(80))),
+                    5 => ("POST".into(), "/v1/traffic/close".into()),
+                    6 => ("POST".into(), format!("/v1/traffic/{day}/{id}/{id}/reject")),
+                    7 => (
+                        "GET".into(),
+                        format!("/v1/partner/traffic?{}", self.junk(80)),
+                    ),
                     _ => ("POST".into(), "/v1/payouts".into()),
                 };
                 if self.rng.u8(..4) > 0 {

@@ -373,6 +373,20 @@ pub fn conversion_json(data: &[u8]) {
             Err(e) => assert!(!e.code().is_empty()),
         }
     }
+    // A traffic rejection's path (`{day}/{campaign}/{partner}`): refused with a typed
+    // error (nothing is in the ledger here), never a panic.
+    if let Ok(text) = std::str::from_utf8(data)
+        && let [day, campaign, partner] = text.split('/').collect::<Vec<_>>()[..]
+    {
+        let code = tracker()
+            .reject_traffic(day, campaign, partner)
+            .expect_err("no traffic in the ledger")
+            .code();
+        assert!(
+            matches!(code, "malformed" | "not_found"),
+            "{text:?}: {code}"
+        );
+    }
     if let Ok(r) = serde_json::from_slice::<RefundRequest>(data) {
         let t = tracker();
         t.manual(&ManualConversion::sale(

@@ -58,8 +58,8 @@ pub fn config_parse(data: &[u8]) {
 pub fn api_query(data: &[u8]) {
     use affiliate_server::http::{ApiError, StrictQuery};
     use affiliate_server::routes::params::{
-        AdsParams, ConversionFilters, ConversionParams, Filters, LedgerFilters, Page, PageSize,
-        PartnerParams, PayoutFilters, StatsFilters, StatsParams,
+        AdsParams, ConversionFilters, ConversionParams, DayRange, Filters, LedgerFilters, Page,
+        PageSize, PartnerParams, PayoutFilters, StatsFilters, StatsParams, TrafficFilters,
     };
     let Ok(query) = std::str::from_utf8(data) else {
         return;
@@ -94,10 +94,30 @@ pub fn api_query(data: &[u8]) {
     if let Err(e) = StrictQuery::<ConversionFilters>::parse(&uri).and_then(|q| q.0.query()) {
         refused(e);
     }
+    // The traffic listing's filters: what parses is listed (nothing here) or refused
+    // with a typed error.
+    match StrictQuery::<TrafficFilters>::parse(&uri) {
+        Ok(StrictQuery(f)) => {
+            let t = affiliate_sdk::Tracker::new(
+                affiliate_sdk::LinkSigner::new(
+                    affiliate_sdk::Keyring::generate().expect("a keyring"),
+                    "https://t.example/go",
+                )
+                .expect("a signer"),
+                std::sync::Arc::new(affiliate_sdk::MemoryStore::new()),
+            );
+            match t.traffic(f.partner.as_deref(), f.from.as_deref(), f.to.as_deref()) {
+                Ok(list) => assert!(list.is_empty()),
+                Err(e) => assert_eq!(e.code(), "malformed", "{query:?}"),
+            }
+        }
+        Err(e) => refused(e),
+    }
     for r in [
         StrictQuery::<LedgerFilters>::parse(&uri).map(|_| ()),
         StrictQuery::<PayoutFilters>::parse(&uri).map(|_| ()),
         StrictQuery::<AdsParams>::parse(&uri).map(|_| ()),
+        StrictQuery::<DayRange>::parse(&uri).map(|_| ()),
     ] {
         if let Err(e) = r {
             refused(e);

@@ -119,15 +119,16 @@ impl Payout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutItem {
-    /// The order (empty for an adjustment).
+    /// The order (empty for an adjustment or a day's traffic).
     pub order_id: String,
     pub level: u32,
     /// `commission`, `clawback` or `refund` (negative amounts), `adjustment` or
-    /// `deduction` (negative).
+    /// `deduction` (negative), `traffic` (a day's clicks and impressions).
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: EntryKind,
     pub amount: String,
-    /// A refund's or an adjustment's id.
+    /// A refund's or an adjustment's id, or a day's traffic
+    /// (`YYYY-MM-DD/campaign/partner`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reference: Option<String>,

@@ -4,7 +4,9 @@
 //! applies these functions inside its own atomic write.
 //!
 //! * Every commission of a conversion is an entry: order id, level (0 = the referring
-//!   partner, 1 = its parent, …), beneficiary, amount, currency.
+//!   partner, 1 = its parent, …), beneficiary, amount, currency. A day's paid clicks and
+//!   impressions of a partner in a campaign are entries of no order (`traffic`, see
+//!   [`traffic_entries`]), and so are the merchant's adjustments.
 //! * An entry is `pending` while its conversion is pending, `payable` once it is
 //!   approved, `in_payout` while a payout holds it, `paid` once that payout is marked
 //!   paid (or the conversion is set `paid` by hand), and `void` when its conversion is

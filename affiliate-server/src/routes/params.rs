@@ -250,13 +250,13 @@ pub struct PayoutFilters {
 pub struct TrafficFilters {
     /// The beneficiary.
     #[param(value_type = Option<CodeText>, nullable = false)]
-    pub(crate) partner: Option<String>,
+    pub partner: Option<String>,
     /// The first UTC day.
     #[param(value_type = Option<Day>, nullable = false)]
-    pub(crate) from: Option<String>,
+    pub from: Option<String>,
     /// The last UTC day.
     #[param(value_type = Option<Day>, nullable = false)]
-    pub(crate) to: Option<String>,
+    pub to: Option<String>,
 }
 
 /// Which days of the caller's traffic earnings.

@@ -61,7 +61,10 @@ impl Tracker {
         from_day: Option<&Bound<'py, PyAny>>,
         to_day: Option<&Bound<'py, PyAny>>,
     ) -> Result<Vec<Bound<'py, PyDict>>> {
-        let (from, to) = (opt_day_text("from_day", from_day)?, opt_day_text("to_day", to_day)?);
+        let (from, to) = (
+            opt_day_text("from_day", from_day)?,
+            opt_day_text("to_day", to_day)?,
+        );
         let list = py.detach(|| {
             self.inner
                 .traffic(partner.as_deref(), from.as_deref(), to.as_deref())
