@@ -705,8 +705,9 @@ macro_rules! store_conformance {
                 assert_eq!((r.get(Dimension::Partner), r.get(Dimension::Sid)), (Some("abc123"), Some("kw1")));
                 assert_eq!((r.clicks, r.unique_clicks, r.sales, r.leads), (1, 1, 1, 0));
                 assert_eq!(r.revenue.decimal(usd()), "49.90");
-                // 4.99 + 0.50 + 0.25 + one click at 0.05.
-                assert_eq!(r.commission.decimal(usd()), "5.79");
+                // 4.99 + 0.50 + 0.25, and one click at 0.05 with its overrides (10 % of it,
+                // 0.005 -> 0.01; 5 %, 0.0025 -> 0.00).
+                assert_eq!(r.commission.decimal(usd()), "5.80");
                 assert_eq!(serde_json::to_value(r).unwrap()["revenue"], serde_json::json!({"USD": "49.90"}));
             }
 
@@ -2040,8 +2041,8 @@ macro_rules! store_conformance {
                 let rows = t.stats(&StatsQuery::new(&[])).unwrap();
                 assert_eq!(rows[0].sales, model.len() as u64);
                 assert_eq!(rows[0].revenue.minor(usd()), model.values().map(|&c| u128::from(c)).sum::<u128>());
-                // Plus the one click at 0.05.
-                assert_eq!(rows[0].commission.minor(usd()), u128::from(base + mid + boss + 5));
+                // Plus the one click at 0.05 and mid's 10 % of it (0.005 -> 0.01).
+                assert_eq!(rows[0].commission.minor(usd()), u128::from(base + mid + boss + 5 + 1));
             }
         }
     };

@@ -171,8 +171,8 @@ fn impressions_and_cors() {
     assert_eq!(t["impressions"], 400);
     assert_eq!(
         t["commission"],
-        json!({"USD": "0.60"}),
-        "400 at 1.50 per mille"
+        json!({"USD": "0.66"}),
+        "400 at 1.50 per mille, and boss1's 10 % override"
     );
 
     let pre = |origin: &str| {

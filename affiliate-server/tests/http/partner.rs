@@ -163,6 +163,7 @@ fn table() -> Vec<Row> {
         ("GET", "/v1/partner/balance", vec![]),
         ("GET", "/v1/partner/payouts", vec![]),
         ("GET", "/v1/partner/adjustments", vec![]),
+        ("GET", "/v1/partner/traffic", vec![]),
         ("GET", "/v1/partner/postbacks", vec![]),
     ]
 }

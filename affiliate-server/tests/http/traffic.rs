@@ -72,8 +72,8 @@ fn bots_crawlers_and_link_previews_land_without_a_token_and_earn_nothing() {
             json!(PEOPLE.len()),
             json!(PEOPLE.len()),
             json!(BOTS.len()),
-            // 0.01 per unique click, for people only.
-            json!({"USD": format!("0.{:02}", PEOPLE.len())})
+            // 0.01 per unique click, for people only, and boss1's 10 % override of it.
+            json!({"USD": format!("0.{:02}", PEOPLE.len() + PEOPLE.len() / 10)})
         )
     );
     // HEAD counts nothing, bot or not.
