@@ -14,7 +14,7 @@ use crate::code::Code;
 use crate::error::rename;
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::money::Money;
+use crate::money::{Money, Percent};
 use crate::records::{Commission, Kind};
 
 /// Campaigns, partners and coupons by code, with each campaign's landing redirect.
@@ -359,17 +359,28 @@ impl Catalogue {
             level: 0,
             amount: base,
         }];
+        out.extend(self.override_chain(campaign, partner).into_iter().map(
+            |(level, ancestor, pct)| Commission {
+                partner: ancestor,
+                level,
+                amount: pct.of(base),
+            },
+        ));
+        out
+    }
+
+    /// The ancestors of `partner` that earn an override in `campaign`: level,
+    /// ancestor, percentage of the partner's commission. A suspended ancestor earns no
+    /// override; the levels above it still do.
+    #[must_use]
+    pub fn override_chain(&self, campaign: &Campaign, partner: &Code) -> Vec<(u8, Code, Percent)> {
+        let mut out = Vec::new();
         let mut at = self.partners.get(partner).and_then(|p| p.parent);
         for (level, pct) in (1u8..).zip(campaign.override_percents()) {
             let Some(ancestor) = at else { break };
             let above = self.partners.get(&ancestor);
-            // A suspended ancestor earns no override; the levels above it still do.
             if above.is_none_or(|p| p.status == PartnerStatus::Active) {
-                out.push(Commission {
-                    partner: ancestor,
-                    level,
-                    amount: pct.of(base),
-                });
+                out.push((level, ancestor, *pct));
             }
             at = above.and_then(|p| p.parent);
         }
@@ -386,7 +397,7 @@ impl Catalogue {
         partner: &Code,
         base: Money,
     ) -> Vec<Commission> {
-        match self.campaign(campaign.as_str()) {
+        match self.campaign_by_code(campaign) {
             Some(c) => self.with_overrides(c, partner, base),
             None => vec![Commission {
                 partner: *partner,
@@ -394,6 +405,24 @@ impl Catalogue {
                 amount: base,
             }],
         }
+    }
+
+    /// The overrides `partner`'s traffic in `campaign` pays its ancestors, as
+    /// percentages of its own earnings: those whose beneficiary `shown` keeps; none for a
+    /// campaign no longer in the program.
+    pub(crate) fn traffic_overrides(
+        &self,
+        campaign: &Code,
+        partner: &Code,
+        shown: impl Fn(&Code) -> bool,
+    ) -> Vec<Percent> {
+        self.campaign_by_code(campaign).map_or_else(Vec::new, |c| {
+            self.override_chain(c, partner)
+                .into_iter()
+                .filter(|(_, ancestor, _)| shown(ancestor))
+                .map(|(_, _, pct)| pct)
+                .collect()
+        })
     }
 
     /// The link a coupon credits: its partner, in `campaign` (needed when several

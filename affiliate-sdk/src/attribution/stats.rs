@@ -14,7 +14,7 @@ use crate::code::Code;
 use crate::error::{Error, Result};
 use crate::ledger::traffic_minor;
 use crate::link::Link;
-use crate::money::{Currency, Money, format_minor};
+use crate::money::{Currency, Percent, format_minor};
 use crate::store::{CounterKey, Counters, day_of};
 
 /// A dimension to group reports by.
@@ -332,20 +332,19 @@ struct Acc<'a> {
     traffic: BTreeMap<TrafficUnit<'a>, (u64, u64)>,
 }
 
-/// What a day's traffic costs: given the campaign, the partner and the referring
-/// partner's earnings, the sum of the commissions it earns at every level a report
-/// shows (the referring partner's and its ancestors' overrides).
-pub(crate) type TrafficCost<'c> = dyn Fn(&Code, &Code, crate::money::Money) -> u128 + 'c;
+/// The overrides a partner's traffic in a campaign pays, as percentages of its own
+/// earnings: those of the ancestors a report shows.
+pub(crate) type TrafficOverrides<'c> = dyn Fn(&Code, &Code) -> Vec<Percent> + 'c;
 
 /// Builds the report rows from the day's counters and the conversions, sorted by the
 /// dimension values. Click and impression commission counts as the ledger will: per
 /// day, campaign and partner, impressions rounded to minor units, with the overrides
-/// `traffic_cost` gives.
+/// `overrides` gives.
 pub(crate) fn aggregate<'a>(
     query: &StatsQuery,
     counters: &'a BTreeMap<CounterKey, Counters>,
     conversions: &'a [Conversion],
-    traffic_cost: &TrafficCost<'_>,
+    overrides: &TrafficOverrides<'_>,
 ) -> Vec<StatsRow> {
     let from = query.from_day.unwrap_or(0);
     let to = query.to_day.unwrap_or(u32::MAX);
@@ -408,13 +407,20 @@ pub(crate) fn aggregate<'a>(
         }
     }
     let mut days = BTreeMap::new();
+    // Each campaign and partner's overrides, once.
+    let mut chains: std::collections::HashMap<(&Code, &Code), Vec<Percent>> =
+        std::collections::HashMap::new();
     rows.into_iter()
         .map(|(k, mut acc)| {
             for ((_, campaign, partner, currency), (clicks, milli)) in &acc.traffic {
-                let base = Money::from_minor(traffic_minor(*clicks, *milli), *currency);
-                acc.row
-                    .commission
-                    .add(*currency, traffic_cost(campaign, partner, base));
+                let base = traffic_minor(*clicks, *milli);
+                let chain = chains
+                    .entry((campaign, partner))
+                    .or_insert_with(|| overrides(campaign, partner));
+                let cost = chain.iter().fold(u128::from(base), |sum, pct| {
+                    sum + u128::from(pct.of_minor(base))
+                });
+                acc.row.commission.add(*currency, cost);
             }
             acc.row.group = dims
                 .iter()

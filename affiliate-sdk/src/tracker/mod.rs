@@ -327,17 +327,10 @@ impl Tracker {
         q.from_day = Some(from);
         q.to_day = Some(to);
         let catalogue = self.read();
-        let cost = |campaign: &crate::code::Code,
-                    partner: &crate::code::Code,
-                    base: crate::money::Money|
-         -> u128 {
-            catalogue
-                .traffic_commissions(campaign, partner, base)
-                .iter()
-                .map(|c| u128::from(c.amount.minor()))
-                .sum()
+        let overrides = |campaign: &crate::code::Code, partner: &crate::code::Code| {
+            catalogue.traffic_overrides(campaign, partner, |_| true)
         };
-        Ok(aggregate(&q, &counters, &conversions, &cost))
+        Ok(aggregate(&q, &counters, &conversions, &overrides))
     }
 
     /// One page of a report: at most `limit` rows (1 to

@@ -256,21 +256,15 @@ impl Tracker {
         }
         let memo = std::cell::RefCell::new(memo);
         // The levels of the caller's subtree only, as for a conversion.
-        let cost = |campaign: &crate::code::Code,
-                    partner: &crate::code::Code,
-                    base: crate::money::Money|
-         -> u128 {
-            catalogue
-                .traffic_commissions(campaign, partner, base)
-                .iter()
-                .filter(|c| within(&catalogue, c.partner, caller, &mut memo.borrow_mut()))
-                .map(|c| u128::from(c.amount.minor()))
-                .sum()
+        let overrides = |campaign: &crate::code::Code, partner: &crate::code::Code| {
+            catalogue.traffic_overrides(campaign, partner, |c| {
+                within(&catalogue, *c, caller, &mut memo.borrow_mut())
+            })
         };
         let mut q = query.clone();
         q.from_day = Some(from);
         q.to_day = Some(to);
-        Ok(aggregate(&q, &counters, &conversions, &cost))
+        Ok(aggregate(&q, &counters, &conversions, &overrides))
     }
 
     /// One page of [`Tracker::partner_stats`].
