@@ -124,6 +124,7 @@ fn conversion(order: u64, link: Link, usd: Currency) -> Conversion {
         channel: affiliate_sdk::Channel::Server,
         duplicate: false,
         replaced: false,
+        withheld: false,
         refunds: Vec::new(),
     }
 }

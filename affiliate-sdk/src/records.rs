@@ -317,6 +317,12 @@ pub struct Conversion {
     /// audit: [`Tracker::replaced_conversions`](crate::Tracker::replaced_conversions)).
     #[serde(skip)]
     pub replaced: bool,
+    /// True when this answer was not recorded: an unsigned browser report of an order
+    /// id that another click (or other values) recorded. It is answered as a new
+    /// conversion would be, so the public beacon and pixel tell nobody which order ids
+    /// exist; nothing changed.
+    #[serde(skip)]
+    pub withheld: bool,
 }
 
 /// A refund of part or all of an order's amount.

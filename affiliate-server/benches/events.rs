@@ -247,7 +247,7 @@ fn main() {
             &format!("{base}/hooks"),
             per_writer,
             &format!("W{r}"),
-            Sender::Http(Arc::new(HttpTransport::new(true))),
+            Sender::Http(Arc::new(HttpTransport::new(true, None))),
         );
         with.push(rate);
         let arrived = arrived.lock().unwrap();

@@ -330,6 +330,7 @@ impl Config {
         if !(1..=1_000_000).contains(&s.max_sids_per_day) {
             return Err(err("server.max_sids_per_day", &"must be 1 to 1000000"));
         }
+        raw.events.proxy().map_err(|e| err("events.proxy", &e))?;
         let mut webhooks = Vec::new();
         for (i, w) in raw.webhook.iter().enumerate() {
             let field = format!("webhook[{i}].secret");

@@ -1,6 +1,7 @@
 //! Outbound events in the server: the `[events]` and `[[webhook]]` config sections, the
 //! HTTP client that sends deliveries (10 s timeout, no redirects, connecting only to
-//! addresses the destination guard allows), and the thread that delivers.
+//! addresses the destination guard allows, through the configured proxy only), and the
+//! thread that delivers.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -29,13 +30,53 @@ pub const SENDERS: usize = 8;
 pub const PER_ROUND: usize = 4;
 
 /// `[events]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventsSection {
     /// Lets events go to loopback, private, link-local and other inward addresses
     /// (tests, intranets). Default `false`.
     #[serde(default)]
     pub allow_private_destinations: bool,
+    /// The proxy every outbound request goes through (`http://host:port`, credentials
+    /// allowed: `http://user:pass@host:port`). Default none: straight to the
+    /// destination, whatever `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` say.
+    #[serde(default)]
+    pub proxy: Option<String>,
+}
+
+impl std::fmt::Debug for EventsSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A proxy URL may carry credentials.
+        f.debug_struct("EventsSection")
+            .field(
+                "allow_private_destinations",
+                &self.allow_private_destinations,
+            )
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl EventsSection {
+    /// The configured proxy, checked: `None` when none is configured.
+    pub fn proxy(&self) -> Result<Option<ureq::Proxy>, String> {
+        let Some(text) = &self.proxy else {
+            return Ok(None);
+        };
+        let url = url::Url::parse(text).map_err(|e| format!("not an absolute URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host().is_none()
+            || url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err("expected http://host:port or https://host:port".into());
+        }
+        // ureq's own message may repeat the URL, credentials included: not shown.
+        ureq::Proxy::new(text)
+            .map(Some)
+            .map_err(|_| "not a proxy ureq can use".into())
+    }
 }
 
 /// One `[[webhook]]` entry.
@@ -109,25 +150,50 @@ impl Resolver for GuardResolver {
 /// The HTTP client deliveries go through.
 pub struct HttpTransport {
     agent: ureq::Agent,
+    /// Through a proxy, the destination is checked before each request (the resolver
+    /// then only finds the proxy).
+    check_destination: Option<bool>,
 }
 
 impl HttpTransport {
     /// A client that follows no redirect, gives up after [`SEND_TIMEOUT`] and, unless
-    /// `allow_private`, connects to no inward address.
+    /// `allow_private`, reaches no inward address. It goes through `proxy` when one is
+    /// given, and never through one the environment names (`HTTPS_PROXY`, `ALL_PROXY`):
+    /// through a proxy, the destination's own addresses are checked before each request
+    /// (the proxy itself may be inward: it is the operator's).
     #[must_use]
-    pub fn new(allow_private: bool) -> HttpTransport {
+    pub fn new(allow_private: bool, proxy: Option<ureq::Proxy>) -> HttpTransport {
+        let through_proxy = proxy.is_some();
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(SEND_TIMEOUT))
             .max_redirects(0)
             .http_status_as_error(false)
+            .proxy(proxy)
             .build();
         let resolver = GuardResolver {
-            allow_private,
+            allow_private: allow_private || through_proxy,
             inner: DefaultResolver::default(),
         };
         HttpTransport {
             agent: ureq::Agent::with_parts(config, DefaultConnector::default(), resolver),
+            check_destination: through_proxy.then_some(allow_private),
         }
+    }
+}
+
+impl HttpTransport {
+    /// Through a proxy, whether `url`'s own addresses may be reached (the guard's
+    /// answer as an error message); without one, the resolver checks at connection.
+    pub fn check_through_proxy(&self, url: &str) -> Result<(), String> {
+        let Some(allow_private) = self.check_destination else {
+            return Ok(());
+        };
+        affiliate_sdk::outbound::check_destination(url, allow_private, |host, port| {
+            use std::net::ToSocketAddrs;
+            Ok((host, port).to_socket_addrs()?.map(|a| a.ip()).collect())
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -142,6 +208,7 @@ impl Transport for HttpTransport {
     }
 
     fn send(&self, req: &OutboundRequest) -> Result<u16, String> {
+        self.check_through_proxy(&req.url)?;
         let answer = match &req.body {
             Some(body) => {
                 let mut r = self.agent.post(&req.url);
@@ -215,8 +282,12 @@ pub fn delivery_loop(
 
 /// Starts [`SENDERS`] delivery threads (one of them fans out) while the server runs;
 /// the core's housekeeping prunes the log.
-pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Result<()> {
-    let transport = Arc::new(HttpTransport::new(allow_private));
+pub fn spawn_delivery(
+    state: Weak<AppState>,
+    allow_private: bool,
+    proxy: Option<ureq::Proxy>,
+) -> std::io::Result<()> {
+    let transport = Arc::new(HttpTransport::new(allow_private, proxy));
     for n in 0..SENDERS {
         let (state, transport) = (state.clone(), transport.clone());
         std::thread::Builder::new()
@@ -234,4 +305,58 @@ pub fn spawn_delivery(state: Weak<AppState>, allow_private: bool) -> std::io::Re
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn through_a_proxy_the_destination_is_checked_not_the_proxy() {
+        // The proxy itself is inward (the operator's), and allowed.
+        let proxy = ureq::Proxy::new("http://127.0.0.1:3128").unwrap();
+        let t = HttpTransport::new(false, Some(proxy.clone()));
+        for inward in [
+            "http://127.0.0.1:8080/hook",
+            "http://[::ffff:10.0.0.1]/",
+            "http://[64:ff9b:1::a00:1]/",
+            "http://localhost/",
+        ] {
+            assert!(t.check_through_proxy(inward).is_err(), "{inward}");
+        }
+        assert_eq!(t.check_through_proxy("http://93.184.216.34/hook"), Ok(()));
+        // Allowed private destinations, or no proxy: nothing to check here.
+        let open = HttpTransport::new(true, Some(proxy));
+        assert_eq!(open.check_through_proxy("http://127.0.0.1:8080/"), Ok(()));
+        let direct = HttpTransport::new(false, None);
+        assert_eq!(direct.check_through_proxy("http://127.0.0.1:8080/"), Ok(()));
+    }
+
+    #[test]
+    fn a_proxy_is_an_http_url_and_its_credentials_never_show() {
+        let events = |proxy: &str| EventsSection {
+            allow_private_destinations: false,
+            proxy: Some(proxy.to_owned()),
+        };
+        assert!(
+            events("http://user:secret@proxy.internal:3128")
+                .proxy()
+                .is_ok()
+        );
+        for bad in [
+            "proxy.internal:3128",
+            "ftp://p:21",
+            "http://p:3128/path",
+            "http://:1",
+            "http://u:secret@",
+        ] {
+            let e = events(bad).proxy().unwrap_err();
+            assert!(!e.contains("secret"), "{e}");
+        }
+        let shown = format!("{:?}", events("http://user:secret@proxy.internal:3128"));
+        assert!(
+            !shown.contains("secret") && !shown.contains("user"),
+            "{shown}"
+        );
+    }
 }

@@ -109,7 +109,7 @@ pub async fn serve<S>(
             biased;
             _ = stopping.wait_for(|s| *s) => break,
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok((stream, addr)) => (stream, addr),
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was
                     // accepted: wait a little rather than spin.
@@ -119,12 +119,13 @@ pub async fn serve<S>(
                 }
             },
         };
+        let (stream, addr) = stream;
         let _ = stream.set_nodelay(true);
         let (service, stop, front, live) =
             (service.clone(), stop.clone(), front.clone(), live.clone());
         front.open.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            connection(stream, service, stop).await;
+            connection(stream, addr.ip(), service, stop).await;
             front.open.fetch_sub(1, Ordering::Relaxed);
             drop((permit, live));
         });
@@ -138,8 +139,12 @@ pub async fn serve<S>(
 }
 
 /// One connection: hyper's HTTP/1.1 under the header and idle timeouts.
-async fn connection<S>(stream: TcpStream, service: S, mut stop: watch::Receiver<bool>)
-where
+async fn connection<S>(
+    stream: TcpStream,
+    peer: std::net::IpAddr,
+    service: S,
+    mut stop: watch::Receiver<bool>,
+) where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -155,7 +160,14 @@ where
     let requests = state.clone();
     let hyper_service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let busy = requests.begin();
-        let call = service.clone().oneshot(req.map(axum::body::Body::new));
+        let mut req = req.map(axum::body::Body::new);
+        // Where it came from, for the wrong-key throttle of the API (not on the
+        // click path: an extension is an allocation).
+        let path = req.uri().path();
+        if path.contains("/v1/") || path.ends_with("/metrics") {
+            req.extensions_mut().insert(crate::throttle::Peer(peer));
+        }
+        let call = service.clone().oneshot(req);
         async move {
             let resp = call.await;
             drop(busy);

@@ -86,6 +86,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// A readiness probe of the store is running (`/readyz`).
     pub(crate) probing: std::sync::atomic::AtomicBool,
+    /// Wrong keys per source address.
+    pub(crate) key_throttle: crate::throttle::KeyThrottle,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             refused: Refused::default(),
             metrics: crate::metrics::Metrics::new(),
             probing: std::sync::atomic::AtomicBool::new(false),
+            key_throttle: crate::throttle::KeyThrottle::default(),
         }
     }
 }
@@ -119,12 +122,15 @@ pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    /// Seconds for a `Retry-After` header.
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
+            retry_after: None,
             code,
             message: message.into(),
         }
@@ -198,6 +204,10 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }
@@ -217,6 +227,7 @@ impl FromRequestParts<Shared> for Authorized {
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| unauthorized("missing Authorization: Bearer <api key>"))?;
+        let peer = state.throttled(parts)?;
         let key = given
             .as_bytes()
             .strip_prefix(b"Bearer ")
@@ -229,7 +240,43 @@ impl FromRequestParts<Shared> for Authorized {
         if ok {
             Ok(Authorized)
         } else {
+            state.wrong_key(peer, "api_key");
             Err(unauthorized("wrong API key"))
+        }
+    }
+}
+
+impl AppState {
+    /// The request's source, when it is throttled for wrong keys a `429` to answer
+    /// (code `unauthorized`, with `Retry-After`).
+    pub(crate) fn throttled(&self, parts: &Parts) -> ApiResult<Option<crate::throttle::Peer>> {
+        let peer = parts.extensions.get::<crate::throttle::Peer>().copied();
+        match self.key_throttle.check(peer) {
+            Ok(()) => Ok(peer),
+            Err(secs) => {
+                self.metrics.refused("credentials", "throttled");
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "unauthorized",
+                    format!("too many wrong keys from this address: try again in {secs} s"),
+                );
+                e.retry_after = Some(secs);
+                Err(e)
+            }
+        }
+    }
+
+    /// Counts a wrong key (`what`: `api_key`, `partner_key`) from `peer`; logs the
+    /// address once a window when it becomes throttled, never the key.
+    pub(crate) fn wrong_key(&self, peer: Option<crate::throttle::Peer>, what: &'static str) {
+        self.metrics.refused("credentials", what);
+        if self.key_throttle.failed(peer) == crate::throttle::Failure::Throttled {
+            tracing::warn!(
+                address = %peer.map_or_else(String::new, |p| p.0.to_string()),
+                limit = crate::throttle::FAILURES_PER_WINDOW,
+                window_secs = crate::throttle::WINDOW.as_secs(),
+                "too many wrong keys from one address: its credentialed requests are answered 429 until the window ends"
+            );
         }
     }
 }

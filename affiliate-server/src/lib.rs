@@ -15,3 +15,4 @@ pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod serve;
+pub mod throttle;

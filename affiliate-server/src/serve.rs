@@ -69,6 +69,7 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
     crate::delivery::spawn_delivery(
         Arc::downgrade(&state),
         config.events.allow_private_destinations,
+        config.events.proxy().map_err(std::io::Error::other)?,
     )?;
     // One single-threaded runtime per core, each with its own listening socket on the
     // same port (SO_REUSEPORT: the kernel spreads connections evenly), nginx's worker

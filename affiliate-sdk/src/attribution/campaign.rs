@@ -149,8 +149,19 @@ impl Campaign {
         &self.destination
     }
     /// Whether a click may land on `target`, a link's `to=`: its host must be one of
-    /// the campaign's `deep_link_hosts` (on any port). `malformed` (field `to`) when not.
+    /// the campaign's `deep_link_hosts` (on any port), and a campaign whose destination
+    /// is `https` lands only on `https` (the token in the landing URL never travels in
+    /// clear). `malformed` (field `to`) when not.
     pub fn check_deep_link(&self, target: &DeepTarget) -> Result<()> {
+        if self.destination.starts_with("https://") && !target.href().starts_with("https://") {
+            return Err(Error::malformed(
+                "to",
+                format!(
+                    "campaign {} lands on https only: the token would travel in clear",
+                    self.code
+                ),
+            ));
+        }
         if host_allowed(&self.spec.deep_link_hosts, target.host()) {
             return Ok(());
         }

@@ -83,8 +83,9 @@ impl Tracker {
     /// The token and the signature are checked before the order id is looked at, so
     /// without them the answer never depends on what is recorded. An unsigned report
     /// of an order id already recorded is a replay only when it comes from the same
-    /// click with the same values, and `not_attributable` otherwise; a signed one
-    /// replaces an unsigned record as an authenticated channel does.
+    /// click with the same values; otherwise it is answered as a new conversion would
+    /// be (`withheld`: nothing is recorded), so the answer never says which order ids
+    /// exist. A signed one replaces an unsigned record as an authenticated channel does.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -230,6 +231,7 @@ impl Tracker {
             channel,
             duplicate: false,
             replaced: false,
+            withheld: false,
             refunds: Vec::new(),
         };
         // A first attributed sale of a recurring campaign binds its customer, in the
@@ -263,9 +265,12 @@ impl Tracker {
             {
                 same_or_conflict(*existing, conversion.amount, &conversion.kind)
             }
-            Inserted::Existing(_) => Err(Error::NotAttributable(
-                "this order id is already recorded".into(),
-            )),
+            // Answered as a new one would be, recording nothing: the public beacon
+            // must not say which order ids exist.
+            Inserted::Existing(_) => {
+                conversion.withheld = true;
+                Ok(conversion)
+            }
             Inserted::CapReached => Err(Error::NotAttributable(
                 format!(
                     "this click has made its {} unsigned browser conversions",

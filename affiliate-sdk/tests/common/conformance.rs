@@ -1170,8 +1170,11 @@ macro_rules! store_conformance {
                 // nor learn about it.
                 let again = t.convert(&sale("next-1", "50.00", Some(&right))).unwrap();
                 assert!(again.duplicate && !again.replaced);
-                let e = t.convert_browser(&browser("next-1", "50.00", &squatter)).unwrap_err();
-                assert_eq!(e.code(), "not_attributable");
+                // Answered as a new order would be (not a duplicate, not replaced),
+                // and withheld: nothing changes.
+                let e = t.convert_browser(&browser("next-1", "50.00", &squatter)).unwrap();
+                assert!(e.withheld && !e.duplicate && !e.replaced);
+                assert_eq!(t.conversion("next-1").unwrap().link.partner.as_str(), "abc123");
                 assert_eq!(t.replaced_conversions("next-1").unwrap().len(), 1);
                 // A manual entry replaces a squatted order too.
                 t.convert_browser(&browser("next-2", "20.00", &squatter)).unwrap();

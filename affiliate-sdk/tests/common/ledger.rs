@@ -12,6 +12,28 @@ use proptest::prelude::*;
 /// The tree: c (level 0) under b under a; overrides 10 % and 5 %.
 pub const PARTNERS: [&str; 3] = ["c", "b", "a"];
 
+/// PARTNERS[partner]'s `base` at level 0 and its ancestors' overrides above it: 10 %
+/// and 5 % of it, rounded down.
+fn chain(partner: usize, base: u64, currency: Currency) -> Vec<Commission> {
+    let code = |s: &str| Code::new(s).unwrap();
+    let mut out = vec![Commission {
+        partner: code(PARTNERS[partner]),
+        level: 0,
+        amount: Money::from_minor(base, currency),
+    }];
+    for (level, pct) in (1u8..).zip([10u64, 5]) {
+        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
+            break;
+        };
+        out.push(Commission {
+            partner: code(up),
+            level,
+            amount: Money::from_minor(base * pct / 100, currency),
+        });
+    }
+    out
+}
+
 pub fn conversion(
     order: usize,
     partner: usize,
@@ -20,22 +42,8 @@ pub fn conversion(
     at: u64,
 ) -> Conversion {
     let code = |s: &str| Code::new(s).unwrap();
-    // A sale credited to PARTNERS[partner]; its ancestors above it earn overrides.
-    let mut commissions = vec![Commission {
-        partner: code(PARTNERS[partner]),
-        level: 0,
-        amount: Money::from_minor(cents / 10, currency),
-    }];
-    for (level, pct) in (1u8..).zip([10u64, 5]) {
-        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
-            break;
-        };
-        commissions.push(Commission {
-            partner: code(up),
-            level,
-            amount: Money::from_minor(cents / 10 * pct / 100, currency),
-        });
-    }
+    // A sale credited to PARTNERS[partner] at 10 %; its ancestors earn overrides.
+    let commissions = chain(partner, cents / 10, currency);
     Conversion {
         order_id: format!("O-{order}"),
         kind: Kind::Sale,
@@ -50,6 +58,7 @@ pub fn conversion(
         channel: Channel::default(),
         duplicate: false,
         replaced: false,
+        withheld: false,
         refunds: Vec::new(),
     }
 }
@@ -202,22 +211,7 @@ pub fn traffic_day(
     payable: bool,
     at: u64,
 ) -> Vec<Entry> {
-    let code = |s: &str| Code::new(s).unwrap();
-    let mut commissions = vec![Commission {
-        partner: code(PARTNERS[partner]),
-        level: 0,
-        amount: Money::from_minor(cents, currency),
-    }];
-    for (level, pct) in (1u8..).zip([10u64, 5]) {
-        let Some(up) = PARTNERS.get(partner + usize::from(level)) else {
-            break;
-        };
-        commissions.push(Commission {
-            partner: code(up),
-            level,
-            amount: Money::from_minor(cents * pct / 100, currency),
-        });
-    }
+    let commissions = chain(partner, cents, currency);
     let (state, payable_at) = if payable {
         (EntryState::Payable, Some(at))
     } else {

@@ -166,3 +166,21 @@ fn partners_may_come_in_any_order() {
     let e = parse(&cyclic).unwrap_err().to_string();
     assert!(e.contains("partner["), "{e}");
 }
+
+#[test]
+fn an_events_proxy_is_checked_and_its_credentials_never_shown() {
+    let with = |proxy: &str| format!("{}\n[events]\nproxy = \"{proxy}\"\n", demo());
+    let c = parse(&with("http://ops:s3cret@proxy.internal:3128")).unwrap();
+    assert!(c.events.proxy().unwrap().is_some());
+    assert!(!format!("{c:?}").contains("s3cret"));
+    assert!(parse(&demo()).unwrap().events.proxy().unwrap().is_none());
+    for bad in [
+        "socks5://ops:s3cret@p:1080",
+        "ops:s3cret@proxy.internal",
+        "http://p:1/x",
+    ] {
+        let e = parse(&with(bad)).unwrap_err().to_string();
+        assert!(e.contains("events.proxy"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
+    }
+}

@@ -75,6 +75,15 @@ async fn convert_browser(
     let conv = blocking(state, move |t| t.convert_browser(&req)).await;
     // Public input: a refusal is counted and logged at debug only.
     match &conv {
+        // Answered as recorded, and not: an order id another click recorded.
+        Ok(c) if c.withheld => {
+            Refused::count(&state.refused.conversions);
+            state.metrics.refused("conversion", "withheld");
+            tracing::debug!(
+                order_id = %cut(&c.order_id),
+                "unsigned browser report of an order id recorded otherwise: answered as new, not recorded"
+            );
+        }
         Ok(_) => logged(state, &conv),
         Err(e) => {
             Refused::count(&state.refused.conversions);

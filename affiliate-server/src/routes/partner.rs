@@ -67,6 +67,7 @@ impl FromRequestParts<Shared> for Partner {
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Partner> {
         let t = &state.tracker;
         if let Some(given) = parts.headers.get(AUTHORIZATION) {
+            let peer = state.throttled(parts)?;
             let key = given
                 .to_str()
                 .ok()
@@ -74,9 +75,12 @@ impl FromRequestParts<Shared> for Partner {
                 .ok_or_else(|| unauthorized("expected Authorization: Bearer pk_…"))?;
             return match t.partner_for_key(key)? {
                 Some(p) => Ok(Partner(p)),
-                None => Err(unauthorized(
-                    "not a partner key of this program (or revoked)",
-                )),
+                None => {
+                    state.wrong_key(peer, "partner_key");
+                    Err(unauthorized(
+                        "not a partner key of this program (or revoked)",
+                    ))
+                }
             };
         }
         let session = session_cookie(parts)

@@ -167,6 +167,19 @@ impl Server {
         Server::spawn(dir, cmd)
     }
 
+    /// [`Server::start`] with these environment variables set for the server.
+    #[allow(dead_code)]
+    pub fn start_with_env(config_text: &str, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--config"])
+            .arg(dir.path().join("affiliate.toml"))
+            .env("RUST_LOG", "debug")
+            .envs(env.iter().copied());
+        Server::spawn(dir, cmd)
+    }
+
     /// Serves `affiliate.toml` of `dir` (written by the caller, with any files it names).
     pub fn start_in(dir: tempfile::TempDir) -> Server {
         let mut cmd = Command::new(BIN);

@@ -285,12 +285,17 @@ fn a_squatted_order_is_replaced_by_the_merchant_and_a_rejected_one_attributed_ag
         (again.status, again.json()["duplicate"].as_bool()),
         (200, Some(true))
     );
+    // Answered as a new order would be, and nothing changes.
     assert_eq!(
         outcome(
             &server,
             &beacon("N-1", "80.00", "USD", "sale", &squatter, None)
         ),
-        (422, "not_attributable".into())
+        (201, "created".into())
+    );
+    assert_eq!(
+        server.api_get("/v1/conversions/N-1").json()["partner"],
+        "abc123"
     );
 
     // A signed conversion replaces a squatted order too.
@@ -446,4 +451,67 @@ fn without_a_valid_token_and_signature_every_answer_is_the_same_whatever_exists(
         server.api_get("/v1/conversions/X-1").json()["amount"],
         "49.90"
     );
+}
+
+/// The open campaign's beacon is no oracle: an order id recorded before (by the
+/// merchant, in any campaign, or by another click) gets the very answer a new one gets,
+/// and the recorded order does not change.
+#[test]
+fn an_open_campaigns_beacon_answers_the_same_for_recorded_and_new_order_ids() {
+    let server = App::new(&config(""));
+    let r = server.api_post(
+        "/v1/conversions/manual",
+        &json!({"order_id": "SHOP-1", "amount": "40.00", "currency": "EUR", "kind": "sale",
+                "campaign": "skincare", "partner": "abc123"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let first = token_for(&server, "beauty", "abc123");
+    assert_eq!(
+        outcome(
+            &server,
+            &beacon("SHOP-2", "20.00", "USD", "sale", &first, None)
+        )
+        .1,
+        "created"
+    );
+    let prober = token_for(&server, "beauty", "solo");
+    let answer = |order: &str| {
+        let r = server.post(
+            "/v1/conversions",
+            &[("Content-Type", "text/plain")],
+            &beacon(order, "10.00", "USD", "sale", &prober, None),
+        );
+        let mut body = r.json();
+        body["order_id"] = json!("*");
+        (r.status, body, r.header("content-type").map(str::to_owned))
+    };
+    let new = answer("SHOP-NEW");
+    assert_eq!(new.0, 201);
+    assert_eq!(
+        answer("SHOP-1"),
+        new,
+        "a merchant's order of another campaign"
+    );
+    assert_eq!(answer("SHOP-2"), new, "another click's order");
+    // Nothing changed, and the withheld reports are not conversions.
+    let shop1 = server.api_get("/v1/conversions/SHOP-1").json();
+    assert_eq!(
+        (shop1["partner"].as_str(), shop1["amount"].as_str()),
+        (Some("abc123"), Some("40.00"))
+    );
+    let shop2 = server.api_get("/v1/conversions/SHOP-2").json();
+    assert_eq!(
+        (shop2["partner"].as_str(), shop2["amount"].as_str()),
+        (Some("abc123"), Some("20.00"))
+    );
+    let pixel = |order: &str| {
+        server
+            .get(
+                &format!("/px.gif?order_id={order}&amount=10.00&currency=USD&token={prober}"),
+                &[],
+            )
+            .header("x-affiliate-result")
+            .map(str::to_owned)
+    };
+    assert_eq!(pixel("SHOP-1"), pixel("SHOP-NEW-2"));
 }

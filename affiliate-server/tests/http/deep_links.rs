@@ -18,6 +18,13 @@ destination = "https://shop.example/home"
 currency = "USD"
 sale_percent = "10"
 deep_link_hosts = ["shop.example", "*.pay.example", "example.com", "*.example.com", "127.0.0.1", "xn--fa-hia.example"]
+
+[[campaign]]
+code = "deephttp"
+destination = "http://shop.example/home"
+currency = "USD"
+sale_percent = "10"
+deep_link_hosts = ["shop.example", "*.pay.example", "example.com", "*.example.com", "127.0.0.1", "xn--fa-hia.example"]
 "#
 }
 
@@ -43,8 +50,12 @@ fn allowed(host: &str) -> bool {
 }
 
 fn deep_link(to: &str) -> String {
+    deep_link_in("deep", to)
+}
+
+fn deep_link_in(campaign: &str, to: &str) -> String {
     let to: String = url::form_urlencoded::byte_serialize(to.as_bytes()).collect();
-    format!("{}&to={to}", link("deep", "abc123", None, None))
+    format!("{}&to={to}", link(campaign, "abc123", None, None))
 }
 
 /// Where a browser goes: `Location` resolved against the request URL.
@@ -145,6 +156,9 @@ fn allowed_deep_links_land_on_the_target_with_the_token() {
 fn open_redirect_payloads_land_on_the_destination() {
     let app = App::new(&deep_config());
     let payloads = [
+        // An allowed host in clear: the campaign is https, so is every landing.
+        "http://shop.example/p/42",
+        "http://eu.pay.example:8080/cart",
         "//evil.example",
         "//evil.example/%2e%2e",
         "///evil.example",
@@ -247,57 +261,74 @@ fn wpt_url_tests_never_land_on_a_host_that_is_not_allowed() {
     let cases = wpt_cases();
     assert!(cases.len() > 700, "{} WPT cases", cases.len());
     let app = App::new(&deep_config());
-    let (mut deep, mut destination) = (0, 0);
-    for case in &cases {
-        let Some(input) = case["input"].as_str() else {
-            continue;
-        };
-        let path = deep_link(input);
-        let r = app.get(&path, &[]);
-        let at = landed(&path, &r);
-        assert_safe(input, &at);
-        let no_base = case["base"].is_null() || case["base"] == "about:blank";
-        if !no_base {
-            continue;
+    // The https campaign lands on https pages only; the http one on either.
+    for (campaign, schemes) in [
+        ("deep", &["https:"][..]),
+        ("deephttp", &["http:", "https:"][..]),
+    ] {
+        let (mut deep, mut destination) = (0, 0);
+        for case in &cases {
+            let Some(input) = case["input"].as_str() else {
+                continue;
+            };
+            let path = deep_link_in(campaign, input);
+            let r = app.get(&path, &[]);
+            let at = landed(&path, &r);
+            assert_safe(input, &at);
+            if campaign == "deep" {
+                assert_eq!(
+                    at.scheme(),
+                    "https",
+                    "{input:?}: the token in clear at {at}"
+                );
+            }
+            let no_base = case["base"].is_null() || case["base"] == "about:blank";
+            if !no_base {
+                continue;
+            }
+            let field = |k: &str| case[k].as_str().unwrap_or("");
+            let expect_deep = case["failure"] != true
+                && schemes.contains(&field("protocol"))
+                && field("username").is_empty()
+                && field("password").is_empty()
+                && allowed(field("hostname"));
+            if expect_deep {
+                deep += 1;
+                assert_eq!(
+                    at.scheme(),
+                    field("protocol").trim_end_matches(':'),
+                    "{input:?}"
+                );
+                assert_eq!(at.host_str(), Some(field("hostname")), "{input:?}");
+                assert_eq!(
+                    at.port().map(|p| p.to_string()).unwrap_or_default(),
+                    field("port"),
+                    "{input:?}"
+                );
+                assert_eq!(at.path(), field("pathname"), "{input:?}");
+                assert!(
+                    at.query_pairs()
+                        .any(|(k, v)| k == "aff_token" && v.starts_with("v1.")),
+                    "{input:?}: {at}"
+                );
+            } else {
+                destination += 1;
+                assert!(
+                    at.host_str() == Some("shop.example") && at.path() == "/home",
+                    "{input:?} landed on {at}"
+                );
+            }
         }
-        let field = |k: &str| case[k].as_str().unwrap_or("");
-        let expect_deep = case["failure"] != true
-            && matches!(field("protocol"), "http:" | "https:")
-            && field("username").is_empty()
-            && field("password").is_empty()
-            && allowed(field("hostname"));
-        if expect_deep {
-            deep += 1;
-            assert_eq!(
-                at.scheme(),
-                field("protocol").trim_end_matches(':'),
-                "{input:?}"
-            );
-            assert_eq!(at.host_str(), Some(field("hostname")), "{input:?}");
-            assert_eq!(
-                at.port().map(|p| p.to_string()).unwrap_or_default(),
-                field("port"),
-                "{input:?}"
-            );
-            assert_eq!(at.path(), field("pathname"), "{input:?}");
-            assert!(
-                at.query_pairs()
-                    .any(|(k, v)| k == "aff_token" && v.starts_with("v1.")),
-                "{input:?}: {at}"
-            );
-        } else {
-            destination += 1;
-            assert!(on_destination(&at), "{input:?} landed on {at}");
-        }
+        println!(
+            "WPT URL tests, campaign {campaign}: {} inputs; without a base: {deep} land on the allowed page, {destination} on the destination",
+            cases.len()
+        );
+        let least = if campaign == "deep" { 4 } else { 30 };
+        assert!(
+            deep >= least && destination > 300,
+            "{campaign}: {deep} deep, {destination} on the destination"
+        );
     }
-    println!(
-        "WPT URL tests: {} inputs; without a base: {deep} land on the allowed page, {destination} on the destination",
-        cases.len()
-    );
-    assert!(
-        deep > 30 && destination > 300,
-        "{deep} deep, {destination} on the destination"
-    );
 }
 
 /// The WHATWG URL test data of web-platform-tests, as the `url` crate (a dependency of

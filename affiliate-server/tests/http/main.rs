@@ -13,6 +13,7 @@ mod clicks;
 mod conversions;
 mod deep_links;
 mod docs;
+mod hardening;
 mod money;
 mod partner;
 mod payouts;

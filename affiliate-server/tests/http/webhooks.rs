@@ -456,3 +456,85 @@ fn a_crash_loses_no_event_of_an_acknowledged_change() {
         got.len()
     );
 }
+
+/// A proxy that refuses every request (502) and keeps each one's first line.
+struct FakeProxy {
+    base: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn fake_proxy() -> FakeProxy {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = std::io::BufReader::new(&conn);
+            let _ = reader.read_line(&mut line);
+            kept.lock().unwrap().push(line.trim_end().to_owned());
+            let _ = (&conn).write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    FakeProxy { base, seen }
+}
+
+#[test]
+fn deliveries_ignore_the_environments_proxy_and_take_the_configured_one() {
+    let rx = Receiver::start();
+    let env_proxy = fake_proxy();
+    let p = env_proxy.base.as_str();
+    let env = [
+        ("HTTPS_PROXY", p),
+        ("HTTP_PROXY", p),
+        ("ALL_PROXY", p),
+        ("https_proxy", p),
+        ("http_proxy", p),
+        ("all_proxy", p),
+    ];
+    let server = Server::start_with_env(&config(PRIVATE_OK), &env);
+    let r = server.api_post(
+        "/v1/webhooks",
+        &json!({"id": "direct", "url": format!("{}/direct", rx.base), "events": ["conversion.created"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    manual_sale(&server, "PX-1", "abc123");
+    let got = rx.wait(Duration::from_secs(10), |g| {
+        g.iter().any(|r| r.target == "/direct")
+    });
+    assert!(got.iter().any(|r| r.target == "/direct"), "{got:#?}");
+    assert!(
+        env_proxy.seen.lock().unwrap().is_empty(),
+        "a delivery went through the environment's proxy: {:?}",
+        env_proxy.seen.lock().unwrap()
+    );
+    drop(server);
+
+    // A proxy the config names is the way out.
+    let named = fake_proxy();
+    let server = Server::start(&config(&format!(
+        "{PRIVATE_OK}proxy = \"{}\"\n",
+        named.base
+    )));
+    let r = server.api_post(
+        "/v1/webhooks",
+        &json!({"id": "proxied", "url": format!("{}/proxied", rx.base), "events": ["conversion.created"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    manual_sale(&server, "PX-2", "abc123");
+    let port = rx.base.rsplit(':').next().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while named.seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let seen = named.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|l| l.contains(&format!("127.0.0.1:{port}"))),
+        "the configured proxy was asked for the receiver: {seen:?}"
+    );
+}

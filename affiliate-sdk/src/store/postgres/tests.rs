@@ -174,6 +174,7 @@ fn an_older_schema_migrates_and_keeps_its_data() {
         channel: Channel::default(),
         duplicate: false,
         replaced: false,
+        withheld: false,
         refunds: Vec::new(),
     };
     c.execute(
