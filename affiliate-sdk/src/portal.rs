@@ -59,6 +59,16 @@ pub struct PortalClaims {
     pub expires: u64,
     /// The link's nonce (claimed once) or the session's id, base64url.
     pub nonce: String,
+    /// The id of the key that signed it.
+    pub kid: String,
+}
+
+impl PortalClaims {
+    /// When a session was issued (its expiry less [`SESSION_SECS`]).
+    #[must_use]
+    pub fn session_issued_at(&self) -> u64 {
+        self.expires.saturating_sub(SESSION_SECS)
+    }
 }
 
 pub(crate) fn random_b64<const N: usize>() -> Result<String> {
@@ -122,6 +132,7 @@ fn verify(
         partner: Code::new(partner).map_err(|_| bad())?,
         expires,
         nonce: nonce.to_owned(),
+        kid: kid.to_owned(),
     })
 }
 
@@ -152,8 +163,23 @@ pub fn verify_session(ring: &Keyring, text: &str, now: u64) -> Result<PortalClai
     verify(ring, Purpose::PortalSession, "ps1", text, now)
 }
 
-/// The name of the portal's session cookie.
+/// The name of the portal's session cookie over `http`.
 pub const SESSION_COOKIE: &str = "aff_portal";
+
+/// The name of the portal's session cookie over `https`: with the `__Host-` prefix, so
+/// a browser keeps it only as sent (`Secure`, `Path=/`, no `Domain`): no other site
+/// under the same domain can set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-aff_portal";
+
+/// The session cookie's name for links under `base_url`.
+#[must_use]
+pub fn session_cookie_name(base_url: &str) -> &'static str {
+    if base_url.starts_with("https://") {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Where the portal lives for links under `base_url`: the base URL without its last
 /// path segment (`https://t.shop.example/go` → `https://t.shop.example`).
@@ -183,20 +209,22 @@ pub fn portal_link_url(
     Ok(format!("{}/portal/login?t={t}", portal_origin(base_url)))
 }
 
-/// The `Set-Cookie` value of a portal session (`HttpOnly; SameSite=Strict; Path=/`,
-/// `Secure` when the links are https), or, with `None`, the one that clears it.
+/// The `Set-Cookie` value of a portal session (`HttpOnly; SameSite=Strict; Path=/`;
+/// over https `Secure` and named [`SECURE_SESSION_COOKIE`]), or, with `None`, the one
+/// that clears it.
 #[must_use]
 pub fn session_cookie(base_url: &str, session: Option<&str>) -> String {
+    let name = session_cookie_name(base_url);
     let secure = if base_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
     match session {
-        Some(s) => format!(
-            "{SESSION_COOKIE}={s}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}{secure}"
-        ),
-        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
+        Some(s) => {
+            format!("{name}={s}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}{secure}")
+        }
+        None => format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
     }
 }
 

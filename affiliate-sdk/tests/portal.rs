@@ -25,6 +25,72 @@ fn trees(store: Arc<dyn Store>) -> (Tracker, Arc<affiliate_sdk::FixedClock>) {
     (t, clock)
 }
 
+/// A session ends at logout and suspension on every tracker of the store (after its
+/// refresh), stays ended after reactivation, and a key rotation ends it too.
+fn sessions_end(
+    t: &Tracker,
+    second: &Tracker,
+    store: &Arc<dyn Store>,
+    clock: &Arc<affiliate_sdk::FixedClock>,
+) {
+    let login = |tr: &Tracker, p: &str| {
+        let url = tr.portal_link(p, Some(600)).unwrap();
+        tr.portal_login(url.split_once("?t=").unwrap().1)
+            .unwrap()
+            .session
+    };
+    let solo = Some(Code::new("solo").unwrap());
+    let (a, b) = (login(t, "solo"), login(second, "solo"));
+    assert_eq!(second.partner_for_session(&a).unwrap(), solo);
+    assert_eq!(t.portal_logout(&a).unwrap(), solo);
+    assert_eq!(
+        t.partner_for_session(&b).unwrap(),
+        None,
+        "every session of the partner"
+    );
+    second.refresh().unwrap();
+    assert_eq!(
+        second.partner_for_session(&a).unwrap(),
+        None,
+        "on every tracker"
+    );
+    assert_eq!(t.portal_logout(&a).unwrap(), None, "once");
+    // Signed in again in the same second: the new session holds.
+    let c = login(t, "solo");
+    assert_eq!(second.partner_for_session(&c).unwrap(), solo);
+    clock.advance_secs(5);
+    t.update_partner("solo", &serde_json::json!({"status": "suspended"}))
+        .unwrap();
+    t.update_partner("solo", &serde_json::json!({"status": "active"}))
+        .unwrap();
+    second.refresh().unwrap();
+    assert_eq!(
+        second.partner_for_session(&c).unwrap(),
+        None,
+        "suspension ended it"
+    );
+    let d = login(second, "solo");
+    assert_eq!(t.partner_for_session(&d).unwrap(), solo);
+    // A new current key: sessions signed with the old one end.
+    let mut ring = t.signer().keyring().clone();
+    ring.insert("k9", affiliate_sdk::Key::generate().unwrap())
+        .unwrap();
+    ring.set_current("k9").unwrap();
+    let rotated = Tracker::open(
+        affiliate_sdk::LinkSigner::new(ring, t.signer().base_url()).unwrap(),
+        store.clone(),
+    )
+    .unwrap()
+    .with_clock(clock.clone() as Arc<dyn Clock>);
+    assert_eq!(rotated.partner_for_session(&d).unwrap(), None);
+    assert_eq!(
+        rotated
+            .partner_for_session(&login(&rotated, "solo"))
+            .unwrap(),
+        solo
+    );
+}
+
 fn suite(store: Arc<dyn Store>) {
     // Claims: once, across trackers of the store.
     assert!(store.claim_once("test", "n1", u64::MAX, 0).unwrap());
@@ -43,6 +109,7 @@ fn suite(store: Arc<dyn Store>) {
     );
     let token = url.split_once("?t=").unwrap().1;
     let session = second.portal_login(token).unwrap();
+    sessions_end(&t, &second, &store, &clock);
     assert_eq!(session.partner.as_str(), "mid");
     assert!(
         !format!("{session:?}").contains(&session.session),

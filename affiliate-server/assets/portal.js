@@ -212,7 +212,7 @@
 
   $('logout').addEventListener('click', function () {
     sessionStorage.removeItem('affiliate-partner-key');
-    fetch('/portal/logout', { method: 'POST', credentials: 'same-origin' }).then(function () { location.replace('/portal'); });
+    fetch('/portal/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-Affiliate-Portal': '1' } }).then(function () { location.replace('/portal'); });
   });
 
   $('link-partner').addEventListener('change', function (ev) { loadAds(ev.target.value).catch(function (e) { say('status', e.message, true); }); });

@@ -717,8 +717,22 @@ impl Gen {
 
 /// What came back: the status (0 when the connection closed without an answer) and
 /// the header block.
+/// Requests sent so far: each comes from its own loopback source address among 4,064
+/// (`127.2.x.y`), as a crowd would, so the per-address throttle of wrong keys leaves
+/// the keyed endpoints reachable to the run (it is tested on its own).
+static SENT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn send(addr: &str, bytes: &[u8]) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 4_064;
+    let source: std::net::SocketAddr = format!("127.2.{}.{}:0", n / 254, n % 254 + 1)
+        .parse()
+        .unwrap();
+    let target: std::net::SocketAddr = addr.parse().expect("an address");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.bind(&source.into()).expect("bind a loopback source");
+    socket.connect(&target.into()).expect("connect");
+    let mut s: TcpStream = socket.into();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
     // The server may answer and close before reading everything (413, 431): fine.

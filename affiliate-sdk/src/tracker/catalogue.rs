@@ -13,7 +13,8 @@ use super::Tracker;
 use super::record::{Write, to_json};
 use crate::attribution::coupon::{CouponRecord, coupon_code};
 use crate::attribution::{
-    AdSpec, Campaign, CampaignSpec, Catalogue, Coupon, Partner, PartnerSpec, merge_patch,
+    AdSpec, Campaign, CampaignSpec, Catalogue, Coupon, Partner, PartnerSpec, PartnerStatus,
+    merge_patch,
 };
 use crate::code::Code;
 use crate::error::rename;
@@ -139,12 +140,17 @@ impl Tracker {
             Some((key, json)) => serde_json::from_str(&json).map_err(|_| corrupt("meta", &key))?,
             None => Managed::default(),
         };
+        let revoked = super::partner::revoked_sessions(self.store.records(RecordKind::Meta)?)?;
         let keys = super::partner::keys_by_digest(self.store.records(RecordKind::PartnerKey)?)?;
         let postback_keys =
             super::postback_keys::by_digest(self.store.records(RecordKind::PostbackKey)?)?;
         self.load_webhooks()?;
         *self.write() = next;
         *self.managed.write().unwrap_or_else(PoisonError::into_inner) = managed;
+        *self
+            .revoked_sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = revoked;
         *self
             .partner_keys
             .write()
@@ -243,7 +249,17 @@ impl Tracker {
         )? {
             return Ok(None);
         }
+        let suspended_now = partner.status == PartnerStatus::Suspended
+            && self
+                .read()
+                .partner(partner.code.as_str())
+                .is_none_or(|p| p.status != PartnerStatus::Suspended);
         self.write().add_partner(&record)?;
+        // A suspension ends the partner's portal sessions: reactivated, it signs in
+        // again.
+        if suspended_now {
+            self.revoke_portal_sessions(partner.code)?;
+        }
         for c in &partner.coupons {
             let held = self.read().coupon(c.as_str());
             if held.is_none_or(|h| h.partner != partner.code) {

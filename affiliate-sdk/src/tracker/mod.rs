@@ -107,6 +107,8 @@ pub struct Tracker {
     managed_webhooks: RwLock<std::collections::HashSet<String>>,
     /// Whether outbound events may go to inward addresses.
     allow_private: std::sync::atomic::AtomicBool,
+    /// Per partner, up to when its portal sessions are revoked.
+    revoked_sessions: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -138,6 +140,7 @@ impl Tracker {
             webhooks: RwLock::default(),
             managed_webhooks: RwLock::default(),
             allow_private: std::sync::atomic::AtomicBool::new(false),
+            revoked_sessions: RwLock::default(),
         }
     }
 

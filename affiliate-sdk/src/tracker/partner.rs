@@ -18,6 +18,19 @@ use crate::store::RecordKind;
 /// The claim scope of used sign-in links.
 const LINK_SCOPE: &str = "portal-link";
 
+/// The meta record of revoked portal sessions: per partner, the time (Unix seconds)
+/// up to which the sessions it was issued are refused.
+pub(super) const REVOKED_SESSIONS: &str = "portal_sessions_revoked";
+
+/// Reads the revoked-sessions record.
+pub(super) fn revoked_sessions(records: Vec<(String, String)>) -> Result<HashMap<Code, u64>> {
+    match records.into_iter().find(|(k, _)| k == REVOKED_SESSIONS) {
+        Some((_, json)) => serde_json::from_str(&json)
+            .map_err(|_| Error::Store("corrupt portal sessions record".into())),
+        None => Ok(HashMap::new()),
+    }
+}
+
 /// A partner signed in to the portal: its session cookie's value and when it ends.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PortalSession {
@@ -201,24 +214,124 @@ impl Tracker {
                 "this sign-in link was used already; ask for a new one".into(),
             ));
         }
-        let session = sign_session(self.signer.keyring(), partner, now)?;
+        // Issued after any revocation of the partner's sessions (a sign-in in the
+        // second of a logout lasts one second longer).
+        let issued = self
+            .revoked_before(partner)
+            .map_or(now, |r| now.max(r.saturating_add(1)));
+        let session = sign_session(self.signer.keyring(), partner, issued)?;
         Ok(PortalSession {
             partner,
-            expires: now + crate::portal::SESSION_SECS,
+            expires: issued + crate::portal::SESSION_SECS,
             session,
         })
     }
 
+    /// Up to when `partner`'s sessions are revoked, if ever.
+    fn revoked_before(&self, partner: Code) -> Option<u64> {
+        self.revoked_sessions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&partner)
+            .copied()
+    }
+
+    /// Ends every portal session of `partner` issued until now, on every tracker of
+    /// the store (they see it within their next refresh, a second on
+    /// `affiliate-server`): what a logout, a suspension and a sign-out of everywhere
+    /// do.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
+    pub fn revoke_portal_sessions(&self, partner: Code) -> Result<()> {
+        let now = self.clock.now();
+        // A compare-and-swap of the one record, again while another tracker wrote it.
+        for _ in 0..16 {
+            let current = self
+                .store
+                .records(RecordKind::Meta)?
+                .into_iter()
+                .find(|(k, _)| k == REVOKED_SESSIONS)
+                .map(|(_, json)| json);
+            let mut map: HashMap<Code, u64> = match &current {
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|_| Error::Store("corrupt portal sessions record".into()))?,
+                None => HashMap::new(),
+            };
+            // Past every session issued so far: one signed in within the second of
+            // the last revocation was issued a second later.
+            let at = map.entry(partner).or_insert(0);
+            *at = at.saturating_add(1).max(now);
+            let json = to_json(&map)?;
+            let written = match &current {
+                Some(old) => {
+                    self.store
+                        .swap_record(RecordKind::Meta, REVOKED_SESSIONS, old, &json)?
+                }
+                None => self
+                    .store
+                    .put_record(RecordKind::Meta, REVOKED_SESSIONS, &json, true)?,
+            };
+            if written {
+                *self
+                    .revoked_sessions
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = map;
+                return Ok(());
+            }
+        }
+        Err(Error::Store(
+            "could not record the revoked sessions: the record kept changing".into(),
+        ))
+    }
+
+    /// Signs a session out: every session of its partner ends (see
+    /// [`Tracker::revoke_portal_sessions`]). A session that is not valid any more
+    /// changes nothing; returns the partner signed out, if any.
+    ///
+    /// **Blocking**: waits for the store; from async code, call it off the runtime's
+    /// workers (`tokio::task::spawn_blocking`).
+    pub fn portal_logout(&self, session: &str) -> Result<Option<Code>> {
+        let Some(partner) = self.session_partner(session) else {
+            return Ok(None);
+        };
+        self.revoke_portal_sessions(partner)?;
+        Ok(Some(partner))
+    }
+
+    /// The partner of a session that holds: signed with the current key, unexpired,
+    /// not revoked since it was issued (whether the partner is active is not checked).
+    fn session_partner(&self, session: &str) -> Option<Code> {
+        let claims = self.session_claims(session)?;
+        (!self.revoked(&claims)).then_some(claims.partner)
+    }
+
+    /// A session's claims when it verifies with the current key and is unexpired.
+    fn session_claims(&self, session: &str) -> Option<crate::portal::PortalClaims> {
+        let ring = self.signer.keyring();
+        let claims = verify_session(ring, session, self.clock.now()).ok()?;
+        (claims.kid == ring.current_kid().as_str()).then_some(claims)
+    }
+
+    /// Whether the session's partner had its sessions revoked since it was issued.
+    fn revoked(&self, claims: &crate::portal::PortalClaims) -> bool {
+        self.revoked_before(claims.partner)
+            .is_some_and(|r| claims.session_issued_at() <= r)
+    }
+
     /// The partner a portal session names: `None` when it is not a valid, unexpired
-    /// session of this tracker's keys; `forbidden` when the partner was suspended
-    /// since.
+    /// session signed with this tracker's current key (a key rotation ends every
+    /// session), or when its partner's sessions were revoked since it was issued
+    /// (logout, suspension: reactivated, the partner signs in again); `forbidden` while
+    /// the partner is suspended.
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
     pub fn partner_for_session(&self, session: &str) -> Result<Option<Code>> {
-        match verify_session(self.signer.keyring(), session, self.clock.now()) {
-            Ok(claims) => self.active_partner(claims.partner).map(Some),
-            Err(_) => Ok(None),
-        }
+        let Some(claims) = self.session_claims(session) else {
+            return Ok(None);
+        };
+        let partner = self.active_partner(claims.partner)?;
+        Ok((!self.revoked(&claims)).then_some(partner))
     }
 }

@@ -3,13 +3,12 @@
 //! subtree. Cookie-authenticated writes must come from the portal itself (a same-origin
 //! `Origin`, or the `X-Affiliate-Portal` header a cross-site form cannot send).
 
-use affiliate_sdk::portal::SESSION_COOKIE;
 use affiliate_sdk::{AdSpec, Code};
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::params::{AdsParams, ConversionParams, DayRange, Page, PageSize, StatsParams};
@@ -30,35 +29,38 @@ fn unauthorized(m: &str) -> ApiError {
 }
 
 /// The portal session in the `Cookie` headers, if any (the core's cookie parser).
-fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The portal session cookie's value, if the request carries one (its name is
+/// `__Host-aff_portal` over https, `aff_portal` over http).
+pub(crate) fn session_cookie(headers: &HeaderMap, base_url: &str) -> Option<String> {
+    let name = affiliate_sdk::portal::session_cookie_name(base_url);
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|h| h.to_str().ok())
-        .find_map(|h| {
-            affiliate_sdk::parse_cookie_header(h, SESSION_COOKIE)
-                .ok()
-                .flatten()
-        })
+        .find_map(|h| affiliate_sdk::parse_cookie_header(h, name).ok().flatten())
         .map(str::to_owned)
 }
 
-/// Whether a cookie-authenticated write comes from the portal: its `Origin` names
-/// this host, or it carries the portal's header.
-fn from_the_portal(parts: &Parts) -> bool {
-    if parts.headers.contains_key("x-affiliate-portal") {
+/// Whether a cookie-authenticated write comes from the portal: it carries the portal's
+/// header (which another site cannot send without this server's CORS consent), or its
+/// `Origin` is exactly this server's, scheme included (`https://` when the public URL
+/// is https).
+pub(crate) fn from_the_portal(headers: &HeaderMap, base_url: &str) -> bool {
+    if headers.contains_key("x-affiliate-portal") {
         return true;
     }
-    let (Some(origin), Some(host)) = (parts.headers.get(ORIGIN), parts.headers.get(HOST)) else {
+    let (Some(origin), Some(host)) = (headers.get(ORIGIN), headers.get(HOST)) else {
         return false;
     };
     let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
         return false;
     };
-    origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    let scheme = if base_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    origin.eq_ignore_ascii_case(&format!("{scheme}://{host}"))
 }
 
 impl FromRequestParts<Shared> for Partner {
@@ -83,13 +85,14 @@ impl FromRequestParts<Shared> for Partner {
                 }
             };
         }
-        let session = session_cookie(parts)
+        let base = t.signer().base_url();
+        let session = session_cookie(&parts.headers, base)
             .ok_or_else(|| unauthorized("sign in: Authorization: Bearer pk_… or the portal"))?;
         let partner = t
             .partner_for_session(&session)?
             .ok_or_else(|| unauthorized("the portal session expired; sign in again"))?;
         let write = !matches!(parts.method, Method::GET | Method::HEAD);
-        if write && !from_the_portal(parts) {
+        if write && !from_the_portal(&parts.headers, base) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

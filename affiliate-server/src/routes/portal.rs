@@ -5,10 +5,10 @@
 use affiliate_sdk::portal::session_cookie;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
 };
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -117,20 +117,36 @@ pub async fn login(State(state): State<Shared>, RawQuery(query): RawQuery) -> Re
     resp
 }
 
-/// `POST /portal/logout`: clears the session cookie.
+/// `POST /portal/logout`: ends the partner's portal sessions (on every server) and
+/// clears the cookie.
 #[utoipa::path(
     post,
     operation_id = "portal_logout",
     path = "/portal/logout",
     tag = "pages",
-    summary = "Clears the portal session cookie",
+    summary = "Signs the partner out of the portal, on every device",
+    description = "Ends every portal session of the partner the cookie names, on every server sharing the store, and clears the cookie. A write: it must come from the portal (its `X-Affiliate-Portal` header, or an `Origin` that is exactly this server's), else `403 forbidden` and nothing changes.",
     responses(
-        (status = 204, description = "Signed out", headers(("Set-Cookie" = String, description = "The cleared `aff_portal` cookie")))
+        (status = 204, description = "Signed out", headers(("Set-Cookie" = String, description = "The cleared session cookie (`__Host-aff_portal` over https, `aff_portal` over http)"))),
+        Refusals
     )
 )]
-pub async fn logout(State(state): State<Shared>) -> Response {
-    let cookie = session_cookie(state.tracker.signer().base_url(), None);
-    (StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response()
+pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
+    let base = state.tracker.signer().base_url().to_owned();
+    if !super::partner::from_the_portal(&headers, &base) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a sign-out must come from the portal",
+        ));
+    }
+    if let Some(session) = super::partner::session_cookie(&headers, &base)
+        && let Some(partner) = blocking(&state, move |t| t.portal_logout(&session)).await?
+    {
+        tracing::info!(%partner, "portal sign-out: the partner's sessions ended");
+    }
+    let cookie = session_cookie(&base, None);
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
 }
 
 /// `POST /v1/partners/{code}/keys`: a new API key for the partner, shown this once.

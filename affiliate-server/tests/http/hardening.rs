@@ -86,3 +86,126 @@ fn wrong_keys_are_throttled_per_address_and_logged_once_without_the_key() {
         "{metrics}"
     );
 }
+
+/// Signs `partner` in to the portal: its session cookie (`name=value`).
+fn sign_in(app: &impl Http, partner: &str) -> String {
+    let r = app.api_post(&format!("/v1/partners/{partner}/portal-link"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.json()["url"].as_str().unwrap().to_owned();
+    let r = app.get(&path_of(&url), &[]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn me(app: &impl Http, cookie: &str) -> u16 {
+    app.get("/v1/partner/me", &[("Cookie", cookie)]).status
+}
+
+#[test]
+fn portal_sessions_end_at_logout_and_suspension_and_writes_need_the_portals_origin() {
+    let server = Server::start(&config(""));
+    // A partner of the API (the config's are managed by the file).
+    assert_eq!(
+        server
+            .api_post("/v1/partners", &json!({"code": "sess1"}))
+            .status,
+        201
+    );
+    let (first, second) = (sign_in(&server, "sess1"), sign_in(&server, "sess1"));
+    assert_eq!((me(&server, &first), me(&server, &second)), (200, 200));
+    // A sign-out from elsewhere (no portal header, another origin or scheme) is refused.
+    // The server's own origin, as the browser sends it (scheme and host).
+    let own = server.base.clone();
+    let other_scheme = own.replacen("http://", "https://", 1);
+    for origin in [
+        None,
+        Some("https://evil.example"),
+        Some(other_scheme.as_str()),
+    ] {
+        let mut headers = vec![("Cookie", first.as_str())];
+        if let Some(o) = origin {
+            headers.push(("Origin", o));
+        }
+        let r = server.send("POST", "/portal/logout", &headers, "");
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "forbidden".into()),
+            "{origin:?}"
+        );
+        assert_eq!(me(&server, &first), 200);
+    }
+    // A write with the cookie needs the exact origin, scheme included.
+    let patch = |origin: &str| {
+        server.send(
+            "PATCH",
+            "/v1/partner/me",
+            &[
+                ("Cookie", first.as_str()),
+                ("Origin", origin),
+                ("Content-Type", "application/merge-patch+json"),
+            ],
+            r#"{"name":"Solo"}"#,
+        )
+    };
+    assert_eq!(patch(&other_scheme).status, 403, "the scheme counts");
+    assert_eq!(patch("http://evil.example").status, 403);
+    assert_eq!(patch(&own).status, 200);
+    // Signed out from the portal: every session of the partner ends.
+    let r = server.send(
+        "POST",
+        "/portal/logout",
+        &[("Cookie", first.as_str()), ("Origin", own.as_str())],
+        "",
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!((me(&server, &first), me(&server, &second)), (401, 401));
+    let write = server.send(
+        "PATCH",
+        "/v1/partner/me",
+        &[
+            ("Cookie", first.as_str()),
+            ("X-Affiliate-Portal", "1"),
+            ("Content-Type", "application/merge-patch+json"),
+        ],
+        r#"{"name":"Back"}"#,
+    );
+    assert_eq!(write.status, 401);
+    // Signing in again works at once.
+    let third = sign_in(&server, "sess1");
+    assert_eq!(me(&server, &third), 200);
+    // Suspended, then reactivated: the old session stays ended.
+    let status = |s: &str| {
+        server.send(
+            "PATCH",
+            "/v1/partners/sess1",
+            &[AUTH, ("Content-Type", "application/merge-patch+json")],
+            &json!({"status": s}).to_string(),
+        )
+    };
+    assert_eq!(status("suspended").status, 200);
+    assert_eq!(status("active").status, 200);
+    assert_eq!(me(&server, &third), 401);
+    assert_eq!(me(&server, &sign_in(&server, "sess1")), 200);
+}
+
+#[test]
+fn over_https_the_session_cookie_is_a_host_cookie() {
+    let https = config("").replace(
+        "public_url = \"http://t.shop.example\"",
+        "public_url = \"https://t.shop.example\"",
+    );
+    assert_ne!(https, config(""));
+    let app = App::new(&https);
+    let cookie = sign_in(&app, "solo");
+    assert!(cookie.starts_with("__Host-aff_portal=ps1."), "{cookie}");
+    assert_eq!(me(&app, &cookie), 200);
+    // The plain name is not read over https (a sibling site could have set it).
+    let plain = cookie.replacen("__Host-aff_portal", "aff_portal", 1);
+    assert_eq!(me(&app, &plain), 401);
+}
