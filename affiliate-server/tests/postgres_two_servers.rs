@@ -307,6 +307,10 @@ fn a_days_clicks_through_two_servers_pay_the_cap_once() {
         "currency": "USD", "click_flat": "0.05", "daily_paid_click_cap": 800,
         "approve_after_days": 1});
     assert_eq!(a.api_post("/v1/campaigns", &cpc).status, 201);
+    // B reloads the program within a second.
+    within_two_seconds("the campaign on the other server", || {
+        b.api_get("/v1/campaigns/cpc800").status == 200
+    });
     let signer =
         affiliate_sdk::LinkSigner::new(common::keyring(), "http://t.shop.example/go").unwrap();
     let link = common::path_of(&signer.build("cpc800", "solo", None, None).unwrap());
