@@ -7,25 +7,22 @@ use super::*;
 
 const DESTINATION: &str = "https://shop.example/home";
 
-/// The campaign `deep`: deep links to shop.example and any subdomain of pay.example,
-/// and to the hosts the WPT data uses most.
+/// The campaign `deep` (https): deep links to shop.example and any subdomain of
+/// pay.example, and to the hosts the WPT data uses most; `deephttp` the same over http.
 fn deep_config() -> String {
-    config("")
-        + r#"
+    let campaign = |code: &str, destination: &str| {
+        format!(
+            r#"
 [[campaign]]
-code = "deep"
-destination = "https://shop.example/home"
-currency = "USD"
-sale_percent = "10"
-deep_link_hosts = ["shop.example", "*.pay.example", "example.com", "*.example.com", "127.0.0.1", "xn--fa-hia.example"]
-
-[[campaign]]
-code = "deephttp"
-destination = "http://shop.example/home"
+code = "{code}"
+destination = "{destination}"
 currency = "USD"
 sale_percent = "10"
 deep_link_hosts = ["shop.example", "*.pay.example", "example.com", "*.example.com", "127.0.0.1", "xn--fa-hia.example"]
 "#
+        )
+    };
+    config("") + &campaign("deep", DESTINATION) + &campaign("deephttp", "http://shop.example/home")
 }
 
 /// The test's own reading of the patterns above.
