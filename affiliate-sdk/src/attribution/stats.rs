@@ -319,8 +319,7 @@ impl utoipa::ToSchema for StatsRow {}
 /// A row's dimension values; a query groups by each dimension at most once.
 type RowKey<'a> = arrayvec::ArrayVec<Option<Value<'a>>, 5>;
 
-/// One day's traffic of one partner in one campaign, in one currency: what becomes
-/// its ledger entries when the day is over.
+/// A day's traffic of a partner in a campaign and currency (one ledger entry a level).
 type TrafficUnit<'a> = (u32, &'a Code, &'a Code, Currency);
 
 #[derive(Default)]
