@@ -377,23 +377,38 @@ impl<T: serde::de::DeserializeOwned + utoipa::IntoParams> StrictQuery<T> {
 /// The visitor's token from the `Cookie` header(s), as any axum app reads it.
 pub use affiliate_sdk::axum::cookie_token;
 
+/// How long an HTTP request waits for the store: past it the answer is `503
+/// store_unavailable`. A PostgreSQL server that stops answering (stalled, not gone)
+/// never ends a query by itself; the request answers anyway, and the work it started
+/// finishes or fails when the store answers again (a retry with the same order id is
+/// safe: a conversion is recorded once).
+pub const STORE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs blocking tracker work (conversions wait for the store's fsync) off the async
-/// workers.
+/// workers, answering `503 store_unavailable` when it takes longer than
+/// [`STORE_DEADLINE`].
 pub async fn blocking<T: Send + 'static>(
     state: &Shared,
     f: impl FnOnce(&Tracker) -> affiliate_sdk::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&state.tracker))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "store_unavailable",
-                "worker failed",
-            )
-        })?
-        .map_err(ApiError::from)
+    let work = tokio::task::spawn_blocking(move || f(&state.tracker));
+    match tokio::time::timeout(STORE_DEADLINE, work).await {
+        Ok(Ok(answer)) => answer.map_err(ApiError::from),
+        Ok(Err(_)) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store_unavailable",
+            "worker failed",
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            format!(
+                "the store did not answer within {} s; retry later",
+                STORE_DEADLINE.as_secs()
+            ),
+        )),
+    }
 }
 
 /// `201` with a new record's JSON and its secret as `key`, shown this once (a partner

@@ -1,9 +1,13 @@
 //! What an operator watches: `GET /metrics` in the Prometheus text format
 //! (`prometheus-client`). Request counters are counted where requests are answered;
-//! the store's figures (buffer depth, dropped clicks, writes, failures, how long
-//! writes take) are read from the store at each scrape.
+//! the click writer's figures (buffer depth, dropped clicks, writes, failures, how long
+//! writes take) are read from memory at each scrape; the store's health and the
+//! outbox's depth come from a watcher thread ([`watch_store`]), so a scrape never
+//! waits for the store.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use affiliate_sdk::Store;
 use affiliate_sdk::store::{WRITE_BUCKET_MICROS, WriterStats};
@@ -50,7 +54,91 @@ pub struct Metrics {
     pub deliveries: Family<Outcome, Counter>,
     /// `affiliate_ready`: 1 when the last `/readyz` answered 200.
     pub ready: Gauge,
+    /// What the store watcher saw last.
+    pub health: StoreHealth,
     store: StoreMetrics,
+}
+
+/// How often the watcher checks the store.
+pub const WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// A check taking longer than this counts as the store being down.
+pub const WATCH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The store's health as the watcher last saw it: read from memory by `/metrics`.
+pub struct StoreHealth {
+    since: Instant,
+    /// When the running check began (milliseconds since `since`), if one is running.
+    checking_since: AtomicU64,
+    checking: AtomicBool,
+    /// The last finished check's answer.
+    answered: AtomicBool,
+}
+
+impl Default for StoreHealth {
+    fn default() -> StoreHealth {
+        StoreHealth {
+            since: Instant::now(),
+            checking_since: AtomicU64::new(0),
+            checking: AtomicBool::new(false),
+            answered: AtomicBool::new(false),
+        }
+    }
+}
+
+impl StoreHealth {
+    fn millis(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn begin(&self) {
+        self.checking_since.store(self.millis(), Ordering::Release);
+        self.checking.store(true, Ordering::Release);
+    }
+
+    fn end(&self, answered: bool) {
+        self.answered.store(answered, Ordering::Release);
+        self.checking.store(false, Ordering::Release);
+    }
+
+    /// Whether the store answered the last check, and the running one (if any) has
+    /// waited less than [`WATCH_TIMEOUT`].
+    pub fn up(&self) -> bool {
+        let stuck = self.checking.load(Ordering::Acquire)
+            && self
+                .millis()
+                .saturating_sub(self.checking_since.load(Ordering::Acquire))
+                > u64::try_from(WATCH_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
+        !stuck && self.answered.load(Ordering::Acquire)
+    }
+}
+
+/// Checks the store every [`WATCH_EVERY`] on a thread of its own (a read of the program
+/// version and of the outbox's depth) for as long as `state` lives: `/metrics` shows
+/// what it saw without ever waiting for the store itself.
+///
+/// # Errors
+///
+/// When the thread cannot be started.
+pub fn watch_store(state: Weak<crate::http::AppState>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("affiliate-store-watch".into())
+        .spawn(move || {
+            while let Some(live) = state.upgrade() {
+                let m = &live.metrics;
+                m.health.begin();
+                let store = live.tracker.store();
+                let answered = store.program_version().is_ok();
+                let outbox = store
+                    .outbox_len()
+                    .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+                m.store.outbox_events.set(outbox);
+                m.health.end(answered && outbox >= 0);
+                drop(live);
+                std::thread::sleep(WATCH_EVERY);
+            }
+        })
+        .map(drop)
 }
 
 /// The store's figures, brought up to date at each scrape.
@@ -61,6 +149,7 @@ struct StoreMetrics {
     writes: Family<Outcome, Counter>,
     write_seconds: Arc<Mutex<WriterStats>>,
     failing: Gauge,
+    up: Gauge,
     /// The store's totals at the last scrape: counters move by the difference.
     seen: Mutex<Seen>,
 }
@@ -90,6 +179,7 @@ impl Metrics {
             conversions: Family::default(),
             deliveries: Family::default(),
             ready: Gauge::default(),
+            health: StoreHealth::default(),
             store: StoreMetrics {
                 buffered_bytes: Gauge::default(),
                 outbox_events: Gauge::default(),
@@ -97,6 +187,7 @@ impl Metrics {
                 writes: Family::default(),
                 write_seconds: Arc::default(),
                 failing: Gauge::default(),
+                up: Gauge::default(),
                 seen: Mutex::new(Seen::default()),
             },
             registry: Registry::default(),
@@ -157,6 +248,11 @@ impl Metrics {
             "1 while the click writer's latest write failed",
             m.store.failing.clone(),
         );
+        registry.register(
+            "store_up",
+            "1 when the store answered the watcher's latest check (every 2 s) within 2 s",
+            m.store.up.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -165,8 +261,8 @@ impl Metrics {
         self.refusals.get_or_create(&Refusal { kind, code }).inc();
     }
 
-    /// The text exposition, with the store's figures read now. **Blocking**: reads
-    /// the outbox's length from the store.
+    /// The text exposition, with the click writer's figures read now (from memory) and
+    /// the store's health as the watcher last saw it. Never waits for the store.
     pub fn render(&self, store: &dyn Store) -> String {
         self.sync_store(store);
         let mut out = String::new();
@@ -182,11 +278,7 @@ impl Metrics {
         s.buffered_bytes
             .set(i64::try_from(stats.buffered_bytes).unwrap_or(i64::MAX));
         s.failing.set(i64::from(stats.failing));
-        s.outbox_events.set(
-            store
-                .outbox_len()
-                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
-        );
+        s.up.set(i64::from(self.health.up()));
         let mut seen = s.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let grow = |counter: &Counter, last: &mut u64, now: u64| {
             counter.inc_by(now.saturating_sub(*last));

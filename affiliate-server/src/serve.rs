@@ -64,6 +64,9 @@ pub fn serve(config: Config, demo: bool) -> Result<(), BoxError> {
                 }
             })?;
     }
+    // The store's health and the outbox's depth for /metrics, which never waits for
+    // the store.
+    crate::metrics::watch_store(Arc::downgrade(&state))?;
     // Events: the outbox fanned out and deliveries sent, by every server (a lease
     // keeps two from sending one delivery at once).
     crate::delivery::spawn_delivery(

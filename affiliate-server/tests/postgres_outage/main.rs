@@ -2,11 +2,16 @@
 //! an acknowledged conversion, and recover when it returns. PostgreSQL stalled
 //! (SIGSTOP) or killed under a flood of clicks: every click still redirects with its
 //! token at once, memory stays bounded, what the full buffer could not keep is counted,
-//! and counting resumes. The tests take turns (they stop the one cluster). Needs
+//! and counting resumes. PostgreSQL stalled under every other endpoint: each answers
+//! within its deadline, `/metrics` at once (`frozen`). The tests take turns (they stop
+//! the one cluster). Needs
 //! `AFFILIATE_TEST_POSTGRES_URL` and `AFFILIATE_TEST_PG_DIR` (the cluster directory
 //! for `scripts/pg-cluster kill|restart`); ./scripts/test sets both.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+mod frozen;
 
 use std::collections::BTreeSet;
 use std::process::Command;
