@@ -128,7 +128,7 @@ fn a_conversion_is_signed_to_the_webhook_and_filled_into_the_partners_postback()
 
 #[test]
 fn events_go_to_the_webhooks_that_want_them_and_only_to_the_credited_partner() {
-    let (t, _clock) = setup();
+    let (t, clock) = setup();
     let mut only_payouts = hook("http://127.0.0.1:9/payouts");
     only_payouts.id = Some("erp".into());
     only_payouts.events = vec!["payout.created".into(), "payout.updated".into()];
@@ -153,7 +153,11 @@ fn events_go_to_the_webhooks_that_want_them_and_only_to_the_credited_partner() {
     t.create_partner(&affiliate_sdk::PartnerSpec::new("newbie"))
         .unwrap();
     let rec = Recorder::new(Ok(200));
-    t.deliver(&rec, 100).unwrap();
+    // A conversion's update goes once its creation is delivered: a second later.
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 4);
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 0);
+    clock.advance_secs(1);
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 1);
     let mut by_url: HashMap<String, Vec<String>> = HashMap::new();
     for r in rec.take() {
         let kind = r
@@ -515,7 +519,7 @@ fn deliveries_over_for_thirty_days_leave_the_log_and_pending_ones_stay() {
 /// amount also sends `conversion.updated` (`reversed`).
 #[test]
 fn a_refund_reaches_the_webhook_and_the_partners_postback() {
-    let (t, _clock) = setup();
+    let (t, clock) = setup();
     t.create_webhook(&hook("http://127.0.0.1:9/all")).unwrap();
     t.update_partner(
         "abc123",
@@ -555,7 +559,12 @@ fn a_refund_reaches_the_webhook_and_the_partners_postback() {
     // The rest: refunded, then updated (reversed).
     t.refund("RF-1", &affiliate_sdk::RefundRequest::new("re_2", "70.00"))
         .unwrap();
-    t.deliver(&rec, 100).unwrap();
+    // Refunded, then (a second later, once that one is delivered) updated: to the
+    // webhook and the postback each.
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 2);
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 0);
+    clock.advance_secs(1);
+    assert_eq!(t.deliver(&rec, 100).unwrap().sent, 2);
     let mut kinds: Vec<String> = rec
         .take()
         .iter()

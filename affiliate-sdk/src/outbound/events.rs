@@ -119,6 +119,17 @@ pub struct Event {
 }
 
 impl Event {
+    /// What the event is about: `conversion/{order_id}` or `payout/{id}`, `None` for a
+    /// partner's creation. Deliveries of one subject to one destination go in order.
+    #[must_use]
+    pub fn subject(&self) -> Option<String> {
+        match &self.object {
+            EventObject::Conversion(c) => Some(format!("conversion/{}", c.order_id)),
+            EventObject::Payout(p) => Some(format!("payout/{}", p.id)),
+            EventObject::Partner(_) => None,
+        }
+    }
+
     /// `conversion.created` (or `.updated`) of `c` at `at`.
     #[must_use]
     pub fn conversion(kind: EventKind, c: &Conversion, at: u64) -> Event {
@@ -238,6 +249,21 @@ pub struct Delivery {
     pub leased_until: u64,
     /// The last attempts, oldest first, at most [`KEPT_ATTEMPTS`].
     pub last_attempts: Vec<Attempt>,
+    /// What the event is about, for ordering ([`Event::subject`]): none for a
+    /// partner's creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The event's place in the outbox: of two pending deliveries with one subject and
+    /// one target, the one with the lower number is sent first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+// Old records have neither field, and must encode as they were stored (compare and
+// swap compares the encoding).
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Delivery {
@@ -263,7 +289,44 @@ impl Delivery {
             retry_until: now.saturating_add(RETRY_WINDOW_SECS),
             leased_until: 0,
             last_attempts: Vec::new(),
+            subject: None,
+            seq: 0,
         })
+    }
+
+    /// The same delivery, of the event numbered `seq` in the outbox, about `subject`:
+    /// sent only once every pending delivery about `subject` to its target with a
+    /// lower number is over.
+    #[must_use]
+    pub fn about(self, subject: Option<String>, seq: u64) -> Delivery {
+        Delivery {
+            subject,
+            seq,
+            ..self
+        }
+    }
+
+    /// Whether this delivery may have to wait for an earlier one: it has a subject and
+    /// is not of its first event (a creation comes first).
+    #[must_use]
+    pub fn may_wait(&self) -> bool {
+        self.subject.is_some()
+            && !matches!(
+                self.event,
+                EventKind::ConversionCreated | EventKind::PayoutCreated
+            )
+    }
+
+    /// Whether `earlier` must be over before this one is sent: a pending delivery of
+    /// an earlier event about the same subject to the same target.
+    #[must_use]
+    pub fn waits_for(&self, earlier: &Delivery) -> bool {
+        self.subject.is_some()
+            && earlier.subject == self.subject
+            && earlier.target == self.target
+            && earlier.seq < self.seq
+            && earlier.state == DeliveryState::Pending
+            && earlier.id != self.id
     }
 
     /// When a store's due index should find it: pending, not before `next_at` nor

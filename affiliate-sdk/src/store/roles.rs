@@ -190,6 +190,17 @@ pub trait Outbox: Send + Sync {
     /// soonest first.
     fn due_deliveries(&self, now: u64, max: usize) -> Result<Vec<crate::outbound::Delivery>>;
 
+    /// The pending deliveries about `subject` ([`Delivery::subject`](crate::outbound::Delivery::subject)),
+    /// any target, any due time: what a delivery of a later event about it waits for.
+    /// The default reads every pending delivery; the stores keep an index.
+    fn pending_about(&self, subject: &str) -> Result<Vec<crate::outbound::Delivery>> {
+        Ok(self
+            .due_deliveries(u64::MAX, usize::MAX)?
+            .into_iter()
+            .filter(|d| d.subject.as_deref() == Some(subject))
+            .collect())
+    }
+
     /// Replaces a delivery only if it is exactly `expected` now (compare and swap: a
     /// lease, an attempt's outcome, a retry by hand), durably: `false` and nothing
     /// changed otherwise.

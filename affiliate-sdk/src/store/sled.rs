@@ -102,6 +102,7 @@ pub struct SledStore {
     deliveries: sled::Tree,
     deliveries_due: sled::Tree,
     deliveries_by_target: sled::Tree,
+    deliveries_by_subject: sled::Tree,
     delivery_requests: sled::Tree,
     /// The deliveries' leases, in memory (see `outbox.rs`).
     leases: leases::Leases,
@@ -244,6 +245,7 @@ impl SledStore {
             deliveries: tree("deliveries")?,
             deliveries_due: tree("deliveries-due")?,
             deliveries_by_target: tree("deliveries-by-target")?,
+            deliveries_by_subject: tree("deliveries-by-subject")?,
             delivery_requests: tree("delivery-requests")?,
             leases: leases::Leases::default(),
             db,

@@ -13,6 +13,10 @@ use crate::outbound::{
     resolve_system, webhook_body,
 };
 
+/// A delivery waiting for an earlier one about the same conversion is looked at again
+/// at least this often, in seconds.
+pub const ORDER_RECHECK_SECS: u64 = 5;
+
 /// Most deliveries a page of the delivery log holds.
 pub const MAX_DELIVERY_PAGE: usize = 1000;
 
@@ -103,8 +107,9 @@ impl Tracker {
 
     /// The deliveries of `event`: one per webhook that wants its kind, and for a
     /// conversion event the postback of the credited partner (level 0), if it has one.
-    fn plan(&self, event: &Event, now: u64) -> Result<Vec<Delivery>> {
+    fn plan(&self, event: &Event, seq: u64, now: u64) -> Result<Vec<Delivery>> {
         let msg = new_message_id()?;
+        let subject = event.subject();
         let mut out = Vec::new();
         let hooks: Vec<Webhook> = self
             .webhooks()
@@ -114,13 +119,10 @@ impl Tracker {
         if !hooks.is_empty() {
             let body = webhook_body(event.kind, event.at, self.event_data(event));
             for w in hooks {
-                out.push(Delivery::new(
-                    &msg,
-                    event.kind,
-                    Target::Webhook(w.id),
-                    body.clone(),
-                    now,
-                )?);
+                out.push(
+                    Delivery::new(&msg, event.kind, Target::Webhook(w.id), body.clone(), now)?
+                        .about(subject.clone(), seq),
+                );
             }
         }
         if let EventObject::Conversion(c) = &event.object
@@ -129,13 +131,10 @@ impl Tracker {
             && let Ok(template) = PostbackTemplate::parse(template)
         {
             let url = template.render(&PostbackValues::of(event.kind.as_str(), c));
-            out.push(Delivery::new(
-                &msg,
-                event.kind,
-                Target::Postback(partner.code),
-                url,
-                now,
-            )?);
+            out.push(
+                Delivery::new(&msg, event.kind, Target::Postback(partner.code), url, now)?
+                    .about(subject, seq),
+            );
         }
         Ok(out)
     }
@@ -153,7 +152,7 @@ impl Tracker {
         let now = self.clock.now();
         let mut planned = Vec::with_capacity(events.len());
         for (seq, e) in &events {
-            planned.push((*seq, self.plan(e, now)?));
+            planned.push((*seq, self.plan(e, *seq, now)?));
         }
         self.store.fan_out(&planned)
     }
@@ -163,19 +162,61 @@ impl Tracker {
     /// this one dies), with what to send. A webhook is signed now; a delivery whose
     /// webhook was removed fails at once.
     ///
+    /// Events about one conversion (or payout) reach each destination in order: a due
+    /// delivery waits while one of an earlier event about the same subject to the same
+    /// destination is pending: while that one is due or being sent, it is looked at
+    /// again a second later; while that one waits for its retry, when it is next due,
+    /// and at least every [`ORDER_RECHECK_SECS`].
+    ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
     pub fn lease_deliveries(&self, max: usize) -> Result<Vec<OutboundRequest>> {
         let now = self.clock.now();
-        let swaps: Vec<(Delivery, Delivery)> = self
-            .store
-            .due_deliveries(now, max)?
-            .into_iter()
-            .map(|d| {
-                let leased = d.leased(now);
-                (d, leased)
-            })
-            .collect();
+        let mut swaps: Vec<(Delivery, Delivery)> = Vec::new();
+        let mut waiting: Vec<(Delivery, Delivery)> = Vec::new();
+        let mut pending: std::collections::HashMap<String, Vec<Delivery>> =
+            std::collections::HashMap::new();
+        for d in self.store.due_deliveries(now, max)? {
+            let earlier = match &d.subject {
+                Some(subject) if d.may_wait() => {
+                    if !pending.contains_key(subject) {
+                        pending.insert(subject.clone(), self.store.pending_about(subject)?);
+                    }
+                    pending
+                        .get(subject)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| d.waits_for(e))
+                        .map(|e| (e.next_at, e.leased_until))
+                        .min()
+                }
+                _ => None,
+            };
+            match earlier {
+                None => {
+                    let leased = d.leased(now);
+                    swaps.push((d, leased));
+                }
+                // Due now or being sent: looked at again in a second; waiting for its
+                // retry: then, or sooner. (Never left due: a head of waiting
+                // deliveries would starve the rest.)
+                Some((next_at, leased_until)) => {
+                    let again = if next_at <= now || leased_until > now {
+                        now + 1
+                    } else {
+                        next_at.min(now + ORDER_RECHECK_SECS)
+                    };
+                    let later = Delivery {
+                        next_at: again,
+                        ..d.clone()
+                    };
+                    waiting.push((d, later));
+                }
+            }
+        }
+        if !waiting.is_empty() {
+            self.store.swap_deliveries(&waiting)?;
+        }
         let taken = self.store.swap_deliveries(&swaps)?;
         let agent = format!("affiliate-sdk/{}", env!("CARGO_PKG_VERSION"));
         let mut out = Vec::new();

@@ -366,6 +366,13 @@ impl Outbox for CrashAfterWrites {
         self.inner.due_deliveries(now, max)
     }
 
+    fn pending_about(
+        &self,
+        subject: &str,
+    ) -> affiliate_sdk::Result<Vec<affiliate_sdk::outbound::Delivery>> {
+        self.inner.pending_about(subject)
+    }
+
     fn swap_delivery(
         &self,
         expected: &affiliate_sdk::outbound::Delivery,
@@ -449,6 +456,12 @@ macro_rules! store_conformance {
                 let mut r = ConversionRequest::sale(order, amount, "USD");
                 r.token = token.map(str::to_owned);
                 r
+            }
+
+            #[test]
+            fn events_about_one_conversion_reach_each_destination_in_order() {
+                let (s, _g) = store();
+                $crate::common::ordering::events_about_one_conversion_reach_each_destination_in_order(s);
             }
 
             #[test]

@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod ledger;
+pub mod ordering;
 
 use affiliate_sdk::{ClickId, Code, Keyring, Link, Sid, TokenClaims};
 use proptest::prelude::*;

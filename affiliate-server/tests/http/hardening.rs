@@ -1,5 +1,6 @@
 //! The second round of hardening, over HTTP against the real binary: wrong keys are
-//! throttled per address (and only that address), logged once a window without the key.
+//! throttled per address (and only that address), logged once a window without the key;
+//! the events of one conversion reach each destination in order.
 
 use super::*;
 
@@ -208,4 +209,74 @@ fn over_https_the_session_cookie_is_a_host_cookie() {
     // The plain name is not read over https (a sibling site could have set it).
     let plain = cookie.replacen("__Host-aff_portal", "aff_portal", 1);
     assert_eq!(me(&app, &plain), 401);
+}
+
+/// Events about one conversion arrive in order at each destination: after the sale's
+/// webhook fails, its approval waits for the sale's retry, for the webhook and for the
+/// partner's postback alike.
+#[test]
+fn events_of_one_conversion_arrive_in_order_after_a_failed_delivery() {
+    use crate::common::receiver::Receiver;
+    use std::time::Duration;
+    let rx = Receiver::start();
+    rx.answer(503);
+    let server = Server::start(&config("\n[events]\nallow_private_destinations = true\n"));
+    let r = server.api_post(
+        "/v1/webhooks",
+        &json!({"url": format!("{}/h", rx.base),
+            "events": ["conversion.created", "conversion.updated"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = server.api_post(
+        "/v1/partners",
+        &json!({"code": "ordp",
+            "postback_url": format!("{}/pb?e={{event}}&o={{order_id}}", rx.base)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let sale = json!({"order_id": "ORD-1", "amount": "50.00", "currency": "USD",
+        "kind": "sale", "campaign": "haircare", "partner": "ordp"});
+    assert_eq!(server.api_post("/v1/conversions/manual", &sale).status, 201);
+    // Both of the sale's deliveries fail once.
+    rx.wait(Duration::from_secs(10), |g| g.len() >= 2);
+    let r = server.api_post(
+        "/v1/conversions/ORD-1/status",
+        &json!({"status": "approved"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    rx.answer(204);
+    // The sale's two again, then the approval's two.
+    let got = rx.wait(Duration::from_secs(30), |g| g.len() >= 6);
+    let events: Vec<String> = got
+        .iter()
+        .map(|g| {
+            let kind = if g.method == "POST" {
+                "hook"
+            } else {
+                "postback"
+            };
+            let event = if g.method == "POST" {
+                g.json()["type"].as_str().unwrap_or_default().to_owned()
+            } else {
+                g.target.split("e=").nth(1).unwrap_or_default()[..18].to_owned()
+            };
+            format!("{kind} {event}")
+        })
+        .collect();
+    assert_eq!(events.len(), 6, "{events:?}");
+    for kind in ["hook", "postback"] {
+        let mine: Vec<&str> = events
+            .iter()
+            .filter(|e| e.starts_with(kind))
+            .map(|e| e.split(' ').nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            mine,
+            [
+                "conversion.created",
+                "conversion.created",
+                "conversion.updated"
+            ],
+            "{kind}: {events:?}"
+        );
+    }
 }

@@ -445,6 +445,17 @@ fn a_crash_loses_no_event_of_an_acknowledged_change() {
     let (c, u) = seen(&got);
     let missing_created: Vec<_> = created.difference(&c).take(5).collect();
     let missing_updated: Vec<_> = approved.difference(&u).take(5).collect();
+    if !(missing_created.is_empty() && missing_updated.is_empty()) {
+        // What is still pending, for the failure's reader.
+        let log = server
+            .api_get("/v1/webhooks/crm/deliveries?limit=1000")
+            .json();
+        for d in log["deliveries"].as_array().unwrap() {
+            if d["state"] != "delivered" {
+                eprintln!("not delivered at {}: {d}", now());
+            }
+        }
+    }
     assert!(
         missing_created.is_empty() && missing_updated.is_empty(),
         "created not delivered: {missing_created:?}; updated not delivered: {missing_updated:?}"

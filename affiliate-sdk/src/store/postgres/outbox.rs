@@ -91,14 +91,15 @@ impl Outbox for PostgresStore {
                 }
                 for d in ds {
                     tx.execute(
-                        "INSERT INTO affiliate_deliveries (id, target, created, due_at, record)
-                         VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO affiliate_deliveries (id, target, created, due_at, record, subject)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                         &[
                             &d.id,
                             &d.target.key(),
                             &to_i64(d.created),
                             &d.due_at().map(to_i64),
                             &encode(d)?,
+                            &d.subject,
                         ],
                     )?;
                 }
@@ -115,6 +116,19 @@ impl Outbox for PostgresStore {
                 "SELECT record FROM affiliate_deliveries WHERE due_at <= $1
                  ORDER BY due_at, id LIMIT $2",
                 &[&to_i64(now), &limit],
+            )?
+            .iter()
+            .map(|r| parse(r.get(0)))
+            .collect()
+        })
+    }
+
+    fn pending_about(&self, subject: &str) -> Result<Vec<crate::outbound::Delivery>> {
+        self.inner.attempt(|c| {
+            c.query(
+                "SELECT record FROM affiliate_deliveries
+                 WHERE subject = $1 AND due_at IS NOT NULL",
+                &[&subject],
             )?
             .iter()
             .map(|r| parse(r.get(0)))

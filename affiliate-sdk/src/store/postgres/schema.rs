@@ -150,6 +150,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE affiliate_ledger DROP CONSTRAINT affiliate_ledger_pkey;
     ALTER TABLE affiliate_ledger ADD PRIMARY KEY (order_id, level, kind, ref);
 ",
+    // What a delivery is about (a conversion, a payout): a later event's delivery waits
+    // for the pending ones of earlier events about it.
+    "
+    ALTER TABLE affiliate_deliveries ADD COLUMN subject TEXT;
+    CREATE INDEX affiliate_deliveries_subject ON affiliate_deliveries (subject)
+        WHERE due_at IS NOT NULL AND subject IS NOT NULL;
+",
 ];
 
 /// The migration that made the ledger: the conversions stored before it get their

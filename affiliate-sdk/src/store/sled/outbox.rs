@@ -11,6 +11,8 @@
 //!   deliveries only.
 //! * Tree `deliveries-by-target`: the target's key, `\0`, the creation time (8,
 //!   big-endian), the id → nothing.
+//! * Tree `deliveries-by-subject`: the subject (`conversion/…`), `\0`, the id →
+//!   nothing, for deliveries with a subject (removed with the delivery when pruned).
 //!
 //! **Leases are kept in memory.** One process opens a sled directory, so a lease only
 //! has to keep this process's own senders apart; after a crash nobody holds anything,
@@ -84,6 +86,12 @@ fn due_key_of(d: &Delivery) -> Option<Vec<u8>> {
 
 fn due_key(due: u64, id: &str) -> Vec<u8> {
     [&due.to_be_bytes()[..], id.as_bytes()].concat()
+}
+
+fn subject_key(d: &Delivery) -> Option<Vec<u8>> {
+    d.subject
+        .as_ref()
+        .map(|s| [s.as_bytes(), b"\0", d.id.as_bytes()].concat())
 }
 
 fn target_key(d: &Delivery) -> Vec<u8> {
@@ -168,18 +176,24 @@ impl SledStore {
                 over.push(d);
             }
         }
-        let mut batches: [sled::Batch; 3] = Default::default();
-        let [states, requests, by_target] = &mut batches;
+        let mut batches: [sled::Batch; 4] = Default::default();
+        let [states, requests, by_target, by_subject] = &mut batches;
         for d in &over {
             states.remove(d.id.as_bytes());
             requests.remove(d.id.as_bytes());
             by_target.remove(target_key(d));
+            if let Some(k) = subject_key(d) {
+                by_subject.remove(k);
+            }
         }
-        let [states, requests, by_target] = batches;
-        // The index first: a crash in between leaves a record no listing shows, which
+        let [states, requests, by_target, by_subject] = batches;
+        // The indexes first: a crash in between leaves a record no listing shows, which
         // the next prune removes.
         self.deliveries_by_target
             .apply_batch(by_target)
+            .map_err(store_err)?;
+        self.deliveries_by_subject
+            .apply_batch(by_subject)
             .map_err(store_err)?;
         self.deliveries.apply_batch(states).map_err(store_err)?;
         self.delivery_requests
@@ -220,8 +234,8 @@ impl Outbox for SledStore {
     }
 
     fn fan_out(&self, planned: &[(u64, Vec<crate::outbound::Delivery>)]) -> Result<usize> {
-        let mut batches: [sled::Batch; 5] = Default::default();
-        let [requests, states, by_target, due, events] = &mut batches;
+        let mut batches: [sled::Batch; 6] = Default::default();
+        let [requests, states, by_target, by_subject, due, events] = &mut batches;
         let _one_at_a_time = lock(&self.leases.fan_out);
         let mut taken = 0;
         for (seq, ds) in planned {
@@ -235,18 +249,24 @@ impl Outbox for SledStore {
                 requests.insert(d.id.as_bytes(), d.request.as_bytes());
                 states.insert(d.id.as_bytes(), state_bytes(d)?);
                 by_target.insert(target_key(d), &[]);
+                if let Some(k) = subject_key(d) {
+                    by_subject.insert(k, &[]);
+                }
                 if let Some(k) = due_key_of(d) {
                     due.insert(k, &[]);
                 }
             }
         }
-        let [requests, states, by_target, due, events] = batches;
+        let [requests, states, by_target, by_subject, due, events] = batches;
         self.delivery_requests
             .apply_batch(requests)
             .map_err(store_err)?;
         self.deliveries.apply_batch(states).map_err(store_err)?;
         self.deliveries_by_target
             .apply_batch(by_target)
+            .map_err(store_err)?;
+        self.deliveries_by_subject
+            .apply_batch(by_subject)
             .map_err(store_err)?;
         self.deliveries_due.apply_batch(due).map_err(store_err)?;
         self.outbox.apply_batch(events).map_err(store_err)?;
@@ -272,6 +292,26 @@ impl Outbox for SledStore {
                     self.deliveries_due.remove(&k).map_err(store_err)?;
                 }
                 _ => {} // leased
+            }
+        }
+        Ok(out)
+    }
+
+    fn pending_about(&self, subject: &str) -> Result<Vec<crate::outbound::Delivery>> {
+        let prefix = [subject.as_bytes(), b"\0"].concat();
+        let mut out = Vec::new();
+        for kv in self.deliveries_by_subject.scan_prefix(&prefix) {
+            let (k, _) = kv.map_err(store_err)?;
+            let id = std::str::from_utf8(k.get(prefix.len()..).unwrap_or_default())
+                .map_err(|_| corrupt("delivery"))?;
+            // Only what will be sent: a crash between a fan-out's writes can leave a
+            // pending state without its due key (the event, fanned out again, is sent
+            // by its second delivery), which must not hold later events back.
+            if let Some(d) = self.delivery(id)?
+                && let Some(due) = due_key_of(&d)
+                && self.deliveries_due.contains_key(due).map_err(store_err)?
+            {
+                out.push(d);
             }
         }
         Ok(out)
