@@ -54,6 +54,14 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
         .allow_methods([Method::POST])
         .allow_headers([CONTENT_TYPE])
         .allow_credentials(true);
+    // The snippet's token check: a simple GET, no credentials.
+    let cors_check = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([Method::GET]);
     let mut app = Router::new()
         // An explicit HEAD handler: axum would otherwise run the GET handler for HEAD
         // (issuing a token, counting a click) and drop the body.
@@ -63,6 +71,7 @@ pub fn router(state: Shared, allowed_origins: &[String]) -> Router {
             get(clicks::impression).head(clicks::impression_head),
         )
         .route("/px.gif", get(conversions::pixel))
+        .route("/v1/token", get(clicks::verify_token).layer(cors_check))
         .route(
             "/v1/conversions",
             // The CORS layer answers the preflight OPTIONS itself.

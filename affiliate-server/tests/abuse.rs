@@ -95,7 +95,7 @@ impl Gen {
     }
 
     fn path(&mut self) -> String {
-        match self.rng.u8(..12) {
+        match self.rng.u8(..13) {
             0 => format!("/go/{}", self.junk(40)),
             1 => format!("/go/haircare/abc123/{}/{}", self.junk(10), self.junk(10)),
             2 => format!("/imp/{}", self.junk(60)),
@@ -115,6 +115,11 @@ impl Gen {
             8 => format!("/v1/stats?{}", self.junk(80)),
             9 => format!("/v1/conversions/{}", self.junk(200)),
             10 => format!("/{}", self.pick(HOSTILE)),
+            11 => format!(
+                "/v1/token?{}{}",
+                self.pick(&["token=v1.k1.9999999999.1.", "token=", "", "token=x&token="]),
+                self.junk(120)
+            ),
             _ => format!("/{}", self.junk(20)),
         }
     }

@@ -20,8 +20,9 @@
     // checkout) that links and forms carry the token to.
     var hosts = (data('decorate') || '').match(/[^\s,]+/g) || [];
     var waiting = [];
-    // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>
-    var TOKEN = /^v1\.[\w-]{1,16}\.(\d{1,12})\.(\d{1,12})\.[\w-]{22}\.([\w-]{1,64})\.[\w-]{1,64}\.[\w-]{0,64}\.[\w.~-]{0,64}\.[\w-]{22}$/;
+    // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>: the shape
+    // only (cookie- and HTML-safe characters); the tracker checks the signature.
+    var TOKEN = /^v1\.[\w-]+\.(\d+)\.(\d+)\.[\w-]+\.([\w-]+)\.[\w.~-]+$/;
     var now = () => Math.floor(Date.now() / 1000);
     // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else 0.
     var read = (t) => {
@@ -50,15 +51,21 @@
     // consent given later on the page still stores it.
     var landed = read(new URLSearchParams(location.search).get(param));
     if (landed && Math.abs(now() - landed[3] - 270) > 330 && !listed(d.referrer || 'x:')) landed = null;
-    // Moves the landing token into a first-party cookie.
+    // Moves the landing token into a first-party cookie, once the tracker says it is
+    // its own (GET /v1/token answers 204): a forged or altered token in a link never
+    // replaces the visitor's real one. No fetch, nothing stored. Conversions wait for
+    // the answer (`checked`), so one sent at once still carries the landing token.
+    var checked = Promise.resolve();
     var land = () => {
-      if (!landed) return;
-      var had = current();
-      if (!(firstClick && had && had[2] == landed[2])) cookie(landed[0], landed[1] - now());
+      var l = landed;
       landed = null;
+      if (l && w.fetch) checked = w.fetch(endpoint + '/v1/token?token=' + l[0]).then((r) => {
+        var had = current();
+        if (r.ok && consent && !(firstClick && had && had[2] == l[2])) cookie(l[0], l[1] - now());
+      }, () => {});
     };
 
-    var send = (c) => {
+    var send = (c) => checked.then(() => {
       var had = current();
       var body = {
         order_id: '' + c.orderId, amount: '' + c.amount, currency: '' + c.currency,
@@ -74,7 +81,7 @@
         (w.fetch
           ? w.fetch(url, { method: 'POST', body: json, keepalive: true, credentials: 'include' })['catch'](() => {})
           : (new w.Image().src = endpoint + '/px.gif?' + new URLSearchParams(body)));
-    };
+    })['catch'](() => {});
 
     var handle = (args) => {
       try {

@@ -21,7 +21,7 @@ const root = join(here, '..');
 const BIN = process.env.AFFILIATE_SERVER_BIN || join(root, '../target/debug/affiliate-server');
 const API_KEY = 'snippet-test-key-0123456789';
 const KEY = Buffer.alloc(32, 5).toString('base64url');
-const BUDGET = 1200;
+const BUDGET = 1230;
 
 // The shop's backend, written here with node:crypto from the documented formats (a
 // third implementation beside Rust's and the vector generator's).
@@ -237,6 +237,7 @@ test('consent refused, then given: nothing before, everything after', async () =
   let r = await fetch(`${trackerUrl}/v1/conversions/CONSENT-1`, { headers: { Authorization: 'Bearer ' + API_KEY } });
   assert.equal(r.status, 404, 'nothing sent without consent');
   await page.evaluate(() => affiliate('consent', true));
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
   assert.ok(await shopCookie(), 'the landing token is kept once consent is given');
   const c = await conversion('CONSENT-1');
   assert.equal(c.partner, 'abc123', 'the held conversion is sent with the token');
@@ -256,6 +257,8 @@ test('a campaign that waits for consent: no tracker cookie, the token stored on 
   await new Promise((ok) => setTimeout(ok, 300));
   assert.equal(await shopCookie(), undefined, 'nothing stored before consent');
   await page.evaluate(() => affiliate('consent', true));
+  // Stored once the tracker vouches for the token (GET /v1/token).
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
   const stored = await shopCookie();
   assert.equal(stored && stored.value, landing.searchParams.get('aff_token'), 'stored once consent is given');
   await page.evaluate(() => affiliate('consent', false));
@@ -283,7 +286,9 @@ test('a call queued before the snippet loads is sent', async () => {
 
 test('the image pixel when sendBeacon and fetch are missing', async () => {
   const { context, page, errors } = await visitor();
+  // On the confirmation page only: the landing page checks its token with fetch.
   await context.addInitScript(() => {
+    if (location.pathname !== '/thanks') return;
     delete Navigator.prototype.sendBeacon;
     Object.defineProperty(window, 'fetch', { value: undefined });
   });
@@ -316,6 +321,33 @@ test('a malformed or expired token in the URL is ignored; bad calls never throw'
   });
   assert.deepEqual(Object.keys(await page.evaluate(() => Object.fromEntries(
     Object.keys(window).filter((k) => k.startsWith('affiliate')).map((k) => [k, 1])))), ['affiliate'], 'one global');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a forged token in a landing URL is never stored, and never replaces the real one', async () => {
+  const { context, page, errors, shopCookie } = await visitor();
+  const now = Math.floor(Date.now() / 1000);
+  // Fresh, well formed, and signed with another key: the shape is right, the tag is not.
+  const forged = ['v1', 'k1', now + 86400, now, randomBytes(16).toString('base64url'), 'haircare', 'solo', '', '',
+    randomBytes(16).toString('base64url')].join('.');
+  const checked = () => page.waitForResponse((r) => r.url().startsWith(`${trackerUrl}/v1/token?`));
+  let answer = checked();
+  await page.goto(`${shopUrl}/landing?aff_token=${forged}`);
+  assert.equal((await answer).status(), 422);
+  assert.equal(await shopCookie(), undefined, 'a forged token is not stored');
+  const real = mintToken('abc123', now);
+  answer = checked();
+  await page.goto(`${shopUrl}/landing?aff_token=${real}`);
+  assert.equal((await answer).status(), 204);
+  await page.waitForFunction(() => document.cookie.includes('aff_token=v1.'));
+  assert.equal((await shopCookie()).value, real);
+  // A link carrying the forged token now: the visitor keeps the real one.
+  answer = checked();
+  await page.goto(`${shopUrl}/landing?aff_token=${forged}`);
+  assert.equal((await answer).status(), 422);
+  await new Promise((ok) => setTimeout(ok, 200));
+  assert.equal((await shopCookie()).value, real, 'the real token stays');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -27,7 +27,7 @@ use crate::routes::{
     ),
     paths(
         clicks::click, clicks::click_head, clicks::impression, clicks::impression_head,
-        conversions::pixel, conversions::beacon, conversions::postback, conversions::manual,
+        conversions::pixel, clicks::verify_token, conversions::beacon, conversions::postback, conversions::manual,
         conversions::set_status, conversions::refund, conversions::conversion,
         postback::get, postback::create, postback::list, postback::revoke,
         review::list, review::csv, review::bulk_status, review::erase_customer,

@@ -165,3 +165,42 @@ pub async fn impression(State(state): State<Shared>, uri: Uri) -> Response {
 pub async fn impression_head(State(state): State<Shared>, uri: Uri) -> Response {
     state.clicks.impression_preview(&uri).response
 }
+
+/// `?token=`: a visitor's token, as a landing URL carried it.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The token (`v1.…`).
+    pub token: String,
+}
+
+/// `GET /v1/token?token=…`: `204` when the token is one this tracker signed and it has
+/// not expired; the snippet stores a token from a landing URL only then.
+#[utoipa::path(
+    get,
+    operation_id = "clicks_verify_token",
+    path = "/v1/token",
+    tag = "clicks",
+    summary = "Whether a visitor's token is the tracker's own",
+    description = "For the browser snippet: it stores a token from a landing URL in the shop's cookie only when this answers `204` (its signature verifies with a key of the keyring and it has not expired), so a forged or altered token in a link can never replace a visitor's real one. CORS for `allowed_origins`, no credentials; nothing is recorded. Refusals are counted in `/metrics` (`refusals_total{kind=\"token\"}`).",
+    params(TokenQuery),
+    responses(
+        (status = 204, description = "The tracker's own token, unexpired"),
+        (status = "4XX", description = "`malformed`, `invalid_signature` or `expired`", body = ErrorBody)
+    )
+)]
+pub async fn verify_token(
+    State(state): State<Shared>,
+    crate::http::StrictQuery(q): crate::http::StrictQuery<TokenQuery>,
+) -> Result<Response, crate::http::ApiError> {
+    use axum::response::IntoResponse;
+    if let Err(e) = state.tracker.verify_token(&q.token) {
+        state.metrics.refused("token", e.code());
+        return Err(e.into());
+    }
+    Ok((
+        axum::http::StatusCode::NO_CONTENT,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+    )
+        .into_response())
+}

@@ -280,3 +280,52 @@ fn events_of_one_conversion_arrive_in_order_after_a_failed_delivery() {
         );
     }
 }
+
+/// The snippet's token check: `204` only for the tracker's own unexpired token, with
+/// CORS for the shop; a forged one (right shape, wrong tag) is `422`.
+#[test]
+fn the_token_check_vouches_only_for_the_trackers_own_tokens() {
+    let server = Server::start(&config(""));
+    let signer =
+        affiliate_sdk::LinkSigner::new(crate::common::keyring(), "http://t.shop.example/go")
+            .unwrap();
+    let link = crate::common::path_of(&signer.build("haircare", "abc123", None, None).unwrap());
+    let (token, _) = server.click(&link, None);
+    let token = token.unwrap();
+    let origin = [("Origin", "https://shop.example")];
+    let r = server.get(&format!("/v1/token?token={token}"), &origin);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // The same token with another partner in it: the tag no longer matches.
+    let forged = token.replace(".abc123.", ".solo.");
+    let r = server.get(&format!("/v1/token?token={forged}"), &origin);
+    assert_eq!((r.status, r.code()), (422, "invalid_signature".into()));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    for bad in ["", "token=", "token=garbage", "token=a&token=b", "tok=x"] {
+        let r = server.get(&format!("/v1/token?{bad}"), &origin);
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{bad}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // Another origin gets no CORS grant: its page cannot read the answer.
+    let r = server.get(
+        &format!("/v1/token?token={token}"),
+        &[("Origin", "https://evil.example")],
+    );
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let metrics = server.api_get("/metrics").body;
+    assert!(
+        metrics.contains(r#"affiliate_refusals_total{kind="token",code="invalid_signature"} 1"#),
+        "{metrics}"
+    );
+}
