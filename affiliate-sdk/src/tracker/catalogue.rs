@@ -140,7 +140,9 @@ impl Tracker {
             Some((key, json)) => serde_json::from_str(&json).map_err(|_| corrupt("meta", &key))?,
             None => Managed::default(),
         };
-        let revoked = super::partner::revoked_sessions(self.store.records(RecordKind::Meta)?)?;
+        let meta = self.store.records(RecordKind::Meta)?;
+        let revoked = super::meta_map::read_map(&meta, super::meta_map::REVOKED_SESSIONS)?;
+        let moves = super::meta_map::read_map(&meta, super::meta_map::PARTNER_MOVES)?;
         let keys = super::partner::keys_by_digest(self.store.records(RecordKind::PartnerKey)?)?;
         let postback_keys =
             super::postback_keys::by_digest(self.store.records(RecordKind::PostbackKey)?)?;
@@ -151,6 +153,7 @@ impl Tracker {
             .revoked_sessions
             .write()
             .unwrap_or_else(PoisonError::into_inner) = revoked;
+        *self.moves.write().unwrap_or_else(PoisonError::into_inner) = moves;
         *self
             .partner_keys
             .write()
@@ -382,7 +385,12 @@ impl Tracker {
                 ..current.spec()
             };
             let spec: PartnerSpec = patched(&record, code, patch)?;
-            t.put_partner(&spec, &Write::Swap(to_json(&record)?))
+            let written = t.put_partner(&spec, &Write::Swap(to_json(&record)?))?;
+            // A new parent sees the partner's records from now on only.
+            if spec.parent != record.parent {
+                t.record_move(current.code)?;
+            }
+            Ok(written)
         })
     }
 

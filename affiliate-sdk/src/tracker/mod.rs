@@ -13,6 +13,7 @@ mod conversions;
 mod deliveries;
 mod housekeeping;
 mod ledger;
+mod meta_map;
 mod partner;
 mod partner_api;
 mod postback_keys;
@@ -109,6 +110,8 @@ pub struct Tracker {
     allow_private: std::sync::atomic::AtomicBool,
     /// Per partner, up to when its portal sessions are revoked.
     revoked_sessions: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
+    /// Per partner moved to another parent, when.
+    moves: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -141,6 +144,7 @@ impl Tracker {
             managed_webhooks: RwLock::default(),
             allow_private: std::sync::atomic::AtomicBool::new(false),
             revoked_sessions: RwLock::default(),
+            moves: RwLock::default(),
         }
     }
 

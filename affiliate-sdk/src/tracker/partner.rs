@@ -18,19 +18,6 @@ use crate::store::RecordKind;
 /// The claim scope of used sign-in links.
 const LINK_SCOPE: &str = "portal-link";
 
-/// The meta record of revoked portal sessions: per partner, the time (Unix seconds)
-/// up to which the sessions it was issued are refused.
-pub(super) const REVOKED_SESSIONS: &str = "portal_sessions_revoked";
-
-/// Reads the revoked-sessions record.
-pub(super) fn revoked_sessions(records: Vec<(String, String)>) -> Result<HashMap<Code, u64>> {
-    match records.into_iter().find(|(k, _)| k == REVOKED_SESSIONS) {
-        Some((_, json)) => serde_json::from_str(&json)
-            .map_err(|_| Error::Store("corrupt portal sessions record".into())),
-        None => Ok(HashMap::new()),
-    }
-}
-
 /// A partner signed in to the portal: its session cookie's value and when it ends.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PortalSession {
@@ -245,44 +232,17 @@ impl Tracker {
     /// workers (`tokio::task::spawn_blocking`).
     pub fn revoke_portal_sessions(&self, partner: Code) -> Result<()> {
         let now = self.clock.now();
-        // A compare-and-swap of the one record, again while another tracker wrote it.
-        for _ in 0..16 {
-            let current = self
-                .store
-                .records(RecordKind::Meta)?
-                .into_iter()
-                .find(|(k, _)| k == REVOKED_SESSIONS)
-                .map(|(_, json)| json);
-            let mut map: HashMap<Code, u64> = match &current {
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|_| Error::Store("corrupt portal sessions record".into()))?,
-                None => HashMap::new(),
-            };
-            // Past every session issued so far: one signed in within the second of
-            // the last revocation was issued a second later.
-            let at = map.entry(partner).or_insert(0);
+        // Past every session issued so far: one signed in within the second of the
+        // last revocation was issued a second later.
+        let map = self.update_map(super::meta_map::REVOKED_SESSIONS, |m| {
+            let at = m.entry(partner).or_insert(0);
             *at = at.saturating_add(1).max(now);
-            let json = to_json(&map)?;
-            let written = match &current {
-                Some(old) => {
-                    self.store
-                        .swap_record(RecordKind::Meta, REVOKED_SESSIONS, old, &json)?
-                }
-                None => self
-                    .store
-                    .put_record(RecordKind::Meta, REVOKED_SESSIONS, &json, true)?,
-            };
-            if written {
-                *self
-                    .revoked_sessions
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner) = map;
-                return Ok(());
-            }
-        }
-        Err(Error::Store(
-            "could not record the revoked sessions: the record kept changing".into(),
-        ))
+        })?;
+        *self
+            .revoked_sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = map;
+        Ok(())
     }
 
     /// Signs a session out: every session of its partner ends (see

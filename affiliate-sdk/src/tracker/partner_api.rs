@@ -3,8 +3,15 @@
 //! conversions of the subtree (with only the commissions of partners in it), its own
 //! balance and payouts. Every partner named in a request outside the subtree is
 //! `forbidden`; an ad, order or payout of another partner is `not_found`.
+//!
+//! Records are scoped to the partners who earned on them: a conversion shows to every
+//! partner with a commission on it (an old parent keeps seeing the orders it holds
+//! overrides on after its child moved away), and otherwise to the ancestors of its
+//! partner only from the time the relation held: a partner moved to a new parent
+//! brings none of its earlier clicks, sids, ads or conversions along.
 
 use std::collections::HashMap;
+use std::sync::PoisonError;
 
 use super::Tracker;
 use crate::answers::{PartnerConversion, PartnerConversionPage, PartnerMe};
@@ -50,6 +57,51 @@ fn within(
     }
     memo.insert(partner, found);
     found
+}
+
+/// Since when (Unix seconds) `root` sees the records of `partner`: `Some(0)` for itself,
+/// for a descendant the latest move on the way up from it (each move starts the new
+/// ancestors' view afresh), `None` outside the subtree.
+fn seen_since(
+    catalogue: &Catalogue,
+    moves: &HashMap<Code, u64>,
+    partner: Code,
+    root: Code,
+    memo: &mut HashMap<Code, Option<u64>>,
+) -> Option<u64> {
+    if let Some(known) = memo.get(&partner) {
+        return *known;
+    }
+    let mut at = Some(partner);
+    let mut since = 0;
+    let mut found = None;
+    for _ in 0..10_000 {
+        let Some(p) = at else { break };
+        if p == root {
+            found = Some(since);
+            break;
+        }
+        since = since.max(moves.get(&p).copied().unwrap_or(0));
+        at = catalogue.partner(p.as_str()).and_then(|x| x.parent);
+    }
+    memo.insert(partner, found);
+    found
+}
+
+/// Whether `caller` sees conversion `c`: it earned on it, or `c`'s partner is in its
+/// subtree and was when `c` was made.
+fn sees_conversion(
+    catalogue: &Catalogue,
+    moves: &HashMap<Code, u64>,
+    c: &crate::records::Conversion,
+    caller: Code,
+    memo: &mut HashMap<Code, Option<u64>>,
+) -> bool {
+    c.link.partner == caller
+        || c.commissions.iter().any(|k| k.partner == caller)
+        || seen_since(catalogue, moves, c.link.partner, caller, memo)
+            // Strictly after: a move and a sale in one second count the sale before.
+            .is_some_and(|since| since == 0 || c.converted_at > since)
 }
 
 fn outside(partner: &str) -> Error {
@@ -247,9 +299,15 @@ impl Tracker {
         let mut counters = self.store.counters(from, to, query.campaign.as_ref())?;
         let mut conversions = self.store.conversions(from, to)?;
         let catalogue = self.read();
+        let moves = self.moves.read().unwrap_or_else(PoisonError::into_inner);
+        let mut seen = HashMap::new();
+        // A day's counters show from the day of the move on.
+        counters.retain(|k, _| {
+            seen_since(&catalogue, &moves, k.link.partner, caller, &mut seen)
+                .is_some_and(|since| k.day >= crate::store::day_of(since))
+        });
+        conversions.retain(|c| sees_conversion(&catalogue, &moves, c, caller, &mut seen));
         let mut memo = HashMap::new();
-        counters.retain(|k, _| within(&catalogue, k.link.partner, caller, &mut memo));
-        conversions.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
         for c in &mut conversions {
             c.commissions
                 .retain(|k| within(&catalogue, k.partner, caller, &mut memo));
@@ -302,8 +360,9 @@ impl Tracker {
         let mut all = self.store.conversions(from, to)?;
         {
             let catalogue = self.read();
-            let mut memo = HashMap::new();
-            all.retain(|c| within(&catalogue, c.link.partner, caller, &mut memo));
+            let moves = self.moves.read().unwrap_or_else(PoisonError::into_inner);
+            let mut seen = HashMap::new();
+            all.retain(|c| sees_conversion(&catalogue, &moves, c, caller, &mut seen));
         }
         let page = conversions_page(all, query, limit, cursor)?;
         Ok(PartnerConversionPage {

@@ -329,3 +329,71 @@ fn the_token_check_vouches_only_for_the_trackers_own_tokens() {
         "{metrics}"
     );
 }
+
+/// A partner moved to a new parent: the new parent sees only what happened after the
+/// move; the old parent keeps the orders it holds overrides on, and nothing later.
+#[test]
+fn a_moved_partners_history_stays_with_the_parent_who_earned_on_it() {
+    let server = Server::start(&config(""));
+    for (code, parent) in [("oldp", None), ("newp", None), ("kid", Some("oldp"))] {
+        let r = server.api_post("/v1/partners", &json!({"code": code, "parent": parent}));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let key = |p: &str| {
+        let r = server.post(&format!("/v1/partners/{p}/keys"), &[AUTH], "");
+        assert_eq!(r.status, 201, "{}", r.body);
+        format!("Bearer {}", r.json()["key"].as_str().unwrap())
+    };
+    let (old_key, new_key) = (key("oldp"), key("newp"));
+    let sale = |order: &str| {
+        let body = json!({"order_id": order, "amount": "100.00", "currency": "USD",
+            "kind": "sale", "campaign": "haircare", "partner": "kid"});
+        let r = server.api_post("/v1/conversions/manual", &body);
+        assert_eq!(r.status, 201, "{}", r.body);
+    };
+    sale("BEFORE-1");
+    let r = server.send(
+        "PATCH",
+        "/v1/partners/kid",
+        &[AUTH, ("Content-Type", "application/json")],
+        &json!({"parent": "newp"}).to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    sale("AFTER-1");
+    let orders = |key: &str| -> Vec<(String, String)> {
+        let r = server.get("/v1/partner/conversions", &[("Authorization", key)]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut v: Vec<(String, String)> = r.json()["conversions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["order_id"].as_str().unwrap().to_owned(),
+                    c["commission"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // Overrides: 10 % of the child's 10.00 to its parent at the time.
+    assert_eq!(orders(&old_key), [("BEFORE-1".into(), "1.00".into())]);
+    assert_eq!(orders(&new_key), [("AFTER-1".into(), "1.00".into())]);
+    // The reports too: each parent's conversions are its own orders only.
+    for (key, order) in [(&old_key, "BEFORE-1"), (&new_key, "AFTER-1")] {
+        let r = server.get(
+            "/v1/partner/stats?group_by=partner",
+            &[("Authorization", key.as_str())],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rows = r.json()["rows"].clone();
+        let sales: u64 = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["sales"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(sales, 1, "{order}: {rows}");
+    }
+}
