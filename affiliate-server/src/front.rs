@@ -7,10 +7,14 @@
 //!   stay idle for [`IDLE_TIMEOUT`] (60 s, longer than the usual load balancer's idle
 //!   timeout, so the balancer closes first). Request bodies are read within 10 s
 //!   (`http::json_body`).
-//! * At most `max_connections` are open at once (shared by every worker); beyond that
-//!   new connections wait in the listen backlog. The process raises its soft
-//!   open-files limit to the hard limit at start, and the cap never exceeds what that
-//!   limit leaves room for.
+//! * At most `max_connections` are open at once (shared by every worker). The process
+//!   raises its soft open-files limit to the hard limit at start, and the cap never
+//!   exceeds what that limit leaves room for (less [`RESERVED_FDS`]). A connection
+//!   arriving at the cap is accepted into that reserve and makes room: idle
+//!   connections (kept alive between requests, or opened and silent) close first, a
+//!   few at a time ([`room_batch`]), so it is served at once; a connection answering a
+//!   request is never closed for it. If no room is made within [`ROOM_WAIT`], the new
+//!   connection is closed.
 //! * On shutdown, listening stops, idle connections close, requests in flight finish,
 //!   and whatever is still open after the grace period is dropped.
 
@@ -24,7 +28,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 
 /// Longest wait for a request head, from a connection's start or its head's first byte.
@@ -35,6 +39,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_HEAD_BYTES: usize = 96 * 1024;
 /// File descriptors kept free of connections (the store, logs, the listening sockets).
 const RESERVED_FDS: u64 = 128;
+/// How long a connection accepted at the cap waits for room before it is closed.
+pub const ROOM_WAIT: Duration = Duration::from_secs(1);
 /// How often a connection's watchdog looks at it at most: the timeouts hold to within
 /// this much, and a busy connection costs no wake-up per request.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -44,6 +50,18 @@ pub struct Front {
     slots: Arc<Semaphore>,
     grace: Duration,
     open: AtomicUsize,
+    /// Idle connections still to close to make room.
+    to_close: AtomicUsize,
+    /// Wakes the connections when room is wanted.
+    room_wanted: Notify,
+    cap: usize,
+}
+
+/// How many idle connections close when one arrives at a cap of `cap`: 1 %, at least
+/// one, so the next few arrivals find room at once.
+#[must_use]
+pub fn room_batch(cap: usize) -> usize {
+    (cap / 100).max(1)
 }
 
 impl Front {
@@ -56,6 +74,9 @@ impl Front {
             slots: Arc::new(Semaphore::new(cap)),
             grace,
             open: AtomicUsize::new(0),
+            to_close: AtomicUsize::new(0),
+            room_wanted: Notify::new(),
+            cap,
         };
         (Arc::new(front), cap)
     }
@@ -63,6 +84,28 @@ impl Front {
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
         self.open.load(Ordering::Relaxed)
+    }
+
+    /// A permit for a connection just accepted; at the cap, asks idle connections to
+    /// close and waits up to [`ROOM_WAIT`] for one of them. `None`: no room.
+    async fn room(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Ok(p) = self.slots.clone().try_acquire_owned() {
+            return Some(p);
+        }
+        self.to_close.store(room_batch(self.cap), Ordering::Release);
+        self.room_wanted.notify_waiters();
+        tokio::time::timeout(ROOM_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Whether an idle connection should close now to make room (claiming one of the
+    /// closes asked for).
+    fn close_for_room(&self) -> bool {
+        self.to_close
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
@@ -97,14 +140,8 @@ pub async fn serve<S>(
     let live = Arc::new(());
     let mut stopping = stop.clone();
     loop {
-        let permit = tokio::select! {
-            biased;
-            _ = stopping.wait_for(|s| *s) => break,
-            p = front.slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
+        // Accepted first, then given room: at the cap, a new connection (in the
+        // descriptors the cap keeps in reserve) makes idle ones close.
         let stream = tokio::select! {
             biased;
             _ = stopping.wait_for(|s| *s) => break,
@@ -119,13 +156,24 @@ pub async fn serve<S>(
                 }
             },
         };
+        let permit = tokio::select! {
+            biased;
+            _ = stopping.wait_for(|s| *s) => break,
+            p = front.room() => match p {
+                Some(p) => p,
+                None => {
+                    tracing::warn!("no room for a new connection: every connection is busy");
+                    continue;
+                }
+            },
+        };
         let (stream, addr) = stream;
         let _ = stream.set_nodelay(true);
         let (service, stop, front, live) =
             (service.clone(), stop.clone(), front.clone(), live.clone());
         front.open.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            connection(stream, addr.ip(), service, stop).await;
+            connection(stream, addr.ip(), service, stop, &front).await;
             front.open.fetch_sub(1, Ordering::Relaxed);
             drop((permit, live));
         });
@@ -144,6 +192,7 @@ async fn connection<S>(
     peer: std::net::IpAddr,
     service: S,
     mut stop: watch::Receiver<bool>,
+    front: &Front,
 ) where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
@@ -194,6 +243,12 @@ async fn connection<S>(
                 tracing::debug!("connection timed out");
                 return;
             }
+            () = front.room_wanted.notified() => {
+                if state.idle() && front.close_for_room() {
+                    tracing::debug!("idle connection closed to make room");
+                    return;
+                }
+            }
             _ = stop.wait_for(|s| *s), if !stopping => {
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
@@ -213,6 +268,8 @@ struct ConnState {
     head_since: AtomicU64,
     /// Milliseconds after `base` of the last answer.
     idle_since: AtomicU64,
+    /// Whether any byte arrived yet.
+    spoke: std::sync::atomic::AtomicBool,
 }
 
 const NONE: u64 = u64::MAX;
@@ -225,6 +282,7 @@ impl ConnState {
             // A new connection owes its first head.
             head_since: AtomicU64::new(0),
             idle_since: AtomicU64::new(0),
+            spoke: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -239,8 +297,19 @@ impl ConnState {
         Busy(self.clone())
     }
 
+    /// Whether nothing is under way: no request being answered and no head begun (kept
+    /// alive between requests, or opened and silent).
+    fn idle(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0
+            && (self.head_since.load(Ordering::Acquire) == NONE
+                || !self.spoke.load(Ordering::Acquire))
+    }
+
     /// Bytes arrived: between requests, they start the next head.
     fn read_some(&self) {
+        if !self.spoke.load(Ordering::Relaxed) {
+            self.spoke.store(true, Ordering::Release);
+        }
         if self.busy.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Relaxed) == NONE
         {
             let _ = self.head_since.compare_exchange(

@@ -308,3 +308,51 @@ fn a_flood_of_huge_invalid_links_costs_the_log_almost_nothing() {
     );
     assert!(log.contains("refused_clicks=200"), "{log}");
 }
+
+/// At the connection cap (a hard open-files limit of 1,024: 896 connections), 1,100
+/// idle sockets do not keep a new visitor waiting: idle connections close to make
+/// room, and the new request is answered within a second; busy ones are never closed.
+#[test]
+fn at_the_connection_cap_idle_connections_make_room_for_a_new_request() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    raise_own_limit();
+    let server = Server::start_hard_limited(&config(""), 1024);
+    assert!(
+        server.log().contains("max_connections=896"),
+        "{}",
+        server.log()
+    );
+    let a = addr(&server);
+    // Kept-alive connections that answered a request and went quiet, then silent ones.
+    let mut idle: Vec<TcpStream> = Vec::new();
+    for i in 0..1100 {
+        let mut s = TcpStream::connect(&a).unwrap();
+        if i % 2 == 0 {
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                .unwrap();
+        }
+        idle.push(s);
+    }
+    // A slow request being answered is never closed to make room: a body still to come.
+    let mut busy = TcpStream::connect(&a).unwrap();
+    busy.write_all(b"POST /v1/conversions HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut waits = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = server.get("/healthz", &[]);
+        waits.push(t.elapsed());
+        assert_eq!(r.status, 200);
+    }
+    let slowest = *waits.iter().max().unwrap();
+    println!("1,100 idle sockets at a cap of 896: a new request answered within {slowest:?}");
+    assert!(slowest < Duration::from_secs(1), "{waits:?}");
+    // The slow request still gets its answer.
+    busy.write_all(b"}").unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = [0u8; 12];
+    std::io::Read::read_exact(&mut busy, &mut answer).unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+    drop(idle);
+}

@@ -167,6 +167,23 @@ impl Server {
         Server::spawn(dir, cmd)
     }
 
+    /// [`Server::start`] under a hard (and soft) open-files limit of `nofile`: the
+    /// server cannot raise it, so its connection cap is `nofile` less its reserve.
+    #[allow(dead_code)]
+    pub fn start_hard_limited(config_text: &str, nofile: u64) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "ulimit -Sn {nofile} && ulimit -Hn {nofile} && exec \"$0\" serve --config \"$1\""
+            ))
+            .arg(BIN)
+            .arg(dir.path().join("affiliate.toml"))
+            .env("RUST_LOG", "info");
+        Server::spawn(dir, cmd)
+    }
+
     /// [`Server::start`] with these environment variables set for the server.
     #[allow(dead_code)]
     pub fn start_with_env(config_text: &str, env: &[(&str, &str)]) -> Server {
