@@ -166,7 +166,7 @@ impl Tracker {
     /// delivery waits while one of an earlier event about the same subject to the same
     /// destination is pending: while that one is due or being sent, it is looked at
     /// again a second later; while that one waits for its retry, when it is next due,
-    /// and at least every [`ORDER_RECHECK_SECS`].
+    /// and at least every 5 s.
     ///
     /// **Blocking**: waits for the store; from async code, call it off the runtime's
     /// workers (`tokio::task::spawn_blocking`).
