@@ -32,31 +32,9 @@ fn within(
     catalogue: &Catalogue,
     partner: Code,
     root: Code,
-    memo: &mut HashMap<Code, bool>,
+    memo: &mut HashMap<Code, Option<u64>>,
 ) -> bool {
-    if let Some(known) = memo.get(&partner) {
-        return *known;
-    }
-    let mut at = Some(partner);
-    let mut steps = 0;
-    let mut found = false;
-    while let Some(p) = at {
-        if p == root {
-            found = true;
-            break;
-        }
-        if let Some(k) = memo.get(&p) {
-            found = *k;
-            break;
-        }
-        steps += 1;
-        if steps > 10_000 {
-            break;
-        }
-        at = catalogue.partner(p.as_str()).and_then(|x| x.parent);
-    }
-    memo.insert(partner, found);
-    found
+    seen_since(catalogue, &HashMap::new(), partner, root, memo).is_some()
 }
 
 /// Since when (Unix seconds) `root` sees the records of `partner`: `Some(0)` for itself,

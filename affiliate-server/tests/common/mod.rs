@@ -154,30 +154,26 @@ impl Server {
     /// [`Server::start`] under a soft open-files limit of `soft_nofile` (the server
     /// raises it to the hard limit itself), logging at `info`.
     pub fn start_limited(config_text: &str, soft_nofile: u64) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!(
-                "ulimit -Sn {soft_nofile} && exec \"$0\" serve --config \"$1\""
-            ))
-            .arg(BIN)
-            .arg(dir.path().join("affiliate.toml"))
-            .env("RUST_LOG", "info");
-        Server::spawn(dir, cmd)
+        Server::start_under(config_text, &format!("ulimit -Sn {soft_nofile}"))
     }
 
     /// [`Server::start`] under a hard (and soft) open-files limit of `nofile`: the
     /// server cannot raise it, so its connection cap is `nofile` less its reserve.
     #[allow(dead_code)]
     pub fn start_hard_limited(config_text: &str, nofile: u64) -> Server {
+        Server::start_under(
+            config_text,
+            &format!("ulimit -Sn {nofile} && ulimit -Hn {nofile}"),
+        )
+    }
+
+    /// The server started by `sh` after `limits` (`ulimit` commands), logging at `info`.
+    fn start_under(config_text: &str, limits: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("affiliate.toml"), config_text).unwrap();
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg(format!(
-                "ulimit -Sn {nofile} && ulimit -Hn {nofile} && exec \"$0\" serve --config \"$1\""
-            ))
+            .arg(format!("{limits} && exec \"$0\" serve --config \"$1\""))
             .arg(BIN)
             .arg(dir.path().join("affiliate.toml"))
             .env("RUST_LOG", "info");
