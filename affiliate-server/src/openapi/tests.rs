@@ -103,7 +103,9 @@ fn every_operation_has_an_id_a_tag_and_answers_and_keys_where_the_server_asks() 
             } else if path == "/v1/postback" && method == "get" {
                 &["postback_key"]
             } else if path == "/metrics"
-                || (path.starts_with("/v1/") && !(path == "/v1/conversions" && method == "post"))
+                || (path.starts_with("/v1/")
+                    && !(path == "/v1/conversions" && method == "post")
+                    && path != "/v1/token")
             {
                 &["api_key"]
             } else {
