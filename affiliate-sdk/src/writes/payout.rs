@@ -3,7 +3,8 @@
 use super::outbox::push;
 use crate::error::{Error, Result};
 use crate::ledger::{
-    Payout, PayoutRequest, PayoutStatus, key_reused, make_payouts, payout_orders, settle,
+    EntryKind, Payout, PayoutRequest, PayoutStatus, key_reused, make_payouts, payout_orders,
+    settle, traffic_ids,
 };
 use crate::outbound::{Event, EventKind};
 use crate::records::Status;
@@ -80,9 +81,23 @@ pub(super) fn settle_payout<S: Store + ?Sized>(
                 orders.push(c);
             }
         }
-        // Adjustments and traffic belong to no order: read by id.
+        // Adjustments belong to no order: read by id. A day's traffic is read whole
+        // (its earnings and the clawbacks of a rejection), as an order's entries are,
+        // so that a failed payout voids what nets to zero there too.
+        let mut days: Vec<&str> = Vec::new();
         for id in payout.entries.iter().filter(|id| !id.of_order()) {
-            mine.extend(tx.entry(id)?);
+            if id.kind == EntryKind::Traffic {
+                days.push(&id.reference);
+            } else {
+                mine.extend(tx.entry(id)?);
+            }
+        }
+        days.sort_unstable();
+        days.dedup();
+        for day in days {
+            for id in traffic_ids(day) {
+                mine.extend(tx.entry(&id)?);
+            }
         }
         let paid = settle(&mut payout, &mut mine, to, at)?;
         tx.put_entries(&mine)?;
