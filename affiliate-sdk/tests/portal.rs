@@ -293,3 +293,56 @@ fn postgres() {
     let (store, _) = common::fresh_pg_store(&affiliate_sdk::store::StoreLimits::default());
     suite(Arc::new(store));
 }
+
+/// A partner the configuration file moves to another parent: the move is dated as
+/// through the API, so the new parent sees none of its earlier conversions and the old
+/// one keeps the order it earned an override on.
+#[test]
+fn a_move_by_the_configuration_file_is_dated_too() {
+    let (t, clock) = common::conformance::tracker(Arc::new(MemoryStore::new()));
+    let hair = t.campaign("haircare").unwrap().spec().clone();
+    let spec = |code: &str, parent: Option<&str>| {
+        let mut p = PartnerSpec::new(code);
+        p.parent = parent.map(str::to_owned);
+        p
+    };
+    t.apply_config(
+        &[hair.clone()],
+        &[
+            spec("old", None),
+            spec("new", None),
+            spec("kid", Some("old")),
+        ],
+    )
+    .unwrap();
+    let sale = |order: &str| {
+        let mut m = ManualConversion::default();
+        (m.order_id, m.amount, m.currency, m.kind) =
+            (order.into(), "100.00".into(), "USD".into(), "sale".into());
+        (m.campaign, m.partner) = ("haircare".into(), "kid".into());
+        t.manual(&m).unwrap();
+    };
+    sale("CFG-1");
+    clock.advance_secs(10);
+    t.apply_config(
+        &[hair],
+        &[
+            spec("old", None),
+            spec("new", None),
+            spec("kid", Some("new")),
+        ],
+    )
+    .unwrap();
+    clock.advance_secs(10);
+    sale("CFG-2");
+    let orders = |p: &str| -> Vec<String> {
+        t.partner_conversions_page(Code::new(p).unwrap(), &Default::default(), 100, None)
+            .unwrap()
+            .conversions
+            .iter()
+            .map(|c| c.order_id.clone())
+            .collect()
+    };
+    assert_eq!(orders("old"), ["CFG-1"]);
+    assert_eq!(orders("new"), ["CFG-2"]);
+}

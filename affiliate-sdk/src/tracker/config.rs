@@ -161,8 +161,24 @@ impl Tracker {
         records.reverse();
         records.retain(|(kind, key, _)| seen.insert((*kind, key.clone())));
         records.reverse();
+        // Partners the file moves to another parent: the move is dated, as through the
+        // API (their new ancestors see their records from now on).
+        let moved: Vec<Code> = {
+            let now = self.read();
+            partners
+                .iter()
+                .filter_map(|spec| {
+                    let was = now.partner(&spec.code)?;
+                    let parent = scratch.partner(&spec.code)?.parent;
+                    (was.parent != parent).then_some(was.code)
+                })
+                .collect()
+        };
         let before = self.store.program_version().map_err(store_error)?;
         let changed = self.store.put_records(&records).map_err(store_error)?;
+        for code in moved {
+            self.record_move(code).map_err(store_error)?;
+        }
         let after = self.store.program_version().map_err(store_error)?;
         if self.loaded_version.load(Ordering::Acquire) == before
             && after == before + u64::from(changed > 0)
