@@ -307,7 +307,7 @@ fn a_move_by_the_configuration_file_is_dated_too() {
         p
     };
     t.apply_config(
-        &[hair.clone()],
+        std::slice::from_ref(&hair),
         &[
             spec("old", None),
             spec("new", None),
