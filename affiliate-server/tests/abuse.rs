@@ -755,15 +755,6 @@ fn send(addr: &str, bytes: &[u8]) -> (u16, String) {
     (status, head)
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 #[ignore = "run by ./scripts/test with --ignored --nocapture, which prints the tally"]
 fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
@@ -786,7 +777,7 @@ fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
         rng: fastrand::Rng::with_seed(0x5eed_ab05e),
         links,
     };
-    let rss_before = rss_kib(server.pid());
+    let rss_before = server.rss_kib();
 
     let mut sent: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
@@ -837,7 +828,7 @@ fn hostile_requests_get_no_5xx_and_record_nothing_they_should_not() {
             clicks_answered += 1;
         }
     }
-    let rss_after = rss_kib(server.pid());
+    let rss_after = server.rss_kib();
 
     println!("\nabuse run: {REQUESTS} requests to affiliate-server");
     println!("sent, by category:");

@@ -162,15 +162,6 @@ fn read_answers(conn: &mut TcpStream, n: usize) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 #[test]
 fn floods_of_distinct_sids_keep_memory_counters_and_reports_bounded() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -181,7 +172,7 @@ fn floods_of_distinct_sids_keep_memory_counters_and_reports_bounded() {
     // add their counters (about 150 bytes each: over 100 MiB) and a growing buffer on
     // top of that.
     let server = Server::start_limited(&config("click_buffer_bytes = 16777216"), 4096);
-    let idle = rss_kib(server.pid());
+    let idle = server.rss_kib();
     let signer = affiliate_sdk::LinkSigner::new(keyring(), "http://t.shop.example/go").unwrap();
     let click = path_of(&signer.build("haircare", "abc123", None, None).unwrap());
     let imp = click.replacen("/go/", "/imp/", 1);
@@ -231,7 +222,7 @@ fn floods_of_distinct_sids_keep_memory_counters_and_reports_bounded() {
         }
         s.spawn(|| {
             while flooding.load(Ordering::Relaxed) {
-                peak.fetch_max(rss_kib(server.pid()), Ordering::Relaxed);
+                peak.fetch_max(server.rss_kib(), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(200));
             }
         });

@@ -98,6 +98,16 @@ code = "solo"
     )
 }
 
+/// Waits until `f` holds, looking every 50 ms; fails naming `what` after `limit`.
+#[allow(dead_code)]
+pub fn wait_until(what: &str, limit: Duration, f: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running server; killed when dropped.
 pub struct Server {
     pub dir: tempfile::TempDir,
@@ -219,6 +229,17 @@ impl Server {
     }
 
     /// The server's process id.
+    /// The server's resident memory, KiB.
+    #[allow(dead_code)]
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

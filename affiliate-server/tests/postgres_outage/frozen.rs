@@ -75,13 +75,8 @@ fn a_stalled_database_gets_every_endpoint_an_answer_within_its_deadline() {
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
             .and_then(|v| v.trim().parse().ok())
     };
-    let wait_for = |what: &str, f: &dyn Fn() -> bool| {
-        let start = Instant::now();
-        while !f() {
-            assert!(start.elapsed() < Duration::from_secs(30), "{what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let wait_for =
+        |what: &str, f: &dyn Fn() -> bool| common::wait_until(what, Duration::from_secs(30), f);
     wait_for("the store up before the freeze", &|| {
         metric("affiliate_store_up") == Some(1)
     });

@@ -89,16 +89,8 @@ fn a_database_outage_gives_503s_loses_no_acknowledged_conversion_and_recovers() 
             }
         }
         let _stop_writers = StopWriters(&stop);
-        let wait_for = |what: &str, f: &dyn Fn() -> bool| {
-            let start = Instant::now();
-            while !f() {
-                assert!(
-                    start.elapsed() < Duration::from_secs(60),
-                    "timed out waiting for {what}"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
+        let wait_for =
+            |what: &str, f: &dyn Fn() -> bool| common::wait_until(what, Duration::from_secs(60), f);
         wait_for("200 acknowledgements", &|| {
             acked.lock().unwrap().len() >= 200
         });
@@ -136,15 +128,6 @@ fn a_database_outage_gives_503s_loses_no_acknowledged_conversion_and_recovers() 
     let sales = servers[0].totals()["sales"].as_u64().unwrap();
     assert!(sales >= acked.len() as u64);
     assert_eq!(servers[0].get("/healthz", &[]).status, 200);
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }
 
 fn p99(mut v: Vec<Duration>) -> Duration {
@@ -222,7 +205,7 @@ fn click_flood_while_the_database_is(down: &str, back: &str) {
         });
         s.spawn(|| {
             while flooding.load(Ordering::Relaxed) {
-                peak_rss.fetch_max(rss_kib(server.pid()), Ordering::Relaxed);
+                peak_rss.fetch_max(server.rss_kib(), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
