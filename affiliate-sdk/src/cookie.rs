@@ -9,8 +9,7 @@
 //! Set this cookie from the merchant's own backend (an HTTP response of the shop's
 //! domain): Safari caps cookies written by JavaScript at 7 days, but not this one.
 
-use cookie::time::Duration;
-use cookie::{Cookie, SameSite};
+use cookie::Cookie;
 
 use crate::error::{Error, Result};
 use crate::token::{MAX_TOKEN_LEN, UntrustedToken};
@@ -126,19 +125,32 @@ impl CookieConfig {
         self.build("", 0)
     }
 
-    /// The `Set-Cookie` value for a token already known to be well formed.
+    /// The `Set-Cookie` value for a token already known to be well formed: what the
+    /// `cookie` crate writes for it (a test holds the two equal), written straight
+    /// into one string, since it is written on every click.
     pub(crate) fn build(&self, value: &str, max_age_secs: u64) -> String {
-        let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
-        let mut cookie = Cookie::build((self.name.as_str(), value))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .max_age(Duration::seconds(max_age));
-        if let Some(domain) = &self.domain {
-            cookie = cookie.domain(domain.as_str());
+        let max_age = max_age_secs.min(i64::MAX as u64);
+        let domain = self
+            .domain
+            .as_deref()
+            .map(|d| d.strip_prefix('.').unwrap_or(d));
+        let mut out =
+            String::with_capacity(self.name.len() + value.len() + 72 + domain.map_or(0, str::len));
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(value);
+        out.push_str("; HttpOnly; SameSite=Lax");
+        if self.secure {
+            out.push_str("; Secure");
         }
-        cookie.build().to_string()
+        out.push_str("; Path=/");
+        if let Some(domain) = domain {
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
+        out.push_str("; Max-Age=");
+        out.push_str(itoa::Buffer::new().format(max_age));
+        out
     }
 
     /// Finds this cookie's value in a `Cookie` request header. Malformed cookies
@@ -181,4 +193,53 @@ pub fn parse_cookie_header<'h>(cookie_header: &'h str, name: &str) -> Result<Opt
         .filter(|c| c.name_raw() == Some(name))
         .filter_map(|c| c.value_raw())
         .find(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CookieConfig;
+    use cookie::time::Duration;
+    use cookie::{Cookie, SameSite};
+
+    /// The `cookie` crate's rendering of the same cookie: `build` must equal it.
+    fn by_the_crate(cfg: &CookieConfig, value: &str, max_age: u64) -> String {
+        let mut cookie = Cookie::build((cfg.name.as_str(), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(cfg.secure)
+            .max_age(Duration::seconds(
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+            ));
+        if let Some(domain) = &cfg.domain {
+            cookie = cookie.domain(domain.as_str());
+        }
+        cookie.build().to_string()
+    }
+
+    #[test]
+    fn build_writes_what_the_cookie_crate_writes() {
+        let token = "v1.k1.1702592000.1700000000.AYvP5WgAejydLgEjRWeJqw.haircare.abc123...v1Af6m4lqecE8z0xRo2kiQ";
+        for secure in [false, true] {
+            for domain in ["", ".shop.example", "shop.example", "a.b-c.example"] {
+                for name in ["aff_token", "t"] {
+                    let cfg = CookieConfig::new()
+                        .name(name)
+                        .unwrap()
+                        .secure(secure)
+                        .domain(domain)
+                        .unwrap();
+                    for (value, age) in [
+                        (token, 2_419_200),
+                        (token, 0),
+                        ("", 0),
+                        (token, u64::MAX),
+                        (token, i64::MAX as u64 + 1),
+                    ] {
+                        assert_eq!(cfg.build(value, age), by_the_crate(&cfg, value, age));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -25,10 +25,7 @@
 //! 16-byte kid); 367 bytes with every field at its maximum.
 
 use std::fmt;
-use std::fmt::Write as _;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 
 use crate::click_id::ClickId;
@@ -281,13 +278,16 @@ impl Keyring {
         let (kid, mut mac) = self.signer(Purpose::Token);
         let l = &claims.link;
         let mut token = String::with_capacity(MAX_TOKEN_LEN);
-        // Writing to a String cannot fail.
-        let _ = write!(
-            token,
-            "{PREFIX}{kid}.{}.{}.",
-            claims.expires_at, claims.issued_at
-        );
-        URL_SAFE_NO_PAD.encode_string(claims.click_id.as_bytes(), &mut token);
+        let mut digits = itoa::Buffer::new();
+        token.push_str(PREFIX);
+        token.push_str(kid.as_str());
+        token.push('.');
+        token.push_str(digits.format(claims.expires_at));
+        token.push('.');
+        token.push_str(digits.format(claims.issued_at));
+        token.push('.');
+        // The click id is 16 bytes, as a tag is.
+        encode_tag(claims.click_id.as_bytes(), &mut token);
         for part in [
             l.campaign.as_str(),
             l.partner.as_str(),

@@ -140,7 +140,11 @@ impl ClickRoutes {
     pub fn link_target(&self, uri: &Uri) -> String {
         let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
         let rest = pq.strip_prefix(&*self.mount).unwrap_or(pq);
-        format!("{}{rest}", self.tracker.signer().base_path())
+        let base = self.tracker.signer().base_path();
+        let mut link = String::with_capacity(base.len() + rest.len());
+        link.push_str(base);
+        link.push_str(rest);
+        link
     }
 
     /// The answer to a `GET` of `uri` with `headers` (its `Cookie` headers give the

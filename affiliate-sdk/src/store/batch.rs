@@ -5,14 +5,15 @@
 //! store. The buffer is bounded ([`StoreLimits`]): when a stalled store has let it
 //! fill, further clicks and impressions are dropped and counted.
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use super::caps::{self, Owed, OwedKey};
 use super::limits::{Dropped, SidCap, StoreLimits, WRITE_BUCKET_MICROS, WriterStats};
+use super::records::CounterMap;
 use super::{BotClickRecord, ClickRecord, CounterKey, Counters, ImpressionRecord, day_of};
 use crate::click_id::ClickId;
 use crate::code::Code;
@@ -38,7 +39,7 @@ pub(crate) struct Pending {
     /// In arrival order. Appending is the hot path; a lookup by id (a click-id
     /// postback) scans at most one batch.
     pub(crate) clicks: Vec<ClickRecord>,
-    pub(crate) counters: HashMap<CounterKey, Counters>,
+    pub(crate) counters: CounterMap,
     /// Commission under a daily cap, owed until the store settles it
     /// ([`caps::settle`]) in the write of this batch.
     pub(crate) owed: Owed,
@@ -47,6 +48,14 @@ pub(crate) struct Pending {
 impl Pending {
     fn is_empty(&self) -> bool {
         self.clicks.is_empty() && self.counters.is_empty() && self.owed.is_empty()
+    }
+
+    /// Empties the batch, keeping its memory.
+    fn clear(&mut self) {
+        self.id = [0; 16];
+        self.clicks.clear();
+        self.counters.clear();
+        self.owed.clear();
     }
 
     fn count(&mut self, key: CounterKey, delta: &Counters) {
@@ -97,6 +106,9 @@ struct BatchState {
     open: Pending,
     writing: Arc<Pending>,
     failed: Option<Arc<Pending>>,
+    /// The last written batch, emptied, to become the next open one: its memory is
+    /// reused rather than freed and faulted in again.
+    spare: Option<Pending>,
     sids: SidCap,
 }
 
@@ -108,8 +120,20 @@ impl BatchState {
             .chain(self.failed.as_deref())
     }
 
+    /// What the buffer holds in memory, the spare batch's included.
     fn bytes(&self) -> usize {
-        self.batches().map(Pending::bytes).sum()
+        self.batches().map(Pending::bytes).sum::<usize>()
+            + self.spare.as_ref().map_or(0, Pending::bytes)
+    }
+
+    /// [`BatchState::bytes`], after freeing the spare batch when `need` more bytes
+    /// would not fit under `max` beside it: buffered clicks come before reused memory.
+    fn held(&mut self, need: usize, max: usize) -> usize {
+        let held = self.bytes();
+        if held + need > max && self.spare.take().is_some() {
+            return self.bytes();
+        }
+        held
     }
 
     /// The counter key of a click or impression of `link` at `at`, its sid capped.
@@ -130,6 +154,7 @@ impl ClickBuffer {
                 open: Pending::default(),
                 writing: Arc::default(),
                 failed: None,
+                spare: None,
                 sids: SidCap::new(limits),
             }),
             write: RwLock::new(()),
@@ -169,9 +194,12 @@ impl ClickBuffer {
             return;
         }
         let key = st.key(click.link, click.at, click.currency);
+        let growth = st.open.growth_for(&key);
+        let full = st.open.clicks.len() == st.open.clicks.capacity();
+        let want = growth + if full { 1024 * CLICK_BYTES } else { 0 };
         let mut room = self
             .max_bytes
-            .saturating_sub(st.bytes() + st.open.growth_for(&key));
+            .saturating_sub(st.held(want, self.max_bytes) + growth);
         let clicks = &mut st.open.clicks;
         if clicks.len() == clicks.capacity() {
             let grow = (clicks.capacity() / 2).max(1024).min(room / CLICK_BYTES);
@@ -227,7 +255,8 @@ impl ClickBuffer {
     ) -> Option<(MutexGuard<'_, BatchState>, CounterKey)> {
         let mut st = self.lock();
         let key = st.key(link, at, currency);
-        if st.bytes() + st.open.growth_for(&key) > self.max_bytes {
+        let growth = st.open.growth_for(&key);
+        if st.held(growth, self.max_bytes) + growth > self.max_bytes {
             drop(st);
             dropped.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -238,7 +267,8 @@ impl ClickBuffer {
 
     /// What the writer has done since the buffer was made, and what waits.
     pub(crate) fn stats(&self) -> super::WriterStats {
-        let buffered_bytes = self.lock().bytes() as u64;
+        // What waits to be written: the spare batch's memory is free room.
+        let buffered_bytes = self.lock().batches().map(Pending::bytes).sum::<usize>() as u64;
         super::WriterStats {
             buffered_bytes,
             writes: self.writes.load(Ordering::Relaxed),
@@ -279,12 +309,21 @@ impl ClickBuffer {
                     Some(failed) => failed,
                     None if st.open.is_empty() => return Ok(()),
                     None => {
-                        let mut batch = std::mem::take(&mut st.open);
+                        let next = st.spare.take().unwrap_or_default();
+                        let mut batch = std::mem::replace(&mut st.open, next);
                         batch.id = new_batch_id()?;
                         Arc::new(batch)
                     }
                 };
                 st.writing = batch.clone();
+                // The next batch starts the size of this one (within the budget): a
+                // steady stream of clicks grows no vector on the click path.
+                let room = self.max_bytes.saturating_sub(st.bytes()) / 2;
+                let clicks = batch.clicks.len().min(room / CLICK_BYTES);
+                let open = &mut st.open.clicks;
+                if open.capacity() < clicks {
+                    open.reserve_exact(clicks - open.len());
+                }
                 batch
             };
             let started = std::time::Instant::now();
@@ -301,6 +340,12 @@ impl ClickBuffer {
                 return Err(e);
             }
             self.writes.fetch_add(1, Ordering::Relaxed);
+            // Nobody else holds a written batch but a reader in `find` or `counters`,
+            // which holds the lock while it reads.
+            if let Ok(mut done) = Arc::try_unwrap(batch) {
+                done.clear();
+                st.spare = Some(done);
+            }
         }
         Ok(())
     }
@@ -465,5 +510,15 @@ mod tests {
         buffer.click(&click(6000));
         assert!(buffer.find(click(6000).click_id).is_some());
         assert_eq!(buffer.dropped().clicks, 1000 - kept + 1);
+        // The written batch's memory is reused, not lost to the budget: the buffer
+        // keeps as many clicks again.
+        for i in 7000..8000 {
+            buffer.click(&click(i));
+        }
+        let kept_again = 1000 - (buffer.dropped().clicks - (1000 - kept + 1));
+        assert!(
+            (kept - 1..=kept).contains(&kept_again),
+            "kept {kept_again} of {kept}"
+        );
     }
 }

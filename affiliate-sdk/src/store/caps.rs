@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use super::records::CounterMap;
 use super::{ClickRecord, CounterKey, Counters, ImpressionRecord};
 use crate::code::Code;
 
@@ -105,10 +106,10 @@ pub(crate) fn grantable(paid: u64, cap: u32, want: u64) -> u64 {
 pub(crate) fn settle<E>(
     owed: &Owed,
     mut grant: impl FnMut(&Tally, u32, u64) -> Result<u64, E>,
-) -> Result<HashMap<CounterKey, Counters>, E> {
+) -> Result<CounterMap, E> {
     let mut entries: Vec<_> = owed.iter().collect();
     entries.sort();
-    let mut out: HashMap<CounterKey, Counters> = HashMap::new();
+    let mut out = CounterMap::default();
     for (k, &units) in entries {
         let tally = Tally {
             day: k.key.day,
@@ -141,8 +142,8 @@ pub(crate) fn settle<E>(
 /// under).
 #[cfg(any(feature = "sled", feature = "postgres"))]
 pub(crate) fn with_earned<'a>(
-    counters: &'a HashMap<CounterKey, Counters>,
-    earned: &'a HashMap<CounterKey, Counters>,
+    counters: &'a CounterMap,
+    earned: &'a CounterMap,
 ) -> impl Iterator<Item = (&'a CounterKey, Counters)> + 'a {
     counters.iter().map(|(k, c)| {
         let mut c = *c;

@@ -60,6 +60,12 @@ pub struct ImpressionRecord {
     pub paid_cap: u32,
 }
 
+/// Counters by key, hashed with foldhash (seeded at random per process): a key is a
+/// few hundred bytes of codes, hashed on every click, and SipHash cost more than the
+/// rest of the buffer's work.
+pub(crate) type CounterMap =
+    std::collections::HashMap<CounterKey, Counters, foldhash::fast::RandomState>;
+
 /// The key of a day's counters: a UTC day and the dimensions of the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CounterKey {

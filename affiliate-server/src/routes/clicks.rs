@@ -41,11 +41,7 @@ pub async fn click(State(state): State<Shared>, req: Request) -> Response {
         ClickEvent::Bot { .. } => "bot",
         _ => "refused",
     };
-    state
-        .metrics
-        .clicks
-        .get_or_create(&Outcome { result })
-        .inc();
+    state.metrics.count_click(result);
     match &answer.event {
         ClickEvent::Bot { refused_to } => log_refused_to(refused_to.as_ref(), &answer.link),
         ClickEvent::Click {
