@@ -51,18 +51,20 @@ impl BufferedClicks for SledStore {
         to_day: u32,
         _campaign: Option<&Code>,
     ) -> Result<BTreeMap<CounterKey, Counters>> {
-        let mut out = BTreeMap::new();
         let start = from_day.to_be_bytes();
         let range = match to_day.checked_add(1) {
             Some(end) => self.batch.counters.range(start..end.to_be_bytes()),
             None => self.batch.counters.range(start..),
         };
-        for kv in range {
-            let (k, v) = kv.map_err(store_err)?;
-            let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
-            out.insert(key, decode_counters(&v));
-        }
-        Ok(out)
+        // Collected, then built at once (a sort that finds the tree's order already
+        // there, and a bulk build): cheaper than an insert per key.
+        range
+            .map(|kv| {
+                let (k, v) = kv.map_err(store_err)?;
+                let key = decode_counter_key(&k).ok_or_else(|| corrupt("counter"))?;
+                Ok((key, decode_counters(&v)))
+            })
+            .collect()
     }
 
     fn write_out(&self) -> Result<()> {
