@@ -8,35 +8,39 @@
 //   signature: '<osig from the shop backend>'});</script>
 ((w, d) => {
   try {
-    // The snippet's own tag (classic scripts only: in a module it stops here).
-    var script = d.currentScript;
-    var data = (name) => script.getAttribute('data-' + name);
-    var endpoint = (data('endpoint') || '').replace(/\/+$/, '');
-    var param = data('param') || 'aff_token';
-    var cookieDomain = data('cookie-domain');
-    var firstClick = data('attribution') == 'first';
-    var consent = data('require-consent') == null;
+    // The snippet's own tag's data- attributes (classic scripts only: in a module it
+    // stops here).
+    var data = d.currentScript.dataset;
+    var endpoint = (data.endpoint || '').replace(/\/+$/, '');
+    var param = data.param || 'aff_token';
+    var cookieDomain = data.cookieDomain;
+    var firstClick = data.attribution == 'first';
+    var consent = data.requireConsent == null;
     // data-decorate="checkout.example,pay.example": the merchant's other sites (a hosted
     // checkout) that links and forms carry the token to.
-    var hosts = (data('decorate') || '').match(/[^\s,]+/g) || [];
+    var hosts = (data.decorate || '').match(/[^\s,]+/g) || [];
+    // Calls from the page and its events never throw into it.
+    var safe = (f) => (a) => {
+      try {
+        f(a);
+      } catch (e) { /* never into the host page */ }
+    };
     var waiting = [];
     // v1.<kid>.<exp>.<iat>.<click id>.<campaign>.<partner>.<ad>.<sid>.<tag>: the shape
     // only (cookie- and HTML-safe characters); the tracker checks the signature.
     var TOKEN = /^v1\.[\w-]+\.(\d+)\.(\d+)\.[\w-]+\.([\w-]+)\.[\w.~-]+$/;
     var now = () => Math.floor(Date.now() / 1000);
-    // [token, expires at, campaign, issued at] of a well-formed, unexpired token, else 0.
+    // [token, expires at, issued at, campaign] (the match) of a well-formed, unexpired
+    // token, else a falsy value. (A missing one is read as "undefined": no match.)
     var read = (t) => {
-      var m = TOKEN.exec(t || '');
-      return m && +m[1] > now() ? [t, +m[1], m[3], +m[2]] : 0;
+      var m = TOKEN.exec(t);
+      return m && m[1] > now() && m;
     };
-    var current = () => {
-      var m = d.cookie.match(new RegExp('(^|; )' + param + '=([^;]*)'));
-      return read(m && m[2]);
-    };
+    var current = () => read((d.cookie.match(RegExp('(^|; )' + param + '=([^;]*)')) || 0)[2]);
 
     var cookie = (value, maxAge) => {
       d.cookie = param + '=' + value + '; Max-Age=' + maxAge + '; Path=/; SameSite=Lax' +
-        (cookieDomain ? '; Domain=' + cookieDomain : '') + (location.protocol == 'https:' ? '; Secure' : '');
+        (cookieDomain ? '; Domain=' + cookieDomain : '') + (location.protocol[4] == 's' ? '; Secure' : '');
     };
     // The URL `u` (absolute) when its host is one of data-decorate's, else false.
     var listed = (u) => {
@@ -50,7 +54,7 @@
     // link: any age before its expiry is accepted. Read once, when the page loads, so
     // consent given later on the page still stores it.
     var landed = read(new URLSearchParams(location.search).get(param));
-    if (landed && Math.abs(now() - landed[3] - 270) > 330 && !listed(d.referrer || 'x:')) landed = null;
+    if (landed && Math.abs(now() - landed[2] - 270) > 330 && !listed(d.referrer || 'x:')) landed = null;
     // Moves the landing token into a first-party cookie, once the tracker says it is
     // its own (GET /v1/token answers 204): a forged or altered token in a link never
     // replaces the visitor's real one. No fetch, nothing stored. Conversions wait for
@@ -61,7 +65,7 @@
       landed = null;
       if (l && w.fetch) checked = w.fetch(endpoint + '/v1/token?token=' + l[0]).then((r) => {
         var had = current();
-        if (r.ok && consent && !(firstClick && had && had[2] == l[2])) cookie(l[0], l[1] - now());
+        if (r.ok && consent && !(firstClick && had && had[3] == l[3])) cookie(l[0], l[1] - now());
       }, () => {});
     };
 
@@ -83,41 +87,30 @@
           : (new w.Image().src = endpoint + '/px.gif?' + new URLSearchParams(body)));
     })['catch'](() => {});
 
-    var handle = (args) => {
-      try {
-        if (args[0] == 'consent') {
-          consent = args[1] !== false;
-          if (consent) {
-            land();
-            while (waiting.length) send(waiting.shift());
-          } else {
-            // Consent refused or withdrawn: a stored token goes.
-            cookie('', 0);
-          }
-        } else if (args[0] == 'conversion' && args[1]) {
-          if (consent) send(args[1]);
-          else waiting.push(args[1]);
-        }
-      } catch (e) { /* never into the host page */ }
-    };
+    var handle = safe((args) => {
+      if (args[0] == 'consent') {
+        // Refused or withdrawn: a stored token goes.
+        (consent = args[1] !== false) ? (land(), waiting.splice(0).map(send)) : cookie('', 0);
+      } else if (args[0] == 'conversion' && args[1]) {
+        consent ? send(args[1]) : waiting.push(args[1]);
+      }
+    });
 
     // Links and forms to a decorated host get the current token when followed (on
     // mousedown too, so "open in new tab" carries it). A GET form's fields replace the
     // query of its action, so it gets a hidden field as well.
-    var decorate = (e) => {
-      try {
-        var t = current(), el = e.target.closest(e.type == 'submit' ? 'form' : 'a[href]'), k, u;
-        if (t && el && (u = listed(el[(k = el.href ? 'href' : 'action')]))) {
-          u.searchParams.set(param, t[0]);
-          el[k] = u.href;
-          if (el.method == 'get') el.insertAdjacentHTML('beforeend', '<input type=hidden name=' + param + ' value=' + t[0] + '>');
-        }
-      } catch (x) { /* never into the host page */ }
-    };
+    var decorate = safe((e) => {
+      var t = current(), el = e.target.closest(e.type == 'submit' ? 'form' : 'a[href]'), k, u;
+      if (t && el && (u = listed(el[(k = el.href ? 'href' : 'action')]))) {
+        u.searchParams.set(param, t[0]);
+        el[k] = u.href;
+        if (el.method == 'get') el.insertAdjacentHTML('beforeend', '<input type=hidden name=' + param + ' value=' + t[0] + '>');
+      }
+    });
     'mousedown click submit'.split(' ').forEach((type) => d.addEventListener(type, decorate, true));
 
     var queued = (w.affiliate || 0).q || [];
-    w.affiliate = function () { handle(arguments); };
+    w.affiliate = (...args) => handle(args);
     if (consent) land();
     queued.forEach(handle);
   } catch (e) { /* never into the host page */ }
