@@ -9,8 +9,6 @@
 //! Set this cookie from the merchant's own backend (an HTTP response of the shop's
 //! domain): Safari caps cookies written by JavaScript at 7 days, but not this one.
 
-use cookie::Cookie;
-
 use crate::error::{Error, Result};
 use crate::token::{MAX_TOKEN_LEN, UntrustedToken};
 
@@ -171,13 +169,25 @@ impl CookieConfig {
     /// keeps the first whose signature verifies.
     pub fn candidates<'h>(&self, cookie_header: &'h str) -> impl Iterator<Item = &'h str> {
         let name = self.name.clone();
-        Cookie::split_parse(cookie_header)
-            .filter_map(std::result::Result::ok)
-            .filter(move |c| c.name_raw() == Some(name.as_str()))
-            .filter_map(|c| c.value_raw())
+        pairs(cookie_header)
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v)
             .filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN)
             .take(MAX_COOKIE_CANDIDATES)
     }
+}
+
+/// The `name=value` pairs of a `Cookie` request header, in order: pieces between `;`,
+/// each trimmed, split at its first `=`, name and value trimmed; a piece with no `=`
+/// or an empty name is skipped. This is how the `cookie` crate's `split_parse` reads
+/// a header (a test holds the two equal); a request header carries no attributes, so
+/// the crate's date parsing (a fifth of the WASM module) is not needed to read one.
+fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|piece| {
+        let (name, value) = piece.trim().split_once('=')?;
+        let name = name.trim();
+        (!name.is_empty()).then(|| (name, value.trim()))
+    })
 }
 
 /// Most values of the token cookie [`CookieConfig::candidates`] yields per header.
@@ -188,10 +198,9 @@ pub fn parse_cookie_header<'h>(cookie_header: &'h str, name: &str) -> Result<Opt
     if cookie_header.len() > MAX_COOKIE_HEADER_LEN {
         return Err(Error::malformed("cookie header", "longer than 8192 bytes"));
     }
-    Ok(Cookie::split_parse(cookie_header)
-        .filter_map(std::result::Result::ok)
-        .filter(|c| c.name_raw() == Some(name))
-        .filter_map(|c| c.value_raw())
+    Ok(pairs(cookie_header)
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v)
         .find(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN))
 }
 
@@ -215,6 +224,48 @@ mod tests {
             cookie = cookie.domain(domain.as_str());
         }
         cookie.build().to_string()
+    }
+
+    /// The `cookie` crate's reading of a `Cookie` header: `pairs` must equal it.
+    fn pairs_by_the_crate(header: &str) -> Vec<(&str, &str)> {
+        Cookie::split_parse(header)
+            .filter_map(Result::ok)
+            .filter_map(|c| Some((c.name_raw()?, c.value_raw()?)))
+            .collect()
+    }
+
+    #[test]
+    fn pairs_reads_what_the_cookie_crate_reads() {
+        for header in [
+            "",
+            ";",
+            " ; ;",
+            "a=1",
+            "a=1; b=2",
+            " a = 1 ;b= 2 ",
+            "=x; a=1",
+            "novalue; a=1",
+            "a==1=; b=",
+            "a=\"q\"; b=\u{a0}x\u{a0}",
+            "\u{3000}a=1\u{3000}; c=\u{85}",
+            "aff_token=v1.k1.1.2.A.c.p...B; theme=dark; =broken",
+            "a=1;;;b=2; Path=/; Secure",
+        ] {
+            assert_eq!(
+                super::pairs(header).collect::<Vec<_>>(),
+                pairs_by_the_crate(header),
+                "{header:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pairs_reads_any_header_as_the_cookie_crate_does(
+            header in "([ \t;=a-c\u{a0}\u{2003}\"]{0,4}){0,12}"
+        ) {
+            proptest::prop_assert_eq!(super::pairs(&header).collect::<Vec<_>>(), pairs_by_the_crate(&header));
+        }
     }
 
     #[test]
