@@ -6,8 +6,10 @@
 # database holds every conversion answered 201 (and at most the requests still in
 # flight when wrk stopped besides).
 #
-#   affiliate-server/bench/postgres.sh            # 10 s per setup
-#   affiliate-server/bench/postgres.sh --quick    # 2 s per setup (smoke run)
+#   affiliate-server/bench/postgres.sh            # 10 s per setup, release build
+#   affiliate-server/bench/postgres.sh --quick    # 2 s per setup on the debug build: a
+#                                                 # smoke run of the script and of its
+#                                                 # durability check, no measurement
 #
 # Uses the cluster in AFFILIATE_TEST_POSTGRES_URL, or starts a throwaway one with
 # scripts/pg-cluster.
@@ -15,11 +17,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 duration=10s
-if [ "${1:-}" = "--quick" ]; then duration=2s; fi
+profile=release
+if [ "${1:-}" = "--quick" ]; then duration=2s; profile=debug; fi
 connections=${CONNECTIONS:-32}
 
-cargo build --release -q -p affiliate-server
-BIN=${CARGO_TARGET_DIR:-target}/release/affiliate-server
+if [ "$profile" = release ]; then
+  cargo build --release -q -p affiliate-server
+else
+  cargo build -q -p affiliate-server
+fi
+BIN=${CARGO_TARGET_DIR:-target}/$profile/affiliate-server
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -117,6 +124,7 @@ if [ "$have" -lt "$want" ] || [ "$have" -gt $(( want + in_flight )) ]; then
   exit 1
 fi
 
+[ "$profile" = release ] || echo "smoke run on the debug build: the figures check the script, they measure nothing"
 printf 'durable conversions/s (POST /v1/postback, %s, %s connections per server)\n' "$duration" "$connections"
 printf '  1 server,  PostgreSQL : %8d /s\n' "$one"
 printf '  2 servers, PostgreSQL : %8d /s  (%.2fx one server)\n' "$two" "$(echo "$two / $one" | bc -l)"

@@ -8,7 +8,9 @@
 # all driven by wrk.
 #
 #   affiliate-server/bench/redirect.sh            # 3 alternating rounds of 10 s
-#   affiliate-server/bench/redirect.sh --quick    # 1 round of 2 s (a smoke run)
+#   affiliate-server/bench/redirect.sh --quick    # 1 round of 2 s on the debug build: a
+#                                                 # smoke run of the script and of its
+#                                                 # no-click-lost check, no measurement
 #   affiliate-server/bench/redirect.sh --catalogue  # with 10,000 partners and 100 campaigns
 #                                                   # (PARTNERS=... CAMPAIGNS=... for other sizes)
 #
@@ -21,11 +23,12 @@ cd "$(dirname "$0")/../.."
 
 duration=10s
 rounds=3
+profile=release
 partners=${PARTNERS:-1}
 campaigns=${CAMPAIGNS:-1}
 for arg in "$@"; do
   case "$arg" in
-    --quick) duration=2s; rounds=1 ;;
+    --quick) duration=2s; rounds=1; profile=debug ;;
     # A catalogue the size of a real program: the clicked link is one of many.
     --catalogue) partners=10000; campaigns=100 ;;
     *) echo "usage: $0 [--quick] [--catalogue]" >&2; exit 2 ;;
@@ -46,9 +49,13 @@ need wrk wrk
 [ -x /usr/sbin/nginx ] || need nginx nginx-light
 NGINX=/usr/sbin/nginx
 
-cargo build --release -q -p affiliate-server -p bare-hyper
-BIN=${CARGO_TARGET_DIR:-target}/release/affiliate-server
-BARE=${CARGO_TARGET_DIR:-target}/release/bare-hyper
+if [ "$profile" = release ]; then
+  cargo build --release -q -p affiliate-server -p bare-hyper
+else
+  cargo build -q -p affiliate-server -p bare-hyper
+fi
+BIN=${CARGO_TARGET_DIR:-target}/$profile/affiliate-server
+BARE=${CARGO_TARGET_DIR:-target}/$profile/bare-hyper
 
 work=$(mktemp -d)
 cleanup() {
@@ -152,6 +159,7 @@ rps() { sed -n 's/^Requests\/sec: *//p' <<<"$1"; }
 p99() { awk '$1 == "99%" {print $2}' <<<"$1"; }
 non2xx() { sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$1"; }
 
+[ "$profile" = release ] || echo "smoke run on the debug build: the figures check the script, they measure nothing"
 echo "wrk -t1 -c$connections -d$duration, $rounds rounds, $(nproc) cores, $(date -u +%F); catalogue: $partners partners, $campaigns campaigns"
 printf '%-6s %-30s %12s %10s\n' "round" "server" "requests/s" "p99"
 nginx_all=(); bare_all=(); aff_all=(); aff_p99=(); nginx_p99=(); answered=0

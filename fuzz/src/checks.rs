@@ -249,6 +249,15 @@ pub fn cookie_header(data: &[u8]) {
     let cfg = CookieConfig::new();
     let candidates: Vec<&str> = cfg.candidates(header).collect();
     assert!(candidates.len() <= affiliate_sdk::MAX_COOKIE_CANDIDATES);
+    // What the `cookie` crate reads from the same header.
+    let by_the_crate: Vec<&str> = cookie::Cookie::split_parse(header)
+        .filter_map(Result::ok)
+        .filter(|c| c.name_raw() == Some("aff_token"))
+        .filter_map(|c| c.value_raw())
+        .filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN)
+        .take(affiliate_sdk::MAX_COOKIE_CANDIDATES)
+        .collect();
+    assert_eq!(candidates, by_the_crate);
     for c in &candidates {
         assert!(!c.is_empty() && c.len() <= MAX_TOKEN_LEN && header.contains(c));
     }
