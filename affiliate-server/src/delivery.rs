@@ -233,7 +233,8 @@ impl Transport for HttpTransport {
 }
 
 /// Runs a delivery loop on this thread while `keep_going`: one loop (`fan_out`) also
-/// fans the outbox out; the others only send. Idle, each waits [`POLL`].
+/// fans the outbox out; the others only send. Idle, the one that fans out waits for
+/// this server's next event (at most [`POLL`]); the others wait [`POLL`].
 pub fn delivery_loop(
     tracker: &affiliate_sdk::Tracker,
     metrics: &crate::metrics::Metrics,
@@ -270,6 +271,11 @@ pub fn delivery_loop(
                         "deliveries failed for good after 3 days of retries"
                     );
                 }
+            }
+            // The loop that fans out wakes as soon as this server writes an event;
+            // the others (retries, and events another server wrote) poll.
+            Ok(_) if fan_out => {
+                tracker.wait_for_events(POLL);
             }
             Ok(_) => std::thread::sleep(POLL),
             Err(e) => {

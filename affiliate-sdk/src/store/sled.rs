@@ -3,16 +3,24 @@
 //!
 //! # Durability
 //!
-//! * Conversions (each in one transaction with its customer binding, its click's count
-//!   and the record it replaces)
-//!   and status changes are flushed to disk before the call returns (`fsync`). Concurrent writers share flushes (group commit): a writer
-//!   waits for the first flush that starts after its write, so one `fsync` can
+//! * Money writes (a conversion in one transaction with its customer binding, its
+//!   click's count, the record it replaces, its ledger entries and its event; status
+//!   changes, refunds, payouts, adjustments) are on disk before the call returns: each
+//!   transaction's writes are appended to the **money journal**, the file
+//!   `<directory>.journal` beside the database directory, which is synced
+//!   (`fdatasync`) before the answer. Concurrent writers share the sync (group commit):
+//!   a writer waits for the first sync that starts after its append, so one sync can
 //!   acknowledge many conversions and none is acknowledged before it is on disk.
+//!   Opening the store applies the journal's records that sled's own files lack (after
+//!   a crash), then empties it; it is also emptied, after a flush of sled, whenever it
+//!   passes 64 MiB. **Back up and move the journal with the directory.**
+//! * Partners, webhooks and the outbox's deliveries are flushed to disk by sled before
+//!   the call returns (`fsync`, group commit as above).
 //! * Clicks and impressions are batched: they are kept in memory (where reads see them
 //!   at once), written to sled by a background thread every [`CLICK_BATCH_MS`]
 //!   milliseconds, one counter update per link and day rather than per click, and
 //!   flushed to disk by sled every [`CLICK_FLUSH_MS`] − [`CLICK_BATCH_MS`]
-//!   milliseconds, or earlier by any conversion's flush. A power cut or `SIGKILL` loses
+//!   milliseconds, or earlier by any flush of sled. A power cut or `SIGKILL` loses
 //!   at most the clicks and impressions of the last [`CLICK_FLUSH_MS`] milliseconds; a
 //!   clean shutdown ([`ClickSink::flush`](crate::store::ClickSink::flush) or drop) loses none.
 //!
@@ -33,6 +41,7 @@ mod clicks;
 mod compact;
 mod erase;
 mod fail;
+mod journal;
 mod leases;
 mod ledger;
 mod outbox;
@@ -107,6 +116,9 @@ pub struct SledStore {
     /// The deliveries' leases, in memory (see `outbox.rs`).
     leases: leases::Leases,
     commit: GroupCommit,
+    /// Tree `journal`, and the money journal (see `journal.rs`).
+    journal_seq: sled::Tree,
+    journal: journal::Journal,
     batch: Arc<SledBatch>,
 }
 
@@ -213,6 +225,18 @@ impl SledStore {
         compact::compact_if_marked(path, open_db)?;
         let db = open_db(path)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
+        // Money transactions acknowledged but not in sled's log first.
+        let tx_trees = tx::TX_TREES
+            .iter()
+            .map(|name| tree(name))
+            .collect::<Result<Vec<_>>>()?;
+        let journal_seq = tx_trees[tx_trees.len() - 1].clone();
+        let journal = journal::Journal::open(
+            path,
+            tx::stored_seq(&journal_seq)?,
+            |seq, writes| tx::replay(&tx_trees, seq, writes),
+            || db.flush().map(drop).map_err(store_err),
+        )?;
         let clicks = tree("clicks-by-ms")?;
         let batch = Arc::new(SledBatch {
             db: db.clone(),
@@ -251,6 +275,8 @@ impl SledStore {
             db,
             path: path.to_owned(),
             commit: GroupCommit::default(),
+            journal_seq,
+            journal,
             batch,
         };
         store.index_conversions_by_day()?;

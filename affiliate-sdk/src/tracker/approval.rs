@@ -32,7 +32,10 @@ impl Tracker {
                 .store
                 .set_status(order_id, current.status, status, self.clock.now())?
             {
-                StatusChange::Changed(c) => return Ok(c),
+                StatusChange::Changed(c) => {
+                    self.events_written();
+                    return Ok(c);
+                }
                 StatusChange::Unchanged(_) => {}
                 StatusChange::Missing => {
                     return Err(Error::NotFound(format!("conversion {order_id:?}")));
@@ -106,6 +109,7 @@ impl Tracker {
                         now,
                     )? {
                         approved += 1;
+                        self.events_written();
                     }
                 }
                 match due.last() {

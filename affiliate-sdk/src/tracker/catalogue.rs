@@ -356,8 +356,12 @@ impl Tracker {
         if self.partner(&spec.code).is_some() {
             return Err(Error::Exists(format!("partner {} exists", spec.code)));
         }
-        self.put_partner(spec, &Write::Create)?
-            .ok_or_else(|| Error::Exists(format!("partner {} exists", spec.code)))
+        let partner = self
+            .put_partner(spec, &Write::Create)?
+            .ok_or_else(|| Error::Exists(format!("partner {} exists", spec.code)))?;
+        // A new partner is an event (`partner.created`).
+        self.events_written();
+        Ok(partner)
     }
 
     /// Changes a partner with a JSON merge patch of its spec (`{"status":

@@ -245,10 +245,13 @@ impl Tracker {
             }
             _ => None,
         };
-        match self
-            .store
-            .insert_conversion(&conversion, binding.as_ref(), per_click_cap)?
-        {
+        let inserted =
+            self.store
+                .insert_conversion(&conversion, binding.as_ref(), per_click_cap)?;
+        if matches!(inserted, Inserted::New | Inserted::Replaced(_)) {
+            self.events_written();
+        }
+        match inserted {
             Inserted::New => Ok(conversion),
             Inserted::Replaced(_) => {
                 conversion.replaced = true;

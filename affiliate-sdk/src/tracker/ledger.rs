@@ -132,7 +132,9 @@ impl Tracker {
     pub fn create_payouts(&self, key: &str, spec: &PayoutRunSpec) -> Result<PayoutsMade> {
         check_idempotency_key(key)?;
         let req = self.payout_request(spec)?;
-        self.store.create_payouts(key, &req, self.clock.now())
+        let made = self.store.create_payouts(key, &req, self.clock.now())?;
+        self.events_written();
+        Ok(made)
     }
 
     /// The partners with payable entries that a run under `spec` passes over as the
@@ -228,9 +230,12 @@ impl Tracker {
     pub fn set_payout_status(&self, id: &str, status: &str) -> Result<Payout> {
         check_payout_id(id)?;
         let to: PayoutStatus = status.parse()?;
-        self.store
+        let payout = self
+            .store
             .set_payout_status(id, to, self.clock.now())?
-            .ok_or_else(|| Error::NotFound(format!("payout {id:?}")))
+            .ok_or_else(|| Error::NotFound(format!("payout {id:?}")))?;
+        self.events_written();
+        Ok(payout)
     }
 
     /// [`Tracker::payouts`] as CSV, with each partner's name and payout details

@@ -6,6 +6,7 @@
 
 mod adjustments;
 mod approval;
+mod bell;
 mod catalogue;
 mod clicks;
 mod config;
@@ -112,6 +113,8 @@ pub struct Tracker {
     revoked_sessions: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
     /// Per partner moved to another parent, when.
     moves: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
+    /// Rung when an event is written (see [`Tracker::wait_for_events`]).
+    bell: bell::Bell,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -145,6 +148,7 @@ impl Tracker {
             allow_private: std::sync::atomic::AtomicBool::new(false),
             revoked_sessions: RwLock::default(),
             moves: RwLock::default(),
+            bell: bell::Bell::default(),
         }
     }
 

@@ -65,7 +65,10 @@ impl Tracker {
             at: self.clock.now(),
         };
         match self.store.refund(order_id, &refund, refund.at)? {
-            Refunded::Created(c) => Ok(c),
+            Refunded::Created(c) => {
+                self.events_written();
+                Ok(c)
+            }
             Refunded::Replayed(mut c) => {
                 self.store.flush()?;
                 c.duplicate = true;

@@ -77,6 +77,9 @@ impl SledStore {
         };
         if erased != Erased::default() {
             mark_for_compaction(&self.path)?;
+            // The money journal's records hold the id too: emptied now (sled holds
+            // every record once flushed).
+            self.empty_journal()?;
         }
         self.sync()?;
         Ok(Erased {

@@ -8,7 +8,9 @@
 //! ledger gets its entries and sums when it is opened.
 
 use crate::store::LedgerReads;
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::ConflictableTransactionError;
+
+use super::journal::JTree;
 
 use super::fail::{corrupt, store_err};
 use super::{SledStore, day_key};
@@ -44,9 +46,9 @@ type TxResult<T> = Result<T, ConflictableTransactionError<&'static str>>;
 /// The trees an entry write changes, inside a transaction.
 pub(super) struct LedgerTx<'a> {
     /// Tree `ledger`.
-    pub entries: &'a TransactionalTree,
+    pub entries: &'a JTree<'a>,
     /// Tree `ledger-sums`.
-    pub sums: &'a TransactionalTree,
+    pub sums: &'a JTree<'a>,
 }
 
 fn decode(v: &[u8]) -> TxResult<Entry> {
@@ -54,13 +56,13 @@ fn decode(v: &[u8]) -> TxResult<Entry> {
 }
 
 /// Inside a transaction: the entry `id`.
-pub(super) fn read_entry(t: &TransactionalTree, id: &EntryId) -> TxResult<Option<Entry>> {
+pub(super) fn read_entry(t: &JTree<'_>, id: &EntryId) -> TxResult<Option<Entry>> {
     t.get(entry_key(id))?.map(|v| decode(&v)).transpose()
 }
 
 /// Inside a transaction: the entries of `conversion`'s order (its commission levels:
 /// commission, clawback, and one refund entry per refund it records).
-pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxResult<Vec<Entry>> {
+pub(super) fn read_order(t: &JTree<'_>, conversion: &Conversion) -> TxResult<Vec<Entry>> {
     let mut out = Vec::new();
     for c in &conversion.commissions {
         let refunds = conversion
@@ -84,11 +86,7 @@ pub(super) fn read_order(t: &TransactionalTree, conversion: &Conversion) -> TxRe
 }
 
 /// Inside a transaction: the balance of `partner` in `currency` (its sum).
-pub(super) fn read_sum(
-    t: &TransactionalTree,
-    partner: Code,
-    currency: Currency,
-) -> TxResult<Balance> {
+pub(super) fn read_sum(t: &JTree<'_>, partner: Code, currency: Currency) -> TxResult<Balance> {
     match t.get(sum_key(partner, currency))? {
         Some(v) => decode_sum(&v).ok_or(ConflictableTransactionError::Abort("ledger sum")),
         None => Ok(Balance::default()),
@@ -126,7 +124,7 @@ fn decode_sum(v: &[u8]) -> Option<Balance> {
 }
 
 /// Inside a transaction: adds `sign` times what `e` counts to its beneficiary's sum.
-fn add_sum(t: &TransactionalTree, e: &Entry, sign: i128) -> TxResult<()> {
+fn add_sum(t: &JTree<'_>, e: &Entry, sign: i128) -> TxResult<()> {
     let key = sum_key(e.partner, e.currency);
     let mut b = match t.get(&key)? {
         Some(v) => decode_sum(&v).ok_or(ConflictableTransactionError::Abort("ledger sum"))?,

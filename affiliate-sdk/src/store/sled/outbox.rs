@@ -40,7 +40,9 @@ use crate::store::Outbox;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::ConflictableTransactionError;
+
+use super::journal::JTree;
 
 use super::SledStore;
 use super::fail::{corrupt, store_err};
@@ -50,7 +52,7 @@ use crate::outbound::{Delivery, Event};
 type TxResult<T> = std::result::Result<T, ConflictableTransactionError<&'static str>>;
 
 /// Adds `event` to the outbox, inside the caller's transaction.
-pub(super) fn push(outbox: &TransactionalTree, event: &Event) -> TxResult<()> {
+pub(super) fn push(outbox: &JTree<'_>, event: &Event) -> TxResult<()> {
     let text = event
         .encode()
         .map_err(|_| ConflictableTransactionError::Abort("event"))?;
@@ -59,8 +61,8 @@ pub(super) fn push(outbox: &TransactionalTree, event: &Event) -> TxResult<()> {
 
 /// Adds an event encoded before the transaction (sled runs one transaction at a time:
 /// the less done inside, the less the others wait).
-pub(super) fn push_encoded(outbox: &TransactionalTree, event: &[u8]) -> TxResult<()> {
-    outbox.insert(&outbox.generate_id()?.to_be_bytes(), event)?;
+pub(super) fn push_encoded(outbox: &JTree<'_>, event: &[u8]) -> TxResult<()> {
+    outbox.insert(outbox.generate_id()?.to_be_bytes(), event)?;
     Ok(())
 }
 

@@ -52,7 +52,7 @@ impl SledStore {
                 }
                 t.insert(rk, json.as_bytes())?;
                 bump(t)?;
-                super::outbox::push(events, &event)?;
+                super::outbox::push(&super::journal::JTree::unrecorded(events), &event)?;
                 Ok(true)
             })
             .map_err(tx_err)?;

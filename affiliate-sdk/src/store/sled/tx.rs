@@ -1,7 +1,9 @@
 //! The transactional port over a sled transaction ([`SledTx`]): one transaction over
 //! the trees a money write touches (`conversions`, `conversions-by-day`, `customers`,
 //! `conversions-per-click`, `replaced-conversions`, `ledger`, `ledger-sums`, `payouts`,
-//! `payout-runs`, `outbox`, `conversions-pending`), flushed (group commit) before [`Store::transact`] returns.
+//! `payout-runs`, `outbox`, `conversions-pending`), recorded in the money journal
+//! (`journal.rs`) and durable (the journal synced, group commit) before
+//! [`Store::transact`] returns.
 //!
 //! sled holds its global write lock while a transaction's closure runs, so nothing
 //! inside may scan a tree. The one operation that must, [`Tx::payable_entries`], is
@@ -12,11 +14,10 @@
 
 use std::cell::RefCell;
 
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, Transactional as _, TransactionalTree,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional as _};
 
 use super::fail::{corrupt, store_err};
+use super::journal::{JTree, Op, SEQ_KEY};
 use super::ledger::{self, LedgerTx};
 use super::{SledStore, day_key, outbox, pending_key};
 use crate::click_id::ClickId;
@@ -42,6 +43,8 @@ const PAYOUTS: usize = 7;
 const RUNS: usize = 8;
 const OUTBOX: usize = 9;
 const PENDING: usize = 10;
+/// Tree `journal`: the sequence number of the last journalled transaction.
+const JOURNAL: usize = 11;
 
 /// The suffix of the copy of an order's last replaced record (`order id, \x01`): the
 /// audit trail's own keys are `order id, \0, sequence`, which a transaction cannot scan.
@@ -57,7 +60,7 @@ enum Stop {
 }
 
 pub(super) struct SledTx<'a> {
-    t: &'a [TransactionalTree],
+    t: &'a [JTree<'a>],
     /// The payable candidates of a scan made before this run.
     candidates: Option<&'a [EntryId]>,
     stop: Option<Stop>,
@@ -281,7 +284,9 @@ impl Tx for SledTx<'_> {
 }
 
 impl SledStore {
-    fn tx_trees(&self) -> [&sled::Tree; 11] {
+    /// The trees of a money transaction, indexed by the constants above (a journal
+    /// record names its trees by these numbers).
+    pub(super) fn tx_trees(&self) -> [&sled::Tree; 12] {
         [
             &self.conversions,
             &self.conversions_by_day,
@@ -294,6 +299,7 @@ impl SledStore {
             &self.payout_runs,
             &self.outbox,
             &self.pending,
+            &self.journal_seq,
         ]
     }
 
@@ -311,15 +317,38 @@ impl SledStore {
             .collect())
     }
 
+    /// Flushes sled, which then holds every record of the journal, and empties it.
+    pub(super) fn empty_journal(&self) -> Result<()> {
+        self.flush_and_empty(&mut self.journal.lock())
+    }
+
+    fn flush_and_empty(&self, journal: &mut super::journal::Appender) -> Result<()> {
+        self.db.flush().map_err(store_err)?;
+        journal.empty()
+    }
+
     pub(super) fn transact_in_trees(&self, f: &mut TxFn<'_>) -> Result<()> {
         let trees = self.tx_trees();
         let f = RefCell::new(f);
+        // The writes of the run that commits, recorded by the trees.
+        let log = RefCell::new(Vec::new());
         let mut candidates: Option<Vec<EntryId>> = None;
         loop {
             let scan: RefCell<Option<Scan>> = RefCell::new(None);
+            // One money transaction at a time from here to its record's append, so
+            // the journal's order is sled's (sled runs one transaction at a time
+            // anyway).
+            let mut journal = self.journal.lock();
+            let seq = journal.next_seq();
             let outcome = trees[..].transaction(|views| {
+                log.borrow_mut().clear();
+                let recorded: Vec<JTree<'_>> = views[..JOURNAL]
+                    .iter()
+                    .zip(0u8..)
+                    .map(|(v, id)| JTree::new(v, id, &log))
+                    .collect();
                 let mut tx = SledTx {
-                    t: views.as_slice(),
+                    t: &recorded,
                     candidates: candidates.as_deref(),
                     stop: None,
                 };
@@ -330,19 +359,92 @@ impl SledStore {
                         *scan.borrow_mut() = Some(s);
                         Err(ConflictableTransactionError::Abort(stopped()))
                     }
-                    None => done.map_err(ConflictableTransactionError::Abort),
+                    None => {
+                        done.map_err(ConflictableTransactionError::Abort)?;
+                        if !log.borrow().is_empty() {
+                            views[JOURNAL].insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+                        }
+                        Ok(())
+                    }
                 }
             });
             match outcome {
-                // Flush in every case: what was read may come from a writer that has
-                // not flushed yet, and it must not be acknowledged before it is durable.
-                Ok(()) => return self.sync(),
-                Err(TransactionError::Abort(e)) => match scan.into_inner() {
-                    Some(s) if candidates.is_none() => candidates = Some(self.payable_ids(s)?),
-                    _ => return Err(e),
-                },
+                Ok(()) => {
+                    let writes = log.borrow();
+                    if !writes.is_empty() {
+                        journal.append(seq, &writes)?;
+                        if journal.is_long() {
+                            self.flush_and_empty(&mut journal)?;
+                        }
+                    }
+                    drop(journal);
+                    // Synced in every case: what was read may come from a writer whose
+                    // record is appended but not yet on disk, and it must not be
+                    // acknowledged before it is durable.
+                    return self.journal.sync();
+                }
+                Err(TransactionError::Abort(e)) => {
+                    drop(journal);
+                    match scan.into_inner() {
+                        Some(s) if candidates.is_none() => {
+                            candidates = Some(self.payable_ids(s)?);
+                        }
+                        _ => return Err(e),
+                    }
+                }
                 Err(TransactionError::Storage(e)) => return Err(store_err(e)),
             }
         }
     }
+}
+
+/// The names of the trees of a money transaction, in the order of the constants above.
+pub(super) const TX_TREES: [&str; 12] = [
+    "conversions",
+    "conversions-by-day",
+    "customers",
+    "conversions-per-click",
+    "replaced-conversions",
+    "ledger",
+    "ledger-sums",
+    "payouts",
+    "payout-runs",
+    "outbox",
+    "conversions-pending",
+    "journal",
+];
+
+/// Applies journal record `seq` (its `writes`) to `trees` (those of [`TX_TREES`]) in
+/// one transaction with its number.
+pub(super) fn replay(trees: &[sled::Tree], seq: u64, writes: &[Op<'_>]) -> Result<()> {
+    trees
+        .transaction(|views| {
+            for w in writes {
+                let tree = views
+                    .get(usize::from(w.tree))
+                    .filter(|_| usize::from(w.tree) < JOURNAL)
+                    .ok_or(ConflictableTransactionError::Abort(()))?;
+                match w.value {
+                    Some(v) => tree.insert(w.key, v)?,
+                    None => tree.remove(w.key)?,
+                };
+            }
+            views[JOURNAL].insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            TransactionError::Abort(()) => {
+                Error::Store(format!("money journal record {seq} names an unknown tree"))
+            }
+            TransactionError::Storage(e) => store_err(e),
+        })
+}
+
+/// The sequence number of the last journalled transaction in tree `journal`.
+pub(super) fn stored_seq(journal: &sled::Tree) -> Result<u64> {
+    Ok(journal
+        .get(SEQ_KEY)
+        .map_err(store_err)?
+        .and_then(|v| v.as_ref().try_into().ok())
+        .map_or(0, u64::from_be_bytes))
 }
