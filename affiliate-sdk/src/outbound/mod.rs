@@ -19,10 +19,12 @@
 
 use std::net::IpAddr;
 
+mod bell;
 mod events;
 mod inward;
 mod webhook;
 
+pub(crate) use bell::Bell;
 pub(crate) use events::random_hex;
 pub use events::{
     Attempt, DELIVERY_RETENTION_SECS, Delivery, DeliveryFilter, DeliveryState, Event, EventKind,

@@ -226,15 +226,15 @@ impl SledStore {
         let db = open_db(path)?;
         let tree = |name: &str| db.open_tree(name).map_err(store_err);
         // Money transactions acknowledged but not in sled's log first.
-        let tx_trees = tx::TX_TREES
+        let tx_trees = journal::TX_TREES
             .iter()
             .map(|name| tree(name))
             .collect::<Result<Vec<_>>>()?;
         let journal_seq = tx_trees[tx_trees.len() - 1].clone();
         let journal = journal::Journal::open(
             path,
-            tx::stored_seq(&journal_seq)?,
-            |seq, writes| tx::replay(&tx_trees, seq, writes),
+            journal::stored_seq(&journal_seq)?,
+            |seq, writes| journal::replay(&tx_trees, seq, writes),
             || db.flush().map(drop).map_err(store_err),
         )?;
         let clicks = tree("clicks-by-ms")?;

@@ -114,7 +114,7 @@ pub struct Tracker {
     /// Per partner moved to another parent, when.
     moves: RwLock<std::collections::HashMap<crate::code::Code, u64>>,
     /// Rung when an event is written (see [`Tracker::wait_for_events`]).
-    bell: bell::Bell,
+    bell: crate::outbound::Bell,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -148,7 +148,7 @@ impl Tracker {
             allow_private: std::sync::atomic::AtomicBool::new(false),
             revoked_sessions: RwLock::default(),
             moves: RwLock::default(),
-            bell: bell::Bell::default(),
+            bell: crate::outbound::Bell::default(),
         }
     }
 

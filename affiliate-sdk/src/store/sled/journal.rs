@@ -23,7 +23,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use sled::IVec;
-use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional as _, TransactionalTree,
+    UnabortableTransactionError,
+};
 
 use super::fail::store_err;
 use crate::error::{Error, Result};
@@ -311,6 +314,62 @@ impl Journal {
         self.commit
             .sync(|| self.sync_file.sync_data().map_err(store_err))
     }
+}
+
+/// The names of the trees of a money transaction, in the order of `tx.rs`'s constants (a record names
+/// its trees by their index here); tree `journal` last.
+pub(super) const TX_TREES: [&str; 12] = [
+    "conversions",
+    "conversions-by-day",
+    "customers",
+    "conversions-per-click",
+    "replaced-conversions",
+    "ledger",
+    "ledger-sums",
+    "payouts",
+    "payout-runs",
+    "outbox",
+    "conversions-pending",
+    "journal",
+];
+
+/// Tree `journal`'s index in [`TX_TREES`]: the sequence number of the last journalled
+/// transaction.
+pub(super) const JOURNAL: usize = TX_TREES.len() - 1;
+
+/// Applies journal record `seq` (its `writes`) to `trees` (those of [`TX_TREES`]) in
+/// one transaction with its number.
+pub(super) fn replay(trees: &[sled::Tree], seq: u64, writes: &[Op<'_>]) -> Result<()> {
+    trees
+        .transaction(|views| {
+            for w in writes {
+                let tree = views
+                    .get(usize::from(w.tree))
+                    .filter(|_| usize::from(w.tree) < JOURNAL)
+                    .ok_or(ConflictableTransactionError::Abort(()))?;
+                match w.value {
+                    Some(v) => tree.insert(w.key, v)?,
+                    None => tree.remove(w.key)?,
+                };
+            }
+            views[JOURNAL].insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            TransactionError::Abort(()) => {
+                Error::Store(format!("money journal record {seq} names an unknown tree"))
+            }
+            TransactionError::Storage(e) => store_err(e),
+        })
+}
+
+/// The sequence number of the last journalled transaction in tree `journal`.
+pub(super) fn stored_seq(journal: &sled::Tree) -> Result<u64> {
+    Ok(journal
+        .get(SEQ_KEY)
+        .map_err(store_err)?
+        .and_then(|v| v.as_ref().try_into().ok())
+        .map_or(0, u64::from_be_bytes))
 }
 
 #[cfg(test)]

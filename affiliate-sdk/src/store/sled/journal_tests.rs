@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::super::SledStore;
-use super::super::tx::TX_TREES;
+use super::TX_TREES;
 use crate::{
     CampaignSpec, Keyring, LinkSigner, ManualConversion, PartnerSpec, RefundRequest, Status,
     Tracker,

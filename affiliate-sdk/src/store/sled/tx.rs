@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional as _};
 
 use super::fail::{corrupt, store_err};
-use super::journal::{JTree, Op, SEQ_KEY};
+use super::journal::{JOURNAL, JTree, SEQ_KEY};
 use super::ledger::{self, LedgerTx};
 use super::{SledStore, day_key, outbox, pending_key};
 use crate::click_id::ClickId;
@@ -43,8 +43,6 @@ const PAYOUTS: usize = 7;
 const RUNS: usize = 8;
 const OUTBOX: usize = 9;
 const PENDING: usize = 10;
-/// Tree `journal`: the sequence number of the last journalled transaction.
-const JOURNAL: usize = 11;
 
 /// The suffix of the copy of an order's last replaced record (`order id, \x01`): the
 /// audit trail's own keys are `order id, \0, sequence`, which a transaction cannot scan.
@@ -396,55 +394,4 @@ impl SledStore {
             }
         }
     }
-}
-
-/// The names of the trees of a money transaction, in the order of the constants above.
-pub(super) const TX_TREES: [&str; 12] = [
-    "conversions",
-    "conversions-by-day",
-    "customers",
-    "conversions-per-click",
-    "replaced-conversions",
-    "ledger",
-    "ledger-sums",
-    "payouts",
-    "payout-runs",
-    "outbox",
-    "conversions-pending",
-    "journal",
-];
-
-/// Applies journal record `seq` (its `writes`) to `trees` (those of [`TX_TREES`]) in
-/// one transaction with its number.
-pub(super) fn replay(trees: &[sled::Tree], seq: u64, writes: &[Op<'_>]) -> Result<()> {
-    trees
-        .transaction(|views| {
-            for w in writes {
-                let tree = views
-                    .get(usize::from(w.tree))
-                    .filter(|_| usize::from(w.tree) < JOURNAL)
-                    .ok_or(ConflictableTransactionError::Abort(()))?;
-                match w.value {
-                    Some(v) => tree.insert(w.key, v)?,
-                    None => tree.remove(w.key)?,
-                };
-            }
-            views[JOURNAL].insert(SEQ_KEY, &seq.to_be_bytes()[..])?;
-            Ok(())
-        })
-        .map_err(|e| match e {
-            TransactionError::Abort(()) => {
-                Error::Store(format!("money journal record {seq} names an unknown tree"))
-            }
-            TransactionError::Storage(e) => store_err(e),
-        })
-}
-
-/// The sequence number of the last journalled transaction in tree `journal`.
-pub(super) fn stored_seq(journal: &sled::Tree) -> Result<u64> {
-    Ok(journal
-        .get(SEQ_KEY)
-        .map_err(store_err)?
-        .and_then(|v| v.as_ref().try_into().ok())
-        .map_or(0, u64::from_be_bytes))
 }
