@@ -10,6 +10,7 @@ use std::sync::Arc;
 use affiliate_sdk::store::day_of;
 use affiliate_sdk::{ManualConversion, SledStore, Store};
 use common::conformance::{DAY, T0, tracker};
+use common::copy_dir;
 
 #[test]
 fn a_database_from_before_the_day_index_is_indexed_when_opened() {
@@ -123,19 +124,6 @@ fn a_database_from_before_the_program_was_stored_opens_and_takes_a_program() {
     let t = affiliate_sdk::Tracker::open(signer, store).unwrap();
     assert!(t.partner("abc123").is_some() && t.campaign("haircare").is_some());
     assert_eq!(t.conversion("OLD-1").unwrap().order_id, "OLD-1");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A directory another process (or another store in this one) holds is refused with an

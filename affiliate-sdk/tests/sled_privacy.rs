@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use affiliate_sdk::{SledStore, Store};
 use common::conformance::{DAY, sales_of_customer, tracker};
+use common::copy_dir;
 
 /// Every file under `dir`, read whole.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -166,18 +167,6 @@ fn the_space_of_pruned_clicks_is_given_back_when_the_store_is_next_opened() {
         stats,
         "the reports stay after the rewrite"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -10,6 +10,20 @@ use proptest::prelude::*;
 
 pub const VECTORS: &str = include_str!("../vectors/signing.json");
 
+/// Copies directory `from` into `to`, recursively (a store's files, as a backup or a
+/// crash would leave them).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 pub fn vectors() -> serde_json::Value {
     serde_json::from_str(VECTORS).expect("signing.json is valid JSON")
 }

@@ -438,7 +438,3 @@ mod tests {
         assert!(ops(&[1, SET, 5, 0, 0, 0, b'a']).is_none());
     }
 }
-
-#[cfg(test)]
-#[path = "journal_tests.rs"]
-mod replay_tests;
