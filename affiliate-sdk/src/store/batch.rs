@@ -122,8 +122,12 @@ impl BatchState {
 
     /// What the buffer holds in memory, the spare batch's included.
     fn bytes(&self) -> usize {
-        self.batches().map(Pending::bytes).sum::<usize>()
-            + self.spare.as_ref().map_or(0, Pending::bytes)
+        self.waiting_bytes() + self.spare.as_ref().map_or(0, Pending::bytes)
+    }
+
+    /// What waits to be written: the open, written and failed batches.
+    fn waiting_bytes(&self) -> usize {
+        self.batches().map(Pending::bytes).sum()
     }
 
     /// [`BatchState::bytes`], after freeing the spare batch when `need` more bytes
@@ -267,8 +271,8 @@ impl ClickBuffer {
 
     /// What the writer has done since the buffer was made, and what waits.
     pub(crate) fn stats(&self) -> super::WriterStats {
-        // What waits to be written: the spare batch's memory is free room.
-        let buffered_bytes = self.lock().batches().map(Pending::bytes).sum::<usize>() as u64;
+        // The spare batch's memory is free room, not buffered clicks.
+        let buffered_bytes = self.lock().waiting_bytes() as u64;
         super::WriterStats {
             buffered_bytes,
             writes: self.writes.load(Ordering::Relaxed),
@@ -316,14 +320,6 @@ impl ClickBuffer {
                     }
                 };
                 st.writing = batch.clone();
-                // The next batch starts the size of this one (within the budget): a
-                // steady stream of clicks grows no vector on the click path.
-                let room = self.max_bytes.saturating_sub(st.bytes()) / 2;
-                let clicks = batch.clicks.len().min(room / CLICK_BYTES);
-                let open = &mut st.open.clicks;
-                if open.capacity() < clicks {
-                    open.reserve_exact(clicks - open.len());
-                }
                 batch
             };
             let started = std::time::Instant::now();
