@@ -12,7 +12,7 @@ use crate::error::Result;
 pub(super) const PRUNED_BYTES: &[u8] = b"pruned-bytes";
 
 /// `<dir><suffix>`, beside the database directory.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

@@ -254,10 +254,8 @@ impl std::fmt::Debug for Journal {
 
 /// The journal's path: beside the database directory, so that compaction (which
 /// replaces the directory) leaves it in place.
-pub(super) fn path_of(dir: &Path) -> PathBuf {
-    let mut name = dir.as_os_str().to_owned();
-    name.push(".journal");
-    PathBuf::from(name)
+fn path_of(dir: &Path) -> PathBuf {
+    super::compact::beside(dir, ".journal")
 }
 
 impl Journal {
